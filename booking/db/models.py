@@ -1,0 +1,243 @@
+"""The schema. Instants are UTC (`DateTimeUTC`); rules that are local wall time
+(opening hours, seasons, series) are stored as the text the domain parses."""
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from advanced_alchemy.types import DateTimeUTC
+from sqlalchemy import (
+    JSON, CheckConstraint, Date, ForeignKey, Index, Integer, MetaData, Numeric, String, Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from booking.domain.premises import ACCESSIBILITY
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: DateTimeUTC, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class District(Base):
+    __tablename__ = "district"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(120))
+
+
+class Department(Base):
+    __tablename__ = "department"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))  # school, culture, sport, property, …
+    account_code: Mapped[str] = mapped_column(String(40), default="")
+
+
+class Building(Base):
+    __tablename__ = "building"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(200))
+    postcode: Mapped[str] = mapped_column(String(10), default="")
+    city: Mapped[str] = mapped_column(String(80), default="")
+    lat: Mapped[float | None]
+    lon: Mapped[float | None]
+    district_id: Mapped[int] = mapped_column(ForeignKey("district.id"))
+    department_id: Mapped[int] = mapped_column(ForeignKey("department.id"))
+    caretaker_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+
+    district: Mapped[District] = relationship(lazy="joined")
+    department: Mapped[Department] = relationship(lazy="joined")
+    caretaker: Mapped["Person | None"] = relationship(lazy="joined")
+
+
+class Premises(Base):
+    __tablename__ = "premises"
+    __table_args__ = (
+        CheckConstraint("kind IN ('room', 'hall', 'outdoor_area')", name="kind"),
+        CheckConstraint("slot_minutes IN (15, 30, 60)", name="slot_minutes"),
+        CheckConstraint("min_minutes > 0 AND max_minutes >= min_minutes", name="durations"),
+        CheckConstraint("buffer_before >= 0 AND buffer_after >= 0", name="buffers"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    building_id: Mapped[int] = mapped_column(ForeignKey("building.id"), index=True)
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("premises.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    tariff_category: Mapped[str] = mapped_column(String(40))
+    capacity: Mapped[int] = mapped_column(Integer)
+    area_m2: Mapped[int | None]
+    equipment: Mapped[list[Any]] = mapped_column(default=list)
+    description_nb: Mapped[str] = mapped_column(Text, default="")
+    description_en: Mapped[str] = mapped_column(Text, default="")
+    opening_hours: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    season_first: Mapped[str | None] = mapped_column(String(5))  # MM-DD local
+    season_last: Mapped[str | None] = mapped_column(String(5))
+    slot_minutes: Mapped[int] = mapped_column(default=30)
+    min_minutes: Mapped[int] = mapped_column(default=30)
+    max_minutes: Mapped[int] = mapped_column(default=720)
+    buffer_before: Mapped[int] = mapped_column(default=0)
+    buffer_after: Mapped[int] = mapped_column(default=0)
+    requires_approval: Mapped[bool] = mapped_column(default=False)
+    closed_on_public_holidays: Mapped[bool] = mapped_column(default=False)
+    # Universal design as searchable columns, one per attribute (see ACCESSIBILITY).
+    step_free_access: Mapped[bool] = mapped_column(default=False)
+    lift: Mapped[bool] = mapped_column(default=False)
+    accessible_toilet: Mapped[bool] = mapped_column(default=False)
+    hearing_loop: Mapped[bool] = mapped_column(default=False)
+    accessible_parking: Mapped[bool] = mapped_column(default=False)
+    contrast_marking: Mapped[bool] = mapped_column(default=False)
+    tactile_guidance: Mapped[bool] = mapped_column(default=False)
+    automatic_door: Mapped[bool] = mapped_column(default=False)
+
+    building: Mapped[Building] = relationship(lazy="joined")
+
+    @property
+    def accessibility(self) -> list[str]:
+        return [key for key in ACCESSIBILITY if getattr(self, key)]
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    orgnr: Mapped[str | None] = mapped_column(String(9), unique=True)
+    works_for_children_youth: Mapped[bool] = mapped_column(default=False)
+    in_frivillighetsregisteret: Mapped[bool] = mapped_column(default=False)
+    sports_club: Mapped[bool] = mapped_column(default=False)
+    based_in_municipality: Mapped[bool] = mapped_column(default=True)
+    commercial: Mapped[bool] = mapped_column(default=False)
+    municipal: Mapped[bool] = mapped_column(default=False)
+
+
+class Person(Base):
+    __tablename__ = "person"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    phone: Mapped[str] = mapped_column(String(40), default="")
+    birth_date: Mapped[date | None] = mapped_column(Date)
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    roles: Mapped[list[Any]] = mapped_column(default=list)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("department.id"))
+    language: Mapped[str] = mapped_column(String(5), default="nb")
+
+
+class Membership(Base):
+    """A person who may act for an organisation (a delegate)."""
+
+    __tablename__ = "membership"
+    __table_args__ = (UniqueConstraint("organisation_id", "person_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+
+
+class BookingSeries(Base):
+    __tablename__ = "booking_series"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    premises_id: Mapped[int] = mapped_column(ForeignKey("premises.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    rrule: Mapped[str] = mapped_column(String(200))
+    pattern: Mapped[dict[str, Any]] = mapped_column()  # WeeklyPattern.to_data()
+    # Dates edited on their own ("this" scope) keep their own time when the rest moves.
+    exceptions: Mapped[list[Any]] = mapped_column(default=list)
+    created_at: Mapped[datetime]
+
+
+class Booking(Base):
+    __tablename__ = "booking"
+    __table_args__ = (
+        UniqueConstraint("person_id", "idempotency_key", name="idempotency"),
+        CheckConstraint("end_at > start_at", name="positive_duration"),
+        CheckConstraint("target_group IN ('children_youth', 'adults', 'all')", name="target_group"),
+        Index("ix_booking_premises_start", "premises_id", "start_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    premises_id: Mapped[int] = mapped_column(ForeignKey("premises.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    purpose: Mapped[str] = mapped_column(String(300), default="")
+    attendees: Mapped[int] = mapped_column(default=1)
+    target_group: Mapped[str] = mapped_column(String(20), default="all")
+    alcohol: Mapped[bool] = mapped_column(default=False)
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    hold_expires_at: Mapped[datetime | None]
+    price_snapshot: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    price_total: Mapped[Any] = mapped_column(Numeric(12, 2), default=0)
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("booking_series.id"), index=True)
+    occurrence_date: Mapped[date | None] = mapped_column(Date)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    sequence: Mapped[int] = mapped_column(default=0)  # bumped on every change (iCal SEQUENCE)
+    cancellation_reason: Mapped[str | None] = mapped_column(Text)
+
+    premises: Mapped[Premises] = relationship(lazy="joined")
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
+class SlotClaim(Base):
+    """One row per atomic unit a slot-holding booking occupies, over its buffered range.
+    On PostgreSQL an exclusion constraint makes overlapping claims impossible; the rows
+    are deleted when the booking leaves the slot-holding states."""
+
+    __tablename__ = "slot_claim"
+    __table_args__ = (Index("ix_slot_claim_unit_time", "unit_id", "busy_from", "busy_to"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("premises.id"))
+    busy_from: Mapped[datetime]
+    busy_to: Mapped[datetime]
+
+
+class Closure(Base):
+    __tablename__ = "closure"
+    __table_args__ = (
+        CheckConstraint("scope IN ('premises', 'building', 'municipality')", name="scope"),
+        CheckConstraint("source IN ('manual', 'public_holiday', 'ical_import')", name="source"),
+        UniqueConstraint("source_ref", "source_uid", name="import_uid"),
+        Index("ix_closure_time", "start_at", "end_at"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(String(20))
+    premises_id: Mapped[int | None] = mapped_column(ForeignKey("premises.id"))
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"))
+    start_at: Mapped[datetime]
+    end_at: Mapped[datetime]
+    reason: Mapped[str] = mapped_column(String(300))
+    source: Mapped[str] = mapped_column(String(20), default="manual")
+    source_ref: Mapped[str | None] = mapped_column(String(200))  # which import
+    source_uid: Mapped[str | None] = mapped_column(String(400))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class BookingHistory(Base):
+    """Append-only: database triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "booking_history"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), index=True)
+    at: Mapped[datetime]
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    from_status: Mapped[str | None] = mapped_column(String(20))
+    to_status: Mapped[str] = mapped_column(String(20))
+    reason: Mapped[str] = mapped_column(Text, default="")
