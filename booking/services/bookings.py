@@ -1,0 +1,203 @@
+"""Booking use cases: create (once per idempotency key, never overlapping), move
+through the state machine, and release expired holds."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from booking.db.engine import write_transaction
+from booking.db.models import Booking, BookingHistory, Membership, Organisation, Person, SlotClaim
+from booking.domain.availability import check_request, conflicts, occupied
+from booking.domain.errors import Collision, Conflict, Forbidden, NotFound
+from booking.domain.intervals import Interval
+from booking.domain.lifecycle import SLOT_HOLDING, Status, initial_status, transition
+from booking.services.catalogue import closures_for, families, premises_by_slug, rules_of, taken_slots
+from booking.services.lending import Details, LendingRules, Request
+
+SLOT_HOLDING_VALUES = [s.value for s in SLOT_HOLDING]
+
+
+@dataclass(frozen=True)
+class NewBooking:
+    premises_slug: str
+    start: datetime  # aware UTC
+    end: datetime
+    person_id: int
+    organisation_id: int | None = None  # None: self-organised
+    details: Details = Details()
+    idempotency_key: str | None = None
+    series_id: int | None = None
+
+
+async def _existing(session: AsyncSession, person_id: int, key: str | None) -> Booking | None:
+    if key is None:
+        return None
+    return (await session.execute(
+        select(Booking).where(Booking.person_id == person_id, Booking.idempotency_key == key)
+    )).scalar_one_or_none()
+
+
+async def booker(session: AsyncSession, person_id: int, organisation_id: int | None) -> tuple[Person, Organisation | None]:
+    person = await session.get(Person, person_id)
+    if person is None:
+        raise NotFound("unknown_person", "Fant ikke brukeren.", f"No person {person_id}.")
+    if organisation_id is None:
+        return person, None
+    organisation = await session.get(Organisation, organisation_id)
+    if organisation is None:
+        raise NotFound("unknown_organisation", "Fant ikke organisasjonen.", f"No organisation {organisation_id}.")
+    member = await session.scalar(select(Membership.id).where(
+        Membership.person_id == person_id, Membership.organisation_id == organisation_id))
+    if member is None:
+        raise Forbidden("not_a_delegate", f"Du kan ikke bestille på vegne av {organisation.name}.",
+                        f"Person {person_id} is not a delegate of organisation {organisation_id}.")
+    return person, organisation
+
+
+async def upcoming_count(session: AsyncSession, person_id: int, now: datetime) -> int:
+    return await session.scalar(select(func.count(Booking.id)).where(
+        Booking.person_id == person_id, Booking.organisation_id.is_(None),
+        Booking.status.in_(SLOT_HOLDING_VALUES), Booking.end_at > now)) or 0
+
+
+async def release_expired_holds(session: AsyncSession, now: datetime, units: frozenset[int] | None = None) -> list[int]:
+    """Holds past their expiry become `expired` and give up their slot. The conditional
+    UPDATE … RETURNING makes each hold expire once, however many processes run this."""
+    query = update(Booking).where(Booking.status == Status.HELD.value, Booking.hold_expires_at <= now)
+    if units is not None:
+        query = query.where(Booking.id.in_(select(SlotClaim.booking_id).where(SlotClaim.unit_id.in_(units))))
+    expired = list((await session.execute(
+        query.values(status=Status.EXPIRED.value, updated_at=now, sequence=Booking.sequence + 1)
+        .returning(Booking.id).execution_options(synchronize_session=False)
+    )).scalars())
+    if expired:
+        await session.execute(delete(SlotClaim).where(SlotClaim.booking_id.in_(expired)))
+        await session.execute(insert(BookingHistory), [
+            {"booking_id": b, "at": now, "actor_id": None, "from_status": Status.HELD.value,
+             "to_status": Status.EXPIRED.value, "reason": "Reservasjonen utløp."} for b in expired
+        ])
+    return expired
+
+
+def _collisions(slots) -> list[Collision]:
+    return [Collision("booking", s.premises_name, s.interval.start, s.interval.end, f"booking:{s.booking_id}")
+            for s in slots]
+
+
+async def _place(session: AsyncSession, new: NewBooking, rules: LendingRules, now: datetime) -> Booking:
+    """Validate, check conflicts and insert, inside the caller's write transaction."""
+    premises = await premises_by_slug(session, new.premises_slug)
+    person, organisation = await booker(session, new.person_id, new.organisation_id)
+    fam = (await families(session, {premises.building_id}))[premises.id]
+    structure = rules_of(premises, fam.units)
+    wanted = Interval(new.start, new.end)
+    check_request(structure, wanted, await closures_for(session, premises, fam, wanted))
+    assessment = rules.assess(Request(
+        premises, wanted, person, organisation, new.details, now,
+        await upcoming_count(session, person.id, now)))
+    claim = occupied(structure, wanted)
+    await release_expired_holds(session, now, fam.units)
+    taken = await taken_slots(session, fam.units, claim, now=now)
+    hits = conflicts(structure, wanted, [t.interval for t in taken])
+    if hits:
+        raise Conflict(_collisions([t for t in taken if t.interval in hits]))
+    status = initial_status(needs_payment=assessment.needs_payment, needs_approval=assessment.needs_approval)
+    booking = Booking(
+        premises_id=premises.id, person_id=person.id,
+        organisation_id=organisation.id if organisation else None,
+        purpose=new.details.purpose, attendees=new.details.attendees,
+        target_group=new.details.target_group, alcohol=new.details.alcohol,
+        start_at=wanted.start, end_at=wanted.end, status=status.value,
+        hold_expires_at=now + timedelta(minutes=assessment.hold_minutes) if status is Status.HELD else None,
+        price_snapshot=assessment.price_snapshot, price_total=assessment.price_total,
+        series_id=new.series_id,
+        occurrence_date=None, idempotency_key=new.idempotency_key,
+        created_at=now, updated_at=now, sequence=0,
+    )
+    session.add(booking)
+    await session.flush()
+    await session.execute(insert(SlotClaim), [
+        {"booking_id": booking.id, "unit_id": unit, "busy_from": claim.start, "busy_to": claim.end}
+        for unit in sorted(fam.units)
+    ])
+    reason = "; ".join(assessment.approval_reasons)
+    session.add(BookingHistory(booking_id=booking.id, at=now, actor_id=person.id, from_status=None,
+                               to_status=status.value, reason=reason))
+    return booking
+
+
+def _violation(error: IntegrityError) -> str:
+    """Which database guarantee refused the write."""
+    text = str(error.orig)
+    if "no_overlapping_claims" in text or "23P01" in text:
+        return "overlap"
+    if "idempotency" in text:
+        return "idempotency"
+    return "other"
+
+
+async def create_booking(sessions: async_sessionmaker[AsyncSession], new: NewBooking, *,
+                         rules: LendingRules, now: datetime) -> Booking:
+    """Create a booking, or return the one already made with the same idempotency key."""
+    try:
+        async with write_transaction(sessions) as session:
+            existing = await _existing(session, new.person_id, new.idempotency_key)
+            if existing is not None:
+                return existing
+            return await _place(session, new, rules, now)
+    except IntegrityError as error:
+        kind = _violation(error)
+        async with sessions() as session:
+            if kind == "idempotency":
+                existing = await _existing(session, new.person_id, new.idempotency_key)
+                if existing is not None:
+                    return existing
+            if kind == "overlap":
+                # Another transaction won the race after our check: name what it took.
+                premises = await premises_by_slug(session, new.premises_slug)
+                fam = (await families(session, {premises.building_id}))[premises.id]
+                claim = occupied(rules_of(premises, fam.units), Interval(new.start, new.end))
+                taken = await taken_slots(session, fam.units, claim, now=now)
+                raise Conflict(_collisions(taken) or [Collision("booking", premises.name, claim.start, claim.end)]) from None
+        raise
+
+
+async def get_booking(session: AsyncSession, booking_id: int) -> Booking:
+    booking = await session.get(Booking, booking_id)
+    if booking is None:
+        raise NotFound("unknown_booking", "Fant ikke bestillingen.", f"No booking {booking_id}.")
+    return booking
+
+
+async def change_status(session: AsyncSession, booking_id: int, target: Status, *, actor_id: int | None,
+                        reason: str, now: datetime) -> Booking:
+    """One state change with its history row; leaving the slot-holding states frees the slot."""
+    booking = (await session.execute(
+        select(Booking).where(Booking.id == booking_id).with_for_update(of=Booking)
+    )).scalar_one_or_none()
+    if booking is None:
+        raise NotFound("unknown_booking", "Fant ikke bestillingen.", f"No booking {booking_id}.")
+    current = Status(booking.status)
+    transition(current, target)
+    booking.status = target.value
+    booking.updated_at = now
+    booking.sequence += 1
+    if target is Status.CANCELLED:
+        booking.cancellation_reason = reason
+    if target not in SLOT_HOLDING:
+        await session.execute(delete(SlotClaim).where(SlotClaim.booking_id == booking.id))
+    session.add(BookingHistory(booking_id=booking.id, at=now, actor_id=actor_id,
+                               from_status=current.value, to_status=target.value, reason=reason))
+    return booking
+
+
+async def history(session: AsyncSession, booking_id: int) -> list[BookingHistory]:
+    return list((await session.execute(
+        select(BookingHistory).where(BookingHistory.booking_id == booking_id).order_by(BookingHistory.id)
+    )).scalars())
+
+

@@ -1,0 +1,204 @@
+"""The premises catalogue: rules as the domain sees them, availability and search."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.db.models import Booking, Building, Closure, District, Premises, SlotClaim
+from booking.domain.availability import ClosureSpan, free_intervals, open_intervals
+from booking.domain.errors import NotFound
+from booking.domain.intervals import Interval
+from booking.domain.lifecycle import Status
+from booking.domain.premises import OpeningHours, PremisesRules, Season
+
+
+@dataclass(frozen=True)
+class Family:
+    """A premises' place in its building's hierarchy of divisible halls."""
+
+    units: frozenset[int]    # the atomic units it occupies (its leaf descendants, or itself)
+    related: frozenset[int]  # itself, ancestors and descendants: closures of any of them apply
+
+
+def family(premises_id: int, parents: dict[int, int | None]) -> Family:
+    children: dict[int, list[int]] = {}
+    for child, parent in parents.items():
+        if parent is not None:
+            children.setdefault(parent, []).append(child)
+    descendants, stack = [], [premises_id]
+    while stack:
+        current = stack.pop()
+        descendants.append(current)
+        stack.extend(children.get(current, ()))
+    units = frozenset(d for d in descendants if d not in children)
+    ancestors, parent = [], parents.get(premises_id)
+    while parent is not None:
+        ancestors.append(parent)
+        parent = parents.get(parent)
+    return Family(units, frozenset(descendants + ancestors))
+
+
+def rules_of(premises: Premises, units: frozenset[int] = frozenset()) -> PremisesRules:
+    season = None
+    if premises.season_first and premises.season_last:
+        season = Season.parse(premises.season_first, premises.season_last)
+    return PremisesRules(
+        slug=premises.slug,
+        name=premises.name,
+        kind=premises.kind,
+        opening_hours=OpeningHours.parse(premises.opening_hours),
+        season=season,
+        slot_minutes=premises.slot_minutes,
+        min_minutes=premises.min_minutes,
+        max_minutes=premises.max_minutes,
+        buffer_before=premises.buffer_before,
+        buffer_after=premises.buffer_after,
+        closed_on_public_holidays=premises.closed_on_public_holidays,
+        requires_approval=premises.requires_approval,
+        units=units or frozenset({premises.id}),
+    )
+
+
+async def families(session: AsyncSession, building_ids: set[int]) -> dict[int, Family]:
+    rows = (await session.execute(
+        select(Premises.id, Premises.parent_id).where(Premises.building_id.in_(building_ids))
+    )).all()
+    parents = {row.id: row.parent_id for row in rows}
+    return {pid: family(pid, parents) for pid in parents}
+
+
+async def premises_by_slug(session: AsyncSession, slug: str) -> Premises:
+    premises = (await session.execute(select(Premises).where(Premises.slug == slug))).scalar_one_or_none()
+    if premises is None:
+        raise NotFound("unknown_premises", f"Fant ikke lokalet «{slug}».", f"No premises {slug!r}.", slug=slug)
+    return premises
+
+
+async def closures_for(session: AsyncSession, premises: Premises, fam: Family, window: Interval) -> list[ClosureSpan]:
+    rows = (await session.execute(
+        select(Closure.start_at, Closure.end_at, Closure.reason).where(
+            Closure.start_at < window.end,
+            Closure.end_at > window.start,
+            or_(
+                Closure.scope == "municipality",
+                Closure.building_id == premises.building_id,
+                Closure.premises_id.in_(fam.related),
+            ),
+        )
+    )).all()
+    return [ClosureSpan(Interval(r.start_at, r.end_at), r.reason) for r in rows]
+
+
+@dataclass(frozen=True)
+class TakenSlot:
+    interval: Interval  # the claim's buffered range
+    booking_id: int
+    premises_name: str
+    status: str
+    unit_id: int
+
+
+async def taken_slots(
+    session: AsyncSession, units: frozenset[int], window: Interval, *, now: datetime
+) -> list[TakenSlot]:
+    """Claims on these units that reach into the window, one per (booking, unit).
+    A hold past its expiry no longer counts, even before `expire-holds` has run."""
+    rows = (await session.execute(
+        select(SlotClaim.busy_from, SlotClaim.busy_to, SlotClaim.booking_id, SlotClaim.unit_id,
+               Premises.name, Booking.status)
+        .join(Booking, Booking.id == SlotClaim.booking_id)
+        .join(Premises, Premises.id == Booking.premises_id)
+        .where(
+            SlotClaim.unit_id.in_(units),
+            SlotClaim.busy_from < window.end,
+            SlotClaim.busy_to > window.start,
+            or_(Booking.status != Status.HELD.value, Booking.hold_expires_at > now),
+        )
+    )).all()
+    return sorted(
+        (TakenSlot(Interval(r.busy_from, r.busy_to), r.booking_id, r.name, r.status, r.unit_id) for r in rows),
+        key=lambda t: (t.interval, t.booking_id),
+    )
+
+
+def per_booking(slots: list[TakenSlot]) -> list[TakenSlot]:
+    """A whole hall claims each of its halves: show such a booking once."""
+    seen: dict[int, TakenSlot] = {}
+    for slot in slots:
+        seen.setdefault(slot.booking_id, slot)
+    return list(seen.values())
+
+
+@dataclass(frozen=True)
+class Availability:
+    premises: Premises
+    rules: PremisesRules
+    open: list[Interval]
+    free: list[Interval]
+    busy: list[TakenSlot]
+    closures: list[ClosureSpan]
+
+
+async def availability(session: AsyncSession, slug: str, window: Interval, *, now: datetime) -> Availability:
+    premises = await premises_by_slug(session, slug)
+    fam = (await families(session, {premises.building_id}))[premises.id]
+    rules = rules_of(premises, fam.units)
+    closures = await closures_for(session, premises, fam, window)
+    reach = window.widened(*(timedelta(minutes=max(rules.buffer_before, rules.buffer_after)),) * 2)
+    busy = per_booking(await taken_slots(session, fam.units, reach, now=now))
+    free = free_intervals(rules, window, closures, [t.interval for t in busy])
+    return Availability(premises, rules, open_intervals(rules, window), free, busy, closures)
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    window: Interval
+    district: str | None = None
+    kind: str | None = None
+    min_capacity: int = 0
+    equipment: tuple[str, ...] = ()
+    accessibility: tuple[str, ...] = ()
+
+
+async def search(session: AsyncSession, filters: SearchFilters, *, now: datetime) -> list[Premises]:
+    """Premises free for the whole window that match every filter; the best fit first
+    (the smallest that seats everyone, then by name). Three queries, whatever the count."""
+    query = select(Premises).join(Building)
+    if filters.district:
+        query = query.join(District, District.id == Building.district_id).where(District.slug == filters.district)
+    if filters.kind:
+        query = query.where(Premises.kind == filters.kind)
+    if filters.min_capacity:
+        query = query.where(Premises.capacity >= filters.min_capacity)
+    for key in filters.accessibility:
+        query = query.where(getattr(Premises, key).is_(True))
+    candidates = [
+        p for p in (await session.execute(query)).scalars().unique()
+        if all(item in p.equipment for item in filters.equipment)
+    ]
+    if not candidates:
+        return []
+    fams = await families(session, {p.building_id for p in candidates})
+    reach = filters.window.widened(timedelta(days=1), timedelta(days=1))  # covers any buffer
+    slots_by_unit: dict[int, list[Interval]] = {}
+    all_units = frozenset().union(*(fams[p.id].units for p in candidates))
+    for slot in await taken_slots(session, all_units, reach, now=now):
+        slots_by_unit.setdefault(slot.unit_id, []).append(slot.interval)
+    closure_rows = (await session.execute(
+        select(Closure).where(Closure.start_at < filters.window.end, Closure.end_at > filters.window.start)
+    )).scalars().all()
+    result = []
+    for premises in candidates:
+        fam = fams[premises.id]
+        closures = [
+            ClosureSpan(Interval(c.start_at, c.end_at), c.reason) for c in closure_rows
+            if c.scope == "municipality" or c.building_id == premises.building_id or c.premises_id in fam.related
+        ]
+        taken = [i for unit in fam.units for i in slots_by_unit.get(unit, ())]
+        free = free_intervals(rules_of(premises, fam.units), filters.window, closures, taken)
+        if any(span.contains(filters.window) for span in free):
+            result.append(premises)
+    return sorted(result, key=lambda p: (p.capacity, p.name))

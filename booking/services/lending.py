@@ -1,0 +1,72 @@
+"""The small interface through which the engine asks the harmonised rules (pricing/)
+whether a request may be made, whether staff must approve it, and what it costs."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol
+
+from booking.db.models import Organisation, Person, Premises
+from booking.domain.intervals import Interval
+
+
+@dataclass(frozen=True)
+class Details:
+    purpose: str = ""
+    attendees: int = 1
+    target_group: str = "all"  # children_youth | adults | all
+    alcohol: bool = False
+
+
+@dataclass(frozen=True)
+class Request:
+    """Everything the rules may look at; nothing they could write to."""
+
+    premises: Premises
+    interval: Interval
+    person: Person
+    organisation: Organisation | None
+    details: Details
+    now: datetime
+    upcoming_bookings: int  # the booker's own upcoming slot-holding bookings
+
+
+@dataclass(frozen=True)
+class Assessment:
+    needs_approval: bool
+    approval_reasons: tuple[str, ...]
+    needs_payment: bool
+    hold_minutes: int
+    price_total: Decimal
+    price_snapshot: dict | None
+
+
+class LendingRules(Protocol):
+    def assess(self, request: Request) -> Assessment:
+        """Raise a coded error for a refusal; otherwise say what happens next."""
+        ...
+
+
+class PremisesApprovalOnly:
+    """Only the premises' own approval flag, free of charge: the engine without a rule set."""
+
+    def __init__(self, hold_minutes: int = 15) -> None:
+        self.hold_minutes = hold_minutes
+
+    def assess(self, request: Request) -> Assessment:
+        approval = request.premises.requires_approval
+        return Assessment(
+            needs_approval=approval,
+            approval_reasons=("Lokalet krever godkjenning.",) if approval else (),
+            needs_payment=False,
+            hold_minutes=self.hold_minutes,
+            price_total=Decimal("0"),
+            price_snapshot=None,
+        )
+
+
+def age_on(birth_date: date | None, day: date) -> int | None:
+    if birth_date is None:
+        return None
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))

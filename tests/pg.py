@@ -1,0 +1,81 @@
+"""Finding a PostgreSQL server for the tests: BOOKING_TEST_PG_URL when set, else the
+local server at 127.0.0.1:5432 when it answers, else a throwaway cluster started from
+the local PostgreSQL binaries. With none of these the PostgreSQL tests skip loudly,
+except under CI=true, where that fails the run."""
+from __future__ import annotations
+
+import atexit
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import uuid
+
+import asyncpg
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+def _throwaway_cluster() -> str | None:
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not binaries:
+        return None
+    bindir = os.path.dirname(binaries[-1])
+    data = tempfile.mkdtemp(prefix="lokaler-pg-")
+    port = 55432
+    user = "postgres"
+    run_as = [] if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--"]
+    if run_as:
+        shutil.chown(data, "postgres")
+    subprocess.run([*run_as, f"{bindir}/initdb", "-D", data, "-U", user, "-A", "trust"], check=True,
+                   capture_output=True)
+    subprocess.run([*run_as, f"{bindir}/pg_ctl", "-D", data, "-o", f"-p {port} -k {data}", "-w", "start"],
+                   check=True, capture_output=True)
+    atexit.register(lambda: subprocess.run([*run_as, f"{bindir}/pg_ctl", "-D", data, "-m", "fast", "stop"],
+                                           capture_output=True))
+    return f"postgresql://{user}@127.0.0.1:{port}/postgres"
+
+
+def server_url() -> tuple[str | None, str]:
+    """(a libpq URL of a server we may create databases on, or None; how it was found)."""
+    if os.environ.get("BOOKING_TEST_PG_URL"):
+        return os.environ["BOOKING_TEST_PG_URL"].replace("+asyncpg", ""), "BOOKING_TEST_PG_URL"
+    if _answers("127.0.0.1", 5432):
+        return "postgresql://postgres@127.0.0.1:5432/postgres", "local server at 127.0.0.1:5432"
+    try:
+        url = _throwaway_cluster()
+    except (OSError, subprocess.CalledProcessError) as error:
+        return None, f"no server answered and a throwaway cluster failed to start: {error}"
+    return (url, "throwaway cluster") if url else (None, "no server and no PostgreSQL binaries found")
+
+
+def with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+async def create_database(server: str, template: str | None = None) -> str:
+    name = f"lokaler_test_{uuid.uuid4().hex[:12]}"
+    connection = await asyncpg.connect(server)
+    try:
+        suffix = f" TEMPLATE {template}" if template else ""
+        await connection.execute(f"CREATE DATABASE {name}{suffix}")
+    finally:
+        await connection.close()
+    return name
+
+
+async def drop_database(server: str, name: str) -> None:
+    connection = await asyncpg.connect(server)
+    try:
+        await connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    finally:
+        await connection.close()
