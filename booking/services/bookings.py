@@ -88,7 +88,7 @@ def _collisions(slots) -> list[Collision]:
             for s in slots]
 
 
-async def _place(session: AsyncSession, new: NewBooking, rules: LendingRules, now: datetime) -> Booking:
+async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRules, now: datetime) -> Booking:
     """Validate, check conflicts and insert, inside the caller's write transaction."""
     premises = await premises_by_slug(session, new.premises_slug)
     person, organisation = await booker(session, new.person_id, new.organisation_id)
@@ -148,7 +148,7 @@ async def create_booking(sessions: async_sessionmaker[AsyncSession], new: NewBoo
             existing = await _existing(session, new.person_id, new.idempotency_key)
             if existing is not None:
                 return existing
-            return await _place(session, new, rules, now)
+            return await place_booking(session, new, rules, now)
     except IntegrityError as error:
         kind = _violation(error)
         async with sessions() as session:

@@ -1,0 +1,178 @@
+"""Weekly series: preview each occurrence's result, create the ones that fit, and
+edit with the scopes "this", "following" (this and following) and "all"."""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from booking.db.engine import write_transaction
+from booking.db.models import Booking, BookingSeries
+from booking.domain.errors import Conflict, DomainError, NotFound
+from booking.domain.lifecycle import SLOT_HOLDING, Status
+from booking.domain.recurrence import WeeklyPattern, occurrences
+from booking.services.bookings import NewBooking, change_status, place_booking
+from booking.services.catalogue import premises_by_slug
+from booking.services.lending import Details, LendingRules
+
+SCOPES = ("this", "following", "all")
+
+
+@dataclass(frozen=True)
+class OccurrenceResult:
+    day: date
+    booking_id: int | None
+    status: str | None
+    error_code: str | None = None
+    message_nb: str | None = None
+    message_en: str | None = None
+
+
+@dataclass(frozen=True)
+class SeriesResult:
+    series_id: int | None
+    occurrences: list[OccurrenceResult]
+
+    @property
+    def created(self) -> int:
+        return sum(1 for o in self.occurrences if o.booking_id is not None)
+
+
+async def _try_occurrence(session: AsyncSession, new: NewBooking, day: date, rules: LendingRules,
+                          now: datetime) -> OccurrenceResult:
+    """One occurrence in its own savepoint: a refusal leaves the others standing."""
+    try:
+        async with session.begin_nested():
+            booking = await place_booking(session, new, rules, now)
+            booking.occurrence_date = day
+    except DomainError as error:
+        return OccurrenceResult(day, None, None, error.code, error.message_nb, error.message_en)
+    except IntegrityError:
+        conflict = Conflict([])
+        return OccurrenceResult(day, None, None, conflict.code, conflict.message_nb, conflict.message_en)
+    return OccurrenceResult(day, booking.id, booking.status)
+
+
+async def create_series(sessions: async_sessionmaker[AsyncSession], *, premises_slug: str, pattern: WeeklyPattern,
+                        person_id: int, organisation_id: int | None, details: Details, rules: LendingRules,
+                        now: datetime, preview: bool = False) -> SeriesResult:
+    """Book every occurrence that fits. With `preview` nothing is kept: the caller sees
+    each occurrence's result before confirming."""
+    async with write_transaction(sessions) as session:
+        premises = await premises_by_slug(session, premises_slug)
+        series = BookingSeries(premises_id=premises.id, person_id=person_id, organisation_id=organisation_id,
+                               rrule=pattern.rrule, pattern=pattern.to_data(), exceptions=[], created_at=now)
+        session.add(series)
+        await session.flush()
+        results = []
+        for occurrence in occurrences(pattern):
+            if occurrence.error is not None:
+                e = occurrence.error
+                results.append(OccurrenceResult(occurrence.day, None, None, e.code, e.message_nb, e.message_en))
+                continue
+            new = NewBooking(premises_slug, occurrence.interval.start, occurrence.interval.end, person_id,
+                             organisation_id, details, series_id=series.id)
+            results.append(await _try_occurrence(session, new, occurrence.day, rules, now))
+        if preview:
+            await session.rollback()
+            return SeriesResult(None, [dataclasses.replace(r, booking_id=None) for r in results])
+        return SeriesResult(series.id, results)
+
+
+async def _series_bookings(session: AsyncSession, series_id: int) -> list[Booking]:
+    return list((await session.execute(
+        select(Booking).where(Booking.series_id == series_id, Booking.status.in_([s.value for s in SLOT_HOLDING]))
+        .order_by(Booking.start_at)
+    )).scalars())
+
+
+async def edit_series(sessions: async_sessionmaker[AsyncSession], series_id: int, *, day: date, scope: str,
+                      start_time: time, end_time: time, actor_id: int, rules: LendingRules,
+                      now: datetime) -> SeriesResult:
+    """Move occurrences to a new local time. "this" moves one date and records it as an
+    exception; "all" moves every occurrence except those edited on their own earlier;
+    "following" splits the series at `day` into a new series with the new time, which
+    takes over the later exceptions and skipped dates. All or nothing: one conflict
+    refuses the whole edit."""
+    if scope not in SCOPES:
+        raise DomainError("invalid_scope", "Velg «denne», «denne og følgende» eller «alle».",
+                          f"Scope must be one of {', '.join(SCOPES)}.")
+    async with write_transaction(sessions) as session:
+        series = await session.get(BookingSeries, series_id)
+        if series is None:
+            raise NotFound("unknown_series", "Fant ikke serien.", f"No series {series_id}.")
+        exceptions = set(series.exceptions)
+        pattern = WeeklyPattern.from_data(series.pattern)
+        moved = [
+            b for b in await _series_bookings(session, series_id)
+            if (scope == "this" and b.occurrence_date == day)
+            or (scope == "following" and b.occurrence_date >= day and b.occurrence_date.isoformat() not in exceptions)
+            or (scope == "all" and b.occurrence_date.isoformat() not in exceptions)
+        ]
+        if not moved:
+            raise NotFound("no_occurrences", "Ingen forekomster å endre.", "No occurrences in that scope.")
+        # Free the old slots first so an occurrence may overlap its own old time.
+        for booking in moved:
+            await change_status(session, booking.id, Status.CANCELLED, actor_id=actor_id,
+                                reason="Flyttet ved endring av serien.", now=now)
+        target = series
+        if scope == "following" and day > pattern.first_date:
+            target = BookingSeries(
+                premises_id=series.premises_id, person_id=series.person_id,
+                organisation_id=series.organisation_id, created_at=now,
+                pattern=dataclasses.replace(pattern, first_date=day).to_data(),
+                rrule=dataclasses.replace(pattern, first_date=day).rrule,
+                exceptions=sorted(e for e in exceptions if e >= day.isoformat()))
+            session.add(target)
+            await session.flush()
+            earlier = dataclasses.replace(pattern, last_date=day - timedelta(days=1),
+                                          skipped=frozenset(d for d in pattern.skipped if d < day))
+            series.pattern, series.rrule = earlier.to_data(), earlier.rrule
+            series.exceptions = sorted(e for e in exceptions if e < day.isoformat())
+            await _adopt(session, series_id, target.id, day)
+        results = []
+        for booking in moved:
+            shifted = WeeklyPattern(pattern.weekdays, start_time, end_time, booking.occurrence_date,
+                                    booking.occurrence_date)
+            (occurrence,) = occurrences(shifted)
+            if occurrence.error is not None:
+                raise occurrence.error
+            new = NewBooking(booking.premises.slug, occurrence.interval.start, occurrence.interval.end,
+                             booking.person_id, booking.organisation_id,
+                             Details(booking.purpose, booking.attendees, booking.target_group, booking.alcohol),
+                             series_id=target.id)
+            placed = await place_booking(session, new, rules, now)
+            placed.occurrence_date = booking.occurrence_date
+            results.append(OccurrenceResult(booking.occurrence_date, placed.id, placed.status))
+        if scope == "this":
+            series.exceptions = sorted(exceptions | {day.isoformat()})
+        else:
+            retimed = dataclasses.replace(WeeklyPattern.from_data(target.pattern),
+                                          start_time=start_time, end_time=end_time)
+            target.pattern, target.rrule = retimed.to_data(), retimed.rrule
+        return SeriesResult(target.id, results)
+
+
+async def _adopt(session: AsyncSession, old_id: int, new_id: int, day: date) -> None:
+    """Occurrences from `day` on (the edited-on-their-own ones too) join the new series."""
+    await session.execute(
+        update(Booking).where(Booking.series_id == old_id, Booking.occurrence_date >= day)
+        .values(series_id=new_id).execution_options(synchronize_session=False))
+
+
+async def skip_occurrence(sessions: async_sessionmaker[AsyncSession], series_id: int, day: date, *,
+                          actor_id: int, reason: str, now: datetime) -> None:
+    """Cancel one date of a series and remember it as skipped."""
+    async with write_transaction(sessions) as session:
+        series = await session.get(BookingSeries, series_id)
+        if series is None:
+            raise NotFound("unknown_series", "Fant ikke serien.", f"No series {series_id}.")
+        for booking in await _series_bookings(session, series_id):
+            if booking.occurrence_date == day:
+                await change_status(session, booking.id, Status.CANCELLED, actor_id=actor_id, reason=reason, now=now)
+        pattern = WeeklyPattern.from_data(series.pattern)
+        series.pattern = dataclasses.replace(pattern, skipped=pattern.skipped | {day}).to_data()
