@@ -241,3 +241,75 @@ class BookingHistory(Base):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text, default="")
+
+
+class RuleSetVersion(Base):
+    """A version of the harmonised rule set. A published row is never changed: a change
+    by staff is a new version (draft → preview → publish)."""
+
+    __tablename__ = "rule_set_version"
+    __table_args__ = (CheckConstraint("status IN ('draft', 'published')", name="status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    label: Mapped[str] = mapped_column(String(80))
+    valid_from: Mapped[date] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(20), default="draft")
+    author: Mapped[str] = mapped_column(String(200))
+    reason: Mapped[str] = mapped_column(Text, default="")
+    content_hash: Mapped[str] = mapped_column(String(64))
+    content: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime]
+    published_at: Mapped[datetime | None]
+
+
+class ApiToken(Base):
+    """A bearer token for the JSON API; only its hash is stored."""
+
+    __tablename__ = "api_token"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class FeedToken(Base):
+    """A capability URL for a non-public iCal feed: the token is shown once, stored hashed.
+    `feed` is premises | building | caretaker | organisation | person; `subject_id` the row."""
+
+    __tablename__ = "feed_token"
+    __table_args__ = (
+        CheckConstraint("feed IN ('premises', 'building', 'caretaker', 'organisation', 'person')", name="feed"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feed: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[int]
+    owner_id: Mapped[int] = mapped_column(ForeignKey("person.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
+class CalendarSource(Base):
+    """An external calendar whose events become closures of a building or premises."""
+
+    __tablename__ = "calendar_source"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    building_id: Mapped[int | None] = mapped_column(ForeignKey("building.id"))
+    premises_id: Mapped[int | None] = mapped_column(ForeignKey("premises.id"))
+    name: Mapped[str] = mapped_column(String(200))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    last_imported_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime]
+
+
+class LoginAttempt(Base):
+    """Failed logins, for rate limiting that works across server processes."""
+
+    __tablename__ = "login_attempt"
+    __table_args__ = (Index("ix_login_attempt_key_at", "key", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(300))
+    at: Mapped[datetime]

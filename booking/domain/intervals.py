@@ -12,7 +12,8 @@ class Interval:
     end: datetime
 
     def overlaps(self, other: "Interval") -> bool:
-        return self.start < other.end and other.start < self.end
+        # An empty interval (a point-in-time closure, say) overlaps nothing, as in merge().
+        return max(self.start, other.start) < min(self.end, other.end)
 
     def contains(self, other: "Interval") -> bool:
         return self.start <= other.start and other.end <= self.end

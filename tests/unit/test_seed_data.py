@@ -377,6 +377,7 @@ def test_seasons_are_well_formed(premises):
 
 def test_divisible_hall(premises):
     by_slug = {item["slug"]: (building, item) for building, item in premises}
+    position = {item["slug"]: index for index, (_, item) in enumerate(premises)}
     halves_of: dict[str, list[str]] = {}
     problems = []
     for building, item in premises:
@@ -396,6 +397,8 @@ def test_divisible_hall(premises):
             problems.append(f"{label}: parent must be a whole idrettshall")
         if parent_building["slug"] != building["slug"]:
             problems.append(f"{label}: a half lives in the same building as its hall")
+        if position[parent["slug"]] > position[label]:
+            problems.append(f"{label}: the whole hall must come before its halves (the loader resolves in order)")
         for key in ("opening_hours", "slot_minutes", "buffer_before", "buffer_after", "closed_on_public_holidays"):
             if item[key] != parent[key]:
                 problems.append(f"{label}: {key} differs from the whole hall")

@@ -279,3 +279,21 @@ def _timed(action) -> float:
     started = time.perf_counter()
     action()
     return time.perf_counter() - started
+
+
+# --- user text ----------------------------------------------------------------------
+
+
+def test_pasted_control_characters_and_line_breaks_are_cleaned():
+    event = booking(
+        8,
+        oslo(2026, 6, 2, 18),
+        oslo(2026, 6, 2, 20),
+        description="Linje 1\r\nLinje 2\rLinje 3\u2028Linje 4\x00\x1b\tslutt",
+        categories=("Booking\r\nny", "\x00"),
+    )
+    assert event.description == "Linje 1\nLinje 2\nLinje 3\nLinje 4\tslutt"
+    assert event.categories == ("Booking ny",)
+    feed = build_feed("x", [event])
+    assert not any(byte < 0x20 and byte not in (0x09, 0x0A, 0x0D) for byte in feed)
+    assert parse_with_ics(feed)[event.uid].description == event.description

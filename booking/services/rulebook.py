@@ -1,0 +1,101 @@
+"""The harmonised rule set as the engine applies it: published versions from the
+database, the version in force on a booking's start date, and the adapter from
+booking records to pricing's plain facts."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import pricing
+from booking.db.engine import write_transaction
+from booking.domain.errors import DomainError
+from booking.db.models import Organisation, Person, Premises, RuleSetVersion
+from booking.services.lending import Assessment, Details, Request
+from booking.settings import ROOT
+
+DEFAULT_RULES = ROOT / "seed_data" / "rules" / "default.toml"
+
+# Every refusal a use case can raise: each carries a stable code and both languages.
+REFUSALS = (DomainError, pricing.PricingError)
+
+
+def premises_facts(premises: Premises) -> pricing.PremisesFacts:
+    return pricing.PremisesFacts(premises.slug, premises.name, premises.kind, premises.tariff_category,
+                                 premises.building.department.kind)
+
+
+def booker_facts(person: Person | None, organisation: Organisation | None) -> pricing.Booker:
+    org = None
+    if organisation is not None:
+        from stdnum.no import orgnr
+        org = pricing.OrganisationFacts(
+            organisation.name, organisation.orgnr, organisation.works_for_children_youth,
+            organisation.commercial, organisation.municipal,
+            orgnr_valid=bool(organisation.orgnr and orgnr.is_valid(organisation.orgnr)))
+    return pricing.Booker(person.birth_date if person else None, org)
+
+
+def details_facts(details: Details) -> pricing.BookingDetails:
+    return pricing.BookingDetails(details.target_group, details.attendees, details.alcohol, details.purpose)
+
+
+class HarmonisedRules:
+    """The engine's LendingRules, backed by the published versions of the rule set."""
+
+    def __init__(self, versions: list[pricing.RuleSet]) -> None:
+        self.versions = versions
+
+    def in_force(self, on: date | datetime) -> pricing.RuleSet:
+        return pricing.select_version(self.versions, on)
+
+    def assess(self, request: Request) -> Assessment:
+        rule_set = self.in_force(request.interval.start)
+        facts = premises_facts(request.premises)
+        who = booker_facts(request.person, request.organisation)
+        details = details_facts(request.details)
+        decision = pricing.check_lending(facts, request.interval.start, request.interval.end, who, details,
+                                         rule_set, now=request.now, upcoming_bookings=request.upcoming_bookings)
+        price = pricing.quote(facts, request.interval.start, request.interval.end, who, details, rule_set)
+        reasons = decision.approval_reasons
+        if request.premises.requires_approval and not reasons:
+            reasons = ("Lokalet krever godkjenning av virksomheten som eier det.",)
+        return Assessment(
+            needs_approval=bool(reasons),
+            approval_reasons=reasons,
+            # Card payment and invoicing arrive with the payments issue; until then a
+            # priced booking is confirmed (or requested) with its price snapshot kept.
+            needs_payment=False,
+            hold_minutes=decision.hold_minutes,
+            price_total=price.total,
+            price_snapshot=price.to_snapshot(),
+        )
+
+
+async def published(session: AsyncSession) -> list[pricing.RuleSet]:
+    rows = (await session.execute(
+        select(RuleSetVersion).where(RuleSetVersion.status == "published").order_by(RuleSetVersion.valid_from)
+    )).scalars()
+    return [pricing.rule_set_from_dict(row.content) for row in rows]
+
+
+async def ensure_default_published(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
+    """The first run publishes the default rule set from seed_data/, once."""
+    async with write_transaction(sessions) as session:
+        if await session.scalar(select(RuleSetVersion.id).where(RuleSetVersion.status == "published").limit(1)):
+            return
+        rule_set = pricing.load_rule_set(DEFAULT_RULES)
+        session.add(RuleSetVersion(
+            label=rule_set.version, valid_from=rule_set.valid_from, status="published", author="Lokaler",
+            reason="Standard harmonisert regelsett", content_hash=pricing.content_hash(rule_set),
+            content=pricing.rule_set_to_dict(rule_set), created_at=now, published_at=now))
+
+
+async def current_rules(sessions: async_sessionmaker[AsyncSession]) -> HarmonisedRules:
+    await ensure_default_published(sessions, datetime.now().astimezone())
+    async with sessions() as session:
+        return HarmonisedRules(await published(session))
+
+

@@ -1,0 +1,122 @@
+"""JSON API v1 (read side and quotes). Times are ISO 8601; without an offset they are
+Europe/Oslo wall time. Errors are application/problem+json with a stable code."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from litestar import Controller, get, post
+from litestar.params import Parameter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import pricing
+from booking.db.models import Organisation
+from booking.domain.errors import DomainError, NotFound
+from booking.domain.intervals import Interval
+from booking.domain.localtime import parse_instant
+from booking.services.catalogue import SearchFilters, availability, premises_by_slug, search
+from booking.services.rulebook import booker_facts, current_rules, premises_facts
+from booking.web.present import interval_json, premises_json
+
+MAX_WINDOW = timedelta(days=62)
+
+
+def window_of(start: str, end: str) -> Interval:
+    window = Interval(parse_instant(start), parse_instant(end))
+    if window.end <= window.start:
+        raise DomainError("end_not_after_start", "Sluttidspunktet må være etter starttidspunktet.",
+                          "`to` must be after `from`.")
+    if window.duration > MAX_WINDOW:
+        raise DomainError("window_too_long", "Du kan se på høyst 62 dager om gangen.",
+                          "The window may be at most 62 days.")
+    return window
+
+
+@dataclass
+class QuoteRequest:
+    premises: str
+    start: str
+    end: str
+    customer_group: str | None = None
+    organisation_id: int | None = None
+    attendees: int = 1
+    target_group: str = "all"
+    alcohol: bool = False
+
+
+class PremisesApi(Controller):
+    path = "/api/v1"
+
+    @get("/premises")
+    async def list_premises(self, sessions: async_sessionmaker[AsyncSession], now: datetime,
+                            free_from: str | None = None, free_to: str | None = None,
+                            district: str | None = None, kind: str | None = None, min_capacity: int = 0,
+                            equipment: list[str] | None = None, accessibility: list[str] | None = None) -> dict:
+        if bool(free_from) != bool(free_to):
+            raise DomainError("incomplete_window", "Oppgi både free_from og free_to.",
+                              "Give both free_from and free_to.")
+        window = window_of(free_from, free_to) if free_from else None
+        filters = SearchFilters(window or Interval(now, now + timedelta(minutes=1)), district, kind, min_capacity,
+                                tuple(equipment or ()), tuple(accessibility or ()))
+        async with sessions() as session:
+            if window is None:
+                from booking.db.models import Premises
+                rows = list((await session.execute(select(Premises).order_by(Premises.name))).scalars())
+                rows = [p for p in rows if _matches(p, filters)]
+            else:
+                rows = await search(session, filters, now=now)
+        return {"items": [premises_json(p) for p in rows], "count": len(rows)}
+
+    @get("/premises/{slug:str}")
+    async def get_premises(self, slug: str, sessions: async_sessionmaker[AsyncSession]) -> dict:
+        async with sessions() as session:
+            return premises_json(await premises_by_slug(session, slug))
+
+    @get("/premises/{slug:str}/availability")
+    async def get_availability(self, slug: str, sessions: async_sessionmaker[AsyncSession], now: datetime,
+                               from_: str | None = Parameter(query="from", default=None),
+                               to: str | None = None) -> dict:
+        if not from_ or not to:
+            raise DomainError("incomplete_window", "Oppgi både from og to.", "Give both `from` and `to`.")
+        window = window_of(from_, to)
+        async with sessions() as session:
+            avail = await availability(session, slug, window, now=now)
+        return {
+            "premises": slug, "from": window.start.isoformat(), "to": window.end.isoformat(),
+            "open": [interval_json(i.start, i.end) for i in avail.open],
+            "free": [interval_json(i.start, i.end) for i in avail.free],
+            "busy": [interval_json(b.interval.start, b.interval.end) for b in avail.busy],
+            "closures": [{**interval_json(c.interval.start, c.interval.end), "reason": c.reason}
+                         for c in avail.closures],
+        }
+
+    @post("/quotes", status_code=200)
+    async def create_quote(self, data: QuoteRequest, sessions: async_sessionmaker[AsyncSession]) -> dict:
+        start, end = parse_instant(data.start), parse_instant(data.end)
+        async with sessions() as session:
+            premises = await premises_by_slug(session, data.premises)
+            organisation = None
+            if data.organisation_id is not None:
+                organisation = await session.get(Organisation, data.organisation_id)
+                if organisation is None:
+                    raise NotFound("unknown_organisation", "Fant ikke organisasjonen.", "No such organisation.")
+        if data.customer_group is None and organisation is None:
+            raise DomainError("missing_customer", "Oppgi kundegruppe eller organisasjon.",
+                              "Give customer_group or organisation_id.")
+        rules = await current_rules(sessions)
+        quote = pricing.quote(premises_facts(premises), start, end, booker_facts(None, organisation),
+                              pricing.BookingDetails(data.target_group, data.attendees, data.alcohol),
+                              rules.in_force(start), group=data.customer_group)
+        return quote.to_snapshot()
+
+    @get("/terms")
+    async def terms(self, sessions: async_sessionmaker[AsyncSession], now: datetime) -> dict:
+        rules = await current_rules(sessions)
+        return pricing.terms_document(rules.in_force(now))
+
+
+def _matches(p, f: SearchFilters) -> bool:
+    return ((not f.district or p.building.district.slug == f.district) and (not f.kind or p.kind == f.kind)
+            and p.capacity >= f.min_capacity and all(e in p.equipment for e in f.equipment)
+            and all(getattr(p, a, False) for a in f.accessibility))

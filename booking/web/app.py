@@ -1,0 +1,66 @@
+"""The Litestar application: public pages, JSON API, and (from later issues) account,
+staff, feeds and webhooks. Stateless: everything lives in the database."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from datetime import datetime, timezone
+
+from litestar import Litestar
+from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from booking.db.engine import make_engine, session_factory
+from booking.services.rulebook import ensure_default_published
+from booking.settings import ROOT, Settings, get_settings
+from booking.web import api, public
+from booking.web.deps import provide_now, provide_sessions
+from booking.web.errors import handle
+from booking.web.formatting import FILTERS
+
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+                               "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+def _templates(engine: JinjaTemplateEngine) -> None:
+    engine.engine.filters.update(FILTERS)
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def database(app: Litestar):
+        engine = make_engine(settings.database_url)
+        app.state.sessions = session_factory(engine)
+        await ensure_default_published(app.state.sessions, datetime.now(timezone.utc))
+        try:
+            yield
+        finally:
+            await engine.dispose()
+
+    async def security_headers(message, scope) -> None:
+        if message["type"] == "http.response.start":
+            headers = message.setdefault("headers", [])
+            for name, value in SECURITY_HEADERS.items():
+                headers.append((name.lower().encode(), value.encode()))
+
+    return Litestar(
+        route_handlers=[public.PublicPages, api.PremisesApi,
+                        create_static_files_router(path="/static", directories=[ROOT / "booking" / "web" / "static"])],
+        dependencies={"sessions": Provide(provide_sessions, sync_to_thread=False),
+                      "now": Provide(provide_now, sync_to_thread=False)},
+        lifespan=[database],
+        template_config=TemplateConfig(directory=ROOT / "templates", engine=JinjaTemplateEngine,
+                                       engine_callback=_templates),
+        exception_handlers={Exception: handle},
+        openapi_config=OpenAPIConfig(title="Lokaler API", version="1", path="/schema"),
+        before_send=[security_headers],
+    )

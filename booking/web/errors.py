@@ -1,0 +1,57 @@
+"""The one exception-to-HTTP mapper. API paths answer application/problem+json
+(RFC 9457) with a stable `code`; pages answer a Norwegian error page. Unexpected
+errors are logged in English and never shown as a stack trace."""
+from __future__ import annotations
+
+import logging
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.response import Template
+
+from booking.services.rulebook import REFUSALS
+
+log = logging.getLogger("booking.web")
+
+GENERIC = {
+    400: ("bad_request", "Forespørselen kunne ikke forstås.", "The request could not be understood."),
+    401: ("unauthorized", "Du må logge inn.", "Authentication required."),
+    403: ("forbidden", "Du har ikke tilgang til dette.", "Forbidden."),
+    404: ("not_found", "Siden finnes ikke.", "Not found."),
+    405: ("method_not_allowed", "Metoden er ikke tillatt.", "Method not allowed."),
+    429: ("rate_limited", "For mange forsøk. Vent litt og prøv igjen.", "Too many requests."),
+    500: ("internal_error", "Noe gikk galt hos oss. Prøv igjen senere.", "Internal server error."),
+}
+
+
+def wants_problem(request: Request) -> bool:
+    return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
+
+
+def problem(request: Request, status: int, code: str, message_nb: str, message_en: str, **extra) -> Response:
+    if wants_problem(request):
+        body = {"type": f"https://lokaler.example/problems/{code}", "title": message_en, "status": status,
+                "code": code, "detail": message_nb, **extra}
+        return Response(body, status_code=status, media_type="application/problem+json")
+    return Template("public/error.html", context={"status": status, "code": code, "message": message_nb},
+                    status_code=status, media_type=MediaType.HTML)
+
+
+def handle(request: Request, error: Exception) -> Response:
+    if isinstance(error, REFUSALS):
+        extra = dict(getattr(error, "details", {}) or {})
+        if getattr(error, "place", None):
+            extra["place"] = error.place
+        return problem(request, error.status, error.code, error.message_nb, error.message_en, **extra)
+    if isinstance(error, ValidationException):
+        fields = [
+            {"field": item.get("key") or "", "message": item.get("message", "")}
+            for item in (error.extra or []) if isinstance(item, dict)
+        ]
+        return problem(request, 422, "invalid_input", "Noen felt er ikke fylt ut riktig.",
+                       "Some fields are invalid.", errors=fields)
+    if isinstance(error, HTTPException):
+        code, nb, en = GENERIC.get(error.status_code, GENERIC[400])
+        return problem(request, error.status_code, code, nb, en)
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    return problem(request, 500, *GENERIC[500])

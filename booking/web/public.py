@@ -1,0 +1,128 @@
+"""Public pages, no login: search, premises page with a week view, prices and terms."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from litestar import Controller, get
+from litestar.response import Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import pricing
+from booking.db.models import District
+from booking.domain.intervals import Interval
+from booking.domain.localtime import OSLO, local_day_start, resolve_local
+from booking.services.catalogue import SearchFilters, availability, search
+from booking.services.rulebook import booker_facts, current_rules, premises_facts
+from booking.web.present import LABELS, opening_rows
+
+GROUPS = ("barn_og_unge", "frivillig", "privat", "kommersiell", "kommunal")
+
+
+def _parse_day(text: str | None, default: date) -> date:
+    try:
+        return date.fromisoformat(text) if text else default
+    except ValueError:
+        return default
+
+
+def _parse_clock(text: str | None, default: time) -> time:
+    try:
+        return time.fromisoformat(text) if text else default
+    except ValueError:
+        return default
+
+
+def week_grid(avail, monday: date) -> dict:
+    """Hour rows × day columns, each cell a word (Ledig / Opptatt / Stengt), not a colour."""
+    days = [monday + timedelta(days=n) for n in range(7)]
+    opened = [i for i in avail.open]
+    hours = sorted({(s.start.astimezone(OSLO).hour) for s in opened} | {
+        (s.end - timedelta(minutes=1)).astimezone(OSLO).hour for s in opened}) or [8, 21]
+    first, last = (min(hours), max(hours)) if hours else (8, 21)
+    rows = []
+    for hour in range(first, last + 1):
+        cells = []
+        for day in days:
+            try:
+                cell = Interval(resolve_local(datetime.combine(day, time(hour))),
+                                resolve_local(datetime.combine(day, time(hour))) + timedelta(hours=1))
+            except Exception:  # the hour that does not exist on the spring-forward day
+                cells.append("Stengt")
+                continue
+            if not any(o.overlaps(cell) for o in avail.open):
+                cells.append("Stengt")
+            elif any(f.contains(cell) for f in avail.free):
+                cells.append("Ledig")
+            else:
+                cells.append("Opptatt")
+        rows.append((f"{hour:02d}:00", cells))
+    return {"days": days, "rows": rows}
+
+
+class PublicPages(Controller):
+    @get("/", name="search")
+    async def search_page(self, sessions: async_sessionmaker[AsyncSession], now: datetime,
+                          dato: str | None = None, fra: str | None = None, til: str | None = None,
+                          kommunedel: str | None = None, type: str | None = None, kapasitet: int | None = None,
+                          utstyr: list[str] | None = None, tilgjengelighet: list[str] | None = None,
+                          gruppe: str = "frivillig") -> Template:
+        tomorrow = now.astimezone(OSLO).date() + timedelta(days=1)
+        day = _parse_day(dato, tomorrow)
+        start_clock, end_clock = _parse_clock(fra, time(18)), _parse_clock(til, time(20))
+        errors, results = [], []
+        filters = None
+        try:
+            window = Interval(resolve_local(datetime.combine(day, start_clock)),
+                              resolve_local(datetime.combine(day, end_clock)))
+            if window.end <= window.start:
+                errors.append("Til-tidspunktet må være etter fra-tidspunktet.")
+            else:
+                filters = SearchFilters(
+                    window, kommunedel or None, type or None, kapasitet or 0,
+                    tuple(u for u in utstyr or () if u in LABELS["equipment"]),
+                    tuple(t for t in tilgjengelighet or () if t in LABELS["accessibility"]))
+        except Exception as error:  # a local time that does not exist, and the like
+            errors.append(getattr(error, "message_nb", "Ugyldig tidspunkt."))
+        group = gruppe if gruppe in GROUPS else "frivillig"
+        async with sessions() as session:
+            districts = list((await session.execute(select(District).order_by(District.name))).scalars())
+            if filters:
+                found = await search(session, filters, now=now)
+                rules = await current_rules(sessions)
+                rule_set = rules.in_force(filters.window.start)
+                for premises in found:
+                    price = pricing.quote(premises_facts(premises), filters.window.start, filters.window.end,
+                                          booker_facts(None, None), pricing.BookingDetails("all", 1),
+                                          rule_set, group=group)
+                    results.append((premises, price))
+        return Template("public/search.html", context={
+            "day": day, "fra": start_clock.strftime("%H:%M"), "til": end_clock.strftime("%H:%M"),
+            "districts": districts, "chosen": {"kommunedel": kommunedel, "type": type, "kapasitet": kapasitet,
+                                               "utstyr": utstyr or [], "tilgjengelighet": tilgjengelighet or [],
+                                               "gruppe": group},
+            "groups": GROUPS, "results": results, "errors": errors, "searched": filters is not None,
+            "labels": LABELS})
+
+    @get("/lokaler/{slug:str}", name="premises")
+    async def premises_page(self, slug: str, sessions: async_sessionmaker[AsyncSession], now: datetime,
+                            uke: str | None = None) -> Template:
+        today = now.astimezone(OSLO).date()
+        monday = _parse_day(uke, today)
+        monday -= timedelta(days=monday.weekday())
+        window = Interval(local_day_start(monday), local_day_start(monday + timedelta(days=7)))
+        async with sessions() as session:
+            avail = await availability(session, slug, window, now=now)
+        rules = await current_rules(sessions)
+        rule_set = rules.in_force(max(window.start, now))
+        terms = pricing.terms_document(rule_set)
+        category = next((t for t in terms["tariff"] if t["key"] == avail.premises.tariff_category), None)
+        return Template("public/premises.html", context={
+            "p": avail.premises, "grid": week_grid(avail, monday), "monday": monday,
+            "previous": monday - timedelta(days=7), "next": monday + timedelta(days=7),
+            "opening": opening_rows(avail.premises), "labels": LABELS, "category": category, "terms": terms})
+
+    @get("/priser-og-vilkar", name="terms")
+    async def terms_page(self, sessions: async_sessionmaker[AsyncSession], now: datetime) -> Template:
+        rules = await current_rules(sessions)
+        return Template("public/terms.html", context={"terms": pricing.terms_document(rules.in_force(now))})

@@ -1,0 +1,48 @@
+"""Calendars: iCalendar feeds, feed tokens and importing external calendars.
+
+Pure except for ``fetch_calendar`` (network, stdlib only). Imports neither litestar,
+sqlalchemy nor anything from ``booking``: the services layer calls in, never the reverse.
+"""
+
+from calendars.errors import CalendarImportError
+from calendars.feeds import (
+    CANCELLED_KEPT,
+    FEED_WINDOW_AHEAD,
+    FEED_WINDOW_BACK,
+    FeedEvent,
+    booking_uid,
+    build_feed,
+    cancelled_still_shown,
+    closure_uid,
+    event_text,
+    feed_etag,
+    in_window,
+    single_event_ics,
+)
+from calendars.fetch import check_import_url, fetch_calendar, normalise_import_url
+from calendars.imports import ImportedEvent, parse_calendar
+from calendars.tokens import hash_token, new_token, token_matches
+
+__all__ = [
+    "CANCELLED_KEPT",
+    "FEED_WINDOW_AHEAD",
+    "FEED_WINDOW_BACK",
+    "CalendarImportError",
+    "FeedEvent",
+    "ImportedEvent",
+    "booking_uid",
+    "build_feed",
+    "cancelled_still_shown",
+    "check_import_url",
+    "closure_uid",
+    "event_text",
+    "feed_etag",
+    "fetch_calendar",
+    "hash_token",
+    "in_window",
+    "new_token",
+    "normalise_import_url",
+    "parse_calendar",
+    "single_event_ics",
+    "token_matches",
+]
