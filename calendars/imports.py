@@ -192,18 +192,18 @@ def _overlaps(event: ImportedEvent, window_start: datetime, window_end: datetime
 
 def _unique_uids(events: list[ImportedEvent]) -> list[ImportedEvent]:
     """Drop exact repeats and number clashing UIDs, so callers can key on uid."""
-    seen: dict[str, ImportedEvent] = {}
+    seen_events: set[ImportedEvent] = set()
+    taken_uids: set[str] = set()
     result = []
     for event in events:
-        if event.uid in seen:
-            if seen[event.uid] == event:
-                continue
-            number = 2
-            while f"{event.uid}#{number}" in seen:
-                number += 1
-            event = ImportedEvent(f"{event.uid}#{number}", event.start, event.end, event.summary, event.all_day)
-        seen[event.uid] = event
-        result.append(event)
+        if event in seen_events:
+            continue
+        seen_events.add(event)
+        uid, number = event.uid, 2
+        while uid in taken_uids:
+            uid, number = f"{event.uid}#{number}", number + 1
+        taken_uids.add(uid)
+        result.append(event if uid == event.uid else ImportedEvent(uid, event.start, event.end, event.summary, event.all_day))
     return result
 
 

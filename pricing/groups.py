@@ -75,7 +75,10 @@ def customer_group(booker: Booker, details: BookingDetails) -> tuple[str, str]:
 # How each group is decided, for the published terms; mirrors the order in decide_group.
 GROUP_CRITERIA: dict[str, tuple[str, str]] = {
     "kommunal": ("Kommunale enheter.", "Municipal units."),
-    "kommersiell": ("Organisasjoner og foretak som driver kommersielt.", "Organisations and companies operating commercially."),
+    "kommersiell": (
+        "Organisasjoner og foretak som driver kommersielt.",
+        "Organisations and companies operating commercially.",
+    ),
     "barn_og_unge": (
         "Ikke-kommersielle organisasjoner med aktivitet for barn og unge, når bookingen er for barn og unge.",
         "Non-commercial organisations with activities for children and youth, when the booking is for them.",

@@ -70,7 +70,10 @@ def quota_rule(group: CustomerGroup) -> Sentence:
 def notice_rule(lending: LendingCriteria, premises_kind: str | None = None) -> Sentence:
     nb_who, en_who = KIND_PLURAL.get(premises_kind, ("Lokaler", "Premises"))
     nb_time, en_time = _hours(lending.min_notice_hours_for(premises_kind or ""))
-    return f"{nb_who} må bestilles minst {nb_time} før start.", f"{en_who} must be booked at least {en_time} before the start."
+    return (
+        f"{nb_who} må bestilles minst {nb_time} før start.",
+        f"{en_who} must be booked at least {en_time} before the start.",
+    )
 
 
 def duration_rule(rule_set: RuleSet, tariff_category: str | None = None) -> Sentence:
@@ -108,30 +111,44 @@ def hold_rule(lending: LendingCriteria) -> Sentence:
     )
 
 
-ApprovalCheck = tuple[Callable[[PremisesFacts, BookingDetails], bool], Sentence]
+@dataclass(frozen=True)
+class ApprovalCriterion:
+    rule_nb: str
+    rule_en: str
+    applies: Callable[[PremisesFacts, BookingDetails], bool]
 
 
-def approval_checks(rule_set: RuleSet) -> list[ApprovalCheck]:
+def approval_criteria(rule_set: RuleSet) -> list[ApprovalCriterion]:
     """Each approval criterion with its sentence; `check_lending` and the terms both use these."""
     lending = rule_set.lending
-    checks: list[ApprovalCheck] = [
-        (lambda p, d, kind=kind: p.kind == kind, (f"{KIND_PLURAL[kind][0]} krever godkjenning.", f"{KIND_PLURAL[kind][1]} need approval."))
-        for kind in lending.approval_kinds
-    ]
-    checks += [
-        (
-            lambda p, d, key=key: p.tariff_category == key,
-            (f"{rule_set.tariff[key].name_nb} krever godkjenning.", f"{rule_set.tariff[key].name_en} needs approval."),
+    criteria = []
+    for kind in lending.approval_kinds:
+        nb, en = KIND_PLURAL[kind]
+        criteria.append(
+            ApprovalCriterion(f"{nb} krever godkjenning.", f"{en} need approval.", lambda p, d, kind=kind: p.kind == kind)
         )
-        for key in lending.approval_categories
-    ]
+    for key in lending.approval_categories:
+        category = rule_set.tariff[key]
+        criteria.append(
+            ApprovalCriterion(
+                f"{category.name_nb} krever godkjenning.",
+                f"{category.name_en} needs approval.",
+                lambda p, d, key=key: p.tariff_category == key,
+            )
+        )
     if lending.approval_for_alcohol:
-        checks.append((lambda p, d: d.alcohol, ("Servering av alkohol krever godkjenning.", "Serving alcohol needs approval.")))
+        criteria.append(
+            ApprovalCriterion("Servering av alkohol krever godkjenning.", "Serving alcohol needs approval.", lambda p, d: d.alcohol)
+        )
     over = lending.approval_attendees_over
-    checks.append(
-        (lambda p, d: d.attendees > over, (f"Mer enn {over} deltakere krever godkjenning.", f"More than {over} attendees need approval."))
+    criteria.append(
+        ApprovalCriterion(
+            f"Mer enn {over} deltakere krever godkjenning.",
+            f"More than {over} attendees need approval.",
+            lambda p, d: d.attendees > over,
+        )
     )
-    return checks
+    return criteria
 
 
 def _refuse(code: str, sentence: Sentence) -> LendingRefusal:
@@ -164,13 +181,21 @@ def check_lending(
 
     if booker.birth_date is None:
         nb, en = age_rule(lending)
-        raise LendingRefusal("age_unknown", f"Vi kjenner ikke fødselsdatoen din. {nb}", f"Your date of birth is unknown. {en}")
+        raise LendingRefusal(
+            "age_unknown",
+            f"Vi kjenner ikke fødselsdatoen din. {nb}",
+            f"Your date of birth is unknown. {en}",
+        )
     if _age_on(booker.birth_date, local_date(now)) < lending.min_age:
         raise _refuse("under_18", age_rule(lending))
     if details.alcohol and premises.department_kind in lending.alcohol_forbidden_departments:
         raise _refuse("alcohol_not_allowed", alcohol_rule(lending))
     if start <= now:
-        raise LendingRefusal("in_the_past", "Starttidspunktet har allerede vært.", "The start time has already passed.")
+        raise LendingRefusal(
+            "in_the_past",
+            "Starttidspunktet har allerede vært.",
+            "The start time has already passed.",
+        )
     if start - now < timedelta(hours=lending.min_notice_hours_for(premises.kind)):
         raise _refuse("too_short_notice", notice_rule(lending, premises.kind))
     if local_date(start) > local_date(now) + timedelta(days=group.book_ahead_days):
@@ -180,7 +205,7 @@ def check_lending(
     if group.max_upcoming_bookings is not None and upcoming_bookings >= group.max_upcoming_bookings:
         raise _refuse("quota_exceeded", quota_rule(group))
 
-    reasons = tuple(nb for applies, (nb, _) in approval_checks(rule_set) if applies(premises, details))
+    reasons = tuple(c.rule_nb for c in approval_criteria(rule_set) if c.applies(premises, details))
     return LendingDecision(bool(reasons), reasons, lending.hold_minutes)
 
 

@@ -1,10 +1,11 @@
-"""Rounding and display of NOK amounts. Decimal only: a float never touches money."""
+"""Rounding and display of NOK amounts. Decimal only: a float never touches money.
+
+Numbers are formatted by hand: two fixed styles need no locale data, and quotes stay cheap.
+"""
 
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
-
-from babel.numbers import format_decimal
 
 WHOLE_KRONER = Decimal(1)
 
@@ -27,18 +28,23 @@ def round_kroner(amount: Decimal) -> Decimal:
     return amount.quantize(WHOLE_KRONER, rounding=ROUND_HALF_UP)
 
 
+def number_nb(value: Decimal | int) -> str:
+    """Norwegian digits: 4 293,75 (no-break space between thousands, decimal comma)."""
+    return format(tidy(Decimal(value)), ",f").replace(",", "\u00a0").replace(".", ",")
+
+
+def number_en(value: Decimal | int) -> str:
+    return format(tidy(Decimal(value)), ",f")
+
+
 def kr_nb(amount: Decimal) -> str:
-    return f"{format_decimal(amount, locale='nb_NO')} kr"
+    return f"{number_nb(amount)} kr"
 
 
 def kr_en(amount: Decimal) -> str:
-    return f"NOK {format_decimal(amount, locale='en_GB')}"
-
-
-def number_nb(value: Decimal | int) -> str:
-    return format_decimal(value, locale="nb_NO")
+    return f"NOK {number_en(amount)}"
 
 
 def percent(share: Decimal) -> str:
     """0.25 -> "25 %" (Norwegian style, also readable in English)."""
-    return f"{format_decimal(share * 100, locale='nb_NO')} %"
+    return f"{number_nb(share * 100)} %"

@@ -10,10 +10,8 @@ import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
-from types import MappingProxyType
 from typing import Any
 
 from .errors import RuleSetError
@@ -33,11 +31,9 @@ from .rules import (
     TimeBand,
     minute_of_day,
 )
+from .table_reader import TableReader, rule_error
 
-MAX_FACTOR = Decimal(5)
-_KEY = re.compile(r"^[a-z][a-z0-9_]*$")  # bare TOML keys, so places and dumps stay simple
 _HHMM = re.compile(r"^([01][0-9]|2[0-4]):([0-5][0-9])$")
-_MISSING = object()
 
 
 def load_rule_set(text_or_path: str | os.PathLike[str], categories_in_use: Iterable[str] | None = None) -> RuleSet:
@@ -54,16 +50,16 @@ def load_rule_set(text_or_path: str | os.PathLike[str], categories_in_use: Itera
 
 def rule_set_from_dict(data: Mapping[str, Any], categories_in_use: Iterable[str] | None = None) -> RuleSet:
     """Build a RuleSet from `rule_set_to_dict` output or parsed TOML, validating everything."""
-    root = _Table(data, "")
+    root = TableReader(data, "")
     valid_from = root.date("valid_from")
     rule_set = RuleSet(
         version=root.text("version", default=valid_from.isoformat()),
         valid_from=valid_from,
-        tariff=_keyed(root.table("tariff"), _tariff_category),
-        groups=_keyed(root.table("groups"), _customer_group),
-        time_bands=_keyed(root.table("time_bands"), _time_band),
-        add_ons=_keyed(root.table("add_ons", default={}), _add_on),
-        exemptions=_keyed(root.table("exemptions", default={}), _exemption),
+        tariff=root.table("tariff").entries(_tariff_category),
+        groups=root.table("groups").entries(_customer_group),
+        time_bands=root.table("time_bands").entries(_time_band),
+        add_ons=root.table("add_ons", default={}).entries(_add_on),
+        exemptions=root.table("exemptions", default={}).entries(_exemption),
         lending=_lending(root.table("lending")),
     )
     root.finish()
@@ -72,7 +68,7 @@ def rule_set_from_dict(data: Mapping[str, Any], categories_in_use: Iterable[str]
     _check_time_bands(rule_set)
     for category in categories_in_use or ():
         if category not in rule_set.tariff:
-            raise _error(
+            raise rule_error(
                 "missing_rate",
                 f"tariff.{category}.rate",
                 f"Lokaler bruker takstkategorien «{category}», men den har ingen pris.",
@@ -94,141 +90,11 @@ def _read_text(text_or_path: str | os.PathLike[str]) -> str:
     return text_or_path
 
 
-def _error(code: str, place: str, message_nb: str, message_en: str) -> RuleSetError:
-    return RuleSetError(code, message_nb, place, message_en=message_en)
-
-
-class _Table:
-    """One TOML table being read; knows its place and which keys were used (to catch typos)."""
-
-    def __init__(self, data: Any, place: str) -> None:
-        if not isinstance(data, Mapping):
-            raise _error("invalid_value", place, "Skal være en tabell.", "Must be a table.")
-        self.data, self.place, self.used = data, place, set()
-
-    def at(self, key: str) -> str:
-        return f"{self.place}.{key}" if self.place else key
-
-    def raw(self, key: str, default: Any = _MISSING) -> Any:
-        self.used.add(key)
-        if key in self.data and self.data[key] is not None:
-            return self.data[key]
-        if default is _MISSING:
-            raise _error("missing_field", self.at(key), "Feltet mangler.", "The field is missing.")
-        return default
-
-    def text(self, key: str, default: Any = _MISSING) -> str:
-        value = self.raw(key, default)
-        if not isinstance(value, str):
-            raise _error("invalid_value", self.at(key), "Skal være tekst.", "Must be text.")
-        return value
-
-    def choice(self, key: str, allowed: Iterable[str], default: Any = _MISSING) -> str:
-        value = self.text(key, default)
-        allowed = tuple(allowed)
-        if value not in allowed:
-            raise _error(
-                "invalid_value",
-                self.at(key),
-                f"«{value}» er ikke gyldig; velg en av {', '.join(allowed)}.",
-                f"'{value}' is not valid; choose one of {', '.join(allowed)}.",
-            )
-        return value
-
-    def integer(self, key: str, default: Any = _MISSING) -> int:
-        value = self.raw(key, default)
-        if isinstance(value, str) and value.isdigit():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise _error("invalid_value", self.at(key), "Skal være et helt tall, 0 eller mer.", "Must be a whole number, 0 or more.")
-        return value
-
-    def boolean(self, key: str, default: Any = _MISSING) -> bool:
-        value = self.raw(key, default)
-        if not isinstance(value, bool):
-            raise _error("invalid_value", self.at(key), "Skal være true eller false.", "Must be true or false.")
-        return value
-
-    def date(self, key: str) -> date:
-        value = self.raw(key)
-        if isinstance(value, str):
-            try:
-                value = date.fromisoformat(value)
-            except ValueError:
-                pass
-        if not isinstance(value, date) or hasattr(value, "hour"):
-            raise _error("invalid_value", self.at(key), "Skal være en dato (ÅÅÅÅ-MM-DD).", "Must be a date (YYYY-MM-DD).")
-        return value
-
-    def decimal(self, key: str, default: Any = _MISSING) -> Decimal:
-        value = self.raw(key, default)
-        if isinstance(value, bool) or isinstance(value, float):
-            # A float has already lost exactness; ask for text or a TOML number instead.
-            raise _error("invalid_value", self.at(key), "Skal være et desimaltall skrevet som tekst.", "Must be a decimal written as text.")
-        try:
-            number = Decimal(value) if isinstance(value, (int, str, Decimal)) else None
-        except InvalidOperation:
-            number = None
-        if number is None or not number.is_finite():
-            raise _error("invalid_value", self.at(key), "Skal være et tall.", "Must be a number.")
-        return number
-
-    def money(self, key: str, default: Any = _MISSING, *, missing_code: str = "missing_field") -> Decimal:
-        if key not in self.data and default is _MISSING:
-            raise _error(missing_code, self.at(key), "Prisen mangler.", "The price is missing.")
-        amount = self.decimal(key, default)
-        if amount < 0:
-            raise _error("negative_price", self.at(key), f"Prisen kan ikke være negativ ({amount}).", f"The price cannot be negative ({amount}).")
-        return amount
-
-    def factor(self, key: str, default: Any = _MISSING) -> Decimal:
-        value = self.decimal(key, default)
-        if not Decimal(0) <= value <= MAX_FACTOR:
-            raise _error(
-                "factor_out_of_range",
-                self.at(key),
-                f"Faktoren må være mellom 0 og {MAX_FACTOR} (er {value}).",
-                f"The factor must be between 0 and {MAX_FACTOR} (is {value}).",
-            )
-        return value
-
-    def keys(self, key: str, default: Any = _MISSING) -> tuple[str, ...]:
-        value = self.raw(key, default)
-        if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):
-            raise _error("invalid_value", self.at(key), "Skal være en liste med tekster.", "Must be a list of texts.")
-        return tuple(value)
-
-    def table(self, key: str, default: Any = _MISSING) -> _Table:
-        return _Table(self.raw(key, default), self.at(key))
-
-    def int_map(self, key: str) -> Mapping[str, int]:
-        table = self.table(key, default={})
-        values = {name: table.integer(name) for name in table.data}
-        return MappingProxyType(values)
-
-    def finish(self) -> None:
-        unknown = sorted(set(self.data) - self.used)
-        if unknown:
-            raise _error("unknown_field", self.at(unknown[0]), "Ukjent felt (skrivefeil?).", "Unknown field (a typo?).")
-
-
-def _keyed(table: _Table, build: Any) -> Mapping[str, Any]:
-    items = {}
-    for key in table.data:
-        place = table.at(key)
-        if not isinstance(key, str) or not _KEY.match(key):
-            raise _error("invalid_key", place, "Nøkler bruker bare a-z, 0-9 og _.", "Keys use only a-z, 0-9 and _.")
-        entry = _Table(table.data[key], place)
-        items[key] = build(key, entry)
-        entry.finish()
-    return MappingProxyType(items)
-
-
-def _names(entry: _Table) -> dict[str, str]:
+def _names(entry: TableReader) -> dict[str, str]:
     return {"name_nb": entry.text("name_nb"), "name_en": entry.text("name_en")}
 
 
-def _tariff_category(key: str, entry: _Table) -> TariffCategory:
+def _tariff_category(key: str, entry: TableReader) -> TariffCategory:
     return TariffCategory(
         key=key,
         **_names(entry),
@@ -238,7 +104,7 @@ def _tariff_category(key: str, entry: _Table) -> TariffCategory:
     )
 
 
-def _customer_group(key: str, entry: _Table) -> CustomerGroup:
+def _customer_group(key: str, entry: TableReader) -> CustomerGroup:
     upcoming = entry.raw("max_upcoming_bookings", default=None)
     return CustomerGroup(
         key=key,
@@ -251,7 +117,7 @@ def _customer_group(key: str, entry: _Table) -> CustomerGroup:
     )
 
 
-def _time_band(key: str, entry: _Table) -> TimeBand:
+def _time_band(key: str, entry: TableReader) -> TimeBand:
     band = TimeBand(
         key=key,
         **_names(entry),
@@ -264,16 +130,26 @@ def _time_band(key: str, entry: _Table) -> TimeBand:
     for field in ("start", "end"):
         match = _HHMM.match(getattr(band, field))
         if not match or (match.group(1) == "24" and (field == "start" or match.group(2) != "00")):
-            raise _error("invalid_value", entry.at(field), "Skal være et klokkeslett TT:MM (24:00 bare som slutt).", "Must be a time HH:MM (24:00 only as end).")
+            raise rule_error(
+                "invalid_value",
+                entry.at(field),
+                "Skal være et klokkeslett TT:MM (24:00 bare som slutt).",
+                "Must be a time HH:MM (24:00 only as end).",
+            )
     if band.start_minute >= band.end_minute:
-        raise _error("invalid_value", entry.at("end"), "Slutt må være etter start.", "End must be after start.")
+        raise rule_error("invalid_value", entry.at("end"), "Slutt må være etter start.", "End must be after start.")
     if band.end_minute - band.start_minute < 60:
         # The published terms show a price per hour for each band; a shorter band has none.
-        raise _error("time_band_too_short", entry.at("end"), "Et tidsbånd må vare minst én time.", "A time band must last at least one hour.")
+        raise rule_error(
+            "time_band_too_short",
+            entry.at("end"),
+            "Et tidsbånd må vare minst én time.",
+            "A time band must last at least one hour.",
+        )
     return band
 
 
-def _add_on(key: str, entry: _Table) -> AddOn:
+def _add_on(key: str, entry: TableReader) -> AddOn:
     return AddOn(
         key=key,
         **_names(entry),
@@ -286,7 +162,7 @@ def _add_on(key: str, entry: _Table) -> AddOn:
     )
 
 
-def _exemption(key: str, entry: _Table) -> Exemption:
+def _exemption(key: str, entry: TableReader) -> Exemption:
     return Exemption(
         key=key,
         condition=entry.choice("condition", EXEMPTION_CONDITIONS),
@@ -297,7 +173,7 @@ def _exemption(key: str, entry: _Table) -> Exemption:
     )
 
 
-def _lending(entry: _Table) -> LendingCriteria:
+def _lending(entry: TableReader) -> LendingCriteria:
     criteria = LendingCriteria(
         min_age=entry.integer("min_age"),
         min_notice_hours=entry.integer("min_notice_hours"),
@@ -314,7 +190,12 @@ def _lending(entry: _Table) -> LendingCriteria:
         alcohol_forbidden_departments=entry.keys("alcohol_forbidden_departments", default=()),
     )
     if not Decimal(0) <= criteria.cancellation_fee_share <= Decimal(1):
-        raise _error("factor_out_of_range", entry.at("cancellation_fee_share"), "Andelen må være mellom 0 og 1.", "The share must be between 0 and 1.")
+        raise rule_error(
+            "factor_out_of_range",
+            entry.at("cancellation_fee_share"),
+            "Andelen må være mellom 0 og 1.",
+            "The share must be between 0 and 1.",
+        )
     entry.finish()
     return criteria
 
@@ -322,7 +203,12 @@ def _lending(entry: _Table) -> LendingCriteria:
 def _check_required_groups(rule_set: RuleSet) -> None:
     for key in REQUIRED_GROUPS:
         if key not in rule_set.groups:
-            raise _error("missing_group", f"groups.{key}", f"Kundegruppen «{key}» mangler.", f"Customer group '{key}' is missing.")
+            raise rule_error(
+                "missing_group",
+                f"groups.{key}",
+                f"Kundegruppen «{key}» mangler.",
+                f"Customer group '{key}' is missing.",
+            )
 
 
 def _check_references(rule_set: RuleSet) -> None:
@@ -334,7 +220,10 @@ def _check_references(rule_set: RuleSet) -> None:
     categories = [(f"add_ons.{a.key}.categories", a.categories) for a in rule_set.add_ons.values()]
     categories += [("lending.approval_categories", lending.approval_categories)]
     categories += [("lending.max_hours_by_category", tuple(lending.max_hours_by_category))]
-    kinds = [("lending.approval_kinds", lending.approval_kinds), ("lending.min_notice_hours_by_kind", tuple(lending.min_notice_hours_by_kind))]
+    kinds = [
+        ("lending.approval_kinds", lending.approval_kinds),
+        ("lending.min_notice_hours_by_kind", tuple(lending.min_notice_hours_by_kind)),
+    ]
     checks = [
         ("unknown_group", "kundegruppe", "customer group", groups, rule_set.groups),
         ("unknown_category", "takstkategori", "tariff category", categories, rule_set.tariff),
@@ -346,7 +235,7 @@ def _check_references(rule_set: RuleSet) -> None:
         for place, names in references:
             for name in names:
                 if name not in known:
-                    raise _error(code, place, f"Ukjent {noun_nb} «{name}».", f"Unknown {noun_en} '{name}'.")
+                    raise rule_error(code, place, f"Ukjent {noun_nb} «{name}».", f"Unknown {noun_en} '{name}'.")
 
 
 def _check_time_bands(rule_set: RuleSet) -> None:
@@ -354,23 +243,30 @@ def _check_time_bands(rule_set: RuleSet) -> None:
     for day_kind in DAY_KINDS:
         bands = rule_set.bands_for(day_kind)
         if not bands:
-            raise _error("time_bands_gap", "time_bands", f"Ingen tidsbånd for {day_kind}.", f"No time band for {day_kind}.")
+            raise rule_error(
+                "time_bands_gap",
+                "time_bands",
+                f"Ingen tidsbånd for {day_kind}.",
+                f"No time band for {day_kind}.",
+            )
         covered_until, previous = 0, None
         for band in bands:
             place = f"time_bands.{band.key}.start"
             if band.start_minute > covered_until:
-                raise _error(
+                raise rule_error(
                     "time_bands_gap", place,
-                    f"Hull i tidsbåndene for {day_kind} før {band.start}.", f"Gap in the {day_kind} time bands before {band.start}.",
+                    f"Hull i tidsbåndene for {day_kind} før {band.start}.",
+                    f"Gap in the {day_kind} time bands before {band.start}.",
                 )
             if band.start_minute < covered_until:
-                raise _error(
+                raise rule_error(
                     "time_bands_overlap", place,
-                    f"Tidsbåndet overlapper «{previous}» ({band.start}).", f"The time band overlaps '{previous}' ({band.start}).",
+                    f"Tidsbåndet overlapper «{previous}» ({band.start}).",
+                    f"The time band overlaps '{previous}' ({band.start}).",
                 )
             covered_until, previous = band.end_minute, band.key
         if covered_until != minute_of_day("24:00"):
-            raise _error(
+            raise rule_error(
                 "time_bands_gap", f"time_bands.{bands[-1].key}.end",
                 f"Tidsbåndene for {day_kind} slutter før 24:00.", f"The {day_kind} time bands end before 24:00.",
             )

@@ -15,7 +15,7 @@ from .errors import PricingError
 from .facts import Booker, BookingDetails, PremisesFacts
 from .groups import GroupDecision, decide_group
 from .localtime import band_portions, holiday_name
-from .money import kr_en, kr_nb, number_nb, percent, round_kroner, tidy
+from .money import kr_en, kr_nb, number_en, number_nb, percent, round_kroner, tidy
 from .rules import CustomerGroup, Exemption, RuleSet, TariffCategory, TimeBand
 
 SECONDS_PER_MINUTE = 60
@@ -135,7 +135,11 @@ def _group_decision(booker: Booker, details: BookingDetails, rule_set: RuleSet, 
     if group not in rule_set.groups:
         raise PricingError("unknown_group", f"Ukjent kundegruppe «{group}».", f"Unknown customer group '{group}'.")
     name = rule_set.groups[group]
-    return GroupDecision(group, f"Prisen er vist for kundegruppen {name.name_nb}.", f"The price is shown for the customer group {name.name_en}.")
+    return GroupDecision(
+        group,
+        f"Prisen er vist for kundegruppen {name.name_nb}.",
+        f"The price is shown for the customer group {name.name_en}.",
+    )
 
 
 def _active_exemption(customer: CustomerGroup, details: BookingDetails, rule_set: RuleSet) -> Exemption | None:
@@ -279,11 +283,11 @@ def _explain(
     unit_nb, unit_en = ("time", "hour") if category.unit == "hour" else ("påbegynt dag", "day started")
     nb = [
         f"{category.name_nb} koster {kr_nb(category.rate)} per {unit_nb}.",
-        f"Kundegruppe: {customer.name_nb} (faktor {number_nb(tidy(group_factor))}). {decision.rule_nb}",
+        f"Kundegruppe: {customer.name_nb} (faktor {number_nb(group_factor)}). {decision.rule_nb}",
     ]
     en = [
         f"{category.name_en} costs {kr_en(category.rate)} per {unit_en}.",
-        f"Customer group: {customer.name_en} (factor {tidy(group_factor)}). {decision.rule_en}",
+        f"Customer group: {customer.name_en} (factor {number_en(group_factor)}). {decision.rule_en}",
     ]
     exemption = _active_exemption(customer, details, rule_set)
     if exemption is not None:

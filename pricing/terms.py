@@ -6,8 +6,11 @@ for day-priced categories) in a reference slot, so the page cannot drift from th
 
 from __future__ import annotations
 
+import copy
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 
 from .facts import Booker, BookingDetails, PremisesFacts
@@ -15,7 +18,7 @@ from .groups import GROUP_CRITERIA
 from .lending import (
     age_rule,
     alcohol_rule,
-    approval_checks,
+    approval_criteria,
     book_ahead_rule,
     cancellation_rule,
     duration_rule,
@@ -41,25 +44,44 @@ def reference_slot(rule_set: RuleSet, band: TimeBand) -> tuple[datetime, datetim
     return start, start + UNIT_PRICE_DURATION
 
 
-def unit_price(rule_set: RuleSet, category: TariffCategory, group: str, band: TimeBand, *, alcohol: bool = False) -> Decimal:
+def unit_price(
+    rule_set: RuleSet, category: TariffCategory, group: str, band: TimeBand, *, alcohol: bool = False
+) -> Decimal:
     """What `quote` charges `group` for one unit of `category` in `band`."""
     premises = PremisesFacts(
-        slug=f"prisliste-{category.key}", name=category.name_nb, kind="room", tariff_category=category.key, department_kind="property"
+        slug=f"prisliste-{category.key}",
+        name=category.name_nb,
+        kind="room",
+        tariff_category=category.key,
+        department_kind="property",
     )
     start, end = reference_slot(rule_set, band)
     details = BookingDetails(target_group="all", attendees=0, alcohol=alcohol)  # no attendee-driven add-ons
     return quote(premises, start, end, _ANYONE, details, rule_set, group=group).total
 
 
-def _price_table(rule_set: RuleSet, category: TariffCategory, groups: Any, *, alcohol: bool = False) -> dict[str, dict[str, str]]:
+def _price_table(
+    rule_set: RuleSet, category: TariffCategory, groups: Iterable[str], *, alcohol: bool = False
+) -> dict[str, dict[str, str]]:
+    """{group: {band: price per unit}}, each price a real quote."""
+    bands = rule_set.time_bands.values()
     return {
-        group: {band.key: str(unit_price(rule_set, category, group, band, alcohol=alcohol)) for band in rule_set.time_bands.values()}
+        group: {band.key: str(unit_price(rule_set, category, group, band, alcohol=alcohol)) for band in bands}
         for group in groups
     }
 
 
 def terms_document(rule_set: RuleSet) -> dict[str, Any]:
-    """JSON-able "Priser og vilkår" for the web page and the JSON endpoint."""
+    """JSON-able "Priser og vilkår" for the web page and the JSON endpoint.
+
+    Pages render it on every request, so it is computed once per rule-set content; each
+    caller gets its own copy to change as it likes.
+    """
+    return copy.deepcopy(_terms_document(rule_set))
+
+
+@lru_cache(maxsize=16)  # keyed by RuleSet's content hash; a handful of versions are live
+def _terms_document(rule_set: RuleSet) -> dict[str, Any]:
     plain = rule_set_to_dict(rule_set)
     lending = rule_set.lending
     rules: list[tuple[str, str]] = [age_rule(lending), notice_rule(lending)]
@@ -70,7 +92,7 @@ def terms_document(rule_set: RuleSet) -> dict[str, Any]:
     if lending.alcohol_forbidden_departments:
         rules.append(alcohol_rule(lending))
     rules += [cancellation_rule(lending), hold_rule(lending)]
-    approvals = [sentence for _, sentence in approval_checks(rule_set)]
+    approvals = [(criterion.rule_nb, criterion.rule_en) for criterion in approval_criteria(rule_set)]
     holidays_nb = {day: name for year in _years(rule_set) for day, name in public_holidays(year)}
     holidays_en = {day: name for year in _years(rule_set) for day, name in public_holidays(year, "en_US")}
     return {
@@ -95,7 +117,7 @@ def terms_document(rule_set: RuleSet) -> dict[str, Any]:
             "Each line is rounded to whole kroner. Prices exclude VAT; the rate is shown per line.",
         ],
         "groups": [
-            {"key": key, **plain["groups"][key], "criteria_nb": GROUP_CRITERIA.get(key, ("", ""))[0], "criteria_en": GROUP_CRITERIA.get(key, ("", ""))[1]}
+            {"key": key, **plain["groups"][key], **_criteria(key)}
             for key in rule_set.groups
         ],
         "time_bands": [{"key": key, **plain["time_bands"][key]} for key in rule_set.time_bands],
@@ -109,7 +131,9 @@ def terms_document(rule_set: RuleSet) -> dict[str, Any]:
                 "key": key,
                 **plain["exemptions"][key],
                 "prices": {
-                    category.key: _price_table(rule_set, category, exemption.groups, alcohol=exemption.condition == "alcohol")
+                    category.key: _price_table(
+                        rule_set, category, exemption.groups, alcohol=exemption.condition == "alcohol"
+                    )
                     for category in rule_set.tariff.values()
                 },
             }
@@ -123,9 +147,16 @@ def terms_document(rule_set: RuleSet) -> dict[str, Any]:
             "approval_en": [en for _, en in approvals],
         },
         "public_holidays": [
-            {"date": day.isoformat(), "name_nb": name, "name_en": holidays_en.get(day, name)} for day, name in sorted(holidays_nb.items())
+            {"date": day.isoformat(), "name_nb": name, "name_en": holidays_en.get(day, name)}
+            for day, name in sorted(holidays_nb.items())
         ],
     }
+
+
+def _criteria(group: str) -> dict[str, str]:
+    # A group added by staff has no derivation rule in code, so it has no criteria to show.
+    nb, en = GROUP_CRITERIA.get(group, ("", ""))
+    return {"criteria_nb": nb, "criteria_en": en}
 
 
 def _years(rule_set: RuleSet) -> tuple[int, int]:

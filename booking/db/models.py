@@ -255,7 +255,7 @@ class RuleSetVersion(Base):
     status: Mapped[str] = mapped_column(String(20), default="draft")
     author: Mapped[str] = mapped_column(String(200))
     reason: Mapped[str] = mapped_column(Text, default="")
-    content_hash: Mapped[str] = mapped_column(String(64))
+    content_hash: Mapped[str] = mapped_column(String(80))
     content: Mapped[dict[str, Any]] = mapped_column()
     created_at: Mapped[datetime]
     published_at: Mapped[datetime | None]

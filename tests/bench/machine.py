@@ -1,0 +1,63 @@
+"""The facts about the machine a benchmark ran on, for the report."""
+from __future__ import annotations
+
+import os
+import platform
+import sqlite3
+from datetime import datetime, timezone
+
+import asyncpg
+import sqlalchemy
+
+
+def _cpu_model() -> str:
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _ram() -> str:
+    try:
+        with open("/proc/meminfo", encoding="utf-8") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemTotal:"):
+                    return f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    return "unknown"
+
+
+def _cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 0
+
+
+async def postgres_version(server: str | None) -> str:
+    if server is None:
+        return "not available"
+    connection = await asyncpg.connect(server)
+    try:
+        return await connection.fetchval("SHOW server_version")
+    finally:
+        await connection.close()
+
+
+def facts(postgres: str) -> list[tuple[str, str]]:
+    return [
+        ("date", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+        ("nproc", str(_cores())),
+        ("CPU", _cpu_model()),
+        ("RAM", _ram()),
+        ("OS", f"{platform.system()} {platform.release()}"),
+        ("Python", platform.python_version()),
+        ("SQLite", sqlite3.sqlite_version),
+        ("PostgreSQL", postgres),
+        ("SQLAlchemy / asyncpg", f"{sqlalchemy.__version__} / {asyncpg.__version__}"),
+    ]

@@ -1,0 +1,68 @@
+"""The public pages and the read API through the app, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from booking.settings import from_environment
+from booking.web.app import create_app
+from tests.world import build_world
+
+
+@pytest.fixture
+async def client(db):
+    world = await build_world(db.sessions)
+    app = create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))
+    async with AsyncTestClient(app=app) as client:
+        client.world = world
+        yield client
+
+
+async def test_search_page_lists_free_premises_with_price(client):
+    page = await client.get("/", params={"dato": "2026-12-01", "fra": "18:00", "til": "20:00", "gruppe": "privat"})
+    assert page.status_code == 200
+    assert "Møtesalen" in page.text and "Hallen A" in page.text
+    assert "300\u00a0kr" in page.text  # møterom 150 kr/h × 2 h for privat
+
+
+async def test_search_filters_by_universal_design(client):
+    page = await client.get("/", params={"dato": "2026-12-01", "fra": "18:00", "til": "20:00",
+                                         "tilgjengelighet": "step_free_access"})
+    assert "Møtesalen" in page.text and "Hallen A" not in page.text
+
+
+async def test_search_refuses_a_time_that_does_not_exist(client):
+    page = await client.get("/", params={"dato": "2026-03-29", "fra": "02:30", "til": "04:00"})
+    assert "finnes ikke" in page.text
+
+
+async def test_premises_page_has_week_table_and_prices(client):
+    page = await client.get("/lokaler/motesalen", params={"uke": "2026-12-07"})
+    assert page.status_code == 200
+    assert "<table class=\"week\">" in page.text and "Ledig" in page.text
+    assert "Frivillig" in page.text and "openstreetmap" not in page.text  # the test building has no coordinates
+    assert page.headers["content-security-policy"].startswith("default-src 'self'")
+
+
+async def test_terms_page_shows_the_rule_set_in_force(client):
+    page = await client.get("/priser-og-vilkar")
+    assert "1\u00a0145\u00a0kr" in page.text  # idrettshall, privat, weekday hour
+
+
+async def test_api_premises_and_availability(client):
+    listed = (await client.get("/api/v1/premises", params={"kind": "hall"})).json()
+    assert {p["slug"] for p in listed["items"]} == {"hallen", "hallen-a", "hallen-b"}
+    avail = await client.get("/api/v1/premises/motesalen/availability",
+                             params={"from": "2026-03-29T00:00", "to": "2026-03-30T00:00"})
+    assert avail.status_code == 200
+    (free,) = avail.json()["free"]
+    assert (free["start"], free["end"]) == ("2026-03-28T23:00:00+00:00", "2026-03-29T22:00:00+00:00")  # 23 hours
+
+
+async def test_api_free_filter(client):
+    found = (await client.get("/api/v1/premises", params={
+        "free_from": "2026-12-01T18:00", "free_to": "2026-12-01T20:00", "kind": "room"})).json()
+    assert sorted(p["slug"] for p in found["items"]) == ["klasserom-1", "motesalen"]
+    found = (await client.get("/api/v1/premises", params={
+        "free_from": "2026-12-01T14:00", "free_to": "2026-12-01T15:00", "kind": "room"})).json()
+    assert [p["slug"] for p in found["items"]] == ["motesalen"]  # the classroom opens at 16:00
