@@ -27,7 +27,7 @@ from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vDuration
+from icalendar import Calendar, Event, Timezone, vDuration, vText
 
 OSLO_TZID = "Europe/Oslo"
 OSLO = ZoneInfo(OSLO_TZID)
@@ -107,6 +107,19 @@ def clean_text(value: str) -> str:
     return _CONTROL.sub("", _LINE_BREAKS.sub("\n", value))
 
 
+class _RfcText(vText):
+    """A TEXT value escaped exactly as RFC 5545 3.3.11 says.
+
+    icalendar's own escaping reads a backslash followed by N as a line break (its
+    documented shortcut), so "C:\\Nye filer" typed by a user would be published
+    broken; here every backslash is just a backslash.
+    """
+
+    def to_ical(self) -> bytes:
+        escaped = self.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+        return escaped.encode("utf-8")
+
+
 def _local_or_utc(instant: datetime) -> datetime:
     """The instant as Europe/Oslo wall time, or as UTC when the wall time is ambiguous.
 
@@ -128,11 +141,11 @@ def _build_event(event: FeedEvent) -> Event:
     vevent.add("last-modified", event.last_modified)
     vevent.add("dtstart", _local_or_utc(event.start))
     vevent.add("dtend", _local_or_utc(event.end))
-    vevent.add("summary", event.summary)
+    vevent.add("summary", _RfcText(event.summary))
     if event.location:
-        vevent.add("location", event.location)
+        vevent.add("location", _RfcText(event.location))
     if event.description:
-        vevent.add("description", event.description)
+        vevent.add("description", _RfcText(event.description))
     vevent.add("status", event.status)
     vevent.add("sequence", event.sequence)
     # A cancelled booking no longer makes anyone busy.
@@ -162,11 +175,12 @@ def _calendar_head(name: str, description: str) -> str:
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("name", name)  # RFC 7986
-    calendar.add("x-wr-calname", name)  # what Apple, Google and Outlook actually read
+    name, description = clean_text(name).replace("\n", " "), clean_text(description)
+    calendar.add("name", _RfcText(name))  # RFC 7986
+    calendar.add("x-wr-calname", _RfcText(name))  # what Apple, Google and Outlook actually read
     if description:
-        calendar.add("description", description)
-        calendar.add("x-wr-caldesc", description)
+        calendar.add("description", _RfcText(description))
+        calendar.add("x-wr-caldesc", _RfcText(description))
     calendar.add("x-wr-timezone", OSLO_TZID)
     calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(REFRESH_INTERVAL))

@@ -73,11 +73,9 @@ def _refusal_reason(address: str, *, allow_private: bool) -> str:
         return "multicast"
     if ip.is_unspecified:
         return "unspecified"  # 0.0.0.0 connects to this machine
+    if ip.is_reserved and not ip.is_loopback:  # Python counts ::1 as reserved too
+        return "reserved"  # 240.0.0.0/4 and friends: nothing legitimate lives there
     if allow_private:
-        # Checked after the private ranges would have been, because is_reserved also
-        # covers some of them; with allow_private only truly reserved blocks are refused.
-        if ip.is_reserved and not (ip.is_private or ip.is_loopback or ip.is_link_local):
-            return "reserved"
         return ""
     if ip.is_loopback:
         return "loopback"
@@ -85,8 +83,6 @@ def _refusal_reason(address: str, *, allow_private: bool) -> str:
         return "link-local"
     if ip.is_private:
         return "private"
-    if ip.is_reserved:
-        return "reserved"
     if not ip.is_global:
         return "not globally routable"  # e.g. 100.64.0.0/10 carrier-grade NAT
     return ""
@@ -148,25 +144,27 @@ def _get_once(url: str, deadline: float, max_bytes: int, allow_private: bool) ->
             target,
             headers={"User-Agent": USER_AGENT, "Accept": "text/calendar, */*;q=0.5", "Accept-Encoding": "identity"},
         )
+        # Kept now: for an HTTP/1.0 or "Connection: close" answer, getresponse() hands the
+        # socket to the response and clears connection.sock, yet we must still bound reads.
+        sock = connection.sock
         response = connection.getresponse()
         if response.status != 200:
             return response.status, response.getheader("Location", ""), b""
         declared = response.getheader("Content-Length")
         if declared and declared.isdigit() and int(declared) > max_bytes:
             raise CalendarImportError.of("too_large", f"Content-Length {declared}, limit {max_bytes}")
-        return 200, "", _read_limited(connection, response, deadline, max_bytes)
+        return 200, "", _read_limited(sock, response, deadline, max_bytes)
     finally:
         connection.close()
 
 
-def _read_limited(connection, response, deadline: float, max_bytes: int) -> bytes:
+def _read_limited(sock: socket.socket, response, deadline: float, max_bytes: int) -> bytes:
     # read1, not read(n): read(n) waits for n bytes, so a server dripping a byte at a
     # time could hold us far past the deadline.
     chunks: list[bytes] = []
     received = 0
     while received <= max_bytes:
-        if connection.sock is not None:
-            connection.sock.settimeout(_remaining(deadline))
+        sock.settimeout(_remaining(deadline))
         chunk = response.read1(min(_READ_CHUNK, max_bytes + 1 - received))
         if not chunk:
             return b"".join(chunks)

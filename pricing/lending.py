@@ -125,7 +125,9 @@ def approval_criteria(rule_set: RuleSet) -> list[ApprovalCriterion]:
     for kind in lending.approval_kinds:
         nb, en = KIND_PLURAL[kind]
         criteria.append(
-            ApprovalCriterion(f"{nb} krever godkjenning.", f"{en} need approval.", lambda p, d, kind=kind: p.kind == kind)
+            ApprovalCriterion(
+                f"{nb} krever godkjenning.", f"{en} need approval.", lambda p, d, kind=kind: p.kind == kind
+            )
         )
     for key in lending.approval_categories:
         category = rule_set.tariff[key]
@@ -138,7 +140,9 @@ def approval_criteria(rule_set: RuleSet) -> list[ApprovalCriterion]:
         )
     if lending.approval_for_alcohol:
         criteria.append(
-            ApprovalCriterion("Servering av alkohol krever godkjenning.", "Serving alcohol needs approval.", lambda p, d: d.alcohol)
+            ApprovalCriterion(
+                "Servering av alkohol krever godkjenning.", "Serving alcohol needs approval.", lambda p, d: d.alcohol
+            )
         )
     over = lending.approval_attendees_over
     criteria.append(

@@ -100,7 +100,7 @@ def _tariff_category(key: str, entry: TableReader) -> TariffCategory:
         **_names(entry),
         unit=entry.choice("unit", UNITS),
         rate=entry.money("rate", missing_code="missing_rate"),
-        vat_rate=entry.decimal("vat_rate", default=Decimal(0)),
+        vat_rate=entry.share("vat_rate", default=Decimal(0)),
     )
 
 
@@ -158,7 +158,7 @@ def _add_on(key: str, entry: TableReader) -> AddOn:
         categories=entry.keys("categories"),
         attendees_over=entry.integer("attendees_over", default=0),
         exempt_groups=entry.keys("exempt_groups", default=()),
-        vat_rate=entry.decimal("vat_rate", default=Decimal(0)),
+        vat_rate=entry.share("vat_rate", default=Decimal(0)),
     )
 
 
@@ -182,20 +182,13 @@ def _lending(entry: TableReader) -> LendingCriteria:
         max_hours_by_category=entry.int_map("max_hours_by_category"),
         hold_minutes=entry.integer("hold_minutes"),
         cancellation_free_hours=entry.integer("cancellation_free_hours"),
-        cancellation_fee_share=entry.decimal("cancellation_fee_share"),
+        cancellation_fee_share=entry.share("cancellation_fee_share"),
         approval_attendees_over=entry.integer("approval_attendees_over"),
         approval_kinds=entry.keys("approval_kinds", default=()),
         approval_categories=entry.keys("approval_categories", default=()),
         approval_for_alcohol=entry.boolean("approval_for_alcohol", default=False),
         alcohol_forbidden_departments=entry.keys("alcohol_forbidden_departments", default=()),
     )
-    if not Decimal(0) <= criteria.cancellation_fee_share <= Decimal(1):
-        raise rule_error(
-            "factor_out_of_range",
-            entry.at("cancellation_fee_share"),
-            "Andelen må være mellom 0 og 1.",
-            "The share must be between 0 and 1.",
-        )
     entry.finish()
     return criteria
 

@@ -201,9 +201,9 @@ def _rent_line(
         factor = group_factor * (1 + band.surcharge)
         places.append(f"time_bands.{band.key}.surcharge")
     if category.unit == "hour":
+        # The amount comes from the exact minutes; the hours are only shown to two decimals.
         exact = category.rate * factor * quantity / 60
-        hours = Decimal(quantity) / 60
-        shown_quantity = hours if hours == hours.quantize(HUNDREDTHS) else hours.quantize(HUNDREDTHS)
+        shown_quantity = tidy((Decimal(quantity) / 60).quantize(HUNDREDTHS))
         length_nb, length_en = _minutes_text(quantity)
     else:
         exact = category.rate * factor * quantity
@@ -234,10 +234,12 @@ def _holiday_note(days: list[date], language: str) -> str:
 
 
 def _minutes_text(minutes: int) -> tuple[str, str]:
+    """170 -> ("2 t 50 min", "2 h 50 min")."""
     hours, rest = divmod(minutes, 60)
-    nb = " ".join(part for part in (f"{hours} t" if hours else "", f"{rest} min" if rest else "") if part)
-    en = " ".join(part for part in (f"{hours} h" if hours else "", f"{rest} min" if rest else "") if part)
-    return nb, en
+    rest_text = f" {rest} min" if rest else ""
+    if not hours:
+        return rest_text.strip(), rest_text.strip()
+    return f"{hours} t{rest_text}", f"{hours} h{rest_text}"
 
 
 def _add_on_lines(

@@ -13,6 +13,7 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from .errors import PricingError
+from .serialise import content_hash
 
 OSLO = ZoneInfo("Europe/Oslo")
 
@@ -130,8 +131,6 @@ class RuleSet:
 
     # Mappings are read-only views and cannot be hashed field by field; hash the content.
     def __hash__(self) -> int:
-        from .serialise import content_hash
-
         return hash(content_hash(self))
 
     def bands_for(self, day_kind: str) -> list[TimeBand]:

@@ -12,10 +12,12 @@ from collections.abc import Mapping
 from dataclasses import fields, is_dataclass
 from datetime import date
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .money import decimal_text
-from .rules import RuleSet
+
+if TYPE_CHECKING:  # rules imports this module for RuleSet.__hash__
+    from .rules import RuleSet
 
 
 def rule_set_to_dict(rule_set: RuleSet) -> dict[str, Any]:

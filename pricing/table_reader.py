@@ -135,6 +135,18 @@ class TableReader:
             )
         return value
 
+    def share(self, key: str, default: Any = _MISSING) -> Decimal:
+        """A part of a whole, 0..1: a VAT rate or the share of the price a late cancellation costs."""
+        value = self.decimal(key, default)
+        if not Decimal(0) <= value <= Decimal(1):
+            raise rule_error(
+                "invalid_value",
+                self.at(key),
+                f"Skal være mellom 0 og 1 (er {value}).",
+                f"Must be between 0 and 1 (is {value}).",
+            )
+        return value
+
     def keys(self, key: str, default: Any = _MISSING) -> tuple[str, ...]:
         value = self.raw(key, default)
         if not isinstance(value, (list, tuple)) or not all(isinstance(item, str) for item in value):

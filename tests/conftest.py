@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import shutil
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import pytest
@@ -41,7 +42,9 @@ def require_postgres() -> str:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory) -> str:
     path = tmp_path_factory.mktemp("sqlite") / "template.db"
-    upgrade(f"sqlite+aiosqlite:///{path}")
+    # Alembic's env runs its own event loop: give it a thread without one.
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(upgrade, f"sqlite+aiosqlite:///{path}").result()
     return str(path)
 
 

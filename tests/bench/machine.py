@@ -49,7 +49,16 @@ async def postgres_version(server: str | None) -> str:
         await connection.close()
 
 
-def facts(postgres: str) -> list[tuple[str, str]]:
+def load_average() -> str:
+    try:
+        return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+    except OSError:
+        return "unknown"
+
+
+def facts(postgres: str, load_before: str) -> list[tuple[str, str]]:
+    """`load_before`: the load average when the run started. Other processes on the
+    machine compete for the same cores, so a high load makes every number worse."""
     return [
         ("date", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
         ("nproc", str(_cores())),
@@ -60,4 +69,5 @@ def facts(postgres: str) -> list[tuple[str, str]]:
         ("SQLite", sqlite3.sqlite_version),
         ("PostgreSQL", postgres),
         ("SQLAlchemy / asyncpg", f"{sqlalchemy.__version__} / {asyncpg.__version__}"),
+        ("load average 1/5/15 min, at start → at end", f"{load_before} → {load_average()}"),
     ]

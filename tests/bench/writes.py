@@ -92,15 +92,19 @@ class WriteResult:
     seconds: float
     tally: Tally
     overlaps: int
+    cpu_seconds: float  # this process's CPU time during the run (the client's share)
 
     @property
     def per_second(self) -> float:
         return self.tally.written / self.seconds if self.seconds else 0.0
 
 
-async def timed(writers: list[Callable[[float, Tally], Awaitable[None]]], seconds: float) -> tuple[float, Tally]:
-    """Run every writer until the deadline; report progress every few seconds."""
+async def timed(writers: list[Callable[[float, Tally], Awaitable[None]]],
+                seconds: float) -> tuple[float, Tally, float]:
+    """Run every writer until the deadline; report progress every few seconds.
+    Returns wall seconds, the summed tally and this process's CPU seconds."""
     tallies = [Tally() for _ in writers]
+    cpu = time.process_time()
     started = time.perf_counter()
     deadline = started + seconds
 
@@ -117,10 +121,11 @@ async def timed(writers: list[Callable[[float, Tally], Awaitable[None]]], second
     finally:
         tick.cancel()
     elapsed = time.perf_counter() - started
+    cpu = time.process_time() - cpu
     total = Tally()
     for t in tallies:
         total.add(t)
-    return elapsed, total
+    return elapsed, total, cpu
 
 
 OVERLAPS_SQL = """
@@ -166,8 +171,8 @@ def engine_writer(db: Fresh, world: BenchWorld, writer: int, writers: int, *, ba
 async def engine_run(db: Fresh, world: BenchWorld, writers: int, seconds: float) -> WriteResult:
     # Warm up (statement caches, pool, imports) on times the measured run never uses.
     await timed([engine_writer(db, world, 0, 1, base=WARMUP_BASE, limit=20)], 30)
-    elapsed, tally = await timed([engine_writer(db, world, w, writers) for w in range(writers)], seconds)
-    return WriteResult("engine", db.label, writers, elapsed, tally, await overlapping_claims(db))
+    elapsed, tally, cpu = await timed([engine_writer(db, world, w, writers) for w in range(writers)], seconds)
+    return WriteResult("engine", db.label, writers, elapsed, tally, await overlapping_claims(db), cpu)
 
 
 LIMIT_TABLE = """
@@ -211,9 +216,9 @@ async def limit_run(libpq: str, timelines: int, writers: int, seconds: float) ->
     try:
         for connection in connections:  # warm up: connect, parse, plan
             await connection.execute("SELECT 1")
-        elapsed, tally = await timed([writer(w) for w in range(writers)], seconds)
+        elapsed, tally, cpu = await timed([writer(w) for w in range(writers)], seconds)
         overlaps = await connections[0].fetchval(OVERLAPS_SQL.format(table="bench_claim"))
     finally:
         for connection in connections:
             await connection.close()
-    return WriteResult("limit", "PostgreSQL", writers, elapsed, tally, overlaps)
+    return WriteResult("limit", "PostgreSQL", writers, elapsed, tally, overlaps, cpu)

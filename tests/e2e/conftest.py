@@ -49,8 +49,10 @@ def server(tmp_path_factory):
     process.wait(timeout=10)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """Module-scoped: Playwright's sync API runs an event loop in this thread while it is
+    open, and the async tests that follow need the thread to themselves."""
     if CHROMIUM is None:
         message = "Chromium is not installed (apt-get install chromium)"
         if os.environ.get("CI") == "true":

@@ -297,3 +297,12 @@ def test_pasted_control_characters_and_line_breaks_are_cleaned():
     feed = build_feed("x", [event])
     assert not any(byte < 0x20 and byte not in (0x09, 0x0A, 0x0D) for byte in feed)
     assert parse_with_ics(feed)[event.uid].description == event.description
+
+
+def test_backslash_n_typed_by_a_user_stays_a_backslash_and_n():
+    # Regression: icalendar's own escaping publishes "\\N" as a line break.
+    event = booking(9, oslo(2026, 6, 2, 18), oslo(2026, 6, 2, 20), summary="Mappe C:\\Nye filer\\notater; a,b")
+    feed = build_feed("Navn med \\N", [event])
+    assert b"SUMMARY:Mappe C:\\\\Nye filer\\\\notater\\; a\\,b\r\n" in feed
+    assert parse_with_icalendar(feed)[event.uid]["summary"] == event.summary
+    assert str(Calendar.from_ical(feed)["X-WR-CALNAME"]) == "Navn med \\N"

@@ -8,7 +8,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from calendars.errors import CalendarImportError
-from calendars.imports import MAX_OCCURRENCES, ImportedEvent, _unique_uids, parse_calendar
+from calendars import imports
+from calendars.imports import ImportedEvent, _unique_uids, parse_calendar
 
 UTC = timezone.utc
 OSLO = ZoneInfo("Europe/Oslo")
@@ -244,12 +245,18 @@ def test_too_large():
     assert len(parse_calendar(data, **WINDOW, max_bytes=len(data))) == 50
 
 
-def test_too_many_occurrences_or_sub_daily_rules():
+def test_sub_daily_rules_that_step_every_minute_are_refused():
     assert error_code(ics("UID:m\nDTSTART:20260101T000000Z\nRRULE:FREQ=MINUTELY")) == "too_large"
+    assert error_code(ics("UID:s\nDTSTART:20260101T000000Z\nRRULE:FREQ=SECONDLY;COUNT=5")) == "too_large"
+
+
+def test_too_many_occurrences(monkeypatch):
     hourly = ics("UID:h\nDTSTART:20260101T000000Z\nDURATION:PT1M\nRRULE:FREQ=HOURLY")
-    assert 365 * 24 < MAX_OCCURRENCES < 7 * 365 * 24
-    assert len(parse(hourly)) == 365 * 24  # a year of hours is within the cap...
-    assert error_code(hourly, window_end=datetime(2033, 1, 1, tzinfo=UTC)) == "too_large"  # ...seven are not
+    one_day = dict(window_start=datetime(2026, 3, 1, tzinfo=UTC), window_end=datetime(2026, 3, 2, tzinfo=UTC))
+    assert len(parse(hourly, **one_day)) == 24
+    monkeypatch.setattr(imports, "MAX_OCCURRENCES", 200)  # counted with the expansion margin
+    assert len(parse(hourly, **one_day)) == 24
+    assert error_code(hourly, window_end=datetime(2026, 1, 8, tzinfo=UTC)) == "too_large"
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """Opening hours, seasons, public holidays, closures, buffers and check_request."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 
 import pytest
 from domain_support import FALL_BACK, SPRING_FORWARD, local_span, make_rules, oslo, utc

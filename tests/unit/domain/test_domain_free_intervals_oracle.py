@@ -163,14 +163,9 @@ ORACLE_SETTINGS = settings(max_examples=150, deadline=None, suppress_health_chec
 
 @ORACLE_SETTINGS
 @given(cases())
-def test_free_intervals_match_the_brute_force_oracle(case):
-    assert free_intervals(case.rules, case.window, case.closures, case.taken) == oracle(case)
-
-
-@ORACLE_SETTINGS
-@given(cases())
-def test_open_intervals_match_the_brute_force_oracle(case):
+def test_open_and_free_intervals_match_the_brute_force_oracle(case):
     assert open_intervals(case.rules, case.window) == oracle(case, with_closures_and_taken=False)
+    assert free_intervals(case.rules, case.window, case.closures, case.taken) == oracle(case)
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])

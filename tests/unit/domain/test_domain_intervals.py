@@ -45,7 +45,7 @@ proper_interval = st.tuples(st.integers(0, 119), st.integers(1, 60)).map(lambda 
 interval_lists = st.lists(any_interval, max_size=8)
 proper_lists = st.lists(proper_interval, max_size=8)
 
-FAST = settings(max_examples=200, deadline=None)
+FAST = settings(max_examples=150, deadline=None)
 
 
 def intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:

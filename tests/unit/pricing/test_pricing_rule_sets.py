@@ -250,6 +250,8 @@ def test_a_group_the_derivation_needs_cannot_be_removed(rules):
         ("time_bands.hverdag.start", lambda d: d["time_bands"]["hverdag"].update(start="7")),
         ("valid_from", lambda d: d.update(valid_from="første januar")),
         ("lending.min_age", lambda d: d["lending"].update(min_age=-1)),
+        ("tariff.gymsal.vat_rate", lambda d: d["tariff"]["gymsal"].update(vat_rate="-0.25")),
+        ("lending.cancellation_fee_share", lambda d: d["lending"].update(cancellation_fee_share="1.5")),
     ],
 )
 def test_invalid_values_are_refused_with_their_place(rules, place, change):

@@ -36,6 +36,12 @@ def test_terms_document_is_json_able_and_names_its_version(rules):
     assert document["content_hash"] == content_hash(rules)
 
 
+def test_each_caller_gets_its_own_copy(rules):
+    first = terms_document(rules)
+    first["tariff"].clear()
+    assert terms_document(rules)["tariff"]
+
+
 def test_terms_list_every_category_group_and_band(rules):
     document = terms_document(rules)
     assert [row["key"] for row in document["tariff"]] == list(rules.tariff)
