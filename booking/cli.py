@@ -67,6 +67,44 @@ def expire_holds(args) -> int:
     return 0
 
 
+def rules(args) -> int:
+    """show | validate FILE | diff FILE | publish FILE --valid-from DATE --reason TEXT"""
+    import json
+    from datetime import date
+
+    import pricing
+    from booking.services import rulebook
+
+    async def work(sessions):
+        if args.action == "show":
+            current = await rulebook.current_rules(sessions)
+            for v in await rulebook.versions(sessions):
+                print(f"# version {v.label}, valid from {v.valid_from}, by {v.author}: {v.reason} ({v.content_hash})")
+            print(pricing.dump_toml(current.in_force(_now())))
+            return 0
+        draft = await rulebook.read_draft(sessions, args.file)
+        if args.action == "validate":
+            print(f"{args.file}: valid (version {draft.version}, {pricing.content_hash(draft)})")
+        elif args.action == "diff":
+            current = (await rulebook.current_rules(sessions)).in_force(_now())
+            for change in pricing.diff_rule_sets(current, draft):
+                print(f"{change['change']:8} {change['place']}: {change.get('old')} -> {change.get('new')}")
+            print(json.dumps(await rulebook.impact(sessions, draft, _now()), indent=2, default=str))
+        else:
+            version = await rulebook.publish(sessions, draft, valid_from=date.fromisoformat(args.valid_from),
+                                             author=args.author, reason=args.reason, now=_now())
+            print(f"published version {version.label} valid from {version.valid_from} ({version.content_hash})")
+        return 0
+
+    from booking.services.rulebook import REFUSALS
+    try:
+        return asyncio.run(_with_sessions(work))
+    except REFUSALS as error:
+        place = getattr(error, "place", "")
+        print(f"error [{error.code}] {place + ': ' if place else ''}{error.message_en}", file=sys.stderr)
+        return 2
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="booking", description="Lokaler: municipal premises booking")
     commands = root.add_subparsers(dest="command", required=True)
@@ -81,6 +119,19 @@ def parser() -> argparse.ArgumentParser:
     serving.add_argument("--port", type=int, default=8000)
     serving.add_argument("--workers", type=int, default=1)
     serving.set_defaults(run=serve)
+    rule_commands = commands.add_parser("rules", help="the harmonised rule set").add_subparsers(
+        dest="action", required=True)
+    rule_commands.add_parser("show", help="print the version in force and the history").set_defaults(run=rules)
+    for action, text in (("validate", "check a rule-set file"), ("diff", "compare a file with the rules in force")):
+        sub = rule_commands.add_parser(action, help=text)
+        sub.add_argument("file")
+        sub.set_defaults(run=rules)
+    publishing = rule_commands.add_parser("publish", help="publish a file as a new version")
+    publishing.add_argument("file")
+    publishing.add_argument("--valid-from", required=True, help="YYYY-MM-DD, today or later")
+    publishing.add_argument("--reason", required=True)
+    publishing.add_argument("--author", default="administrator")
+    publishing.set_defaults(run=rules)
     commands.add_parser("expire-holds", help="release holds past their expiry").set_defaults(run=expire_holds)
     return root
 

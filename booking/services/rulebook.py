@@ -99,3 +99,56 @@ async def current_rules(sessions: async_sessionmaker[AsyncSession]) -> Harmonise
         return HarmonisedRules(await published(session))
 
 
+
+
+async def categories_in_use(session: AsyncSession) -> set[str]:
+    return set((await session.execute(select(Premises.tariff_category).distinct())).scalars())
+
+
+async def read_draft(sessions: async_sessionmaker[AsyncSession], text_or_path) -> pricing.RuleSet:
+    """A rule-set file, validated against the tariff categories the premises use."""
+    async with sessions() as session:
+        return pricing.load_rule_set(text_or_path, categories_in_use=await categories_in_use(session))
+
+
+async def impact(sessions: async_sessionmaker[AsyncSession], draft: pricing.RuleSet, now: datetime) -> dict:
+    """How the draft would quote every future slot-holding booking, against the rules in
+    force: computed, not applied."""
+    from booking.db.models import Booking
+    from booking.services.bookings import SLOT_HOLDING_VALUES
+    rules = await current_rules(sessions)
+    async with sessions() as session:
+        rows = (await session.execute(
+            select(Booking).where(Booking.start_at > now, Booking.status.in_(SLOT_HOLDING_VALUES))
+        )).scalars().all()
+        items = [(b.id, premises_facts(b.premises), b.start_at, b.end_at, booker_facts(b.person, b.organisation),
+                  details_facts(Details(b.purpose, b.attendees, b.target_group, b.alcohol))) for b in rows]
+    return pricing.impact_preview(items, rules.in_force(now), draft)
+
+
+async def publish(sessions: async_sessionmaker[AsyncSession], draft: pricing.RuleSet, *, valid_from: date,
+                  author: str, reason: str, now: datetime) -> RuleSetVersion:
+    """A new, frozen version. It may not start in the past: bookings already quoted keep
+    their snapshots, and history is not rewritten."""
+    from booking.domain.localtime import to_local
+    if valid_from < to_local(now).date():
+        raise DomainError("valid_from_in_past", "En ny versjon kan ikke gjelde fra en dato som har vært.",
+                          f"valid_from {valid_from} is in the past.")
+    if not reason.strip():
+        raise DomainError("reason_required", "Skriv hvorfor reglene endres.", "A reason is required.")
+    content = {**pricing.rule_set_to_dict(draft), "valid_from": valid_from.isoformat()}
+    rule_set = pricing.rule_set_from_dict(content)
+    async with write_transaction(sessions) as session:
+        version = RuleSetVersion(
+            label=rule_set.version, valid_from=valid_from, status="published", author=author, reason=reason,
+            content_hash=pricing.content_hash(rule_set), content=pricing.rule_set_to_dict(rule_set),
+            created_at=now, published_at=now)
+        session.add(version)
+    return version
+
+
+async def versions(sessions: async_sessionmaker[AsyncSession]) -> list[RuleSetVersion]:
+    async with sessions() as session:
+        return list((await session.execute(
+            select(RuleSetVersion).where(RuleSetVersion.status == "published").order_by(RuleSetVersion.valid_from)
+        )).scalars())

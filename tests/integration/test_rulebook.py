@@ -1,0 +1,57 @@
+"""Rule-set versions through the engine: the version in force on a booking's start
+date prices it, confirmed bookings keep their snapshot, published versions are frozen."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+
+from booking.db.engine import write_transaction
+from booking.domain.errors import DomainError
+from booking.services.bookings import NewBooking, create_booking, get_booking
+from booking.services.lending import Details
+from booking.services.rulebook import DEFAULT_RULES, current_rules, publish, read_draft
+from tests.integration.test_bookings import at
+from tests.world import build_world
+
+NOW = datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc)
+
+
+def gym_price_draft() -> str:
+    return DEFAULT_RULES.read_text(encoding="utf-8").replace(
+        '[tariff.moterom]\nname_nb = "Møterom"\nname_en = "Meeting room"\nunit = "hour"\nrate = 150',
+        '[tariff.moterom]\nname_nb = "Møterom"\nname_en = "Meeting room"\nunit = "hour"\nrate = 200')
+
+
+async def book(db, world, start, end):
+    rules = await current_rules(db.sessions)
+    return await create_booking(db.sessions, NewBooking(world.room, at(start), at(end), world.person_id,
+                                                        details=Details("Møte", 10, "adults")),
+                                rules=rules, now=NOW)
+
+
+async def test_new_version_prices_from_its_date_and_snapshots_stay(db):
+    world = await build_world(db.sessions)
+    before = await book(db, world, "2026-10-06T18:00", "2026-10-06T20:00")
+    assert before.price_total == Decimal("300") and before.price_snapshot["rule_set_version"] == "2026-01-01"
+    draft = await read_draft(db.sessions, gym_price_draft())
+    await publish(db.sessions, draft, valid_from=date(2026, 10, 15), author="Admin", reason="Ny sats", now=NOW)
+    early = await book(db, world, "2026-10-13T18:00", "2026-10-13T20:00")
+    late = await book(db, world, "2026-10-20T18:00", "2026-10-20T20:00")
+    assert (early.price_total, late.price_total) == (Decimal("300"), Decimal("400"))
+    async with db.sessions() as s:
+        assert (await get_booking(s, before.id)).price_total == Decimal("300")
+
+
+async def test_publish_refuses_the_past_and_versions_are_frozen(db):
+    await build_world(db.sessions)
+    draft = await read_draft(db.sessions, gym_price_draft())
+    with pytest.raises(DomainError) as refused:
+        await publish(db.sessions, draft, valid_from=date(2026, 8, 1), author="A", reason="r", now=NOW)
+    assert refused.value.code == "valid_from_in_past"
+    await current_rules(db.sessions)  # publishes the default version
+    with pytest.raises(Exception, match="frozen"):
+        async with write_transaction(db.sessions) as s:
+            await s.execute(text("UPDATE rule_set_version SET reason = 'changed'"))
