@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from booking.db.engine import write_transaction
 from booking.db.models import Building, Department, District, Membership, Organisation, Person, Premises
 from booking.domain.localtime import resolve_local, to_local
+from booking.domain.organisations import valid_orgnr
 from booking.domain.premises import ACCESSIBILITY, OpeningHours
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import NewBooking, create_booking
@@ -90,8 +91,9 @@ async def load_catalogue(session: AsyncSession, data: dict) -> dict[str, int]:
                 parent_id=ids["premises"].get(p.get("parent", "")),
                 **{key: key in p["accessibility"] for key in ACCESSIBILITY}))).id
     for o in data["organisations"]:
-        org = await ensure("organisations", Organisation, Organisation.orgnr, o["orgnr"], lambda: Organisation(
-            name=o["name"], orgnr=o["orgnr"], works_for_children_youth=o["works_for_children_youth"],
+        number = valid_orgnr(o["orgnr"])
+        org = await ensure("organisations", Organisation, Organisation.orgnr, number, lambda: Organisation(
+            name=o["name"], orgnr=number, works_for_children_youth=o["works_for_children_youth"],
             in_frivillighetsregisteret=o["in_frivillighetsregisteret"], sports_club=o["sports_club"],
             based_in_municipality=o["based_in_municipality"], commercial=o["commercial"], municipal=o["municipal"]))
         for email in o["delegates"]:

@@ -1,0 +1,15 @@
+import pytest
+
+from booking.domain.errors import DomainError
+from booking.domain.organisations import valid_orgnr
+
+
+def test_valid_numbers_are_compacted():
+    assert valid_orgnr("974 760 673") == "974760673"
+
+
+@pytest.mark.parametrize("text", ["974760674", "12345678", "abcdefghi", ""])
+def test_invalid_numbers_get_one_code(text):
+    with pytest.raises(DomainError) as refused:
+        valid_orgnr(text)
+    assert refused.value.code == "invalid_orgnr" and "organisasjonsnummer" in refused.value.message_nb
