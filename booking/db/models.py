@@ -188,6 +188,8 @@ class Booking(Base):
     updated_at: Mapped[datetime]
     sequence: Mapped[int] = mapped_column(default=0)  # bumped on every change (iCal SEQUENCE)
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    payment_method: Mapped[str | None] = mapped_column(String(20))  # None (free) | card | invoice
+    caretaker_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     premises: Mapped[Premises] = relationship(lazy="joined")
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
@@ -313,3 +315,91 @@ class LoginAttempt(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(300))
     at: Mapped[datetime]
+
+
+class TariffException(Base):
+    """A premises-level deviation from the harmonised tariff: explicit, reasoned, approved."""
+
+    __tablename__ = "tariff_exception"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    premises_id: Mapped[int] = mapped_column(ForeignKey("premises.id"), index=True)
+    field: Mapped[str] = mapped_column(String(40))  # "rate" (base rate) is the one the engine applies
+    value: Mapped[Any] = mapped_column(Numeric(12, 2))
+    reason: Mapped[str] = mapped_column(Text)
+    approved_by: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime]
+
+
+class FeedEventCache(Base):
+    """Each event's serialised VEVENT from when it last changed, so a feed is a join of
+    stored text; `version` is what the text was built from (sequence, status, stamp)."""
+
+    __tablename__ = "feed_event_cache"
+    uid: Mapped[str] = mapped_column(String(200), primary_key=True)
+    version: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+
+
+class Payment(Base):
+    """A payment or refund with its own states; a booking can have several."""
+
+    __tablename__ = "payment"
+    __table_args__ = (
+        CheckConstraint("kind IN ('payment', 'refund')", name="kind"),
+        CheckConstraint("state IN ('created', 'pending', 'paid', 'failed', 'cancelled', 'refunded')", name="state"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10), default="payment")
+    provider: Mapped[str] = mapped_column(String(20))  # stripe | invoice | …
+    state: Mapped[str] = mapped_column(String(20), default="created")
+    amount: Mapped[Any] = mapped_column(Numeric(12, 2))
+    currency: Mapped[str] = mapped_column(String(3), default="NOK")
+    provider_ref: Mapped[str | None] = mapped_column(String(200), index=True)  # e.g. PaymentIntent id
+    checkout_url: Mapped[str | None] = mapped_column(String(2000))
+    refund_of: Mapped[int | None] = mapped_column(ForeignKey("payment.id"))
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class WebhookEvent(Base):
+    """Provider events already handled, so a replay changes nothing twice."""
+
+    __tablename__ = "webhook_event"
+    __table_args__ = (UniqueConstraint("provider", "event_id", name="once"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(100))
+    received_at: Mapped[datetime]
+
+
+class OutboxMail(Base):
+    """An e-mail written in the same transaction as the change it reports; a sender
+    claims, delivers and marks it, so it is sent once even with several senders."""
+
+    __tablename__ = "outbox_mail"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    to_address: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(5), default="nb")
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    attachments: Mapped[list[Any]] = mapped_column(default=list)  # [{"filename", "content_type", "content"}]
+    created_at: Mapped[datetime]
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class InvoiceExport(Base):
+    """Which invoice bookings an export run has taken, so each line is exported once."""
+
+    __tablename__ = "invoice_export"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), unique=True)
+    period: Mapped[str] = mapped_column(String(20))  # e.g. "2026-11"
+    exported_at: Mapped[datetime]
