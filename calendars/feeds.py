@@ -156,7 +156,11 @@ def _build_event(event: FeedEvent) -> Event:
 
 
 def event_text(event: FeedEvent) -> str:
-    """The VEVENT block (CRLF line endings), ready to be joined into a feed."""
+    """The VEVENT block (CRLF line endings), ready to be joined into a feed.
+
+    Cache it per (uid, sequence, last_modified); a cache that outlives a deploy (a
+    database column, say) should add FEED_FORMAT_VERSION to its key.
+    """
     return _build_event(event).to_ical().decode("utf-8")
 
 

@@ -67,8 +67,13 @@ def parse_calendar(
     vevents = calendar.walk("VEVENT")
     if not vevents:
         raise CalendarImportError.of("empty")
-    for vevent in vevents:
-        _check_event(vevent)
+    try:
+        for vevent in vevents:
+            _check_event(vevent)
+    except CalendarImportError:
+        raise
+    except Exception as error:  # noqa: BLE001 - e.g. icalendar's BrokenCalendarProperty
+        raise CalendarImportError.of("not_icalendar", f"{type(error).__name__}: {error}") from error
     # The library stamps a RECURRENCE-ID on every occurrence, single events too, so which
     # UIDs are series is taken from the source: a rule, extra dates or an override.
     series_uids = {
@@ -109,12 +114,20 @@ def _read_calendar(data: bytes) -> Calendar:
     return calendar
 
 
+# Properties that decide when an event happens: if one is unreadable we cannot say
+# when the premises are busy, so the whole import fails rather than guessing.
+_TIME_PROPERTIES = frozenset({"DTEND", "DURATION", "RRULE", "RDATE", "EXDATE", "RECURRENCE-ID"})
+
+
 def _check_event(vevent) -> None:
     uid = str(vevent.get("UID", "?"))
-    if "DTSTART" not in vevent or any(name == "DTSTART" for name, _ in vevent.errors):
+    broken = {name.upper() for name, _ in vevent.errors}
+    if "DTSTART" not in vevent or "DTSTART" in broken:
         raise CalendarImportError.of("missing_dtstart", f"event {uid}")
     if not isinstance(vevent["DTSTART"].dt, date):  # datetime is a date too
         raise CalendarImportError.of("missing_dtstart", f"event {uid}")
+    if broken & _TIME_PROPERTIES:
+        raise CalendarImportError.of("not_icalendar", f"event {uid}: unreadable {sorted(broken & _TIME_PROPERTIES)}")
     rules = vevent.get("RRULE")
     for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
         frequency = (rule.get("FREQ") or [""])[0]

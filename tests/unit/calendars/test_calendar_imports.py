@@ -239,6 +239,24 @@ def test_not_icalendar(data):
     assert error_code(data) == "not_icalendar"
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        "UID:r\nDTSTART:20260505T100000Z\nRRULE:FREQ=BOGUS",
+        "UID:e\nDTSTART:20260505T100000Z\nDTEND:tomorrow",
+        "UID:d\nDTSTART:20260505T100000Z\nDURATION:an hour",
+    ],
+    ids=["rrule", "dtend", "duration"],
+)
+def test_unreadable_time_property_fails_the_whole_import(body):
+    assert error_code(ics("UID:ok\nDTSTART:20260505T100000Z", body)) == "not_icalendar"
+
+
+def test_unknown_tzid_without_vtimezone_is_read_as_oslo_time():
+    (event,) = parse(ics("UID:m\nDTSTART;TZID=Mars/Olympus:20260505T100000\nDURATION:PT1H"))
+    assert event.start == datetime(2026, 5, 5, 8, tzinfo=UTC)
+
+
 def test_too_large():
     data = ics(*(f"UID:{n}\nDTSTART:20260505T100000Z\nSUMMARY:{'x' * 50}" for n in range(50)))
     assert error_code(data, max_bytes=len(data) - 1) == "too_large"
