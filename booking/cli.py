@@ -105,6 +105,44 @@ def rules(args) -> int:
         return 2
 
 
+def users_create(args) -> int:
+    from datetime import date
+
+    from booking.services.accounts import create_person
+    from booking.services.rulebook import REFUSALS
+
+    async def work(sessions):
+        return await create_person(
+            sessions, email=args.email, name=args.name, password=args.password, roles=args.role or ["person"],
+            birth_date=date.fromisoformat(args.birth_date) if args.birth_date else None, language=args.language)
+
+    try:
+        person = asyncio.run(_with_sessions(work))
+    except REFUSALS as error:
+        print(f"error [{error.code}] {error.message_en}", file=sys.stderr)
+        return 2
+    print(f"created {person.email} with roles {', '.join(person.roles)}")
+    return 0
+
+
+def token_create(args) -> int:
+    from booking.services.accounts import issue_api_token, person_by_email
+
+    async def work(sessions):
+        async with sessions() as session:
+            person = await person_by_email(session, args.email)
+        if person is None:
+            return None
+        return await issue_api_token(sessions, person.id, label=args.label, now=_now())
+
+    token = asyncio.run(_with_sessions(work))
+    if token is None:
+        print(f"error [unknown_person] no account for {args.email}", file=sys.stderr)
+        return 2
+    print(token)
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="booking", description="Lokaler: municipal premises booking")
     commands = root.add_subparsers(dest="command", required=True)
@@ -132,6 +170,20 @@ def parser() -> argparse.ArgumentParser:
     publishing.add_argument("--reason", required=True)
     publishing.add_argument("--author", default="administrator")
     publishing.set_defaults(run=rules)
+    users = commands.add_parser("users", help="accounts").add_subparsers(dest="users_command", required=True)
+    creating = users.add_parser("create", help="create an account")
+    creating.add_argument("--email", required=True)
+    creating.add_argument("--name", required=True)
+    creating.add_argument("--password", required=True)
+    creating.add_argument("--role", action="append", help="person, delegate, caretaker, department_staff, admin")
+    creating.add_argument("--birth-date", help="YYYY-MM-DD")
+    creating.add_argument("--language", default="nb", choices=("nb", "en"))
+    creating.set_defaults(run=users_create)
+    tokens = commands.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
+    issuing = tokens.add_parser("create", help="issue a bearer token for an account (printed once)")
+    issuing.add_argument("email")
+    issuing.add_argument("--label", default="CLI")
+    issuing.set_defaults(run=token_create)
     commands.add_parser("expire-holds", help="release holds past their expiry").set_defaults(run=expire_holds)
     return root
 

@@ -5,7 +5,11 @@ from __future__ import annotations
 from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 
-from litestar import Litestar
+import hashlib
+
+from litestar import Litestar, Request
+from litestar.config.csrf import CSRFConfig
+from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
@@ -15,7 +19,8 @@ from litestar.template import TemplateConfig
 from booking.db.engine import make_engine, session_factory
 from booking.services.rulebook import ensure_default_published
 from booking.settings import ROOT, Settings, get_settings
-from booking.web import api, public
+from booking.web import account, api, public
+from booking.web.auth import current_person, provide_person
 from booking.web.deps import provide_now, provide_sessions
 from booking.web.errors import handle
 from booking.web.formatting import FILTERS
@@ -52,11 +57,25 @@ def create_app(settings: Settings | None = None) -> Litestar:
             for name, value in SECURITY_HEADERS.items():
                 headers.append((name.lower().encode(), value.encode()))
 
+    async def know_the_person(request: Request) -> None:
+        # Pages show who is logged in; resolving once here keeps it to one query.
+        await current_person(request)
+
+    secure = settings.base_url.startswith("https://")
+    secret = hashlib.sha256(settings.secret_key.encode()).digest()
+    session = CookieBackendConfig(secret=secret, key="lokaler_session", secure=secure, samesite="lax", httponly=True)
+    csrf = CSRFConfig(secret=settings.secret_key, cookie_secure=secure, cookie_samesite="lax",
+                      exclude=["/api/", "/webhooks/"])
+
     return Litestar(
-        route_handlers=[public.PublicPages, api.PremisesApi,
+        route_handlers=[public.PublicPages, api.PremisesApi, account.AccountPages, account.AuthApi,
                         create_static_files_router(path="/static", directories=[ROOT / "booking" / "web" / "static"])],
         dependencies={"sessions": Provide(provide_sessions, sync_to_thread=False),
-                      "now": Provide(provide_now, sync_to_thread=False)},
+                      "now": Provide(provide_now, sync_to_thread=False),
+                      "person": Provide(provide_person)},
+        middleware=[session.middleware],
+        csrf_config=csrf,
+        before_request=know_the_person,
         lifespan=[database],
         template_config=TemplateConfig(directory=ROOT / "templates", engine=JinjaTemplateEngine,
                                        engine_callback=_templates),

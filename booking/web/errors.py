@@ -7,7 +7,8 @@ import logging
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, ValidationException
-from litestar.response import Template
+from litestar.response import Redirect, Template
+from urllib.parse import quote
 
 from booking.services.rulebook import REFUSALS
 
@@ -51,6 +52,8 @@ def handle(request: Request, error: Exception) -> Response:
         return problem(request, 422, "invalid_input", "Noen felt er ikke fylt ut riktig.",
                        "Some fields are invalid.", errors=fields)
     if isinstance(error, HTTPException):
+        if error.status_code == 401 and not wants_problem(request):
+            return Redirect(f"/logg-inn?neste={quote(request.url.path)}", status_code=303)
         code, nb, en = GENERIC.get(error.status_code, GENERIC[400])
         return problem(request, error.status_code, code, nb, en)
     log.exception("unhandled error on %s %s", request.method, request.url.path)

@@ -1,0 +1,98 @@
+"""Accounts: creating people, checking passwords (argon2), API tokens, and login rate
+limiting kept in the database so it holds across server processes."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from booking.db.engine import write_transaction
+from booking.db.models import ApiToken, LoginAttempt, Person
+from booking.domain.errors import DomainError
+from calendars.tokens import hash_token, new_token
+
+ROLES = ("person", "delegate", "caretaker", "department_staff", "admin")
+STAFF_ROLES = ("department_staff", "admin")
+LOGIN_WINDOW = timedelta(minutes=15)
+LOGIN_LIMIT = 5
+
+_hasher = PasswordHasher()
+
+
+class TooManyAttempts(DomainError):
+    status = 429
+
+
+class BadCredentials(DomainError):
+    status = 401
+
+
+def hash_password(password: str) -> str:
+    return _hasher.hash(password)
+
+
+async def create_person(sessions: async_sessionmaker[AsyncSession], *, email: str, name: str, password: str,
+                        roles: list[str], birth_date: date | None = None, language: str = "nb",
+                        department_id: int | None = None) -> Person:
+    email = email.strip().lower()
+    if "@" not in email:
+        raise DomainError("invalid_email", "Skriv inn en gyldig e-postadresse.", f"Invalid e-mail {email!r}.")
+    if len(password) < 8:
+        raise DomainError("weak_password", "Passordet må ha minst 8 tegn.", "The password needs 8 characters.")
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise DomainError("unknown_role", f"Ukjent rolle: {', '.join(sorted(unknown))}.", f"Unknown roles {unknown}.")
+    async with write_transaction(sessions) as session:
+        if await session.scalar(select(Person.id).where(func.lower(Person.email) == email)):
+            raise DomainError("email_taken", "Det finnes allerede en konto med denne e-postadressen.",
+                              f"An account for {email} exists.")
+        person = Person(name=name, email=email, password_hash=hash_password(password),
+                        roles=sorted(set(roles) | {"person"}), birth_date=birth_date, language=language,
+                        department_id=department_id)
+        session.add(person)
+    return person
+
+
+async def authenticate(sessions: async_sessionmaker[AsyncSession], email: str, password: str, *,
+                       client: str, now: datetime) -> Person:
+    """The person, or a refusal. Failed attempts per e-mail and client are limited."""
+    key = f"{email.strip().lower()}|{client}"
+    async with write_transaction(sessions) as session:
+        await session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - LOGIN_WINDOW))
+        recent = await session.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key == key))
+        if recent >= LOGIN_LIMIT:
+            raise TooManyAttempts("too_many_attempts", "For mange mislykkede innlogginger. Vent et kvarter og prøv igjen.",
+                                  "Too many failed logins; try again in 15 minutes.")
+        person = await session.scalar(select(Person).where(func.lower(Person.email) == email.strip().lower()))
+        try:
+            if person is None or person.password_hash is None:
+                raise VerificationError()
+            _hasher.verify(person.password_hash, password)
+        except (VerificationError, InvalidHashError):
+            session.add(LoginAttempt(key=key, at=now))
+            person = None
+    if person is None:
+        raise BadCredentials("bad_credentials", "Feil e-post eller passord.", "Wrong e-mail or password.")
+    return person
+
+
+async def issue_api_token(sessions: async_sessionmaker[AsyncSession], person_id: int, *, label: str,
+                          now: datetime) -> str:
+    """A new bearer token, shown once; only its hash is kept."""
+    token = new_token()
+    async with write_transaction(sessions) as session:
+        session.add(ApiToken(person_id=person_id, token_hash=hash_token(token), label=label, created_at=now))
+    return token
+
+
+async def person_for_token(session: AsyncSession, token: str) -> Person | None:
+    row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token),
+                                                      ApiToken.revoked_at.is_(None)))
+    return await session.get(Person, row.person_id) if row else None
+
+
+async def person_by_email(session: AsyncSession, email: str) -> Person | None:
+    return await session.scalar(select(Person).where(func.lower(Person.email) == email.strip().lower()))
