@@ -16,7 +16,9 @@ from booking.domain.errors import DomainError, NotFound
 from booking.domain.intervals import Interval
 from booking.domain.localtime import parse_instant
 from booking.services.catalogue import SearchFilters, availability, premises_by_slug, search
-from booking.services.rulebook import booker_facts, current_rules, premises_facts
+from booking.services.lending import Details
+from booking.services.quotes import quote_request
+from booking.services.rulebook import current_rules
 from booking.web.present import interval_json, premises_json
 
 MAX_WINDOW = timedelta(days=62)
@@ -93,21 +95,22 @@ class PremisesApi(Controller):
 
     @post("/quotes", status_code=200)
     async def create_quote(self, data: QuoteRequest, sessions: async_sessionmaker[AsyncSession]) -> dict:
-        start, end = parse_instant(data.start), parse_instant(data.end)
+        interval = Interval(parse_instant(data.start), parse_instant(data.end))
+        if data.customer_group is None and data.organisation_id is None:
+            raise DomainError("missing_customer", "Oppgi kundegruppe eller organisasjon.",
+                              "Give customer_group or organisation_id.")
+        rules = await current_rules(sessions)
         async with sessions() as session:
-            premises = await premises_by_slug(session, data.premises)
             organisation = None
             if data.organisation_id is not None:
                 organisation = await session.get(Organisation, data.organisation_id)
                 if organisation is None:
                     raise NotFound("unknown_organisation", "Fant ikke organisasjonen.", "No such organisation.")
-        if data.customer_group is None and organisation is None:
-            raise DomainError("missing_customer", "Oppgi kundegruppe eller organisasjon.",
-                              "Give customer_group or organisation_id.")
-        rules = await current_rules(sessions)
-        quote = pricing.quote(premises_facts(premises), start, end, booker_facts(None, organisation),
-                              pricing.BookingDetails(data.target_group, data.attendees, data.alcohol),
-                              rules.in_force(start), group=data.customer_group)
+            quote = await quote_request(
+                session, rules, premises_slug=data.premises, interval=interval, person=None,
+                organisation=organisation, details=Details(target_group=data.target_group,
+                                                            attendees=data.attendees, alcohol=data.alcohol),
+                group=data.customer_group)
         return quote.to_snapshot()
 
     @get("/terms")

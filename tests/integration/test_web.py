@@ -66,3 +66,31 @@ async def test_api_free_filter(client):
     found = (await client.get("/api/v1/premises", params={
         "free_from": "2026-12-01T14:00", "free_to": "2026-12-01T15:00", "kind": "room"})).json()
     assert [p["slug"] for p in found["items"]] == ["motesalen"]  # the classroom opens at 16:00
+
+
+async def test_quote_api_prices_the_worked_example(client):
+    answer = await client.post("/api/v1/quotes", json={
+        "premises": "hallen", "start": "2026-12-05T10:00", "end": "2026-12-05T11:30",
+        "customer_group": "kommersiell"})
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["total"] == "4294" and body["customer_group"] == "kommersiell"
+    assert body["rule_set_version"] == "2026-01-01" and body["lines"]
+
+
+@pytest.mark.parametrize("start,end,code", [
+    ("2026-12-01T14:00", "2026-12-01T15:00", "outside_opening_hours"),
+    ("2026-03-29T02:30", "2026-03-29T04:00", "nonexistent_local_time"),
+    ("2026-12-01T18:00", "2026-12-01T17:00", "end_not_after_start"),
+    ("i morgen", "2026-12-01T17:00", "invalid_datetime"),
+])
+async def test_quote_api_refuses_what_the_engine_refuses(client, start, end, code):
+    answer = await client.post("/api/v1/quotes", json={"premises": "klasserom-1", "start": start, "end": end,
+                                                        "customer_group": "privat"})
+    assert answer.status_code == 422 and answer.json()["code"] == code
+    assert answer.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_quote_api_bad_body_is_a_clear_422(client):
+    answer = await client.post("/api/v1/quotes", json={"premises": "hallen"})
+    assert answer.status_code == 422 and answer.json()["code"] == "invalid_input"
