@@ -30,14 +30,17 @@ def _throwaway_cluster() -> str | None:
         return None
     bindir = os.path.dirname(binaries[-1])
     data = tempfile.mkdtemp(prefix="lokaler-pg-")
-    port = 55432
+    with socket.socket() as probe:  # a free port, so a stale cluster cannot block us
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
     user = "postgres"
     run_as = [] if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--"]
     if run_as:
         shutil.chown(data, "postgres")
     subprocess.run([*run_as, f"{bindir}/initdb", "-D", data, "-U", user, "-A", "trust"], check=True,
                    capture_output=True)
-    subprocess.run([*run_as, f"{bindir}/pg_ctl", "-D", data, "-o", f"-p {port} -k {data}", "-w", "start"],
+    subprocess.run([*run_as, f"{bindir}/pg_ctl", "-D", data, "-l", f"{data}/server.log",
+                    "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "-w", "start"],
                    check=True, capture_output=True)
     atexit.register(lambda: subprocess.run([*run_as, f"{bindir}/pg_ctl", "-D", data, "-m", "fast", "stop"],
                                            capture_output=True))

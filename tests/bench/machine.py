@@ -32,7 +32,7 @@ def _ram() -> str:
     return "unknown"
 
 
-def _cores() -> int:
+def cores() -> int:
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:
@@ -49,6 +49,30 @@ async def postgres_version(server: str | None) -> str:
         await connection.close()
 
 
+def cpu_counters() -> tuple[float, float]:
+    """(busy, total) jiffies of all cores since boot, from /proc/stat; (0, 0) elsewhere."""
+    try:
+        with open("/proc/stat", encoding="utf-8") as stat:
+            values = [int(v) for v in stat.readline().split()[1:]]
+    except OSError:
+        return 0.0, 0.0
+    idle = values[3] + (values[4] if len(values) > 4 else 0)
+    return float(sum(values) - idle), float(sum(values))
+
+
+def busy_share(before: tuple[float, float], after: tuple[float, float]) -> float:
+    """How busy all cores were between two `cpu_counters()` readings, 0..1."""
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total else 0.0
+
+
+def load_one_minute() -> float:
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return 0.0
+
+
 def load_average() -> str:
     try:
         return " / ".join(f"{value:.2f}" for value in os.getloadavg())
@@ -61,7 +85,7 @@ def facts(postgres: str, load_before: str) -> list[tuple[str, str]]:
     machine compete for the same cores, so a high load makes every number worse."""
     return [
         ("date", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
-        ("nproc", str(_cores())),
+        ("nproc", str(cores())),
         ("CPU", _cpu_model()),
         ("RAM", _ram()),
         ("OS", f"{platform.system()} {platform.release()}"),

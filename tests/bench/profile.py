@@ -1,11 +1,11 @@
-"""`python -m tests.bench.profile [sqlite|postgres] [writers] [seconds] [--cprofile]`:
-where a write run's time goes. Runs the engine as the benchmark does and prints the
-client's CPU time per booking, split by the steps of `place_booking` (exact with one
-writer on PostgreSQL, where nothing else runs in between), and the SQL statements
-issued per attempt with their mean latency; with --cprofile also the functions with the
-most own and cumulative time.
-For a sampling profile of CPU only, run it under py-spy:
-`py-spy record --format raw -o stacks.txt -- python -m tests.bench.profile postgres 16`."""
+"""Where a write's time goes.
+
+`python -m tests.bench.profile [sqlite|postgres] [writers] [seconds] [--cprofile]` runs
+the engine as the benchmark does and prints the client's CPU time per attempt, split by
+the steps of `place_booking` (exact with one writer: nothing else runs in between), the
+SQL statements per attempt with their mean latency, and with --cprofile the functions
+with the most own and cumulative time. For a sampling profile of CPU only, run it under
+py-spy: `py-spy record --format raw -o stacks.txt -- python -m tests.bench.profile`."""
 from __future__ import annotations
 
 import asyncio
@@ -14,41 +14,66 @@ import pstats
 import sys
 import time
 from collections import defaultdict
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from typing import Iterator
 
 from sqlalchemy import event
 
 from booking.services import bookings
 from tests import pg
-from tests.bench.databases import fresh
-from tests.bench.world import build_bench_world
-from tests.bench.writes import WARMUP_BASE, engine_writer, timed
-
+from tests.bench.databases import Fresh, fresh
+from tests.bench.world import BenchWorld, build_bench_world
+from tests.bench.writes import OWN_BASE, WARMUP_BASE, Tally, engine_writer, timed
 
 STEPS = ("_existing", "premises_by_slug", "booker", "families", "closures_for", "upcoming_count",
          "release_expired_holds", "taken_slots")
+REST = "the rest: session, transaction, INSERTs (ORM flush), commit, event loop"
 
 
-def instrument(cpu: dict[str, float]) -> None:
-    """Wrap the steps `place_booking` looks up in its module, to add up their CPU time."""
-    for name in STEPS:
-        original = getattr(bookings, name)
+@contextmanager
+def steps_timed(cpu: dict[str, float]) -> Iterator[None]:
+    """Wrap the steps `place_booking` looks up in its module to add up their CPU time."""
+    originals = {name: getattr(bookings, name) for name in STEPS}
 
-        async def timed_step(*args, _original=original, _name=name, **kwargs):
+    def wrap(name, original):
+        async def step(*args, **kwargs):
             started = time.process_time()
             try:
-                return await _original(*args, **kwargs)
+                return await original(*args, **kwargs)
             finally:
-                cpu[_name] += time.process_time() - started
+                cpu[name] += time.process_time() - started
+        return step
 
-        setattr(bookings, name, timed_step)
+    for name, original in originals.items():
+        setattr(bookings, name, wrap(name, original))
+    try:
+        yield
+    finally:
+        for name, original in originals.items():
+            setattr(bookings, name, original)
+
+
+async def step_breakdown(db: Fresh, world: BenchWorld, seconds: float,
+                         base: datetime = OWN_BASE) -> tuple[Tally, float, dict[str, float]]:
+    """One writer: the client's CPU ms per attempt in total and per step (REST included)."""
+    cpu: dict[str, float] = defaultdict(float)
+    await timed([engine_writer(db, world, 0, 1, limit=20, base=WARMUP_BASE)], 30)
+    with steps_timed(cpu):
+        run = await timed([engine_writer(db, world, 0, 1, base=base)], seconds)
+    tally, total = run.tally, run.cpu_seconds
+    per = max(1, tally.attempts)
+    split = {name: cpu[name] / per * 1000 for name in STEPS}
+    split[REST] = (total - sum(cpu.values())) / per * 1000
+    return tally, total / per * 1000, split
 
 
 async def main(kind: str, writers: int, seconds: float, use_cprofile: bool) -> None:
-    step_cpu: dict[str, float] = defaultdict(float)
     server, _ = pg.server_url()
     async with fresh(kind, server) as db:
         world = await build_bench_world(db.sessions)
-        await timed([engine_writer(db, world, 0, 1, limit=20, base=WARMUP_BASE)], 30)
+        # Its own times and idempotency keys, apart from the run that follows.
+        _, per_attempt, split = await step_breakdown(db, world, min(seconds, 5), base=datetime(2031, 1, 6, tzinfo=timezone.utc))
         latencies: dict[str, list[float]] = defaultdict(list)
 
         @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
@@ -59,23 +84,20 @@ async def main(kind: str, writers: int, seconds: float, use_cprofile: bool) -> N
         def _after(connection, _cursor, statement, *_args) -> None:
             latencies[" ".join(statement.split())[:90]].append(time.perf_counter() - connection.info["bench_started"])
 
-        instrument(step_cpu)
         profiler = cProfile.Profile() if use_cprofile else None
         if profiler:
             profiler.enable()
-        elapsed, tally, cpu = await timed([engine_writer(db, world, w, writers) for w in range(writers)], seconds)
+        run = await timed([engine_writer(db, world, w, writers) for w in range(writers)], seconds)
+        elapsed, tally, cpu = run.seconds, run.tally, run.cpu_seconds
         if profiler:
             profiler.disable()
-    print(f"{db.label}, {writers} writer(s): {tally.written} written, {tally.conflicts} conflicts in {elapsed:.1f} s "
+    print(f"\nOne writer, client CPU per attempt by step ({per_attempt:.2f} ms in all):")
+    for name, ms in split.items():
+        print(f"  {ms:6.2f} ms  {name}")
+    print(f"\n{db.label}, {writers} writer(s): {tally.written} written, {tally.conflicts} conflicts in {elapsed:.1f} s "
           f"= {tally.written / elapsed:.0f}/s; client CPU {cpu:.1f} s ({cpu / elapsed:.0%} of wall), "
           f"{cpu / max(1, tally.attempts) * 1000:.1f} ms per attempt")
-    per = max(1, tally.attempts)
-    print("\nclient CPU per attempt by step (ms):")
-    for name in STEPS:
-        print(f"  {step_cpu[name] / per * 1000:6.2f}  {name}")
-    rest = cpu - sum(step_cpu.values())
-    print(f"  {rest / per * 1000:6.2f}  the rest: session and transaction, INSERTs (ORM flush), commit, event loop")
-    print(f"\nSQL statements per attempt ({tally.attempts} attempts), mean latency incl. driver:")
+    print(f"\nSQL statements per attempt ({tally.attempts} attempts), mean latency incl. driver and event loop:")
     total = 0.0
     for statement, spans in sorted(latencies.items(), key=lambda kv: -sum(kv[1])):
         total += sum(spans)

@@ -1,21 +1,22 @@
-"""`python -m tests.bench.replay [writers] [seconds]`: a profiling aid, not part of the
-report. Replays what `create_booking` sends to PostgreSQL (the same 15 round trips:
-BEGIN, 12 statements, COMMIT; simplified SQL) with asyncpg directly, on one connection
-per writer, with the benchmark's attempts. Comparing it with the engine and with the
-one-INSERT limit splits the engine's cost into round trips and client-side overhead."""
+"""What `create_booking` sends to PostgreSQL, replayed with asyncpg directly: the same
+15 round trips (BEGIN, 12 statements, COMMIT; simplified SQL, no ORM), on one connection
+per writer, with the benchmark's attempts. Set beside the engine and the one-INSERT
+limit it splits the engine's cost into round trips and client-side overhead.
+`python -m tests.bench.replay [writers] [seconds]` runs it alone."""
 from __future__ import annotations
 
 import asyncio
 import sys
+import time
 from datetime import timedelta
 
 import asyncpg
 
 from tests import pg
-from tests.bench.databases import fresh
+from tests.bench.databases import Fresh, fresh
 from tests.bench.progress import say
-from tests.bench.world import build_bench_world
-from tests.bench.writes import NOW, Tally, plan, timed
+from tests.bench.world import BenchWorld, build_bench_world
+from tests.bench.writes import NOW, Tally, WriteResult, overlapping_claims, plan, timed
 
 HOLDING = ["held", "requested", "confirmed"]
 
@@ -65,39 +66,48 @@ async def one_booking(c: asyncpg.Connection, person: int, organisation: int | No
     tally.written += 1
 
 
+async def replay_run(db: Fresh, world: BenchWorld, writers: int, seconds: float) -> WriteResult:
+    connections = [await asyncpg.connect(db.libpq) for _ in range(writers)]
+
+    def writer(w: int):
+        async def run(deadline: float, tally: Tally) -> None:
+            attempts = plan(w, writers, len(world.timelines))
+            person = world.person_ids[w]
+            organisation = world.organisation_id if w % 2 == 0 else None
+            while time.perf_counter() < deadline:
+                attempt = next(attempts)
+                timeline = world.timelines[attempt.timeline]
+                tally.attempts += 1
+                try:
+                    await one_booking(connections[w], person, organisation,
+                                      timeline.slugs[attempt.member % len(timeline.slugs)], attempt.start,
+                                      attempt.end, f"replay-{w}-{tally.attempts}", tally)
+                except asyncpg.ExclusionViolationError:
+                    tally.conflicts += 1
+                    tally.by_constraint += 1
+                except Exception as exc:
+                    tally.error(exc)
+        return run
+
+    try:
+        run = await timed([writer(w) for w in range(writers)], seconds)
+    finally:
+        for connection in connections:
+            await connection.close()
+    return WriteResult("replay", db.label, writers, run.seconds, run.tally, await overlapping_claims(db),
+                       run.cpu_seconds, run.machine_busy)
+
+
 async def main(writers: int, seconds: float) -> None:
     server, _ = pg.server_url()
     async with fresh("postgres", server) as db:
         world = await build_bench_world(db.sessions)
-        connections = [await asyncpg.connect(db.libpq) for _ in range(writers)]
-
-        def writer(w: int):
-            async def run(deadline: float, tally: Tally) -> None:
-                import time
-                attempts = plan(w, writers, len(world.timelines))
-                person = world.person_ids[w]
-                organisation = world.organisation_id if w % 2 == 0 else None
-                while time.perf_counter() < deadline:
-                    a = next(attempts)
-                    timeline = world.timelines[a.timeline]
-                    tally.attempts += 1
-                    try:
-                        await one_booking(connections[w], person, organisation,
-                                          timeline.slugs[a.member % len(timeline.slugs)], a.start, a.end,
-                                          f"replay-{w}-{tally.attempts}", tally)
-                    except asyncpg.ExclusionViolationError:
-                        tally.conflicts += 1
-                        tally.by_constraint += 1
-                    except Exception as exc:
-                        tally.error(exc)
-            return run
-
-        elapsed, tally, cpu = await timed([writer(w) for w in range(writers)], seconds)
-        for c in connections:
-            await c.close()
-    say(f"replay, {writers} connection(s): {tally.written / elapsed:.0f} bookings/s, {tally.conflicts} conflicts "
-        f"({tally.by_constraint} by constraint), errors {dict(tally.errors)} {tally.first_error}; "
-        f"client CPU {cpu / max(1, tally.attempts) * 1000:.2f} ms/attempt")
+        result = await replay_run(db, world, writers, seconds)
+    t = result.tally
+    say(f"replay, {writers} connection(s): {result.per_second:.0f} bookings/s, {t.conflicts} conflicts "
+        f"({t.by_constraint} by constraint), errors {dict(t.errors)} {t.first_error}; "
+        f"client CPU {result.cpu_seconds / max(1, t.attempts) * 1000:.2f} ms/attempt, "
+        f"{result.overlaps} overlapping claims")
 
 
 if __name__ == "__main__":

@@ -3,11 +3,19 @@ from __future__ import annotations
 
 from statistics import mean
 
+from tests.bench import machine
 from tests.bench.search import SearchResult
 from tests.bench.writes import WriteResult
 
 RATIO_TARGET = 0.20
 P95_TARGET_MS = 50.0
+
+
+RUN_NAMES = {
+    "engine": "engine: `create_booking`",
+    "limit": "limit: one plain INSERT",
+    "replay": "engine's SQL replayed with asyncpg (no ORM)",
+}
 
 
 def _verdict(ok: bool) -> str:
@@ -30,21 +38,31 @@ def writes_table(results: list[WriteResult]) -> str:
         t = r.tally
         errors = ", ".join(f"{name} ×{n}" for name, n in t.errors.items()) or "0"
         rows.append([
-            "engine `create_booking`" if r.what == "engine" else "limit: plain INSERT",
+            RUN_NAMES[r.what],
             r.database, str(r.writers), f"{r.seconds:.1f}", str(t.attempts), str(t.written),
             f"{t.conflicts} ({t.by_constraint})", errors, f"**{r.per_second:.0f}**",
-            f"{r.cpu_seconds / max(1, t.attempts) * 1000:.2f}", str(r.overlaps),
+            f"{r.cpu_seconds / max(1, t.attempts) * 1000:.2f}", f"{r.cpu_seconds / r.seconds:.0%}",
+            f"{r.machine_busy:.0%}", str(r.overlaps),
         ])
     return _table(["run", "database", "writers", "seconds", "attempts", "written", "conflicts (by constraint)",
-                   "errors", "written/s", "client CPU ms/attempt", "overlapping claims"], rows)
+                   "errors", "written/s", "client CPU ms/attempt", "client CPU, of one core",
+                   f"machine busy, of {machine.cores()} cores", "overlapping claims"], rows)
 
 
 def search_table(results: list[SearchResult]) -> str:
     rows = [[r.database, f"{r.bookings:,} ({r.claims:,})", f"{len(r.timings_ms)} ({r.filtered})",
              f"{r.percentile(50):.1f}", f"**{r.percentile(95):.1f}**", f"{max(r.timings_ms):.1f}",
-             f"{mean(r.found):.1f}", str(r.overlaps)] for r in results]
+             f"{mean(r.found):.1f}", f"{r.machine_busy:.0%}", str(r.overlaps)] for r in results]
     return _table(["database", "bookings (slot claims)", "searches (with filters)", "p50 ms", "p95 ms", "max ms",
-                   "premises found, mean", "overlapping claims"], rows)
+                   "premises found, mean", f"machine busy, of {machine.cores()} cores", "overlapping claims"], rows)
+
+
+def breakdown_table(breakdown: tuple[float, dict[str, float]]) -> str:
+    total, split = breakdown
+    rows = [[f"`{name}`" if not name.startswith("the rest") else name, f"{ms:.2f}", f"{ms / total:.0%}"]
+            for name, ms in split.items()]
+    rows.append(["**all**", f"**{total:.2f}**", "100%"])
+    return _table(["step of `create_booking`", "client CPU ms per attempt", "share"], rows)
 
 
 def ratio(writes: list[WriteResult]) -> tuple[WriteResult, WriteResult] | None:
@@ -94,8 +112,16 @@ METHOD = """\
   overlapping claims.
 - Limit: the same attempts as `INSERT INTO bench_claim …` (one transaction each) with
   asyncpg on one connection per writer, into a table with the same `EXCLUDE USING gist`
-  constraint as `slot_claim`.
-- Search: 100,000 bookings (90 % confirmed, 5 % awaiting approval, 5 % cancelled) and
+  constraint as `slot_claim`. (A booking through the engine writes four rows or more:
+  booking, one claim per unit, history.)
+- Replay: the same attempts sent as the engine's 15 round trips (BEGIN, the 12 statements
+  `create_booking` issues, COMMIT) with asyncpg, no ORM: what the round trips alone cost.
+- *client CPU*: this process's CPU time over the run, per attempt and as a share of one
+  core (for SQLite it includes the driver's thread, which runs SQLite itself). One asyncio
+  process uses at most one core: near 100 % the client is the bottleneck. *machine busy*:
+  all cores, from /proc/stat: the client, PostgreSQL and whatever else ran meanwhile.
+  The breakdown by step wraps the functions `place_booking` calls, with one writer.
+- Search: {bookings:,} bookings (90 % confirmed, 5 % awaiting approval, 5 % cancelled) and
   their slot claims bulk-inserted with `executemany`, spread evenly over two years
   (2025-09 to 2027-09) across the premises, then `ANALYZE`. Then `catalogue.search` over all
   premises for 2-hour windows at random half hours within the week of 7 September 2026,
@@ -104,19 +130,33 @@ METHOD = """\
   a running maximum per unit (a self-join is quadratic at this size).
 - Client and database share the machine's cores; numbers from different machines do not compare.
 """
+BUSY = """\
+**The machine was busy with other work when this run started** (load average {load} on
+{cores} cores): every process here competed for the cores, so read the numbers as lower
+bounds and compare them only with runs on a quiet machine."""
 
 
 def document(facts: list[tuple[str, str]], writes: list[WriteResult], searches: list[SearchResult],
-             command: str, profile: str = "") -> str:
+             breakdown: tuple[float, dict[str, float]] | None, command: str, *, bookings: int,
+             busy: tuple[float, int] | None = None) -> str:
+    """`busy`: (load average at the start, cores) when the machine was not quiet."""
     parts = [
         "# Benchmarks",
         f"Written by `{command}` (`make bench`); rerun it rather than editing this file.",
+    ]
+    if busy:
+        parts.append(BUSY.format(load=f"{busy[0]:.2f}", cores=busy[1]))
+    parts += [
         "## Targets\n\n" + targets_table(writes, searches),
-        "## Writes: bookings per second\n\n" + writes_table(writes),
+        "## Writes\n\n" + writes_table(writes),
+    ]
+    if breakdown:
+        parts.append("### Client CPU per booking, PostgreSQL, one writer\n\n" + breakdown_table(breakdown)
+                     + "\n\nMore detail: `python -m tests.bench.profile postgres 16` (SQL per attempt with latencies;"
+                       " `--cprofile` for functions), `python -m tests.bench.replay`.")
+    parts += [
         "## Availability search\n\n" + search_table(searches),
         "## Machine\n\n" + machine_table(facts),
-        "## Method\n\n" + METHOD.rstrip(),
+        "## Method\n\n" + METHOD.format(bookings=bookings).rstrip(),
     ]
-    if profile:
-        parts.append(profile.rstrip())
     return "\n\n".join(parts) + "\n"

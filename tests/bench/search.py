@@ -16,6 +16,7 @@ from booking.db.models import Booking, SlotClaim
 from booking.domain.intervals import Interval
 from booking.domain.premises import ACCESSIBILITY, EQUIPMENT
 from booking.services.catalogue import SearchFilters, search
+from tests.bench import machine
 from tests.bench.databases import Fresh
 from tests.bench.progress import say
 from tests.bench.world import DISTRICTS, BenchWorld
@@ -70,7 +71,8 @@ async def bulk_load(db: Fresh, world: BenchWorld, total: int) -> tuple[int, int]
         for table, rows in ((Booking.__table__, bookings), (SlotClaim.__table__, claims)):
             for first in range(0, len(rows), CHUNK):
                 await connection.execute(insert(table), rows[first:first + CHUNK])
-            say(f"    … {len(rows)} rows in {table.name}")
+                if (first + CHUNK) % 25_000 == 0 or first + CHUNK >= len(rows):
+                    say(f"    … {min(first + CHUNK, len(rows)):,} of {len(rows):,} rows in {table.name}")
         if db.engine.dialect.name == "postgresql":
             await connection.execute(text("SELECT setval(pg_get_serial_sequence('booking', 'id'), max(id)) FROM booking"))
     async with db.engine.connect() as connection:
@@ -122,6 +124,7 @@ class SearchResult:
     timings_ms: list[float]
     found: list[int]
     filtered: int
+    machine_busy: float  # all cores, 0..1, while searching
 
     def percentile(self, p: int) -> float:
         return statistics.quantiles(self.timings_ms, n=100, method="inclusive")[p - 1]
@@ -137,6 +140,7 @@ async def search_run(db: Fresh, world: BenchWorld, total: int, searches: int, se
     found: list[int] = []
     filtered = 0
     warmup = 10
+    counters = machine.cpu_counters()
     for n in range(warmup + searches):
         start = WEEK + rng.randrange(7 * 48 - 4) * HALF_HOUR
         filters = random_filters(rng, Interval(start, start + 4 * HALF_HOUR))
@@ -150,4 +154,5 @@ async def search_run(db: Fresh, world: BenchWorld, total: int, searches: int, se
             filtered += filters != SearchFilters(window=filters.window)
             if (n - warmup + 1) % 50 == 0:
                 say(f"    … {n - warmup + 1}/{searches} searches, last {elapsed:.1f} ms")
-    return SearchResult(db.label, bookings, claims, overlaps, timings, found, filtered)
+    busy = machine.busy_share(counters, machine.cpu_counters())
+    return SearchResult(db.label, bookings, claims, overlaps, timings, found, filtered, busy)

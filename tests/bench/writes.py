@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from booking.domain.errors import Conflict
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import PremisesApprovalOnly
+from tests.bench import machine
 from tests.bench.databases import Fresh
 from tests.bench.progress import say
 from tests.bench.world import BenchWorld
@@ -93,17 +94,25 @@ class WriteResult:
     tally: Tally
     overlaps: int
     cpu_seconds: float  # this process's CPU time during the run (the client's share)
+    machine_busy: float  # all cores, 0..1: the client, the database and anything else running
 
     @property
     def per_second(self) -> float:
         return self.tally.written / self.seconds if self.seconds else 0.0
 
 
-async def timed(writers: list[Callable[[float, Tally], Awaitable[None]]],
-                seconds: float) -> tuple[float, Tally, float]:
-    """Run every writer until the deadline; report progress every few seconds.
-    Returns wall seconds, the summed tally and this process's CPU seconds."""
+@dataclass
+class Timed:
+    seconds: float
+    tally: Tally
+    cpu_seconds: float    # this process
+    machine_busy: float   # all cores, 0..1
+
+
+async def timed(writers: list[Callable[[float, Tally], Awaitable[None]]], seconds: float) -> Timed:
+    """Run every writer until the deadline; report progress every few seconds."""
     tallies = [Tally() for _ in writers]
+    counters = machine.cpu_counters()
     cpu = time.process_time()
     started = time.perf_counter()
     deadline = started + seconds
@@ -122,22 +131,30 @@ async def timed(writers: list[Callable[[float, Tally], Awaitable[None]]],
         tick.cancel()
     elapsed = time.perf_counter() - started
     cpu = time.process_time() - cpu
+    busy = machine.busy_share(counters, machine.cpu_counters())
     total = Tally()
     for t in tallies:
         total.add(t)
-    return elapsed, total, cpu
+    return Timed(elapsed, total, cpu, busy)
 
 
 OVERLAPS_SQL = """
-SELECT count(*) FROM {table} a JOIN {table} b
+SELECT count(*) FROM slot_claim a JOIN slot_claim b
   ON a.unit_id = b.unit_id AND a.id < b.id
  AND a.busy_from < b.busy_to AND b.busy_from < a.busy_to
+"""
+# The same self-join written so that PostgreSQL can use the constraint's GiST index:
+# the limit table holds tens of thousands of rows, where the plain join takes seconds.
+LIMIT_OVERLAPS_SQL = """
+SELECT count(*) FROM bench_claim a JOIN bench_claim b
+  ON a.unit_id = b.unit_id AND a.id < b.id
+ AND tstzrange(a.busy_from, a.busy_to, '[)') && tstzrange(b.busy_from, b.busy_to, '[)')
 """
 
 
 async def overlapping_claims(db: Fresh) -> int:
     async with db.engine.connect() as connection:
-        return (await connection.execute(text(OVERLAPS_SQL.format(table="slot_claim")))).scalar_one()
+        return (await connection.execute(text(OVERLAPS_SQL))).scalar_one()
 
 
 def engine_writer(db: Fresh, world: BenchWorld, writer: int, writers: int, *, base: datetime = OWN_BASE,
@@ -171,8 +188,9 @@ def engine_writer(db: Fresh, world: BenchWorld, writer: int, writers: int, *, ba
 async def engine_run(db: Fresh, world: BenchWorld, writers: int, seconds: float) -> WriteResult:
     # Warm up (statement caches, pool, imports) on times the measured run never uses.
     await timed([engine_writer(db, world, 0, 1, base=WARMUP_BASE, limit=20)], 30)
-    elapsed, tally, cpu = await timed([engine_writer(db, world, w, writers) for w in range(writers)], seconds)
-    return WriteResult("engine", db.label, writers, elapsed, tally, await overlapping_claims(db), cpu)
+    run = await timed([engine_writer(db, world, w, writers) for w in range(writers)], seconds)
+    return WriteResult("engine", db.label, writers, run.seconds, run.tally, await overlapping_claims(db),
+                       run.cpu_seconds, run.machine_busy)
 
 
 LIMIT_TABLE = """
@@ -216,9 +234,10 @@ async def limit_run(libpq: str, timelines: int, writers: int, seconds: float) ->
     try:
         for connection in connections:  # warm up: connect, parse, plan
             await connection.execute("SELECT 1")
-        elapsed, tally, cpu = await timed([writer(w) for w in range(writers)], seconds)
-        overlaps = await connections[0].fetchval(OVERLAPS_SQL.format(table="bench_claim"))
+        run = await timed([writer(w) for w in range(writers)], seconds)
+        overlaps = await connections[0].fetchval(LIMIT_OVERLAPS_SQL)
     finally:
         for connection in connections:
             await connection.close()
-    return WriteResult("limit", "PostgreSQL", writers, elapsed, tally, overlaps, cpu)
+    return WriteResult("limit", "PostgreSQL", writers, run.seconds, run.tally, overlaps, run.cpu_seconds,
+                       run.machine_busy)
