@@ -77,19 +77,23 @@ async def premises_by_slug(session: AsyncSession, slug: str) -> Premises:
     return premises
 
 
+async def closures_in(session: AsyncSession, window: Interval) -> list[Closure]:
+    return list((await session.execute(
+        select(Closure).where(Closure.start_at < window.end, Closure.end_at > window.start)
+    )).scalars())
+
+
+def closures_of(premises: Premises, fam: Family, closures: list[Closure]) -> list[ClosureSpan]:
+    """The closures that apply to a premises: the municipality's, its building's, and
+    those of itself, the hall it is part of, or its parts."""
+    return [
+        ClosureSpan(Interval(c.start_at, c.end_at), c.reason) for c in closures
+        if c.scope == "municipality" or c.building_id == premises.building_id or c.premises_id in fam.related
+    ]
+
+
 async def closures_for(session: AsyncSession, premises: Premises, fam: Family, window: Interval) -> list[ClosureSpan]:
-    rows = (await session.execute(
-        select(Closure.start_at, Closure.end_at, Closure.reason).where(
-            Closure.start_at < window.end,
-            Closure.end_at > window.start,
-            or_(
-                Closure.scope == "municipality",
-                Closure.building_id == premises.building_id,
-                Closure.premises_id.in_(fam.related),
-            ),
-        )
-    )).all()
-    return [ClosureSpan(Interval(r.start_at, r.end_at), r.reason) for r in rows]
+    return closures_of(premises, fam, await closures_in(session, window))
 
 
 @dataclass(frozen=True)
@@ -187,16 +191,11 @@ async def search(session: AsyncSession, filters: SearchFilters, *, now: datetime
     all_units = frozenset().union(*(fams[p.id].units for p in candidates))
     for slot in await taken_slots(session, all_units, reach, now=now):
         slots_by_unit.setdefault(slot.unit_id, []).append(slot.interval)
-    closure_rows = (await session.execute(
-        select(Closure).where(Closure.start_at < filters.window.end, Closure.end_at > filters.window.start)
-    )).scalars().all()
+    closure_rows = await closures_in(session, filters.window)
     result = []
     for premises in candidates:
         fam = fams[premises.id]
-        closures = [
-            ClosureSpan(Interval(c.start_at, c.end_at), c.reason) for c in closure_rows
-            if c.scope == "municipality" or c.building_id == premises.building_id or c.premises_id in fam.related
-        ]
+        closures = closures_of(premises, fam, closure_rows)
         taken = [i for unit in fam.units for i in slots_by_unit.get(unit, ())]
         free = free_intervals(rules_of(premises, fam.units), filters.window, closures, taken)
         if any(span.contains(filters.window) for span in free):
