@@ -143,6 +143,148 @@ def token_create(args) -> int:
     return 0
 
 
+def calendars_command(args) -> int:
+    """calendars import --building SLUG|--premises SLUG (--file PATH | --url URL) [--name N] | calendars refresh"""
+    from pathlib import Path
+
+    from booking.db.engine import write_transaction
+    from booking.services.imports import find_or_attach, import_source, url_sources
+    from booking.services.rulebook import REFUSALS
+
+    allow_private = get_settings().allow_private_imports
+    data = None
+    if args.action == "import" and args.file:
+        try:
+            data = Path(args.file).read_bytes()
+        except OSError as error:
+            print(f"error [unreadable_file] {args.file}: {error.strerror}", file=sys.stderr)
+            return 2
+
+    def show(source, report) -> None:
+        print(f"calendar {source.id} ({source.name}): {report.added} added, {report.updated} updated, "
+              f"{report.removed} removed, {report.unchanged} unchanged closures")
+        for hit in report.collisions:
+            print(f"  collision: booking {hit.booking_id} ({hit.status}) in {hit.premises} "
+                  f"{hit.start:%Y-%m-%d %H:%M}-{hit.end:%H:%M} UTC overlaps \"{hit.event_summary}\"")
+
+    async def work(sessions):
+        if args.action == "refresh":
+            async with sessions() as session:
+                sources = await url_sources(session)
+            failed = 0
+            for source in sources:
+                try:
+                    show(source, await import_source(sessions, source.id, now=_now(), allow_private=allow_private))
+                except REFUSALS as error:
+                    failed += 1
+                    print(f"calendar {source.id} ({source.name}): error [{error.code}] {error.message_en}",
+                          file=sys.stderr)
+            return 1 if failed else 0
+        async with write_transaction(sessions) as session:
+            source = await find_or_attach(session, building_slug=args.building, premises_slug=args.premises,
+                                          name=args.name or (Path(args.file).name if args.file else None),
+                                          url=args.url, now=_now())
+        show(source, await import_source(sessions, source.id, data=data, now=_now(), allow_private=allow_private))
+        return 0
+
+    try:
+        return asyncio.run(_with_sessions(work))
+    except REFUSALS as error:
+        print(f"error [{error.code}] {error.message_en}", file=sys.stderr)
+        return 2
+
+
+def feeds_command(args) -> int:
+    """feeds token create --feed KIND --subject S --owner EMAIL | list --owner EMAIL | rotate ID | revoke ID"""
+    from booking.db.engine import write_transaction
+    from booking.services import feeds
+    from booking.services.accounts import person_by_email
+    from booking.services.rulebook import REFUSALS
+
+    base_url = get_settings().base_url
+
+    def show(issued) -> None:
+        urls = feeds.feed_urls(base_url, issued.path)
+        print(f"feed token {issued.record.id} ({issued.record.feed} {issued.record.subject_id}); "
+              "the URL is shown only now:")
+        print(urls["https"])
+        print(urls["webcal"])
+
+    async def work(sessions):
+        async with write_transaction(sessions) as session:
+            if args.action in ("create", "list"):
+                owner = await person_by_email(session, args.owner)
+                if owner is None:
+                    print(f"error [unknown_person] no account for {args.owner}", file=sys.stderr)
+                    return 2
+            if args.action == "create":
+                subject_id = await feeds.resolve_subject(session, args.feed, args.subject)
+                show(await feeds.create_token(session, feed=args.feed, subject_id=subject_id, owner_id=owner.id,
+                                              actor_id=None, now=_now()))
+            elif args.action == "list":
+                for record in await feeds.list_tokens(session, owner_id=owner.id, actor_id=None):
+                    print(f"{record.id}\t{record.feed}\t{record.subject_id}\tcreated {record.created_at:%Y-%m-%d}")
+            elif args.action == "rotate":
+                show(await feeds.rotate_token(session, args.id, actor_id=None, now=_now()))
+            else:
+                await feeds.revoke_token(session, args.id, actor_id=None, now=_now())
+                print(f"feed token {args.id} revoked")
+        return 0
+
+    try:
+        return asyncio.run(_with_sessions(work))
+    except REFUSALS as error:
+        print(f"error [{error.code}] {error.message_en}", file=sys.stderr)
+        return 2
+
+
+def send_mail(args) -> int:
+    from booking.services.mail import send_mail as run
+
+    result = asyncio.run(_with_sessions(lambda sessions: run(sessions, get_settings(), limit=args.limit)))
+    print(f"{result.reminders} reminder(s) queued, {result.sent} mail(s) sent, {result.failed} failed (retried later)")
+    return 1 if result.failed and not result.sent else 0
+
+
+def invoices_export(args) -> int:
+    from pathlib import Path
+
+    from booking.services.invoices import export_invoices
+    from booking.services.rulebook import REFUSALS
+
+    try:
+        data = asyncio.run(_with_sessions(lambda sessions: export_invoices(sessions, args.period, now=_now())))
+    except REFUSALS as error:
+        print(f"error [{error.code}] {error.message_en}", file=sys.stderr)
+        return 2
+    if args.out:
+        Path(args.out).write_bytes(data)
+        print(f"wrote {args.out}", file=sys.stderr)
+    else:
+        sys.stdout.buffer.write(data)
+    return 0
+
+
+def payments_command(args) -> int:
+    """payments retry-refunds | payments attention"""
+    from booking.services.refunds import payments_needing_attention, process_refunds
+
+    async def work(sessions):
+        if args.action == "retry-refunds":
+            report = await process_refunds(sessions, get_settings(), now=_now())
+            print(f"{len(report.refunded)} refunded, {len(report.pending)} pending, {len(report.failed)} failed")
+            return 1 if report.failed else 0
+        async with sessions() as session:
+            rows = await payments_needing_attention(session, _now())
+        for row in rows:
+            print(f"{row.kind} {row.id}\tbooking {row.booking_id}\t{row.provider}\t{row.state}\t{row.amount} "
+                  f"{row.currency}\tattempts {row.attempts}\t{row.last_error or ''}")
+        print(f"{len(rows)} payment(s) need attention")
+        return 0
+
+    return asyncio.run(_with_sessions(work))
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="booking", description="Lokaler: municipal premises booking")
     commands = root.add_subparsers(dest="command", required=True)
@@ -184,7 +326,47 @@ def parser() -> argparse.ArgumentParser:
     issuing.add_argument("email")
     issuing.add_argument("--label", default="CLI")
     issuing.set_defaults(run=token_create)
+    calendars = commands.add_parser("calendars", help="external calendars imported as closures").add_subparsers(
+        dest="action", required=True)
+    importing = calendars.add_parser("import", help="attach a calendar to a building or premises and import it")
+    target = importing.add_mutually_exclusive_group(required=True)
+    target.add_argument("--building", help="building slug")
+    target.add_argument("--premises", help="premises slug")
+    origin = importing.add_mutually_exclusive_group(required=True)
+    origin.add_argument("--file", help="an .ics file")
+    origin.add_argument("--url", help="an http(s) or webcal address")
+    importing.add_argument("--name", help="what staff call the calendar (default: file name or URL)")
+    importing.set_defaults(run=calendars_command)
+    calendars.add_parser("refresh", help="re-import every calendar that has a URL").set_defaults(run=calendars_command)
+    feed_tokens = commands.add_parser("feeds", help="iCal feeds").add_subparsers(dest="feeds_command", required=True)
+    feed_token = feed_tokens.add_parser("token", help="secret feed URLs").add_subparsers(dest="action", required=True)
+    making = feed_token.add_parser("create", help="a new secret feed URL (printed once)")
+    making.add_argument("--feed", required=True, choices=("premises", "building", "caretaker", "organisation", "person"))
+    making.add_argument("--subject", required=True, help="slug (premises, building), e-mail or id (caretaker, person), "
+                                                        "id or organisation number (organisation)")
+    making.add_argument("--owner", required=True, help="e-mail of the person the URL is for")
+    making.set_defaults(run=feeds_command)
+    listing = feed_token.add_parser("list", help="a person's live feed URLs (ids only)")
+    listing.add_argument("--owner", required=True)
+    listing.set_defaults(run=feeds_command)
+    for action, text in (("rotate", "replace a feed URL with a new one"), ("revoke", "stop a feed URL")):
+        sub = feed_token.add_parser(action, help=text)
+        sub.add_argument("id", type=int)
+        sub.set_defaults(run=feeds_command)
     commands.add_parser("expire-holds", help="release holds past their expiry").set_defaults(run=expire_holds)
+    mailing = commands.add_parser("send-mail", help="queue due reminders and deliver the e-mail outbox")
+    mailing.add_argument("--limit", type=int, default=200, help="at most this many mails in one run")
+    mailing.set_defaults(run=send_mail)
+    invoices = commands.add_parser("invoices", help="invoices").add_subparsers(dest="invoices_command", required=True)
+    exporting = invoices.add_parser("export", help="CSV of the invoice bookings completed in a month")
+    exporting.add_argument("--period", required=True, help="YYYY-MM, a month that is over")
+    exporting.add_argument("--out", help="write to this file instead of standard output")
+    exporting.set_defaults(run=invoices_export)
+    payments = commands.add_parser("payments", help="card payments").add_subparsers(dest="action", required=True)
+    payments.add_parser("retry-refunds", help="call the provider again for refunds not yet done").set_defaults(
+        run=payments_command)
+    payments.add_parser("attention", help="list refunds and payments staff must look at").set_defaults(
+        run=payments_command)
     return root
 
 

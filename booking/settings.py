@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -16,6 +18,20 @@ class Settings:
     base_url: str
     hold_minutes: int
     allow_private_imports: bool
+    # Payments (card via Stripe). Card payment is offered only when both secrets are set.
+    stripe_secret_key: str | None = field(default=None, repr=False)
+    stripe_webhook_secret: str | None = field(default=None, repr=False)
+    stripe_api_base: str | None = None  # another Stripe-compatible server (tests)
+    # E-mail. Without an SMTP host, `booking send-mail` writes .eml files to mail_dir.
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_user: str | None = None
+    smtp_password: str | None = field(default=None, repr=False)
+    smtp_from: str = "Lokaler <noreply@lokaler.invalid>"
+    mail_dir: Path = ROOT / "var" / "outbox"
+    # The environment these settings were read from, for a payment provider module that
+    # brings its own variables (so adding a provider needs no change here).
+    environment: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False, hash=False)
 
     @property
     def is_sqlite(self) -> bool:
@@ -29,6 +45,16 @@ def from_environment(env: dict[str, str] | os._Environ = os.environ) -> Settings
         base_url=env.get("BOOKING_BASE_URL", "http://127.0.0.1:8000"),
         hold_minutes=int(env.get("BOOKING_HOLD_MINUTES", "15")),
         allow_private_imports=env.get("BOOKING_ALLOW_PRIVATE_IMPORTS", "") == "1",
+        stripe_secret_key=env.get("BOOKING_STRIPE_SECRET_KEY") or None,
+        stripe_webhook_secret=env.get("BOOKING_STRIPE_WEBHOOK_SECRET") or None,
+        stripe_api_base=env.get("BOOKING_STRIPE_API_BASE") or None,
+        smtp_host=env.get("BOOKING_SMTP_HOST") or None,
+        smtp_port=int(env.get("BOOKING_SMTP_PORT", "587")),
+        smtp_user=env.get("BOOKING_SMTP_USER") or None,
+        smtp_password=env.get("BOOKING_SMTP_PASSWORD") or None,
+        smtp_from=env.get("BOOKING_SMTP_FROM", "Lokaler <noreply@lokaler.invalid>"),
+        mail_dir=Path(env.get("BOOKING_MAIL_DIR", str(ROOT / "var" / "outbox"))),
+        environment=MappingProxyType(dict(env)),
     )
 
 

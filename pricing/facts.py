@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 
 PREMISES_KINDS = ("room", "hall", "outdoor_area")
 DEPARTMENT_KINDS = (
@@ -28,6 +29,9 @@ class PremisesFacts:
     kind: str  # one of PREMISES_KINDS
     tariff_category: str
     department_kind: str  # one of DEPARTMENT_KINDS
+    # An approved premises-level exception to the harmonised tariff replaces the
+    # category's base rate (group factors and surcharges still apply).
+    rate_override: Decimal | None = None
 
 
 @dataclass(frozen=True)

@@ -105,17 +105,18 @@ def quote(
     decision = _group_decision(booker, details, rule_set, group)
     customer = rule_set.groups[decision.key]
     group_factor, factor_place = _group_factor(customer, details, rule_set)
+    base = _base_rate(premises, category)
 
     rent = _rent_quantities(category, start, end, rule_set)
     lines = [
-        _rent_line(category, customer, group_factor, factor_place, band, quantity, days, rule_set)
+        _rent_line(category, base, customer, group_factor, factor_place, band, quantity, days, rule_set)
         for band, quantity, days in rent
     ]
     lines += _add_on_lines(premises, customer, details, rule_set)
     total = sum((line.amount + line.vat for line in lines), Decimal(0))
     vat_total = sum((line.vat for line in lines), Decimal(0))
     explanation_nb, explanation_en = _explain(
-        category, customer, group_factor, decision, details, [band for band, _, _ in rent], total, rule_set
+        category, base, customer, group_factor, decision, details, [band for band, _, _ in rent], total, rule_set
     )
     return Quote(
         lines=tuple(lines),
@@ -127,6 +128,31 @@ def quote(
         explanation_nb=explanation_nb,
         explanation_en=explanation_en,
     )
+
+
+@dataclass(frozen=True)
+class _BaseRate:
+    """The rate a rent line starts from: the category's, or a premises-level exception's."""
+
+    rate: Decimal
+    place: str
+    premises_name: str = ""  # set when an exception replaces the category's rate
+
+    @property
+    def is_exception(self) -> bool:
+        return bool(self.premises_name)
+
+
+def _base_rate(premises: PremisesFacts, category: TariffCategory) -> _BaseRate:
+    if premises.rate_override is None:
+        return _BaseRate(category.rate, f"tariff.{category.key}.rate")
+    if premises.rate_override < 0:
+        raise PricingError(
+            "negative_rate_override",
+            f"Unntaksprisen for {premises.name} kan ikke være negativ.",
+            f"The exception rate for {premises.name} cannot be negative.",
+        )
+    return _BaseRate(premises.rate_override, f"premises.{premises.slug}.rate_override", premises.name)
 
 
 def _group_decision(booker: Booker, details: BookingDetails, rule_set: RuleSet, group: str | None) -> GroupDecision:
@@ -187,6 +213,7 @@ def _rent_quantities(
 
 def _rent_line(
     category: TariffCategory,
+    base: _BaseRate,
     customer: CustomerGroup,
     group_factor: Decimal,
     factor_place: str,
@@ -195,30 +222,31 @@ def _rent_line(
     days: list[date],
     rule_set: RuleSet,
 ) -> QuoteLine:
-    places = [f"tariff.{category.key}.rate", factor_place]
+    places = [base.place, factor_place]
     factor = group_factor
     if band.surcharge and customer.key in band.groups:
         factor = group_factor * (1 + band.surcharge)
         places.append(f"time_bands.{band.key}.surcharge")
     if category.unit == "hour":
         # The amount comes from the exact minutes; the hours are only shown to two decimals.
-        exact = category.rate * factor * quantity / 60
+        exact = base.rate * factor * quantity / 60
         shown_quantity = tidy((Decimal(quantity) / 60).quantize(HUNDREDTHS))
         length_nb, length_en = _minutes_text(quantity)
     else:
-        exact = category.rate * factor * quantity
+        exact = base.rate * factor * quantity
         shown_quantity = Decimal(quantity)
         length_nb = f"{quantity} {'dag' if quantity == 1 else 'dager'}"
         length_en = f"{quantity} {'day' if quantity == 1 else 'days'}"
     holiday_nb, holiday_en = (_holiday_note(days, language) for language in ("no", "en_US"))
     amount = round_kroner(exact)
+    own_nb, own_en = (" (egen pris for lokalet)", " (premises' own rate)") if base.is_exception else ("", "")
     return QuoteLine(
         code=f"leie.{band.key}",
-        text_nb=f"Leie {category.name_nb}, {band.name_nb.lower()}{holiday_nb}, {length_nb}",
-        text_en=f"Rent {category.name_en}, {band.name_en.lower()}{holiday_en}, {length_en}",
+        text_nb=f"Leie {category.name_nb}{own_nb}, {band.name_nb.lower()}{holiday_nb}, {length_nb}",
+        text_en=f"Rent {category.name_en}{own_en}, {band.name_en.lower()}{holiday_en}, {length_en}",
         quantity=shown_quantity,
         unit=category.unit,
-        rate=category.rate,
+        rate=base.rate,
         factor=tidy(factor),
         amount=amount,
         vat_rate=category.vat_rate,
@@ -274,6 +302,7 @@ def _add_on_lines(
 
 def _explain(
     category: TariffCategory,
+    base: _BaseRate,
     customer: CustomerGroup,
     group_factor: Decimal,
     decision: GroupDecision,
@@ -283,14 +312,13 @@ def _explain(
     rule_set: RuleSet,
 ) -> tuple[str, str]:
     unit_nb, unit_en = ("time", "hour") if category.unit == "hour" else ("påbegynt dag", "day started")
-    nb = [
-        f"{category.name_nb} koster {kr_nb(category.rate)} per {unit_nb}.",
-        f"Kundegruppe: {customer.name_nb} (faktor {number_nb(group_factor)}). {decision.rule_nb}",
-    ]
-    en = [
-        f"{category.name_en} costs {kr_en(category.rate)} per {unit_en}.",
-        f"Customer group: {customer.name_en} (factor {number_en(group_factor)}). {decision.rule_en}",
-    ]
+    nb = [f"{category.name_nb} koster {kr_nb(category.rate)} per {unit_nb}."]
+    en = [f"{category.name_en} costs {kr_en(category.rate)} per {unit_en}."]
+    if base.is_exception:
+        nb.append(f"{base.premises_name} har et godkjent unntak fra prislisten: {kr_nb(base.rate)} per {unit_nb}.")
+        en.append(f"{base.premises_name} has an approved exception to the tariff: {kr_en(base.rate)} per {unit_en}.")
+    nb.append(f"Kundegruppe: {customer.name_nb} (faktor {number_nb(group_factor)}). {decision.rule_nb}")
+    en.append(f"Customer group: {customer.name_en} (factor {number_en(group_factor)}). {decision.rule_en}")
     exemption = _active_exemption(customer, details, rule_set)
     if exemption is not None:
         nb.append(exemption.text_nb)

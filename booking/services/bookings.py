@@ -15,6 +15,7 @@ from booking.domain.availability import check_request, conflicts, occupied
 from booking.domain.errors import Collision, Conflict, Forbidden, NotFound
 from booking.domain.intervals import Interval
 from booking.domain.lifecycle import SLOT_HOLDING, Status, initial_status, transition
+from booking import notify
 from booking.services.catalogue import closures_for, families, premises_by_slug, rules_of, taken_slots
 from booking.services.lending import Details, LendingRules, Request
 
@@ -31,6 +32,7 @@ class NewBooking:
     details: Details = Details()
     idempotency_key: str | None = None
     series_id: int | None = None
+    payment_method: str | None = None  # "card" | "invoice"; ignored (stored as None) when free
 
 
 async def _existing(session: AsyncSession, person_id: int, key: str | None) -> Booking | None:
@@ -98,7 +100,7 @@ async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRu
     check_request(structure, wanted, await closures_for(session, premises, fam, wanted))
     assessment = rules.assess(Request(
         premises, wanted, person, organisation, new.details, now,
-        await upcoming_count(session, person.id, now)))
+        await upcoming_count(session, person.id, now), new.payment_method))
     claim = occupied(structure, wanted)
     await release_expired_holds(session, now, fam.units)
     taken = await taken_slots(session, fam.units, claim, now=now)
@@ -115,6 +117,7 @@ async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRu
         hold_expires_at=now + timedelta(minutes=assessment.hold_minutes) if status is Status.HELD else None,
         price_snapshot=assessment.price_snapshot, price_total=assessment.price_total,
         series_id=new.series_id,
+        payment_method=new.payment_method if assessment.price_total > 0 else None,
         occurrence_date=None, idempotency_key=new.idempotency_key,
         created_at=now, updated_at=now, sequence=0,
     )
@@ -127,6 +130,7 @@ async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRu
     reason = "; ".join(assessment.approval_reasons)
     session.add(BookingHistory(booking_id=booking.id, at=now, actor_id=person.id, from_status=None,
                                to_status=status.value, reason=reason))
+    await notify.booking_changed(session, booking, None, status, reason=reason, now=now)
     return booking
 
 
@@ -192,6 +196,7 @@ async def change_status(session: AsyncSession, booking_id: int, target: Status, 
         await session.execute(delete(SlotClaim).where(SlotClaim.booking_id == booking.id))
     session.add(BookingHistory(booking_id=booking.id, at=now, actor_id=actor_id,
                                from_status=current.value, to_status=target.value, reason=reason))
+    await notify.booking_changed(session, booking, current, target, reason=reason, now=now)
     return booking
 
 

@@ -30,6 +30,7 @@ class Request:
     details: Details
     now: datetime
     upcoming_bookings: int  # the booker's own upcoming slot-holding bookings
+    payment_method: str | None = None  # None (free, or not chosen) | "card" | "invoice"
 
 
 @dataclass(frozen=True)

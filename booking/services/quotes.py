@@ -10,7 +10,7 @@ from booking.domain.availability import check_request
 from booking.domain.intervals import Interval
 from booking.services.catalogue import closures_for, families, premises_by_slug, rules_of
 from booking.services.lending import Details
-from booking.services.rulebook import HarmonisedRules, booker_facts, details_facts, premises_facts
+from booking.services.rulebook import HarmonisedRules, booker_facts, details_facts
 
 
 async def quote_request(session: AsyncSession, rules: HarmonisedRules, *, premises_slug: str, interval: Interval,
@@ -19,5 +19,5 @@ async def quote_request(session: AsyncSession, rules: HarmonisedRules, *, premis
     premises = await premises_by_slug(session, premises_slug)
     fam = (await families(session, {premises.building_id}))[premises.id]
     check_request(rules_of(premises, fam.units), interval, await closures_for(session, premises, fam, interval))
-    return pricing.quote(premises_facts(premises), interval.start, interval.end, booker_facts(person, organisation),
+    return pricing.quote(rules.facts(premises), interval.start, interval.end, booker_facts(person, organisation),
                          details_facts(details), rules.in_force(interval.start), group=group)

@@ -3,7 +3,9 @@ database, the version in force on a booking's start date, and the adapter from
 booking records to pricing's plain facts."""
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime
+from decimal import Decimal
 
 
 from sqlalchemy import select
@@ -12,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import pricing
 from booking.db.engine import write_transaction
 from booking.domain.errors import DomainError
-from booking.db.models import Organisation, Person, Premises, RuleSetVersion
+from booking.db.models import Organisation, Person, Premises, RuleSetVersion, TariffException
 from booking.services.lending import Assessment, Details, Request
 from booking.settings import ROOT
 
@@ -22,9 +24,9 @@ DEFAULT_RULES = ROOT / "seed_data" / "rules" / "default.toml"
 REFUSALS = (DomainError, pricing.PricingError)
 
 
-def premises_facts(premises: Premises) -> pricing.PremisesFacts:
+def premises_facts(premises: Premises, rate_override: Decimal | None = None) -> pricing.PremisesFacts:
     return pricing.PremisesFacts(premises.slug, premises.name, premises.kind, premises.tariff_category,
-                                 premises.building.department.kind)
+                                 premises.building.department.kind, rate_override=rate_override)
 
 
 def booker_facts(person: Person | None, organisation: Organisation | None) -> pricing.Booker:
@@ -45,15 +47,21 @@ def details_facts(details: Details) -> pricing.BookingDetails:
 class HarmonisedRules:
     """The engine's LendingRules, backed by the published versions of the rule set."""
 
-    def __init__(self, versions: list[pricing.RuleSet]) -> None:
+    def __init__(self, versions: list[pricing.RuleSet], rate_overrides: Mapping[int, Decimal] | None = None) -> None:
         self.versions = versions
+        # premises id → the base rate of its approved tariff exception (TariffException)
+        self.rate_overrides = dict(rate_overrides or {})
 
     def in_force(self, on: date | datetime) -> pricing.RuleSet:
         return pricing.select_version(self.versions, on)
 
+    def facts(self, premises: Premises) -> pricing.PremisesFacts:
+        """The premises as pricing sees it, with its tariff exception if it has one."""
+        return premises_facts(premises, self.rate_overrides.get(premises.id))
+
     def assess(self, request: Request) -> Assessment:
         rule_set = self.in_force(request.interval.start)
-        facts = premises_facts(request.premises)
+        facts = self.facts(request.premises)
         who = booker_facts(request.person, request.organisation)
         details = details_facts(request.details)
         decision = pricing.check_lending(facts, request.interval.start, request.interval.end, who, details,
@@ -62,16 +70,31 @@ class HarmonisedRules:
         reasons = decision.approval_reasons
         if request.premises.requires_approval and not reasons:
             reasons = ("Lokalet krever godkjenning av virksomheten som eier det.",)
+        check_payment_method(request.payment_method, who, price.total)
         return Assessment(
             needs_approval=bool(reasons),
             approval_reasons=reasons,
-            # Card payment and invoicing arrive with the payments issue; until then a
-            # priced booking is confirmed (or requested) with its price snapshot kept.
-            needs_payment=False,
+            # Card: the slot is held until paid. Invoice (organisations): confirmed now,
+            # invoiced after. None with a price: bookings made without a choice (staff,
+            # sample data) keep the price snapshot and are not charged online.
+            needs_payment=price.total > 0 and request.payment_method == "card",
             hold_minutes=decision.hold_minutes,
             price_total=price.total,
             price_snapshot=price.to_snapshot(),
         )
+
+
+PAYMENT_METHODS = ("card", "invoice")
+
+
+def check_payment_method(method: str | None, who: pricing.Booker, total) -> None:
+    """Invoice is for organisations with a valid organisation number; nothing else exists."""
+    if method is not None and method not in PAYMENT_METHODS:
+        raise DomainError("unknown_payment_method", "Ukjent betalingsmåte.", f"Unknown payment method {method!r}.")
+    if method == "invoice" and total > 0 and not (who.organisation and who.organisation.orgnr_valid):
+        raise DomainError("invoice_needs_organisation",
+                          "Faktura kan bare velges av organisasjoner med gyldig organisasjonsnummer.",
+                          "Invoice is only for organisations with a valid organisation number.")
 
 
 async def published(session: AsyncSession) -> list[pricing.RuleSet]:
@@ -96,7 +119,14 @@ async def ensure_default_published(sessions: async_sessionmaker[AsyncSession], n
 async def current_rules(sessions: async_sessionmaker[AsyncSession]) -> HarmonisedRules:
     await ensure_default_published(sessions, datetime.now().astimezone())
     async with sessions() as session:
-        return HarmonisedRules(await published(session))
+        return HarmonisedRules(await published(session), await rate_overrides(session))
+
+
+async def rate_overrides(session: AsyncSession) -> dict[int, Decimal]:
+    rows = (await session.execute(
+        select(TariffException.premises_id, TariffException.value).where(TariffException.field == "rate")
+        .order_by(TariffException.id))).all()
+    return {row.premises_id: Decimal(row.value) for row in rows}
 
 
 
@@ -121,13 +151,13 @@ async def impact(sessions: async_sessionmaker[AsyncSession], draft: pricing.Rule
         rows = (await session.execute(
             select(Booking).where(Booking.start_at > now, Booking.status.in_(SLOT_HOLDING_VALUES))
         )).scalars().all()
-        items = [(b.id, premises_facts(b.premises), b.start_at, b.end_at, booker_facts(b.person, b.organisation),
+        items = [(b.id, rules.facts(b.premises), b.start_at, b.end_at, booker_facts(b.person, b.organisation),
                   details_facts(Details(b.purpose, b.attendees, b.target_group, b.alcohol))) for b in rows]
     return pricing.impact_preview(items, rules.in_force(now), draft)
 
 
 async def publish(sessions: async_sessionmaker[AsyncSession], draft: pricing.RuleSet, *, valid_from: date,
-                  author: str, reason: str, now: datetime) -> RuleSetVersion:
+                  author: str, reason: str, now: datetime, draft_id: int | None = None) -> RuleSetVersion:
     """A new, frozen version. It may not start in the past: bookings already quoted keep
     their snapshots, and history is not rewritten."""
     from booking.domain.localtime import to_local
@@ -144,6 +174,10 @@ async def publish(sessions: async_sessionmaker[AsyncSession], draft: pricing.Rul
             content_hash=pricing.content_hash(rule_set), content=pricing.rule_set_to_dict(rule_set),
             created_at=now, published_at=now)
         session.add(version)
+        if draft_id is not None:  # the staff draft it came from is used up, in the same transaction
+            draft_row = await session.get(RuleSetVersion, draft_id)
+            if draft_row is not None and draft_row.status == "draft":
+                await session.delete(draft_row)
     return version
 
 

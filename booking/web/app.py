@@ -11,6 +11,7 @@ from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
 from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
@@ -19,10 +20,13 @@ from litestar.template import TemplateConfig
 from booking.db.engine import make_engine, session_factory
 from booking.services.rulebook import ensure_default_published
 from booking.settings import ROOT, Settings, get_settings
-from booking.web import account, api, public
+from booking.web import account, api, feeds, public
+from booking.web import booking_pages, bookings_api, i18n, my_pages
+from booking.web import caretaker, reports, staff, staff_premises, staff_rules, staff_tariff
 from booking.web.auth import current_person, provide_person
 from booking.web.deps import provide_now, provide_sessions
 from booking.web.errors import handle
+from booking.web.webhooks import Webhooks
 from booking.web.formatting import FILTERS
 
 SECURITY_HEADERS = {
@@ -36,6 +40,7 @@ SECURITY_HEADERS = {
 
 def _templates(engine: JinjaTemplateEngine) -> None:
     engine.engine.filters.update(FILTERS)
+    i18n.install(engine.engine)  # after FILTERS: dates and kroner follow the page's language
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -69,10 +74,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     return Litestar(
         route_handlers=[public.PublicPages, api.PremisesApi, account.AccountPages, account.AuthApi,
+                        Webhooks,
+                        feeds.FeedsController,
+                        booking_pages.BookingPages, booking_pages.InfoPages, bookings_api.BookingsApi,
+                        my_pages.MyPages, i18n.LanguageSwitch,
+                        staff.ApprovalPages, staff_premises.PremisesEditor, staff_premises.ClosurePages,
+                        staff_rules.RuleSetEditor, staff_tariff.TariffExceptionPages,
+                        staff_tariff.TariffExceptionExport, reports.ReportPages, caretaker.CaretakerPages,
                         create_static_files_router(path="/static", directories=[ROOT / "booking" / "web" / "static"])],
         dependencies={"sessions": Provide(provide_sessions, sync_to_thread=False),
                       "now": Provide(provide_now, sync_to_thread=False),
                       "person": Provide(provide_person)},
+        state=State({"settings": settings}),  # for handlers that need this app's settings (webhooks)
         middleware=[session.middleware],
         csrf_config=csrf,
         before_request=know_the_person,

@@ -34,7 +34,8 @@ def problem(request: Request, status: int, code: str, message_nb: str, message_e
         body = {"type": f"https://lokaler.example/problems/{code}", "title": message_en, "status": status,
                 "code": code, "detail": message_nb, **extra}
         return Response(body, status_code=status, media_type="application/problem+json")
-    return Template("public/error.html", context={"status": status, "code": code, "message": message_nb},
+    return Template("public/error.html", context={"status": status, "code": code, "message": message_nb,
+                                                  "message_en": message_en},
                     status_code=status, media_type=MediaType.HTML)
 
 
@@ -53,7 +54,8 @@ def handle(request: Request, error: Exception) -> Response:
                        "Some fields are invalid.", errors=fields)
     if isinstance(error, HTTPException):
         if error.status_code == 401 and not wants_problem(request):
-            return Redirect(f"/logg-inn?neste={quote(request.url.path)}", status_code=303)
+            wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return Redirect(f"/logg-inn?neste={quote(wanted)}", status_code=303)
         code, nb, en = GENERIC.get(error.status_code, GENERIC[400])
         return problem(request, error.status_code, code, nb, en)
     log.exception("unhandled error on %s %s", request.method, request.url.path)

@@ -13,7 +13,7 @@ from booking.db.models import District
 from booking.domain.intervals import Interval
 from booking.domain.localtime import OSLO, local_day_start, resolve_local
 from booking.services.catalogue import SearchFilters, availability, search
-from booking.services.rulebook import booker_facts, current_rules, premises_facts
+from booking.services.rulebook import booker_facts, current_rules
 from booking.web.present import LABELS, opening_rows
 
 GROUPS = ("barn_og_unge", "frivillig", "privat", "kommersiell", "kommunal")
@@ -92,7 +92,7 @@ class PublicPages(Controller):
                 rules = await current_rules(sessions)
                 rule_set = rules.in_force(filters.window.start)
                 for premises in found:
-                    price = pricing.quote(premises_facts(premises), filters.window.start, filters.window.end,
+                    price = pricing.quote(rules.facts(premises), filters.window.start, filters.window.end,
                                           booker_facts(None, None), pricing.BookingDetails("all", 1),
                                           rule_set, group=group)
                     results.append((premises, price))
@@ -120,7 +120,8 @@ class PublicPages(Controller):
         return Template("public/premises.html", context={
             "p": avail.premises, "grid": week_grid(avail, monday), "monday": monday,
             "previous": monday - timedelta(days=7), "next": monday + timedelta(days=7),
-            "opening": opening_rows(avail.premises), "labels": LABELS, "category": category, "terms": terms})
+            "opening": opening_rows(avail.premises), "labels": LABELS, "category": category, "terms": terms,
+            "tomorrow": today + timedelta(days=1)})
 
     @get("/priser-og-vilkar", name="terms")
     async def terms_page(self, sessions: async_sessionmaker[AsyncSession], now: datetime) -> Template:

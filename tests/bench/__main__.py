@@ -84,12 +84,13 @@ async def main(args: argparse.Namespace) -> None:
             world = await build_bench_world(db.sessions)
             searches.append(await search_run(db, world, args.bookings, args.searches))
         say(f"    p50 {searches[-1].percentile(50):.1f} ms, p95 {searches[-1].percentile(95):.1f} ms")
-    facts = machine.facts(await machine.postgres_version(server), load_before)
+    facts = machine.facts(await machine.postgres_version(server), load_before, machine.code_version(str(ROOT)))
     busy = (load_one_minute, machine.cores()) if load_one_minute > 0.5 * machine.cores() else None
     text = report.document(facts, writes, searches, breakdown, COMMAND, bookings=args.bookings, busy=busy)
     print(text)
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(text, encoding="utf-8")
+    previous = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
+    args.output.write_text(report.keep_other_sections(text, previous), encoding="utf-8")
     say(f"wrote {args.output}")
 
 

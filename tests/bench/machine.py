@@ -4,7 +4,8 @@ from __future__ import annotations
 import os
 import platform
 import sqlite3
-from datetime import datetime, timezone
+import subprocess
+from datetime import UTC, datetime
 
 import asyncpg
 import sqlalchemy
@@ -80,11 +81,24 @@ def load_average() -> str:
         return "unknown"
 
 
-def facts(postgres: str, load_before: str) -> list[tuple[str, str]]:
+def code_version(root: str) -> str:
+    """The commit measured, and whether the work tree differed from it."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", "-C", root, *args], capture_output=True, text=True, check=True).stdout.strip()
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        changed = git("status", "--porcelain", "--untracked-files=no", "--", "booking", "pricing", "calendars")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return f"{commit}" + (" with uncommitted changes in booking/, pricing/ or calendars/" if changed else "")
+
+
+def facts(postgres: str, load_before: str, code: str = "unknown") -> list[tuple[str, str]]:
     """`load_before`: the load average when the run started. Other processes on the
     machine compete for the same cores, so a high load makes every number worse."""
     return [
-        ("date", datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")),
+        ("date", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")),
+        ("code", code),
         ("nproc", str(cores())),
         ("CPU", _cpu_model()),
         ("RAM", _ram()),

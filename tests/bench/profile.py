@@ -14,9 +14,9 @@ import pstats
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import Iterator
+from datetime import UTC, datetime
 
 from sqlalchemy import event
 
@@ -73,7 +73,7 @@ async def main(kind: str, writers: int, seconds: float, use_cprofile: bool) -> N
     async with fresh(kind, server) as db:
         world = await build_bench_world(db.sessions)
         # Its own times and idempotency keys, apart from the run that follows.
-        _, per_attempt, split = await step_breakdown(db, world, min(seconds, 5), base=datetime(2031, 1, 6, tzinfo=timezone.utc))
+        _, per_attempt, split = await step_breakdown(db, world, min(seconds, 5), base=datetime(2031, 1, 6, tzinfo=UTC))
         latencies: dict[str, list[float]] = defaultdict(list)
 
         @event.listens_for(db.engine.sync_engine, "before_cursor_execute")

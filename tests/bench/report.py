@@ -136,6 +136,17 @@ BUSY = """\
 bounds and compare them only with runs on a quiet machine."""
 
 
+OWN_HEADINGS = ("## Targets", "## Writes", "## Availability search", "## Machine", "## Method")
+
+
+def keep_other_sections(new: str, old: str) -> str:
+    """Sections other tools wrote into the same file (`## Calendar feeds`, say) survive
+    a rerun: they are carried over, after this report's own."""
+    kept = ["## " + part.rstrip("\n") for part in ("\n" + old).split("\n## ")[1:]
+            if not ("## " + part).startswith(OWN_HEADINGS)]
+    return new.rstrip("\n") + "".join("\n\n" + section for section in kept) + "\n"
+
+
 def document(facts: list[tuple[str, str]], writes: list[WriteResult], searches: list[SearchResult],
              breakdown: tuple[float, dict[str, float]] | None, command: str, *, bookings: int,
              busy: tuple[float, int] | None = None) -> str:

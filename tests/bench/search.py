@@ -8,7 +8,7 @@ import random
 import statistics
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, text
 
@@ -21,10 +21,10 @@ from tests.bench.databases import Fresh
 from tests.bench.progress import say
 from tests.bench.world import DISTRICTS, BenchWorld
 
-NOW = datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc)
-DATA_START = datetime(2025, 9, 1, tzinfo=timezone.utc)
+NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
+DATA_START = datetime(2025, 9, 1, tzinfo=UTC)
 DATA_DAYS = 730
-WEEK = datetime(2026, 9, 6, 22, 0, tzinfo=timezone.utc)  # Monday 7 September 2026, 00:00 in Oslo
+WEEK = datetime(2026, 9, 6, 22, 0, tzinfo=UTC)  # Monday 7 September 2026, 00:00 in Oslo
 HALF_HOUR = timedelta(minutes=30)
 CHUNK = 5000
 

@@ -8,7 +8,15 @@ import random
 from dataclasses import dataclass
 from datetime import date
 
-from booking.db.models import Building, Department, District, Membership, Organisation, Person, Premises
+from booking.db.models import (
+    Building,
+    Department,
+    District,
+    Membership,
+    Organisation,
+    Person,
+    Premises,
+)
 from booking.domain.premises import ACCESSIBILITY, EQUIPMENT
 from tests.world import ALWAYS_OPEN
 

@@ -9,9 +9,9 @@ import asyncio
 import random
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Awaitable, Callable, Iterator
+from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from sqlalchemy import text
@@ -25,14 +25,14 @@ from tests.bench.databases import Fresh
 from tests.bench.progress import say
 from tests.bench.world import BenchWorld
 
-NOW = datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 RULES = PremisesApprovalOnly()
 CONTESTED_SHARE = 0.1
 STEP = timedelta(hours=3)        # own bookings: 2 h every 3 h, so even 30-min buffers fit
 LENGTH = timedelta(hours=2)
-OWN_BASE = datetime(2027, 1, 4, tzinfo=timezone.utc)
+OWN_BASE = datetime(2027, 1, 4, tzinfo=UTC)
 CONTESTED_LATER = timedelta(days=364)  # contested slots lie a year after the own ones
-WARMUP_BASE = datetime(2029, 1, 1, tzinfo=timezone.utc)
+WARMUP_BASE = datetime(2029, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class Tally:
     errors: Counter = field(default_factory=Counter)
     first_error: str = ""
 
-    def add(self, other: "Tally") -> None:
+    def add(self, other: Tally) -> None:
         self.attempts += other.attempts
         self.written += other.written
         self.conflicts += other.conflicts

@@ -1,0 +1,203 @@
+"""Which e-mail a booking's change sends, and its content. Every function here only
+adds outbox rows to the caller's session: the mail commits (or rolls back) with the
+change it reports. Amounts in a mail are read from the payment rows, so a mail says what
+the database says."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import pricing
+from booking.db.models import Booking, Organisation, OutboxMail, Payment, Person, Premises
+from booking.domain.lifecycle import Status
+from booking.domain.localtime import OSLO
+from booking.notify.outbox import Attachment, Mail, enqueue
+from booking.notify.render import clock, kroner, language_of, render, when
+from booking.settings import get_settings
+from calendars import FeedEvent, booking_uid, single_event_ics
+
+BOOKING_PATH = "/bestillinger/{id}"  # the booker's page for one booking, linked from every mail
+
+ICS_STATUS = {Status.CONFIRMED: "CONFIRMED", Status.REQUESTED: "TENTATIVE", Status.HELD: "TENTATIVE",
+              Status.CANCELLED: "CANCELLED", Status.REJECTED: "CANCELLED", Status.EXPIRED: "CANCELLED"}
+
+REFUND_REASONS = {
+    "slot_taken": ("tiden var tatt av noen andre da betalingen kom, etter at reservasjonen hadde utløpt.",
+                   "someone else had taken the time when the payment arrived, after the reservation had expired."),
+    "refused": ("bestillingen kunne ikke gjennomføres da betalingen kom, etter at reservasjonen hadde utløpt.",
+                "the booking could no longer be made when the payment arrived, after the reservation had expired."),
+    "not_needed": ("bestillingen trengte ikke denne betalingen (den var avbestilt, allerede betalt eller "
+                   "satt til faktura).",
+                   "the booking did not need this payment (it was cancelled, already paid, or set to invoice)."),
+}
+
+
+def booking_reference(booking_id: int) -> str:
+    """Our reference for a booking, on mails, receipts and invoices."""
+    return f"LOK-{booking_id}"
+
+
+def booking_event(booking: Booking, premises: Premises, status: Status | None = None) -> FeedEvent:
+    building = premises.building
+    summary = f"{premises.name}: {booking.purpose}" if booking.purpose else premises.name
+    return FeedEvent(
+        uid=booking_uid(booking.id), start=booking.start_at, end=booking.end_at, summary=summary,
+        location=f"{building.name}, {building.address}", description=f"Bestilling {booking_reference(booking.id)}",
+        status=ICS_STATUS[status or Status(booking.status)], sequence=booking.sequence,
+        last_modified=booking.updated_at)
+
+
+def ics_attachment(booking: Booking, premises: Premises, status: Status | None = None) -> Attachment:
+    content = single_event_ics(booking_event(booking, premises, status), f"Bestilling {booking_reference(booking.id)}")
+    return Attachment(f"bestilling-{booking.id}.ics", "text/calendar; method=PUBLISH", content.decode("utf-8"))
+
+
+async def _parties(session: AsyncSession, booking: Booking) -> tuple[Person, Premises, Organisation | None]:
+    # By id, never through the relationships: a booking made in this transaction has none loaded.
+    person = await session.get(Person, booking.person_id)
+    premises = await session.get(Premises, booking.premises_id)
+    organisation = await session.get(Organisation, booking.organisation_id) if booking.organisation_id else None
+    return person, premises, organisation
+
+
+async def money(session: AsyncSession, booking: Booking) -> dict[str, Decimal]:
+    """Paid by card, refunded, credited on the invoice, and so the fee kept."""
+    rows = (await session.execute(select(Payment).where(Payment.booking_id == booking.id))).scalars().all()
+    paid = sum((p.amount for p in rows if p.kind == "payment" and p.provider != "invoice"
+                and p.state in ("paid", "refunded")), Decimal(0))
+    refunded = sum((p.amount for p in rows if p.kind == "refund" and p.provider != "invoice"
+                    and p.state != "cancelled"), Decimal(0))
+    credited = sum((p.amount for p in rows if p.kind == "refund" and p.provider == "invoice"
+                    and p.state != "cancelled"), Decimal(0))
+    if booking.payment_method == "invoice":
+        fee = max(Decimal(booking.price_total) - credited, Decimal(0))
+    else:
+        fee = max(paid - refunded, Decimal(0))
+    return {"paid": paid, "refunded": refunded, "credited": credited, "fee": fee}
+
+
+async def _context(session: AsyncSession, booking: Booking, language: str) -> tuple[dict, Person, Premises]:
+    person, premises, organisation = await _parties(session, booking)
+    base_url = get_settings().base_url.rstrip("/")
+    price = Decimal(booking.price_total or 0)
+    context = {
+        "name": person.name, "reference": booking_reference(booking.id), "booking_id": booking.id,
+        "premises": premises.name, "building": premises.building.name, "address": premises.building.address,
+        "department": premises.building.department.name,
+        "start": when(booking.start_at, language), "end": clock(booking.end_at, language),
+        "start_clock": clock(booking.start_at, language),
+        "organisation": organisation.name if organisation else "", "purpose": booking.purpose,
+        "price_total": kroner(price, language) if price > 0 else "", "method": booking.payment_method or "",
+        "link": base_url + BOOKING_PATH.format(id=booking.id), "base_url": base_url,
+        "reason": "", "approval_reasons": "",
+    }
+    return context, person, premises
+
+
+def _kind(before: Status | None, after: Status, booking: Booking) -> str | None:
+    if before is None and booking.series_id is not None:
+        return None  # a weekly series is reported by its own summary, not once per occurrence
+    if after is Status.REQUESTED and before in (None, Status.HELD):
+        return "received"
+    if after is Status.CONFIRMED:
+        return "approved" if before is Status.REQUESTED else "confirmed"
+    if after is Status.REJECTED:
+        return "rejected"
+    if after is Status.CANCELLED:
+        return "cancelled"
+    return None
+
+
+async def _put(session: AsyncSession, key: str, kind: str, person: Person, context: dict,
+               attachments: tuple[Attachment, ...], now: datetime) -> bool:
+    language = context["language"]
+    subject, body = render(kind, language, context)
+    return await enqueue(session, Mail(key, person.email, language, subject, body, attachments), now)
+
+
+async def booking_changed(session: AsyncSession, booking: Booking, before: Status | None, after: Status, *,
+                          reason: str, now: datetime) -> None:
+    """The one call the booking engine makes: enqueue the mail this change sends, if any."""
+    kind = _kind(before, after, booking)
+    if kind is None:
+        return
+    person = await session.get(Person, booking.person_id)
+    language = language_of(person.language)
+    context, person, premises = await _context(session, booking, language)
+    context["language"] = language
+    attachments: tuple[Attachment, ...] = ()
+    if kind == "received":
+        context["approval_reasons"] = reason if before is None else ""
+        attachments = (ics_attachment(booking, premises, after),)
+    elif kind in ("confirmed", "approved"):
+        context["reason"] = reason if kind == "approved" else ""
+        attachments = (ics_attachment(booking, premises, after),)
+    elif kind in ("rejected", "cancelled"):
+        amounts = await money(session, booking)
+        if kind == "cancelled" and before is Status.HELD and not amounts["paid"]:
+            return  # the booker left the payment page: nothing was agreed, nothing to report
+        context.update(
+            reason=reason, paid=kroner(amounts["paid"], language), fee=kroner(amounts["fee"], language),
+            refund=kroner(amounts["refunded"], language) if amounts["refunded"] else "",
+            credit=kroner(amounts["credited"], language), fee_zero=not amounts["fee"], fee_rule="")
+        if kind == "cancelled" and booking.payment_method not in ("card", "invoice"):
+            context["method"] = ""
+        if kind == "cancelled":
+            attachments = (ics_attachment(booking, premises, after),)
+    await _put(session, f"booking-{booking.id}-{booking.sequence}-{kind}", kind, person, context, attachments, now)
+
+
+async def payment_receipt(session: AsyncSession, booking: Booking, payment: Payment, now: datetime) -> None:
+    person = await session.get(Person, booking.person_id)
+    language = language_of(person.language)
+    context, person, _ = await _context(session, booking, language)
+    lines, vat_total = [], Decimal(0)
+    if booking.price_snapshot:
+        quote = pricing.Quote.from_snapshot(booking.price_snapshot)
+        vat_total = quote.vat_total
+        lines = [{"text": line.text_nb if language == "nb" else line.text_en,
+                  "amount": kroner(line.amount + line.vat, language),
+                  "vat": kroner(line.vat, language) if line.vat else ""} for line in quote.lines]
+    context.update(language=language, amount=kroner(payment.amount, language), lines=lines,
+                   vat_total=kroner(vat_total, language), payment_reference=f"{booking_reference(booking.id)}-{payment.id}",
+                   paid_at=when(now, language))
+    await _put(session, f"receipt-{payment.id}", "receipt", person, context, (), now)
+
+
+async def payment_refunded(session: AsyncSession, booking: Booking, payment: Payment, why: str,
+                           now: datetime) -> None:
+    """A payment we cannot use (late and the slot is gone, or not needed) is refunded in full."""
+    person = await session.get(Person, booking.person_id)
+    language = language_of(person.language)
+    context, person, _ = await _context(session, booking, language)
+    nb, en = REFUND_REASONS[why]
+    context.update(language=language, amount=kroner(payment.amount, language), why=nb if language == "nb" else en)
+    await _put(session, f"refunded-in-full-{payment.id}", "payment_refunded", person, context, (), now)
+
+
+async def enqueue_due_reminders(session: AsyncSession, now: datetime) -> int:
+    """A reminder for each confirmed booking that starts tomorrow (Oslo time). Idempotent:
+    the key names the booking and its start, so a moved booking is reminded again."""
+    tomorrow = now.astimezone(OSLO).date() + timedelta(days=1)
+    start = datetime.combine(tomorrow, datetime.min.time(), OSLO)
+    end = datetime.combine(tomorrow + timedelta(days=1), datetime.min.time(), OSLO)
+    bookings = (await session.execute(
+        select(Booking).where(Booking.status == Status.CONFIRMED.value, Booking.start_at >= start,
+                              Booking.start_at < end).order_by(Booking.id))).scalars().all()
+    keys = {b.id: f"reminder-{b.id}-{b.start_at.astimezone(OSLO).isoformat(timespec='minutes')}" for b in bookings}
+    done = set((await session.execute(
+        select(OutboxMail.dedupe_key).where(OutboxMail.dedupe_key.in_(list(keys.values()))))).scalars())
+    added = 0
+    for booking in bookings:
+        if keys[booking.id] in done:
+            continue
+        person = await session.get(Person, booking.person_id)
+        language = language_of(person.language)
+        context, person, premises = await _context(session, booking, language)
+        context["language"] = language
+        added += await _put(session, keys[booking.id], "reminder", person, context,
+                            (ics_attachment(booking, premises),), now)
+    return added

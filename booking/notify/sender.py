@@ -1,0 +1,141 @@
+"""Delivering the outbox after commit: claim a row, send it, mark it sent. SMTP with
+the settings from the environment, or `.eml` files in a folder when no SMTP host is set
+(development). A failure is kept on the row and tried again later with a back-off."""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import re
+import smtplib
+import ssl
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+from typing import Callable, Protocol
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from booking.db.engine import write_transaction
+from booking.db.models import OutboxMail
+from booking.notify import outbox
+from booking.settings import Settings
+
+log = logging.getLogger("booking.notify")
+
+LEASE = timedelta(minutes=5)
+
+
+class Transport(Protocol):
+    def send(self, message: EmailMessage) -> None:
+        """Deliver or raise; called in a worker thread."""
+        ...
+
+
+@dataclass(frozen=True)
+class SmtpTransport:
+    host: str
+    port: int
+    user: str | None = None
+    password: str | None = None
+    timeout: float = 30.0
+
+    def send(self, message: EmailMessage) -> None:
+        context = ssl.create_default_context()
+        if self.port == 465:
+            client: smtplib.SMTP = smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context)
+        else:
+            client = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+        with client:
+            client.ehlo()
+            if self.port != 465 and client.has_extn("starttls"):
+                client.starttls(context=context)
+                client.ehlo()
+            if self.user:
+                client.login(self.user, self.password or "")
+            client.send_message(message)
+
+
+@dataclass(frozen=True)
+class FileTransport:
+    """Development: each mail a file; written under a temporary name, then renamed, so a
+    reader never sees half a mail."""
+
+    directory: Path
+
+    def send(self, message: EmailMessage) -> None:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        name = re.sub(r"[^A-Za-z0-9._-]+", "_", message["X-Lokaler-Outbox"] or "mail")
+        final = self.directory / f"{name}.eml"
+        temporary = self.directory / f".{name}.{os.getpid()}.tmp"
+        temporary.write_bytes(bytes(message))
+        temporary.replace(final)
+
+
+def transport_for(settings: Settings) -> Transport:
+    if settings.smtp_host:
+        return SmtpTransport(settings.smtp_host, settings.smtp_port, settings.smtp_user, settings.smtp_password)
+    return FileTransport(settings.mail_dir)
+
+
+def message_for(row: OutboxMail, sender: str, domain: str = "lokaler") -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = row.to_address
+    message["Subject"] = row.subject
+    message["Date"] = format_datetime(row.created_at.astimezone(timezone.utc))
+    # The same id on every attempt: should a mail ever go out twice (a crash between
+    # sending and marking it sent), mail clients show it once.
+    digest = hashlib.sha256(row.dedupe_key.encode()).hexdigest()[:24]
+    message["Message-ID"] = f"<{row.id}.{digest}@{domain}>"
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Lokaler-Outbox"] = f"{row.id:08d}-{row.dedupe_key}"
+    message.set_content(row.body_text)
+    for attachment in row.attachments or []:
+        maintype, _, rest = attachment["content_type"].partition("/")
+        subtype, *parameters = [part.strip() for part in rest.split(";")]
+        params = dict(p.split("=", 1) for p in parameters if "=" in p)
+        message.add_attachment(attachment["content"], subtype=subtype, filename=attachment["filename"], params=params)
+    # Last: set_content and add_attachment move Content-* headers into the parts.
+    message["Content-Language"] = row.language
+    return message
+
+
+@dataclass
+class SendReport:
+    sent: int = 0
+    failed: int = 0
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def send_pending(sessions: async_sessionmaker[AsyncSession], transport: Transport, *, sender: str,
+                       clock: Callable[[], datetime] = _utcnow, limit: int = 200, lease: timedelta = LEASE,
+                       domain: str = "lokaler") -> SendReport:
+    """Deliver what is due, one claimed row at a time. Safe to run on several machines at
+    once: a row is sent only by the sender whose conditional UPDATE claimed it."""
+    report = SendReport()
+    async with sessions() as session:
+        candidates = await outbox.due_ids(session, clock(), limit)
+    for mail_id in candidates:
+        async with write_transaction(sessions) as session:
+            row = await outbox.claim(session, mail_id, clock(), lease)
+        if row is None:
+            continue  # another sender has it, or has sent it
+        try:
+            await asyncio.to_thread(transport.send, message_for(row, sender, domain))
+        except Exception as error:  # noqa: BLE001 - any failure is kept on the row and retried
+            log.warning("mail %s to %s failed (attempt %s): %s", row.id, row.to_address, row.attempts, error)
+            async with write_transaction(sessions) as session:
+                await outbox.mark_failed(session, row.id, row.attempts, f"{type(error).__name__}: {error}", clock())
+            report.failed += 1
+            continue
+        async with write_transaction(sessions) as session:
+            await outbox.mark_sent(session, row.id, clock())
+        report.sent += 1
+    return report

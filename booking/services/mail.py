@@ -1,0 +1,36 @@
+"""`booking send-mail`: enqueue the reminders that are due, then deliver the outbox.
+Safe to run on several machines at once (reminders are keyed, rows are claimed)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Callable
+from urllib.parse import urlsplit
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from booking.db.engine import write_transaction
+from booking.notify import enqueue_due_reminders
+from booking.notify.sender import Transport, send_pending, transport_for
+from booking.settings import Settings
+
+
+@dataclass(frozen=True)
+class MailRun:
+    reminders: int
+    sent: int
+    failed: int
+
+
+def _utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+async def send_mail(sessions: async_sessionmaker[AsyncSession], settings: Settings, *,
+                    clock: Callable[[], datetime] = _utcnow, transport: Transport | None = None,
+                    limit: int = 200) -> MailRun:
+    async with write_transaction(sessions) as session:
+        reminders = await enqueue_due_reminders(session, clock())
+    report = await send_pending(sessions, transport or transport_for(settings), sender=settings.smtp_from,
+                                clock=clock, limit=limit, domain=urlsplit(settings.base_url).hostname or "lokaler")
+    return MailRun(reminders, report.sent, report.failed)

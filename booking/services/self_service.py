@@ -1,0 +1,221 @@
+"""The booker's own side: book with the details a booker gives (and who answers for the
+event on the spot), see the bookings that are mine or my organisations', and cancel
+with the fee the rules set."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import pricing
+from booking.db.engine import write_transaction
+from booking.db.models import Booking, Membership, Organisation, Person
+from booking.domain.errors import DomainError, FieldProblem, Forbidden, InvalidTransition
+from booking.domain.lifecycle import Status
+from booking.services.bookings import NewBooking, change_status, create_booking, get_booking, place_booking
+from booking.services.lending import LendingRules
+from booking.services.rulebook import HarmonisedRules
+from pricing.facts import TARGET_GROUPS
+from pricing.lending import cancellation_rule
+from pricing.money import kr_en, kr_nb
+
+MAX_ATTENDEES = 100_000
+MAX_PURPOSE = 300
+MAX_NAME = 120
+MAX_PHONE = 40
+STAFF = ("admin", "department_staff")
+
+
+@dataclass(frozen=True)
+class Responsible:
+    """The adult who answers for the event on the spot; the caretaker sees this."""
+
+    name: str
+    phone: str = ""
+
+    def note(self) -> str:
+        phone = f", tlf. {self.phone}" if self.phone else ""
+        return f"Ansvarlig person (18+): {self.name}{phone}"
+
+
+def check_details(*, purpose: str, attendees: int | None, target_group: str, responsible_name: str,
+                  responsible_phone: str, responsible_adult: bool, accept_terms: bool,
+                  accept_fire_instructions: bool) -> list[FieldProblem]:
+    """Every problem with what the booker wrote, each tied to its field (API names)."""
+    problems = []
+    if not purpose.strip():
+        problems.append(FieldProblem("purpose", "required", "Skriv hva lokalet skal brukes til.",
+                                     "Say what the premises will be used for."))
+    elif len(purpose) > MAX_PURPOSE:
+        problems.append(FieldProblem("purpose", "too_long", f"Formålet kan ha høyst {MAX_PURPOSE} tegn.",
+                                     f"The purpose may have at most {MAX_PURPOSE} characters."))
+    if attendees is None or not 1 <= attendees <= MAX_ATTENDEES:
+        problems.append(FieldProblem("attendees", "out_of_range", "Skriv hvor mange som kommer (minst 1).",
+                                     "Give the expected number of attendees (at least 1)."))
+    if target_group not in TARGET_GROUPS:
+        problems.append(FieldProblem("target_group", "invalid_choice", "Velg hvem arrangementet er for.",
+                                     f"target_group must be one of {', '.join(TARGET_GROUPS)}."))
+    if not responsible_name.strip():
+        problems.append(FieldProblem("responsible_name", "required", "Skriv navnet på den ansvarlige personen.",
+                                     "Give the name of the responsible person."))
+    elif len(responsible_name) > MAX_NAME:
+        problems.append(FieldProblem("responsible_name", "too_long", f"Navnet kan ha høyst {MAX_NAME} tegn.",
+                                     f"The name may have at most {MAX_NAME} characters."))
+    if len(responsible_phone) > MAX_PHONE:
+        problems.append(FieldProblem("responsible_phone", "too_long", "Telefonnummeret er for langt.",
+                                     "The phone number is too long."))
+    if not responsible_adult:
+        problems.append(FieldProblem("responsible_adult", "must_confirm",
+                                     "Bekreft at den ansvarlige personen er 18 år eller eldre.",
+                                     "Confirm that the responsible person is 18 or older."))
+    if not accept_terms:
+        problems.append(FieldProblem("accept_terms", "must_accept", "Du må godta vilkårene for å bestille.",
+                                     "You must accept the terms to book."))
+    if not accept_fire_instructions:
+        problems.append(FieldProblem("accept_fire_instructions", "must_accept",
+                                     "Du må bekrefte at du har lest branninstruksen.",
+                                     "You must confirm that you have read the fire instructions."))
+    return problems
+
+
+class InvalidFields(DomainError):
+    """Several fields at once; the API lists them, pages mark each field."""
+
+    def __init__(self, problems: list[FieldProblem]) -> None:
+        super().__init__("invalid_input", "Noen felt er ikke fylt ut riktig.", "Some fields are invalid.",
+                         errors=[{"field": p.field, "code": p.code, "message": p.message_en,
+                                  "message_nb": p.message_nb} for p in problems])
+        self.problems = problems
+
+
+async def booking_with_key(session: AsyncSession, person_id: int, key: str | None) -> Booking | None:
+    """The booking this person already made with this idempotency key, if any."""
+    if key is None:
+        return None
+    return await session.scalar(select(Booking).where(Booking.person_id == person_id, Booking.idempotency_key == key))
+
+
+async def book(sessions: async_sessionmaker[AsyncSession], new: NewBooking, *, responsible: Responsible,
+               rules: LendingRules, now: datetime) -> tuple[int, bool]:
+    """(booking id, created?) — not created when the idempotency key was used before.
+    The responsible person is written in the same transaction as the booking."""
+    try:
+        async with write_transaction(sessions) as session:
+            existing = await booking_with_key(session, new.person_id, new.idempotency_key)
+            if existing is not None:
+                return existing.id, False
+            booking = await place_booking(session, new, rules, now)
+            booking.caretaker_notes = responsible.note()
+            await session.flush()
+            booking_id = booking.id
+        return booking_id, True
+    except IntegrityError:
+        # Lost a race after our checks (the same key, or the slot): the engine's own
+        # create_booking tells which, and answers the way it always does.
+        booking = await create_booking(sessions, new, rules=rules, now=now)
+        return booking.id, False
+
+
+async def note_series(sessions: async_sessionmaker[AsyncSession], series_id: int, responsible: Responsible) -> None:
+    async with write_transaction(sessions) as session:
+        await session.execute(update(Booking).where(Booking.series_id == series_id)
+                              .values(caretaker_notes=responsible.note()).execution_options(synchronize_session=False))
+
+
+async def organisations_of(session: AsyncSession, person_id: int) -> list[Organisation]:
+    return list((await session.execute(
+        select(Organisation).join(Membership, Membership.organisation_id == Organisation.id)
+        .where(Membership.person_id == person_id).order_by(Organisation.name)
+    )).scalars())
+
+
+async def delegates_of(session: AsyncSession, organisation_ids: list[int]) -> dict[int, list[Person]]:
+    rows = (await session.execute(
+        select(Membership.organisation_id, Person).join(Person, Person.id == Membership.person_id)
+        .where(Membership.organisation_id.in_(organisation_ids)).order_by(Person.name)
+    )).all()
+    result: dict[int, list[Person]] = {i: [] for i in organisation_ids}
+    for organisation_id, person in rows:
+        result[organisation_id].append(person)
+    return result
+
+
+def may_manage(person: Person, booking: Booking, organisation_ids: set[int]) -> bool:
+    """The booker, a delegate of the booking's organisation, an administrator, or staff
+    of the department that owns the premises."""
+    if booking.person_id == person.id or booking.organisation_id in organisation_ids:
+        return True
+    if "admin" in person.roles:
+        return True
+    return ("department_staff" in person.roles and person.department_id is not None
+            and person.department_id == booking.premises.building.department_id)
+
+
+async def booking_for(session: AsyncSession, person: Person, booking_id: int) -> Booking:
+    booking = await get_booking(session, booking_id)
+    if not may_manage(person, booking, {o.id for o in await organisations_of(session, person.id)}):
+        raise Forbidden("not_your_booking", "Du har ikke tilgang til denne bestillingen.",
+                        "This booking is not yours, your organisation's or your department's.")
+    return booking
+
+
+async def bookings_of(session: AsyncSession, person: Person, now: datetime) -> tuple[list[Booking], list[Booking]]:
+    """(upcoming soonest first, past latest first): mine and my organisations'."""
+    organisation_ids = [o.id for o in await organisations_of(session, person.id)]
+    rows = list((await session.execute(
+        select(Booking).where(or_(Booking.person_id == person.id, Booking.organisation_id.in_(organisation_ids)))
+        .order_by(Booking.start_at, Booking.id)
+    )).scalars().unique())
+    upcoming = [b for b in rows if b.end_at > now]
+    past = [b for b in reversed(rows) if b.end_at <= now]
+    return upcoming, past
+
+
+@dataclass(frozen=True)
+class CancellationTerms:
+    fee: Decimal
+    explanation_nb: str
+    explanation_en: str
+
+
+def cancellation_terms(booking: Booking, rules: HarmonisedRules, now: datetime) -> CancellationTerms:
+    """What cancelling now costs, under the rule set in force on the booking's date (the
+    one that priced it). Only a confirmed booking has a fee: a request not yet approved,
+    or a held slot not yet paid, is withdrawn free of charge."""
+    lending = rules.in_force(booking.start_at).lending
+    rule_nb, rule_en = cancellation_rule(lending)
+    if booking.status != Status.CONFIRMED.value:
+        return CancellationTerms(Decimal(0), f"Gratis: bestillingen er ikke bekreftet ennå. {rule_nb}",
+                                 f"Free: the booking is not confirmed yet. {rule_en}")
+    fee, _ = pricing.cancellation_fee(Decimal(booking.price_total or 0), booking.start_at, now,
+                                      rules.in_force(booking.start_at))
+    if fee == 0:
+        return CancellationTerms(fee, f"Gratis avbestilling. {rule_nb}", f"Free cancellation. {rule_en}")
+    return CancellationTerms(fee, f"Avbestillingsgebyr {kr_nb(fee)}. {rule_nb}",
+                             f"Cancellation fee {kr_en(fee)}. {rule_en}")
+
+
+def may_cancel(booking: Booking, now: datetime) -> bool:
+    return booking.status in (Status.HELD.value, Status.REQUESTED.value, Status.CONFIRMED.value) \
+        and booking.start_at > now
+
+
+async def cancel(sessions: async_sessionmaker[AsyncSession], booking_id: int, *, actor: Person,
+                 rules: HarmonisedRules, now: datetime, reason: str = "") -> CancellationTerms:
+    """Cancel in one transaction; the fee and who cancelled are in the history."""
+    async with write_transaction(sessions) as session:
+        booking = await booking_for(session, actor, booking_id)
+        if booking.status in (Status.HELD.value, Status.REQUESTED.value, Status.CONFIRMED.value) \
+                and booking.start_at <= now:
+            raise InvalidTransition("already_started", "Bestillingen har allerede begynt og kan ikke avbestilles.",
+                                    "The booking has already started and cannot be cancelled.")
+        terms = cancellation_terms(booking, rules, now)
+        text = f"Avbestilt av {actor.name}. {terms.explanation_nb}"
+        if reason.strip():
+            text += f" Begrunnelse: {reason.strip()[:500]}"
+        await change_status(session, booking.id, Status.CANCELLED, actor_id=actor.id, reason=text, now=now)
+    return terms

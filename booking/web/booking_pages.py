@@ -1,0 +1,386 @@
+"""Booking in the browser (logged in): choose a time → the quote with its explanation →
+details → the result; refusals in words with alternatives; weekly series for
+organisations with every occurrence's result shown before confirming."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any, Mapping
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, get, post
+from stdnum.no import orgnr
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from booking.db.models import Booking, Organisation, Person, Premises
+from booking.domain.errors import DomainError
+from booking.domain.intervals import Interval
+from booking.domain.lifecycle import Status
+from booking.domain.localtime import OSLO, resolve_local
+from booking.domain.premises import WEEKDAYS
+from booking.domain.recurrence import WeeklyPattern
+from booking.services.bookings import NewBooking
+from booking.services.catalogue import premises_by_slug
+from booking.services.lending import Details
+from booking.services.rulebook import REFUSALS, current_rules
+from booking.services.self_service import (
+    Responsible, book, booking_with_key, check_details, note_series, organisations_of,
+)
+from booking.services.series import create_series
+from booking.services.suggestions import Alternatives, alternatives_for, prepare
+from booking.payments import card_available
+from booking.settings import get_settings
+from booking.web.auth import requires
+from booking.web.i18n import N_, message_of, tr
+from booking.web.present import LABELS
+
+TARGET_GROUPS = {"all": N_("Alle aldre"), "children_youth": N_("Barn og unge (under 20 år)"),
+                 "adults": N_("Voksne")}
+WEEKDAY_NAMES = (N_("mandag"), N_("tirsdag"), N_("onsdag"), N_("torsdag"), N_("fredag"), N_("lørdag"),
+                 N_("søndag"))
+# API field names → the ids of the form fields that hold them.
+FIELD_IDS = {"purpose": "formal", "attendees": "deltakere", "target_group": "malgruppe",
+             "responsible_name": "ansvarlig_navn", "responsible_phone": "ansvarlig_telefon",
+             "responsible_adult": "ansvarlig_voksen", "accept_terms": "vilkar",
+             "accept_fire_instructions": "branninstruks"}
+SELF = "selv"
+PAYMENT_METHODS = {"card": N_("Kort – betal nå, tiden holdes av mens du betaler"),
+                   "invoice": N_("Faktura til organisasjonen etterpå")}
+
+
+# ---- PAYMENT HOOK -------------------------------------------------------------------
+# Card payment is built in booking/payments by another developer. A booking whose
+# Assessment.needs_payment was true starts `held` (initial_status) and must go on to
+# payment: the booking page redirects there, and the booking page and the API link it.
+# Replace the body with the URL booking/payments provides. (Until payments exist,
+# HarmonisedRules.assess never asks for payment, so nothing is `held` yet.)
+def payment_url(booking_id: int) -> str:
+    return f"/betaling/{booking_id}"
+# -------------------------------------------------------------------------------------
+
+
+@dataclass
+class Problems:
+    """Field id → the message shown next to that field, in the reader's language."""
+
+    by_field: dict[str, str] = field(default_factory=dict)
+
+    def add(self, field_id: str, message: str) -> None:
+        self.by_field.setdefault(field_id, message)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_field)
+
+
+def _day(text: str | None, default: date, problems: Problems, request: Request, field_id: str = "dato") -> date:
+    try:
+        return date.fromisoformat(text) if text else default
+    except ValueError:
+        problems.add(field_id, tr(request, "Skriv datoen som dd.mm.åååå."))
+        return default
+
+
+def _clock(text: str | None, default: str, problems: Problems, request: Request, field_id: str) -> str:
+    text = (text or default).strip()
+    try:
+        return time.fromisoformat(text).strftime("%H:%M")
+    except ValueError:
+        problems.add(field_id, tr(request, "Skriv klokkeslettet som tt:mm."))
+        return default
+
+
+def _whole(text: str | None, problems: Problems, request: Request, field_id: str) -> int | None:
+    try:
+        value = int((text or "").strip())
+    except ValueError:
+        problems.add(field_id, tr(request, "Skriv et helt tall."))
+        return None
+    if value < 1:
+        problems.add(field_id, tr(request, "Skriv et tall som er 1 eller større."))
+        return None
+    return value
+
+
+@dataclass
+class Choice:
+    """What the booker has chosen so far; it decides the quote."""
+
+    day: date
+    start: str
+    end: str
+    organisation: str  # an organisation id, or SELF
+    attendees_text: str
+    attendees: int | None
+    target_group: str
+    alcohol: bool
+    wanted: Interval | None
+
+    @property
+    def organisation_id(self) -> int | None:
+        return None if self.organisation == SELF else int(self.organisation)
+
+    @property
+    def details(self) -> Details:
+        return Details(attendees=self.attendees or 1, target_group=self.target_group, alcohol=self.alcohol)
+
+    def query(self, **changes: Any) -> str:
+        values = {"dato": self.day.isoformat(), "fra": self.start, "til": self.end, "for": self.organisation,
+                  "deltakere": self.attendees_text, "malgruppe": self.target_group,
+                  "alkohol": "ja" if self.alcohol else "nei", **changes}
+        return urlencode(values)
+
+
+def read_choice(request: Request, values: Mapping[str, Any], organisations: list[Organisation], today: date,
+                problems: Problems) -> Choice:
+    day = _day(values.get("dato"), today + timedelta(days=1), problems, request)
+    start = _clock(values.get("fra"), "18:00", problems, request, "fra")
+    end = _clock(values.get("til"), "20:00", problems, request, "til")
+    mine = {str(o.id) for o in organisations}
+    organisation = values.get("for") or (str(organisations[0].id) if organisations else SELF)
+    if organisation != SELF and organisation not in mine:
+        problems.add("for", tr(request, "Velg en av dine organisasjoner, eller «meg selv»."))
+        organisation = SELF
+    attendees_text = (values.get("deltakere") or "1").strip()
+    attendees = _whole(attendees_text, problems, request, "deltakere")
+    target_group = values.get("malgruppe") or "all"
+    if target_group not in TARGET_GROUPS:
+        problems.add("malgruppe", tr(request, "Velg hvem arrangementet er for."))
+        target_group = "all"
+    wanted = None
+    if not {"dato", "fra", "til"} & problems.by_field.keys():
+        try:
+            wanted = Interval(resolve_local(datetime.combine(day, time.fromisoformat(start))),
+                              resolve_local(datetime.combine(day, time.fromisoformat(end))))
+        except DomainError as error:
+            problems.add("fra", message_of(request, error))
+        else:
+            if wanted.end <= wanted.start:
+                problems.add("til", tr(request, "Til-tidspunktet må være etter fra-tidspunktet."))
+                wanted = None
+    return Choice(day, start, end, organisation, attendees_text, attendees, target_group,
+                  values.get("alkohol") == "ja", wanted)
+
+
+def _details_form(values: Mapping[str, Any], person: Person) -> dict[str, Any]:
+    return {"formal": values.get("formal", ""), "ansvarlig_navn": values.get("ansvarlig_navn", person.name),
+            "ansvarlig_telefon": values.get("ansvarlig_telefon", person.phone or ""),
+            "ansvarlig_voksen": bool(values.get("ansvarlig_voksen")), "vilkar": bool(values.get("vilkar")),
+            "branninstruks": bool(values.get("branninstruks"))}
+
+
+def check_details_form(request: Request, form: Mapping[str, Any], choice: Choice, problems: Problems) -> Responsible:
+    entered = {key: (form.get(key) or "").strip() for key in ("formal", "ansvarlig_navn", "ansvarlig_telefon")}
+    for problem in check_details(
+            purpose=entered["formal"], attendees=choice.attendees or 1, target_group=choice.target_group,
+            responsible_name=entered["ansvarlig_navn"], responsible_phone=entered["ansvarlig_telefon"],
+            responsible_adult=bool(form.get("ansvarlig_voksen")), accept_terms=bool(form.get("vilkar")),
+            accept_fire_instructions=bool(form.get("branninstruks"))):
+        problems.add(FIELD_IDS[problem.field], message_of(request, problem))
+    return Responsible(entered["ansvarlig_navn"], entered["ansvarlig_telefon"])
+
+
+def refusal_context(request: Request, refusal: Exception | None, found: Alternatives, choice: Choice) -> dict:
+    if refusal is None:
+        return {"refusal": None}
+    collisions = [c for c in getattr(refusal, "collisions", [])]
+    return {"refusal": message_of(request, refusal), "refusal_code": getattr(refusal, "code", "refused"),
+            "collisions": collisions, "alternatives": found,
+            "time_links": [(slot, choice.query(fra=slot.start.astimezone(OSLO).strftime("%H:%M"),
+                                               til=slot.end.astimezone(OSLO).strftime("%H:%M")))
+                           for slot in found.times],
+            "premises_links": [(p, choice.query()) for p in found.premises]}
+
+
+def form_key(key: str, slug: str, choice: Choice) -> str:
+    """The idempotency key of one submission: the form's token plus what it asks for, so a
+    double click books once while a changed time after "back" books anew."""
+    wanted = choice.wanted
+    digest = hashlib.sha256(f"{slug}|{wanted.start.isoformat()}|{wanted.end.isoformat()}|{choice.organisation}"
+                            .encode()).hexdigest()[:16]
+    return f"web:{key[:64]}:{digest}"
+
+
+def payment_choices(prep, choice: Choice, organisations: list[Organisation]) -> list[str]:
+    """How this booking can be paid: nothing to choose when it is free; card when a card
+    provider is configured; invoice for an organisation with a valid organisation number."""
+    if prep is None or prep.quote is None or prep.quote.total <= 0:
+        return []
+    choices = ["card"] if card_available(get_settings()) else []
+    organisation = next((o for o in organisations if o.id == choice.organisation_id), None)
+    if organisation is not None and organisation.orgnr and orgnr.is_valid(organisation.orgnr):
+        choices.append("invoice")
+    return choices
+
+
+class BookingPages(Controller):
+    guards = [requires()]
+
+    async def _page(self, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime,
+                    person: Person, slug: str, values: Mapping[str, Any], *, problems: Problems | None = None,
+                    refusal: Exception | None = None, prep=None, status_code: int = 200) -> Template:
+        problems = problems if problems is not None else Problems()
+        async with sessions() as session:
+            premises = await premises_by_slug(session, slug)
+            organisations = await organisations_of(session, person.id)
+        choice = read_choice(request, values, organisations, now.astimezone(OSLO).date(), problems)
+        context: dict[str, Any] = {"refusal": None}
+        if prep is None and choice.wanted is not None and choice.attendees is not None:
+            rules = await current_rules(sessions)
+            prep = await prepare(sessions, rules, premises_slug=slug, wanted=choice.wanted, person=person,
+                                 organisation_id=choice.organisation_id, details=choice.details, now=now)
+        if prep is not None:
+            shown = refusal or prep.refusal
+            found = prep.alternatives
+            if refusal is not None and not found:
+                found = await alternatives_for(sessions, slug, choice.wanted, refusal, now)
+            context = refusal_context(request, shown, found, choice)
+        return Template("booking/book.html", status_code=status_code, context={
+            "p": premises, "choice": choice, "prep": prep, "organisations": organisations,
+            "problems": problems.by_field, "details": _details_form(values, person),
+            "key": values.get("nokkel") or uuid.uuid4().hex, "target_groups": TARGET_GROUPS,
+            "labels": LABELS, "self_value": SELF, "payment_methods": PAYMENT_METHODS,
+            "payment_choices": payment_choices(prep, choice, organisations),
+            "payment_chosen": values.get("betaling"), **context})
+
+    @get("/bestill/{slug:str}", name="book")
+    async def booking_page(self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession],
+                           now: datetime, person: Person) -> Template:
+        return await self._page(request, sessions, now, person, slug, request.query_params)
+
+    @post("/bestill/{slug:str}", status_code=303)
+    async def place(self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession],
+                    now: datetime, person: Person) -> Template | Redirect:
+        form = await request.form()
+        problems = Problems()
+        async with sessions() as session:
+            organisations = await organisations_of(session, person.id)
+        choice = read_choice(request, form, organisations, now.astimezone(OSLO).date(), problems)
+        responsible = check_details_form(request, form, choice, problems)
+        if problems or choice.wanted is None:
+            return await self._page(request, sessions, now, person, slug, form, problems=problems, status_code=422)
+        key = form_key(form.get("nokkel") or uuid.uuid4().hex, slug, choice)
+        async with sessions() as session:
+            earlier = await booking_with_key(session, person.id, key)
+        if earlier is not None:  # sent twice (a double click, a reload): the booking already made
+            return self._after(earlier.id, earlier.status)
+        rules = await current_rules(sessions)
+        prep = await prepare(sessions, rules, premises_slug=slug, wanted=choice.wanted, person=person,
+                             organisation_id=choice.organisation_id, details=choice.details, now=now)
+        if prep.refusal is not None:
+            return await self._page(request, sessions, now, person, slug, form, prep=prep,
+                                    status_code=getattr(prep.refusal, "status", 422))
+        choices = payment_choices(prep, choice, organisations)
+        method = form.get("betaling") or None
+        if choices and method not in choices:
+            problems.add("betaling", tr(request, "Velg hvordan du vil betale."))
+            return await self._page(request, sessions, now, person, slug, form, problems=problems, prep=prep,
+                                    status_code=422)
+        details = Details(form.get("formal", "").strip(), choice.attendees or 1, choice.target_group, choice.alcohol)
+        new = NewBooking(slug, choice.wanted.start, choice.wanted.end, person.id, choice.organisation_id, details,
+                         idempotency_key=key,
+                         payment_method=method if choices else None)
+        try:
+            booking_id, _ = await book(sessions, new, responsible=responsible, rules=rules, now=now)
+        except REFUSALS as refusal:
+            return await self._page(request, sessions, now, person, slug, form, refusal=refusal,
+                                    status_code=getattr(refusal, "status", 422))
+        async with sessions() as session:
+            status = (await session.get(Booking, booking_id)).status
+        return self._after(booking_id, status)
+
+    @staticmethod
+    def _after(booking_id: int, status: str) -> Redirect:
+        """The result page; a held booking goes on to payment (the PAYMENT HOOK above)."""
+        if status == Status.HELD.value:
+            return Redirect(payment_url(booking_id), status_code=303)
+        return Redirect(f"/mine-bestillinger/{booking_id}?ny=1", status_code=303)
+
+    # ---------------------------------------------------------------- weekly series
+
+    async def _series_page(self, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime,
+                           person: Person, slug: str, values: Mapping[str, Any], *,
+                           problems: Problems | None = None, results=None, created: int | None = None,
+                           status_code: int = 200) -> Template:
+        async with sessions() as session:
+            premises = await premises_by_slug(session, slug)
+            organisations = await organisations_of(session, person.id)
+        today = now.astimezone(OSLO).date()
+        weekdays = values.getall("ukedag", []) if hasattr(values, "getall") else values.get("ukedag", [])
+        return Template("booking/series.html", status_code=status_code, context={
+            "p": premises, "organisations": organisations, "problems": (problems or Problems()).by_field,
+            "values": {
+                "ukedag": [d for d in weekdays if d in WEEKDAYS], "fra": values.get("fra", "18:00"),
+                "til": values.get("til", "19:30"),
+                "forste": values.get("forste", (today + timedelta(days=7)).isoformat()),
+                "siste": values.get("siste", (today + timedelta(days=7 * 12)).isoformat()),
+                "for": values.get("for", str(organisations[0].id) if organisations else ""),
+                "deltakere": values.get("deltakere", "15"), "malgruppe": values.get("malgruppe", "children_youth"),
+                "alkohol": values.get("alkohol") == "ja", **_details_form(values, person)},
+            "weekdays": list(zip(WEEKDAYS, WEEKDAY_NAMES)), "target_groups": TARGET_GROUPS,
+            "results": results, "created": created})
+
+    @get("/bestill/{slug:str}/serie", name="book_series")
+    async def series_page(self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession],
+                          now: datetime, person: Person) -> Template:
+        return await self._series_page(request, sessions, now, person, slug, request.query_params)
+
+    @post("/bestill/{slug:str}/serie", status_code=200)
+    async def series(self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession],
+                     now: datetime, person: Person) -> Template:
+        form = await request.form()
+        problems = Problems()
+        async with sessions() as session:
+            organisations = await organisations_of(session, person.id)
+        organisation = form.get("for", "")
+        if organisation not in {str(o.id) for o in organisations}:
+            problems.add("for", tr(request, "Velg organisasjonen som skal ha serien."))
+        today = now.astimezone(OSLO).date()
+        first = _day(form.get("forste"), today, problems, request, "forste")
+        last = _day(form.get("siste"), today, problems, request, "siste")
+        if "forste" not in problems.by_field and first <= today:
+            problems.add("forste", tr(request, "Første dato må være etter i dag."))
+        start = _clock(form.get("fra"), "18:00", problems, request, "fra")
+        end = _clock(form.get("til"), "19:30", problems, request, "til")
+        weekdays = tuple(WEEKDAYS.index(d) for d in form.getall("ukedag", []) if d in WEEKDAYS)
+        if not weekdays:
+            problems.add("ukedag", tr(request, "Velg minst én ukedag."))
+        attendees = _whole(form.get("deltakere"), problems, request, "deltakere")
+        target_group = form.get("malgruppe", "all")
+        choice = Choice(today, start, end, organisation or SELF, form.get("deltakere", ""), attendees,
+                        target_group if target_group in TARGET_GROUPS else "all", form.get("alkohol") == "ja", None)
+        responsible = check_details_form(request, form, choice, problems)
+        pattern = None
+        if not problems:
+            try:
+                pattern = WeeklyPattern(weekdays, time.fromisoformat(start), time.fromisoformat(end), first, last)
+            except DomainError as error:
+                problems.add({"end_not_after_start": "til", "invalid_series_range": "siste"}.get(error.code, "ukedag"),
+                             message_of(request, error))
+        if problems or pattern is None:
+            return await self._series_page(request, sessions, now, person, slug, form, problems=problems,
+                                           status_code=422)
+        rules = await current_rules(sessions)
+        details = Details(form.get("formal", "").strip(), attendees or 1, choice.target_group, choice.alcohol)
+        preview = form.get("handling") != "bekreft"
+        try:
+            result = await create_series(sessions, premises_slug=slug, pattern=pattern, person_id=person.id,
+                                         organisation_id=int(organisation), details=details, rules=rules, now=now,
+                                         preview=preview)
+        except REFUSALS as error:  # e.g. more occurrences than a series may have
+            problems.add("siste", message_of(request, error))
+            return await self._series_page(request, sessions, now, person, slug, form, problems=problems,
+                                           status_code=getattr(error, "status", 422))
+        if not preview and result.series_id is not None:
+            await note_series(sessions, result.series_id, responsible)
+        return await self._series_page(request, sessions, now, person, slug, form, results=result.occurrences,
+                                       created=None if preview else result.created,
+                                       status_code=200 if preview else 201)
+
+
+class InfoPages(Controller):
+    @get("/branninstruks", name="fire_instructions")
+    async def fire_instructions(self) -> Template:
+        return Template("booking/fire.html")

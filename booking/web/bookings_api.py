@@ -1,0 +1,267 @@
+"""JSON API v1, the booking side: create (once per Idempotency-Key), read, cancel, my
+bookings, weekly series (with a preview). Authenticated by the browser session or
+`Authorization: Bearer`; a session-authenticated unsafe call must also send the
+`x-csrftoken` header equal to the `csrftoken` cookie (Litestar's CSRF middleware leaves
+/api/ alone). Errors are application/problem+json with a stable code."""
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from decimal import Decimal
+
+from litestar import Controller, Response, get, post
+from litestar.connection import ASGIConnection
+from litestar.handlers import BaseRouteHandler
+from litestar.params import HeaderParameter
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from booking.db.models import Booking, Person
+from booking.domain.errors import DomainError, FieldProblem, Forbidden
+from booking.domain.intervals import Interval
+from booking.domain.localtime import parse_instant
+from booking.domain.premises import WEEKDAYS
+from booking.domain.recurrence import WeeklyPattern
+from booking.services.bookings import NewBooking
+from booking.services.lending import Details
+from booking.services.rulebook import current_rules
+from booking.services.self_service import (
+    InvalidFields, Responsible, book, booking_for, bookings_of, cancel, cancellation_terms, check_details,
+    may_cancel, note_series, organisations_of,
+)
+from booking.services.series import create_series
+from booking.web.auth import requires
+from booking.web.booking_pages import payment_url
+from booking.web.present import interval_json
+from pricing.money import decimal_text
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+MAX_KEY = 150
+
+
+async def session_csrf(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """A browser session must prove the call comes from our own pages."""
+    if connection.method in SAFE_METHODS or connection.headers.get("authorization", "").lower().startswith("bearer "):
+        return
+    cookie = connection.cookies.get("csrftoken", "")
+    header = connection.headers.get("x-csrftoken", "")
+    if not cookie or not header or not hmac.compare_digest(cookie.encode(), header.encode()):
+        raise Forbidden("csrf_token_mismatch", "Forespørselen mangler gyldig CSRF-token.",
+                        "Session-authenticated calls must send the x-csrftoken header equal to the csrftoken cookie.")
+
+
+def booking_json(b: Booking) -> dict:
+    snapshot = b.price_snapshot or {}
+    return {
+        "id": b.id, "status": b.status,
+        "premises": {"slug": b.premises.slug, "name": b.premises.name},
+        **interval_json(b.start_at, b.end_at),
+        "organisation": {"id": b.organisation.id, "name": b.organisation.name} if b.organisation else None,
+        "booked_by": {"id": b.person_id, "name": b.person.name},
+        "purpose": b.purpose, "attendees": b.attendees, "target_group": b.target_group, "alcohol": b.alcohol,
+        "price": {"total": decimal_text(Decimal(b.price_total or 0)), "currency": "NOK", "vat_total": snapshot.get("vat_total"),
+                  "customer_group": snapshot.get("customer_group"),
+                  "rule_set_version": snapshot.get("rule_set_version"),
+                  "explanation_nb": snapshot.get("explanation_nb"), "explanation_en": snapshot.get("explanation_en"),
+                  "lines": snapshot.get("lines", [])},
+        "hold_expires_at": b.hold_expires_at.isoformat() if b.hold_expires_at else None,
+        "series_id": b.series_id, "cancellation_reason": b.cancellation_reason,
+        "created_at": b.created_at.isoformat(), "updated_at": b.updated_at.isoformat(),
+        "links": {"self": f"/api/v1/bookings/{b.id}", "ics": f"/kalender/booking/{b.id}.ics",
+                  "cancel": f"/api/v1/bookings/{b.id}/cancel", "page": f"/mine-bestillinger/{b.id}",
+                  **({"payment": payment_url(b.id)} if b.status == "held" else {})},
+    }
+
+
+def with_cancellation(b: Booking, body: dict, rules, now: datetime) -> dict:
+    if may_cancel(b, now):
+        terms = cancellation_terms(b, rules, now)
+        body["cancellation"] = {"fee": decimal_text(terms.fee), "explanation_nb": terms.explanation_nb,
+                                "explanation_en": terms.explanation_en}
+    return body
+
+
+@dataclass
+class BookingRequest:
+    premises: str
+    start: str
+    end: str
+    organisation_id: int | None = None  # None: self-organised
+    purpose: str = ""
+    attendees: int = 1
+    target_group: str = "all"
+    alcohol: bool = False
+    responsible_name: str | None = None  # None: the booker answers for the event
+    responsible_phone: str = ""
+    responsible_adult: bool = True
+    accept_terms: bool = False
+    accept_fire_instructions: bool = False
+
+
+@dataclass
+class CancelRequest:
+    reason: str = ""
+
+
+@dataclass
+class SeriesRequest:
+    premises: str
+    weekdays: list[str]  # "mon" … "sun"
+    start_time: str  # local wall time, HH:MM
+    end_time: str
+    first_date: str
+    last_date: str
+    organisation_id: int
+    purpose: str = ""
+    attendees: int = 1
+    target_group: str = "all"
+    alcohol: bool = False
+    responsible_name: str | None = None
+    responsible_phone: str = ""
+    responsible_adult: bool = True
+    accept_terms: bool = False
+    accept_fire_instructions: bool = False
+    preview: bool = False
+
+
+def _checked(data: BookingRequest | SeriesRequest, person: Person, extra: list[FieldProblem] = ()) -> Responsible:
+    responsible = Responsible((data.responsible_name or person.name).strip(), data.responsible_phone.strip())
+    problems = [*extra, *check_details(
+        purpose=data.purpose, attendees=data.attendees, target_group=data.target_group,
+        responsible_name=responsible.name, responsible_phone=responsible.phone,
+        responsible_adult=data.responsible_adult, accept_terms=data.accept_terms,
+        accept_fire_instructions=data.accept_fire_instructions)]
+    if problems:
+        raise InvalidFields(problems)
+    return responsible
+
+
+def _interval(data: BookingRequest) -> tuple[Interval, list[FieldProblem]]:
+    problems, instants = [], {}
+    for name in ("start", "end"):
+        try:
+            instants[name] = parse_instant(getattr(data, name))
+        except DomainError as error:
+            problems.append(FieldProblem(name, error.code, error.message_nb, error.message_en))
+    if not problems and instants["end"] <= instants["start"]:
+        problems.append(FieldProblem("end", "end_not_after_start", "Sluttidspunktet må være etter starttidspunktet.",
+                                     "The end must be after the start."))
+    return (Interval(instants["start"], instants["end"]) if not problems else None), problems
+
+
+class BookingsApi(Controller):
+    path = "/api/v1"
+    guards = [requires(), session_csrf]
+
+    @post("/bookings", status_code=201)
+    async def create(self, data: BookingRequest, sessions: async_sessionmaker[AsyncSession], now: datetime,
+                     person: Person,
+                     idempotency_key: str | None = HeaderParameter(name="Idempotency-Key", default=None)) -> Response:
+        key = (idempotency_key or "").strip()
+        extra = []
+        if not key or len(key) > MAX_KEY:
+            extra.append(FieldProblem("Idempotency-Key", "idempotency_key_required",
+                                      f"Send en Idempotency-Key-header (1–{MAX_KEY} tegn).",
+                                      f"Send an Idempotency-Key header of 1 to {MAX_KEY} characters."))
+        wanted, problems = _interval(data)
+        responsible = _checked(data, person, [*extra, *problems])
+        key = f"api:{key}"
+        async with sessions() as session:
+            earlier = await session.scalar(select(Booking).where(Booking.person_id == person.id,
+                                                                 Booking.idempotency_key == key))
+            if earlier is not None:
+                return Response(await self._same_request(session, earlier, data, wanted, now, sessions),
+                                status_code=200)
+        rules = await current_rules(sessions)
+        new = NewBooking(data.premises, wanted.start, wanted.end, person.id, data.organisation_id,
+                         Details(data.purpose.strip(), data.attendees, data.target_group, data.alcohol),
+                         idempotency_key=key)
+        booking_id, created = await book(sessions, new, responsible=responsible, rules=rules, now=now)
+        async with sessions() as session:
+            booking = await booking_for(session, person, booking_id)
+            return Response(with_cancellation(booking, booking_json(booking), rules, now),
+                            status_code=201 if created else 200)
+
+    async def _same_request(self, session: AsyncSession, earlier: Booking, data: BookingRequest, wanted: Interval,
+                            now: datetime, sessions) -> dict:
+        if (earlier.premises.slug, earlier.start_at, earlier.end_at, earlier.organisation_id) != \
+                (data.premises, wanted.start, wanted.end, data.organisation_id):
+            raise IdempotencyReused()
+        return with_cancellation(earlier, booking_json(earlier), await current_rules(sessions), now)
+
+    @get("/bookings/{booking_id:int}")
+    async def read(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime,
+                   person: Person) -> dict:
+        rules = await current_rules(sessions)
+        async with sessions() as session:
+            booking = await booking_for(session, person, booking_id)
+            return with_cancellation(booking, booking_json(booking), rules, now)
+
+    @post("/bookings/{booking_id:int}/cancel", status_code=200)
+    async def cancel(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime,
+                     person: Person, data: CancelRequest | None = None) -> dict:
+        rules = await current_rules(sessions)
+        terms = await cancel(sessions, booking_id, actor=person, rules=rules, now=now,
+                             reason=(data.reason if data else ""))
+        async with sessions() as session:
+            booking = await booking_for(session, person, booking_id)
+            return {**booking_json(booking), "cancellation_fee": {
+                "fee": decimal_text(terms.fee), "explanation_nb": terms.explanation_nb, "explanation_en": terms.explanation_en}}
+
+    @get("/me/bookings")
+    async def mine(self, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person) -> dict:
+        async with sessions() as session:
+            upcoming, past = await bookings_of(session, person, now)
+            return {"upcoming": [booking_json(b) for b in upcoming], "past": [booking_json(b) for b in past]}
+
+    @post("/series", status_code=201)
+    async def series(self, data: SeriesRequest, sessions: async_sessionmaker[AsyncSession], now: datetime,
+                     person: Person) -> Response:
+        problems, pattern = [], None
+        unknown = [d for d in data.weekdays if d not in WEEKDAYS]
+        if unknown or not data.weekdays:
+            problems.append(FieldProblem("weekdays", "invalid_weekdays", "Velg minst én ukedag (mon–sun).",
+                                         "Give one or more weekdays: mon, tue, wed, thu, fri, sat, sun."))
+        parsed = {}
+        for name, kind in (("start_time", time), ("end_time", time), ("first_date", date), ("last_date", date)):
+            try:
+                parsed[name] = kind.fromisoformat(getattr(data, name))
+            except ValueError:
+                problems.append(FieldProblem(name, "invalid_format", "Ugyldig format (TT:MM eller ÅÅÅÅ-MM-DD).",
+                                             f"{name} must be ISO 8601 ({'HH:MM' if kind is time else 'YYYY-MM-DD'})."))
+        if not problems:
+            try:
+                pattern = WeeklyPattern(tuple(WEEKDAYS.index(d) for d in data.weekdays), parsed["start_time"],
+                                        parsed["end_time"], parsed["first_date"], parsed["last_date"])
+            except DomainError as error:
+                place = {"end_not_after_start": "end_time", "invalid_series_range": "last_date"}.get(error.code,
+                                                                                                    "weekdays")
+                problems.append(FieldProblem(place, error.code, error.message_nb, error.message_en))
+        responsible = _checked(data, person, problems)
+        async with sessions() as session:
+            if data.organisation_id not in {o.id for o in await organisations_of(session, person.id)}:
+                raise Forbidden("not_a_delegate", "Du kan bare bestille serier for organisasjoner du representerer.",
+                                "Only a delegate of the organisation can request a series for it.")
+        rules = await current_rules(sessions)
+        result = await create_series(
+            sessions, premises_slug=data.premises, pattern=pattern, person_id=person.id,
+            organisation_id=data.organisation_id, rules=rules, now=now, preview=data.preview,
+            details=Details(data.purpose.strip(), data.attendees, data.target_group, data.alcohol))
+        if result.series_id is not None:
+            await note_series(sessions, result.series_id, responsible)
+        body = {"preview": data.preview, "series_id": result.series_id, "created": result.created,
+                "occurrences": [{"date": o.day.isoformat(), "booking_id": o.booking_id, "status": o.status,
+                                 "ok": o.status is not None, "code": o.error_code,
+                                 "message_nb": o.message_nb, "message_en": o.message_en}
+                                for o in result.occurrences]}
+        return Response(body, status_code=200 if data.preview else 201)
+
+
+class IdempotencyReused(DomainError):
+    status = 409
+
+    def __init__(self) -> None:
+        super().__init__("idempotency_key_reused",
+                         "Denne Idempotency-Key er allerede brukt til en annen bestilling.",
+                         "This Idempotency-Key was already used for a different booking request.")

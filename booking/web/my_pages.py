@@ -1,0 +1,207 @@
+"""My pages (logged in): my and my organisations' bookings, one booking with its price
+and status, cancelling with the fee shown first, a booking as an .ics file, my
+calendar feeds, and my organisations with their delegates."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from litestar import Controller, Request, Response, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import pricing
+from booking.db.engine import write_transaction
+from booking.db.models import BookingHistory, Person
+from booking.domain.errors import DomainError, NotFound
+from booking.services.feeds import (
+    IssuedToken, booking_ics, create_token, feed_urls, list_tokens, revoke_token, rotate_token,
+)
+from booking.services.organisations import register_organisation
+from booking.services.rulebook import REFUSALS, current_rules
+from booking.services.self_service import (
+    booking_for, bookings_of, cancel, cancellation_terms, delegates_of, may_cancel, organisations_of,
+)
+from booking.settings import get_settings
+from booking.web.auth import requires
+from booking.web.booking_pages import TARGET_GROUPS, Problems, payment_url
+from booking.web.i18n import N_, message_of, tr
+
+STATUS_NAMES = {"held": N_("Reservert – venter på betaling"), "requested": N_("Venter på godkjenning"),
+                "confirmed": N_("Bekreftet"), "rejected": N_("Avslått"), "cancelled": N_("Avbestilt"),
+                "expired": N_("Utløpt")}
+ORGANISATION_FLAGS = (
+    ("works_for_children_youth", N_("Vi har aktivitet for barn og unge")),
+    ("in_frivillighetsregisteret", N_("Vi er registrert i Frivillighetsregisteret")),
+    ("sports_club", N_("Vi er et idrettslag")),
+    ("based_in_municipality", N_("Vi holder til i kommunen")),
+    ("commercial", N_("Vi driver kommersielt")),
+)
+ICS_NAME = re.compile(r"^(\d{1,12})\.ics$")
+# Where a refusal from register_organisation belongs in the form.
+ORGANISATION_FIELDS = {"name_required": "navn", "invalid_orgnr": "orgnr", "duplicate_orgnr": "orgnr"}
+
+
+class MyPages(Controller):
+    guards = [requires()]
+
+    @get("/mine-bestillinger", name="my_bookings")
+    async def my_bookings(self, sessions: async_sessionmaker[AsyncSession], now: datetime,
+                          person: Person) -> Template:
+        async with sessions() as session:
+            upcoming, past = await bookings_of(session, person, now)
+        return Template("mine/bookings.html", context={
+            "upcoming": upcoming, "past": past[:100], "status_names": STATUS_NAMES, "me": person})
+
+    @get("/mine-bestillinger/{booking_id:int}", name="my_booking")
+    async def my_booking(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime,
+                         person: Person, ny: str | None = None, avbestilt: str | None = None) -> Template:
+        async with sessions() as session:
+            booking = await booking_for(session, person, booking_id)
+            history = list((await session.execute(
+                select(BookingHistory).where(BookingHistory.booking_id == booking.id).order_by(BookingHistory.id)
+            )).scalars())
+        rules = await current_rules(sessions)
+        quote = pricing.Quote.from_snapshot(booking.price_snapshot) if booking.price_snapshot else None
+        return Template("mine/booking.html", context={
+            "b": booking, "quote": quote, "history": history, "status_names": STATUS_NAMES,
+            "target_groups": TARGET_GROUPS, "new": ny is not None, "cancelled_now": avbestilt is not None,
+            "can_cancel": may_cancel(booking, now),
+            "fee": cancellation_terms(booking, rules, now) if may_cancel(booking, now) else None,
+            "payment_url": payment_url(booking.id) if booking.status == "held" else None})
+
+    @get("/mine-bestillinger/{booking_id:int}/avbestill", name="cancel_booking")
+    async def cancel_page(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime,
+                          person: Person) -> Template | Redirect:
+        async with sessions() as session:
+            booking = await booking_for(session, person, booking_id)
+        if not may_cancel(booking, now):
+            return Redirect(f"/mine-bestillinger/{booking_id}", status_code=303)
+        rules = await current_rules(sessions)
+        return Template("mine/cancel.html", context={"b": booking, "fee": cancellation_terms(booking, rules, now),
+                                                     "error": None})
+
+    @post("/mine-bestillinger/{booking_id:int}/avbestill", status_code=303)
+    async def cancel(self, request: Request, booking_id: int, sessions: async_sessionmaker[AsyncSession],
+                     now: datetime, person: Person) -> Template | Redirect:
+        form = await request.form()
+        rules = await current_rules(sessions)
+        try:
+            await cancel(sessions, booking_id, actor=person, rules=rules, now=now, reason=form.get("begrunnelse", ""))
+        except REFUSALS as refusal:
+            if isinstance(refusal, NotFound) or getattr(refusal, "code", "") == "not_your_booking":
+                raise
+            async with sessions() as session:
+                booking = await booking_for(session, person, booking_id)
+            return Template("mine/cancel.html", status_code=getattr(refusal, "status", 409), context={
+                "b": booking, "fee": None, "error": message_of(request, refusal)})
+        return Redirect(f"/mine-bestillinger/{booking_id}?avbestilt=1", status_code=303)
+
+    @get("/kalender/booking/{filename:str}", name="booking_ics")
+    async def booking_calendar_file(self, filename: str, sessions: async_sessionmaker[AsyncSession], now: datetime,
+                          person: Person) -> Response:
+        match = ICS_NAME.match(filename)
+        if match is None:
+            raise NotFound("not_found", "Siden finnes ikke.", "Not found.")
+        async with sessions() as session:
+            booking = await booking_for(session, person, int(match.group(1)))
+            body = await booking_ics(session, booking.id, now=now)
+        return Response(body, media_type="text/calendar",
+                        headers={"Content-Disposition": f'attachment; filename="bestilling-{booking.id}.ics"',
+                                 "Cache-Control": "private, no-store"})
+
+    # ---------------------------------------------------------------- calendar feed links
+
+    async def _feeds_page(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, *,
+                          issued: IssuedToken | None = None, status_code: int = 200) -> Template:
+        async with sessions() as session:
+            organisations = await organisations_of(session, person.id)
+            tokens = await list_tokens(session, owner_id=person.id, actor_id=person.id)
+        names = {("person", person.id): tr(request, "Mine egne bestillinger")}
+        names.update({("organisation", o.id): o.name for o in organisations})
+        base = get_settings().base_url
+        return Template("mine/feeds.html", status_code=status_code, context={
+            "tokens": [(t, names.get((t.feed, t.subject_id), tr(request, "Annen kalender"))) for t in tokens],
+            "choices": list(names.items()),
+            "issued": feed_urls(base, issued.path) if issued else None,
+            "issued_name": names.get((issued.record.feed, issued.record.subject_id)) if issued else None})
+
+    @get("/mine-kalendere", name="my_feeds")
+    async def my_feeds(self, request: Request, sessions: async_sessionmaker[AsyncSession],
+                       person: Person) -> Template:
+        return await self._feeds_page(request, sessions, person)
+
+    @post("/mine-kalendere", status_code=200)
+    async def change_feed(self, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime,
+                          person: Person) -> Template:
+        """Make a new link (shown once: only its hash is kept), replace one, or delete one."""
+        form = await request.form()
+        action, issued = form.get("handling", ""), None
+        async with write_transaction(sessions) as session:
+            if action == "ny":
+                kind, _, subject = form.get("kalender", "").partition(":")
+                if kind not in ("person", "organisation") or not subject.isdigit():
+                    raise DomainError("unknown_feed_kind", "Velg en kalender.", "Choose a calendar.")
+                issued = await create_token(session, feed=kind, subject_id=int(subject), owner_id=person.id,
+                                            actor_id=person.id, now=now)
+            elif action in ("bytt", "slett") and form.get("lenke", "").isdigit():
+                token_id = int(form.get("lenke"))
+                if action == "bytt":
+                    issued = await rotate_token(session, token_id, actor_id=person.id, now=now)
+                else:
+                    await revoke_token(session, token_id, actor_id=person.id, now=now)
+            else:
+                raise DomainError("unknown_action", "Ukjent handling.", "Unknown action.")
+        return await self._feeds_page(request, sessions, person, issued=issued)
+
+    # ---------------------------------------------------------------- organisations
+
+    async def _organisations_page(self, sessions: async_sessionmaker[AsyncSession], person: Person, *,
+                                  values=None, problems: Problems | None = None, new_id: int | None = None,
+                                  status_code: int = 200) -> Template:
+        async with sessions() as session:
+            organisations = await organisations_of(session, person.id)
+            delegates = await delegates_of(session, [o.id for o in organisations])
+        values = values or {}
+        return Template("mine/organisations.html", status_code=status_code, context={
+            "organisations": organisations, "delegates": delegates, "flags": ORGANISATION_FLAGS,
+            "problems": (problems or Problems()).by_field, "new_id": new_id,
+            "values": {"navn": values.get("navn", ""), "orgnr": values.get("orgnr", ""),
+                       "flags": [key for key, _ in ORGANISATION_FLAGS if values.get(key)] if values
+                       else ["based_in_municipality"]}})
+
+    @get("/mine-organisasjoner", name="my_organisations")
+    async def my_organisations(self, sessions: async_sessionmaker[AsyncSession], person: Person,
+                               ny: int | None = None) -> Template:
+        return await self._organisations_page(sessions, person, new_id=ny)
+
+    @post("/mine-organisasjoner", status_code=303)
+    async def register(self, request: Request, sessions: async_sessionmaker[AsyncSession],
+                       person: Person) -> Template | Redirect:
+        form = await request.form()
+        name, orgnr = form.get("navn", "").strip(), form.get("orgnr", "").strip()
+        problems, status = Problems(), 422
+        if len(name) > 200:
+            problems.add("navn", tr(request, "Navnet kan ha høyst 200 tegn."))
+        if not problems:
+            try:
+                organisation = await register_organisation(
+                    sessions, name=name, orgnr=orgnr[:40], delegate_id=person.id,
+                    **{key: bool(form.get(key)) for key, _ in ORGANISATION_FLAGS})
+            except DomainError as refusal:
+                status = refusal.status
+                problems.add(ORGANISATION_FIELDS.get(refusal.code, "orgnr"), message_of(request, refusal))
+            else:
+                await _make_delegate(sessions, person.id)
+                return Redirect(f"/mine-organisasjoner?ny={organisation.id}", status_code=303)
+        return await self._organisations_page(sessions, person, values=form, problems=problems,
+                                              status_code=status)
+
+
+async def _make_delegate(sessions: async_sessionmaker[AsyncSession], person_id: int) -> None:
+    """Whoever registers an organisation acts for it: give the account the delegate role."""
+    async with write_transaction(sessions) as session:
+        row = await session.get(Person, person_id)
+        if row is not None and "delegate" not in row.roles:
+            row.roles = sorted(set(row.roles) | {"delegate"})

@@ -1,0 +1,112 @@
+"""Usage reports for staff: a period's hours, utilisation, shares and revenue, as
+server-rendered SVG bar charts with their numbers in words and in a table, and as CSV."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+
+from litestar import Controller, Response, get
+from litestar.response import Template
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from booking.db.models import Person
+from booking.domain.errors import DomainError
+from booking.domain.localtime import to_local
+from booking.services.reports import Period, report_csv_rows, usage_report
+from booking.services.rulebook import current_rules
+from booking.web.staff import STAFF, page
+
+BAR_SPACE = Decimal(70)  # percent of the chart's width the longest bar takes; the rest is for its number
+
+
+@dataclass(frozen=True)
+class Bar:
+    label: str
+    value: Decimal
+    text: str   # the number as it is read out and printed next to the bar
+    width: Decimal  # percent of the chart width
+
+
+def bars(items: list[tuple[str, Decimal | None, str]]) -> list[Bar]:
+    largest = max((value for _, value, _ in items if value), default=Decimal(0))
+    return [Bar(label, value or Decimal(0), text,
+                (Decimal(value or 0) * BAR_SPACE / largest).quantize(Decimal("0.1")) if largest else Decimal(0))
+            for label, value, text in items]
+
+
+def _hours(value: Decimal) -> str:
+    return f"{value}".replace(".", ",") + " t"
+
+
+def _percent(value: Decimal | None) -> str:
+    return "–" if value is None else f"{value}".replace(".", ",") + " %"
+
+
+def default_period(now: datetime) -> tuple[date, date]:
+    today = to_local(now).date()
+    first = today.replace(day=1)
+    following = (first + timedelta(days=32)).replace(day=1)
+    return first, following - timedelta(days=1)
+
+
+def _period(fra: str | None, til: str | None, now: datetime) -> tuple[Period | None, str | None, tuple[str, str]]:
+    first, last = default_period(now)
+    try:
+        first = date.fromisoformat(fra) if fra else first
+        last = date.fromisoformat(til) if til else last
+    except ValueError:
+        return None, "Skriv datoene som ÅÅÅÅ-MM-DD.", (fra or "", til or "")
+    try:
+        return Period.of(first, last), None, (first.isoformat(), last.isoformat())
+    except DomainError as error:
+        return None, error.message_nb, (first.isoformat(), last.isoformat())
+
+
+async def _report(sessions, period: Period, now: datetime):
+    rules = await current_rules(sessions)
+    names = {key: c.name_nb for key, c in rules.in_force(now).tariff.items()}
+    async with sessions() as session:
+        return await usage_report(session, period, names)
+
+
+class ReportPages(Controller):
+    guards = [STAFF]
+
+    @get("/saksbehandling/rapporter", name="staff_reports")
+    async def report(self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
+                     fra: str | None = None, til: str | None = None) -> Template:
+        period, error, shown = _period(fra, til, now)
+        if period is None:
+            return page("reports.html", person, "reports", 422, error=error, fra=shown[0], til=shown[1],
+                        report=None, charts=[])
+        report = await _report(sessions, period, now)
+        charts = [
+            (f"{title}: timer booket", "hours-" + key,
+             bars([(row.label, row.booked_hours, _hours(row.booked_hours)) for row in rows]))
+            for key, title, rows in (("district", "Kommunedel", report.by_district),
+                                     ("department", "Virksomhet", report.by_department),
+                                     ("category", "Takstkategori", report.by_category))
+        ]
+        charts.append(("Andel av timene", "shares",
+                       bars([(s.label, s.percent, _percent(s.percent)) for s in report.shares])))
+        charts.append(("Inntekt per virksomhet", "revenue",
+                       bars([(row.label, row.revenue, f"{row.revenue:,.0f}".replace(",", "\u00a0") + "\u00a0kr")
+                             for row in report.by_department])))
+        return page("reports.html", person, "reports", report=report, charts=charts, error=None,
+                    fra=shown[0], til=shown[1], hours=_hours, percent=_percent)
+
+    @get("/saksbehandling/rapporter.csv", name="staff_reports_csv")
+    async def export(self, sessions: async_sessionmaker[AsyncSession], now: datetime,
+                     fra: str | None = None, til: str | None = None) -> Response:
+        period, error, _ = _period(fra, til, now)
+        if period is None:
+            raise DomainError("invalid_period", error or "Ugyldig periode.", "Invalid period.")
+        report = await _report(sessions, period, now)
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\r\n").writerows(report_csv_rows(report))
+        name = f"lokaler-rapport-{period.first.isoformat()}-{period.last.isoformat()}.csv"
+        return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})

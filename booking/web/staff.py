@@ -1,0 +1,96 @@
+"""Staff work: the approval queue at /saksbehandling, and what every staff page shares
+(the role guards, the sub-navigation, reading a form). Department staff handle their
+own department's premises; administrators handle everything."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from booking.db.models import Person
+from booking.services.approvals import approval_queue, decide
+from booking.services.premises_admin import FormValues, InvalidForm, StaffScope
+from booking.web.auth import requires
+
+STAFF = requires("department_staff", "admin")
+ADMIN = requires("admin")
+CARETAKER = requires("caretaker", "admin")
+
+TARGET_GROUPS_NB = {"children_youth": "Barn og unge", "adults": "Voksne", "all": "Alle aldre"}
+
+STAFF_ROLES, ADMIN_ROLES, CARETAKER_ROLES = {"department_staff", "admin"}, {"admin"}, {"caretaker", "admin"}
+SECTIONS = (
+    ("queue", "/saksbehandling", "Godkjenning", STAFF_ROLES),
+    ("premises", "/saksbehandling/lokaler", "Lokaler", STAFF_ROLES),
+    ("closures", "/saksbehandling/stenginger", "Stenginger", STAFF_ROLES),
+    ("reports", "/saksbehandling/rapporter", "Rapporter", STAFF_ROLES),
+    ("exceptions", "/saksbehandling/takstunntak", "Takstunntak", STAFF_ROLES),
+    ("rules", "/saksbehandling/regler", "Priser og vilkår (regelsett)", ADMIN_ROLES),
+    ("caretaker", "/vaktmester", "Vaktmesterliste", CARETAKER_ROLES),
+)
+
+
+def staff_nav(person: Person, current: str) -> list[dict]:
+    """The staff pages this person may open; a caretaker alone has only their list."""
+    roles = set(person.roles)
+    items = [{"key": key, "href": href, "label": label, "current": key == current}
+             for key, href, label, allowed in SECTIONS if allowed & roles]
+    return items if len(items) > 1 else []
+
+
+def page(template: str, person: Person, section: str, status_code: int = 200, **context) -> Template:
+    return Template(f"staff/{template}", status_code=status_code, context={
+        "nav": staff_nav(person, section), "scope": StaffScope.of(person), "target_groups": TARGET_GROUPS_NB,
+        **context})
+
+
+async def form_of(request: Request) -> FormValues:
+    form = await request.form()
+    return FormValues({key: form.getall(key) for key in form.keys() if key != "_csrf_token"})
+
+
+DONE = {
+    "godkjent": "Bestillingen er godkjent. Den som bestilte, får beskjed.",
+    "avvist": "Bestillingen er avvist. Den som bestilte, får beskjed med begrunnelsen.",
+}
+
+
+class ApprovalPages(Controller):
+    path = "/saksbehandling"
+    guards = [STAFF]
+
+    async def _queue(self, sessions, person: Person, now: datetime, *, status_code: int = 200,
+                     errors: dict | None = None, values: dict | None = None, done: str | None = None) -> Template:
+        scope = StaffScope.of(person)
+        async with sessions() as session:
+            requests = await approval_queue(session, scope, now)
+        return page("queue.html", person, "queue", status_code, requests=requests, errors=errors or {},
+                    values=values or {}, done=DONE.get(done or ""))
+
+    @get("/", name="staff_queue")
+    async def queue(self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
+                    utfort: str | None = None) -> Template:
+        return await self._queue(sessions, person, now, done=utfort)
+
+    async def _decide(self, request: Request, sessions, person: Person, now: datetime, booking_id: int,
+                      approve: bool) -> Template | Redirect:
+        form = await form_of(request)
+        reason = form.text("begrunnelse")
+        try:
+            await decide(sessions, StaffScope.of(person), booking_id, approve=approve, reason=reason, now=now)
+        except InvalidForm as invalid:
+            return await self._queue(sessions, person, now, status_code=422, errors=invalid.by_field,
+                                     values={f"begrunnelse-{booking_id}": reason})
+        return Redirect(f"/saksbehandling?utfort={'godkjent' if approve else 'avvist'}", status_code=303)
+
+    @post("/bestillinger/{booking_id:int}/godkjenn", status_code=303)
+    async def approve(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person,
+                      now: datetime, booking_id: int) -> Template | Redirect:
+        return await self._decide(request, sessions, person, now, booking_id, approve=True)
+
+    @post("/bestillinger/{booking_id:int}/avvis", status_code=303)
+    async def reject(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person,
+                     now: datetime, booking_id: int) -> Template | Redirect:
+        return await self._decide(request, sessions, person, now, booking_id, approve=False)

@@ -1,0 +1,136 @@
+"""The premises editor and closures, for the department that owns the premises (and
+administrators). Every field is validated by the domain's own parsers; a form with an
+error is shown again with each message at its field, and nothing is saved."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from booking.db.models import Person, Premises
+from booking.domain.premises import ACCESSIBILITY, EQUIPMENT, KINDS, SLOT_CHOICES, WEEKDAY_NAMES_NB, WEEKDAYS
+from booking.services.premises_admin import (
+    FormValues, InvalidForm, StaffScope, closure_targets, closures_in_scope, create_closure, delete_closure,
+    managed_premises, premises_to_edit, update_premises,
+)
+from booking.services.rulebook import current_rules
+from booking.web.staff import STAFF, form_of, page
+
+TEXT_FIELDS = ("name", "kind", "tariff_category", "capacity", "area_m2", "description_nb", "description_en",
+               "season_first", "season_last", "slot_minutes", "min_minutes", "max_minutes", "buffer_before",
+               "buffer_after")
+FLAGS = ("requires_approval", "closed_on_public_holidays", *ACCESSIBILITY)
+
+
+def values_of(p: Premises) -> dict:
+    """What the form shows for a stored premises, as the strings a form would submit."""
+    values = {name: "" if getattr(p, name) is None else str(getattr(p, name)) for name in TEXT_FIELDS}
+    values.update({f"apent_{day}": ", ".join(p.opening_hours.get(day, [])) for day in WEEKDAYS})
+    values.update({flag: bool(getattr(p, flag)) for flag in FLAGS})
+    values["equipment"] = list(p.equipment)
+    return values
+
+
+def values_from(form: FormValues, p: Premises) -> dict:
+    """The submitted values, shown again after an error (what cannot be edited stays as stored)."""
+    values = values_of(p)
+    for name in TEXT_FIELDS:
+        if name in form.data:
+            values[name] = form.text(name)
+    values.update({f"apent_{day}": form.text(f"apent_{day}") for day in WEEKDAYS})
+    values.update({flag: form.checked(flag) for flag in FLAGS})
+    values["equipment"] = form.all("equipment")
+    return values
+
+
+async def _categories(sessions, now: datetime) -> dict[str, str]:
+    rules = await current_rules(sessions)
+    return {key: c.name_nb for key, c in rules.in_force(now).tariff.items()}
+
+
+class PremisesEditor(Controller):
+    path = "/saksbehandling/lokaler"
+    guards = [STAFF]
+
+    @get("/", name="staff_premises")
+    async def list_premises(self, sessions: async_sessionmaker[AsyncSession], person: Person) -> Template:
+        async with sessions() as session:
+            premises = await managed_premises(session, StaffScope.of(person))
+        return page("premises_list.html", person, "premises", premises=premises, kinds=KINDS)
+
+    async def _form(self, sessions, person: Person, now: datetime, p: Premises, values: dict, *,
+                    errors: dict | None = None, saved: bool = False, status_code: int = 200) -> Template:
+        return page("premises_edit.html", person, "premises", status_code, p=p, v=values, errors=errors or {},
+                    saved=saved, kinds=KINDS, equipment=EQUIPMENT, accessibility=ACCESSIBILITY,
+                    slots=SLOT_CHOICES, weekdays=list(zip(WEEKDAYS, WEEKDAY_NAMES_NB)),
+                    categories=await _categories(sessions, now))
+
+    @get("/{slug:str}", name="staff_premises_edit")
+    async def edit(self, slug: str, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
+                   lagret: bool = False) -> Template:
+        async with sessions() as session:
+            p = await premises_to_edit(session, StaffScope.of(person), slug)
+        return await self._form(sessions, person, now, p, values_of(p), saved=lagret)
+
+    @post("/{slug:str}", status_code=303)
+    async def save(self, slug: str, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person,
+                   now: datetime) -> Template | Redirect:
+        form = await form_of(request)
+        scope = StaffScope.of(person)
+        try:
+            await update_premises(sessions, scope, slug, form, categories=await _categories(sessions, now))
+        except InvalidForm as invalid:
+            async with sessions() as session:
+                p = await premises_to_edit(session, scope, slug)
+            return await self._form(sessions, person, now, p, values_from(form, p), errors=invalid.by_field,
+                                    status_code=422)
+        return Redirect(f"/saksbehandling/lokaler/{slug}?lagret=true", status_code=303)
+
+
+class ClosurePages(Controller):
+    path = "/saksbehandling/stenginger"
+    guards = [STAFF]
+
+    async def _page(self, sessions, person: Person, now: datetime, *, errors: dict | None = None,
+                    values: dict | None = None, done: str | None = None, status_code: int = 200) -> Template:
+        scope = StaffScope.of(person)
+        async with sessions() as session:
+            closures = await closures_in_scope(session, scope, now)
+            buildings, premises = await closure_targets(session, scope)
+        targets = [(f"building:{b.id}", f"Hele bygget: {b.name}") for b in buildings]
+        targets += [(f"premises:{p.id}", f"{p.name} ({p.building.name})") for p in premises]
+        return page("closures.html", person, "closures", status_code, closures=closures, targets=targets,
+                    errors=errors or {}, v=values or {}, done=done)
+
+    @get("/", name="staff_closures")
+    async def list_closures(self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
+                            opprettet: int | None = None, overlapper: int = 0, slettet: bool = False) -> Template:
+        done = None
+        if opprettet is not None:
+            done = "Stengingen er lagret."
+            if overlapper:
+                done += (f" Den overlapper {overlapper} {'bestilling' if overlapper == 1 else 'bestillinger'}"
+                         ", som ikke er avbestilt: kontakt dem som har bestilt.")
+        elif slettet:
+            done = "Stengingen er slettet."
+        return await self._page(sessions, person, now, done=done)
+
+    @post("/", status_code=303)
+    async def create(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person,
+                     now: datetime) -> Template | Redirect:
+        form = await form_of(request)
+        try:
+            closure, overlapping = await create_closure(sessions, StaffScope.of(person), form, now=now)
+        except InvalidForm as invalid:
+            values = {name: form.text(name) for name in ("target", "fra_dato", "fra_tid", "til_dato", "til_tid",
+                                                         "reason")}
+            return await self._page(sessions, person, now, errors=invalid.by_field, values=values, status_code=422)
+        return Redirect(f"/saksbehandling/stenginger?opprettet={closure.id}&overlapper={overlapping}",
+                        status_code=303)
+
+    @post("/{closure_id:int}/slett", status_code=303)
+    async def delete(self, closure_id: int, sessions: async_sessionmaker[AsyncSession], person: Person) -> Redirect:
+        await delete_closure(sessions, StaffScope.of(person), closure_id)
+        return Redirect("/saksbehandling/stenginger?slettet=true", status_code=303)

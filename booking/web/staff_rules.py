@@ -1,0 +1,307 @@
+"""The rule-set editor (administrators): draft the next version from the newest one,
+edit rates, factors and lending criteria in a form (or the whole rule set as TOML
+text), see validation errors at their field, the changes and the impact preview,
+then publish with a valid-from date and a reason. And the version history with diffs.
+
+Form fields are named by the rule set's own places (`tariff.gymsal.rate`), so a
+RuleSetError's `place` points straight at the field it is about."""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import quote
+
+from litestar import Controller, Request, get, post
+from litestar.response import Redirect, Template
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+import pricing
+from booking.db.models import Booking, Person
+from booking.domain.errors import DomainError
+from booking.domain.localtime import to_local
+from booking.services import rule_drafts
+from booking.services.rulebook import current_rules, impact
+from booking.web.staff import ADMIN, form_of, page
+
+KINDS_NB = {"room": "rom", "hall": "sal/hall", "outdoor_area": "uteområde"}
+DEPARTMENTS_NB = {"school": "skole", "culture": "kultur", "sport": "idrett", "property": "eiendom",
+                  "citizen_service": "innbyggertorg", "volunteer_centre": "frivilligsentral", "library": "bibliotek"}
+LENDING_NB = {
+    "min_age": ("Minstealder for den som bestiller (år)", "int"),
+    "min_notice_hours": ("Varsel før start, i timer", "int"),
+    "max_hours": ("Lengste bestilling, i timer", "int"),
+    "hold_minutes": ("Hvor lenge en reservasjon holdes under betaling, i minutter", "int"),
+    "cancellation_free_hours": ("Gratis avbestilling til så mange timer før start", "int"),
+    "cancellation_fee_share": ("Avbestillingsgebyr etter fristen, andel av prisen (0,5 = 50 %)", "share"),
+    "approval_attendees_over": ("Godkjenning kreves når flere enn så mange deltakere er ventet", "int"),
+    "approval_for_alcohol": ("Godkjenning kreves når det serveres alkohol", "bool"),
+}
+CHANGE_NB = {"changed": "Endret", "added": "Lagt til", "removed": "Fjernet"}
+ERROR_FIELDS = {"valid_from_in_past": "valid_from", "valid_from_taken": "valid_from", "reason_required": "reason",
+                "version_label_taken": "label"}
+
+
+@dataclass(frozen=True)
+class RuleField:
+    place: str  # where the value sits in the rule set, and the form field's name
+    label: str
+    kind: str  # money | factor | share | int | optional_int | bool | choices
+    choices: tuple[tuple[str, str], ...] = ()
+    hint: str = ""
+
+    @property
+    def id(self) -> str:
+        return "r-" + self.place.replace(".", "--")
+
+
+def rule_fields(content: dict) -> list[tuple[str, list[RuleField]]]:
+    """The form, built from the rule set itself: a new category gets its field."""
+    tariff = content["tariff"]
+    categories = tuple((key, c["name_nb"]) for key, c in tariff.items())
+    unit = {"hour": "time", "day": "påbegynte dag"}
+    sections = [("Grunnpriser (kroner uten mva.)", [
+        RuleField(f"tariff.{key}.rate", f"{c['name_nb']}, kr per {unit.get(c['unit'], c['unit'])}", "money")
+        for key, c in tariff.items()])]
+    groups = []
+    for key, g in content["groups"].items():
+        groups += [
+            RuleField(f"groups.{key}.factor", f"{g['name_nb']}: faktor", "factor", hint="0 = gratis, 1 = full pris"),
+            RuleField(f"groups.{key}.book_ahead_days", f"{g['name_nb']}: kan bestille så mange dager fram", "int"),
+            RuleField(f"groups.{key}.max_upcoming_bookings", f"{g['name_nb']}: høyst så mange kommende bestillinger",
+                      "optional_int", hint="Tomt = ingen grense"),
+        ]
+    sections.append(("Kundegrupper", groups))
+    sections.append(("Tidsbånd", [
+        RuleField(f"time_bands.{key}.surcharge", f"{b['name_nb']} ({b['start']}–{b['end']}): tillegg", "factor",
+                  hint="0,25 = 25 % tillegg") for key, b in content["time_bands"].items()]))
+    extras = []
+    for key, a in content.get("add_ons", {}).items():
+        extras += [RuleField(f"add_ons.{key}.price", f"{a['name_nb']}: pris i kroner", "money"),
+                   RuleField(f"add_ons.{key}.attendees_over", f"{a['name_nb']}: gjelder når flere enn så mange deltakere",
+                             "int")]
+    for key, e in content.get("exemptions", {}).items():
+        extras.append(RuleField(f"exemptions.{key}.factor", f"Unntak «{e['text_nb']}»: faktor", "factor"))
+    if extras:
+        sections.append(("Tillegg og unntak", extras))
+    lending = [RuleField(f"lending.{key}", label, kind) for key, (label, kind) in LENDING_NB.items()]
+    lending += [RuleField(f"lending.min_notice_hours_by_kind.{kind}", f"Varsel før start for {name}, i timer",
+                          "optional_int", hint="Tomt = den generelle regelen") for kind, name in KINDS_NB.items()]
+    lending += [RuleField(f"lending.max_hours_by_category.{key}", f"Lengste bestilling for {name}, i timer",
+                          "optional_int", hint="Tomt = den generelle regelen") for key, name in categories]
+    lending += [
+        RuleField("lending.approval_kinds", "Godkjenning kreves alltid for disse lokaletypene", "choices",
+                  tuple(KINDS_NB.items())),
+        RuleField("lending.approval_categories", "Godkjenning kreves alltid for disse takstkategoriene", "choices",
+                  categories),
+        RuleField("lending.alcohol_forbidden_departments", "Alkohol er ikke tillatt i lokaler som eies av",
+                  "choices", tuple(DEPARTMENTS_NB.items())),
+    ]
+    sections.append(("Utlånskriterier", lending))
+    return sections
+
+
+def value_at(content: dict, place: str) -> Any:
+    node: Any = content
+    for part in place.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def _set_at(content: dict, place: str, value: Any) -> None:
+    *path, last = place.split(".")
+    node = content
+    for part in path:
+        node = node.setdefault(part, {})
+    if value is None:
+        node.pop(last, None)
+    else:
+        node[last] = value
+
+
+def shown(field: RuleField, value: Any) -> Any:
+    """A stored value as the form shows it: Norwegian decimal comma, lists as they are."""
+    if field.kind in ("money", "factor", "share") and value is not None:
+        return str(value).replace(".", ",")
+    if field.kind == "bool":
+        return bool(value)
+    if field.kind == "choices":
+        return list(value or [])
+    return "" if value is None else str(value)
+
+
+def _decimal_text(text: str) -> str | None:
+    cleaned = text.replace("\u00a0", "").replace(" ", "").replace(",", ".")
+    try:
+        number = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    if not number.is_finite():
+        return None
+    normal = number.normalize()  # one spelling per value, as the rule set stores it
+    return str(int(normal)) if normal == normal.to_integral_value() else format(normal, "f")
+
+
+def apply_form(content: dict, sections, form) -> tuple[dict, dict[str, str], dict[str, Any]]:
+    """(the edited content, problems by place, the values to show again)."""
+    edited = copy.deepcopy(content)
+    problems, values = {}, {}
+    for _, fields in sections:
+        for field in fields:
+            if field.kind == "bool":
+                values[field.place] = form.checked(field.place)
+                _set_at(edited, field.place, values[field.place])
+                continue
+            if field.kind == "choices":
+                picked = [key for key, _ in field.choices if key in form.all(field.place)]
+                values[field.place] = picked
+                _set_at(edited, field.place, picked)
+                continue
+            text = form.text(field.place)
+            values[field.place] = text
+            if field.kind == "optional_int" and not text:
+                _set_at(edited, field.place, None)
+            elif field.kind in ("int", "optional_int"):
+                if text.isdigit():
+                    _set_at(edited, field.place, int(text))
+                else:
+                    problems[field.place] = "Skriv et helt tall, 0 eller mer."
+            else:
+                number = _decimal_text(text)
+                if number is None:
+                    problems[field.place] = "Skriv et tall, for eksempel 350 eller 0,5."
+                else:
+                    _set_at(edited, field.place, number)
+    return edited, problems, values
+
+
+def _labels(sections) -> dict[str, str]:
+    return {field.place: field.label for _, fields in sections for field in fields}
+
+
+async def _name_bookings(sessions, rows: list[dict]) -> None:
+    """The impact preview names bookings by id; staff want the premises and the time."""
+    ids = [row["key"] for row in rows if isinstance(row["key"], int)]
+    if not ids:
+        return
+    async with sessions() as session:
+        found = {b.id: b for b in (await session.execute(select(Booking).where(Booking.id.in_(ids)))).scalars()}
+    for row in rows:
+        booking = found.get(row["key"])
+        row["booking"] = booking
+
+
+async def _draft_rule_set(sessions, draft_id: int):
+    async with sessions() as session:
+        draft = await rule_drafts.get_draft(session, draft_id)
+        base = await rule_drafts.newest_published(session)
+    return draft, base
+
+
+class RuleSetEditor(Controller):
+    path = "/saksbehandling/regler"
+    guards = [ADMIN]
+
+    @get("/", name="staff_rules")
+    async def overview(self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
+                       publisert: str | None = None, forkastet: bool = False) -> Template:
+        rules = await current_rules(sessions)
+        async with sessions() as session:
+            drafts = await rule_drafts.drafts(session)
+        history = await rule_drafts.history(sessions)
+        done = f"Versjon {publisert} er publisert." if publisert else ("Utkastet er forkastet." if forkastet else None)
+        return page("rules.html", person, "rules", in_force=rules.in_force(now), drafts=drafts, history=history,
+                    labels=CHANGE_NB, done=done)
+
+    @post("/utkast", status_code=303)
+    async def start(self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime) -> Redirect:
+        draft = await rule_drafts.start_draft(sessions, author=person.name, now=now)
+        return Redirect(f"/saksbehandling/regler/utkast/{draft.id}", status_code=303)
+
+    async def _editor(self, sessions, person: Person, now: datetime, draft_id: int, *, values: dict | None = None,
+                      errors: dict | None = None, publish_errors: dict | None = None,
+                      publish_values: dict | None = None, saved: bool = False, status_code: int = 200) -> Template:
+        draft, base = await _draft_rule_set(sessions, draft_id)
+        sections = rule_fields(draft.content)
+        if values is None:
+            values = {f.place: shown(f, value_at(draft.content, f.place)) for _, fields in sections for f in fields}
+        draft_rules = pricing.rule_set_from_dict(draft.content)
+        changes = pricing.diff_rule_sets(pricing.rule_set_from_dict(base.content), draft_rules)
+        preview = await impact(sessions, draft_rules, now)
+        await _name_bookings(sessions, preview["largest_changes"])
+        tomorrow = to_local(now).date().toordinal() + 1
+        return page("rules_draft.html", person, "rules", status_code, draft=draft, base=base, sections=sections,
+                    v=values, errors=errors or {}, labels=_labels(sections), changes=changes, change_names=CHANGE_NB,
+                    impact=preview, publish_errors=publish_errors or {}, pv=publish_values or {
+                        "valid_from": date.fromordinal(tomorrow).isoformat(), "label": "", "reason": ""},
+                    saved=saved, earliest=to_local(now).date().isoformat(),
+                    ids={f.place: f.id for _, fields in sections for f in fields})
+
+    @get("/utkast/{draft_id:int}", name="staff_rules_draft")
+    async def edit(self, draft_id: int, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
+                   lagret: bool = False) -> Template:
+        return await self._editor(sessions, person, now, draft_id, saved=lagret)
+
+    @post("/utkast/{draft_id:int}", status_code=303)
+    async def save(self, draft_id: int, request: Request, sessions: async_sessionmaker[AsyncSession],
+                   person: Person, now: datetime) -> Template | Redirect:
+        form = await form_of(request)
+        draft, _ = await _draft_rule_set(sessions, draft_id)
+        edited, problems, values = apply_form(draft.content, rule_fields(draft.content), form)
+        if not problems:
+            try:
+                await rule_drafts.save_draft(sessions, draft_id, edited)
+            except pricing.RuleSetError as error:
+                problems[error.place or "regelsett"] = error.message_nb
+        if problems:
+            return await self._editor(sessions, person, now, draft_id, values=values, errors=problems,
+                                      status_code=422)
+        return Redirect(f"/saksbehandling/regler/utkast/{draft_id}?lagret=true#endringer", status_code=303)
+
+    @get("/utkast/{draft_id:int}/toml", name="staff_rules_text")
+    async def text_form(self, draft_id: int, sessions: async_sessionmaker[AsyncSession], person: Person) -> Template:
+        draft, _ = await _draft_rule_set(sessions, draft_id)
+        return page("rules_text.html", person, "rules", draft=draft,
+                    text=pricing.dump_toml(pricing.rule_set_from_dict(draft.content)), error=None)
+
+    @post("/utkast/{draft_id:int}/toml", status_code=303)
+    async def save_text(self, draft_id: int, request: Request, sessions: async_sessionmaker[AsyncSession],
+                        person: Person) -> Template | Redirect:
+        form = await form_of(request)
+        text = form.data.get("toml", [""])[-1]
+        try:
+            await rule_drafts.save_draft_text(sessions, draft_id, text)
+        except pricing.RuleSetError as error:
+            draft, _ = await _draft_rule_set(sessions, draft_id)
+            return page("rules_text.html", person, "rules", 422, draft=draft, text=text, error=error)
+        return Redirect(f"/saksbehandling/regler/utkast/{draft_id}?lagret=true#endringer", status_code=303)
+
+    @post("/utkast/{draft_id:int}/publiser", status_code=303)
+    async def publish(self, draft_id: int, request: Request, sessions: async_sessionmaker[AsyncSession],
+                      person: Person, now: datetime) -> Template | Redirect:
+        form = await form_of(request)
+        values = {name: form.text(name) for name in ("valid_from", "label", "reason")}
+        try:
+            valid_from = date.fromisoformat(values["valid_from"])
+        except ValueError:
+            return await self._editor(sessions, person, now, draft_id, publish_values=values, status_code=422,
+                                      publish_errors={"valid_from": "Velg datoen versjonen skal gjelde fra."})
+        try:
+            version = await rule_drafts.publish_draft(
+                sessions, draft_id, rule_drafts.PublishRequest(valid_from, values["label"], values["reason"]),
+                author=person.name, now=now)
+        except DomainError as refused:
+            field = ERROR_FIELDS.get(refused.code, "valid_from")
+            return await self._editor(sessions, person, now, draft_id, publish_values=values, status_code=422,
+                                      publish_errors={field: refused.message_nb})
+        return Redirect(f"/saksbehandling/regler?publisert={quote(version.label)}", status_code=303)
+
+    @post("/utkast/{draft_id:int}/slett", status_code=303)
+    async def discard(self, draft_id: int, sessions: async_sessionmaker[AsyncSession]) -> Redirect:
+        await rule_drafts.discard_draft(sessions, draft_id)
+        return Redirect("/saksbehandling/regler?forkastet=true", status_code=303)

@@ -1,0 +1,43 @@
+/* Progressive enhancement for the booking page: when the choice (time, who, attendees…)
+   changes, fetch the same page for the new choice and show its price and answer at once.
+   Without this script the "Vis pris" button does the same with a page load. */
+(function () {
+  "use strict";
+  var choice = document.getElementById("choice");
+  var result = document.getElementById("result");
+  if (!choice || !result || !window.fetch || !window.DOMParser || !window.URLSearchParams) { return; }
+  var timer = null;
+  var latest = 0;
+
+  function update() {
+    var url = choice.getAttribute("action") + "?" + new URLSearchParams(new FormData(choice)).toString();
+    var ticket = ++latest;
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } })
+      .then(function (response) { return response.text(); })
+      .then(function (html) {
+        if (ticket !== latest) { return; }
+        var fresh = new DOMParser().parseFromString(html, "text/html");
+        var freshResult = fresh.getElementById("result");
+        if (freshResult) { result.innerHTML = freshResult.innerHTML; }
+        // The details form carries the choice in hidden fields: keep them in step.
+        var details = document.getElementById("details");
+        var freshDetails = fresh.getElementById("details");
+        if (details && freshDetails) {
+          freshDetails.querySelectorAll("input[type=hidden]").forEach(function (input) {
+            var mine = details.querySelector("input[type=hidden][name='" + input.name + "']");
+            if (mine && input.name !== "_csrf_token") { mine.value = input.value; }
+          });
+          var button = details.querySelector("button[type=submit]");
+          var freshButton = freshDetails.querySelector("button[type=submit]");
+          if (button && freshButton) { button.textContent = freshButton.textContent; }
+        }
+        if (window.history && window.history.replaceState) { window.history.replaceState(null, "", url); }
+      })
+      .catch(function () { /* the button still works */ });
+  }
+
+  choice.addEventListener("change", function () {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(update, 300);
+  });
+}());

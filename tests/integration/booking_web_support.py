@@ -1,0 +1,54 @@
+"""Shared by the booking page and booking API tests: the test world with passwords, an
+app client, logging in, and times relative to today (the lending rules look at `now`)."""
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta, timezone
+
+from litestar.testing import AsyncTestClient
+from sqlalchemy import update
+
+from booking.db.models import Person
+from booking.domain.localtime import OSLO
+from booking.services.accounts import hash_password
+from booking.settings import from_environment
+from booking.web.app import create_app
+from tests.world import build_world
+
+PASSWORD = "riktig-passord"
+
+
+def weekday_ahead(weekday: int = 1, weeks: int = 2) -> date:
+    """A date `weeks` weeks ahead on the given weekday (0 = Monday), in Oslo."""
+    today = datetime.now(timezone.utc).astimezone(OSLO).date()
+    return today + timedelta(days=(weekday - today.weekday()) % 7 + 7 * weeks)
+
+
+def at(day: date, clock: str) -> datetime:
+    return datetime.combine(day, time.fromisoformat(clock), tzinfo=OSLO)
+
+
+async def world_with_passwords(db):
+    world = await build_world(db.sessions)
+    async with db.sessions() as s:
+        await s.execute(update(Person).values(password_hash=hash_password(PASSWORD)))
+        await s.commit()
+    return world
+
+
+def app_for(db):
+    return create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))
+
+
+async def client_for(db):
+    return AsyncTestClient(app=app_for(db))
+
+
+def csrf(client) -> str:
+    return client.cookies.get("csrftoken")
+
+
+async def log_in(client, email: str) -> None:
+    await client.get("/logg-inn")
+    answer = await client.post("/logg-inn", data={"email": email, "password": PASSWORD, "neste": "/",
+                                                   "_csrf_token": csrf(client)}, follow_redirects=False)
+    assert answer.status_code == 303, answer.text

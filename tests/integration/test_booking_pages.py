@@ -1,0 +1,238 @@
+"""Booking in the browser, through the app on SQLite and PostgreSQL: the quote page,
+the details form with errors tied to fields, the result, refusals with alternatives,
+weekly series with a preview, and the payment hook."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from booking.db.models import Booking, Premises
+from tests.integration.booking_web_support import app_for, at, csrf, log_in, weekday_ahead, world_with_passwords
+from litestar.testing import AsyncTestClient
+
+
+@pytest.fixture
+async def client(db):
+    world = await world_with_passwords(db)
+    async with AsyncTestClient(app=app_for(db)) as client:
+        client.world, client.db = world, db
+        yield client
+
+
+def page_key(page) -> str:
+    return re.search(r'name="nokkel" value="([^"]+)"', page.text).group(1)
+
+
+def details(client, day, **changes) -> dict:
+    form = {"_csrf_token": csrf(client), "dato": day.isoformat(), "fra": "18:00", "til": "20:00", "for": "selv",
+            "deltakere": "12", "malgruppe": "adults", "alkohol": "nei", "formal": "Styremøte",
+            "ansvarlig_navn": "Kari Nordmann", "ansvarlig_telefon": "+47 900 00 000", "ansvarlig_voksen": "ja",
+            "vilkar": "ja", "branninstruks": "ja", "nokkel": "k1"}
+    form.update(changes)
+    return {k: v for k, v in form.items() if v is not None}
+
+
+async def bookings(db) -> list[Booking]:
+    async with db.sessions() as s:
+        return list((await s.execute(select(Booking).order_by(Booking.id))).scalars())
+
+
+async def test_booking_needs_login_and_comes_back_to_the_chosen_time(client):
+    day = weekday_ahead()
+    answer = await client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00", follow_redirects=False)
+    assert answer.status_code == 303
+    assert answer.headers["location"] == f"/logg-inn?neste=/bestill/motesalen%3Fdato%3D{day}%26fra%3D18%3A00%26til%3D20%3A00"
+    login = await client.get(answer.headers["location"])
+    assert f'value="/bestill/motesalen?dato={day}&amp;fra=18:00&amp;til=20:00"' in login.text
+
+
+async def test_quote_page_shows_price_explanation_and_the_details_form(client):
+    await log_in(client, "kari@example.no")
+    day = weekday_ahead()
+    page = await client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00&for=selv&deltakere=10")
+    assert page.status_code == 200
+    assert "Leie Møterom, hverdag, 2 t" in page.text and "300\u00a0kr" in page.text
+    assert "Kundegruppe: Privat" in page.text  # the explanation
+    assert "Bestillingen blir bekreftet med en gang" in page.text
+    assert 'id="details"' in page.text and 'name="nokkel"' in page.text
+    assert '<script src="/static/booking.js" defer></script>' in page.text
+    club = await client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00&for={client.world.organisation_id}"
+                            "&malgruppe=children_youth")
+    assert "Barn og unge" in club.text and "Totalt</th><td class=\"amount\"><strong>0\u00a0kr" in club.text
+
+
+async def test_details_errors_are_listed_and_tied_to_their_fields(client):
+    await log_in(client, "kari@example.no")
+    day = weekday_ahead()
+    answer = await client.post("/bestill/motesalen", data=details(client, day, formal="", vilkar=None,
+                                                                   ansvarlig_voksen=None))
+    assert answer.status_code == 422
+    text = answer.text
+    assert 'class="error-summary"' in text and 'href="#formal"' in text and 'href="#vilkar"' in text
+    assert re.search(r'id="formal"[^>]*aria-invalid="true" aria-describedby="formal-hjelp formal-feil"', text)
+    assert 'id="formal-feil"' in text and 'id="vilkar-feil"' in text and 'id="ansvarlig_voksen-feil"' in text
+    assert await bookings(client.db) == []
+
+
+async def test_a_booking_is_made_once_and_shown_as_confirmed(client):
+    await log_in(client, "kari@example.no")
+    day = weekday_ahead()
+    form = details(client, day)
+    first = await client.post("/bestill/motesalen", data=form, follow_redirects=False)
+    assert first.status_code == 303 and re.fullmatch(r"/mine-bestillinger/\d+\?ny=1", first.headers["location"])
+    again = await client.post("/bestill/motesalen", data=form, follow_redirects=False)  # a double click
+    assert again.headers["location"] == first.headers["location"]
+    (booking,) = await bookings(client.db)
+    assert booking.status == "confirmed" and booking.start_at == at(day, "18:00")
+    assert booking.caretaker_notes == "Ansvarlig person (18+): Kari Nordmann, tlf. +47 900 00 000"
+    assert booking.purpose == "Styremøte" and booking.attendees == 12 and booking.target_group == "adults"
+    result = await client.get(first.headers["location"])
+    assert "Bestillingen er bekreftet" in result.text and "300\u00a0kr" in result.text
+    assert f'href="/kalender/booking/{booking.id}.ics"' in result.text
+
+
+async def test_a_taken_time_is_explained_with_alternatives(client):
+    await log_in(client, "kari@example.no")
+    day = weekday_ahead()
+    await client.post("/bestill/motesalen", data=details(client, day), follow_redirects=False)
+    page = await client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00&for=selv")
+    assert "Kan ikke bestilles:" in page.text and "Tiden er ikke ledig" in page.text
+    assert "Opptatt fra kl. 17:45 til kl. 20:15" in page.text  # the claim with its buffers
+    # the nearest free times that day (the room keeps 15 minutes on each side) …
+    assert f"/bestill/motesalen?dato={day}&amp;fra=15%3A30&amp;til=17%3A30" in page.text
+    assert f"/bestill/motesalen?dato={day}&amp;fra=20%3A30&amp;til=22%3A30" in page.text
+    # … and a similar room nearby (same district and kind, at least as large), free then
+    assert f"/bestill/klasserom-1?dato={day}" in page.text
+    # Submitting the taken time anyway is refused the same way, with a 409.
+    refused = await client.post("/bestill/motesalen", data=details(client, day, nokkel="k2"), follow_redirects=False)
+    assert refused.status_code == 409 and "Tiden er ikke ledig" in refused.text and "/bestill/klasserom-1" in refused.text
+
+
+async def test_a_rule_refusal_is_explained_without_pointless_alternatives(client):
+    await log_in(client, "ola@example.no")  # born 2012
+    page = await client.get(f"/bestill/motesalen?dato={weekday_ahead()}&fra=18:00&til=20:00")
+    assert "Den som bestiller må være minst 18 år." in page.text
+    assert "Forslag" not in page.text
+
+
+async def test_outside_opening_hours_suggests_times_that_are_open(client):
+    await log_in(client, "kari@example.no")
+    day = weekday_ahead()
+    page = await client.get(f"/bestill/klasserom-1?dato={day}&fra=14:00&til=15:00&for=selv")
+    assert "utenfor åpningstiden" in page.text
+    assert f"/bestill/klasserom-1?dato={day}&amp;fra=16%3A00&amp;til=17%3A00" in page.text
+
+
+async def test_a_booking_that_needs_approval_is_sent_as_a_request(client):
+    await log_in(client, "kari@example.no")
+    day = weekday_ahead()
+    page = await client.get(f"/bestill/hallen?dato={day}&fra=18:00&til=20:00&for=selv&deltakere=150")
+    assert "Må godkjennes:" in page.text and "Mer enn 100 deltakere krever godkjenning." in page.text
+    assert "Send forespørsel" in page.text
+    answer = await client.post("/bestill/hallen", data=details(client, day, deltakere="150"), follow_redirects=False)
+    result = await client.get(answer.headers["location"])
+    assert "Forespørselen er sendt" in result.text and "Venter på godkjenning" in result.text
+
+
+async def test_time_errors_are_tied_to_the_time_fields(client):
+    await log_in(client, "kari@example.no")
+    day = weekday_ahead()
+    page = await client.get(f"/bestill/motesalen?dato={day}&fra=20:00&til=18:00")
+    assert 'href="#til"' in page.text and 'id="til-feil"' in page.text
+    assert 'id="details"' not in page.text
+    bad = await client.get("/bestill/motesalen?dato=i-morgen&fra=25:00&til=x")
+    assert bad.status_code == 200 and 'id="dato-feil"' in bad.text and 'id="fra-feil"' in bad.text
+    gap = await client.get("/bestill/motesalen?dato=2027-03-28&fra=02:30&til=04:00")
+    assert "finnes ikke" in gap.text
+    missing = await client.get("/bestill/finnes-ikke")
+    assert missing.status_code == 404
+
+
+async def test_only_my_organisations_can_be_chosen(client):
+    await log_in(client, "ola@example.no")
+    page = await client.get(f"/bestill/motesalen?dato={weekday_ahead()}&for={client.world.organisation_id}")
+    assert 'id="for-feil"' in page.text
+
+
+async def test_series_preview_writes_nothing_then_confirm_books(client):
+    await log_in(client, "kari@example.no")
+    first, last = weekday_ahead(1, 2), weekday_ahead(1, 5)
+    page = await client.get("/bestill/motesalen/serie")
+    assert page.status_code == 200 and "Bragernes IL" in page.text
+    form = details(client, first, fra="18:00", til="19:30", forste=first.isoformat(), siste=last.isoformat(),
+                   ukedag="tue", **{"for": str(client.world.organisation_id)})
+    await client.post("/bestill/motesalen", data=details(client, weekday_ahead(1, 3), nokkel="x"),
+                      follow_redirects=False)  # one of the Tuesdays is taken
+    preview = await client.post("/bestill/motesalen/serie", data={**form, "handling": "forhandsvis"})
+    assert preview.status_code == 200
+    assert "Slik blir serien" in preview.text and "3 av 4 datoer kan bestilles" in preview.text
+    assert "Tiden er ikke ledig" in preview.text and 'value="bekreft"' in preview.text
+    assert len(await bookings(client.db)) == 1
+    done = await client.post("/bestill/motesalen/serie", data={**form, "handling": "bekreft"})
+    assert done.status_code == 201 and "3 av 4 datoer er bestilt." in done.text
+    made = [b for b in await bookings(client.db) if b.series_id]
+    assert len(made) == 3 and {b.organisation_id for b in made} == {client.world.organisation_id}
+    assert {b.caretaker_notes for b in made} == {"Ansvarlig person (18+): Kari Nordmann, tlf. +47 900 00 000"}
+
+
+async def test_series_form_errors(client):
+    await log_in(client, "kari@example.no")
+    day = weekday_ahead()
+    form = details(client, day, forste=day.isoformat(), siste=(day.replace(year=day.year - 1)).isoformat(),
+                   **{"for": str(client.world.organisation_id)})
+    answer = await client.post("/bestill/motesalen/serie", data={**form, "handling": "forhandsvis"})
+    assert answer.status_code == 422 and 'id="ukedag-feil"' in answer.text
+    form["ukedag"] = "tue"
+    answer = await client.post("/bestill/motesalen/serie", data={**form, "handling": "forhandsvis"})
+    assert answer.status_code == 422 and 'id="siste-feil"' in answer.text
+    form["for"] = "selv"
+    answer = await client.post("/bestill/motesalen/serie", data={**form, "handling": "forhandsvis"})
+    assert 'id="for-feil"' in answer.text
+
+
+async def test_series_page_tells_a_person_without_organisation_to_register_one(client):
+    await log_in(client, "ola@example.no")
+    page = await client.get("/bestill/motesalen/serie")
+    assert 'href="/mine-organisasjoner"' in page.text and 'name="ukedag"' not in page.text
+
+
+async def test_payment_hook_sends_a_held_booking_on_to_payment(client, monkeypatch):
+    from booking.web import booking_pages
+    monkeypatch.setattr(booking_pages, "card_available", lambda settings: True)
+    await log_in(client, "kari@example.no")
+    day = weekday_ahead()
+    page = await client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00&for=selv")
+    assert 'name="betaling" value="card"' in page.text
+    missing = await client.post("/bestill/motesalen", data=details(client, day))
+    assert missing.status_code == 422 and 'id="betaling-feil"' in missing.text
+    answer = await client.post("/bestill/motesalen", data=details(client, day, betaling="card"),
+                               follow_redirects=False)
+    (booking,) = await bookings(client.db)
+    assert booking.status == "held" and booking.payment_method == "card"
+    assert answer.headers["location"] == booking_pages.payment_url(booking.id)
+
+
+async def test_free_bookings_ask_for_no_payment(client, monkeypatch):
+    from booking.web import booking_pages
+    monkeypatch.setattr(booking_pages, "card_available", lambda settings: True)
+    await log_in(client, "kari@example.no")
+    page = await client.get(f"/bestill/motesalen?dato={weekday_ahead()}&for={client.world.organisation_id}"
+                            "&malgruppe=children_youth")
+    assert 'name="betaling"' not in page.text
+
+
+async def test_fire_instructions_are_public(client):
+    page = await client.get("/branninstruks")
+    assert page.status_code == 200 and "110" in page.text
+
+
+async def test_search_results_and_premises_page_lead_to_booking(client):
+    day = weekday_ahead()
+    found = await client.get("/", params={"dato": day.isoformat(), "fra": "18:00", "til": "20:00"})
+    assert f'href="/bestill/motesalen?dato={day}&amp;fra=18:00&amp;til=20:00"' in found.text
+    premises = await client.get("/lokaler/motesalen")
+    assert 'action="/bestill/motesalen"' in premises.text and 'id="bestill-dato"' in premises.text
+    async with client.db.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(Premises)) == 5

@@ -1,0 +1,260 @@
+"""External calendars imported as closures, on SQLite and PostgreSQL: uploads and URLs
+(from a local HTTP server), idempotent re-imports, collisions, and bad input that
+leaves nothing behind."""
+from __future__ import annotations
+
+import asyncio
+import threading
+import time as clock
+from datetime import datetime, time, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from litestar.testing import AsyncTestClient
+from sqlalchemy import select, update
+
+import booking.web.app as web_app
+from booking import cli
+from booking.db.engine import write_transaction
+from booking.db.models import Booking, Building, CalendarSource, Closure
+from booking.domain.localtime import resolve_local
+from booking.services import feeds, imports
+from booking.services.bookings import NewBooking, create_booking
+from booking.services.lending import PremisesApprovalOnly
+from booking.settings import from_environment, get_settings
+from tests.world import build_world
+
+UTC = timezone.utc
+NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
+
+
+def calendar(*events: str) -> bytes:
+    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Fjell skole//Kalender//NO\r\n" + "".join(events)
+            + "END:VCALENDAR\r\n").encode("utf-8")
+
+
+def vevent(uid: str, *lines: str) -> str:
+    return "BEGIN:VEVENT\r\n" + f"UID:{uid}\r\nDTSTAMP:20260101T000000Z\r\n" + "".join(f"{line}\r\n" for line in lines) \
+        + "END:VEVENT\r\n"
+
+
+MEETING = vevent("foreldremote@skole", "DTSTART;TZID=Europe/Oslo:20260329T170000",
+                 "DTEND;TZID=Europe/Oslo:20260329T190000", "SUMMARY:Foreldremøte")
+MAY_17 = vevent("17mai@skole", "DTSTART;VALUE=DATE:20260517", "DTEND;VALUE=DATE:20260518", "SUMMARY:17. mai")
+BAND = vevent("korps@skole", "DTSTART;TZID=Europe/Oslo:20260324T180000", "DTEND;TZID=Europe/Oslo:20260324T200000",
+              "RRULE:FREQ=WEEKLY;COUNT=3", "SUMMARY:Korpsøvelse")
+SCHOOL = calendar(MEETING, MAY_17, BAND)
+
+
+async def closures(db) -> list[tuple]:
+    async with db.sessions() as s:
+        rows = (await s.execute(select(Closure).order_by(Closure.start_at, Closure.source_uid))).scalars()
+        return [(c.id, c.source_uid, c.start_at, c.end_at, c.reason, c.updated_at) for c in rows]
+
+
+async def source_for(db, *, url: str | None = None, name: str = "Fjell skole", **target) -> int:
+    target = target or {"building_slug": "bygget"}
+    async with write_transaction(db.sessions) as s:
+        return (await imports.find_or_attach(s, name=name, url=url, now=NOW, **target)).id
+
+
+async def last_error(db, source_id: int) -> str | None:
+    async with db.sessions() as s:
+        return (await s.get(CalendarSource, source_id)).last_error
+
+
+@pytest.fixture
+async def world(db):
+    world = await build_world(db.sessions)
+    # Overlaps the parents' meeting (17:00-19:00) on the spring DST day.
+    new = NewBooking(premises_slug="motesalen", start=resolve_local(datetime(2026, 3, 29, 18)),
+                     end=resolve_local(datetime(2026, 3, 29, 20)), person_id=world.person_id)
+    world.booking_id = (await create_booking(db.sessions, new, rules=PremisesApprovalOnly(), now=NOW)).id
+    return world
+
+
+@pytest.fixture
+def calendar_server():
+    """A local HTTP server: path -> (status, body, delay in seconds), changeable by the test."""
+    routes: dict[str, tuple[int, bytes, float]] = {}
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - http.server's name
+            status, body, delay = routes.get(self.path, (404, b"", 0))
+            clock.sleep(delay)
+            try:
+                self.send_response(status)
+                self.send_header("Content-Type", "text/calendar; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            except OSError:
+                pass  # the client gave up (the timeout test)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}", routes
+    server.shutdown()
+    server.server_close()
+
+
+async def test_upload_becomes_closures_and_collisions_are_reported(db, world):
+    source_id = await source_for(db)
+    report = await imports.import_source(db.sessions, source_id, data=SCHOOL, now=NOW)
+    assert (report.added, report.updated, report.removed) == (5, 0, 0)
+    rows = await closures(db)
+    assert [(uid, start, end) for _, uid, start, end, _, _ in rows] == [
+        ("korps@skole/2026-03-24T17:00:00Z", datetime(2026, 3, 24, 17, tzinfo=UTC), datetime(2026, 3, 24, 19, tzinfo=UTC)),
+        ("foreldremote@skole", datetime(2026, 3, 29, 15, tzinfo=UTC), datetime(2026, 3, 29, 17, tzinfo=UTC)),
+        # after the change to summer time the weekly 18:00 is still 18:00 local
+        ("korps@skole/2026-03-31T16:00:00Z", datetime(2026, 3, 31, 16, tzinfo=UTC), datetime(2026, 3, 31, 18, tzinfo=UTC)),
+        ("korps@skole/2026-04-07T16:00:00Z", datetime(2026, 4, 7, 16, tzinfo=UTC), datetime(2026, 4, 7, 18, tzinfo=UTC)),
+        ("17mai@skole", datetime(2026, 5, 16, 22, tzinfo=UTC), datetime(2026, 5, 17, 22, tzinfo=UTC)),  # a local day
+    ]
+    (collision,) = report.collisions
+    assert (collision.booking_id, collision.premises, collision.event_uid) == (
+        world.booking_id, "Møtesalen", "foreldremote@skole")
+    assert collision.to_json()["start"] == "2026-03-29T16:00:00+00:00"
+    async with db.sessions() as s:
+        assert (await s.get(Booking, world.booking_id)).status == "confirmed"  # reported, not overridden
+        source = await s.get(CalendarSource, source_id)
+        assert (source.last_imported_at, source.last_error) == (NOW, None)
+        closure = (await s.execute(select(Closure).limit(1))).scalar_one()
+        assert (closure.source, closure.source_ref, closure.scope) == (
+            "ical_import", f"calendar_source:{source_id}", "building")
+
+
+async def test_reimport_is_idempotent_and_follows_the_source(db, world):
+    source_id = await source_for(db)
+    await imports.import_source(db.sessions, source_id, data=SCHOOL, now=NOW)
+    before = await closures(db)
+    async with db.sessions() as s:
+        feed = await feeds.describe_feed(s, "building", (await s.scalar(select(Building.id))))
+        etag = (await feeds.feed_state(s, feed, NOW)).etag
+    again = await imports.import_source(db.sessions, source_id, data=SCHOOL, now=NOW + timedelta(hours=1))
+    assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 5)
+    assert await closures(db) == before
+    async with db.sessions() as s:
+        assert (await feeds.feed_state(s, feed, NOW)).etag == etag  # subscribers see no change
+
+    moved = MEETING.replace("T170000", "T160000")
+    later = NOW + timedelta(hours=2)
+    report = await imports.import_source(db.sessions, source_id, data=calendar(moved, BAND), now=later)
+    assert (report.added, report.updated, report.removed, report.unchanged) == (0, 1, 1, 3)
+    after = {uid: (closure_id, start, updated) for closure_id, uid, start, _, _, updated in await closures(db)}
+    assert "17mai@skole" not in after
+    meeting_id = next(row[0] for row in before if row[1] == "foreldremote@skole")
+    assert after["foreldremote@skole"] == (meeting_id, datetime(2026, 3, 29, 14, tzinfo=UTC), later)
+    async with db.sessions() as s:
+        state = await feeds.feed_state(s, feed, later)
+    assert state.etag != etag and len([stamp for stamp in state.stamps if stamp.is_closure]) == 4
+
+
+async def test_url_import_from_a_local_server(db, world, calendar_server):
+    base, routes = calendar_server
+    routes["/skole.ics"] = (200, SCHOOL, 0)
+    source_id = await source_for(db, url=f"{base}/skole.ics", premises_slug="motesalen")
+    assert source_id == await source_for(db, url=f"{base}/skole.ics", premises_slug="motesalen")  # found again
+    with pytest.raises(imports.ImportRefused) as refused:  # private addresses need the setting
+        await imports.import_source(db.sessions, source_id, now=NOW)
+    assert refused.value.code == "url_not_allowed" and await closures(db) == []
+    assert (await last_error(db, source_id)).startswith("url_not_allowed")
+    report = await imports.import_source(db.sessions, source_id, now=NOW, allow_private=True)
+    assert report.added == 5 and [c.booking_id for c in report.collisions] == [world.booking_id]
+    async with db.sessions() as s:
+        assert {c.scope for c in (await s.execute(select(Closure))).scalars()} == {"premises"}
+    assert await last_error(db, source_id) is None
+
+
+BAD = {
+    "not_icalendar": dict(data=b"<html>Dette er ikke en kalender</html>"),
+    "too_large": dict(data=SCHOOL, max_bytes=200),
+    "missing_dtstart": dict(data=calendar(MEETING, vevent("uten-start@skole", "SUMMARY:Når?"))),
+    "empty": dict(data=calendar()),
+    "fetch_timeout": dict(route=(200, SCHOOL, 3), timeout=0.5),
+    "fetch_failed": dict(route=(500, b"", 0)),
+}
+
+
+@pytest.mark.parametrize("code", sorted(BAD))
+async def test_bad_input_is_refused_with_a_code_and_changes_nothing(db, world, calendar_server, code):
+    case = BAD[code]
+    base, routes = calendar_server
+    routes["/skole.ics"] = (200, SCHOOL, 0)
+    url = f"{base}/skole.ics" if "route" in case else None
+    source_id = await source_for(db, url=url)
+    await imports.import_source(db.sessions, source_id, data=None if url else SCHOOL, now=NOW, allow_private=True)
+    before = await closures(db)
+    if url:
+        routes["/skole.ics"] = case["route"]
+    options = {key: case[key] for key in ("max_bytes", "timeout") if key in case}
+    with pytest.raises(imports.ImportRefused) as refused:
+        await imports.import_source(db.sessions, source_id, data=case.get("data"), now=NOW + timedelta(hours=1),
+                                    allow_private=True, **options)
+    assert refused.value.code == code and refused.value.status == 422
+    assert refused.value.message_nb and refused.value.message_en
+    assert await closures(db) == before
+    assert (await last_error(db, source_id)).startswith(code)
+    async with db.sessions() as s:
+        assert (await s.get(CalendarSource, source_id)).last_imported_at == NOW
+
+
+async def test_a_failure_inside_the_write_rolls_everything_back(db, world, monkeypatch):
+    source_id = await source_for(db)
+    await imports.import_source(db.sessions, source_id, data=SCHOOL, now=NOW)
+    before = await closures(db)
+
+    async def broken(*args, **kwargs):
+        raise RuntimeError("database went away")
+
+    monkeypatch.setattr(imports, "find_collisions", broken)  # after the upserts and deletes
+    with pytest.raises(RuntimeError):
+        await imports.import_source(db.sessions, source_id, data=calendar(MAY_17), now=NOW + timedelta(hours=1))
+    assert await closures(db) == before
+    assert "database went away" in await last_error(db, source_id)
+
+
+async def test_command_line_import_and_feed_token(db, world, tmp_path, monkeypatch, capsys):
+    async with write_transaction(db.sessions) as s:
+        await s.execute(update(Building).values(caretaker_id=world.person_id))
+    # The command uses the real clock, so this calendar and booking are a month from today.
+    day = datetime.now(UTC).date() + timedelta(days=30)
+    event = vevent("kommende@skole", f"DTSTART;TZID=Europe/Oslo:{day:%Y%m%d}T170000",
+                   f"DTEND;TZID=Europe/Oslo:{day:%Y%m%d}T190000", "SUMMARY:Foreldremøte")
+    new = NewBooking(premises_slug="motesalen", start=resolve_local(datetime.combine(day, time(18))),
+                     end=resolve_local(datetime.combine(day, time(20))), person_id=world.person_id)
+    booking_id = (await create_booking(db.sessions, new, rules=PremisesApprovalOnly(), now=datetime.now(UTC))).id
+    path = tmp_path / "skole.ics"
+    path.write_bytes(calendar(event))
+    monkeypatch.setenv("BOOKING_DATABASE_URL", db.url)
+    monkeypatch.setenv("BOOKING_BASE_URL", "https://lokaler.example")
+    get_settings.cache_clear()
+    try:
+        code = await asyncio.to_thread(cli.main, ["calendars", "import", "--building", "bygget", "--file", str(path)])
+        assert code == 0
+        printed = capsys.readouterr().out
+        assert "1 added" in printed and f"collision: booking {booking_id}" in printed
+        code = await asyncio.to_thread(cli.main, ["calendars", "import", "--building", "bygget", "--file", str(path)])
+        assert code == 0 and "0 added, 0 updated, 0 removed, 1 unchanged" in capsys.readouterr().out
+        bad = tmp_path / "bad.ics"
+        bad.write_bytes(b"not a calendar")
+        code = await asyncio.to_thread(cli.main, ["calendars", "import", "--building", "bygget", "--file", str(bad)])
+        assert code == 2 and "error [not_icalendar]" in capsys.readouterr().err
+        code = await asyncio.to_thread(cli.main, ["feeds", "token", "create", "--feed", "building",
+                                                  "--subject", "bygget", "--owner", "kari@example.no"])
+        assert code == 0
+        lines = capsys.readouterr().out.splitlines()
+    finally:
+        get_settings.cache_clear()
+    https = next(line for line in lines if line.startswith("https://lokaler.example/kalender/"))
+    assert f"webcal://{https.removeprefix('https://')}" in lines
+
+    app = web_app.create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))
+    async with AsyncTestClient(app=app) as client:
+        response = await client.get(https.removeprefix("https://lokaler.example"))
+    assert response.status_code == 200
+    assert b"SUMMARY:Stengt: Foreldrem\xc3\xb8te" in response.content

@@ -1,0 +1,264 @@
+"""E-mail: written to the outbox with the change it reports, delivered by `booking
+send-mail` to a real SMTP server (aiosmtpd in this process), once per row even with two
+senders at once; Norwegian or English by the person's language, with the .ics attached.
+On SQLite and PostgreSQL."""
+from __future__ import annotations
+
+import asyncio
+import email
+import os
+import subprocess
+import sys
+import threading
+from datetime import datetime, timedelta, timezone
+from email import policy
+
+import icalendar
+import pytest
+from sqlalchemy import func, select, update
+
+from booking.db.engine import make_engine, session_factory, write_transaction
+from booking.db.models import Booking, OutboxMail, Person, Premises
+from booking.domain.errors import Conflict
+from booking.domain.lifecycle import Status
+from booking.notify import Mail, enqueue
+from booking.notify.sender import SmtpTransport, send_pending
+from booking.services.bookings import NewBooking, change_status, create_booking, place_booking
+from booking.services.lending import Details, PremisesApprovalOnly
+from booking.services.mail import send_mail
+from booking.services.rulebook import current_rules
+from booking.settings import ROOT, from_environment
+from tests.integration.test_bookings import at
+from tests.integration.test_payments_support import free_port, need
+from tests.world import build_world
+
+NOW = datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc)
+FREE = PremisesApprovalOnly()
+
+
+class Inbox:
+    """What the SMTP server received."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):  # aiosmtpd's handler hook
+        with self.lock:
+            self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    need("aiosmtpd")
+    from aiosmtpd.controller import Controller
+
+    inbox = Inbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    inbox.transport = SmtpTransport("127.0.0.1", controller.port)
+    yield inbox
+    controller.stop()
+
+
+def clock(at_: datetime):
+    return lambda: at_
+
+
+async def outbox(db) -> list[OutboxMail]:
+    async with db.sessions() as s:
+        return list((await s.execute(select(OutboxMail).order_by(OutboxMail.id))).scalars())
+
+
+async def set_language(db, email_address: str, language: str) -> None:
+    async with db.sessions() as s:
+        await s.execute(update(Person).where(Person.email == email_address).values(language=language))
+        await s.commit()
+
+
+def body(message) -> str:
+    return message.get_body(("plain",)).get_content().replace("\r\n", "\n")
+
+
+def attachment(message):
+    (part,) = list(message.iter_attachments())
+    return part
+
+
+async def test_a_confirmation_in_english_with_the_price_and_the_calendar_file(db, smtp):
+    world = await build_world(db.sessions)
+    await set_language(db, "kari@example.no", "en")
+    rules = await current_rules(db.sessions)
+    booking = await create_booking(db.sessions, NewBooking(
+        world.room, at("2026-09-08T18:00"), at("2026-09-08T20:00"), world.person_id, world.organisation_id,
+        Details("Board meeting", 8, "adults"), payment_method="invoice"), rules=rules, now=NOW)
+    (row,) = await outbox(db)
+    assert (row.language, row.to_address, row.sent_at) == ("en", "kari@example.no", None)
+
+    report = await send_pending(db.sessions, smtp.transport, sender="Lokaler <noreply@lokaler.test>",
+                                clock=clock(NOW))
+    assert (report.sent, report.failed) == (1, 0)
+    (message,) = smtp.messages
+    assert message["Subject"] == "Confirmed: Møtesalen Tuesday 8 September 2026 at 18:00"
+    assert message["To"] == "kari@example.no" and message["From"] == "Lokaler <noreply@lokaler.test>"
+    assert message["Content-Language"] == "en" and message["Message-ID"].endswith("@lokaler>")
+    text = body(message)
+    assert "Hello Kari Nordmann," in text and "Your booking is confirmed." in text
+    assert "NOK\u00a0150 (invoiced to Bragernes IL after the rental)" in text
+    assert f"Booking: LOK-{booking.id}" in text and "Time: Tuesday 8 September 2026 at 18:00–20:00" in text
+    ics = attachment(message)
+    assert ics.get_content_type() == "text/calendar" and ics.get_filename() == f"bestilling-{booking.id}.ics"
+    event = icalendar.Calendar.from_ical(ics.get_content()).walk("VEVENT")[0]
+    assert str(event["UID"]) == f"booking-{booking.id}@lokaler" and str(event["STATUS"]) == "CONFIRMED"
+    assert event.decoded("DTSTART") == at("2026-09-08T18:00")
+    assert (await outbox(db))[0].sent_at == NOW
+
+
+async def test_norwegian_by_default_and_the_approval_story_told(db, smtp):
+    world = await build_world(db.sessions)
+    async with db.sessions() as s:
+        (await s.execute(select(Premises).where(Premises.slug == world.room))).scalar_one().requires_approval = True
+        await s.commit()
+    booking = await create_booking(db.sessions, NewBooking(world.room, at("2026-09-08T18:00"),
+                                                           at("2026-09-08T20:00"), world.person_id), rules=FREE, now=NOW)
+    assert booking.status == "requested"
+    async with write_transaction(db.sessions) as s:
+        await change_status(s, booking.id, Status.REJECTED, actor_id=None,
+                            reason="Hallen er stengt for vedlikehold.", now=NOW)
+    await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
+    received, rejected = smtp.messages
+    assert received["Subject"].startswith("Vi har mottatt forespørselen din: Møtesalen tirsdag 8. september 2026")
+    assert "venter nå på godkjenning fra\nIdrett" in body(received)
+    assert "Lokalet krever godkjenning." in body(received)  # why, from the rules
+    assert attachment(received).get_filename().endswith(".ics")
+    assert rejected["Subject"].startswith("Avslått: Møtesalen")
+    assert "Begrunnelse: Hallen er stengt for vedlikehold." in body(rejected)
+    assert list(rejected.iter_attachments()) == []
+
+
+async def test_approval_and_cancellation_mails(db, smtp):
+    world = await build_world(db.sessions)
+    async with db.sessions() as s:
+        (await s.execute(select(Premises).where(Premises.slug == world.room))).scalar_one().requires_approval = True
+        await s.commit()
+    booking = await create_booking(db.sessions, NewBooking(world.room, at("2026-09-08T18:00"),
+                                                           at("2026-09-08T20:00"), world.person_id), rules=FREE, now=NOW)
+    async with write_transaction(db.sessions) as s:
+        await change_status(s, booking.id, Status.CONFIRMED, actor_id=None, reason="Velkommen!", now=NOW)
+    async with write_transaction(db.sessions) as s:
+        await change_status(s, booking.id, Status.CANCELLED, actor_id=world.person_id, reason="Ble syk.", now=NOW)
+    keys = [m.dedupe_key for m in await outbox(db)]
+    assert keys == [f"booking-{booking.id}-0-received", f"booking-{booking.id}-1-approved",
+                    f"booking-{booking.id}-2-cancelled"]
+    await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
+    _, approved, cancelled = smtp.messages
+    assert "Idrett har godkjent forespørselen din." in body(approved) and "Kommentar: Velkommen!" in body(approved)
+    assert "Årsak: Ble syk." in body(cancelled) and "Avbestillingen koster ingenting." in body(cancelled)
+    calendar = icalendar.Calendar.from_ical(attachment(cancelled).get_content()).walk("VEVENT")[0]
+    assert (str(calendar["STATUS"]), int(calendar["SEQUENCE"])) == ("CANCELLED", 2)
+
+
+async def test_the_mail_commits_and_rolls_back_with_its_change(db):
+    world = await build_world(db.sessions)
+    new = NewBooking(world.room, at("2026-09-08T18:00"), at("2026-09-08T20:00"), world.person_id)
+    with pytest.raises(RuntimeError):
+        async with write_transaction(db.sessions) as s:
+            await place_booking(s, new, FREE, NOW)
+            assert len((await s.execute(select(OutboxMail))).scalars().all()) == 1
+            raise RuntimeError("the transaction fails after the mail was written")
+    assert await outbox(db) == []
+    await create_booking(db.sessions, new, rules=FREE, now=NOW)
+    with pytest.raises(Conflict):
+        await create_booking(db.sessions, new, rules=FREE, now=NOW)
+    assert len(await outbox(db)) == 1
+
+
+async def test_two_senders_at_once_deliver_each_mail_exactly_once(db, smtp):
+    await build_world(db.sessions)
+    async with write_transaction(db.sessions) as s:
+        for n in range(30):
+            await enqueue(s, Mail(f"test-{n}", f"person{n}@example.no", "nb", f"Melding {n}", "Hei.\n"), NOW)
+        assert not await enqueue(s, Mail("test-0", "x@example.no", "nb", "igjen", "igjen"), NOW)  # deduplicated
+    second_engine = make_engine(db.url)
+    try:
+        reports = await asyncio.gather(
+            send_pending(db.sessions, smtp.transport, sender="a@lokaler.test", clock=clock(NOW)),
+            send_pending(session_factory(second_engine), smtp.transport, sender="b@lokaler.test", clock=clock(NOW)))
+    finally:
+        await second_engine.dispose()
+    delivered = [m["X-Lokaler-Outbox"] for m in smtp.messages]
+    assert len(delivered) == 30 and len(set(delivered)) == 30
+    assert sum(r.sent for r in reports) == 30 and all(r.failed == 0 for r in reports)
+    rows = await outbox(db)
+    assert all(r.sent_at == NOW and r.attempts == 1 for r in rows)
+    assert (await send_pending(db.sessions, smtp.transport, sender="a@lokaler.test", clock=clock(NOW))).sent == 0
+
+
+async def test_a_failed_delivery_is_kept_and_retried_later(db, smtp):
+    await build_world(db.sessions)
+    async with write_transaction(db.sessions) as s:
+        await enqueue(s, Mail("retry-me", "kari@example.no", "nb", "Hei", "Hei.\n"), NOW)
+    down = SmtpTransport("127.0.0.1", free_port(), timeout=2)
+    report = await send_pending(db.sessions, down, sender="noreply@lokaler.test", clock=clock(NOW))
+    (row,) = await outbox(db)
+    assert (report.failed, row.sent_at, row.attempts) == (1, None, 1)
+    assert "ConnectionRefusedError" in row.last_error and row.claimed_until == NOW + timedelta(minutes=1)
+    soon = await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test",
+                              clock=clock(NOW + timedelta(seconds=30)))
+    assert soon.sent == 0 and smtp.messages == []  # backing off
+    later = await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test",
+                               clock=clock(NOW + timedelta(minutes=2)))
+    (row,) = await outbox(db)
+    assert later.sent == 1 and len(smtp.messages) == 1 and row.attempts == 2 and row.sent_at is not None
+
+
+async def test_reminders_the_day_before_are_queued_once(db, smtp):
+    world = await build_world(db.sessions)
+    tomorrow = await create_booking(db.sessions, NewBooking(world.room, at("2026-09-02T18:00"),
+                                                            at("2026-09-02T19:00"), world.person_id), rules=FREE, now=NOW)
+    await create_booking(db.sessions, NewBooking(world.room, at("2026-09-03T18:00"), at("2026-09-03T19:00"),
+                                                 world.person_id), rules=FREE, now=NOW)
+    settings = from_environment({"BOOKING_DATABASE_URL": db.url})
+    first = await send_mail(db.sessions, settings, clock=clock(NOW), transport=smtp.transport)
+    second = await send_mail(db.sessions, settings, clock=clock(NOW + timedelta(hours=3)), transport=smtp.transport)
+    assert (first.reminders, first.sent, second.reminders, second.sent) == (1, 3, 0, 0)
+    reminder = smtp.messages[-1]
+    assert reminder["Subject"] == "Påminnelse: Møtesalen i morgen 18:00"
+    assert f"booking-{tomorrow.id}@lokaler" in attachment(reminder).get_content()
+
+
+async def test_a_series_sends_no_mail_per_occurrence(db):
+    world = await build_world(db.sessions)
+    await create_booking(db.sessions, NewBooking(world.room, at("2026-09-08T18:00"), at("2026-09-08T20:00"),
+                                                 world.person_id, series_id=None), rules=FREE, now=NOW)
+    from booking.db.models import BookingSeries
+    async with db.sessions() as s:
+        series = BookingSeries(premises_id=1, person_id=world.person_id, rrule="FREQ=WEEKLY", pattern={},
+                               created_at=NOW)
+        s.add(series)
+        await s.commit()
+        series_id = series.id
+    await create_booking(db.sessions, NewBooking(world.room, at("2026-09-15T18:00"), at("2026-09-15T20:00"),
+                                                 world.person_id, series_id=series_id), rules=FREE, now=NOW)
+    assert len(await outbox(db)) == 1
+
+
+async def test_in_development_mails_are_written_as_eml_files(db, tmp_path):
+    world = await build_world(db.sessions)
+    booking = await create_booking(db.sessions, NewBooking(world.room, at("2026-09-08T18:00"),
+                                                           at("2026-09-08T20:00"), world.person_id), rules=FREE, now=NOW)
+    env = {**os.environ, "BOOKING_DATABASE_URL": db.url, "BOOKING_MAIL_DIR": str(tmp_path / "outbox")}
+    env.pop("BOOKING_SMTP_HOST", None)
+    done = subprocess.run([sys.executable, "-m", "booking.cli", "send-mail"], env=env, cwd=ROOT,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert "1 mail(s) sent" in done.stdout
+    (path,) = (tmp_path / "outbox").glob("*.eml")
+    message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert message["Subject"].startswith("Bekreftet: Møtesalen") and f"LOK-{booking.id}" in body(message)
+    again = subprocess.run([sys.executable, "-m", "booking.cli", "send-mail"], env=env, cwd=ROOT,
+                           capture_output=True, text=True, timeout=120)
+    assert "0 mail(s) sent" in again.stdout and len(list((tmp_path / "outbox").glob("*.eml"))) == 1
+    async with db.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.sent_at.is_(None))) == 0

@@ -1,0 +1,172 @@
+"""Every route of the app, with every role, against the table of who may use it.
+
+The table is the decision: a route added without an entry here fails
+`test_every_route_has_a_guard_decision`, so nobody ships a page without saying who may
+open it. `test_every_route_allows_and_denies_as_decided` then asks each route as each
+role: a denial is a redirect to the login page (pages) or 401 (API) when logged out,
+403 when logged in; anything else (200, 404 for the made-up ids used here, 422 for an
+empty form …) counts as allowed. No answer may be a 500."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from litestar.testing import AsyncTestClient
+
+from booking.settings import from_environment
+from booking.web.app import create_app
+from tests.integration.test_staff import EMAILS, PASSWORD, build_staff_world, csrf
+
+ROLES = ("anonymous", "person", "delegate", "caretaker", "department_staff", "admin")
+ANYONE = frozenset(ROLES)
+LOGGED_IN = ANYONE - {"anonymous"}
+STAFF = frozenset({"department_staff", "admin"})
+ADMIN = frozenset({"admin"})
+CARETAKER = frozenset({"caretaker", "admin"})
+
+EXPECTED: dict[tuple[str, str], frozenset[str]] = {
+    # public pages and the read API: no login
+    ("GET", "/"): ANYONE,
+    ("GET", "/lokaler/{slug:str}"): ANYONE,
+    ("GET", "/priser-og-vilkar"): ANYONE,
+    ("GET", "/branninstruks"): ANYONE,
+    ("GET", "/logg-inn"): ANYONE,
+    ("POST", "/logg-inn"): ANYONE,
+    ("POST", "/logg-ut"): ANYONE,
+    ("POST", "/sprak"): ANYONE,
+    ("GET", "/static/{file_path:path}"): ANYONE,
+    ("GET", "/kalender/lokaler/{filename:str}"): ANYONE,
+    ("GET", "/kalender/{filename:str}"): ANYONE,  # a secret-URL feed: the token is the key
+    ("GET", "/api/v1/premises"): ANYONE,
+    ("GET", "/api/v1/premises/{slug:str}"): ANYONE,
+    ("GET", "/api/v1/premises/{slug:str}/availability"): ANYONE,
+    ("POST", "/api/v1/quotes"): ANYONE,
+    ("GET", "/api/v1/terms"): ANYONE,
+    ("POST", "/api/v1/auth/token"): ANYONE,
+    ("POST", "/webhooks/{provider:str}"): ANYONE,  # the payment provider: trusted only by re-fetching
+    **{("GET", path): ANYONE for path in (
+        "/schema", "/schema/elements", "/schema/oauth2-redirect.html", "/schema/openapi.json",
+        "/schema/openapi.yaml", "/schema/openapi.yml", "/schema/rapidoc", "/schema/redoc", "/schema/swagger",
+        "/schema/{path:str}")},
+    # booking and my pages: any logged-in person
+    ("GET", "/bestill/{slug:str}"): LOGGED_IN,
+    ("POST", "/bestill/{slug:str}"): LOGGED_IN,
+    ("GET", "/bestill/{slug:str}/serie"): LOGGED_IN,
+    ("POST", "/bestill/{slug:str}/serie"): LOGGED_IN,
+    ("GET", "/mine-bestillinger"): LOGGED_IN,
+    ("GET", "/mine-bestillinger/{booking_id:int}"): LOGGED_IN,
+    ("GET", "/mine-bestillinger/{booking_id:int}/avbestill"): LOGGED_IN,
+    ("POST", "/mine-bestillinger/{booking_id:int}/avbestill"): LOGGED_IN,
+    ("GET", "/kalender/booking/{filename:str}"): LOGGED_IN,
+    ("GET", "/mine-kalendere"): LOGGED_IN,
+    ("POST", "/mine-kalendere"): LOGGED_IN,
+    ("GET", "/mine-organisasjoner"): LOGGED_IN,
+    ("POST", "/mine-organisasjoner"): LOGGED_IN,
+    ("POST", "/api/v1/bookings"): LOGGED_IN,
+    ("GET", "/api/v1/bookings/{booking_id:int}"): LOGGED_IN,
+    ("POST", "/api/v1/bookings/{booking_id:int}/cancel"): LOGGED_IN,
+    ("GET", "/api/v1/me/bookings"): LOGGED_IN,
+    ("POST", "/api/v1/series"): LOGGED_IN,
+    # staff work: department staff (their own department) and administrators
+    ("GET", "/saksbehandling"): STAFF,
+    ("POST", "/saksbehandling/bestillinger/{booking_id:int}/godkjenn"): STAFF,
+    ("POST", "/saksbehandling/bestillinger/{booking_id:int}/avvis"): STAFF,
+    ("GET", "/saksbehandling/lokaler"): STAFF,
+    ("GET", "/saksbehandling/lokaler/{slug:str}"): STAFF,
+    ("POST", "/saksbehandling/lokaler/{slug:str}"): STAFF,
+    ("GET", "/saksbehandling/stenginger"): STAFF,
+    ("POST", "/saksbehandling/stenginger"): STAFF,
+    ("POST", "/saksbehandling/stenginger/{closure_id:int}/slett"): STAFF,
+    ("GET", "/saksbehandling/rapporter"): STAFF,
+    ("GET", "/saksbehandling/rapporter.csv"): STAFF,
+    ("GET", "/saksbehandling/takstunntak"): STAFF,
+    ("GET", "/saksbehandling/takstunntak.csv"): STAFF,
+    # administrators only: the tariff and its exceptions
+    ("POST", "/saksbehandling/takstunntak"): ADMIN,
+    ("POST", "/saksbehandling/takstunntak/{exception_id:int}/slett"): ADMIN,
+    ("GET", "/saksbehandling/regler"): ADMIN,
+    ("POST", "/saksbehandling/regler/utkast"): ADMIN,
+    ("GET", "/saksbehandling/regler/utkast/{draft_id:int}"): ADMIN,
+    ("POST", "/saksbehandling/regler/utkast/{draft_id:int}"): ADMIN,
+    ("GET", "/saksbehandling/regler/utkast/{draft_id:int}/toml"): ADMIN,
+    ("POST", "/saksbehandling/regler/utkast/{draft_id:int}/toml"): ADMIN,
+    ("POST", "/saksbehandling/regler/utkast/{draft_id:int}/publiser"): ADMIN,
+    ("POST", "/saksbehandling/regler/utkast/{draft_id:int}/slett"): ADMIN,
+    # the caretaker's list
+    ("GET", "/vaktmester"): CARETAKER,
+}
+
+# Made-up values: a handler behind an open guard answers 404, and nothing is changed.
+PARAMETERS = {"slug": "finnes-ikke", "filename": "finnes-ikke.ics", "file_path": "site.css",
+              "path": "openapi.json"}
+LAST = {("POST", "/logg-inn"), ("POST", "/logg-ut"), ("POST", "/sprak")}  # they change the session
+
+
+def app_routes(app) -> set[tuple[str, str]]:
+    return {(method, path) for path, methods in app.route_handler_method_map.items()
+            for method in methods if method not in ("HEAD", "OPTIONS")}
+
+
+def concrete(path: str) -> str:
+    def value(match: re.Match) -> str:
+        name, kind = match.group(1), match.group(2)
+        return "999999" if kind == "int" else PARAMETERS.get(name, "x")
+    return re.sub(r"\{(\w+):(\w+)\}", value, path)
+
+
+def test_every_route_has_a_guard_decision():
+    app = create_app(from_environment({"BOOKING_DATABASE_URL": "sqlite+aiosqlite:///:memory:"}))
+    routes = app_routes(app)
+    undecided = sorted(routes - set(EXPECTED))
+    assert not undecided, f"routes without a guard decision in EXPECTED: {undecided}"
+    gone = sorted(set(EXPECTED) - routes)
+    assert not gone, f"EXPECTED names routes the app no longer has: {gone}"
+
+
+async def ask(client, role: str, method: str, path: str):
+    url = concrete(path)
+    email = EMAILS.get(role, EMAILS["person"])
+    if method == "GET":
+        return await client.get(url, follow_redirects=False)
+    if path.startswith("/api/"):
+        body = {"email": email, "password": PASSWORD} if path == "/api/v1/auth/token" else {}
+        return await client.post(url, json=body, headers={"x-csrftoken": csrf(client) or ""}, follow_redirects=False)
+    data = {"_csrf_token": csrf(client)}
+    if path == "/logg-inn":
+        data.update(email=email, password=PASSWORD, neste="/")
+    return await client.post(url, data=data, follow_redirects=False)
+
+
+def verdict(role: str, answer) -> str:
+    location = answer.headers.get("location", "")
+    if answer.status_code in (302, 303) and location.startswith("/logg-inn"):
+        return "login"
+    if answer.status_code == 401:
+        return "login"
+    if answer.status_code == 403:
+        return "forbidden"
+    return "allowed"
+
+
+async def test_every_route_allows_and_denies_as_decided(db):
+    await build_staff_world(db.sessions)
+    app = create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))
+    routes = sorted(app_routes(app), key=lambda route: (route in LAST, route[0] != "GET", route))
+    wrong = []
+    async with AsyncTestClient(app=app) as client:
+        for role in ROLES:
+            client.cookies.clear()
+            await client.get("/logg-inn")
+            if role != "anonymous":
+                answer = await client.post("/logg-inn", data={"email": EMAILS[role], "password": PASSWORD,
+                                                              "neste": "/", "_csrf_token": csrf(client)},
+                                           follow_redirects=False)
+                assert answer.status_code == 303
+            for method, path in routes:
+                answer = await ask(client, role, method, path)
+                allowed = role in EXPECTED.get((method, path), frozenset())
+                expected = "allowed" if allowed else ("login" if role == "anonymous" else "forbidden")
+                got = verdict(role, answer)
+                if got != expected or answer.status_code >= 500:
+                    wrong.append(f"{role:16} {method:4} {path}: expected {expected}, got {answer.status_code}")
+    assert not wrong, "\n".join(wrong)

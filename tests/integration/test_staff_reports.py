@@ -1,0 +1,83 @@
+"""Usage reports through the app, on SQLite and PostgreSQL: hours, utilisation, shares
+and revenue for a period, as SVG charts with text and tables, and as CSV."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date, timedelta
+from decimal import Decimal
+
+from booking.domain.localtime import to_local
+from booking.services.reports import Period, usage_report
+from tests.integration.test_staff import login_as, post_form, staff  # noqa: F401 (fixture)
+
+
+def week_of(staff) -> tuple[str, str]:
+    day = to_local(staff.staff.start).date()
+    monday = day - timedelta(days=day.weekday())
+    return monday.isoformat(), (monday + timedelta(days=6)).isoformat()
+
+
+async def test_report_counts_confirmed_hours_shares_and_revenue(staff):
+    await login_as(staff, "department_staff")
+    # Approving the children's cup makes it count: 2 h (0 kr) besides the 2 h private meeting (300 kr).
+    await post_form(staff, f"/saksbehandling/bestillinger/{staff.staff.requested_id}/godkjenn")
+    first, last = week_of(staff)
+    page = await staff.get("/saksbehandling/rapporter", params={"fra": first, "til": last})
+    assert page.status_code == 200
+    assert 'id="sum-timer">4,0 t<' in page.text and 'id="sum-inntekt">300\u00a0kr<' in page.text
+    assert page.text.count("<svg") == 5 and 'role="img"' in page.text
+    assert "<desc" in page.text and "Bragernes: 4,0 t" in page.text  # the numbers in words, not only as bars
+    assert "Barn og unge</dt><dd>50,0 % av timene (2,0 t)" in page.text
+    assert "Egenorganisert aktivitet</dt><dd>50,0 % av timene (2,0 t)" in page.text
+    exported = await staff.get("/saksbehandling/rapporter.csv", params={"fra": first, "til": last})
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    assert f"lokaler-rapport-{first}-{last}.csv" in exported.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(exported.text)))
+    assert rows[0][:3] == ["dimensjon", "gruppe", "timer_booket"]
+    by = {(r[0], r[1]): r for r in rows[1:]}
+    assert by[("virksomhet", "Idrett")][2] == "4.0" and by[("virksomhet", "Idrett")][6] == "300.00"
+    assert by[("takstkategori", "Møterom")][2] == "2.0"
+    assert by[("andel", "Frivillige organisasjoner")][4] == "0.0"
+
+
+async def test_utilisation_is_booked_over_open_hours(db):
+    from tests.integration.test_staff import build_staff_world
+    from booking.services.rulebook import current_rules
+    staff_world = await build_staff_world(db.sessions)
+    day = to_local(staff_world.start).date()
+    rules = await current_rules(db.sessions)
+    names = {k: c.name_nb for k, c in rules.versions[0].tariff.items()}
+    async with db.sessions() as session:
+        report = await usage_report(session, Period.of(day, day), names)
+    meeting = next(row for row in report.by_category if row.label == "Møterom")
+    assert meeting.open_hours == Decimal("24.0") and meeting.booked_hours == Decimal("2.0")
+    assert meeting.utilisation == Decimal("8.3")
+    classroom = next(row for row in report.by_category if row.label == "Klasserom")
+    assert classroom.open_hours == Decimal("6.0") and classroom.utilisation == Decimal("0.0")
+
+
+async def test_bad_periods_are_explained(staff):
+    await login_as(staff, "admin")
+    reversed_ = await staff.get("/saksbehandling/rapporter", params={"fra": "2026-12-10", "til": "2026-12-01"})
+    assert reversed_.status_code == 422 and "Til-datoen må være" in reversed_.text
+    too_long = await staff.get("/saksbehandling/rapporter", params={"fra": "2026-01-01", "til": "2027-12-31"})
+    assert too_long.status_code == 422 and "høyst 366 dager" in too_long.text
+    garbled = await staff.get("/saksbehandling/rapporter", params={"fra": "i går"})
+    assert garbled.status_code == 422 and "ÅÅÅÅ-MM-DD" in garbled.text
+    csv_refused = await staff.get("/saksbehandling/rapporter.csv", params={"fra": "2026-12-10", "til": "2026-12-01"})
+    assert csv_refused.status_code == 422
+    default = await staff.get("/saksbehandling/rapporter")
+    assert default.status_code == 200 and "Sammendrag" in default.text
+
+
+async def test_reports_are_for_staff(staff):
+    for role in ("person", "delegate", "caretaker"):
+        await login_as(staff, role)
+        assert (await staff.get("/saksbehandling/rapporter")).status_code == 403
+        assert (await staff.get("/saksbehandling/rapporter.csv")).status_code == 403
+
+
+def test_period_window_is_local_days():
+    period = Period.of(date(2026, 3, 29), date(2026, 3, 29))  # spring forward: a 23-hour day
+    assert period.window.duration == timedelta(hours=23)
