@@ -341,7 +341,8 @@ def parser() -> argparse.ArgumentParser:
     feed_tokens = commands.add_parser("feeds", help="iCal feeds").add_subparsers(dest="feeds_command", required=True)
     feed_token = feed_tokens.add_parser("token", help="secret feed URLs").add_subparsers(dest="action", required=True)
     making = feed_token.add_parser("create", help="a new secret feed URL (printed once)")
-    making.add_argument("--feed", required=True, choices=("premises", "building", "caretaker", "organisation", "person"))
+    making.add_argument("--feed", required=True,
+                        choices=("premises", "building", "caretaker", "organisation", "person"))
     making.add_argument("--subject", required=True, help="slug (premises, building), e-mail or id (caretaker, person), "
                                                         "id or organisation number (organisation)")
     making.add_argument("--owner", required=True, help="e-mail of the person the URL is for")

@@ -162,7 +162,8 @@ async def payment_receipt(session: AsyncSession, booking: Booking, payment: Paym
                   "amount": kroner(line.amount + line.vat, language),
                   "vat": kroner(line.vat, language) if line.vat else ""} for line in quote.lines]
     context.update(language=language, amount=kroner(payment.amount, language), lines=lines,
-                   vat_total=kroner(vat_total, language), payment_reference=f"{booking_reference(booking.id)}-{payment.id}",
+                   vat_total=kroner(vat_total, language),
+                   payment_reference=f"{booking_reference(booking.id)}-{payment.id}",
                    paid_at=when(now, language))
     await _put(session, f"receipt-{payment.id}", "receipt", person, context, (), now)
 

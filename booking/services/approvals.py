@@ -20,13 +20,13 @@ MAX_REASON = 2000
 
 
 @dataclass(frozen=True)
-class Request:
+class PendingRequest:
     booking: Booking
     why_approval: str  # the rules that sent it to the queue, from its first history row
     started: bool      # its start has passed without a decision
 
 
-async def approval_queue(session: AsyncSession, scope: StaffScope, now: datetime) -> list[Request]:
+async def approval_queue(session: AsyncSession, scope: StaffScope, now: datetime) -> list[PendingRequest]:
     bookings = list((await session.execute(
         select(Booking).join(Premises, Premises.id == Booking.premises_id)
         .join(Building, Building.id == Premises.building_id)
@@ -43,7 +43,7 @@ async def approval_queue(session: AsyncSession, scope: StaffScope, now: datetime
         )).all()
         for row in rows:
             reasons.setdefault(row.booking_id, row.reason)
-    return [Request(b, reasons.get(b.id, ""), b.start_at <= now) for b in bookings]
+    return [PendingRequest(b, reasons.get(b.id, ""), b.start_at <= now) for b in bookings]
 
 
 async def decide(sessions: async_sessionmaker[AsyncSession], scope: StaffScope, booking_id: int, *,

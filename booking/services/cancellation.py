@@ -4,7 +4,7 @@ and the cancellation commit together; the provider is called after commit, and a
 that fails is retried (`booking payments retry-refunds`) and shown to staff."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
@@ -18,7 +18,7 @@ from booking.domain.errors import InvalidTransition, NotFound
 from booking.domain.lifecycle import Status
 from booking.payments import states
 from booking.services.bookings import change_status
-from booking.services.payments import close_checkouts
+from booking.services.payments import close_checkouts, give_up_open_payments
 from booking.services.refunds import add_credit, add_refund, process_refunds, refundable
 from booking.services.rulebook import HarmonisedRules
 from booking.settings import Settings
@@ -66,17 +66,22 @@ async def _paid(session: AsyncSession, booking_id: int) -> list[tuple[Payment, D
     return [(p, left) for p in payments if (left := await refundable(session, p)) > 0]
 
 
+def _split(booking: Booking, fee: Decimal, paid: Decimal) -> tuple[Decimal, Decimal, Decimal]:
+    """(fee kept, refund to the card, credit on the invoice) for a fee the rules set."""
+    if booking.payment_method == "invoice":
+        return fee, Decimal(0), max(Decimal(booking.price_total) - fee, Decimal(0))
+    if booking.payment_method == "card":
+        kept = min(fee, paid)  # nothing more is kept than was paid
+        return kept, paid - kept, Decimal(0)
+    return Decimal(0), Decimal(0), Decimal(0)
+
+
 async def _terms(session: AsyncSession, booking: Booking, rules: HarmonisedRules, now: datetime,
                  by_staff: bool) -> CancellationTerms:
     fee, nb, en = fee_for(booking, rules, now, by_staff=by_staff)
     paid = sum((left for _, left in await _paid(session, booking.id)), Decimal(0))
-    if booking.payment_method == "invoice":
-        return CancellationTerms(booking.id, "invoice", fee, paid, Decimal(0),
-                                 max(Decimal(booking.price_total) - fee, Decimal(0)), nb, en)
-    if booking.payment_method == "card":
-        fee = min(fee, paid)  # nothing more is charged than was paid
-        return CancellationTerms(booking.id, "card", fee, paid, paid - fee, Decimal(0), nb, en)
-    return CancellationTerms(booking.id, booking.payment_method, Decimal(0), Decimal(0), Decimal(0), Decimal(0), nb, en)
+    kept, refund, credit = _split(booking, fee, paid)
+    return CancellationTerms(booking.id, booking.payment_method, kept, paid, refund, credit, nb, en)
 
 
 async def cancellation_terms(session: AsyncSession, booking_id: int, *, rules: HarmonisedRules, now: datetime,
@@ -88,30 +93,46 @@ async def cancellation_terms(session: AsyncSession, booking_id: int, *, rules: H
     return await _terms(session, booking, rules, now, by_staff)
 
 
-async def settle_money(session: AsyncSession, booking: Booking, terms: CancellationTerms,
-                       now: datetime) -> tuple[list[int], list[tuple[str, str]]]:
-    """In the cancelling transaction, before the status changes (the mail reads these
-    rows): refund rows for the card, a credit row for the invoice, and open checkouts
-    given up. Returns (refund ids, checkouts to close) for after commit."""
-    refund_ids: list[int] = []
-    checkouts: list[tuple[str, str]] = []
-    left = terms.refund
-    for payment, refundable_amount in await _paid(session, booking.id):
-        if left <= 0:
+@dataclass
+class AfterCommit:
+    """Provider calls decided in a transaction, made once it has committed."""
+
+    refund_ids: list[int] = field(default_factory=list)
+    checkouts: list[tuple[str, str, int]] = field(default_factory=list)
+
+    async def run(self, sessions: async_sessionmaker[AsyncSession], settings: Settings, now: datetime) -> None:
+        await close_checkouts(settings, self.checkouts)
+        if self.refund_ids:
+            await process_refunds(sessions, settings, now=now, ids=self.refund_ids)
+
+
+async def settle_cancellation(session: AsyncSession, booking: Booking, *, fee: Decimal,
+                              now: datetime) -> AfterCommit:
+    """The money side of cancelling (or, with fee 0, rejecting) a booking, in the caller's
+    transaction and before its `change_status` (the e-mail reads these rows): a refund
+    row for what was paid by card less the fee, a credit row for what will not be
+    invoiced, open checkouts given up. Run the returned AfterCommit after commit."""
+    paid_payments = await _paid(session, booking.id)
+    _, refund, credit = _split(booking, Decimal(fee), sum((left for _, left in paid_payments), Decimal(0)))
+    after = AfterCommit()
+    for payment, refundable_amount in paid_payments:
+        if refund <= 0:
             break
-        refund = await add_refund(session, payment, min(left, refundable_amount), now, reason="cancellation")
-        refund_ids.append(refund.id)
-        left -= refund.amount
-    if terms.credit > 0:
-        await add_credit(session, booking, terms.credit, now)
-    for payment in (await session.execute(select(Payment).where(
-            Payment.booking_id == booking.id, Payment.kind == "payment",
-            Payment.state.in_([*states.OPEN_PAYMENT, states.FAILED])))).scalars():
-        payment.state = states.CANCELLED
-        payment.updated_at = now
-        if payment.provider_ref:
-            checkouts.append((payment.provider, payment.provider_ref))
-    return refund_ids, checkouts
+        row = await add_refund(session, payment, min(refund, refundable_amount), now, reason="cancellation")
+        after.refund_ids.append(row.id)
+        refund -= row.amount
+    if credit > 0:
+        await add_credit(session, booking, credit, now)
+    after.checkouts = await give_up_open_payments(session, booking.id, now)
+    return after
+
+
+async def _locked(session: AsyncSession, booking_id: int) -> Booking:
+    booking = (await session.execute(select(Booking).where(Booking.id == booking_id)
+                                     .with_for_update(of=Booking))).scalar_one_or_none()
+    if booking is None:
+        raise NotFound("unknown_booking", "Fant ikke bestillingen.", f"No booking {booking_id}.")
+    return booking
 
 
 async def cancel_booking(sessions: async_sessionmaker[AsyncSession], settings: Settings, booking_id: int, *,
@@ -120,36 +141,25 @@ async def cancel_booking(sessions: async_sessionmaker[AsyncSession], settings: S
     """Cancel with the fee the rules set; refund the rest (card) or credit it (invoice).
     Permission to cancel is the caller's to check (the booker, a delegate, or staff)."""
     async with write_transaction(sessions) as session:
-        booking = (await session.execute(select(Booking).where(Booking.id == booking_id)
-                                         .with_for_update(of=Booking))).scalar_one_or_none()
-        if booking is None:
-            raise NotFound("unknown_booking", "Fant ikke bestillingen.", f"No booking {booking_id}.")
+        booking = await _locked(session, booking_id)
         if booking.start_at <= now and not (by_staff and booking.end_at > now):
             raise InvalidTransition("already_started", "Bestillingen har allerede begynt og kan ikke avbestilles.",
                                     "The booking has already started and cannot be cancelled.")
         terms = await _terms(session, booking, rules, now, by_staff)
-        refund_ids, checkouts = await settle_money(session, booking, terms, now)
+        after = await settle_cancellation(session, booking, fee=terms.fee, now=now)
         text = f"{reason.strip()} {terms.explanation_nb}".strip()
         await change_status(session, booking.id, Status.CANCELLED, actor_id=actor_id, reason=text, now=now)
-    await close_checkouts(settings, checkouts)
-    if refund_ids:
-        await process_refunds(sessions, settings, now=now, ids=refund_ids)
+    await after.run(sessions, settings, now)
     return terms
 
 
 async def reject_booking(sessions: async_sessionmaker[AsyncSession], settings: Settings, booking_id: int, *,
-                         actor_id: int | None, reason: str, rules: HarmonisedRules, now: datetime) -> Booking:
+                         actor_id: int | None, reason: str, now: datetime) -> Booking:
     """Staff reject a request: whatever was paid is refunded in full, nothing is invoiced."""
     async with write_transaction(sessions) as session:
-        booking = (await session.execute(select(Booking).where(Booking.id == booking_id)
-                                         .with_for_update(of=Booking))).scalar_one_or_none()
-        if booking is None:
-            raise NotFound("unknown_booking", "Fant ikke bestillingen.", f"No booking {booking_id}.")
-        terms = await _terms(session, booking, rules, now, by_staff=True)
-        refund_ids, checkouts = await settle_money(session, booking, terms, now)
+        booking = await _locked(session, booking_id)
+        after = await settle_cancellation(session, booking, fee=Decimal(0), now=now)
         booking = await change_status(session, booking.id, Status.REJECTED, actor_id=actor_id, reason=reason,
                                       now=now)
-    await close_checkouts(settings, checkouts)
-    if refund_ids:
-        await process_refunds(sessions, settings, now=now, ids=refund_ids)
+    await after.run(sessions, settings, now)
     return booking

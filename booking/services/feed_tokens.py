@@ -56,7 +56,8 @@ async def entitled(session: AsyncSession, owner: Person, kind: str, subject_id: 
     if kind == "building":
         caretaker = await session.scalar(select(Building.caretaker_id).where(Building.id == subject_id))
     elif kind == "premises":
-        caretaker = await session.scalar(select(Building.caretaker_id).join(Premises, Premises.building_id == Building.id)
+        caretaker = await session.scalar(select(Building.caretaker_id)
+                                         .join(Premises, Premises.building_id == Building.id)
                                          .where(Premises.id == subject_id))
     else:
         return False

@@ -117,17 +117,20 @@ async def find_or_attach(session: AsyncSession, *, building_slug: str | None = N
     if building_slug is not None:
         building = await session.scalar(select(Building).where(Building.slug == building_slug))
         if building is None:
-            raise NotFound("unknown_building", f"Fant ikke bygget «{building_slug}».", f"No building {building_slug!r}.")
+            raise NotFound("unknown_building", f"Fant ikke bygget «{building_slug}».",
+                           f"No building {building_slug!r}.")
         target = dict(building_id=building.id, premises_id=None)
     else:
         premises = await premises_by_slug(session, premises_slug)
         target = dict(building_id=None, premises_id=premises.id)
+    same_origin = (CalendarSource.url == url if url is not None
+                   else (CalendarSource.url.is_(None) & (CalendarSource.name == name)))
     query = select(CalendarSource).where(
         CalendarSource.building_id.is_(None) if target["building_id"] is None
         else CalendarSource.building_id == target["building_id"],
         CalendarSource.premises_id.is_(None) if target["premises_id"] is None
         else CalendarSource.premises_id == target["premises_id"],
-        CalendarSource.url == url if url is not None else (CalendarSource.url.is_(None) & (CalendarSource.name == name)))
+        same_origin)
     existing = (await session.execute(query.order_by(CalendarSource.id))).scalars().first()
     if existing is not None:
         return existing

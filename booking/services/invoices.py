@@ -117,7 +117,8 @@ async def export_invoices(sessions: async_sessionmaker[AsyncSession], period: st
             premises = await session.get(Premises, booking.premises_id)
             department = premises.building.department
             common = {
-                "orgnr": organisation.orgnr if organisation else "", "organisation": organisation.name if organisation else "",
+                "orgnr": organisation.orgnr if organisation else "",
+                "organisation": organisation.name if organisation else "",
                 "our_reference": booking_reference(booking.id), "booking_id": booking.id,
                 "completed": booking.end_at.astimezone(OSLO).date().isoformat(), "premises": premises.name,
                 "department": department.name, "account_code": department.account_code,

@@ -10,37 +10,30 @@ hold a lock), with idempotency keys derived from our payment ids.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Mapping
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import pricing
 from booking import notify
 from booking.db.engine import write_transaction
-from booking.db.models import Booking, BookingHistory, Organisation, Payment, Person, Premises, WebhookEvent
-from booking.domain.errors import Conflict, DomainError, Forbidden, NotFound
-from booking.domain.lifecycle import SLOT_HOLDING, Status
+from booking.db.models import Booking, BookingHistory, Organisation, Payment, Person, Premises
+from booking.domain.errors import DomainError, Forbidden, NotFound
+from booking.domain.lifecycle import Status
 from booking.notify.render import language_of, when
 from booking.payments import (
-    CheckoutRequest, PaymentProvider, ProviderError, ProviderRefused, RemotePayment, card_available, providers,
-    provider_for_method,
+    CheckoutRequest, PaymentProvider, ProviderError, card_available, provider_for_method, providers,
 )
 from booking.payments import states
-from booking.payments.base import REMOTE_CANCELLED, REMOTE_FAILED, REMOTE_PAID, REMOTE_PENDING
-from booking.services.bookings import NewBooking, change_status, place_booking
-from booking.services.lending import Details, LendingRules
-from booking.services.refunds import process_refunds, record_refund_state, refund_in_full
+from booking.services.bookings import change_status
 from booking.settings import Settings
 
 log = logging.getLogger("booking.payments")
 
 # Stripe Checkout lives at least 30 minutes; a hold may be shorter. A payment that
-# arrives after the hold is still taken if the slot is free (see `_settle`).
+# arrives after the hold is still taken if the slot is free (see payment_events).
 MIN_CHECKOUT_LIFETIME = timedelta(minutes=31)
 
 
@@ -89,12 +82,16 @@ def _card_provider(settings: Settings, name: str | None = None) -> PaymentProvid
     return provider
 
 
-async def _locked_booking(session: AsyncSession, booking_id: int) -> Booking:
+async def locked_booking(session: AsyncSession, booking_id: int) -> Booking:
     booking = (await session.execute(
         select(Booking).where(Booking.id == booking_id).with_for_update(of=Booking))).scalar_one_or_none()
     if booking is None:
         raise NotFound("unknown_booking", "Fant ikke bestillingen.", f"No booking {booking_id}.")
     return booking
+
+
+async def _locked_payment(session: AsyncSession, payment_id: int) -> Payment:
+    return (await session.execute(select(Payment).where(Payment.id == payment_id).with_for_update())).scalar_one()
 
 
 def _own(booking: Booking, person_id: int) -> None:
@@ -109,7 +106,7 @@ async def start_payment(sessions: async_sessionmaker[AsyncSession], settings: Se
     (a reload, a double click) gives the same checkout, not a second payment."""
     provider = _card_provider(settings, provider_name)
     async with write_transaction(sessions) as session:
-        booking = await _locked_booking(session, booking_id)
+        booking = await locked_booking(session, booking_id)
         _own(booking, person_id)
         if booking.status != Status.HELD.value or booking.payment_method != "card":
             raise DomainError("nothing_to_pay", "Denne bestillingen venter ikke på kortbetaling.",
@@ -142,14 +139,14 @@ async def start_payment(sessions: async_sessionmaker[AsyncSession], settings: Se
         checkout = await provider.start_checkout(request, idempotency_key=f"lokaler-payment-{payment_id}-checkout")
     except ProviderError as error:
         async with write_transaction(sessions) as session:
-            row = (await session.execute(select(Payment).where(Payment.id == payment_id).with_for_update())).scalar_one()
+            row = await _locked_payment(session, payment_id)
             row.attempts += 1
             row.last_error = f"{type(error).__name__}: {error}"
             row.updated_at = now
         raise PaymentUnavailable("payment_unavailable", "Betalingen kunne ikke startes. Prøv igjen om litt.",
                                  "The payment could not be started. Try again shortly.") from error
     async with write_transaction(sessions) as session:
-        row = (await session.execute(select(Payment).where(Payment.id == payment_id).with_for_update())).scalar_one()
+        row = await _locked_payment(session, payment_id)
         if row.state == states.CREATED:
             row.state = states.PENDING
         row.provider_ref = row.provider_ref or checkout.reference
@@ -164,9 +161,8 @@ async def choose_invoice(sessions: async_sessionmaker[AsyncSession], settings: S
                          person_id: int, now: datetime) -> Booking:
     """An organisation's held card booking is paid by invoice instead: the slot is kept,
     open card payments are given up (a late card payment is refunded in full)."""
-    checkouts: list[tuple[str, str]] = []
     async with write_transaction(sessions) as session:
-        booking = await _locked_booking(session, booking_id)
+        booking = await locked_booking(session, booking_id)
         _own(booking, person_id)
         organisation = await session.get(Organisation, booking.organisation_id) if booking.organisation_id else None
         if not may_invoice(organisation):
@@ -179,13 +175,7 @@ async def choose_invoice(sessions: async_sessionmaker[AsyncSession], settings: S
         if booking.hold_expires_at is not None and booking.hold_expires_at <= now:
             raise DomainError("hold_expired", "Reservasjonen er utløpt. Bestill tiden på nytt.",
                               "The hold has expired. Book the time again.")
-        for payment in (await session.execute(select(Payment).where(
-                Payment.booking_id == booking.id, Payment.kind == "payment",
-                Payment.state.in_([*states.OPEN_PAYMENT, states.FAILED])))).scalars():
-            payment.state = states.CANCELLED
-            payment.updated_at = now
-            if payment.provider_ref:
-                checkouts.append((payment.provider, payment.provider_ref))
+        checkouts = await give_up_open_payments(session, booking.id, now)
         booking.payment_method = "invoice"
         target = Status.REQUESTED if await needed_approval(session, booking.id) else Status.CONFIRMED
         booking = await change_status(session, booking.id, target, actor_id=person_id,
@@ -194,14 +184,29 @@ async def choose_invoice(sessions: async_sessionmaker[AsyncSession], settings: S
     return booking
 
 
-async def close_checkouts(settings: Settings, checkouts: list[tuple[str, str]]) -> None:
+async def give_up_open_payments(session: AsyncSession, booking_id: int, now: datetime) -> list[tuple[str, str, int]]:
+    """Payments not (yet) made for a booking that no longer wants them are cancelled; a
+    payment that still arrives is refunded in full. Returns the checkouts to close after
+    commit as (provider, reference, payment id)."""
+    checkouts = []
+    for payment in (await session.execute(select(Payment).where(
+            Payment.booking_id == booking_id, Payment.kind == "payment",
+            Payment.state.in_([*states.OPEN_PAYMENT, states.FAILED])).with_for_update())).scalars():
+        payment.state = states.advance("payment", payment.state, states.CANCELLED)
+        payment.updated_at = now
+        if payment.provider_ref:
+            checkouts.append((payment.provider, payment.provider_ref, payment.id))
+    return checkouts
+
+
+async def close_checkouts(settings: Settings, checkouts: list[tuple[str, str, int]]) -> None:
     configured = providers(settings)
-    for name, reference in checkouts:
+    for name, reference, payment_id in checkouts:
         provider = configured.get(name)
         if provider is None:
             continue
         try:
-            await provider.cancel_checkout(reference, idempotency_key=f"lokaler-close-{reference}")
+            await provider.cancel_checkout(reference, idempotency_key=f"lokaler-payment-{payment_id}-close")
         except ProviderError as error:  # the checkout expires by itself; a late payment is refunded
             log.info("could not close checkout %s: %s", reference, error)
 
@@ -212,183 +217,3 @@ async def needed_approval(session: AsyncSession, booking_id: int) -> bool:
     first = (await session.execute(select(BookingHistory).where(BookingHistory.booking_id == booking_id)
                                    .order_by(BookingHistory.id).limit(1))).scalar_one_or_none()
     return bool(first and first.reason)
-
-
-@dataclass
-class Settlement:
-    outcome: str  # confirmed | replaced | refunded | unchanged | failed | cancelled | pending | unknown | mismatch
-    booking_id: int | None = None
-    refund_ids: list[int] = field(default_factory=list)
-
-
-async def _replace(session: AsyncSession, old: Booking, payment: Payment, rules: LendingRules,
-                   now: datetime) -> tuple[Booking | None, DomainError | None]:
-    """The hold expired before the money came: make the booking again through the engine
-    (every rule and the conflict check apply), at the price the booker paid."""
-    premises = await session.get(Premises, old.premises_id)
-    new = NewBooking(premises.slug, old.start_at, old.end_at, old.person_id, old.organisation_id,
-                     Details(old.purpose, old.attendees, old.target_group, old.alcohol),
-                     idempotency_key=f"payment-{payment.id}", series_id=old.series_id, payment_method="card")
-    try:
-        async with session.begin_nested():
-            placed = await place_booking(session, new, rules, now)
-            placed.price_snapshot, placed.price_total = old.price_snapshot, old.price_total
-            placed.payment_method, placed.caretaker_notes = "card", old.caretaker_notes
-            await session.flush()
-    except (DomainError, pricing.PricingError) as error:
-        return None, error if isinstance(error, DomainError) else DomainError(error.code, error.message_nb,
-                                                                               error.message_en)
-    except IntegrityError:
-        return None, Conflict([])  # lost to a booking committed at the same moment
-    return placed, None
-
-
-async def _settle(session: AsyncSession, payment: Payment, rules: LendingRules, now: datetime) -> Settlement:
-    """The money is in (the payment row is paid): confirm what it pays for, or refund it."""
-    booking = await _locked_booking(session, payment.booking_id)
-    if booking.status == Status.HELD.value and booking.payment_method == "card":
-        target = Status.REQUESTED if await needed_approval(session, booking.id) else Status.CONFIRMED
-        await change_status(session, booking.id, target, actor_id=None, reason="Betalt med kort.", now=now)
-        await notify.payment_receipt(session, booking, payment, now)
-        return Settlement("confirmed", booking.id)
-    if booking.status == Status.EXPIRED.value and booking.payment_method == "card":
-        placed, refusal = await _replace(session, booking, payment, rules, now)
-        if placed is not None:
-            payment.booking_id = placed.id
-            if placed.status == Status.HELD.value:
-                target = Status.REQUESTED if await needed_approval(session, placed.id) else Status.CONFIRMED
-                await change_status(session, placed.id, target, actor_id=None,
-                                    reason=f"Betalt etter at reservasjonen (bestilling {booking.id}) utløp.", now=now)
-            await notify.payment_receipt(session, placed, payment, now)
-            return Settlement("replaced", placed.id)
-        why = "slot_taken" if refusal.code == "conflict" else "refused"
-        log.info("late payment %s for booking %s refunded: %s", payment.id, booking.id, refusal.code)
-    else:
-        others = await session.scalar(select(Payment.id).where(
-            Payment.booking_id == booking.id, Payment.kind == "payment", Payment.id != payment.id,
-            Payment.state == states.PAID).limit(1))
-        if booking.status in {s.value for s in SLOT_HOLDING} and booking.payment_method == "card" and others is None:
-            await notify.payment_receipt(session, booking, payment, now)
-            return Settlement("unchanged", booking.id)
-        why = "not_needed"
-    refund = await refund_in_full(session, payment, now, reason=why)
-    await notify.payment_refunded(session, booking, payment, why, now)
-    return Settlement("refunded", booking.id, [refund.id] if refund else [])
-
-
-async def apply_remote_payment(session: AsyncSession, provider: PaymentProvider, remote: RemotePayment,
-                               rules: LendingRules, now: datetime) -> Settlement:
-    """Bring our payment row to what the provider says, by allowed transitions only.
-    The row is locked; a payment already paid (or refunded) is left alone."""
-    query = select(Payment).where(Payment.kind == "payment", Payment.provider == provider.name)
-    if remote.payment_id is not None:
-        query = query.where(Payment.id == remote.payment_id)
-    else:
-        query = query.where(Payment.provider_ref == remote.reference)
-    payment = (await session.execute(query.with_for_update())).scalar_one_or_none()
-    if payment is None:
-        log.warning("%s payment %s (ours: %s) is not one of ours", provider.name, remote.reference, remote.payment_id)
-        return Settlement("unknown")
-    if remote.state == REMOTE_PAID:
-        if payment.state in (states.PAID, states.REFUNDED):
-            return Settlement("unchanged", payment.booking_id)
-        if remote.amount != Decimal(payment.amount) or remote.currency.upper() != payment.currency.upper():
-            payment.last_error = (f"amount mismatch: provider says {remote.amount} {remote.currency}, "
-                                  f"we expected {payment.amount} {payment.currency}")
-            payment.updated_at = now
-            log.error("payment %s: %s", payment.id, payment.last_error)
-            return Settlement("mismatch", payment.booking_id)
-        payment.state = states.advance("payment", payment.state, states.PAID)
-        payment.provider_ref = remote.reference
-        payment.last_error = None
-        payment.updated_at = now
-        return await _settle(session, payment, rules, now)
-    target = {REMOTE_FAILED: states.FAILED, REMOTE_CANCELLED: states.CANCELLED,
-              REMOTE_PENDING: states.PENDING}[remote.state]
-    if payment.state == target or not states.allowed("payment", payment.state, target):
-        return Settlement("unchanged", payment.booking_id)  # a late or repeated event
-    payment.state = target
-    payment.last_error = remote.error if target == states.FAILED else payment.last_error
-    payment.updated_at = now
-    return Settlement({states.FAILED: "failed", states.CANCELLED: "cancelled"}.get(target, "pending"),
-                      payment.booking_id)
-
-
-async def handle_webhook(sessions: async_sessionmaker[AsyncSession], settings: Settings, provider_name: str,
-                         body: bytes, headers: Mapping[str, str], *, rules: LendingRules, now: datetime) -> str:
-    """One webhook delivery. Raises BadSignature (answer 400), ProviderUnavailable or a
-    database error (answer 5xx, the provider retries); otherwise says what it did.
-    The event is recorded in the transaction that applies it, so a replay, or the same
-    event arriving twice at once, changes nothing twice."""
-    provider = providers(settings).get(provider_name)
-    if provider is None:
-        raise NotFound("unknown_provider", "Ukjent betalingsleverandør.", f"No payment provider {provider_name!r}.")
-    event = provider.parse_event(body, headers)
-    if event.subject == "ignored" or not event.object_id:
-        return "ignored"
-    async with sessions() as session:
-        if await session.scalar(select(WebhookEvent.id).where(WebhookEvent.provider == provider.name,
-                                                               WebhookEvent.event_id == event.event_id)):
-            return "duplicate"
-    try:
-        remote = await (provider.fetch_payment if event.subject == "payment" else provider.fetch_refund)(
-            event.object_id)
-    except ProviderRefused as error:  # e.g. the object does not exist: not ours; do not ask for retries
-        log.warning("%s event %s: cannot fetch %s: %s", provider.name, event.event_id, event.object_id, error)
-        remote = None
-    settlement = Settlement("unknown")
-    try:
-        async with write_transaction(sessions) as session:
-            session.add(WebhookEvent(provider=provider.name, event_id=event.event_id, type=event.type,
-                                     received_at=now))
-            await session.flush()
-            if remote is not None and event.subject == "payment":
-                settlement = await apply_remote_payment(session, provider, remote, rules, now)
-            elif remote is not None:
-                settlement = await _apply_remote_refund(session, provider, remote, now)
-    except IntegrityError:
-        return "duplicate"  # recorded by a delivery that ran at the same moment
-    if settlement.refund_ids:
-        await process_refunds(sessions, settings, now=now, ids=settlement.refund_ids)
-    return settlement.outcome
-
-
-async def _apply_remote_refund(session: AsyncSession, provider: PaymentProvider, remote, now: datetime) -> Settlement:
-    query = select(Payment).where(Payment.kind == "refund", Payment.provider == provider.name)
-    query = query.where(Payment.id == remote.refund_id) if remote.refund_id is not None \
-        else query.where(Payment.provider_ref == remote.reference)
-    refund = (await session.execute(query.with_for_update())).scalar_one_or_none()
-    if refund is None:
-        return Settlement("unknown")
-    changed = await record_refund_state(session, refund, remote.state, reference=remote.reference,
-                                        error=remote.error, now=now)
-    return Settlement(refund.state if changed else "unchanged", refund.booking_id)
-
-
-async def refresh_payment(sessions: async_sessionmaker[AsyncSession], settings: Settings, booking_id: int, *,
-                          rules: LendingRules, now: datetime) -> Booking:
-    """On the return from checkout: ask the provider now rather than wait for its
-    webhook, so the booker sees the confirmation at once. Safe to repeat."""
-    async with sessions() as session:
-        open_payments = list((await session.execute(select(Payment).where(
-            Payment.booking_id == booking_id, Payment.kind == "payment", Payment.provider_ref.is_not(None),
-            Payment.state.in_([*states.OPEN_PAYMENT, states.FAILED])))).scalars())
-    configured = providers(settings)
-    refunds: list[int] = []
-    for payment in open_payments:
-        provider = configured.get(payment.provider)
-        if provider is None:
-            continue
-        remote = await provider.fetch_payment(payment.provider_ref)
-        if remote.payment_id is None:
-            remote = RemotePayment(payment.id, remote.reference, remote.state, remote.amount, remote.currency,
-                                   remote.error)
-        async with write_transaction(sessions) as session:
-            refunds += (await apply_remote_payment(session, provider, remote, rules, now)).refund_ids
-    if refunds:
-        await process_refunds(sessions, settings, now=now, ids=refunds)
-    async with sessions() as session:
-        moved = await session.scalar(select(Payment.booking_id).where(
-            Payment.id.in_([p.id for p in open_payments]), Payment.booking_id != booking_id).limit(1))
-        return (await session.execute(select(Booking).where(Booking.id == (moved or booking_id))
-                                      .execution_options(populate_existing=True))).scalar_one()

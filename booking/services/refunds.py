@@ -78,10 +78,12 @@ class RefundReport:
 
 def _due(now: datetime):
     return or_(Payment.state.in_([states.CREATED, states.FAILED]),
-               (Payment.state == states.PENDING) & Payment.provider_ref.is_(None) & (Payment.updated_at <= now - STUCK_AFTER))
+               (Payment.state == states.PENDING) & Payment.provider_ref.is_(None)
+               & (Payment.updated_at <= now - STUCK_AFTER))
 
 
-async def _claim(sessions: async_sessionmaker[AsyncSession], refund_id: int, now: datetime) -> tuple[Payment, Payment] | None:
+async def _claim(sessions: async_sessionmaker[AsyncSession], refund_id: int,
+                 now: datetime) -> tuple[Payment, Payment] | None:
     """Take a refund row (conditional UPDATE, so two runners never both call the provider
     with it at once), with the payment it refunds."""
     async with write_transaction(sessions) as session:

@@ -21,7 +21,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.db.models import Booking, Building, Department, District, Premises
+from booking.db.models import Booking, Department, District, Premises
 from booking.domain.availability import open_intervals
 from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval

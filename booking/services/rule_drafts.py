@@ -109,7 +109,8 @@ async def publish_draft(sessions: async_sessionmaker[AsyncSession], draft_id: in
     if any(row.valid_from == request.valid_from for row in taken):
         raise DomainError("valid_from_taken", "En annen versjon gjelder allerede fra denne datoen.",
                           f"Another version is valid from {request.valid_from}.", field="valid_from")
-    rule_set = pricing.rule_set_from_dict({**draft.content, "version": label})
+    # Validated again: a premises may have moved to a category the draft does not price.
+    rule_set = await validated(sessions, {**draft.content, "version": label})
     return await rulebook.publish(sessions, rule_set, valid_from=request.valid_from, author=author,
                                   reason=request.reason, now=now, draft_id=draft_id)
 

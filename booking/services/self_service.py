@@ -5,23 +5,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import pricing
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, Membership, Organisation, Person
-from booking.domain.errors import DomainError, FieldProblem, Forbidden, InvalidTransition
+from booking.domain.errors import DomainError, FieldProblem, Forbidden
 from booking.domain.lifecycle import Status
-from booking.services.bookings import NewBooking, change_status, create_booking, get_booking, place_booking
+from booking.services.bookings import NewBooking, create_booking, get_booking, place_booking
+from booking.services.cancellation import CancellationTerms, cancel_booking, cancellation_terms
 from booking.services.lending import LendingRules
+from booking.services.payments import PaymentChoices
 from booking.services.rulebook import HarmonisedRules
+from booking.settings import Settings
 from pricing.facts import TARGET_GROUPS
-from pricing.lending import cancellation_rule
-from pricing.money import kr_en, kr_nb
 
 MAX_ATTENDEES = 100_000
 MAX_PURPOSE = 300
@@ -80,6 +79,20 @@ def check_details(*, purpose: str, attendees: int | None, target_group: str, res
                                      "Du må bekrefte at du har lest branninstruksen.",
                                      "You must confirm that you have read the fire instructions."))
     return problems
+
+
+def payment_problem(options: PaymentChoices, method: str | None) -> FieldProblem | None:
+    """Whether the chosen payment method fits what booking.services.payments offers."""
+    if options.free:
+        return None
+    if not options.methods:
+        return FieldProblem("payment_method", "payment_unavailable",
+                            options.message_nb or "Denne bestillingen kan ikke betales nå.",
+                            options.message_en or "This booking cannot be paid for now.")
+    if method not in options.methods:
+        return FieldProblem("payment_method", "payment_method_required", "Velg hvordan du vil betale.",
+                            f"Choose how to pay: {' or '.join(options.methods)}.")
+    return None
 
 
 class InvalidFields(DomainError):
@@ -175,28 +188,19 @@ async def bookings_of(session: AsyncSession, person: Person, now: datetime) -> t
     return upcoming, past
 
 
-@dataclass(frozen=True)
-class CancellationTerms:
-    fee: Decimal
-    explanation_nb: str
-    explanation_en: str
+def acts_as_staff(person: Person, booking: Booking, organisation_ids: set[int]) -> bool:
+    """Staff cancelling a booking that is neither theirs nor their organisation's: the
+    municipality cancels, and the booker pays no fee."""
+    return not (booking.person_id == person.id or booking.organisation_id in organisation_ids)
 
 
-def cancellation_terms(booking: Booking, rules: HarmonisedRules, now: datetime) -> CancellationTerms:
-    """What cancelling now costs, under the rule set in force on the booking's date (the
-    one that priced it). Only a confirmed booking has a fee: a request not yet approved,
-    or a held slot not yet paid, is withdrawn free of charge."""
-    lending = rules.in_force(booking.start_at).lending
-    rule_nb, rule_en = cancellation_rule(lending)
-    if booking.status != Status.CONFIRMED.value:
-        return CancellationTerms(Decimal(0), f"Gratis: bestillingen er ikke bekreftet ennå. {rule_nb}",
-                                 f"Free: the booking is not confirmed yet. {rule_en}")
-    fee, _ = pricing.cancellation_fee(Decimal(booking.price_total or 0), booking.start_at, now,
-                                      rules.in_force(booking.start_at))
-    if fee == 0:
-        return CancellationTerms(fee, f"Gratis avbestilling. {rule_nb}", f"Free cancellation. {rule_en}")
-    return CancellationTerms(fee, f"Avbestillingsgebyr {kr_nb(fee)}. {rule_nb}",
-                             f"Cancellation fee {kr_en(fee)}. {rule_en}")
+async def cancellation_preview(session: AsyncSession, person: Person, booking: Booking, rules: HarmonisedRules,
+                               now: datetime) -> CancellationTerms:
+    """What cancelling now costs, and what is refunded or not invoiced, under the rule set
+    in force on the booking's date (the one that priced it)."""
+    organisation_ids = {o.id for o in await organisations_of(session, person.id)}
+    return await cancellation_terms(session, booking.id, rules=rules, now=now,
+                                    by_staff=acts_as_staff(person, booking, organisation_ids))
 
 
 def may_cancel(booking: Booking, now: datetime) -> bool:
@@ -204,18 +208,16 @@ def may_cancel(booking: Booking, now: datetime) -> bool:
         and booking.start_at > now
 
 
-async def cancel(sessions: async_sessionmaker[AsyncSession], booking_id: int, *, actor: Person,
-                 rules: HarmonisedRules, now: datetime, reason: str = "") -> CancellationTerms:
-    """Cancel in one transaction; the fee and who cancelled are in the history."""
-    async with write_transaction(sessions) as session:
+async def cancel(sessions: async_sessionmaker[AsyncSession], settings: Settings, booking_id: int, *,
+                 actor: Person, rules: HarmonisedRules, now: datetime, reason: str = "") -> CancellationTerms:
+    """Cancel as the booker, a delegate of its organisation or staff: the fee the rules
+    set is kept, the rest refunded or credited (booking.services.cancellation); who
+    cancelled, why and the fee are in the history."""
+    async with sessions() as session:
         booking = await booking_for(session, actor, booking_id)
-        if booking.status in (Status.HELD.value, Status.REQUESTED.value, Status.CONFIRMED.value) \
-                and booking.start_at <= now:
-            raise InvalidTransition("already_started", "Bestillingen har allerede begynt og kan ikke avbestilles.",
-                                    "The booking has already started and cannot be cancelled.")
-        terms = cancellation_terms(booking, rules, now)
-        text = f"Avbestilt av {actor.name}. {terms.explanation_nb}"
-        if reason.strip():
-            text += f" Begrunnelse: {reason.strip()[:500]}"
-        await change_status(session, booking.id, Status.CANCELLED, actor_id=actor.id, reason=text, now=now)
-    return terms
+        by_staff = acts_as_staff(actor, booking, {o.id for o in await organisations_of(session, actor.id)})
+    text = f"Avbestilt av {actor.name}."
+    if reason.strip():
+        text += f" Begrunnelse: {reason.strip()[:500]}"
+    return await cancel_booking(sessions, settings, booking_id, actor_id=actor.id, reason=text, rules=rules,
+                                now=now, by_staff=by_staff)

@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import pricing
-from booking.db.models import Person, Premises
+from booking.db.models import Organisation, Person, Premises
 from booking.domain.availability import conflicts, occupied
 from booking.domain.errors import Collision, Conflict, DomainError
 from booking.domain.intervals import Interval
@@ -47,6 +47,7 @@ class Preparation:
     approval_reasons: tuple[tuple[str, str], ...] = ()  # (Norwegian, English)
     refusal: Exception | None = None  # a DomainError or PricingError, with its code and both languages
     alternatives: Alternatives = Alternatives()
+    organisation: Organisation | None = None  # on whose behalf, when the booker may act for it
 
     @property
     def bookable(self) -> bool:
@@ -101,12 +102,12 @@ def code_of(error: Exception) -> str:
 
 async def prepare(sessions: async_sessionmaker[AsyncSession], rules: HarmonisedRules, *, premises_slug: str,
                   wanted: Interval, person: Person, organisation_id: int | None, details: Details,
-                  now: datetime) -> Preparation:
+                  now: datetime, suggest: bool = True) -> Preparation:
     """Everything the booking page shows before the booker commits. Reads only; the
     booking itself re-checks all of it inside its write transaction."""
     async with sessions() as session:
         premises = await premises_by_slug(session, premises_slug)
-        quote, decision, refusal = None, None, None
+        quote, decision, refusal, organisation = None, None, None, None
         try:
             me, organisation = await booker(session, person.id, organisation_id)
             quote = await quote_request(session, rules, premises_slug=premises_slug, interval=wanted, person=me,
@@ -119,11 +120,12 @@ async def prepare(sessions: async_sessionmaker[AsyncSession], rules: HarmonisedR
         except REFUSALS as error:
             refusal = error
         found = Alternatives()
-        if refusal is not None and code_of(refusal) not in ABOUT_THE_BOOKER and wanted.end > wanted.start:
+        if suggest and refusal is not None and code_of(refusal) not in ABOUT_THE_BOOKER and wanted.end > wanted.start:
             found = await alternatives(session, premises, wanted, now=now)
     reasons = decision.approval_reasons if decision else ()
     return Preparation(premises, quote, bool(decision and decision.needs_approval),
-                       tuple((reason, english_reason(rules, wanted, reason)) for reason in reasons), refusal, found)
+                       tuple((reason, english_reason(rules, wanted, reason)) for reason in reasons), refusal, found,
+                       organisation)
 
 
 PREMISES_APPROVAL = ("Lokalet krever godkjenning av virksomheten som eier det.",

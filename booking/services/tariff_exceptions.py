@@ -76,9 +76,11 @@ async def create_exception(sessions: async_sessionmaker[AsyncSession], form: For
     problems: list[FieldProblem] = []
     rate = parse_rate(form.text("rate"))
     if rate is None:
-        problems.append(FieldProblem("rate", "not_a_number", "Skriv prisen som et tall, for eksempel 200 eller 87,50."))
+        problems.append(FieldProblem("rate", "not_a_number",
+                                     "Skriv prisen som et tall, for eksempel 200 eller 87,50."))
     elif not Decimal(0) <= rate <= MAX_RATE or rate != rate.quantize(Decimal("0.01")):
-        problems.append(FieldProblem("rate", "out_of_range", "Prisen må være mellom 0 og 1 000 000 kr, med høyst to desimaler."))
+        problems.append(FieldProblem("rate", "out_of_range",
+                                     "Prisen må være mellom 0 og 1 000 000 kr, med høyst to desimaler."))
     reason = form.text("reason")
     if not reason:
         problems.append(FieldProblem("reason", "required", "Skriv hvorfor lokalet skal ha en annen pris."))
@@ -91,8 +93,9 @@ async def create_exception(sessions: async_sessionmaker[AsyncSession], form: For
             problems.append(FieldProblem("premises", "invalid_choice", "Velg et lokale."))
         elif await session.scalar(select(TariffException.id).where(
                 TariffException.premises_id == premises.id, TariffException.field == FIELD_RATE)):
-            problems.append(FieldProblem("premises", "exception_exists",
-                                         f"{premises.name} har allerede et unntak. Slett det først om prisen skal endres."))
+            problems.append(FieldProblem(
+                "premises", "exception_exists",
+                f"{premises.name} har allerede et unntak. Slett det først om prisen skal endres."))
         if problems:
             raise InvalidForm(problems)
         exception = TariffException(premises_id=premises.id, field=FIELD_RATE, value=rate, reason=reason,

@@ -11,7 +11,6 @@ from typing import Any, Mapping
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
-from stdnum.no import orgnr
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -27,12 +26,12 @@ from booking.services.catalogue import premises_by_slug
 from booking.services.lending import Details
 from booking.services.rulebook import REFUSALS, current_rules
 from booking.services.self_service import (
-    Responsible, book, booking_with_key, check_details, note_series, organisations_of,
+    Responsible, book, booking_with_key, check_details, note_series, organisations_of, payment_problem,
 )
 from booking.services.series import create_series
 from booking.services.suggestions import Alternatives, alternatives_for, prepare
-from booking.payments import card_available
-from booking.settings import get_settings
+from booking.services.payments import payment_choices
+from booking.settings import Settings, get_settings
 from booking.web.auth import requires
 from booking.web.i18n import N_, message_of, tr
 from booking.web.present import LABELS
@@ -45,7 +44,7 @@ WEEKDAY_NAMES = (N_("mandag"), N_("tirsdag"), N_("onsdag"), N_("torsdag"), N_("f
 FIELD_IDS = {"purpose": "formal", "attendees": "deltakere", "target_group": "malgruppe",
              "responsible_name": "ansvarlig_navn", "responsible_phone": "ansvarlig_telefon",
              "responsible_adult": "ansvarlig_voksen", "accept_terms": "vilkar",
-             "accept_fire_instructions": "branninstruks"}
+             "accept_fire_instructions": "branninstruks", "payment_method": "betaling"}
 SELF = "selv"
 PAYMENT_METHODS = {"card": N_("Kort – betal nå, tiden holdes av mens du betaler"),
                    "invoice": N_("Faktura til organisasjonen etterpå")}
@@ -55,8 +54,8 @@ PAYMENT_METHODS = {"card": N_("Kort – betal nå, tiden holdes av mens du betal
 # Card payment is built in booking/payments by another developer. A booking whose
 # Assessment.needs_payment was true starts `held` (initial_status) and must go on to
 # payment: the booking page redirects there, and the booking page and the API link it.
-# Replace the body with the URL booking/payments provides. (Until payments exist,
-# HarmonisedRules.assess never asks for payment, so nothing is `held` yet.)
+# Replace the body with the URL booking/payments provides. (While
+# no card provider is configured, card is not offered and nothing is `held`.)
 def payment_url(booking_id: int) -> str:
     return f"/betaling/{booking_id}"
 # -------------------------------------------------------------------------------------
@@ -203,16 +202,17 @@ def form_key(key: str, slug: str, choice: Choice) -> str:
     return f"web:{key[:64]}:{digest}"
 
 
-def payment_choices(prep, choice: Choice, organisations: list[Organisation]) -> list[str]:
-    """How this booking can be paid: nothing to choose when it is free; card when a card
-    provider is configured; invoice for an organisation with a valid organisation number."""
-    if prep is None or prep.quote is None or prep.quote.total <= 0:
-        return []
-    choices = ["card"] if card_available(get_settings()) else []
+def settings_of(request: Request) -> Settings:
+    """The settings this app was made with (tests make apps with their own)."""
+    return request.app.state.get("settings") or get_settings()
+
+
+def payment_options(request: Request, prep, choice: Choice, organisations: list[Organisation]):
+    """What booking.services.payments offers for this quote and booker, or None before a quote."""
+    if prep is None or prep.quote is None:
+        return None
     organisation = next((o for o in organisations if o.id == choice.organisation_id), None)
-    if organisation is not None and organisation.orgnr and orgnr.is_valid(organisation.orgnr):
-        choices.append("invoice")
-    return choices
+    return payment_choices(settings_of(request), total=prep.quote.total, organisation=organisation)
 
 
 class BookingPages(Controller):
@@ -242,7 +242,7 @@ class BookingPages(Controller):
             "problems": problems.by_field, "details": _details_form(values, person),
             "key": values.get("nokkel") or uuid.uuid4().hex, "target_groups": TARGET_GROUPS,
             "labels": LABELS, "self_value": SELF, "payment_methods": PAYMENT_METHODS,
-            "payment_choices": payment_choices(prep, choice, organisations),
+            "payment": payment_options(request, prep, choice, organisations),
             "payment_chosen": values.get("betaling"), **context})
 
     @get("/bestill/{slug:str}", name="book")
@@ -272,16 +272,17 @@ class BookingPages(Controller):
         if prep.refusal is not None:
             return await self._page(request, sessions, now, person, slug, form, prep=prep,
                                     status_code=getattr(prep.refusal, "status", 422))
-        choices = payment_choices(prep, choice, organisations)
+        options = payment_options(request, prep, choice, organisations)
         method = form.get("betaling") or None
-        if choices and method not in choices:
-            problems.add("betaling", tr(request, "Velg hvordan du vil betale."))
+        unpaid = payment_problem(options, method)
+        if unpaid is not None:
+            problems.add("betaling", message_of(request, unpaid))
             return await self._page(request, sessions, now, person, slug, form, problems=problems, prep=prep,
                                     status_code=422)
         details = Details(form.get("formal", "").strip(), choice.attendees or 1, choice.target_group, choice.alcohol)
         new = NewBooking(slug, choice.wanted.start, choice.wanted.end, person.id, choice.organisation_id, details,
                          idempotency_key=key,
-                         payment_method=method if choices else None)
+                         payment_method=None if options.free else method)
         try:
             booking_id, _ = await book(sessions, new, responsible=responsible, rules=rules, now=now)
         except REFUSALS as refusal:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from litestar import Controller, Response, get, post
+from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.params import HeaderParameter
@@ -24,15 +24,17 @@ from booking.domain.localtime import parse_instant
 from booking.domain.premises import WEEKDAYS
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import NewBooking
+from booking.services.payments import payment_choices
 from booking.services.lending import Details
 from booking.services.rulebook import current_rules
 from booking.services.self_service import (
-    InvalidFields, Responsible, book, booking_for, bookings_of, cancel, cancellation_terms, check_details,
-    may_cancel, note_series, organisations_of,
+    InvalidFields, Responsible, book, booking_for, bookings_of, cancel, cancellation_preview, check_details,
+    may_cancel, note_series, organisations_of, payment_problem,
 )
 from booking.services.series import create_series
+from booking.services.suggestions import prepare
 from booking.web.auth import requires
-from booking.web.booking_pages import payment_url
+from booking.web.booking_pages import payment_url, settings_of
 from booking.web.present import interval_json
 from pricing.money import decimal_text
 
@@ -74,11 +76,16 @@ def booking_json(b: Booking) -> dict:
     }
 
 
-def with_cancellation(b: Booking, body: dict, rules, now: datetime) -> dict:
+def terms_json(terms) -> dict:
+    return {"fee": decimal_text(terms.fee), "refund": decimal_text(terms.refund), "credit": decimal_text(terms.credit),
+            "explanation_nb": terms.explanation_nb, "explanation_en": terms.explanation_en}
+
+
+async def with_cancellation(session: AsyncSession, person: Person, b: Booking, rules, now: datetime) -> dict:
+    """The booking, and while it can be cancelled, what cancelling now would cost."""
+    body = booking_json(b)
     if may_cancel(b, now):
-        terms = cancellation_terms(b, rules, now)
-        body["cancellation"] = {"fee": decimal_text(terms.fee), "explanation_nb": terms.explanation_nb,
-                                "explanation_en": terms.explanation_en}
+        body["cancellation"] = terms_json(await cancellation_preview(session, person, b, rules, now))
     return body
 
 
@@ -97,6 +104,7 @@ class BookingRequest:
     responsible_adult: bool = True
     accept_terms: bool = False
     accept_fire_instructions: bool = False
+    payment_method: str | None = None  # "card" | "invoice": required when the booking costs money
 
 
 @dataclass
@@ -155,8 +163,8 @@ class BookingsApi(Controller):
     guards = [requires(), session_csrf]
 
     @post("/bookings", status_code=201)
-    async def create(self, data: BookingRequest, sessions: async_sessionmaker[AsyncSession], now: datetime,
-                     person: Person,
+    async def create(self, request: Request, data: BookingRequest, sessions: async_sessionmaker[AsyncSession],
+                     now: datetime, person: Person,
                      idempotency_key: str | None = HeaderParameter(name="Idempotency-Key", default=None)) -> Response:
         key = (idempotency_key or "").strip()
         extra = []
@@ -171,24 +179,33 @@ class BookingsApi(Controller):
             earlier = await session.scalar(select(Booking).where(Booking.person_id == person.id,
                                                                  Booking.idempotency_key == key))
             if earlier is not None:
-                return Response(await self._same_request(session, earlier, data, wanted, now, sessions),
+                return Response(await self._same_request(session, person, earlier, data, wanted, now, sessions),
                                 status_code=200)
         rules = await current_rules(sessions)
-        new = NewBooking(data.premises, wanted.start, wanted.end, person.id, data.organisation_id,
-                         Details(data.purpose.strip(), data.attendees, data.target_group, data.alcohol),
-                         idempotency_key=key)
+        details = Details(data.purpose.strip(), data.attendees, data.target_group, data.alcohol)
+        # The engine's own checks first (a refusal keeps its code), then how it can be paid.
+        prep = await prepare(sessions, rules, premises_slug=data.premises, wanted=wanted, person=person,
+                             organisation_id=data.organisation_id, details=details, now=now, suggest=False)
+        if prep.refusal is not None:
+            raise prep.refusal
+        options = payment_choices(settings_of(request), total=prep.quote.total, organisation=prep.organisation)
+        unpaid = payment_problem(options, data.payment_method)
+        if unpaid is not None:
+            raise InvalidFields([unpaid])
+        new = NewBooking(data.premises, wanted.start, wanted.end, person.id, data.organisation_id, details,
+                         idempotency_key=key, payment_method=None if options.free else data.payment_method)
         booking_id, created = await book(sessions, new, responsible=responsible, rules=rules, now=now)
         async with sessions() as session:
             booking = await booking_for(session, person, booking_id)
-            return Response(with_cancellation(booking, booking_json(booking), rules, now),
+            return Response(await with_cancellation(session, person, booking, rules, now),
                             status_code=201 if created else 200)
 
-    async def _same_request(self, session: AsyncSession, earlier: Booking, data: BookingRequest, wanted: Interval,
-                            now: datetime, sessions) -> dict:
+    async def _same_request(self, session: AsyncSession, person: Person, earlier: Booking, data: BookingRequest,
+                            wanted: Interval, now: datetime, sessions) -> dict:
         if (earlier.premises.slug, earlier.start_at, earlier.end_at, earlier.organisation_id) != \
                 (data.premises, wanted.start, wanted.end, data.organisation_id):
             raise IdempotencyReused()
-        return with_cancellation(earlier, booking_json(earlier), await current_rules(sessions), now)
+        return await with_cancellation(session, person, earlier, await current_rules(sessions), now)
 
     @get("/bookings/{booking_id:int}")
     async def read(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime,
@@ -196,18 +213,17 @@ class BookingsApi(Controller):
         rules = await current_rules(sessions)
         async with sessions() as session:
             booking = await booking_for(session, person, booking_id)
-            return with_cancellation(booking, booking_json(booking), rules, now)
+            return await with_cancellation(session, person, booking, rules, now)
 
     @post("/bookings/{booking_id:int}/cancel", status_code=200)
-    async def cancel(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime,
-                     person: Person, data: CancelRequest | None = None) -> dict:
+    async def cancel(self, request: Request, booking_id: int, sessions: async_sessionmaker[AsyncSession],
+                     now: datetime, person: Person, data: CancelRequest | None = None) -> dict:
         rules = await current_rules(sessions)
-        terms = await cancel(sessions, booking_id, actor=person, rules=rules, now=now,
+        terms = await cancel(sessions, settings_of(request), booking_id, actor=person, rules=rules, now=now,
                              reason=(data.reason if data else ""))
         async with sessions() as session:
             booking = await booking_for(session, person, booking_id)
-            return {**booking_json(booking), "cancellation_fee": {
-                "fee": decimal_text(terms.fee), "explanation_nb": terms.explanation_nb, "explanation_en": terms.explanation_en}}
+            return {**booking_json(booking), "cancellation_fee": terms_json(terms)}
 
     @get("/me/bookings")
     async def mine(self, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person) -> dict:

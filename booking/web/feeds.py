@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 from email.utils import format_datetime, parsedate_to_datetime
 
 from litestar import Controller, Request, Response, get
+from litestar.background_tasks import BackgroundTask
 from litestar.exceptions import NotFoundException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -62,8 +63,7 @@ def _headers(etag: str, last_modified: datetime | None, public: bool) -> dict[st
 async def serve(request: Request, sessions: async_sessionmaker[AsyncSession], lookup, now: datetime, *,
                 public: bool) -> Response:
     """Answer for the feed `lookup(session)` finds (None: 404). A conditional request is
-    first checked against the one-query validators; the read session is closed before
-    freshly built event texts are stored."""
+    first checked against the one-query validators."""
     conditional = "if-none-match" in request.headers or "if-modified-since" in request.headers
     async with sessions() as session:
         feed = await lookup(session)
@@ -75,8 +75,9 @@ async def serve(request: Request, sessions: async_sessionmaker[AsyncSession], lo
                 return Response(content=b"", status_code=304, headers=_headers(etag, last_modified, public))
         state = await feed_state(session, feed, now)
         body, fresh = await feed_texts(session, state, now)
-    await store_texts(sessions, fresh)
-    return Response(content=body, media_type=MEDIA_TYPE, headers=_headers(state.etag, state.last_modified, public))
+    # Stored after the answer is sent: on SQLite the write may wait for other writers.
+    return Response(content=body, media_type=MEDIA_TYPE, headers=_headers(state.etag, state.last_modified, public),
+                    background=BackgroundTask(store_texts, sessions, fresh) if fresh else None)
 
 
 class FeedsController(Controller):

@@ -21,11 +21,11 @@ from booking.services.feeds import (
 from booking.services.organisations import register_organisation
 from booking.services.rulebook import REFUSALS, current_rules
 from booking.services.self_service import (
-    booking_for, bookings_of, cancel, cancellation_terms, delegates_of, may_cancel, organisations_of,
+    booking_for, bookings_of, cancel, cancellation_preview, delegates_of, may_cancel, organisations_of,
 )
 from booking.settings import get_settings
 from booking.web.auth import requires
-from booking.web.booking_pages import TARGET_GROUPS, Problems, payment_url
+from booking.web.booking_pages import TARGET_GROUPS, Problems, payment_url, settings_of
 from booking.web.i18n import N_, message_of, tr
 
 STATUS_NAMES = {"held": N_("Reservert – venter på betaling"), "requested": N_("Venter på godkjenning"),
@@ -57,30 +57,31 @@ class MyPages(Controller):
     @get("/mine-bestillinger/{booking_id:int}", name="my_booking")
     async def my_booking(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime,
                          person: Person, ny: str | None = None, avbestilt: str | None = None) -> Template:
+        rules = await current_rules(sessions)
         async with sessions() as session:
             booking = await booking_for(session, person, booking_id)
             history = list((await session.execute(
                 select(BookingHistory).where(BookingHistory.booking_id == booking.id).order_by(BookingHistory.id)
             )).scalars())
-        rules = await current_rules(sessions)
+            fee = await cancellation_preview(session, person, booking, rules, now) if may_cancel(booking, now) else None
         quote = pricing.Quote.from_snapshot(booking.price_snapshot) if booking.price_snapshot else None
         return Template("mine/booking.html", context={
             "b": booking, "quote": quote, "history": history, "status_names": STATUS_NAMES,
             "target_groups": TARGET_GROUPS, "new": ny is not None, "cancelled_now": avbestilt is not None,
             "can_cancel": may_cancel(booking, now),
-            "fee": cancellation_terms(booking, rules, now) if may_cancel(booking, now) else None,
+            "fee": fee,
             "payment_url": payment_url(booking.id) if booking.status == "held" else None})
 
     @get("/mine-bestillinger/{booking_id:int}/avbestill", name="cancel_booking")
     async def cancel_page(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime,
                           person: Person) -> Template | Redirect:
+        rules = await current_rules(sessions)
         async with sessions() as session:
             booking = await booking_for(session, person, booking_id)
-        if not may_cancel(booking, now):
-            return Redirect(f"/mine-bestillinger/{booking_id}", status_code=303)
-        rules = await current_rules(sessions)
-        return Template("mine/cancel.html", context={"b": booking, "fee": cancellation_terms(booking, rules, now),
-                                                     "error": None})
+            if not may_cancel(booking, now):
+                return Redirect(f"/mine-bestillinger/{booking_id}", status_code=303)
+            fee = await cancellation_preview(session, person, booking, rules, now)
+        return Template("mine/cancel.html", context={"b": booking, "fee": fee, "error": None})
 
     @post("/mine-bestillinger/{booking_id:int}/avbestill", status_code=303)
     async def cancel(self, request: Request, booking_id: int, sessions: async_sessionmaker[AsyncSession],
@@ -88,7 +89,8 @@ class MyPages(Controller):
         form = await request.form()
         rules = await current_rules(sessions)
         try:
-            await cancel(sessions, booking_id, actor=person, rules=rules, now=now, reason=form.get("begrunnelse", ""))
+            await cancel(sessions, settings_of(request), booking_id, actor=person, rules=rules, now=now,
+                         reason=form.get("begrunnelse", ""))
         except REFUSALS as refusal:
             if isinstance(refusal, NotFound) or getattr(refusal, "code", "") == "not_your_booking":
                 raise

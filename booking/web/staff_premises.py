@@ -12,8 +12,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from booking.db.models import Person, Premises
 from booking.domain.premises import ACCESSIBILITY, EQUIPMENT, KINDS, SLOT_CHOICES, WEEKDAY_NAMES_NB, WEEKDAYS
 from booking.services.premises_admin import (
-    FormValues, InvalidForm, StaffScope, closure_targets, closures_in_scope, create_closure, delete_closure,
-    managed_premises, premises_to_edit, update_premises,
+    FormValues,
+    InvalidForm,
+    StaffScope,
+    closure_targets,
+    closures_in_scope,
+    create_closure,
+    delete_closure,
+    managed_premises,
+    premises_to_edit,
+    update_premises,
 )
 from booking.services.rulebook import current_rules
 from booking.web.staff import STAFF, form_of, page

@@ -81,8 +81,8 @@ def rule_fields(content: dict) -> list[tuple[str, list[RuleField]]]:
     extras = []
     for key, a in content.get("add_ons", {}).items():
         extras += [RuleField(f"add_ons.{key}.price", f"{a['name_nb']}: pris i kroner", "money"),
-                   RuleField(f"add_ons.{key}.attendees_over", f"{a['name_nb']}: gjelder når flere enn så mange deltakere",
-                             "int")]
+                   RuleField(f"add_ons.{key}.attendees_over",
+                             f"{a['name_nb']}: gjelder når flere enn så mange deltakere", "int")]
     for key, e in content.get("exemptions", {}).items():
         extras.append(RuleField(f"exemptions.{key}.factor", f"Unntak «{e['text_nb']}»: faktor", "factor"))
     if extras:
@@ -299,6 +299,9 @@ class RuleSetEditor(Controller):
             field = ERROR_FIELDS.get(refused.code, "valid_from")
             return await self._editor(sessions, person, now, draft_id, publish_values=values, status_code=422,
                                       publish_errors={field: refused.message_nb})
+        except pricing.RuleSetError as refused:
+            return await self._editor(sessions, person, now, draft_id, publish_values=values, status_code=422,
+                                      publish_errors={"valid_from": f"{refused.place}: {refused.message_nb}"})
         return Redirect(f"/saksbehandling/regler?publisert={quote(version.label)}", status_code=303)
 
     @post("/utkast/{draft_id:int}/slett", status_code=303)

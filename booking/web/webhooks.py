@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.payments import BadSignature, ProviderUnavailable
-from booking.services.payments import handle_webhook
+from booking.services.payment_events import handle_webhook
 from booking.services.rulebook import current_rules
 from booking.settings import Settings, get_settings
 

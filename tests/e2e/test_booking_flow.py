@@ -72,12 +72,17 @@ def test_search_log_in_book_with_a_quote_see_it_and_cancel(server, page):
     page.click("form.narrow button[type=submit]")
     page.wait_for_url(re.compile(re.escape(server) + "/bestill/"))
     assert page.locator("h1").inner_text() == f"Bestill {name}"
-    # The club is preselected; choosing "myself" updates the quote in place (booking.js).
-    page.check("input[name=for][value=selv]")
-    page.wait_for_selector("#result .explanation:has-text('Privat')")
-    assert "for=selv" in page.url
+    # The club is preselected. For children and youth it is free …
+    page.select_option("#malgruppe", "children_youth")
+    page.wait_for_selector("#result .explanation:has-text('Kundegruppe: Barn og unge')")  # updated in place (booking.js)
+    assert "malgruppe=children_youth" in page.url
+    assert page.locator("#payment input").count() == 0
+    # … for adults the club pays the voluntary-organisation price, by invoice.
+    page.select_option("#malgruppe", "adults")
+    page.wait_for_selector("#result .explanation:has-text('Kundegruppe: Frivillig organisasjon')")
     quote = page.locator("table.quote").inner_text()
-    assert "Totalt" in quote and "kr" in quote
+    assert "Totalt" in quote and "kr" in quote and "0\u00a0kr" not in quote.split("Totalt")[1]
+    assert page.is_checked("input[name=betaling][value=invoice]")
     screenshot(page, "booking-quote")
     page.fill("#formal", "Styremøte i velforeningen")
     page.check("#ansvarlig_voksen")
@@ -118,16 +123,16 @@ def test_the_whole_booking_flow_by_keyboard_alone(server, page):
     page.keyboard.type(PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(re.compile(re.escape(server) + "/bestill/"))
-    tab_to(page, "input[name=for]:checked")  # the radio group: Tab reaches the chosen one …
-    page.keyboard.press("ArrowDown")          # … and the arrow keys choose another
-    assert page.evaluate("document.activeElement.value") == "selv"
+    tab_to(page, "input[name=for]:checked")  # the radio group: Tab reaches the chosen one (the club)
     tab_to(page, "#deltakere")
     page.keyboard.press("Control+A")
     page.keyboard.type("8")
+    tab_to(page, "#malgruppe")
+    page.keyboard.press("ArrowDown")  # "Barn og unge"
     tab_to(page, "#choice button[type=submit]")
     page.keyboard.press("Enter")  # "Vis pris" works without the script too
-    page.wait_for_url("**for=selv**deltakere=8**")
-    assert "Kundegruppe: Privat" in page.locator("#result").inner_text()
+    page.wait_for_url("**deltakere=8&malgruppe=children_youth**")
+    assert "Kundegruppe: Barn og unge" in page.locator("#result").inner_text()
     tab_to(page, "#formal")
     page.keyboard.type("Strikkekafé")
     tab_to(page, "#ansvarlig_voksen")
@@ -169,12 +174,15 @@ def booked(server, page):
     """A booking of the first free room, made through the JSON API with the page's session."""
     log_in(page, server, AXE_PERSON)
     day = booking_day(4, 2)
-    page.goto(f"{server}/?dato={day}&fra=18:00&til=20:00&type=room&kapasitet=10")
+    page.goto(f"{server}/?dato={day}&fra=16:00&til=20:00&type=room&kapasitet=10")  # free 16–20, booked 18–20
     slug = page.locator(".results a.book").first.get_attribute("href").split("?")[0].split("/")[-1]
+    page.goto(f"{server}/bestill/{slug}")
+    club = int(page.locator("input[name=for]").first.get_attribute("value"))
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
     answer = page.request.post(f"{server}/api/v1/bookings", data={
         "premises": slug, "start": f"{day}T18:00", "end": f"{day}T20:00", "purpose": "Kurs",
-        "attendees": 10, "target_group": "adults", "accept_terms": True, "accept_fire_instructions": True},
+        "attendees": 10, "target_group": "adults", "organisation_id": club, "payment_method": "invoice",
+        "accept_terms": True, "accept_fire_instructions": True},
         headers={"x-csrftoken": token, "Idempotency-Key": uuid.uuid4().hex})
     assert answer.status == 201, answer.text()
     return {"slug": slug, "day": day, "id": answer.json()["id"]}
@@ -196,8 +204,9 @@ def test_pages_logged_out_have_no_axe_violations(server, page, path, name):
 def test_booking_and_my_pages_logged_in_have_no_axe_violations(server, page, booked):
     slug, day, booking_id = booked["slug"], booked["day"], booked["id"]
     pages = [
-        (f"/bestill/{slug}?dato={day}&fra=10:00&til=12:00&for=selv", "book-quote"),
-        (f"/bestill/{slug}?dato={day}&fra=18:00&til=20:00&for=selv", "book-refused-with-alternatives"),
+        (f"/bestill/{slug}?dato={day}&fra=16:00&til=17:00&malgruppe=adults", "book-quote"),
+        (f"/bestill/{slug}?dato={day}&fra=16:00&til=17:00&for=selv", "book-private-no-card"),
+        (f"/bestill/{slug}?dato={day}&fra=18:00&til=20:00", "book-refused-with-alternatives"),
         (f"/bestill/{slug}?dato={day}&fra=20:00&til=18:00", "book-time-error"),
         (f"/bestill/{slug}/serie", "series-form"),
         ("/mine-bestillinger", "my-bookings-logged-in"),
@@ -212,14 +221,14 @@ def test_booking_and_my_pages_logged_in_have_no_axe_violations(server, page, boo
         assert response.status == 200, path
         both_widths_accessible(page)
         screenshot(page, name)
-    page.goto(f"{server}/bestill/{slug}?dato={day}&fra=18:00&til=20:00&for=selv")
+    page.goto(f"{server}/bestill/{slug}?dato={day}&fra=18:00&til=20:00")
     assert page.locator("#result .alternatives a").count() > 0  # the refusal offers alternatives
 
 
 def test_form_states_have_no_axe_violations(server, page, booked):
     slug, day = booked["slug"], booked["day"]
     # the details form with its errors
-    page.goto(f"{server}/bestill/{slug}?dato={day}&fra=10:00&til=12:00&for=selv")
+    page.goto(f"{server}/bestill/{slug}?dato={day}&fra=16:00&til=17:00&malgruppe=adults")
     page.click("#details button[type=submit]")
     page.wait_for_load_state()
     assert page.locator(".error-summary").count() == 1
@@ -265,7 +274,7 @@ def test_pages_in_english_have_no_axe_violations(server, page, booked):
     assert page.locator("html").get_attribute("lang") == "en"
     assert page.locator("h1").inner_text() == "My bookings"
     both_widths_accessible(page)
-    page.goto(f"{server}/bestill/{booked['slug']}?dato={booked['day']}&fra=18:00&til=20:00&for=selv")
+    page.goto(f"{server}/bestill/{booked['slug']}?dato={booked['day']}&fra=18:00&til=20:00")
     assert "Cannot be booked:" in page.locator("#result").inner_text()
     both_widths_accessible(page)
     screenshot(page, "book-refused-english")

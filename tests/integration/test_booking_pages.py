@@ -26,7 +26,9 @@ def page_key(page) -> str:
 
 
 def details(client, day, **changes) -> dict:
-    form = {"_csrf_token": csrf(client), "dato": day.isoformat(), "fra": "18:00", "til": "20:00", "for": "selv",
+    """The club books for adults: the voluntary-organisation price, paid by invoice."""
+    form = {"_csrf_token": csrf(client), "dato": day.isoformat(), "fra": "18:00", "til": "20:00",
+            "for": str(client.world.organisation_id), "betaling": "invoice",
             "deltakere": "12", "malgruppe": "adults", "alkohol": "nei", "formal": "Styremøte",
             "ansvarlig_navn": "Kari Nordmann", "ansvarlig_telefon": "+47 900 00 000", "ansvarlig_voksen": "ja",
             "vilkar": "ja", "branninstruks": "ja", "nokkel": "k1"}
@@ -51,12 +53,14 @@ async def test_booking_needs_login_and_comes_back_to_the_chosen_time(client):
 async def test_quote_page_shows_price_explanation_and_the_details_form(client):
     await log_in(client, "kari@example.no")
     day = weekday_ahead()
-    page = await client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00&for=selv&deltakere=10")
+    page = await client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00&for={client.world.organisation_id}"
+                            "&deltakere=10&malgruppe=adults")
     assert page.status_code == 200
-    assert "Leie Møterom, hverdag, 2 t" in page.text and "300\u00a0kr" in page.text
-    assert "Kundegruppe: Privat" in page.text  # the explanation
+    assert "Leie Møterom, hverdag, 2 t" in page.text and "150\u00a0kr" in page.text
+    assert "Kundegruppe: Frivillig organisasjon (faktor 0,5)" in page.text  # the explanation
     assert "Bestillingen blir bekreftet med en gang" in page.text
     assert 'id="details"' in page.text and 'name="nokkel"' in page.text
+    assert 'name="betaling" value="invoice" id="betaling" checked' in page.text  # the one way to pay
     assert '<script src="/static/booking.js" defer></script>' in page.text
     club = await client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00&for={client.world.organisation_id}"
                             "&malgruppe=children_youth")
@@ -86,10 +90,11 @@ async def test_a_booking_is_made_once_and_shown_as_confirmed(client):
     assert again.headers["location"] == first.headers["location"]
     (booking,) = await bookings(client.db)
     assert booking.status == "confirmed" and booking.start_at == at(day, "18:00")
+    assert booking.payment_method == "invoice" and booking.organisation_id == client.world.organisation_id
     assert booking.caretaker_notes == "Ansvarlig person (18+): Kari Nordmann, tlf. +47 900 00 000"
     assert booking.purpose == "Styremøte" and booking.attendees == 12 and booking.target_group == "adults"
     result = await client.get(first.headers["location"])
-    assert "Bestillingen er bekreftet" in result.text and "300\u00a0kr" in result.text
+    assert "Bestillingen er bekreftet" in result.text and "150\u00a0kr" in result.text
     assert f'href="/kalender/booking/{booking.id}.ics"' in result.text
 
 
@@ -97,7 +102,7 @@ async def test_a_taken_time_is_explained_with_alternatives(client):
     await log_in(client, "kari@example.no")
     day = weekday_ahead()
     await client.post("/bestill/motesalen", data=details(client, day), follow_redirects=False)
-    page = await client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00&for=selv")
+    page = await client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00")
     assert "Kan ikke bestilles:" in page.text and "Tiden er ikke ledig" in page.text
     assert "Opptatt fra kl. 17:45 til kl. 20:15" in page.text  # the claim with its buffers
     # the nearest free times that day (the room keeps 15 minutes on each side) …
@@ -120,7 +125,7 @@ async def test_a_rule_refusal_is_explained_without_pointless_alternatives(client
 async def test_outside_opening_hours_suggests_times_that_are_open(client):
     await log_in(client, "kari@example.no")
     day = weekday_ahead()
-    page = await client.get(f"/bestill/klasserom-1?dato={day}&fra=14:00&til=15:00&for=selv")
+    page = await client.get(f"/bestill/klasserom-1?dato={day}&fra=14:00&til=15:00")
     assert "utenfor åpningstiden" in page.text
     assert f"/bestill/klasserom-1?dato={day}&amp;fra=16%3A00&amp;til=17%3A00" in page.text
 
@@ -128,7 +133,7 @@ async def test_outside_opening_hours_suggests_times_that_are_open(client):
 async def test_a_booking_that_needs_approval_is_sent_as_a_request(client):
     await log_in(client, "kari@example.no")
     day = weekday_ahead()
-    page = await client.get(f"/bestill/hallen?dato={day}&fra=18:00&til=20:00&for=selv&deltakere=150")
+    page = await client.get(f"/bestill/hallen?dato={day}&fra=18:00&til=20:00&deltakere=150&malgruppe=adults")
     assert "Må godkjennes:" in page.text and "Mer enn 100 deltakere krever godkjenning." in page.text
     assert "Send forespørsel" in page.text
     answer = await client.post("/bestill/hallen", data=details(client, day, deltakere="150"), follow_redirects=False)
@@ -198,16 +203,29 @@ async def test_series_page_tells_a_person_without_organisation_to_register_one(c
     assert 'href="/mine-organisasjoner"' in page.text and 'name="ukedag"' not in page.text
 
 
+async def test_a_private_booking_cannot_be_made_without_a_way_to_pay(client):
+    await log_in(client, "kari@example.no")
+    day = weekday_ahead()
+    page = await client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00&for=selv")
+    assert "300\u00a0kr" in page.text and "Kundegruppe: Privat" in page.text
+    assert "Kortbetaling er ikke tilgjengelig akkurat nå." in page.text  # no card provider in the tests
+    assert "Du kan ikke betale for denne bestillingen her akkurat nå." in page.text
+    refused = await client.post("/bestill/motesalen", data=details(client, day, **{"for": "selv", "betaling": None}))
+    assert refused.status_code == 422 and 'id="betaling-feil"' in refused.text
+    assert await bookings(client.db) == []
+
+
 async def test_payment_hook_sends_a_held_booking_on_to_payment(client, monkeypatch):
+    from booking.services import payments
     from booking.web import booking_pages
-    monkeypatch.setattr(booking_pages, "card_available", lambda settings: True)
+    monkeypatch.setattr(payments, "card_available", lambda settings: True)
     await log_in(client, "kari@example.no")
     day = weekday_ahead()
     page = await client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00&for=selv")
     assert 'name="betaling" value="card"' in page.text
-    missing = await client.post("/bestill/motesalen", data=details(client, day))
+    missing = await client.post("/bestill/motesalen", data=details(client, day, **{"for": "selv", "betaling": None}))
     assert missing.status_code == 422 and 'id="betaling-feil"' in missing.text
-    answer = await client.post("/bestill/motesalen", data=details(client, day, betaling="card"),
+    answer = await client.post("/bestill/motesalen", data=details(client, day, **{"for": "selv", "betaling": "card"}),
                                follow_redirects=False)
     (booking,) = await bookings(client.db)
     assert booking.status == "held" and booking.payment_method == "card"
@@ -215,8 +233,8 @@ async def test_payment_hook_sends_a_held_booking_on_to_payment(client, monkeypat
 
 
 async def test_free_bookings_ask_for_no_payment(client, monkeypatch):
-    from booking.web import booking_pages
-    monkeypatch.setattr(booking_pages, "card_available", lambda settings: True)
+    from booking.services import payments
+    monkeypatch.setattr(payments, "card_available", lambda settings: True)
     await log_in(client, "kari@example.no")
     page = await client.get(f"/bestill/motesalen?dato={weekday_ahead()}&for={client.world.organisation_id}"
                             "&malgruppe=children_youth")

@@ -82,11 +82,11 @@ async def test_public_pages_in_english(client):
 async def test_booking_pages_in_english(client):
     await log_in(client, "kari@example.no")
     day = weekday_ahead()
-    page = await client.get(f"/bestill/hallen?dato={day}&fra=18:00&til=20:00&for=selv&deltakere=150",
+    page = await client.get(f"/bestill/hallen?dato={day}&fra=18:00&til=20:00&deltakere=150&malgruppe=adults",
                             headers=ENGLISH)
     assert "<h1>Book Hallen</h1>" in page.text and "Rent Sports hall, whole" in page.text
     assert "More than 100 attendees need approval." in page.text and "Send request" in page.text
-    assert "NOK\u00a02,290" in page.text
+    assert "NOK\u00a01,145" in page.text and "Invoice to the organisation afterwards" in page.text
     minor = await client.get("/mine-bestillinger", headers=ENGLISH)
     assert "You have no upcoming bookings." in minor.text
     await client.post("/logg-ut", data={"_csrf_token": csrf(client)})

@@ -30,11 +30,11 @@ async def client(db):
 
 
 async def book(client, *, day, start="18:00", end="20:00", person_id=None, organisation_id=None,
-               slug="motesalen") -> Booking:
+               slug="motesalen", payment_method=None) -> Booking:
     rules = await current_rules(client.db.sessions)
     return await create_booking(client.db.sessions, NewBooking(
         slug, at(day, start), at(day, end), person_id or client.world.person_id, organisation_id,
-        Details("Korøvelse", 10, "adults")), rules=rules, now=datetime.now(timezone.utc))
+        Details("Korøvelse", 10, "adults"), payment_method=payment_method), rules=rules, now=datetime.now(timezone.utc))
 
 
 async def test_my_pages_need_login(client):
@@ -108,11 +108,12 @@ async def test_late_cancellation_of_a_confirmed_booking_costs_half(client):
     start = soon.replace(minute=0, second=0, microsecond=0).astimezone(timezone.utc)
     rules = await current_rules(client.db.sessions)
     booking = await create_booking(client.db.sessions, NewBooking(
-        "motesalen", start, start + timedelta(hours=2), client.world.person_id, None,
-        Details("Møte", 5, "adults")), rules=rules, now=datetime.now(timezone.utc))
+        "motesalen", start, start + timedelta(hours=2), client.world.person_id, client.world.organisation_id,
+        Details("Møte", 5, "adults"), payment_method="invoice"), rules=rules, now=datetime.now(timezone.utc))
     await log_in(client, "kari@example.no")
     confirm = await client.get(f"/mine-bestillinger/{booking.id}/avbestill")
-    assert "Det koster 150\u00a0kr å avbestille nå." in confirm.text  # 50 % of 300 kr inside 48 hours
+    assert "Det koster 75\u00a0kr å avbestille nå." in confirm.text  # 50 % of 150 kr inside 48 hours
+    assert "75\u00a0kr blir ikke fakturert." in confirm.text
 
 
 async def test_others_cannot_cancel(client):

@@ -28,10 +28,11 @@ async def client(db):
         yield client
 
 
-def body(day, **changes) -> dict:
+def body(client, day, **changes) -> dict:
+    """The club books for adults: the voluntary-organisation price, paid by invoice."""
     return {"premises": "motesalen", "start": f"{day}T18:00", "end": f"{day}T20:00", "purpose": "Styremøte",
             "attendees": 12, "target_group": "adults", "accept_terms": True, "accept_fire_instructions": True,
-            **changes}
+            "organisation_id": client.world.organisation_id, "payment_method": "invoice", **changes}
 
 
 async def count(db) -> int:
@@ -50,25 +51,26 @@ def assert_problem(answer, status: int, code: str) -> dict:
 async def test_create_is_idempotent_per_key(client):
     day = weekday_ahead()
     headers = {**client.kari, "Idempotency-Key": "abc-1"}
-    first = await client.post("/api/v1/bookings", json=body(day), headers=headers)
+    first = await client.post("/api/v1/bookings", json=body(client, day), headers=headers)
     assert first.status_code == 201, first.text
     created = first.json()
     assert created["status"] == "confirmed" and created["premises"]["slug"] == "motesalen"
     assert created["start"] == at(day, "18:00").astimezone(timezone.utc).isoformat()  # no offset = Oslo time
-    assert created["price"]["total"] == "300" and created["price"]["lines"]
+    assert created["price"]["total"] == "150" and created["price"]["lines"]
+    assert created["organisation"]["id"] == client.world.organisation_id
     assert created["links"]["ics"] == f"/kalender/booking/{created['id']}.ics"
     assert created["cancellation"]["fee"] == "0"
-    again = await client.post("/api/v1/bookings", json=body(day), headers=headers)
+    again = await client.post("/api/v1/bookings", json=body(client, day), headers=headers)
     assert again.status_code == 200 and again.json() == created
     assert await count(client.db) == 1
-    reused = await client.post("/api/v1/bookings", json=body(day, start=f"{day}T10:00", end=f"{day}T11:00"),
+    reused = await client.post("/api/v1/bookings", json=body(client, day, start=f"{day}T10:00", end=f"{day}T11:00"),
                                headers=headers)
     assert_problem(reused, 409, "idempotency_key_reused")
 
 
 async def test_an_explicit_offset_is_an_instant(client):
     day = weekday_ahead()
-    answer = await client.post("/api/v1/bookings", json=body(day, start=f"{day}T17:00:00+00:00",
+    answer = await client.post("/api/v1/bookings", json=body(client, day, start=f"{day}T17:00:00+00:00",
                                                              end=f"{day}T19:00:00Z"),
                                headers={**client.kari, "Idempotency-Key": "utc"})
     assert answer.status_code == 201
@@ -77,8 +79,8 @@ async def test_an_explicit_offset_is_an_instant(client):
 
 async def test_a_collision_is_409_with_the_interval(client):
     day = weekday_ahead()
-    await client.post("/api/v1/bookings", json=body(day), headers={**client.kari, "Idempotency-Key": "a"})
-    clash = await client.post("/api/v1/bookings", json=body(day, start=f"{day}T19:00", end=f"{day}T21:00"),
+    await client.post("/api/v1/bookings", json=body(client, day), headers={**client.kari, "Idempotency-Key": "a"})
+    clash = await client.post("/api/v1/bookings", json=body(client, day, start=f"{day}T19:00", end=f"{day}T21:00"),
                               headers={**client.kari, "Idempotency-Key": "b"})
     problem = assert_problem(clash, 409, "conflict")
     (collision,) = problem["collisions"]
@@ -100,7 +102,7 @@ async def test_a_collision_is_409_with_the_interval(client):
     ({"responsible_name": "x" * 500}, "responsible_name"),
 ])
 async def test_bad_input_is_422_per_field(client, changes, field):
-    answer = await client.post("/api/v1/bookings", json=body(weekday_ahead(), **changes),
+    answer = await client.post("/api/v1/bookings", json=body(client, weekday_ahead(), **changes),
                                headers={**client.kari, "Idempotency-Key": "bad"})
     problem = assert_problem(answer, 422, "invalid_input")
     assert field in [e["field"] for e in problem["errors"]]
@@ -109,7 +111,7 @@ async def test_bad_input_is_422_per_field(client, changes, field):
 
 async def test_end_before_start_and_missing_key(client):
     day = weekday_ahead()
-    answer = await client.post("/api/v1/bookings", json=body(day, end=f"{day}T17:00"), headers=client.kari)
+    answer = await client.post("/api/v1/bookings", json=body(client, day, end=f"{day}T17:00"), headers=client.kari)
     fields = [e["field"] for e in assert_problem(answer, 422, "invalid_input")["errors"]]
     assert fields[:2] == ["Idempotency-Key", "end"]
 
@@ -124,18 +126,43 @@ async def test_malformed_bodies_are_4xx_not_500(client, payload):
 
 async def test_refusals_keep_their_codes(client):
     day = weekday_ahead()
-    assert_problem(await client.post("/api/v1/bookings", json=body(day, premises="finnes-ikke"),
+    assert_problem(await client.post("/api/v1/bookings", json=body(client, day, premises="finnes-ikke"),
                                      headers={**client.kari, "Idempotency-Key": "n"}), 404, "unknown_premises")
-    assert_problem(await client.post("/api/v1/bookings", json=body(day),
+    assert_problem(await client.post("/api/v1/bookings", json=body(client, day, organisation_id=None),
                                      headers={**client.ola, "Idempotency-Key": "o"}), 422, "under_18")
-    assert_problem(await client.post("/api/v1/bookings", json=body(day, organisation_id=client.world.organisation_id),
+    assert_problem(await client.post("/api/v1/bookings", json=body(client, day, organisation_id=client.world.organisation_id),
                                      headers={**client.ola, "Idempotency-Key": "p"}), 403, "not_a_delegate")
-    assert_problem(await client.post("/api/v1/bookings", json=body(day, start=f"{day}T03:07", end=f"{day}T04:00"),
+    assert_problem(await client.post("/api/v1/bookings", json=body(client, day, start=f"{day}T03:07", end=f"{day}T04:00"),
                                      headers={**client.kari, "Idempotency-Key": "q"}), 422, "off_granularity")
 
 
+async def test_a_priced_booking_needs_a_way_to_pay(client):
+    day = weekday_ahead()
+    private = await client.post("/api/v1/bookings", json=body(client, day, organisation_id=None, payment_method=None),
+                                headers={**client.kari, "Idempotency-Key": "pay"})
+    problem = assert_problem(private, 422, "invalid_input")
+    assert problem["errors"][0]["field"] == "payment_method" and problem["errors"][0]["code"] == "payment_unavailable"
+    unpaid = await client.post("/api/v1/bookings", json=body(client, day, payment_method=None),
+                               headers={**client.kari, "Idempotency-Key": "pay"})
+    assert assert_problem(unpaid, 422, "invalid_input")["errors"][0]["code"] == "payment_method_required"
+    free = await client.post("/api/v1/bookings", json=body(client, day, target_group="children_youth", payment_method=None),
+                             headers={**client.kari, "Idempotency-Key": "pay"})
+    assert free.status_code == 201 and free.json()["price"]["total"] == "0"
+
+
+async def test_card_holds_the_slot_and_links_to_payment(client, monkeypatch):
+    from booking.services import payments
+    monkeypatch.setattr(payments, "card_available", lambda settings: True)
+    answer = await client.post("/api/v1/bookings", json=body(client, weekday_ahead(), organisation_id=None,
+                                                             payment_method="card"),
+                               headers={**client.kari, "Idempotency-Key": "card"})
+    assert answer.status_code == 201, answer.text
+    held = answer.json()
+    assert held["status"] == "held" and held["hold_expires_at"] and held["links"]["payment"]
+
+
 async def test_authentication_is_required(client):
-    anonymous = await client.post("/api/v1/bookings", json=body(weekday_ahead()), headers={"Idempotency-Key": "x"})
+    anonymous = await client.post("/api/v1/bookings", json=body(client, weekday_ahead()), headers={"Idempotency-Key": "x"})
     assert_problem(anonymous, 401, "unauthorized")
     assert_problem(await client.get("/api/v1/me/bookings"), 401, "unauthorized")
     wrong = await client.get("/api/v1/me/bookings", headers={"Authorization": "Bearer nope"})
@@ -143,7 +170,7 @@ async def test_authentication_is_required(client):
 
 
 async def test_read_mine_and_others(client):
-    made = (await client.post("/api/v1/bookings", json=body(weekday_ahead()),
+    made = (await client.post("/api/v1/bookings", json=body(client, weekday_ahead()),
                               headers={**client.kari, "Idempotency-Key": "r"})).json()
     mine = await client.get(f"/api/v1/bookings/{made['id']}", headers=client.kari)
     assert mine.status_code == 200 and mine.json()["id"] == made["id"]
@@ -155,7 +182,7 @@ async def test_read_mine_and_others(client):
 
 
 async def test_cancel_with_fee_then_refused_the_second_time(client):
-    made = (await client.post("/api/v1/bookings", json=body(weekday_ahead()),
+    made = (await client.post("/api/v1/bookings", json=body(client, weekday_ahead()),
                               headers={**client.kari, "Idempotency-Key": "c"})).json()
     assert_problem(await client.post(f"/api/v1/bookings/{made['id']}/cancel", headers=client.ola), 403,
                    "not_your_booking")
@@ -173,12 +200,12 @@ async def test_cancel_with_fee_then_refused_the_second_time(client):
 async def test_session_calls_need_the_csrf_header(client):
     await log_in(client, "kari@example.no")
     day = weekday_ahead()
-    refused = await client.post("/api/v1/bookings", json=body(day), headers={"Idempotency-Key": "s"})
+    refused = await client.post("/api/v1/bookings", json=body(client, day), headers={"Idempotency-Key": "s"})
     assert_problem(refused, 403, "csrf_token_mismatch")
-    wrong = await client.post("/api/v1/bookings", json=body(day), headers={"Idempotency-Key": "s",
+    wrong = await client.post("/api/v1/bookings", json=body(client, day), headers={"Idempotency-Key": "s",
                                                                            "x-csrftoken": "forged"})
     assert_problem(wrong, 403, "csrf_token_mismatch")
-    accepted = await client.post("/api/v1/bookings", json=body(day),
+    accepted = await client.post("/api/v1/bookings", json=body(client, day),
                                  headers={"Idempotency-Key": "s", "x-csrftoken": csrf(client)})
     assert accepted.status_code == 201
     assert (await client.get("/api/v1/me/bookings")).status_code == 200  # safe calls need no header
@@ -190,7 +217,7 @@ async def test_series_preview_then_create(client):
               "first_date": first.isoformat(), "last_date": last.isoformat(),
               "organisation_id": client.world.organisation_id, "purpose": "Korøvelse", "attendees": 20,
               "target_group": "children_youth", "accept_terms": True, "accept_fire_instructions": True}
-    await client.post("/api/v1/bookings", json=body(weekday_ahead(1, 3)), headers={**client.kari, "Idempotency-Key": "t"})
+    await client.post("/api/v1/bookings", json=body(client, weekday_ahead(1, 3)), headers={**client.kari, "Idempotency-Key": "t"})
     preview = await client.post("/api/v1/series", json={**series, "preview": True}, headers=client.kari)
     assert preview.status_code == 200, preview.text
     shown = preview.json()

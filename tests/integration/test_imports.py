@@ -34,8 +34,8 @@ def calendar(*events: str) -> bytes:
 
 
 def vevent(uid: str, *lines: str) -> str:
-    return "BEGIN:VEVENT\r\n" + f"UID:{uid}\r\nDTSTAMP:20260101T000000Z\r\n" + "".join(f"{line}\r\n" for line in lines) \
-        + "END:VEVENT\r\n"
+    body = "".join(f"{line}\r\n" for line in (f"UID:{uid}", "DTSTAMP:20260101T000000Z", *lines))
+    return f"BEGIN:VEVENT\r\n{body}END:VEVENT\r\n"
 
 
 MEETING = vevent("foreldremote@skole", "DTSTART;TZID=Europe/Oslo:20260329T170000",
@@ -107,13 +107,16 @@ async def test_upload_becomes_closures_and_collisions_are_reported(db, world):
     report = await imports.import_source(db.sessions, source_id, data=SCHOOL, now=NOW)
     assert (report.added, report.updated, report.removed) == (5, 0, 0)
     rows = await closures(db)
+    def utc(month: int, day: int, hour: int) -> datetime:
+        return datetime(2026, month, day, hour, tzinfo=UTC)
+
     assert [(uid, start, end) for _, uid, start, end, _, _ in rows] == [
-        ("korps@skole/2026-03-24T17:00:00Z", datetime(2026, 3, 24, 17, tzinfo=UTC), datetime(2026, 3, 24, 19, tzinfo=UTC)),
-        ("foreldremote@skole", datetime(2026, 3, 29, 15, tzinfo=UTC), datetime(2026, 3, 29, 17, tzinfo=UTC)),
+        ("korps@skole/2026-03-24T17:00:00Z", utc(3, 24, 17), utc(3, 24, 19)),
+        ("foreldremote@skole", utc(3, 29, 15), utc(3, 29, 17)),
         # after the change to summer time the weekly 18:00 is still 18:00 local
-        ("korps@skole/2026-03-31T16:00:00Z", datetime(2026, 3, 31, 16, tzinfo=UTC), datetime(2026, 3, 31, 18, tzinfo=UTC)),
-        ("korps@skole/2026-04-07T16:00:00Z", datetime(2026, 4, 7, 16, tzinfo=UTC), datetime(2026, 4, 7, 18, tzinfo=UTC)),
-        ("17mai@skole", datetime(2026, 5, 16, 22, tzinfo=UTC), datetime(2026, 5, 17, 22, tzinfo=UTC)),  # a local day
+        ("korps@skole/2026-03-31T16:00:00Z", utc(3, 31, 16), utc(3, 31, 18)),
+        ("korps@skole/2026-04-07T16:00:00Z", utc(4, 7, 16), utc(4, 7, 18)),
+        ("17mai@skole", utc(5, 16, 22), utc(5, 17, 22)),  # a whole local day
     ]
     (collision,) = report.collisions
     assert (collision.booking_id, collision.premises, collision.event_uid) == (
@@ -156,6 +159,12 @@ async def test_reimport_is_idempotent_and_follows_the_source(db, world):
 
 async def test_url_import_from_a_local_server(db, world, calendar_server):
     base, routes = calendar_server
+    for refused in ("file:///etc/passwd", "ftp://example.no/skole.ics", "javascript:alert(1)"):
+        with pytest.raises(imports.ImportRefused) as refusal:
+            await source_for(db, url=refused)
+        assert refusal.value.code == "url_not_allowed"
+    async with db.sessions() as s:
+        assert (await s.execute(select(CalendarSource))).first() is None
     routes["/skole.ics"] = (200, SCHOOL, 0)
     source_id = await source_for(db, url=f"{base}/skole.ics", premises_slug="motesalen")
     assert source_id == await source_for(db, url=f"{base}/skole.ics", premises_slug="motesalen")  # found again
@@ -218,7 +227,8 @@ async def test_a_failure_inside_the_write_rolls_everything_back(db, world, monke
     assert "database went away" in await last_error(db, source_id)
 
 
-async def test_command_line_import_and_feed_token(db, world, tmp_path, monkeypatch, capsys):
+async def test_command_line_import_refresh_and_feed_token(db, world, tmp_path, monkeypatch, capsys,
+                                                          calendar_server):
     async with write_transaction(db.sessions) as s:
         await s.execute(update(Building).values(caretaker_id=world.person_id))
     # The command uses the real clock, so this calendar and booking are a month from today.
@@ -230,6 +240,10 @@ async def test_command_line_import_and_feed_token(db, world, tmp_path, monkeypat
     booking_id = (await create_booking(db.sessions, new, rules=PremisesApprovalOnly(), now=datetime.now(UTC))).id
     path = tmp_path / "skole.ics"
     path.write_bytes(calendar(event))
+    base, routes = calendar_server
+    routes["/kommune.ics"] = (200, calendar(event.replace("kommende@skole", "kommune@kommunen")), 0)
+    url_source = await source_for(db, url=f"{base}/kommune.ics", name="Kommunens kalender")
+    monkeypatch.setenv("BOOKING_ALLOW_PRIVATE_IMPORTS", "1")
     monkeypatch.setenv("BOOKING_DATABASE_URL", db.url)
     monkeypatch.setenv("BOOKING_BASE_URL", "https://lokaler.example")
     get_settings.cache_clear()
@@ -244,6 +258,9 @@ async def test_command_line_import_and_feed_token(db, world, tmp_path, monkeypat
         bad.write_bytes(b"not a calendar")
         code = await asyncio.to_thread(cli.main, ["calendars", "import", "--building", "bygget", "--file", str(bad)])
         assert code == 2 and "error [not_icalendar]" in capsys.readouterr().err
+        code = await asyncio.to_thread(cli.main, ["calendars", "refresh"])  # the URL calendars only
+        assert code == 0
+        assert capsys.readouterr().out.startswith(f"calendar {url_source} (Kommunens kalender): 1 added")
         code = await asyncio.to_thread(cli.main, ["feeds", "token", "create", "--feed", "building",
                                                   "--subject", "bygget", "--owner", "kari@example.no"])
         assert code == 0

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from booking.db.engine import make_engine, session_factory, write_transaction
-from booking.db.models import Booking, OutboxMail, Person, Premises
+from booking.db.models import BookingSeries, OutboxMail, Person, Premises
 from booking.domain.errors import Conflict
 from booking.domain.lifecycle import Status
 from booking.notify import Mail, enqueue
@@ -60,6 +60,11 @@ def smtp():
     inbox.transport = SmtpTransport("127.0.0.1", controller.port)
     yield inbox
     controller.stop()
+
+
+async def free_booking(db, world, start: str, end: str, **kw):
+    return await create_booking(db.sessions, NewBooking(world.room, at(start), at(end), world.person_id, **kw),
+                                rules=FREE, now=NOW)
 
 
 def clock(at_: datetime):
@@ -120,8 +125,7 @@ async def test_norwegian_by_default_and_the_approval_story_told(db, smtp):
     async with db.sessions() as s:
         (await s.execute(select(Premises).where(Premises.slug == world.room))).scalar_one().requires_approval = True
         await s.commit()
-    booking = await create_booking(db.sessions, NewBooking(world.room, at("2026-09-08T18:00"),
-                                                           at("2026-09-08T20:00"), world.person_id), rules=FREE, now=NOW)
+    booking = await free_booking(db, world, "2026-09-08T18:00", "2026-09-08T20:00")
     assert booking.status == "requested"
     async with write_transaction(db.sessions) as s:
         await change_status(s, booking.id, Status.REJECTED, actor_id=None,
@@ -142,8 +146,7 @@ async def test_approval_and_cancellation_mails(db, smtp):
     async with db.sessions() as s:
         (await s.execute(select(Premises).where(Premises.slug == world.room))).scalar_one().requires_approval = True
         await s.commit()
-    booking = await create_booking(db.sessions, NewBooking(world.room, at("2026-09-08T18:00"),
-                                                           at("2026-09-08T20:00"), world.person_id), rules=FREE, now=NOW)
+    booking = await free_booking(db, world, "2026-09-08T18:00", "2026-09-08T20:00")
     async with write_transaction(db.sessions) as s:
         await change_status(s, booking.id, Status.CONFIRMED, actor_id=None, reason="Velkommen!", now=NOW)
     async with write_transaction(db.sessions) as s:
@@ -215,8 +218,7 @@ async def test_a_failed_delivery_is_kept_and_retried_later(db, smtp):
 
 async def test_reminders_the_day_before_are_queued_once(db, smtp):
     world = await build_world(db.sessions)
-    tomorrow = await create_booking(db.sessions, NewBooking(world.room, at("2026-09-02T18:00"),
-                                                            at("2026-09-02T19:00"), world.person_id), rules=FREE, now=NOW)
+    tomorrow = await free_booking(db, world, "2026-09-02T18:00", "2026-09-02T19:00")
     await create_booking(db.sessions, NewBooking(world.room, at("2026-09-03T18:00"), at("2026-09-03T19:00"),
                                                  world.person_id), rules=FREE, now=NOW)
     settings = from_environment({"BOOKING_DATABASE_URL": db.url})
@@ -232,9 +234,9 @@ async def test_a_series_sends_no_mail_per_occurrence(db):
     world = await build_world(db.sessions)
     await create_booking(db.sessions, NewBooking(world.room, at("2026-09-08T18:00"), at("2026-09-08T20:00"),
                                                  world.person_id, series_id=None), rules=FREE, now=NOW)
-    from booking.db.models import BookingSeries
     async with db.sessions() as s:
-        series = BookingSeries(premises_id=1, person_id=world.person_id, rrule="FREQ=WEEKLY", pattern={},
+        room = (await s.execute(select(Premises).where(Premises.slug == world.room))).scalar_one()
+        series = BookingSeries(premises_id=room.id, person_id=world.person_id, rrule="FREQ=WEEKLY", pattern={},
                                created_at=NOW)
         s.add(series)
         await s.commit()
@@ -246,8 +248,7 @@ async def test_a_series_sends_no_mail_per_occurrence(db):
 
 async def test_in_development_mails_are_written_as_eml_files(db, tmp_path):
     world = await build_world(db.sessions)
-    booking = await create_booking(db.sessions, NewBooking(world.room, at("2026-09-08T18:00"),
-                                                           at("2026-09-08T20:00"), world.person_id), rules=FREE, now=NOW)
+    booking = await free_booking(db, world, "2026-09-08T18:00", "2026-09-08T20:00")
     env = {**os.environ, "BOOKING_DATABASE_URL": db.url, "BOOKING_MAIL_DIR": str(tmp_path / "outbox")}
     env.pop("BOOKING_SMTP_HOST", None)
     done = subprocess.run([sys.executable, "-m", "booking.cli", "send-mail"], env=env, cwd=ROOT,

@@ -7,7 +7,6 @@ import asyncio
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-import httpx
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
@@ -19,9 +18,8 @@ from booking.payments import card_available
 from booking.services.bookings import NewBooking, create_booking, release_expired_holds
 from booking.services.cancellation import cancel_booking, cancellation_terms, reject_booking
 from booking.services.lending import Details
-from booking.services.payments import (
-    PaymentUnavailable, choose_invoice, payment_choices, refresh_payment, start_payment,
-)
+from booking.services.payment_events import refresh_payment
+from booking.services.payments import PaymentUnavailable, choose_invoice, payment_choices, start_payment
 from booking.services.refunds import payments_needing_attention, process_refunds
 from booking.services.rulebook import current_rules
 from booking.settings import from_environment
@@ -303,9 +301,9 @@ async def test_stripe_unreachable_answers_503_so_stripe_retries(db, world):
 async def test_the_webhook_needs_no_csrf_token_or_session(db, paid_setup):
     _, _, _, _, client, _ = paid_setup
     body = event_body("evt_csrf", "customer.created", "cus_1")
-    answer = await client.post("/webhooks/stripe", content=body, headers={"Stripe-Signature": sign(body)},
-                               cookies={"csrftoken": "something-else"})
-    assert answer.status_code == 200
+    client.cookies.set("csrftoken", "something-else")
+    answer = await client.post("/webhooks/stripe", content=body, headers={"Stripe-Signature": sign(body)})
+    assert answer.status_code == 200 and answer.json() == {"outcome": "ignored"}
 
 
 async def test_the_return_from_checkout_confirms_without_waiting_for_the_webhook(db, paid_setup):
@@ -350,7 +348,8 @@ async def test_a_payment_after_the_hold_expired_with_the_slot_taken_is_refunded(
         refund_row = await one(db, Payment, Payment.kind == "refund")
         assert (refund["amount"], refund["status"]) == (30000, "succeeded")
         assert refund["metadata"]["refund_id"] == str(refund_row.id)
-        assert (refund_row.state, refund_row.provider_ref, refund_row.refund_of) == ("refunded", refund["id"], payment.id)
+        assert (refund_row.state, refund_row.provider_ref) == ("refunded", refund["id"])
+        assert refund_row.refund_of == payment.id
         assert await status_of(db, late.id) == "expired" and await status_of(db, taken.id) == "held"
         mail = await one(db, OutboxMail, OutboxMail.dedupe_key == f"refunded-in-full-{payment.id}")
         assert mail.to_address == "kari@example.no" and "tatt av noen andre" in mail.body_text
@@ -483,7 +482,7 @@ async def test_rejecting_a_paid_request_refunds_it_in_full(db, world, localstrip
         assert (await refresh_payment(db.sessions, settings, booking.id, rules=rules, now=utcnow())).status == \
             "requested"  # paid, and now awaiting approval
         await reject_booking(db.sessions, settings, booking.id, actor_id=None, reason="Lokalet er stengt.",
-                             rules=rules, now=utcnow())
+                             now=utcnow())
         assert [r["amount"] for r in await customer.refunds(intent)] == [ore(payment.amount)]
         mail = await one(db, OutboxMail, OutboxMail.dedupe_key.like(f"booking-{booking.id}-%-rejected"))
         assert "Begrunnelse: Lokalet er stengt." in mail.body_text

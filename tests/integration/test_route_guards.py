@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from litestar.testing import AsyncTestClient
 
 from booking.settings import from_environment

@@ -10,7 +10,9 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 
-from booking.db.models import Booking, BookingHistory, Building, Closure, Department, Person, Premises
+from booking.db.models import (
+    Booking, BookingHistory, Building, Closure, Department, OutboxMail, Person, Premises,
+)
 from booking.domain.localtime import resolve_local, to_local
 from booking.services.accounts import create_person
 from booking.services.bookings import NewBooking, create_booking
@@ -170,6 +172,9 @@ async def test_reject_needs_a_reason_that_reaches_the_history(staff):
         reasons = list((await s.execute(select(BookingHistory.reason).where(
             BookingHistory.booking_id == booking_id, BookingHistory.to_status == "rejected"))).scalars())
     assert reasons == ["Hallen er satt av til kretsmesterskap."]
+    async with staff.db.sessions() as s:  # the outbox builds the mail from the state change
+        mails = (await s.execute(select(OutboxMail).where(OutboxMail.to_address == EMAILS["delegate"]))).scalars()
+        assert any("kretsmesterskap" in mail.body_text for mail in mails)
 
 
 async def test_staff_of_another_department_cannot_decide(staff):
@@ -294,7 +299,7 @@ async def test_closure_of_a_building_blocks_booking_and_can_be_deleted(staff):
     assert "overlapper=2" in answer.headers["location"]  # the request and the confirmed meeting
     listed = await staff.get(answer.headers["location"])
     assert "Vannlekkasje" in listed.text and "overlapper 2 bestillinger" in listed.text
-    avail = (await staff.get(f"/api/v1/premises/klasserom-1/availability",
+    avail = (await staff.get("/api/v1/premises/klasserom-1/availability",
                              params={"from": f"{day}T00:00", "to": f"{day + timedelta(days=1)}T00:00"})).json()
     assert avail["free"] == [] and avail["closures"][0]["reason"] == "Vannlekkasje"
     async with staff.db.sessions() as s:
@@ -363,7 +368,8 @@ async def test_caretaker_sees_the_week_with_contact_details(staff):
 
 async def test_admin_chooses_a_building_and_others_are_refused(staff):
     await login_as(staff, "admin")
-    page = await staff.get("/vaktmester", params={"bygg": "bygget", "uke": to_local(staff.staff.start).date().isoformat()})
+    week = to_local(staff.staff.start).date().isoformat()
+    page = await staff.get("/vaktmester", params={"bygg": "bygget", "uke": week})
     assert page.status_code == 200 and "Styremøte" in page.text and 'id="bygg"' in page.text
     for role in ("person", "delegate", "department_staff"):
         await login_as(staff, role)

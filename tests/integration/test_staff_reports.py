@@ -42,8 +42,8 @@ async def test_report_counts_confirmed_hours_shares_and_revenue(staff):
 
 
 async def test_utilisation_is_booked_over_open_hours(db):
-    from tests.integration.test_staff import build_staff_world
     from booking.services.rulebook import current_rules
+    from tests.integration.test_staff import build_staff_world
     staff_world = await build_staff_world(db.sessions)
     day = to_local(staff_world.start).date()
     rules = await current_rules(db.sessions)

@@ -184,7 +184,8 @@ async def test_a_tariff_exception_changes_quotes_and_bookings_and_is_reported(st
     assert exported.headers["content-type"].startswith("text/csv")
     rows = list(csv.DictReader(io.StringIO(exported.text)))
     assert len(rows) == 1 and rows[0]["lokale"] == "Møtesalen"
-    assert (rows[0]["harmonisert_sats_kr"], rows[0]["unntak_sats_kr"], rows[0]["avvik_kr"]) == ("150", "100.00", "-50.00")
+    row = rows[0]
+    assert (row["harmonisert_sats_kr"], row["unntak_sats_kr"], row["avvik_kr"]) == ("150", "100.00", "-50.00")
     refused = await post_form(staff, "/saksbehandling/takstunntak", {"premises": "hallen", "rate": "1", "reason": "x"})
     assert refused.status_code == 403
 

@@ -27,9 +27,12 @@
             var mine = details.querySelector("input[type=hidden][name='" + input.name + "']");
             if (mine && input.name !== "_csrf_token") { mine.value = input.value; }
           });
-          var button = details.querySelector("button[type=submit]");
-          var freshButton = freshDetails.querySelector("button[type=submit]");
-          if (button && freshButton) { button.textContent = freshButton.textContent; }
+          // How to pay and whether it can be booked follow the new price; typed text stays.
+          ["payment", "submit-area"].forEach(function (id) {
+            var mine = document.getElementById(id);
+            var theirs = fresh.getElementById(id);
+            if (mine && theirs) { mine.innerHTML = theirs.innerHTML; }
+          });
         }
         if (window.history && window.history.replaceState) { window.history.replaceState(null, "", url); }
       })
@@ -39,5 +42,26 @@
   choice.addEventListener("change", function () {
     window.clearTimeout(timer);
     timer = window.setTimeout(update, 300);
+  });
+}());
+
+/* My calendars: a "copy" button next to a new feed link, where the browser allows it.
+   Without the script the link is in a read-only field to select and copy by hand. */
+(function () {
+  "use strict";
+  if (!navigator.clipboard) { return; }
+  document.querySelectorAll("input.copy[data-copy]").forEach(function (input) {
+    var button = document.createElement("button");
+    var status = document.createElement("span");
+    button.type = "button";
+    button.textContent = input.getAttribute("data-copy");
+    status.setAttribute("role", "status");
+    button.addEventListener("click", function () {
+      navigator.clipboard.writeText(input.value).then(function () {
+        status.textContent = " " + input.getAttribute("data-copied");
+      });
+    });
+    input.insertAdjacentElement("afterend", status);
+    input.insertAdjacentElement("afterend", button);
   });
 }());
