@@ -19,6 +19,8 @@ ADMIN = requires("admin")
 CARETAKER = requires("caretaker", "admin")
 
 TARGET_GROUPS_NB = {"children_youth": "Barn og unge", "adults": "Voksne", "all": "Alle aldre"}
+CUSTOMER_GROUPS_NB = {"barn_og_unge": "barn og unge", "frivillig": "frivillig organisasjon", "privat": "privat",
+                      "kommersiell": "kommersiell", "kommunal": "kommunal"}
 
 STAFF_ROLES, ADMIN_ROLES, CARETAKER_ROLES = {"department_staff", "admin"}, {"admin"}, {"caretaker", "admin"}
 SECTIONS = (
@@ -43,6 +45,7 @@ def staff_nav(person: Person, current: str) -> list[dict]:
 def page(template: str, person: Person, section: str, status_code: int = 200, **context) -> Template:
     return Template(f"staff/{template}", status_code=status_code, context={
         "nav": staff_nav(person, section), "scope": StaffScope.of(person), "target_groups": TARGET_GROUPS_NB,
+        "customer_groups": CUSTOMER_GROUPS_NB,
         **context})
 
 

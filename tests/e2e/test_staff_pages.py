@@ -40,7 +40,8 @@ def check_page(page, name: str) -> None:
     screenshot(page, name)
 
 
-def first_week_with_bookings() -> tuple[str, str]:
+def report_period() -> tuple[str, str]:
+    """The coming eight weeks, where the sample's bookings are."""
     start = date.today()
     return start.isoformat(), (start + timedelta(days=56)).isoformat()
 
@@ -50,7 +51,7 @@ STAFF_PAGES = [
     ("/saksbehandling/lokaler", "premises-list"),
     ("/saksbehandling/lokaler/elvescenen-storsalen", "premises-edit"),
     ("/saksbehandling/stenginger", "closures"),
-    ("/saksbehandling/rapporter?fra={}&til={}".format(*first_week_with_bookings()), "reports"),
+    ("/saksbehandling/rapporter?fra={}&til={}".format(*report_period()), "reports"),
     ("/saksbehandling/takstunntak", "tariff-exceptions"),
 ]
 ADMIN_PAGES = STAFF_PAGES + [
@@ -144,6 +145,10 @@ def test_admin_publishes_a_new_rule_set_version_and_the_quote_changes(server, pa
     page.get_by_role("button", name="Lag et nytt utkast fra nyeste versjon").click()
     page.wait_for_url("**/saksbehandling/regler/utkast/*")
     check_page(page, "admin-rules-draft")
+    page.get_by_role("link", name="Rediger hele regelsettet som tekst (TOML)").click()
+    assert "[tariff.gymsal]" in page.locator("#toml").input_value()
+    check_page(page, "admin-rules-text")
+    page.go_back()
     page.fill("#r-tariff--gymsal--rate", "-1")
     page.get_by_role("button", name="Lagre utkastet").click()
     assert "Prisen kan ikke være negativ" in page.locator(".error-summary").inner_text()
@@ -162,3 +167,26 @@ def test_admin_publishes_a_new_rule_set_version_and_the_quote_changes(server, pa
     after = gym_quote(page, server, tuesday)
     assert after["total"] == "400" and after["rule_set_version"] == valid_from.isoformat()
     assert gym_quote(page, server, valid_from - timedelta(days=7))["total"] == "350"  # before: unchanged
+
+
+def test_admin_records_a_tariff_exception_that_the_quote_uses(server, page):
+    tuesday = date.today() + timedelta(days=(1 - date.today().weekday()) % 7 + 14)
+    login(page, server, ADMIN)
+    page.goto(server + "/saksbehandling/takstunntak")
+    page.get_by_role("button", name="Lagre unntaket").click()
+    assert page.locator(".error-summary li").count() == 3
+    check_page(page, "admin-tariff-exceptions-errors")
+    page.select_option("#premises", "stromso-skole-gymsal")
+    page.fill("#rate", "200")
+    page.fill("#reason", "Gymsalen mangler garderober")
+    page.get_by_role("button", name="Lagre unntaket").click()
+    page.wait_for_url("**/saksbehandling/takstunntak?lagret=true")
+    assert page.locator("table", has_text="Gymsalen mangler garderober").count() == 1
+    check_page(page, "admin-tariff-exceptions-listed")
+    answer = page.request.post(server + "/api/v1/quotes", data=json.dumps({
+        "premises": "stromso-skole-gymsal", "start": f"{tuesday}T18:00", "end": f"{tuesday}T20:00",
+        "customer_group": "frivillig"}), headers={"content-type": "application/json"})
+    assert answer.json()["total"] == "200"  # 2 h × 200 × 0.5 instead of 350
+    page.get_by_role("button", name="Slett unntaket for Gymsal").click()  # leave the sample as it was
+    page.wait_for_url("**/saksbehandling/takstunntak?slettet=true")
+    assert "Ingen lokaler avviker" in page.content()
