@@ -14,7 +14,7 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from booking.db.models import Booking, Organisation, Person, Premises
+from booking.db.models import Booking, Organisation, Person
 from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
 from booking.domain.lifecycle import Status

@@ -74,7 +74,8 @@ def test_search_log_in_book_with_a_quote_see_it_and_cancel(server, page):
     assert page.locator("h1").inner_text() == f"Bestill {name}"
     # The club is preselected. For children and youth it is free …
     page.select_option("#malgruppe", "children_youth")
-    page.wait_for_selector("#result .explanation:has-text('Kundegruppe: Barn og unge')")  # updated in place (booking.js)
+    # updated in place by booking.js
+    page.wait_for_selector("#result .explanation:has-text('Kundegruppe: Barn og unge')")
     assert "malgruppe=children_youth" in page.url
     assert page.locator("#payment input").count() == 0
     # … for adults the club pays the voluntary-organisation price, by invoice.

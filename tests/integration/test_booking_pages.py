@@ -45,7 +45,8 @@ async def test_booking_needs_login_and_comes_back_to_the_chosen_time(client):
     day = weekday_ahead()
     answer = await client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00", follow_redirects=False)
     assert answer.status_code == 303
-    assert answer.headers["location"] == f"/logg-inn?neste=/bestill/motesalen%3Fdato%3D{day}%26fra%3D18%3A00%26til%3D20%3A00"
+    wanted = f"/bestill/motesalen%3Fdato%3D{day}%26fra%3D18%3A00%26til%3D20%3A00"
+    assert answer.headers["location"] == f"/logg-inn?neste={wanted}"
     login = await client.get(answer.headers["location"])
     assert f'value="/bestill/motesalen?dato={day}&amp;fra=18:00&amp;til=20:00"' in login.text
 
@@ -112,7 +113,8 @@ async def test_a_taken_time_is_explained_with_alternatives(client):
     assert f"/bestill/klasserom-1?dato={day}" in page.text
     # Submitting the taken time anyway is refused the same way, with a 409.
     refused = await client.post("/bestill/motesalen", data=details(client, day, nokkel="k2"), follow_redirects=False)
-    assert refused.status_code == 409 and "Tiden er ikke ledig" in refused.text and "/bestill/klasserom-1" in refused.text
+    assert refused.status_code == 409 and "Tiden er ikke ledig" in refused.text
+    assert "/bestill/klasserom-1" in refused.text
 
 
 async def test_a_rule_refusal_is_explained_without_pointless_alternatives(client):

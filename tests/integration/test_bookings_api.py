@@ -126,14 +126,15 @@ async def test_malformed_bodies_are_4xx_not_500(client, payload):
 
 async def test_refusals_keep_their_codes(client):
     day = weekday_ahead()
-    assert_problem(await client.post("/api/v1/bookings", json=body(client, day, premises="finnes-ikke"),
-                                     headers={**client.kari, "Idempotency-Key": "n"}), 404, "unknown_premises")
-    assert_problem(await client.post("/api/v1/bookings", json=body(client, day, organisation_id=None),
-                                     headers={**client.ola, "Idempotency-Key": "o"}), 422, "under_18")
-    assert_problem(await client.post("/api/v1/bookings", json=body(client, day, organisation_id=client.world.organisation_id),
-                                     headers={**client.ola, "Idempotency-Key": "p"}), 403, "not_a_delegate")
-    assert_problem(await client.post("/api/v1/bookings", json=body(client, day, start=f"{day}T03:07", end=f"{day}T04:00"),
-                                     headers={**client.kari, "Idempotency-Key": "q"}), 422, "off_granularity")
+
+    async def attempt(who, key, **changes):
+        return await client.post("/api/v1/bookings", json=body(client, day, **changes),
+                                 headers={**who, "Idempotency-Key": key})
+
+    assert_problem(await attempt(client.kari, "n", premises="finnes-ikke"), 404, "unknown_premises")
+    assert_problem(await attempt(client.ola, "o", organisation_id=None), 422, "under_18")
+    assert_problem(await attempt(client.ola, "p"), 403, "not_a_delegate")
+    assert_problem(await attempt(client.kari, "q", start=f"{day}T03:07", end=f"{day}T04:00"), 422, "off_granularity")
 
 
 async def test_a_priced_booking_needs_a_way_to_pay(client):
@@ -145,7 +146,8 @@ async def test_a_priced_booking_needs_a_way_to_pay(client):
     unpaid = await client.post("/api/v1/bookings", json=body(client, day, payment_method=None),
                                headers={**client.kari, "Idempotency-Key": "pay"})
     assert assert_problem(unpaid, 422, "invalid_input")["errors"][0]["code"] == "payment_method_required"
-    free = await client.post("/api/v1/bookings", json=body(client, day, target_group="children_youth", payment_method=None),
+    free = await client.post("/api/v1/bookings",
+                             json=body(client, day, target_group="children_youth", payment_method=None),
                              headers={**client.kari, "Idempotency-Key": "pay"})
     assert free.status_code == 201 and free.json()["price"]["total"] == "0"
 
@@ -162,7 +164,8 @@ async def test_card_holds_the_slot_and_links_to_payment(client, monkeypatch):
 
 
 async def test_authentication_is_required(client):
-    anonymous = await client.post("/api/v1/bookings", json=body(client, weekday_ahead()), headers={"Idempotency-Key": "x"})
+    anonymous = await client.post("/api/v1/bookings", json=body(client, weekday_ahead()),
+                                  headers={"Idempotency-Key": "x"})
     assert_problem(anonymous, 401, "unauthorized")
     assert_problem(await client.get("/api/v1/me/bookings"), 401, "unauthorized")
     wrong = await client.get("/api/v1/me/bookings", headers={"Authorization": "Bearer nope"})
@@ -217,7 +220,8 @@ async def test_series_preview_then_create(client):
               "first_date": first.isoformat(), "last_date": last.isoformat(),
               "organisation_id": client.world.organisation_id, "purpose": "Korøvelse", "attendees": 20,
               "target_group": "children_youth", "accept_terms": True, "accept_fire_instructions": True}
-    await client.post("/api/v1/bookings", json=body(client, weekday_ahead(1, 3)), headers={**client.kari, "Idempotency-Key": "t"})
+    await client.post("/api/v1/bookings", json=body(client, weekday_ahead(1, 3)),
+                      headers={**client.kari, "Idempotency-Key": "t"})
     preview = await client.post("/api/v1/series", json={**series, "preview": True}, headers=client.kari)
     assert preview.status_code == 200, preview.text
     shown = preview.json()
