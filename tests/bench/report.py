@@ -114,8 +114,9 @@ METHOD = """\
   asyncpg on one connection per writer, into a table with the same `EXCLUDE USING gist`
   constraint as `slot_claim`. (A booking through the engine writes four rows or more:
   booking, one claim per unit, history.)
-- Replay: the same attempts sent as the engine's 15 round trips (BEGIN, the 12 statements
-  `create_booking` issues, COMMIT) with asyncpg, no ORM: what the round trips alone cost.
+- Replay: the same attempts sent as 15 round trips (BEGIN, the 12 statements
+  `create_booking` issued before it also wrote an outbox e-mail, COMMIT) with asyncpg and
+  no ORM: about what the round trips alone cost (`tests/bench/replay.py`).
 - *client CPU*: this process's CPU time over the run, per attempt and as a share of one
   core (for SQLite it includes the driver's thread, which runs SQLite itself). One asyncio
   process uses at most one core: near 100 % the client is the bottleneck. *machine busy*:
