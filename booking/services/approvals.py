@@ -1,10 +1,12 @@
 """The approval queue: requests for the premises a staff member's department owns, and
-the decision. The decision is one call to `change_status`, whose history row carries
-the reason to the booker (the outbox builds the e-mail from that state change)."""
+the decision. The decision is a call to `change_status`, whose history row carries
+the reason to the booker (the outbox builds the e-mail from that state change); a
+rejection first settles any payment."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -14,7 +16,9 @@ from booking.db.models import Booking, BookingHistory, Building, Premises
 from booking.domain.errors import FieldProblem, Forbidden, NotFound
 from booking.domain.lifecycle import Status
 from booking.services.bookings import change_status
+from booking.services.cancellation import settle_cancellation
 from booking.services.premises_admin import InvalidForm, StaffScope
+from booking.settings import Settings
 
 MAX_REASON = 2000
 
@@ -46,10 +50,10 @@ async def approval_queue(session: AsyncSession, scope: StaffScope, now: datetime
     return [PendingRequest(b, reasons.get(b.id, ""), b.start_at <= now) for b in bookings]
 
 
-async def decide(sessions: async_sessionmaker[AsyncSession], scope: StaffScope, booking_id: int, *,
-                 approve: bool, reason: str, now: datetime) -> Booking:
+async def decide(sessions: async_sessionmaker[AsyncSession], settings: Settings, scope: StaffScope,
+                 booking_id: int, *, approve: bool, reason: str, now: datetime) -> Booking:
     """Approve (confirmed) or reject (rejected, a reason required) a request for premises
-    this staff member manages."""
+    this staff member manages. A rejection refunds in full whatever was paid."""
     reason = reason.strip()
     if not approve and not reason:
         raise InvalidForm([FieldProblem(f"begrunnelse-{booking_id}", "reason_required",
@@ -65,5 +69,11 @@ async def decide(sessions: async_sessionmaker[AsyncSession], scope: StaffScope, 
             raise Forbidden("not_your_department",
                             f"{booking.premises.name} eies av en annen virksomhet; du kan ikke behandle bestillingen.",
                             "The premises belong to another department.")
-        target = Status.CONFIRMED if approve else Status.REJECTED
-        return await change_status(session, booking_id, target, actor_id=scope.person_id, reason=reason, now=now)
+        if approve:
+            return await change_status(session, booking_id, Status.CONFIRMED, actor_id=scope.person_id,
+                                       reason=reason, now=now)
+        after = await settle_cancellation(session, booking, fee=Decimal(0), now=now)
+        booking = await change_status(session, booking_id, Status.REJECTED, actor_id=scope.person_id,
+                                      reason=reason, now=now)
+    await after.run(sessions, settings, now)
+    return booking

@@ -151,15 +151,3 @@ async def cancel_booking(sessions: async_sessionmaker[AsyncSession], settings: S
         await change_status(session, booking.id, Status.CANCELLED, actor_id=actor_id, reason=text, now=now)
     await after.run(sessions, settings, now)
     return terms
-
-
-async def reject_booking(sessions: async_sessionmaker[AsyncSession], settings: Settings, booking_id: int, *,
-                         actor_id: int | None, reason: str, now: datetime) -> Booking:
-    """Staff reject a request: whatever was paid is refunded in full, nothing is invoiced."""
-    async with write_transaction(sessions) as session:
-        booking = await _locked(session, booking_id)
-        after = await settle_cancellation(session, booking, fee=Decimal(0), now=now)
-        booking = await change_status(session, booking.id, Status.REJECTED, actor_id=actor_id, reason=reason,
-                                      now=now)
-    await after.run(sessions, settings, now)
-    return booking

@@ -82,7 +82,8 @@ class ApprovalPages(Controller):
         form = await form_of(request)
         reason = form.text("begrunnelse")
         try:
-            await decide(sessions, StaffScope.of(person), booking_id, approve=approve, reason=reason, now=now)
+            await decide(sessions, request.app.state.settings, StaffScope.of(person), booking_id,
+                         approve=approve, reason=reason, now=now)
         except InvalidForm as invalid:
             return await self._queue(sessions, person, now, status_code=422, errors=invalid.by_field,
                                      values={f"begrunnelse-{booking_id}": reason})

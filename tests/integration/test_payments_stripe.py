@@ -16,7 +16,9 @@ from booking.db.models import Booking, BookingHistory, Organisation, OutboxMail,
 from booking.domain.errors import DomainError
 from booking.payments import card_available
 from booking.services.bookings import NewBooking, create_booking, release_expired_holds
-from booking.services.cancellation import cancel_booking, cancellation_terms, reject_booking
+from booking.services.approvals import decide
+from booking.services.cancellation import cancel_booking, cancellation_terms
+from booking.services.premises_admin import StaffScope
 from booking.services.lending import Details
 from booking.services.payment_events import refresh_payment
 from booking.services.payments import PaymentUnavailable, choose_invoice, payment_choices, start_payment
@@ -481,8 +483,9 @@ async def test_rejecting_a_paid_request_refunds_it_in_full(db, world, localstrip
         rules = await current_rules(db.sessions)
         assert (await refresh_payment(db.sessions, settings, booking.id, rules=rules, now=utcnow())).status == \
             "requested"  # paid, and now awaiting approval
-        await reject_booking(db.sessions, settings, booking.id, actor_id=None, reason="Lokalet er stengt.",
-                             now=utcnow())
+        admin = StaffScope(world.person_id, "Admin", is_admin=True, department_id=None)
+        await decide(db.sessions, settings, admin, booking.id, approve=False, reason="Lokalet er stengt.",
+                     now=utcnow())
         assert [r["amount"] for r in await customer.refunds(intent)] == [ore(payment.amount)]
         mail = await one(db, OutboxMail, OutboxMail.dedupe_key.like(f"booking-{booking.id}-%-rejected"))
         assert "Begrunnelse: Lokalet er stengt." in mail.body_text
