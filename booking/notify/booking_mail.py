@@ -19,7 +19,7 @@ from booking.notify.render import clock, kroner, language_of, render, when
 from booking.settings import get_settings
 from calendars import FeedEvent, booking_uid, single_event_ics
 
-BOOKING_PATH = "/bestillinger/{id}"  # the booker's page for one booking, linked from every mail
+BOOKING_PATH = "/mine-bestillinger/{id}"  # the booker's page for one booking, linked from every mail
 
 ICS_STATUS = {Status.CONFIRMED: "CONFIRMED", Status.REQUESTED: "TENTATIVE", Status.HELD: "TENTATIVE",
               Status.CANCELLED: "CANCELLED", Status.REJECTED: "CANCELLED", Status.EXPIRED: "CANCELLED"}

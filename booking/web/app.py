@@ -20,7 +20,7 @@ from litestar.template import TemplateConfig
 from booking.db.engine import make_engine, session_factory
 from booking.services.rulebook import ensure_default_published
 from booking.settings import ROOT, Settings, get_settings
-from booking.web import account, api, feeds, public
+from booking.web import account, api, feeds, payment_pages, public
 from booking.web import booking_pages, bookings_api, i18n, my_pages
 from booking.web import caretaker, reports, staff, staff_premises, staff_rules, staff_tariff
 from booking.web.auth import current_person, provide_person
@@ -77,6 +77,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         Webhooks,
                         feeds.FeedsController,
                         booking_pages.BookingPages, booking_pages.InfoPages, bookings_api.BookingsApi,
+                        payment_pages.PaymentPages,
                         my_pages.MyPages, i18n.LanguageSwitch,
                         staff.ApprovalPages, staff_premises.PremisesEditor, staff_premises.ClosurePages,
                         staff_rules.RuleSetEditor, staff_tariff.TariffExceptionPages,
