@@ -29,9 +29,19 @@ from booking.web.errors import handle
 from booking.web.webhooks import Webhooks
 from booking.web.formatting import FILTERS
 
+STRIPE_CHECKOUT = "https://checkout.stripe.com"
+
+
+def content_security_policy(settings: Settings) -> str:
+    """No inline scripts or styles, no framing. A booking form may end on the payment
+    provider's hosted checkout (a redirect after the POST), so that origin is allowed as
+    a form target too."""
+    checkout = settings.stripe_api_base or STRIPE_CHECKOUT
+    return ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+            f"frame-ancestors 'none'; base-uri 'self'; form-action 'self' {checkout}")
+
+
 SECURITY_HEADERS = {
-    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-                               "frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
     "Referrer-Policy": "strict-origin-when-cross-origin",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
@@ -59,13 +69,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def security_headers(message, scope) -> None:
         if message["type"] == "http.response.start":
             headers = message.setdefault("headers", [])
-            for name, value in SECURITY_HEADERS.items():
+            for name, value in {**SECURITY_HEADERS, "Content-Security-Policy": csp}.items():
                 headers.append((name.lower().encode(), value.encode()))
 
     async def know_the_person(request: Request) -> None:
         # Pages show who is logged in; resolving once here keeps it to one query.
         await current_person(request)
 
+    csp = content_security_policy(settings)
     secure = settings.base_url.startswith("https://")
     secret = hashlib.sha256(settings.secret_key.encode()).digest()
     session = CookieBackendConfig(secret=secret, key="lokaler_session", secure=secure, samesite="lax", httponly=True)

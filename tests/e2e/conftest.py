@@ -9,7 +9,9 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 
@@ -25,13 +27,16 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    env = {**os.environ, "BOOKING_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"}
+@contextmanager
+def running_server(database: Path, **settings: str) -> Iterator[str]:
+    """`booking db upgrade`, `booking seed --sample` and `booking serve` on a port of its
+    own, as a person would start it; extra settings go in as environment variables."""
+    port = _free_port()
+    env = {**os.environ, "BOOKING_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+           "BOOKING_BASE_URL": f"http://127.0.0.1:{port}", **settings}
     run = [sys.executable, "-m", "booking.cli"]
     subprocess.run([*run, "db", "upgrade"], env=env, check=True, capture_output=True)
     subprocess.run([*run, "seed", "--sample", "--bookings", "80"], env=env, check=True, capture_output=True)
-    port = _free_port()
     process = subprocess.Popen([*run, "serve", "--port", str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
@@ -44,9 +49,17 @@ def server(tmp_path_factory):
     else:
         process.kill()
         pytest.fail("the server did not start: " + process.stderr.read().decode(errors="replace")[-2000:])
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    with running_server(tmp_path_factory.mktemp("e2e") / "e2e.db") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

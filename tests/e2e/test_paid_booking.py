@@ -1,0 +1,72 @@
+"""A paid booking in a real headless Chromium, through to confirmation: a private person
+books a meeting room, pays by card on the "hosted checkout" (a local server standing in
+for Stripe Checkout, which records what was sent, in front of localstripe for the
+PaymentIntent), comes back, and sees the booking confirmed."""
+from __future__ import annotations
+
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from tests.e2e.conftest import running_server, screenshot
+from tests.e2e.test_booking_flow import PASSWORD, booking_day
+from tests.integration.test_payments_support import (
+    SECRET_KEY, WEBHOOK_SECRET, Customer, checkout_server, running_localstripe,
+)
+
+PRIVATE_PERSON = "lars.pettersen@example.no"  # roles ["person"], born 1969
+
+
+@pytest.fixture(scope="module")
+def stripe_world(tmp_path_factory):
+    with running_localstripe() as localstripe, checkout_server(upstream=localstripe.url) as checkout:
+        with running_server(tmp_path_factory.mktemp("paid") / "paid.db",
+                            BOOKING_STRIPE_SECRET_KEY=SECRET_KEY, BOOKING_STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+                            BOOKING_STRIPE_API_BASE=checkout.url) as server:
+            yield server, localstripe, checkout
+
+
+def paid_on_localstripe(localstripe_url: str, payment_id: int, amount_ore: int) -> str:
+    # Playwright's sync API owns this thread's event loop: pay from another thread.
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, Customer(localstripe_url).pay(payment_id, amount_ore)).result()
+
+
+def test_a_private_person_pays_by_card_and_the_booking_is_confirmed(stripe_world, page):
+    server, localstripe, checkout = stripe_world
+    day = booking_day(1, 3)
+    page.goto(f"{server}/logg-inn")
+    page.fill("#email", PRIVATE_PERSON)
+    page.fill("#password", PASSWORD)
+    page.click("form.narrow button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{server}/?dato={day}&fra=18:00&til=20:00&type=room&kapasitet=10&gruppe=privat")
+    page.locator(".results li a.book").first.click()
+    page.wait_for_url("**/bestill/**")
+    page.select_option("#malgruppe", "adults")
+    page.wait_for_selector("#result .explanation:has-text('Kundegruppe: Priv')")
+    assert page.is_checked("input[name=betaling][value=card]")
+    page.fill("#formal", "Bursdagsfeiring")
+    page.check("#ansvarlig_voksen")
+    page.check("#vilkar")
+    page.check("#branninstruks")
+    page.click("#details button[type=submit]")
+    page.wait_for_url(f"{checkout.url}/pay/**")
+    assert "Stripe Checkout (test)" in page.content()
+
+    (created,) = checkout.created()
+    sent = created.params
+    assert sent["mode"] == "payment" and sent["line_items[0][price_data][currency]"].lower() == "nok"
+    assert created.headers.get("idempotency-key")
+    assert sent["success_url"].startswith(server + "/betaling/") and sent["cancel_url"].endswith("/avbrutt")
+    amount = int(sent["line_items[0][price_data][unit_amount]"])
+    assert amount > 0
+    session_id = page.url.rsplit("/", 1)[1]
+    intent = paid_on_localstripe(localstripe.url, int(sent["metadata[payment_id]"]), amount)
+    checkout.complete(session_id, intent)
+
+    page.goto(sent["success_url"])
+    page.wait_for_url("**/mine-bestillinger/*?ny=1")
+    assert page.locator("h1").inner_text() == "Bestillingen er bekreftet"
+    screenshot(page, "paid-booking-confirmed")
