@@ -38,9 +38,9 @@ class NewBooking:
 async def _existing(session: AsyncSession, person_id: int, key: str | None) -> Booking | None:
     if key is None:
         return None
-    return (await session.execute(
-        select(Booking).where(Booking.person_id == person_id, Booking.idempotency_key == key)
-    )).scalar_one_or_none()
+    found = await session.scalar(
+        select(Booking.id).where(Booking.person_id == person_id, Booking.idempotency_key == key))
+    return await session.get(Booking, found) if found is not None else None
 
 
 async def booker(session: AsyncSession, person_id: int, organisation_id: int | None) -> tuple[Person, Organisation | None]:
@@ -102,8 +102,10 @@ async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRu
         premises, wanted, person, organisation, new.details, now,
         await upcoming_count(session, person.id, now), new.payment_method))
     claim = occupied(structure, wanted)
-    await release_expired_holds(session, now, fam.units)
-    taken = await taken_slots(session, fam.units, claim, now=now)
+    slots = await taken_slots(session, fam.units, claim, now=now, with_expired=True)
+    if any(slot.expired for slot in slots):  # give their claims up before ours goes in
+        await release_expired_holds(session, now, fam.units)
+    taken = [slot for slot in slots if not slot.expired]
     hits = conflicts(structure, wanted, [t.interval for t in taken])
     if hits:
         raise Conflict(_collisions([t for t in taken if t.interval in hits]))

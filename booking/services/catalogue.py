@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Booking, Building, Closure, District, Premises, SlotClaim
@@ -103,29 +103,30 @@ class TakenSlot:
     premises_name: str
     status: str
     unit_id: int
+    expired: bool = False  # a hold past its expiry whose claim `expire-holds` has not yet released
 
 
 async def taken_slots(
-    session: AsyncSession, units: frozenset[int], window: Interval, *, now: datetime
+    session: AsyncSession, units: frozenset[int], window: Interval, *, now: datetime, with_expired: bool = False
 ) -> list[TakenSlot]:
     """Claims on these units that reach into the window, one per (booking, unit).
-    A hold past its expiry no longer counts, even before `expire-holds` has run."""
+    A hold past its expiry no longer counts (unless asked for), even before
+    `expire-holds` has run."""
     rows = (await session.execute(
         select(SlotClaim.busy_from, SlotClaim.busy_to, SlotClaim.booking_id, SlotClaim.unit_id,
-               Premises.name, Booking.status)
+               Premises.name, Booking.status, Booking.hold_expires_at)
         .join(Booking, Booking.id == SlotClaim.booking_id)
         .join(Premises, Premises.id == Booking.premises_id)
-        .where(
-            SlotClaim.unit_id.in_(units),
-            SlotClaim.busy_from < window.end,
-            SlotClaim.busy_to > window.start,
-            or_(Booking.status != Status.HELD.value, Booking.hold_expires_at > now),
-        )
+        .where(SlotClaim.unit_id.in_(units), SlotClaim.busy_from < window.end, SlotClaim.busy_to > window.start)
     )).all()
-    return sorted(
-        (TakenSlot(Interval(r.busy_from, r.busy_to), r.booking_id, r.name, r.status, r.unit_id) for r in rows),
+    slots = sorted(
+        (TakenSlot(Interval(r.busy_from, r.busy_to), r.booking_id, r.name, r.status, r.unit_id,
+                   expired=r.status == Status.HELD.value and r.hold_expires_at is not None
+                   and r.hold_expires_at <= now)
+         for r in rows),
         key=lambda t: (t.interval, t.booking_id),
     )
+    return slots if with_expired else [s for s in slots if not s.expired]
 
 
 def per_booking(slots: list[TakenSlot]) -> list[TakenSlot]:
