@@ -26,6 +26,8 @@ test: install
 
 bench: install
 	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tests.bench.feeds
+	$(BIN)/python -m tests.bench.http
 
 clean:
 	rm -rf $(VENV) var

@@ -156,10 +156,11 @@ def table(results: list[dict], repeat: int) -> str:
     return "\n".join(lines)
 
 
-def write_section(path: Path, section: str) -> None:
+def write_section(path: Path, section: str, heading: str = HEADING) -> None:
+    """Put `section` (which starts with `heading`) in place of that heading's old section."""
     text = path.read_text(encoding="utf-8") if path.exists() else "# Benchmarks\n\n"
-    if HEADING in text:
-        before, _, rest = text.partition(HEADING)
+    if heading in text:
+        before, _, rest = text.partition(heading)
         following = rest.find("\n## ")
         text = before + section + (rest[following + 1:] if following >= 0 else "")
     else:

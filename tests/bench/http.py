@@ -1,0 +1,187 @@
+"""`python -m tests.bench.http`: HTTP throughput against PostgreSQL and two server
+processes (`booking serve --workers 2`), 32 concurrent clients: `GET
+/api/v1/premises/{slug}/availability` and `POST /api/v1/bookings`, with p50/p95 latency
+and the count of overlapping bookings afterwards (must be 0). Prints a table and writes
+it into docs/BENCHMARKS.md under its own heading."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import random
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from booking.domain.premises import OpeningHours
+from tests import pg
+from tests.bench import machine
+from tests.bench.databases import empty_postgres
+from tests.bench.feeds import write_section
+from tests.bench.progress import say
+from tests.e2e.conftest import _free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+HEADING = "## HTTP"
+DELEGATE = "per.amundsen@example.no"
+CLIENTS = 32
+OVERLAPS = """
+SELECT count(*) FROM slot_claim a JOIN slot_claim b
+  ON a.unit_id = b.unit_id AND a.id < b.id AND a.busy_from < b.busy_to AND b.busy_from < a.busy_to
+"""
+
+
+def open_on_weekdays(hours: dict) -> bool:
+    """Open 09:00-15:00 every weekday, where the benchmark books."""
+    windows = OpeningHours.parse(hours).windows
+    return all(any(a <= 9 * 60 and b >= 15 * 60 for a, b in windows.get(day, ())) for day in range(5))
+
+
+def arguments() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m tests.bench.http", description=__doc__)
+    parser.add_argument("--seconds", type=float, default=15, help="length of each run (default 15)")
+    parser.add_argument("--output", type=Path, default=ROOT / "docs" / "BENCHMARKS.md")
+    return parser.parse_args()
+
+
+def booking_cli(env: dict, *args: str) -> str:
+    return subprocess.run([sys.executable, "-m", "booking.cli", *args], env=env, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+async def run_clients(seconds: float, request) -> tuple[int, dict[str, int], list[float]]:
+    """CLIENTS loops calling `request(client, n)` until time is up."""
+    latencies: list[float] = []
+    statuses: dict[str, int] = {}
+    counter = iter(range(10**9))
+    deadline = time.perf_counter() + seconds
+    async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=CLIENTS)) as client:
+        async def loop():
+            while time.perf_counter() < deadline:
+                started = time.perf_counter()
+                answer = await request(client, next(counter))
+                latencies.append((time.perf_counter() - started) * 1000)
+                status = str(answer.status_code)
+                if answer.status_code >= 400:  # which refusal, by its stable code
+                    status += f" {answer.json().get('code', '')}"
+                statuses[status] = statuses.get(status, 0) + 1
+        began = time.perf_counter()
+        await asyncio.gather(*(loop() for _ in range(CLIENTS)))
+        elapsed = time.perf_counter() - began
+    return int(len(latencies) / elapsed), statuses, latencies
+
+
+def percentile(samples: list[float], share: float) -> float:
+    return statistics.quantiles(samples, n=100)[int(share * 100) - 1] if len(samples) > 1 else samples[0]
+
+
+async def measure(seconds: float) -> list[dict]:
+    server, how = pg.server_url()
+    if server is None:
+        say(f"PostgreSQL not available ({how}): nothing to measure")
+        return []
+    async with empty_postgres(server) as libpq:
+        env = {**os.environ, "BOOKING_DATABASE_URL": libpq.replace("postgresql://", "postgresql+asyncpg://")}
+        say("migrating and loading the sample municipality")
+        booking_cli(env, "db", "upgrade")
+        booking_cli(env, "seed", "--sample", "--bookings", "100")
+        token = booking_cli(env, "token", "create", DELEGATE)
+        connection = await asyncpg.connect(libpq)
+        try:
+            organisation = await connection.fetchval(
+                "SELECT m.organisation_id FROM membership m JOIN person p ON p.id = m.person_id "
+                "WHERE p.email = $1 ORDER BY m.id LIMIT 1", DELEGATE)
+            # Premises open 09:00-15:00 on weekdays and needing no approval: bookable at once.
+            rows = await connection.fetch("SELECT slug, opening_hours FROM premises WHERE NOT requires_approval")
+        finally:
+            await connection.close()
+        rooms = [r["slug"] for r in rows if open_on_weekdays(json.loads(r["opening_hours"]))]
+        port = _free_port()
+        process = subprocess.Popen([sys.executable, "-m", "booking.cli", "serve", "--port", str(port),
+                                    "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{port}"
+        try:
+            for _ in range(100):
+                try:
+                    httpx.get(base + "/api/v1/terms", timeout=2)
+                    break
+                except httpx.HTTPError:
+                    time.sleep(0.2)
+            results = []
+            monday = date.today() + timedelta(days=14 - date.today().weekday())
+            rng = random.Random(7)
+
+            async def availability(client, n):
+                day = monday + timedelta(days=rng.randrange(28))
+                answer = await client.get(f"{base}/api/v1/premises/{rng.choice(rooms)}/availability",
+                                          params={"from": f"{day}T00:00", "to": f"{day + timedelta(days=7)}T00:00"})
+                return answer
+
+            say(f"GET availability, {CLIENTS} clients, {seconds:.0f} s")
+            results.append(("GET /api/v1/premises/{slug}/availability",
+                             *await run_clients(seconds, availability)))
+            headers = {"Authorization": f"Bearer {token}"}
+
+            async def book(client, n):
+                # Distinct slots mostly; every fifth attempt repeats an earlier slot (a conflict).
+                slot = n - 1 if n % 5 == 4 else n
+                room = rooms[slot % len(rooms)]
+                step = slot // len(rooms)
+                day = monday + timedelta(days=7 * (step // 30) + (step // 6) % 5)
+                hour = 9 + step % 6
+                answer = await client.post(f"{base}/api/v1/bookings", headers={
+                    **headers, "Idempotency-Key": uuid.uuid4().hex}, json={
+                    "premises": room, "start": f"{day}T{hour:02d}:00", "end": f"{day}T{hour + 1:02d}:00",
+                    "organisation_id": organisation, "purpose": "Benchmark", "attendees": 10,
+                    "target_group": "children_youth", "accept_terms": True, "accept_fire_instructions": True})
+                return answer
+
+            say(f"POST bookings, {CLIENTS} clients, {seconds:.0f} s")
+            results.append(("POST /api/v1/bookings", *await run_clients(seconds, book)))
+        finally:
+            process.terminate()
+            process.wait(timeout=20)
+        connection = await asyncpg.connect(libpq)
+        try:
+            overlaps = await connection.fetchval(OVERLAPS)
+        finally:
+            await connection.close()
+    return [{"route": route, "per_second": rate, "statuses": statuses, "p50": percentile(lat, 0.5),
+             "p95": percentile(lat, 0.95), "overlaps": overlaps} for route, rate, statuses, lat in results]
+
+
+def table(results: list[dict], seconds: float) -> str:
+    lines = [HEADING, "",
+             f"PostgreSQL, `booking serve --workers 2`, {CLIENTS} concurrent clients, {seconds:.0f} s each, "
+             f"on {machine.cores()} cores (load average at the end: {machine.load_average()}); "
+             "`python -m tests.bench.http`. Every fifth booking attempt repeats an earlier slot, so 409s are "
+             "expected.", "",
+             "| route | requests/s | p50 ms | p95 ms | answers | overlapping claims afterwards |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    for r in results:
+        answers = ", ".join(f"{code}: {count}" for code, count in sorted(r["statuses"].items()))
+        lines.append(f"| `{r['route']}` | {r['per_second']} | {r['p50']:.1f} | {r['p95']:.1f} | {answers} | "
+                     f"{r['overlaps']} |")
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    args = arguments()
+    results = asyncio.run(measure(args.seconds))
+    if results:
+        section = table(results, args.seconds)
+        print(section)
+        write_section(args.output, section, HEADING)
+        say(f"wrote {args.output} ({datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)")
+
+
+if __name__ == "__main__":
+    main()
