@@ -15,6 +15,18 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def _run(work):
+    """Run a use case against the configured database. A refusal is printed with its
+    stable code and the command exits with status 2; nothing was written."""
+    from booking.services.rulebook import REFUSALS
+    try:
+        return asyncio.run(_with_sessions(work))
+    except REFUSALS as error:
+        place = getattr(error, "place", "")
+        print(f"error [{error.code}] {place + ': ' if place else ''}{error.message_en}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 async def _with_sessions(work):
     from booking.db.engine import make_engine, session_factory
     engine = make_engine(get_settings().database_url)
@@ -42,7 +54,7 @@ def seed(args) -> int:
         rules = await current_rules(sessions)
         return await seed_sample(sessions, rules=rules, now=_now(), bookings=args.bookings)
 
-    report = asyncio.run(_with_sessions(work))
+    report = _run(work)
     print(f"sample data: {report.bookings} new bookings, {report.series} new weekly series")
     return 0
 
@@ -62,7 +74,7 @@ def expire_holds(args) -> int:
         async with write_transaction(sessions) as session:
             return await release_expired_holds(session, _now())
 
-    released = asyncio.run(_with_sessions(work))
+    released = _run(work)
     print(f"expired {len(released)} hold(s)")
     return 0
 
@@ -96,31 +108,20 @@ def rules(args) -> int:
             print(f"published version {version.label} valid from {version.valid_from} ({version.content_hash})")
         return 0
 
-    from booking.services.rulebook import REFUSALS
-    try:
-        return asyncio.run(_with_sessions(work))
-    except REFUSALS as error:
-        place = getattr(error, "place", "")
-        print(f"error [{error.code}] {place + ': ' if place else ''}{error.message_en}", file=sys.stderr)
-        return 2
+    return _run(work)
 
 
 def users_create(args) -> int:
     from datetime import date
 
     from booking.services.accounts import create_person
-    from booking.services.rulebook import REFUSALS
 
     async def work(sessions):
         return await create_person(
             sessions, email=args.email, name=args.name, password=args.password, roles=args.role or ["person"],
             birth_date=date.fromisoformat(args.birth_date) if args.birth_date else None, language=args.language)
 
-    try:
-        person = asyncio.run(_with_sessions(work))
-    except REFUSALS as error:
-        print(f"error [{error.code}] {error.message_en}", file=sys.stderr)
-        return 2
+    person = _run(work)
     print(f"created {person.email} with roles {', '.join(person.roles)}")
     return 0
 
@@ -135,7 +136,7 @@ def token_create(args) -> int:
             return None
         return await issue_api_token(sessions, person.id, label=args.label, now=_now())
 
-    token = asyncio.run(_with_sessions(work))
+    token = _run(work)
     if token is None:
         print(f"error [unknown_person] no account for {args.email}", file=sys.stderr)
         return 2
@@ -187,11 +188,7 @@ def calendars_command(args) -> int:
         show(source, await import_source(sessions, source.id, data=data, now=_now(), allow_private=allow_private))
         return 0
 
-    try:
-        return asyncio.run(_with_sessions(work))
-    except REFUSALS as error:
-        print(f"error [{error.code}] {error.message_en}", file=sys.stderr)
-        return 2
+    return _run(work)
 
 
 def feeds_command(args) -> int:
@@ -199,7 +196,6 @@ def feeds_command(args) -> int:
     from booking.db.engine import write_transaction
     from booking.services import feeds
     from booking.services.accounts import person_by_email
-    from booking.services.rulebook import REFUSALS
 
     base_url = get_settings().base_url
 
@@ -231,17 +227,13 @@ def feeds_command(args) -> int:
                 print(f"feed token {args.id} revoked")
         return 0
 
-    try:
-        return asyncio.run(_with_sessions(work))
-    except REFUSALS as error:
-        print(f"error [{error.code}] {error.message_en}", file=sys.stderr)
-        return 2
+    return _run(work)
 
 
 def send_mail(args) -> int:
     from booking.services.mail import send_mail as run
 
-    result = asyncio.run(_with_sessions(lambda sessions: run(sessions, get_settings(), limit=args.limit)))
+    result = _run(lambda sessions: run(sessions, get_settings(), limit=args.limit))
     print(f"{result.reminders} reminder(s) queued, {result.sent} mail(s) sent, {result.failed} failed (retried later)")
     return 1 if result.failed and not result.sent else 0
 
@@ -250,13 +242,8 @@ def invoices_export(args) -> int:
     from pathlib import Path
 
     from booking.services.invoices import export_invoices
-    from booking.services.rulebook import REFUSALS
 
-    try:
-        data = asyncio.run(_with_sessions(lambda sessions: export_invoices(sessions, args.period, now=_now())))
-    except REFUSALS as error:
-        print(f"error [{error.code}] {error.message_en}", file=sys.stderr)
-        return 2
+    data = _run(lambda sessions: export_invoices(sessions, args.period, now=_now()))
     if args.out:
         Path(args.out).write_bytes(data)
         print(f"wrote {args.out}", file=sys.stderr)
@@ -282,7 +269,7 @@ def payments_command(args) -> int:
         print(f"{len(rows)} payment(s) need attention")
         return 0
 
-    return asyncio.run(_with_sessions(work))
+    return _run(work)
 
 
 def parser() -> argparse.ArgumentParser:
