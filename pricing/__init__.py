@@ -23,7 +23,7 @@ from .rules import (
     select_version,
 )
 from .serialise import content_hash, dump_toml, rule_set_to_dict
-from .terms import terms_document
+from .terms import premises_prices, terms_document
 
 __all__ = [
     "OSLO",
@@ -56,5 +56,6 @@ __all__ = [
     "rule_set_from_dict",
     "rule_set_to_dict",
     "select_version",
+    "premises_prices",
     "terms_document",
 ]

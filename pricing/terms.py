@@ -45,10 +45,12 @@ def reference_slot(rule_set: RuleSet, band: TimeBand) -> tuple[datetime, datetim
 
 
 def unit_price(
-    rule_set: RuleSet, category: TariffCategory, group: str, band: TimeBand, *, alcohol: bool = False
+    rule_set: RuleSet, category: TariffCategory, group: str, band: TimeBand, *, alcohol: bool = False,
+    premises: PremisesFacts | None = None,
 ) -> Decimal:
-    """What `quote` charges `group` for one unit of `category` in `band`."""
-    premises = PremisesFacts(
+    """What `quote` charges `group` for one unit of `category` in `band` (of one premises,
+    with its tariff exception, when given)."""
+    premises = premises or PremisesFacts(
         slug=f"prisliste-{category.key}",
         name=category.name_nb,
         kind="room",
@@ -68,6 +70,17 @@ def _price_table(
     return {
         group: {band.key: str(unit_price(rule_set, category, group, band, alcohol=alcohol)) for band in bands}
         for group in groups
+    }
+
+
+def premises_prices(rule_set: RuleSet, premises: PremisesFacts) -> dict[str, dict[str, str]]:
+    """{group: {band: price per unit}} for one premises, each price a real quote, so a
+    premises with a tariff exception shows what it actually charges."""
+    category = rule_set.tariff[premises.tariff_category]
+    return {
+        group: {band.key: str(unit_price(rule_set, category, group, band, premises=premises))
+                for band in rule_set.time_bands.values()}
+        for group in rule_set.groups
     }
 
 

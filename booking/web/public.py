@@ -117,10 +117,12 @@ class PublicPages(Controller):
         rule_set = rules.in_force(max(window.start, now))
         terms = pricing.terms_document(rule_set)
         category = next((t for t in terms["tariff"] if t["key"] == avail.premises.tariff_category), None)
+        facts = rules.facts(avail.premises)
         return Template("public/premises.html", context={
             "p": avail.premises, "grid": week_grid(avail, monday), "monday": monday,
             "previous": monday - timedelta(days=7), "next": monday + timedelta(days=7),
             "opening": opening_rows(avail.premises), "labels": LABELS, "category": category, "terms": terms,
+            "prices": pricing.premises_prices(rule_set, facts), "rate_override": facts.rate_override,
             "tomorrow": today + timedelta(days=1)})
 
     @get("/priser-og-vilkar", name="terms")

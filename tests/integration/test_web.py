@@ -94,3 +94,22 @@ async def test_quote_api_refuses_what_the_engine_refuses(client, start, end, cod
 async def test_quote_api_bad_body_is_a_clear_422(client):
     answer = await client.post("/api/v1/quotes", json={"premises": "hallen"})
     assert answer.status_code == 422 and answer.json()["code"] == "invalid_input"
+
+
+async def test_premises_page_prices_a_tariff_exception_as_the_engine_charges_it(client, db):
+    from datetime import datetime, timezone
+    from decimal import Decimal
+
+    from booking.db.engine import write_transaction
+    from booking.db.models import Premises, TariffException
+    from sqlalchemy import select
+    async with write_transaction(db.sessions) as s:
+        room = (await s.execute(select(Premises).where(Premises.slug == "motesalen"))).scalar_one()
+        s.add(TariffException(premises_id=room.id, field="rate", value=Decimal("100"), reason="Lite rom",
+                              approved_by=client.world.person_id, created_at=datetime.now(timezone.utc)))
+    page = await client.get("/lokaler/motesalen")
+    assert "avviker fra den felles prislisten" in page.text and "100\u00a0kr" in page.text
+    quote = (await client.post("/api/v1/quotes", json={
+        "premises": "motesalen", "start": "2026-12-01T18:00", "end": "2026-12-01T19:00",
+        "customer_group": "privat"})).json()
+    assert quote["total"] == "100"  # the page's privat weekday price is what the engine charges
