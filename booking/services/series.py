@@ -61,7 +61,9 @@ async def create_series(sessions: async_sessionmaker[AsyncSession], *, premises_
                         person_id: int, organisation_id: int | None, details: Details, rules: LendingRules,
                         now: datetime, preview: bool = False) -> SeriesResult:
     """Book every occurrence that fits. With `preview` nothing is kept: the caller sees
-    each occurrence's result before confirming."""
+    each occurrence's result before confirming. A series on behalf of an organisation is
+    invoiced when it costs money (a card payment per occurrence would make no sense)."""
+    payment_method = "invoice" if organisation_id is not None else None
     async with write_transaction(sessions) as session:
         premises = await premises_by_slug(session, premises_slug)
         series = BookingSeries(premises_id=premises.id, person_id=person_id, organisation_id=organisation_id,
@@ -75,7 +77,7 @@ async def create_series(sessions: async_sessionmaker[AsyncSession], *, premises_
                 results.append(OccurrenceResult(occurrence.day, None, None, e.code, e.message_nb, e.message_en))
                 continue
             new = NewBooking(premises_slug, occurrence.interval.start, occurrence.interval.end, person_id,
-                             organisation_id, details, series_id=series.id)
+                             organisation_id, details, series_id=series.id, payment_method=payment_method)
             results.append(await _try_occurrence(session, new, occurrence.day, rules, now))
         if preview:
             await session.rollback()
@@ -144,7 +146,7 @@ async def edit_series(sessions: async_sessionmaker[AsyncSession], series_id: int
             new = NewBooking(booking.premises.slug, occurrence.interval.start, occurrence.interval.end,
                              booking.person_id, booking.organisation_id,
                              Details(booking.purpose, booking.attendees, booking.target_group, booking.alcohol),
-                             series_id=target.id)
+                             series_id=target.id, payment_method=booking.payment_method)
             placed = await place_booking(session, new, rules, now)
             placed.occurrence_date = booking.occurrence_date
             results.append(OccurrenceResult(booking.occurrence_date, placed.id, placed.status))

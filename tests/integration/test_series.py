@@ -95,3 +95,16 @@ async def test_conflicting_edit_changes_nothing(db):
                           end_time=time(9), actor_id=world.person_id, rules=RULES, now=NOW)
     assert [(b.id, b.start_at) for b in await live(db)] == before
     assert at("2026-09-15T08:00") in [b.start_at for b in await live(db)]
+
+
+async def test_a_priced_organisation_series_is_invoiced(db):
+    from booking.services.rulebook import current_rules
+    world = await build_world(db.sessions)
+    rules = await current_rules(db.sessions)
+    pattern = WeeklyPattern((1,), time(18), time(20), date(2026, 12, 1), date(2026, 12, 15))
+    result = await create_series(db.sessions, premises_slug=world.room, pattern=pattern, person_id=world.person_id,
+                                 organisation_id=world.organisation_id, details=Details("Styremøte", 10, "adults"),
+                                 rules=rules, now=datetime(2026, 11, 1, tzinfo=timezone.utc))
+    bookings = await live(db, result.series_id)
+    assert len(bookings) == 3
+    assert {(b.payment_method, str(b.price_total)) for b in bookings} == {("invoice", "150.00")}
