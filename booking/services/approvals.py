@@ -57,10 +57,12 @@ async def decide(sessions: async_sessionmaker[AsyncSession], settings: Settings,
     reason = reason.strip()
     if not approve and not reason:
         raise InvalidForm([FieldProblem(f"begrunnelse-{booking_id}", "reason_required",
-                                        "Skriv en begrunnelse for avslaget. Den sendes til den som bestilte.")])
+                                        "Skriv en begrunnelse for avslaget. Den sendes til den som bestilte.",
+                                        "Give a reason for the rejection. It is sent to the person who booked.")])
     if len(reason) > MAX_REASON:
         raise InvalidForm([FieldProblem(f"begrunnelse-{booking_id}", "too_long",
-                                        f"Begrunnelsen kan ha høyst {MAX_REASON} tegn.")])
+                                        f"Begrunnelsen kan ha høyst {MAX_REASON} tegn.",
+                                        f"The reason can be at most {MAX_REASON} characters.")])
     async with write_transaction(sessions) as session:
         booking = await session.get(Booking, booking_id)
         if booking is None:

@@ -88,23 +88,26 @@ class _Collector:
     def __init__(self) -> None:
         self.problems: list[FieldProblem] = []
 
-    def add(self, field: str, code: str, message: str) -> None:
-        self.problems.append(FieldProblem(field, code, message))
+    def add(self, field: str, code: str, message: str, message_en: str = "") -> None:
+        self.problems.append(FieldProblem(field, code, message, message_en))
 
     def integer(self, form: FormValues, name: str, label: str, *, low: int, high: int,
-                optional: bool = False) -> int | None:
+                optional: bool = False, label_en: str = "") -> int | None:
+        label_en = label_en or label
         text = form.text(name).replace("\u00a0", "").replace(" ", "")
         if not text:
             if optional:
                 return None
-            self.add(name, "required", f"Fyll inn {label}.")
+            self.add(name, "required", f"Fyll inn {label}.", f"Fill in the {label_en}.")
             return None
         if not text.isdigit():
-            self.add(name, "not_a_number", f"{label.capitalize()} må være et helt tall.")
+            self.add(name, "not_a_number", f"{label.capitalize()} må være et helt tall.",
+                     f"The {label_en} must be a whole number.")
             return None
         value = int(text)
         if not low <= value <= high:
-            self.add(name, "out_of_range", f"{label.capitalize()} må være mellom {low} og {high}.")
+            self.add(name, "out_of_range", f"{label.capitalize()} må være mellom {low} og {high}.",
+                     f"The {label_en} must be between {low} and {high}.")
             return None
         return value
 
@@ -121,7 +124,7 @@ def opening_hours_from_form(form: FormValues, problems: _Collector) -> dict[str,
         try:
             hours.update(OpeningHours.parse({day: windows}).to_data())
         except DomainError as error:
-            problems.add(f"apent_{day}", error.code, error.message_nb)
+            problems.add(f"apent_{day}", error.code, error.message_nb, error.message_en)
     return hours
 
 
@@ -132,56 +135,67 @@ def premises_changes(form: FormValues, *, categories: Iterable[str], may_restruc
     values: dict = {}
     name = form.text("name")
     if not name:
-        problems.add("name", "required", "Lokalet må ha et navn.")
+        problems.add("name", "required", "Lokalet må ha et navn.", "The premises must have a name.")
     elif len(name) > 200:
-        problems.add("name", "too_long", "Navnet kan ha høyst 200 tegn.")
+        problems.add("name", "too_long", "Navnet kan ha høyst 200 tegn.", "The name can be at most 200 characters.")
     values["name"] = name
     if may_restructure:
         kind, category = form.text("kind"), form.text("tariff_category")
         if kind not in KINDS:
-            problems.add("kind", "invalid_choice", "Velg type lokale.")
+            problems.add("kind", "invalid_choice", "Velg type lokale.", "Choose the type of premises.")
         if category not in set(categories):
-            problems.add("tariff_category", "invalid_choice", "Velg en takstkategori fra regelsettet.")
+            problems.add("tariff_category", "invalid_choice", "Velg en takstkategori fra regelsettet.",
+                         "Choose a tariff category from the rule set.")
         values.update(kind=kind, tariff_category=category)
-    values["capacity"] = problems.integer(form, "capacity", "kapasitet", low=1, high=100_000)
-    values["area_m2"] = problems.integer(form, "area_m2", "areal", low=1, high=1_000_000, optional=True)
+    values["capacity"] = problems.integer(form, "capacity", "kapasitet", low=1, high=100_000,
+                                          label_en="capacity")
+    values["area_m2"] = problems.integer(form, "area_m2", "areal", low=1, high=1_000_000, optional=True,
+                                         label_en="area")
     unknown = [item for item in form.all("equipment") if item not in EQUIPMENT]
     if unknown:
-        problems.add("equipment", "invalid_choice", "Ukjent utstyr.")
+        problems.add("equipment", "invalid_choice", "Ukjent utstyr.", "Unknown equipment.")
     values["equipment"] = [key for key in EQUIPMENT if key in form.all("equipment")]
     for field in ("description_nb", "description_en"):
         values[field] = form.text(field)
         if len(values[field]) > MAX_TEXT:
-            problems.add(field, "too_long", f"Beskrivelsen kan ha høyst {MAX_TEXT} tegn.")
+            problems.add(field, "too_long", f"Beskrivelsen kan ha høyst {MAX_TEXT} tegn.",
+                         f"The description can be at most {MAX_TEXT} characters.")
     values["opening_hours"] = opening_hours_from_form(form, problems)
     first, last = form.text("season_first"), form.text("season_last")
     if bool(first) != bool(last):
         problems.add("season_first" if not first else "season_last", "incomplete_season",
-                     "Fyll inn både første og siste dag i sesongen, eller la begge stå tomme.")
+                     "Fyll inn både første og siste dag i sesongen, eller la begge stå tomme.",
+                     "Fill in both the first and the last day of the season, or leave both empty.")
     elif first:
         try:
             season = Season.parse(first, last)
             values.update(season_first="{:02d}-{:02d}".format(*season.first),
                           season_last="{:02d}-{:02d}".format(*season.last))
         except DomainError as error:
-            problems.add("season_first", error.code, error.message_nb)
+            problems.add("season_first", error.code, error.message_nb, error.message_en)
     else:
         values.update(season_first=None, season_last=None)
     slot_text = form.text("slot_minutes")
     slot = int(slot_text) if slot_text.isdigit() and int(slot_text) in SLOT_CHOICES else None
     if slot is None:
-        problems.add("slot_minutes", "invalid_choice", "Velg blokklengde 15, 30 eller 60 minutter.")
+        problems.add("slot_minutes", "invalid_choice", "Velg blokklengde 15, 30 eller 60 minutter.",
+                     "Choose a block length of 15, 30 or 60 minutes.")
     values["slot_minutes"] = slot
-    least = problems.integer(form, "min_minutes", "korteste leie", low=1, high=MAX_MINUTES)
-    most = problems.integer(form, "max_minutes", "lengste leie", low=1, high=MAX_MINUTES)
+    least = problems.integer(form, "min_minutes", "korteste leie", low=1, high=MAX_MINUTES,
+                             label_en="shortest rental")
+    most = problems.integer(form, "max_minutes", "lengste leie", low=1, high=MAX_MINUTES,
+                            label_en="longest rental")
     for field, minutes in (("min_minutes", least), ("max_minutes", most)):
         if slot and minutes and minutes % slot:
-            problems.add(field, "off_granularity", f"Må gå opp i blokker på {slot} minutter.")
+            problems.add(field, "off_granularity", f"Må gå opp i blokker på {slot} minutter.",
+                         f"Must be a whole number of {slot}-minute blocks.")
     if least and most and most < least:
-        problems.add("max_minutes", "max_below_min", "Lengste leie kan ikke være kortere enn korteste leie.")
+        problems.add("max_minutes", "max_below_min", "Lengste leie kan ikke være kortere enn korteste leie.",
+                     "The longest rental cannot be shorter than the shortest rental.")
     values.update(min_minutes=least, max_minutes=most)
-    for field, label in (("buffer_before", "buffer før"), ("buffer_after", "buffer etter")):
-        values[field] = problems.integer(form, field, label, low=0, high=24 * 60)
+    for field, label, label_en in (("buffer_before", "buffer før", "buffer before"),
+                                   ("buffer_after", "buffer etter", "buffer after")):
+        values[field] = problems.integer(form, field, label, low=0, high=24 * 60, label_en=label_en)
     for flag in ("requires_approval", "closed_on_public_holidays", *ACCESSIBILITY):
         values[flag] = form.checked(flag)
     if problems.problems:
@@ -247,19 +261,19 @@ def _local_instant(day_text: str, clock_text: str, *, end: bool, field: str, pro
     try:
         day = date.fromisoformat(day_text)
     except ValueError:
-        problems.add(field, "invalid_date", "Skriv datoen som ÅÅÅÅ-MM-DD.")
+        problems.add(field, "invalid_date", "Skriv datoen som ÅÅÅÅ-MM-DD.", "Write the date as YYYY-MM-DD.")
         return None
     if not clock_text:
         return local_day_start(day + timedelta(days=1) if end else day)
     try:
         clock = time.fromisoformat(clock_text)
     except ValueError:
-        problems.add(field, "invalid_time", "Skriv klokkeslettet som TT:MM.")
+        problems.add(field, "invalid_time", "Skriv klokkeslettet som TT:MM.", "Write the time as HH:MM.")
         return None
     try:
         return resolve_local(datetime.combine(day, clock))
     except DomainError as error:
-        problems.add(field, error.code, error.message_nb)
+        problems.add(field, error.code, error.message_nb, error.message_en)
         return None
 
 
@@ -272,14 +286,16 @@ async def create_closure(sessions: async_sessionmaker[AsyncSession], scope: Staf
     start = _local_instant(form.text("fra_dato"), form.text("fra_tid"), end=False, field="fra_dato", problems=problems)
     end = _local_instant(form.text("til_dato"), form.text("til_tid"), end=True, field="til_dato", problems=problems)
     if start and end and end <= start:
-        problems.add("til_dato", "end_not_after_start", "Stengingen må slutte etter at den begynner.")
+        problems.add("til_dato", "end_not_after_start", "Stengingen må slutte etter at den begynner.",
+                     "The closure must end after it begins.")
     if end and end <= now:
-        problems.add("til_dato", "in_the_past", "Stengingen er allerede over.")
+        problems.add("til_dato", "in_the_past", "Stengingen er allerede over.", "The closure is already over.")
     reason = form.text("reason")
     if not reason:
-        problems.add("reason", "required", "Skriv hvorfor det er stengt (vises for dem som leter etter ledig tid).")
+        problems.add("reason", "required", "Skriv hvorfor det er stengt (vises for dem som leter etter ledig tid).",
+                     "Say why it is closed (shown to those looking for a free time).")
     elif len(reason) > 300:
-        problems.add("reason", "too_long", "Begrunnelsen kan ha høyst 300 tegn.")
+        problems.add("reason", "too_long", "Begrunnelsen kan ha høyst 300 tegn.", "The reason can be at most 300 characters.")
     async with write_transaction(sessions) as session:
         buildings, premises = await closure_targets(session, scope)
         target = None
@@ -288,7 +304,8 @@ async def create_closure(sessions: async_sessionmaker[AsyncSession], scope: Staf
         elif what == "premises" and ident.isdigit():
             target = next((ClosureTarget("premises", p.id, p.name) for p in premises if p.id == int(ident)), None)
         if target is None:
-            problems.add("target", "invalid_choice", "Velg et bygg eller lokale som din virksomhet eier.")
+            problems.add("target", "invalid_choice", "Velg et bygg eller lokale som din virksomhet eier.",
+                         "Choose a building or premises your department owns.")
         if problems.problems:
             raise InvalidForm(problems.problems)
         closure = Closure(scope=target.scope, premises_id=target.id if target.scope == "premises" else None,

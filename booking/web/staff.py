@@ -13,24 +13,27 @@ from booking.db.models import Person
 from booking.services.approvals import approval_queue, decide
 from booking.services.premises_admin import FormValues, InvalidForm, StaffScope
 from booking.web.auth import requires
+from booking.web.i18n import N_, message_of
 
 STAFF = requires("department_staff", "admin")
 ADMIN = requires("admin")
 CARETAKER = requires("caretaker", "admin")
 
-TARGET_GROUPS_NB = {"children_youth": "Barn og unge", "adults": "Voksne", "all": "Alle aldre"}
-CUSTOMER_GROUPS_NB = {"barn_og_unge": "barn og unge", "frivillig": "frivillig organisasjon", "privat": "privat",
-                      "kommersiell": "kommersiell", "kommunal": "kommunal"}
+# The templates translate these (message ids are the Norwegian text).
+TARGET_GROUPS_NB = {"children_youth": N_("Barn og unge"), "adults": N_("Voksne"), "all": N_("Alle aldre")}
+CUSTOMER_GROUPS_NB = {"barn_og_unge": N_("barn og unge"), "frivillig": N_("frivillig organisasjon"),
+                      "privat": N_("privat"), "kommersiell": N_("kommersiell"), "kommunal": N_("kommunal")}
 
 STAFF_ROLES, ADMIN_ROLES, CARETAKER_ROLES = {"department_staff", "admin"}, {"admin"}, {"caretaker", "admin"}
 SECTIONS = (
-    ("queue", "/saksbehandling", "Godkjenning", STAFF_ROLES),
-    ("premises", "/saksbehandling/lokaler", "Lokaler", STAFF_ROLES),
-    ("closures", "/saksbehandling/stenginger", "Stenginger", STAFF_ROLES),
-    ("reports", "/saksbehandling/rapporter", "Rapporter", STAFF_ROLES),
-    ("exceptions", "/saksbehandling/takstunntak", "Takstunntak", STAFF_ROLES),
-    ("rules", "/saksbehandling/regler", "Priser og vilkår (regelsett)", ADMIN_ROLES),
-    ("caretaker", "/vaktmester", "Vaktmesterliste", CARETAKER_ROLES),
+    ("queue", "/saksbehandling", N_("Godkjenning"), STAFF_ROLES),
+    ("premises", "/saksbehandling/lokaler", N_("Lokaler"), STAFF_ROLES),
+    ("closures", "/saksbehandling/stenginger", N_("Stenginger"), STAFF_ROLES),
+    ("reports", "/saksbehandling/rapporter", N_("Rapporter"), STAFF_ROLES),
+    ("exceptions", "/saksbehandling/takstunntak", N_("Takstunntak"), STAFF_ROLES),
+    ("payments", "/saksbehandling/betalinger", "Betalinger og faktura", STAFF_ROLES),
+    ("rules", "/saksbehandling/regler", N_("Priser og vilkår (regelsett)"), ADMIN_ROLES),
+    ("caretaker", "/vaktmester", N_("Vaktmesterliste"), CARETAKER_ROLES),
 )
 
 
@@ -54,9 +57,14 @@ async def form_of(request: Request) -> FormValues:
     return FormValues({key: form.getall(key) for key in form.keys() if key != "_csrf_token"})
 
 
+def field_errors(request: Request, invalid: InvalidForm) -> dict[str, str]:
+    """A form's problems by field, each in the reader's language."""
+    return {p.field: message_of(request, p) for p in invalid.problems}
+
+
 DONE = {
-    "godkjent": "Bestillingen er godkjent. Den som bestilte, får beskjed.",
-    "avvist": "Bestillingen er avvist. Den som bestilte, får beskjed med begrunnelsen.",
+    "godkjent": N_("Bestillingen er godkjent. Den som bestilte, får beskjed."),
+    "avvist": N_("Bestillingen er avvist. Den som bestilte, får beskjed med begrunnelsen."),
 }
 
 
@@ -85,7 +93,7 @@ class ApprovalPages(Controller):
             await decide(sessions, request.app.state.settings, StaffScope.of(person), booking_id,
                          approve=approve, reason=reason, now=now)
         except InvalidForm as invalid:
-            return await self._queue(sessions, person, now, status_code=422, errors=invalid.by_field,
+            return await self._queue(sessions, person, now, status_code=422, errors=field_errors(request, invalid),
                                      values={f"begrunnelse-{booking_id}": reason})
         return Redirect(f"/saksbehandling?utfort={'godkjent' if approve else 'avvist'}", status_code=303)
 

@@ -24,7 +24,8 @@ from booking.services.premises_admin import (
     update_premises,
 )
 from booking.services.rulebook import current_rules
-from booking.web.staff import STAFF, form_of, page
+from booking.web.i18n import tr
+from booking.web.staff import STAFF, field_errors, form_of, page
 
 TEXT_FIELDS = ("name", "kind", "tariff_category", "capacity", "area_m2", "description_nb", "description_en",
                "season_first", "season_last", "slot_minutes", "min_minutes", "max_minutes", "buffer_before",
@@ -92,7 +93,7 @@ class PremisesEditor(Controller):
         except InvalidForm as invalid:
             async with sessions() as session:
                 p = await premises_to_edit(session, scope, slug)
-            return await self._form(sessions, person, now, p, values_from(form, p), errors=invalid.by_field,
+            return await self._form(sessions, person, now, p, values_from(form, p), errors=field_errors(request, invalid),
                                     status_code=422)
         return Redirect(f"/saksbehandling/lokaler/{slug}?lagret=true", status_code=303)
 
@@ -101,29 +102,32 @@ class ClosurePages(Controller):
     path = "/saksbehandling/stenginger"
     guards = [STAFF]
 
-    async def _page(self, sessions, person: Person, now: datetime, *, errors: dict | None = None,
+    async def _page(self, request: Request, sessions, person: Person, now: datetime, *, errors: dict | None = None,
                     values: dict | None = None, done: str | None = None, status_code: int = 200) -> Template:
         scope = StaffScope.of(person)
         async with sessions() as session:
             closures = await closures_in_scope(session, scope, now)
             buildings, premises = await closure_targets(session, scope)
-        targets = [(f"building:{b.id}", f"Hele bygget: {b.name}") for b in buildings]
+        targets = [(f"building:{b.id}", tr(request, "Hele bygget: %(name)s", name=b.name)) for b in buildings]
         targets += [(f"premises:{p.id}", f"{p.name} ({p.building.name})") for p in premises]
         return page("closures.html", person, "closures", status_code, closures=closures, targets=targets,
                     errors=errors or {}, v=values or {}, done=done)
 
     @get("/", name="staff_closures")
-    async def list_closures(self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
+    async def list_closures(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
                             opprettet: int | None = None, overlapper: int = 0, slettet: bool = False) -> Template:
         done = None
         if opprettet is not None:
-            done = "Stengingen er lagret."
-            if overlapper:
-                done += (f" Den overlapper {overlapper} {'bestilling' if overlapper == 1 else 'bestillinger'}"
-                         ", som ikke er avbestilt: kontakt dem som har bestilt.")
+            done = tr(request, "Stengingen er lagret.")
+            if overlapper == 1:
+                done += " " + tr(request, "Den overlapper %(n)s bestilling, som ikke er avbestilt: kontakt dem som har "
+                                          "bestilt.", n=overlapper)
+            elif overlapper:
+                done += " " + tr(request, "Den overlapper %(n)s bestillinger, som ikke er avbestilt: kontakt dem som har "
+                                          "bestilt.", n=overlapper)
         elif slettet:
-            done = "Stengingen er slettet."
-        return await self._page(sessions, person, now, done=done)
+            done = tr(request, "Stengingen er slettet.")
+        return await self._page(request, sessions, person, now, done=done)
 
     @post("/", status_code=303)
     async def create(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person,
@@ -134,7 +138,8 @@ class ClosurePages(Controller):
         except InvalidForm as invalid:
             values = {name: form.text(name) for name in ("target", "fra_dato", "fra_tid", "til_dato", "til_tid",
                                                          "reason")}
-            return await self._page(sessions, person, now, errors=invalid.by_field, values=values, status_code=422)
+            return await self._page(request, sessions, person, now, errors=field_errors(request, invalid), values=values,
+                                    status_code=422)
         return Redirect(f"/saksbehandling/stenginger?opprettet={closure.id}&overlapper={overlapping}",
                         status_code=303)
 

@@ -16,9 +16,11 @@ from booking.domain.localtime import to_local
 from booking.services.premises_admin import InvalidForm
 from booking.services.rulebook import current_rules
 from booking.services.tariff_exceptions import FIELD_NAMES_NB, create_exception, delete_exception, deviations
-from booking.web.staff import ADMIN, STAFF, form_of, page
+from booking.web.i18n import N_
+from booking.web.staff import ADMIN, STAFF, field_errors, form_of, page
 
-UNIT_NB = {"hour": "time", "day": "påbegynte dag"}
+UNIT_NB = {"hour": N_("time"), "day": N_("påbegynte dag")}  # the template translates these
+FIELD_NAMES = (N_("Grunnpris"),)  # FIELD_NAMES_NB's names, for the template to translate
 
 
 async def _deviations(sessions, now: datetime):
@@ -44,8 +46,8 @@ class TariffExceptionPages(Controller):
     @get("/", name="staff_tariff_exceptions")
     async def report(self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
                      lagret: bool = False, slettet: bool = False) -> Template:
-        done = "Unntaket er lagret og brukes i prisberegningen fra nå." if lagret else (
-            "Unntaket er slettet. Lokalet har igjen prisen i prislisten." if slettet else None)
+        done = N_("Unntaket er lagret og brukes i prisberegningen fra nå.") if lagret else (
+            N_("Unntaket er slettet. Lokalet har igjen prisen i prislisten.") if slettet else None)
         return await self._page(sessions, person, now, done=done)
 
     @post("/", guards=[ADMIN], status_code=303)
@@ -56,7 +58,7 @@ class TariffExceptionPages(Controller):
             await create_exception(sessions, form, approver_id=person.id, now=now)
         except InvalidForm as invalid:
             values = {name: form.text(name) for name in ("premises", "rate", "reason")}
-            return await self._page(sessions, person, now, errors=invalid.by_field, values=values, status_code=422)
+            return await self._page(sessions, person, now, errors=field_errors(request, invalid), values=values, status_code=422)
         return Redirect("/saksbehandling/takstunntak?lagret=true", status_code=303)
 
     @post("/{exception_id:int}/slett", guards=[ADMIN], status_code=303)

@@ -55,6 +55,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/mine-bestillinger"): LOGGED_IN,
     ("GET", "/mine-bestillinger/{booking_id:int}"): LOGGED_IN,
     ("GET", "/betaling/{booking_id:int}"): LOGGED_IN,
+    ("GET", "/saksbehandling/betalinger"): STAFF,
     ("GET", "/betaling/{booking_id:int}/ferdig"): LOGGED_IN,
     ("GET", "/betaling/{booking_id:int}/avbrutt"): LOGGED_IN,
     ("GET", "/mine-bestillinger/{booking_id:int}/avbestill"): LOGGED_IN,
