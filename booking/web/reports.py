@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -17,7 +17,11 @@ from booking.domain.errors import DomainError
 from booking.domain.localtime import to_local
 from booking.services.reports import Period, report_csv_rows, usage_report
 from booking.services.rulebook import current_rules
+from booking.web.i18n import N_, message_of, tr
 from booking.web.staff import STAFF, page
+
+# Names the reports service gives the shares; the template translates them.
+SHARE_NAMES = (N_("Barn og unge"), N_("Frivillige organisasjoner"), N_("Egenorganisert aktivitet"))
 
 BAR_SPACE = Decimal(70)  # percent of the chart's width the longest bar takes; the rest is for its number
 
@@ -52,17 +56,18 @@ def default_period(now: datetime) -> tuple[date, date]:
     return first, following - timedelta(days=1)
 
 
-def _period(fra: str | None, til: str | None, now: datetime) -> tuple[Period | None, str | None, tuple[str, str]]:
+def _period(fra: str | None, til: str | None, now: datetime,
+            connection=None) -> tuple[Period | None, str | None, tuple[str, str]]:
     first, last = default_period(now)
     try:
         first = date.fromisoformat(fra) if fra else first
         last = date.fromisoformat(til) if til else last
     except ValueError:
-        return None, "Skriv datoene som ÅÅÅÅ-MM-DD.", (fra or "", til or "")
+        return None, tr(connection, "Skriv datoene som ÅÅÅÅ-MM-DD."), (fra or "", til or "")
     try:
         return Period.of(first, last), None, (first.isoformat(), last.isoformat())
     except DomainError as error:
-        return None, error.message_nb, (first.isoformat(), last.isoformat())
+        return None, message_of(connection, error), (first.isoformat(), last.isoformat())
 
 
 async def _report(sessions, period: Period, now: datetime):
@@ -76,23 +81,23 @@ class ReportPages(Controller):
     guards = [STAFF]
 
     @get("/saksbehandling/rapporter", name="staff_reports")
-    async def report(self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
+    async def report(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
                      fra: str | None = None, til: str | None = None) -> Template:
-        period, error, shown = _period(fra, til, now)
+        period, error, shown = _period(fra, til, now, request)
         if period is None:
             return page("reports.html", person, "reports", 422, error=error, fra=shown[0], til=shown[1],
                         report=None, charts=[])
         report = await _report(sessions, period, now)
         charts = [
-            (f"{title}: timer booket", "hours-" + key,
+            (tr(request, "%(title)s: timer booket", title=tr(request, title)), "hours-" + key,
              bars([(row.label, row.booked_hours, _hours(row.booked_hours)) for row in rows]))
-            for key, title, rows in (("district", "Kommunedel", report.by_district),
-                                     ("department", "Virksomhet", report.by_department),
-                                     ("category", "Takstkategori", report.by_category))
+            for key, title, rows in (("district", N_("Kommunedel"), report.by_district),
+                                     ("department", N_("Virksomhet"), report.by_department),
+                                     ("category", N_("Takstkategori"), report.by_category))
         ]
-        charts.append(("Andel av timene", "shares",
-                       bars([(s.label, s.percent, _percent(s.percent)) for s in report.shares])))
-        charts.append(("Inntekt per virksomhet", "revenue",
+        charts.append((tr(request, "Andel av timene"), "shares",
+                       bars([(tr(request, s.label), s.percent, _percent(s.percent)) for s in report.shares])))
+        charts.append((tr(request, "Inntekt per virksomhet"), "revenue",
                        bars([(row.label, row.revenue, f"{row.revenue:,.0f}".replace(",", "\u00a0") + "\u00a0kr")
                              for row in report.by_department])))
         return page("reports.html", person, "reports", report=report, charts=charts, error=None,

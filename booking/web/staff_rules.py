@@ -25,22 +25,24 @@ from booking.domain.errors import DomainError
 from booking.domain.localtime import to_local
 from booking.services import rule_drafts
 from booking.services.rulebook import current_rules, impact
+from booking.web.i18n import N_, language_of, message_of, pick, tr
 from booking.web.staff import ADMIN, form_of, page
 
-KINDS_NB = {"room": "rom", "hall": "sal/hall", "outdoor_area": "uteområde"}
-DEPARTMENTS_NB = {"school": "skole", "culture": "kultur", "sport": "idrett", "property": "eiendom",
-                  "citizen_service": "innbyggertorg", "volunteer_centre": "frivilligsentral", "library": "bibliotek"}
+KINDS_NB = {"room": N_("rom"), "hall": N_("sal/hall"), "outdoor_area": N_("uteområde")}
+DEPARTMENTS_NB = {"school": N_("skole"), "culture": N_("kultur"), "sport": N_("idrett"), "property": N_("eiendom"),
+                  "citizen_service": N_("innbyggertorg"), "volunteer_centre": N_("frivilligsentral"),
+                  "library": N_("bibliotek")}
 LENDING_NB = {
-    "min_age": ("Minstealder for den som bestiller (år)", "int"),
-    "min_notice_hours": ("Varsel før start, i timer", "int"),
-    "max_hours": ("Lengste bestilling, i timer", "int"),
-    "hold_minutes": ("Hvor lenge en reservasjon holdes under betaling, i minutter", "int"),
-    "cancellation_free_hours": ("Gratis avbestilling til så mange timer før start", "int"),
-    "cancellation_fee_share": ("Avbestillingsgebyr etter fristen, andel av prisen (0,5 = 50 %)", "share"),
-    "approval_attendees_over": ("Godkjenning kreves når flere enn så mange deltakere er ventet", "int"),
-    "approval_for_alcohol": ("Godkjenning kreves når det serveres alkohol", "bool"),
+    "min_age": (N_("Minstealder for den som bestiller (år)"), "int"),
+    "min_notice_hours": (N_("Varsel før start, i timer"), "int"),
+    "max_hours": (N_("Lengste bestilling, i timer"), "int"),
+    "hold_minutes": (N_("Hvor lenge en reservasjon holdes under betaling, i minutter"), "int"),
+    "cancellation_free_hours": (N_("Gratis avbestilling til så mange timer før start"), "int"),
+    "cancellation_fee_share": (N_("Avbestillingsgebyr etter fristen, andel av prisen (0,5 = 50 %)"), "share"),
+    "approval_attendees_over": (N_("Godkjenning kreves når flere enn så mange deltakere er ventet"), "int"),
+    "approval_for_alcohol": (N_("Godkjenning kreves når det serveres alkohol"), "bool"),
 }
-CHANGE_NB = {"changed": "Endret", "added": "Lagt til", "removed": "Fjernet"}
+CHANGE_NB = {"changed": N_("Endret"), "added": N_("Lagt til"), "removed": N_("Fjernet")}  # the templates translate
 ERROR_FIELDS = {"valid_from_in_past": "valid_from", "valid_from_taken": "valid_from", "reason_required": "reason",
                 "version_label_taken": "label"}
 
@@ -58,49 +60,66 @@ class RuleField:
         return "r-" + self.place.replace(".", "--")
 
 
-def rule_fields(content: dict) -> list[tuple[str, list[RuleField]]]:
-    """The form, built from the rule set itself: a new category gets its field."""
+def rule_fields(content: dict, connection=None) -> list[tuple[str, list[RuleField]]]:
+    """The form, built from the rule set itself: a new category gets its field. Labels
+    are in the reader's language (`connection`; bokmål without one)."""
+    language = language_of(connection)
+
+    def t(message: str, **values) -> str:
+        return tr(connection, message, **values)
+
+    def name(entry: dict, key: str = "name") -> str:
+        return pick(language, entry[f"{key}_nb"], entry.get(f"{key}_en"))
+
     tariff = content["tariff"]
-    categories = tuple((key, c["name_nb"]) for key, c in tariff.items())
-    unit = {"hour": "time", "day": "påbegynte dag"}
-    sections = [("Grunnpriser (kroner uten mva.)", [
-        RuleField(f"tariff.{key}.rate", f"{c['name_nb']}, kr per {unit.get(c['unit'], c['unit'])}", "money")
+    categories = tuple((key, name(c)) for key, c in tariff.items())
+    unit = {"hour": N_("time"), "day": N_("påbegynte dag")}
+    sections = [(N_("Grunnpriser (kroner uten mva.)"), [
+        RuleField(f"tariff.{key}.rate", t("%(name)s, kr per %(unit)s", name=name(c),
+                                          unit=t(unit[c["unit"]]) if c["unit"] in unit else c["unit"]), "money")
         for key, c in tariff.items()])]
     groups = []
     for key, g in content["groups"].items():
         groups += [
-            RuleField(f"groups.{key}.factor", f"{g['name_nb']}: faktor", "factor", hint="0 = gratis, 1 = full pris"),
-            RuleField(f"groups.{key}.book_ahead_days", f"{g['name_nb']}: kan bestille så mange dager fram", "int"),
-            RuleField(f"groups.{key}.max_upcoming_bookings", f"{g['name_nb']}: høyst så mange kommende bestillinger",
-                      "optional_int", hint="Tomt = ingen grense"),
+            RuleField(f"groups.{key}.factor", t("%(name)s: faktor", name=name(g)), "factor",
+                      hint=t("0 = gratis, 1 = full pris")),
+            RuleField(f"groups.{key}.book_ahead_days", t("%(name)s: kan bestille så mange dager fram", name=name(g)),
+                      "int"),
+            RuleField(f"groups.{key}.max_upcoming_bookings",
+                      t("%(name)s: høyst så mange kommende bestillinger", name=name(g)),
+                      "optional_int", hint=t("Tomt = ingen grense")),
         ]
-    sections.append(("Kundegrupper", groups))
-    sections.append(("Tidsbånd", [
-        RuleField(f"time_bands.{key}.surcharge", f"{b['name_nb']} ({b['start']}–{b['end']}): tillegg", "factor",
-                  hint="0,25 = 25 % tillegg") for key, b in content["time_bands"].items()]))
+    sections.append((N_("Kundegrupper"), groups))
+    sections.append((N_("Tidsbånd"), [
+        RuleField(f"time_bands.{key}.surcharge", t("%(name)s (%(start)s–%(end)s): tillegg", name=name(b),
+                                                   start=b["start"], end=b["end"]), "factor",
+                  hint=t("0,25 = 25 % tillegg")) for key, b in content["time_bands"].items()]))
     extras = []
     for key, a in content.get("add_ons", {}).items():
-        extras += [RuleField(f"add_ons.{key}.price", f"{a['name_nb']}: pris i kroner", "money"),
+        extras += [RuleField(f"add_ons.{key}.price", t("%(name)s: pris i kroner", name=name(a)), "money"),
                    RuleField(f"add_ons.{key}.attendees_over",
-                             f"{a['name_nb']}: gjelder når flere enn så mange deltakere", "int")]
+                             t("%(name)s: gjelder når flere enn så mange deltakere", name=name(a)), "int")]
     for key, e in content.get("exemptions", {}).items():
-        extras.append(RuleField(f"exemptions.{key}.factor", f"Unntak «{e['text_nb']}»: faktor", "factor"))
+        extras.append(RuleField(f"exemptions.{key}.factor", t("Unntak «%(text)s»: faktor", text=name(e, "text")),
+                                "factor"))
     if extras:
-        sections.append(("Tillegg og unntak", extras))
-    lending = [RuleField(f"lending.{key}", label, kind) for key, (label, kind) in LENDING_NB.items()]
-    lending += [RuleField(f"lending.min_notice_hours_by_kind.{kind}", f"Varsel før start for {name}, i timer",
-                          "optional_int", hint="Tomt = den generelle regelen") for kind, name in KINDS_NB.items()]
-    lending += [RuleField(f"lending.max_hours_by_category.{key}", f"Lengste bestilling for {name}, i timer",
-                          "optional_int", hint="Tomt = den generelle regelen") for key, name in categories]
+        sections.append((N_("Tillegg og unntak"), extras))
+    lending = [RuleField(f"lending.{key}", t(label), kind) for key, (label, kind) in LENDING_NB.items()]
+    lending += [RuleField(f"lending.min_notice_hours_by_kind.{kind}",
+                          t("Varsel før start for %(kind)s, i timer", kind=t(kind_name)),
+                          "optional_int", hint=t("Tomt = den generelle regelen")) for kind, kind_name in KINDS_NB.items()]
+    lending += [RuleField(f"lending.max_hours_by_category.{key}",
+                          t("Lengste bestilling for %(category)s, i timer", category=category_name),
+                          "optional_int", hint=t("Tomt = den generelle regelen")) for key, category_name in categories]
     lending += [
-        RuleField("lending.approval_kinds", "Godkjenning kreves alltid for disse lokaletypene", "choices",
-                  tuple(KINDS_NB.items())),
-        RuleField("lending.approval_categories", "Godkjenning kreves alltid for disse takstkategoriene", "choices",
+        RuleField("lending.approval_kinds", t("Godkjenning kreves alltid for disse lokaletypene"), "choices",
+                  tuple((key, t(kind_name)) for key, kind_name in KINDS_NB.items())),
+        RuleField("lending.approval_categories", t("Godkjenning kreves alltid for disse takstkategoriene"), "choices",
                   categories),
-        RuleField("lending.alcohol_forbidden_departments", "Alkohol er ikke tillatt i lokaler som eies av",
-                  "choices", tuple(DEPARTMENTS_NB.items())),
+        RuleField("lending.alcohol_forbidden_departments", t("Alkohol er ikke tillatt i lokaler som eies av"),
+                  "choices", tuple((key, t(department)) for key, department in DEPARTMENTS_NB.items())),
     ]
-    sections.append(("Utlånskriterier", lending))
+    sections.append((N_("Utlånskriterier"), lending))
     return sections
 
 
@@ -147,7 +166,7 @@ def _decimal_text(text: str) -> str | None:
     return str(int(normal)) if normal == normal.to_integral_value() else format(normal, "f")
 
 
-def apply_form(content: dict, sections, form) -> tuple[dict, dict[str, str], dict[str, Any]]:
+def apply_form(content: dict, sections, form, connection=None) -> tuple[dict, dict[str, str], dict[str, Any]]:
     """(the edited content, problems by place, the values to show again)."""
     edited = copy.deepcopy(content)
     problems, values = {}, {}
@@ -170,11 +189,11 @@ def apply_form(content: dict, sections, form) -> tuple[dict, dict[str, str], dic
                 if text.isdigit():
                     _set_at(edited, field.place, int(text))
                 else:
-                    problems[field.place] = "Skriv et helt tall, 0 eller mer."
+                    problems[field.place] = tr(connection, "Skriv et helt tall, 0 eller mer.")
             else:
                 number = _decimal_text(text)
                 if number is None:
-                    problems[field.place] = "Skriv et tall, for eksempel 350 eller 0,5."
+                    problems[field.place] = tr(connection, "Skriv et tall, for eksempel 350 eller 0,5.")
                 else:
                     _set_at(edited, field.place, number)
     return edited, problems, values
@@ -208,13 +227,14 @@ class RuleSetEditor(Controller):
     guards = [ADMIN]
 
     @get("/", name="staff_rules")
-    async def overview(self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
+    async def overview(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
                        publisert: str | None = None, forkastet: bool = False) -> Template:
         rules = await current_rules(sessions)
         async with sessions() as session:
             drafts = await rule_drafts.drafts(session)
         history = await rule_drafts.history(sessions)
-        done = f"Versjon {publisert} er publisert." if publisert else ("Utkastet er forkastet." if forkastet else None)
+        done = tr(request, "Versjon %(label)s er publisert.", label=publisert) if publisert else (
+            tr(request, "Utkastet er forkastet.") if forkastet else None)
         return page("rules.html", person, "rules", in_force=rules.in_force(now), drafts=drafts, history=history,
                     labels=CHANGE_NB, done=done)
 
@@ -223,11 +243,12 @@ class RuleSetEditor(Controller):
         draft = await rule_drafts.start_draft(sessions, author=person.name, now=now)
         return Redirect(f"/saksbehandling/regler/utkast/{draft.id}", status_code=303)
 
-    async def _editor(self, sessions, person: Person, now: datetime, draft_id: int, *, values: dict | None = None,
+    async def _editor(self, request: Request, sessions, person: Person, now: datetime, draft_id: int, *,
+                      values: dict | None = None,
                       errors: dict | None = None, publish_errors: dict | None = None,
                       publish_values: dict | None = None, saved: bool = False, status_code: int = 200) -> Template:
         draft, base = await _draft_rule_set(sessions, draft_id)
-        sections = rule_fields(draft.content)
+        sections = rule_fields(draft.content, request)
         if values is None:
             values = {f.place: shown(f, value_at(draft.content, f.place)) for _, fields in sections for f in fields}
         draft_rules = pricing.rule_set_from_dict(draft.content)
@@ -243,23 +264,23 @@ class RuleSetEditor(Controller):
                     ids={f.place: f.id for _, fields in sections for f in fields})
 
     @get("/utkast/{draft_id:int}", name="staff_rules_draft")
-    async def edit(self, draft_id: int, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
+    async def edit(self, draft_id: int, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
                    lagret: bool = False) -> Template:
-        return await self._editor(sessions, person, now, draft_id, saved=lagret)
+        return await self._editor(request, sessions, person, now, draft_id, saved=lagret)
 
     @post("/utkast/{draft_id:int}", status_code=303)
     async def save(self, draft_id: int, request: Request, sessions: async_sessionmaker[AsyncSession],
                    person: Person, now: datetime) -> Template | Redirect:
         form = await form_of(request)
         draft, _ = await _draft_rule_set(sessions, draft_id)
-        edited, problems, values = apply_form(draft.content, rule_fields(draft.content), form)
+        edited, problems, values = apply_form(draft.content, rule_fields(draft.content, request), form, request)
         if not problems:
             try:
                 await rule_drafts.save_draft(sessions, draft_id, edited)
             except pricing.RuleSetError as error:
-                problems[error.place or "regelsett"] = error.message_nb
+                problems[error.place or "regelsett"] = message_of(request, error)
         if problems:
-            return await self._editor(sessions, person, now, draft_id, values=values, errors=problems,
+            return await self._editor(request, sessions, person, now, draft_id, values=values, errors=problems,
                                       status_code=422)
         return Redirect(f"/saksbehandling/regler/utkast/{draft_id}?lagret=true#endringer", status_code=303)
 
@@ -289,19 +310,19 @@ class RuleSetEditor(Controller):
         try:
             valid_from = date.fromisoformat(values["valid_from"])
         except ValueError:
-            return await self._editor(sessions, person, now, draft_id, publish_values=values, status_code=422,
-                                      publish_errors={"valid_from": "Velg datoen versjonen skal gjelde fra."})
+            return await self._editor(request, sessions, person, now, draft_id, publish_values=values, status_code=422,
+                                      publish_errors={"valid_from": tr(request, "Velg datoen versjonen skal gjelde fra.")})
         try:
             version = await rule_drafts.publish_draft(
                 sessions, draft_id, rule_drafts.PublishRequest(valid_from, values["label"], values["reason"]),
                 author=person.name, now=now)
         except DomainError as refused:
             field = ERROR_FIELDS.get(refused.code, "valid_from")
-            return await self._editor(sessions, person, now, draft_id, publish_values=values, status_code=422,
-                                      publish_errors={field: refused.message_nb})
+            return await self._editor(request, sessions, person, now, draft_id, publish_values=values, status_code=422,
+                                      publish_errors={field: message_of(request, refused)})
         except pricing.RuleSetError as refused:
-            return await self._editor(sessions, person, now, draft_id, publish_values=values, status_code=422,
-                                      publish_errors={"valid_from": f"{refused.place}: {refused.message_nb}"})
+            return await self._editor(request, sessions, person, now, draft_id, publish_values=values, status_code=422,
+                                      publish_errors={"valid_from": f"{refused.place}: {message_of(request, refused)}"})
         return Redirect(f"/saksbehandling/regler?publisert={quote(version.label)}", status_code=303)
 
     @post("/utkast/{draft_id:int}/slett", status_code=303)

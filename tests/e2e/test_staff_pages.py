@@ -53,6 +53,7 @@ STAFF_PAGES = [
     ("/saksbehandling/stenginger", "closures"),
     ("/saksbehandling/rapporter?fra={}&til={}".format(*report_period()), "reports"),
     ("/saksbehandling/takstunntak", "tariff-exceptions"),
+    ("/saksbehandling/betalinger", "payments"),
 ]
 ADMIN_PAGES = STAFF_PAGES + [
     ("/saksbehandling/regler", "rules"),
