@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Booking, Building, Closure, District, Premises, SlotClaim
@@ -107,17 +107,21 @@ class TakenSlot:
 
 
 async def taken_slots(
-    session: AsyncSession, units: frozenset[int], window: Interval, *, now: datetime, with_expired: bool = False
+    session: AsyncSession, units: frozenset[int], window: Interval, *, now: datetime, with_expired: bool = False,
+    longest: timedelta | None = None,
 ) -> list[TakenSlot]:
     """Claims on these units that reach into the window, one per (booking, unit).
     A hold past its expiry no longer counts (unless asked for), even before
-    `expire-holds` has run."""
+    `expire-holds` has run. `longest`, the longest claim there can be, lets the index
+    start near the window instead of at the first claim ever made."""
+    bounded = () if longest is None else (SlotClaim.busy_from > window.start - longest,)
     rows = (await session.execute(
         select(SlotClaim.busy_from, SlotClaim.busy_to, SlotClaim.booking_id, SlotClaim.unit_id,
                Premises.name, Booking.status, Booking.hold_expires_at)
         .join(Booking, Booking.id == SlotClaim.booking_id)
         .join(Premises, Premises.id == Booking.premises_id)
-        .where(SlotClaim.unit_id.in_(units), SlotClaim.busy_from < window.end, SlotClaim.busy_to > window.start)
+        .where(SlotClaim.unit_id.in_(units), SlotClaim.busy_from < window.end, SlotClaim.busy_to > window.start,
+               *bounded)
     )).all()
     slots = sorted(
         (TakenSlot(Interval(r.busy_from, r.busy_to), r.booking_id, r.name, r.status, r.unit_id,
@@ -190,7 +194,11 @@ async def search(session: AsyncSession, filters: SearchFilters, *, now: datetime
     reach = filters.window.widened(timedelta(days=1), timedelta(days=1))  # covers any buffer
     slots_by_unit: dict[int, list[Interval]] = {}
     all_units = frozenset().union(*(fams[p.id].units for p in candidates))
-    for slot in await taken_slots(session, all_units, reach, now=now):
+    # A display, not a guarantee: booking re-checks without this bound, so a premises whose
+    # maximum was lowered after a longer booking cannot be double-booked through it.
+    longest = timedelta(minutes=await session.scalar(
+        select(func.max(Premises.max_minutes + Premises.buffer_before + Premises.buffer_after))) or 0)
+    for slot in await taken_slots(session, all_units, reach, now=now, longest=longest):
         slots_by_unit.setdefault(slot.unit_id, []).append(slot.interval)
     closure_rows = await closures_in(session, filters.window)
     result = []

@@ -31,7 +31,7 @@ SECTIONS = (
     ("closures", "/saksbehandling/stenginger", N_("Stenginger"), STAFF_ROLES),
     ("reports", "/saksbehandling/rapporter", N_("Rapporter"), STAFF_ROLES),
     ("exceptions", "/saksbehandling/takstunntak", N_("Takstunntak"), STAFF_ROLES),
-    ("payments", "/saksbehandling/betalinger", "Betalinger og faktura", STAFF_ROLES),
+    ("payments", "/saksbehandling/betalinger", N_("Betalinger og faktura"), STAFF_ROLES),
     ("rules", "/saksbehandling/regler", N_("Priser og vilkår (regelsett)"), ADMIN_ROLES),
     ("caretaker", "/vaktmester", N_("Vaktmesterliste"), CARETAKER_ROLES),
 )
