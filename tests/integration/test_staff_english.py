@@ -2,7 +2,7 @@
 labels, column names and field errors into English; bokmål stays the default."""
 from __future__ import annotations
 
-from tests.integration.test_staff import csrf, login_as, post_form, staff  # noqa: F401 (fixture)
+from tests.integration.test_staff import login_as, post_form, staff  # noqa: F401 (fixture)
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 
@@ -53,7 +53,6 @@ async def test_field_errors_in_english(staff):
     answer = await post_form(staff, "/saksbehandling/stenginger", {
         "target": "", "fra_dato": "i morgen", "til_dato": "", "reason": ""}, headers=ENGLISH)
     assert answer.status_code == 422
-    print(answer.text[answer.text.find("<main"):])
     assert "The form has not been saved" in answer.text and "Please correct the following:" in answer.text
     assert "Write the date as YYYY-MM-DD." in answer.text
     assert "Say why it is closed" in answer.text and "Skriv hvorfor" not in answer.text
@@ -62,3 +61,16 @@ async def test_field_errors_in_english(staff):
     assert reject.status_code == 422 and "Give a reason for the rejection." in reject.text
     report = await staff.get("/saksbehandling/rapporter?fra=2026-02-01&til=2026-01-01", headers=ENGLISH)
     assert report.status_code == 422 and "The end date must not be before the start date." in report.text
+
+
+async def test_rule_set_draft_editor_in_english(staff):
+    await login_as(staff, "admin")
+    started = await post_form(staff, "/saksbehandling/regler/utkast")
+    draft = await staff.get(started.headers["location"], headers=ENGLISH)
+    assert draft.status_code == 200
+    for text in ("Base rates (NOK excluding VAT)", "Customer groups", "Lending criteria", "Impact on upcoming bookings",
+                 "Publish new version", "Discard the draft", "Minimum age of the person booking (years)"):
+        assert text in draft.text, text
+    assert "Grunnpriser" not in draft.text and "Utlånskriterier" not in draft.text
+    text_form = await staff.get(started.headers["location"] + "/toml", headers=ENGLISH)
+    assert "The whole rule set as TOML" in text_form.text
