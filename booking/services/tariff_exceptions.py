@@ -77,25 +77,30 @@ async def create_exception(sessions: async_sessionmaker[AsyncSession], form: For
     rate = parse_rate(form.text("rate"))
     if rate is None:
         problems.append(FieldProblem("rate", "not_a_number",
-                                     "Skriv prisen som et tall, for eksempel 200 eller 87,50."))
+                                     "Skriv prisen som et tall, for eksempel 200 eller 87,50.",
+                                     "Write the price as a number, for example 200 or 87.50."))
     elif not Decimal(0) <= rate <= MAX_RATE or rate != rate.quantize(Decimal("0.01")):
         problems.append(FieldProblem("rate", "out_of_range",
-                                     "Prisen må være mellom 0 og 1 000 000 kr, med høyst to desimaler."))
+                                     "Prisen må være mellom 0 og 1 000 000 kr, med høyst to desimaler.",
+                                     "The price must be between 0 and 1,000,000 NOK, with at most two decimals."))
     reason = form.text("reason")
     if not reason:
-        problems.append(FieldProblem("reason", "required", "Skriv hvorfor lokalet skal ha en annen pris."))
+        problems.append(FieldProblem("reason", "required", "Skriv hvorfor lokalet skal ha en annen pris.",
+                                     "Say why the premises should have another price."))
     elif len(reason) > 2000:
-        problems.append(FieldProblem("reason", "too_long", "Begrunnelsen kan ha høyst 2000 tegn."))
+        problems.append(FieldProblem("reason", "too_long", "Begrunnelsen kan ha høyst 2000 tegn.",
+                                     "The reason may have at most 2000 characters."))
     async with write_transaction(sessions) as session:
         premises = (await session.execute(
             select(Premises).where(Premises.slug == form.text("premises")))).scalar_one_or_none()
         if premises is None:
-            problems.append(FieldProblem("premises", "invalid_choice", "Velg et lokale."))
+            problems.append(FieldProblem("premises", "invalid_choice", "Velg et lokale.", "Choose a premises."))
         elif await session.scalar(select(TariffException.id).where(
                 TariffException.premises_id == premises.id, TariffException.field == FIELD_RATE)):
             problems.append(FieldProblem(
                 "premises", "exception_exists",
-                f"{premises.name} har allerede et unntak. Slett det først om prisen skal endres."))
+                f"{premises.name} har allerede et unntak. Slett det først om prisen skal endres.",
+                f"{premises.name} already has an exception. Delete it first to change the price."))
         if problems:
             raise InvalidForm(problems)
         exception = TariffException(premises_id=premises.id, field=FIELD_RATE, value=rate, reason=reason,
