@@ -15,6 +15,10 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class Refused(Exception):
+    """A use case said no; its message has been printed. The command exits with 2."""
+
+
 def _run(work):
     """Run a use case against the configured database. A refusal is printed with its
     stable code and the command exits with status 2; nothing was written."""
@@ -24,7 +28,7 @@ def _run(work):
     except REFUSALS as error:
         place = getattr(error, "place", "")
         print(f"error [{error.code}] {place + ': ' if place else ''}{error.message_en}", file=sys.stderr)
-        raise SystemExit(2) from None
+        raise Refused() from None
 
 
 async def _with_sessions(work):
@@ -360,7 +364,10 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except Refused:
+        return 2
 
 
 if __name__ == "__main__":
