@@ -172,10 +172,9 @@ class SearchFilters:
     accessibility: tuple[str, ...] = ()
 
 
-async def search(session: AsyncSession, filters: SearchFilters, *, now: datetime) -> list[Premises]:
-    """Premises free for the whole window that match every filter; the best fit first
-    (the smallest that seats everyone, then by name). Three queries, whatever the count."""
-    query = select(Premises).join(Building)
+async def matching(session: AsyncSession, filters: SearchFilters) -> list[Premises]:
+    """Premises that match every filter except time, by name."""
+    query = select(Premises).join(Building).order_by(Premises.name)
     if filters.district:
         query = query.join(District, District.id == Building.district_id).where(District.slug == filters.district)
     if filters.kind:
@@ -184,10 +183,16 @@ async def search(session: AsyncSession, filters: SearchFilters, *, now: datetime
         query = query.where(Premises.capacity >= filters.min_capacity)
     for key in filters.accessibility:
         query = query.where(getattr(Premises, key).is_(True))
-    candidates = [
+    return [
         p for p in (await session.execute(query)).scalars().unique()
         if all(item in p.equipment for item in filters.equipment)
     ]
+
+
+async def search(session: AsyncSession, filters: SearchFilters, *, now: datetime) -> list[Premises]:
+    """Premises free for the whole window that match every filter; the best fit first
+    (the smallest that seats everyone, then by name). A fixed number of queries, whatever the count."""
+    candidates = await matching(session, filters)
     if not candidates:
         return []
     fams = await families(session, {p.building_id for p in candidates})

@@ -3,7 +3,7 @@ whether a request may be made, whether staff must approve it, and what it costs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
@@ -66,8 +66,3 @@ class PremisesApprovalOnly:
             price_snapshot=None,
         )
 
-
-def age_on(birth_date: date | None, day: date) -> int | None:
-    if birth_date is None:
-        return None
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))

@@ -117,8 +117,14 @@ async def ensure_default_published(sessions: async_sessionmaker[AsyncSession], n
 
 
 async def current_rules(sessions: async_sessionmaker[AsyncSession]) -> HarmonisedRules:
-    await ensure_default_published(sessions, datetime.now().astimezone())
+    """The published versions; a database with none yet gets the default first (a write
+    only then, so the pages that call this on every request stay read-only)."""
     async with sessions() as session:
+        versions = await published(session)
+        if versions:
+            return HarmonisedRules(versions, await rate_overrides(session))
+    await ensure_default_published(sessions, datetime.now().astimezone())
+    async with sessions() as session:  # a new transaction, which sees the version just published
         return HarmonisedRules(await published(session), await rate_overrides(session))
 
 

@@ -7,7 +7,6 @@ from datetime import datetime, timedelta
 
 from litestar import Controller, get, post
 from litestar.params import Parameter
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import pricing
@@ -15,7 +14,7 @@ from booking.db.models import Organisation
 from booking.domain.errors import DomainError, NotFound
 from booking.domain.intervals import Interval
 from booking.domain.localtime import parse_instant
-from booking.services.catalogue import SearchFilters, availability, premises_by_slug, search
+from booking.services.catalogue import SearchFilters, availability, matching, premises_by_slug, search
 from booking.services.lending import Details
 from booking.services.quotes import quote_request
 from booking.services.rulebook import current_rules
@@ -62,12 +61,7 @@ class PremisesApi(Controller):
         filters = SearchFilters(window or Interval(now, now + timedelta(minutes=1)), district, kind, min_capacity,
                                 tuple(equipment or ()), tuple(accessibility or ()))
         async with sessions() as session:
-            if window is None:
-                from booking.db.models import Premises
-                rows = list((await session.execute(select(Premises).order_by(Premises.name))).scalars())
-                rows = [p for p in rows if _matches(p, filters)]
-            else:
-                rows = await search(session, filters, now=now)
+            rows = await (matching(session, filters) if window is None else search(session, filters, now=now))
         return {"items": [premises_json(p) for p in rows], "count": len(rows)}
 
     @get("/premises/{slug:str}")
@@ -118,8 +112,3 @@ class PremisesApi(Controller):
         rules = await current_rules(sessions)
         return pricing.terms_document(rules.in_force(now))
 
-
-def _matches(p, f: SearchFilters) -> bool:
-    return ((not f.district or p.building.district.slug == f.district) and (not f.kind or p.kind == f.kind)
-            and p.capacity >= f.min_capacity and all(e in p.equipment for e in f.equipment)
-            and all(getattr(p, a, False) for a in f.accessibility))

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import pricing
 from booking.db.models import District
+from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
 from booking.domain.localtime import OSLO, local_day_start, resolve_local
 from booking.services.catalogue import SearchFilters, availability, search
@@ -36,9 +37,8 @@ def _parse_clock(text: str | None, default: time) -> time:
 def week_grid(avail, monday: date) -> dict:
     """Hour rows × day columns, each cell a word (Ledig / Opptatt / Stengt), not a colour."""
     days = [monday + timedelta(days=n) for n in range(7)]
-    opened = [i for i in avail.open]
-    hours = sorted({(s.start.astimezone(OSLO).hour) for s in opened} | {
-        (s.end - timedelta(minutes=1)).astimezone(OSLO).hour for s in opened}) or [8, 21]
+    hours = {s.start.astimezone(OSLO).hour for s in avail.open} | {
+        (s.end - timedelta(minutes=1)).astimezone(OSLO).hour for s in avail.open}
     first, last = (min(hours), max(hours)) if hours else (8, 21)
     rows = []
     for hour in range(first, last + 1):
@@ -47,7 +47,7 @@ def week_grid(avail, monday: date) -> dict:
             try:
                 cell = Interval(resolve_local(datetime.combine(day, time(hour))),
                                 resolve_local(datetime.combine(day, time(hour))) + timedelta(hours=1))
-            except Exception:  # the hour that does not exist on the spring-forward day
+            except DomainError:  # the hour that does not exist on the spring-forward day
                 cells.append("Stengt")
                 continue
             if not any(o.overlaps(cell) for o in avail.open):
@@ -82,8 +82,8 @@ class PublicPages(Controller):
                     window, kommunedel or None, type or None, kapasitet or 0,
                     tuple(u for u in utstyr or () if u in LABELS["equipment"]),
                     tuple(t for t in tilgjengelighet or () if t in LABELS["accessibility"]))
-        except Exception as error:  # a local time that does not exist, and the like
-            errors.append(getattr(error, "message_nb", "Ugyldig tidspunkt."))
+        except DomainError as error:  # a local time that does not exist, or exists twice
+            errors.append(error.message_nb)
         group = gruppe if gruppe in GROUPS else "frivillig"
         async with sessions() as session:
             districts = list((await session.execute(select(District).order_by(District.name))).scalars())
