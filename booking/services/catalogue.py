@@ -9,10 +9,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Booking, Building, Closure, District, Premises, SlotClaim
 from booking.domain.availability import ClosureSpan, free_intervals, open_intervals
-from booking.domain.errors import NotFound
+from booking.domain.errors import DomainError, NotFound
 from booking.domain.intervals import Interval
 from booking.domain.lifecycle import Status
-from booking.domain.premises import OpeningHours, PremisesRules, Season
+from booking.domain.premises import ACCESSIBILITY, OpeningHours, PremisesRules, Season
 
 
 @dataclass(frozen=True)
@@ -170,6 +170,14 @@ class SearchFilters:
     min_capacity: int = 0
     equipment: tuple[str, ...] = ()
     accessibility: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.accessibility) - set(ACCESSIBILITY))
+        if unknown:
+            raise DomainError("unknown_accessibility",
+                              f"Ukjent krav til universell utforming: {', '.join(unknown)}.",
+                              f"Unknown accessibility keys {unknown}; known: {sorted(ACCESSIBILITY)}.",
+                              unknown=unknown)
 
 
 async def matching(session: AsyncSession, filters: SearchFilters) -> list[Premises]:

@@ -113,3 +113,10 @@ async def test_premises_page_prices_a_tariff_exception_as_the_engine_charges_it(
         "premises": "motesalen", "start": "2026-12-01T18:00", "end": "2026-12-01T19:00",
         "customer_group": "privat"})).json()
     assert quote["total"] == "100"  # the page's privat weekday price is what the engine charges
+
+
+async def test_unknown_accessibility_filter_is_a_clear_422_not_a_500(client):
+    for params in ({"accessibility": "wings"},
+                   {"accessibility": "wings", "free_from": "2026-12-01T18:00", "free_to": "2026-12-01T20:00"}):
+        answer = await client.get("/api/v1/premises", params=params)
+        assert answer.status_code == 422 and answer.json()["code"] == "unknown_accessibility"
