@@ -42,7 +42,7 @@ async def enqueue(session: AsyncSession, mail: Mail, now: datetime) -> bool:
               "subject": mail.subject, "body_text": mail.body_text,
               "attachments": [a.to_data() for a in mail.attachments], "created_at": now, "claimed_until": None,
               "sent_at": None, "attempts": 0, "last_error": None}
-    dialect = postgresql if (await session.connection()).dialect.name == "postgresql" else sqlite
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     result = await session.execute(
         dialect.insert(OutboxMail).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"]))
     return bool(result.rowcount)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,7 +16,7 @@ from booking.domain.errors import Collision, Conflict, Forbidden, NotFound
 from booking.domain.intervals import Interval
 from booking.domain.lifecycle import SLOT_HOLDING, Status, initial_status, transition
 from booking import notify
-from booking.services.catalogue import closures_for, families, premises_by_slug, rules_of, taken_slots
+from booking.services.catalogue import closures_for, premises_with_family, rules_of, taken_slots
 from booking.services.lending import Details, LendingRules, Request
 
 SLOT_HOLDING_VALUES = [s.value for s in SLOT_HOLDING]
@@ -44,25 +44,36 @@ async def _existing(session: AsyncSession, person_id: int, key: str | None) -> B
 
 
 async def booker(session: AsyncSession, person_id: int, organisation_id: int | None) -> tuple[Person, Organisation | None]:
-    person = await session.get(Person, person_id)
-    if person is None:
-        raise NotFound("unknown_person", "Fant ikke brukeren.", f"No person {person_id}.")
+    """The person, and the organisation they book for if they are its delegate: one query."""
     if organisation_id is None:
+        person = await session.get(Person, person_id)
+        if person is None:
+            raise NotFound("unknown_person", "Fant ikke brukeren.", f"No person {person_id}.")
         return person, None
-    organisation = await session.get(Organisation, organisation_id)
+    row = (await session.execute(
+        select(Person, Organisation, Membership.id).select_from(Person)
+        .outerjoin(Organisation, Organisation.id == organisation_id)
+        .outerjoin(Membership, and_(Membership.person_id == Person.id, Membership.organisation_id == organisation_id))
+        .where(Person.id == person_id))).first()
+    if row is None:
+        raise NotFound("unknown_person", "Fant ikke brukeren.", f"No person {person_id}.")
+    person, organisation, member = row
     if organisation is None:
         raise NotFound("unknown_organisation", "Fant ikke organisasjonen.", f"No organisation {organisation_id}.")
-    member = await session.scalar(select(Membership.id).where(
-        Membership.person_id == person_id, Membership.organisation_id == organisation_id))
     if member is None:
         raise Forbidden("not_a_delegate", f"Du kan ikke bestille på vegne av {organisation.name}.",
                         f"Person {person_id} is not a delegate of organisation {organisation_id}.")
     return person, organisation
 
 
-async def upcoming_count(session: AsyncSession, person_id: int, now: datetime) -> int:
+async def upcoming_count(session: AsyncSession, person: Person, organisation: Organisation | None,
+                         now: datetime) -> int:
+    """The person's own upcoming self-organised bookings, which the quota counts; an
+    organisation's booking is not counted against a person's quota, so none are read."""
+    if organisation is not None:
+        return 0
     return await session.scalar(select(func.count(Booking.id)).where(
-        Booking.person_id == person_id, Booking.organisation_id.is_(None),
+        Booking.person_id == person.id, Booking.organisation_id.is_(None),
         Booking.status.in_(SLOT_HOLDING_VALUES), Booking.end_at > now)) or 0
 
 
@@ -92,15 +103,14 @@ def _collisions(slots) -> list[Collision]:
 
 async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRules, now: datetime) -> Booking:
     """Validate, check conflicts and insert, inside the caller's write transaction."""
-    premises = await premises_by_slug(session, new.premises_slug)
+    premises, fam = await premises_with_family(session, new.premises_slug)
     person, organisation = await booker(session, new.person_id, new.organisation_id)
-    fam = (await families(session, {premises.building_id}))[premises.id]
     structure = rules_of(premises, fam.units)
     wanted = Interval(new.start, new.end)
     check_request(structure, wanted, await closures_for(session, premises, fam, wanted))
     assessment = rules.assess(Request(
         premises, wanted, person, organisation, new.details, now,
-        await upcoming_count(session, person.id, now), new.payment_method))
+        await upcoming_count(session, person, organisation, now), new.payment_method))
     claim = occupied(structure, wanted)
     slots = await taken_slots(session, fam.units, claim, now=now, with_expired=True)
     if any(slot.expired for slot in slots):  # give their claims up before ours goes in
@@ -130,8 +140,8 @@ async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRu
         for unit in sorted(fam.units)
     ])
     reason = "; ".join(assessment.approval_reasons)
-    session.add(BookingHistory(booking_id=booking.id, at=now, actor_id=person.id, from_status=None,
-                               to_status=status.value, reason=reason))
+    await session.execute(insert(BookingHistory).values(booking_id=booking.id, at=now, actor_id=person.id,
+                                                        from_status=None, to_status=status.value, reason=reason))
     await notify.booking_changed(session, booking, None, status, reason=reason, now=now)
     return booking
 
@@ -164,8 +174,7 @@ async def create_booking(sessions: async_sessionmaker[AsyncSession], new: NewBoo
                     return existing
             if kind == "overlap":
                 # Another transaction won the race after our check: name what it took.
-                premises = await premises_by_slug(session, new.premises_slug)
-                fam = (await families(session, {premises.building_id}))[premises.id]
+                premises, fam = await premises_with_family(session, new.premises_slug)
                 claim = occupied(rules_of(premises, fam.units), Interval(new.start, new.end))
                 taken = await taken_slots(session, fam.units, claim, now=now)
                 raise Conflict(_collisions(taken) or [Collision("booking", premises.name, claim.start, claim.end)]) from None

@@ -77,6 +77,17 @@ async def premises_by_slug(session: AsyncSession, slug: str) -> Premises:
     return premises
 
 
+async def premises_with_family(session: AsyncSession, slug: str) -> tuple[Premises, Family]:
+    """A premises by slug and its place among its building's divisible halls, in one query:
+    every premises of its building."""
+    building = select(Premises.building_id).where(Premises.slug == slug).scalar_subquery()
+    rows = list((await session.execute(select(Premises).where(Premises.building_id == building))).scalars())
+    premises = next((p for p in rows if p.slug == slug), None)
+    if premises is None:
+        raise NotFound("unknown_premises", f"Fant ikke lokalet «{slug}».", f"No premises {slug!r}.", slug=slug)
+    return premises, family(premises.id, {p.id: p.parent_id for p in rows})
+
+
 async def closures_in(session: AsyncSession, window: Interval) -> list[Closure]:
     return list((await session.execute(
         select(Closure).where(Closure.start_at < window.end, Closure.end_at > window.start)
@@ -152,8 +163,7 @@ class Availability:
 
 
 async def availability(session: AsyncSession, slug: str, window: Interval, *, now: datetime) -> Availability:
-    premises = await premises_by_slug(session, slug)
-    fam = (await families(session, {premises.building_id}))[premises.id]
+    premises, fam = await premises_with_family(session, slug)
     rules = rules_of(premises, fam.units)
     closures = await closures_for(session, premises, fam, window)
     reach = window.widened(*(timedelta(minutes=max(rules.buffer_before, rules.buffer_after)),) * 2)

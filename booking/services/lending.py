@@ -29,7 +29,7 @@ class Request:
     organisation: Organisation | None
     details: Details
     now: datetime
-    upcoming_bookings: int  # the booker's own upcoming slot-holding bookings
+    upcoming_bookings: int  # see bookings.upcoming_count
     payment_method: str | None = None  # None (free, or not chosen) | "card" | "invoice"
 
 

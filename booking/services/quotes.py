@@ -8,7 +8,7 @@ import pricing
 from booking.db.models import Organisation, Person
 from booking.domain.availability import check_request
 from booking.domain.intervals import Interval
-from booking.services.catalogue import closures_for, families, premises_by_slug, rules_of
+from booking.services.catalogue import closures_for, premises_with_family, rules_of
 from booking.services.lending import Details
 from booking.services.rulebook import HarmonisedRules, booker_facts, details_facts
 
@@ -16,8 +16,7 @@ from booking.services.rulebook import HarmonisedRules, booker_facts, details_fac
 async def quote_request(session: AsyncSession, rules: HarmonisedRules, *, premises_slug: str, interval: Interval,
                         person: Person | None, organisation: Organisation | None, details: Details,
                         group: str | None = None) -> pricing.Quote:
-    premises = await premises_by_slug(session, premises_slug)
-    fam = (await families(session, {premises.building_id}))[premises.id]
+    premises, fam = await premises_with_family(session, premises_slug)
     check_request(rules_of(premises, fam.units), interval, await closures_for(session, premises, fam, interval))
     return pricing.quote(rules.facts(premises), interval.start, interval.end, booker_facts(person, organisation),
                          details_facts(details), rules.in_force(interval.start), group=group)

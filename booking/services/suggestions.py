@@ -113,7 +113,7 @@ async def prepare(sessions: async_sessionmaker[AsyncSession], rules: HarmonisedR
             quote = await quote_request(session, rules, premises_slug=premises_slug, interval=wanted, person=me,
                                         organisation=organisation, details=details)
             decision = rules.assess(Request(premises, wanted, me, organisation, details, now,
-                                            await upcoming_count(session, me.id, now)))
+                                            await upcoming_count(session, me, organisation, now)))
             hits = await collisions(session, premises, wanted, now)
             if hits:
                 raise Conflict(hits)

@@ -11,7 +11,7 @@ from tests.bench import machine, report
 from tests.bench.databases import empty_postgres, fresh
 from tests.bench.profile import step_breakdown
 from tests.bench.progress import say
-from tests.bench.replay import replay_run
+from tests.bench.replay import reference_run
 from tests.bench.search import SearchResult, search_run
 from tests.bench.world import build_bench_world
 from tests.bench.writes import WriteResult, engine_run, limit_run
@@ -43,7 +43,7 @@ async def main(args: argparse.Namespace) -> None:
     server, how = pg.server_url()
     say(f"PostgreSQL: {how}" if server else f"PostgreSQL not available ({how}): its rows are skipped")
     kinds = ["sqlite"] + (["postgres"] if server else [])
-    steps = len(kinds) * 3 + (4 if server else 0)
+    steps = len(kinds) * 3 + (5 if server else 0)
     step = 0
 
     def announce(what: str) -> None:
@@ -66,11 +66,12 @@ async def main(args: argparse.Namespace) -> None:
             async with empty_postgres(server) as libpq:
                 writes.append(await limit_run(libpq, 40, writers, args.seconds))
             say(_summary(writes[-1]))
-        async with fresh("postgres", server) as db:
-            announce(f"the engine's SQL replayed with asyncpg, 16 connections, {args.seconds:.0f} s")
-            world = await build_bench_world(db.sessions)
-            writes.append(await replay_run(db, world, 16, args.seconds))
-        say(_summary(writes[-1]))
+        for what, label in (("replay", "the engine's SQL replayed"), ("floor", "a booking's rows in one statement")):
+            async with fresh("postgres", server) as db:
+                announce(f"{label} with asyncpg, 16 connections, {args.seconds:.0f} s")
+                world = await build_bench_world(db.sessions)
+                writes.append(await reference_run(what, db, world, 16, args.seconds))
+            say(_summary(writes[-1]))
         async with fresh("postgres", server) as db:
             announce("client CPU per booking by step, PostgreSQL, 1 writer, 5 s")
             world = await build_bench_world(db.sessions)

@@ -1,8 +1,15 @@
-"""What `create_booking` sends to PostgreSQL, replayed with asyncpg directly: the same
-15 round trips (BEGIN, 12 statements, COMMIT; simplified SQL, no ORM), on one connection
-per writer, with the benchmark's attempts. Set beside the engine and the one-INSERT
-limit it splits the engine's cost into round trips and client-side overhead.
-`python -m tests.bench.replay [writers] [seconds]` runs it alone."""
+"""Two references for the engine, both with asyncpg and no ORM, on one connection per
+writer, with the benchmark's attempts:
+
+- replay: what `create_booking` sends to PostgreSQL for a booking (BEGIN, the idempotency
+  check, premises with its building's halls, booker, closures, taken slots, the quota
+  count for the self-organised, then the booking, claims, history and outbox rows, COMMIT);
+  set beside the engine it splits the cost into round trips and client-side overhead.
+- floor: only the rows a booking must write (booking, one claim per unit, history, an
+  outbox mail) as ONE statement in autocommit, with nothing read first: no engine that
+  writes these rows can go faster than this, whatever it does on the client.
+
+`python -m tests.bench.replay [writers] [seconds]` runs both alone."""
 from __future__ import annotations
 
 import asyncio
@@ -19,55 +26,83 @@ from tests.bench.world import BenchWorld, build_bench_world
 from tests.bench.writes import NOW, Tally, WriteResult, overlapping_claims, plan, timed
 
 HOLDING = ["held", "requested", "confirmed"]
+BODY = "Hei!\n\nBestillingen din er bekreftet.\n" * 30  # about the size of a real mail
+FAMILY = "SELECT * FROM premises WHERE building_id = (SELECT building_id FROM premises WHERE slug = $1)"
+BOOKING = ("INSERT INTO booking (premises_id, person_id, organisation_id, purpose, attendees, target_group, "
+           "alcohol, start_at, end_at, status, price_total, idempotency_key, created_at, updated_at, sequence, "
+           "caretaker_notes) VALUES ($1, $2, $3, '', 1, 'all', false, $4, $5, $6, 0, $7, $8, $8, 0, '') RETURNING id")
+OUTBOX = ("INSERT INTO outbox_mail (dedupe_key, to_address, language, subject, body_text, attachments, "
+          "created_at, attempts) VALUES ($1, 'booker@example.no', 'nb', 'Bekreftet', $2, '[]', $3, 0) "
+          "ON CONFLICT (dedupe_key) DO NOTHING")
+ALL_ROWS = (
+    f"WITH b AS ({BOOKING}), "
+    "c AS (INSERT INTO slot_claim (booking_id, unit_id, busy_from, busy_to) "
+    "      SELECT b.id, u, $10, $11 FROM b, unnest($9::int[]) u), "
+    "h AS (INSERT INTO booking_history (booking_id, at, actor_id, from_status, to_status, reason) "
+    "      SELECT b.id, $8, $2, NULL, $6, '' FROM b), "
+    "o AS (INSERT INTO outbox_mail (dedupe_key, to_address, language, subject, body_text, attachments, "
+    "      created_at, attempts) SELECT 'booking-' || b.id || '-0', 'booker@example.no', 'nb', 'Bekreftet', $12, "
+    "      '[]', $8, 0 FROM b) "
+    "SELECT id FROM b")
 
 
-async def one_booking(c: asyncpg.Connection, person: int, organisation: int | None, slug: str,
-                      start, end, key: str, tally: Tally) -> None:
+def _premises(family: list[asyncpg.Record], slug: str) -> tuple[asyncpg.Record, list[int]]:
+    premises = next(r for r in family if r["slug"] == slug)
+    return premises, [r["id"] for r in family if r["parent_id"] == premises["id"]] or [premises["id"]]
+
+
+async def replay_booking(c: asyncpg.Connection, person: int, organisation: int | None, slug: str,
+                         start, end, key: str, tally: Tally) -> None:
     async with c.transaction():
         if await c.fetchval("SELECT id FROM booking WHERE person_id = $1 AND idempotency_key = $2", person, key):
             return
-        p = await c.fetchrow(
-            "SELECT p.*, b.name AS building_name, d.slug AS district FROM premises p JOIN building b "
-            "ON b.id = p.building_id JOIN district d ON d.id = b.district_id WHERE p.slug = $1", slug)
-        await c.fetchrow("SELECT * FROM person WHERE id = $1", person)
-        if organisation is not None:
-            await c.fetchrow("SELECT * FROM organisation WHERE id = $1", organisation)
-            await c.fetchval("SELECT id FROM membership WHERE person_id = $1 AND organisation_id = $2",
-                             person, organisation)
-        family = await c.fetch("SELECT id, parent_id FROM premises WHERE building_id = $1", p["building_id"])
-        children = [r["id"] for r in family if r["parent_id"] == p["id"]]
-        units = children or [p["id"]]
-        await c.fetch("SELECT start_at, end_at, reason FROM closure WHERE start_at < $1 AND end_at > $2 AND "
-                      "(scope = 'municipality' OR building_id = $3 OR premises_id = $4)",
-                      end, start, p["building_id"], p["id"])
-        await c.fetchval("SELECT count(id) FROM booking WHERE person_id = $1 AND organisation_id IS NULL "
-                         "AND status = ANY($2) AND end_at > $3", person, HOLDING, NOW)
-        await c.fetch("UPDATE booking SET status = 'expired' WHERE status = 'held' AND hold_expires_at <= $1 "
-                      "AND id IN (SELECT booking_id FROM slot_claim WHERE unit_id = ANY($2)) RETURNING id",
-                      NOW, units)
-        busy_from = start - timedelta(minutes=p["buffer_before"])
-        busy_to = end + timedelta(minutes=p["buffer_after"])
+        premises, units = _premises(await c.fetch(FAMILY, slug), slug)
+        if organisation is None:
+            await c.fetchrow("SELECT * FROM person WHERE id = $1", person)
+        else:
+            await c.fetchrow("SELECT p.*, o.*, m.id FROM person p LEFT JOIN organisation o ON o.id = $2 "
+                             "LEFT JOIN membership m ON m.person_id = p.id AND m.organisation_id = $2 "
+                             "WHERE p.id = $1", person, organisation)
+        await c.fetch("SELECT * FROM closure WHERE start_at < $1 AND end_at > $2", end, start)
+        if organisation is None:
+            await c.fetchval("SELECT count(id) FROM booking WHERE person_id = $1 AND organisation_id IS NULL "
+                             "AND status = ANY($2) AND end_at > $3", person, HOLDING, NOW)
+        busy_from = start - timedelta(minutes=premises["buffer_before"])
+        busy_to = end + timedelta(minutes=premises["buffer_after"])
         taken = await c.fetch(
-            "SELECT s.busy_from, s.busy_to FROM slot_claim s JOIN booking b ON b.id = s.booking_id "
+            "SELECT s.busy_from, s.busy_to, s.booking_id, s.unit_id, p.name, b.status, b.hold_expires_at "
+            "FROM slot_claim s JOIN booking b ON b.id = s.booking_id JOIN premises p ON p.id = b.premises_id "
             "WHERE s.unit_id = ANY($1) AND s.busy_from < $2 AND s.busy_to > $3", units, busy_to, busy_from)
         if taken:
             tally.conflicts += 1
             return
-        status = "requested" if p["requires_approval"] else "confirmed"
-        booking = await c.fetchval(
-            "INSERT INTO booking (premises_id, person_id, organisation_id, purpose, attendees, target_group, "
-            "alcohol, start_at, end_at, status, price_total, idempotency_key, created_at, updated_at, sequence) "
-            "VALUES ($1, $2, $3, '', 1, 'all', false, $4, $5, $6, 0, $7, $8, $8, 0) RETURNING id",
-            p["id"], person, organisation, start, end, status, key, NOW)
+        status = "requested" if premises["requires_approval"] else "confirmed"
+        booking = await c.fetchval(BOOKING, premises["id"], person, organisation, start, end, status, key, NOW)
         await c.executemany("INSERT INTO slot_claim (booking_id, unit_id, busy_from, busy_to) VALUES ($1, $2, $3, $4)",
                             [(booking, u, busy_from, busy_to) for u in sorted(units)])
         await c.execute("INSERT INTO booking_history (booking_id, at, actor_id, from_status, to_status, reason) "
                         "VALUES ($1, $2, $3, NULL, $4, '')", booking, NOW, person, status)
+        await c.execute(OUTBOX, f"booking-{booking}-0", BODY, NOW)
     tally.written += 1
 
 
-async def replay_run(db: Fresh, world: BenchWorld, writers: int, seconds: float) -> WriteResult:
+def floor_booking(known: dict[str, tuple[asyncpg.Record, list[int]]]):
+    async def write(c: asyncpg.Connection, person: int, organisation: int | None, slug: str,
+                    start, end, key: str, tally: Tally) -> None:
+        if slug not in known:  # read once per premises, outside the measured path's loop
+            known[slug] = _premises(await c.fetch(FAMILY, slug), slug)
+        premises, units = known[slug]
+        await c.fetchval(ALL_ROWS, premises["id"], person, organisation, start, end, "confirmed", key, NOW, units,
+                         start - timedelta(minutes=premises["buffer_before"]),
+                         end + timedelta(minutes=premises["buffer_after"]), BODY)
+        tally.written += 1
+    return write
+
+
+async def reference_run(what: str, db: Fresh, world: BenchWorld, writers: int, seconds: float) -> WriteResult:
+    """`what`: "replay" or "floor"."""
     connections = [await asyncpg.connect(db.libpq) for _ in range(writers)]
+    one = replay_booking if what == "replay" else floor_booking({})
 
     def writer(w: int):
         async def run(deadline: float, tally: Tally) -> None:
@@ -79,9 +114,8 @@ async def replay_run(db: Fresh, world: BenchWorld, writers: int, seconds: float)
                 timeline = world.timelines[attempt.timeline]
                 tally.attempts += 1
                 try:
-                    await one_booking(connections[w], person, organisation,
-                                      timeline.slugs[attempt.member % len(timeline.slugs)], attempt.start,
-                                      attempt.end, f"replay-{w}-{tally.attempts}", tally)
+                    await one(connections[w], person, organisation, timeline.slugs[attempt.member % len(timeline.slugs)],
+                              attempt.start, attempt.end, f"{what}-{w}-{tally.attempts}", tally)
                 except asyncpg.ExclusionViolationError:
                     tally.conflicts += 1
                     tally.by_constraint += 1
@@ -94,20 +128,21 @@ async def replay_run(db: Fresh, world: BenchWorld, writers: int, seconds: float)
     finally:
         for connection in connections:
             await connection.close()
-    return WriteResult("replay", db.label, writers, run.seconds, run.tally, await overlapping_claims(db),
+    return WriteResult(what, db.label, writers, run.seconds, run.tally, await overlapping_claims(db),
                        run.cpu_seconds, run.machine_busy)
 
 
 async def main(writers: int, seconds: float) -> None:
     server, _ = pg.server_url()
-    async with fresh("postgres", server) as db:
-        world = await build_bench_world(db.sessions)
-        result = await replay_run(db, world, writers, seconds)
-    t = result.tally
-    say(f"replay, {writers} connection(s): {result.per_second:.0f} bookings/s, {t.conflicts} conflicts "
-        f"({t.by_constraint} by constraint), errors {dict(t.errors)} {t.first_error}; "
-        f"client CPU {result.cpu_seconds / max(1, t.attempts) * 1000:.2f} ms/attempt, "
-        f"{result.overlaps} overlapping claims")
+    for what in ("replay", "floor"):
+        async with fresh("postgres", server) as db:
+            world = await build_bench_world(db.sessions)
+            result = await reference_run(what, db, world, writers, seconds)
+        t = result.tally
+        say(f"{what}, {writers} connection(s): {result.per_second:.0f} bookings/s, {t.conflicts} conflicts "
+            f"({t.by_constraint} by constraint), errors {dict(t.errors)} {t.first_error}; "
+            f"client CPU {result.cpu_seconds / max(1, t.attempts) * 1000:.2f} ms/attempt, "
+            f"{result.overlaps} overlapping claims")
 
 
 if __name__ == "__main__":
