@@ -96,7 +96,8 @@ async def release_expired_holds(session: AsyncSession, now: datetime, units: fro
     return expired
 
 
-def _collisions(slots) -> list[Collision]:
+def as_collisions(slots) -> list[Collision]:
+    """Taken slots as the collisions a Conflict names."""
     return [Collision("booking", s.premises_name, s.interval.start, s.interval.end, f"booking:{s.booking_id}")
             for s in slots]
 
@@ -118,7 +119,7 @@ async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRu
     taken = [slot for slot in slots if not slot.expired]
     hits = conflicts(structure, wanted, [t.interval for t in taken])
     if hits:
-        raise Conflict(_collisions([t for t in taken if t.interval in hits]))
+        raise Conflict(as_collisions([t for t in taken if t.interval in hits]))
     status = initial_status(needs_payment=assessment.needs_payment, needs_approval=assessment.needs_approval)
     booking = Booking(
         premises_id=premises.id, person_id=person.id,
@@ -177,7 +178,7 @@ async def create_booking(sessions: async_sessionmaker[AsyncSession], new: NewBoo
                 premises, fam = await premises_with_family(session, new.premises_slug)
                 claim = occupied(rules_of(premises, fam.units), Interval(new.start, new.end))
                 taken = await taken_slots(session, fam.units, claim, now=now)
-                raise Conflict(_collisions(taken) or [Collision("booking", premises.name, claim.start, claim.end)]) from None
+                raise Conflict(as_collisions(taken) or [Collision("booking", premises.name, claim.start, claim.end)]) from None
         raise
 
 

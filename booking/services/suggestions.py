@@ -15,9 +15,9 @@ from booking.domain.errors import Collision, Conflict, DomainError
 from booking.domain.intervals import Interval
 from booking.domain.localtime import local_day_start, to_local, wall_clock_instant
 from booking.domain.premises import PremisesRules
-from booking.services.bookings import booker, upcoming_count
-from booking.services.catalogue import SearchFilters, availability, families, premises_by_slug, rules_of, \
-    search, taken_slots
+from booking.services.bookings import as_collisions, booker, upcoming_count
+from booking.services.catalogue import Family, SearchFilters, availability, premises_by_slug, premises_with_family, \
+    rules_of, search, taken_slots
 from booking.services.lending import Details, Request
 from booking.services.quotes import quote_request
 from booking.services.rulebook import REFUSALS, HarmonisedRules
@@ -87,13 +87,12 @@ async def alternatives(session: AsyncSession, premises: Premises, wanted: Interv
     return Alternatives(times, [p for p in similar if p.id != premises.id][:limit])
 
 
-async def collisions(session: AsyncSession, premises: Premises, wanted: Interval, now: datetime) -> list[Collision]:
-    fam = (await families(session, {premises.building_id}))[premises.id]
+async def collisions(session: AsyncSession, premises: Premises, fam: Family, wanted: Interval,
+                     now: datetime) -> list[Collision]:
     structure = rules_of(premises, fam.units)
     taken = await taken_slots(session, fam.units, occupied(structure, wanted), now=now)
     hits = conflicts(structure, wanted, [t.interval for t in taken])
-    return [Collision("booking", t.premises_name, t.interval.start, t.interval.end, f"booking:{t.booking_id}")
-            for t in taken if t.interval in hits]
+    return as_collisions([t for t in taken if t.interval in hits])
 
 
 def code_of(error: Exception) -> str:
@@ -106,7 +105,7 @@ async def prepare(sessions: async_sessionmaker[AsyncSession], rules: HarmonisedR
     """Everything the booking page shows before the booker commits. Reads only; the
     booking itself re-checks all of it inside its write transaction."""
     async with sessions() as session:
-        premises = await premises_by_slug(session, premises_slug)
+        premises, fam = await premises_with_family(session, premises_slug)
         quote, decision, refusal, organisation = None, None, None, None
         try:
             me, organisation = await booker(session, person.id, organisation_id)
@@ -114,7 +113,7 @@ async def prepare(sessions: async_sessionmaker[AsyncSession], rules: HarmonisedR
                                         organisation=organisation, details=details)
             decision = rules.assess(Request(premises, wanted, me, organisation, details, now,
                                             await upcoming_count(session, me, organisation, now)))
-            hits = await collisions(session, premises, wanted, now)
+            hits = await collisions(session, premises, fam, wanted, now)
             if hits:
                 raise Conflict(hits)
         except REFUSALS as error:
