@@ -31,6 +31,19 @@ class InvalidTransition(DomainError):
     status = 409
 
 
+class KeyReused(DomainError):
+    """An idempotency key sent again with a different request."""
+
+    status = 409
+
+    def __init__(self, key: str, booking_id: int) -> None:
+        super().__init__(
+            "idempotency_key_reused",
+            "Denne forespørselen er allerede sendt med andre opplysninger. Last inn siden på nytt og prøv igjen.",
+            f"Idempotency key {key!r} was used before for a different booking request (booking {booking_id}).",
+            booking=booking_id)
+
+
 @dataclass(frozen=True)
 class Collision:
     """What a refused booking collides with, for the error message and the API."""

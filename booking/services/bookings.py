@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, Membership, Organisation, Person, SlotClaim
 from booking.domain.availability import check_request, conflicts, occupied
-from booking.domain.errors import Collision, Conflict, Forbidden, NotFound
+from booking.domain.errors import Collision, Conflict, Forbidden, KeyReused, NotFound
 from booking.domain.intervals import Interval
 from booking.domain.lifecycle import SLOT_HOLDING, Status, initial_status, transition
 from booking import notify
@@ -35,12 +35,23 @@ class NewBooking:
     payment_method: str | None = None  # "card" | "invoice"; ignored (stored as None) when free
 
 
-async def _existing(session: AsyncSession, person_id: int, key: str | None) -> Booking | None:
-    if key is None:
+async def existing_booking(session: AsyncSession, new: NewBooking) -> Booking | None:
+    """The booking this person already made with this idempotency key, if it is the same
+    request; the key used again for a different request is refused, not answered with
+    the first booking."""
+    if new.idempotency_key is None:
         return None
     found = await session.scalar(
-        select(Booking.id).where(Booking.person_id == person_id, Booking.idempotency_key == key))
-    return await session.get(Booking, found) if found is not None else None
+        select(Booking.id).where(Booking.person_id == new.person_id, Booking.idempotency_key == new.idempotency_key))
+    if found is None:
+        return None
+    booking = await session.get(Booking, found)
+    made = (booking.premises.slug, booking.start_at, booking.end_at, booking.organisation_id,
+            Details(booking.purpose, booking.attendees, booking.target_group, booking.alcohol))
+    asked = (new.premises_slug, new.start, new.end, new.organisation_id, new.details)
+    if made != asked:
+        raise KeyReused(new.idempotency_key, booking.id)
+    return booking
 
 
 async def booker(session: AsyncSession, person_id: int, organisation_id: int | None) -> tuple[Person, Organisation | None]:
@@ -162,7 +173,7 @@ async def create_booking(sessions: async_sessionmaker[AsyncSession], new: NewBoo
     """Create a booking, or return the one already made with the same idempotency key."""
     try:
         async with write_transaction(sessions) as session:
-            existing = await _existing(session, new.person_id, new.idempotency_key)
+            existing = await existing_booking(session, new)
             if existing is not None:
                 return existing
             return await place_booking(session, new, rules, now)
@@ -170,7 +181,7 @@ async def create_booking(sessions: async_sessionmaker[AsyncSession], new: NewBoo
         kind = _violation(error)
         async with sessions() as session:
             if kind == "idempotency":
-                existing = await _existing(session, new.person_id, new.idempotency_key)
+                existing = await existing_booking(session, new)
                 if existing is not None:
                     return existing
             if kind == "overlap":

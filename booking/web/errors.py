@@ -58,5 +58,10 @@ def handle(request: Request, error: Exception) -> Response:
             return Redirect(f"/logg-inn?neste={quote(wanted)}", status_code=303)
         code, nb, en = GENERIC.get(error.status_code, GENERIC[400])
         return problem(request, error.status_code, code, nb, en)
+    if isinstance(error, OverflowError):
+        # Date arithmetic past year 1 or 9999: only a date far outside any booking gets here.
+        log.info("date out of range on %s %s: %s", request.method, request.url.path, error)
+        return problem(request, 422, "date_out_of_range", "Datoen er utenfor det tjenesten kan regne med.",
+                       "The date is outside the range the service can handle.")
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(request, 500, *GENERIC[500])
