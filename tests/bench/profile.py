@@ -28,7 +28,7 @@ from tests.bench.writes import OWN_BASE, WARMUP_BASE, Tally, engine_writer, time
 
 # What `place_booking` calls, by the names it looks up at call time; dotted ones live on a
 # module it imported. Names the engine no longer has are skipped.
-STEPS = ("_existing", "premises_with_family", "booker", "closures_for", "upcoming_count",
+STEPS = ("existing_booking", "premises_with_family", "booker", "closures_for", "upcoming_count",
          "release_expired_holds", "taken_slots", "notify.booking_changed")
 REST = "the rest: session, transaction, INSERTs (ORM flush), commit, event loop"
 
