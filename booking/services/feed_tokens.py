@@ -40,6 +40,10 @@ def is_staff(person: Person | None) -> bool:
 
 
 async def _subject_exists(session: AsyncSession, kind: str, subject_id: int) -> bool:
+    """The premises, building, organisation or person the feed shows; for a caretaker
+    feed, a person who looks after at least one building."""
+    if kind == "caretaker":
+        return await session.scalar(select(Building.id).where(Building.caretaker_id == subject_id).limit(1)) is not None
     model = {"premises": Premises, "building": Building, "organisation": Organisation}.get(kind, Person)
     return await session.scalar(select(model.id).where(model.id == subject_id)) is not None
 

@@ -16,7 +16,7 @@ from sqlalchemy import delete, func, select, update
 import booking.web.app as web_app
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, Building, Closure, FeedEventCache, FeedToken, Membership, Person, Premises
-from booking.domain.errors import Forbidden
+from booking.domain.errors import Forbidden, NotFound
 from booking.domain.lifecycle import Status
 from booking.domain.localtime import resolve_local
 from booking.services import feeds
@@ -297,6 +297,9 @@ async def test_only_owners_and_staff_manage_tokens_and_only_entitled_owners_get_
     assert refused.value.code == "feed_not_allowed"
     with pytest.raises(Forbidden):  # nor may he make one for Kari
         await town.token("person", town.world.person_id, "kari", actor="per")
+    with pytest.raises(NotFound) as nothing:  # a caretaker feed is for someone who looks after a building
+        await town.token("caretaker", town.people["per"], "per")
+    assert nothing.value.code == "unknown_feed_subject"
     staff_made = await town.token("building", town.building_id, "vera", actor="sara")
     building = await town.token("building", town.building_id, "vera")
     organisation = await town.token("organisation", town.world.organisation_id, "kari")
