@@ -35,7 +35,7 @@ DEPARTMENT_OWNER = {
 @dataclass(frozen=True)
 class LendingDecision:
     needs_approval: bool
-    approval_reasons: tuple[str, ...]  # Norwegian sentences quoting the rule
+    approval_reasons: tuple[str, ...]  # Norwegian sentences quoting the rule (approvals_needed has both languages)
     hold_minutes: int
 
 
@@ -113,6 +113,11 @@ def hold_rule(lending: LendingCriteria) -> Sentence:
 
 @dataclass(frozen=True)
 class ApprovalCriterion:
+    """One reason staff must approve a booking. `code` is stable (e.g. `kind:hall`,
+    `category:kultursal`, `alcohol`, `attendees`), so a reason can be shown again in either
+    language from the rule that gave it rather than from stored text."""
+
+    code: str
     rule_nb: str
     rule_en: str
     applies: Callable[[PremisesFacts, BookingDetails], bool]
@@ -126,13 +131,15 @@ def approval_criteria(rule_set: RuleSet) -> list[ApprovalCriterion]:
         nb, en = KIND_PLURAL[kind]
         criteria.append(
             ApprovalCriterion(
-                f"{nb} krever godkjenning.", f"{en} need approval.", lambda p, d, kind=kind: p.kind == kind
+                f"kind:{kind}", f"{nb} krever godkjenning.", f"{en} need approval.",
+                lambda p, d, kind=kind: p.kind == kind,
             )
         )
     for key in lending.approval_categories:
         category = rule_set.tariff[key]
         criteria.append(
             ApprovalCriterion(
+                f"category:{key}",
                 f"{category.name_nb} krever godkjenning.",
                 f"{category.name_en} needs approval.",
                 lambda p, d, key=key: p.tariff_category == key,
@@ -141,18 +148,27 @@ def approval_criteria(rule_set: RuleSet) -> list[ApprovalCriterion]:
     if lending.approval_for_alcohol:
         criteria.append(
             ApprovalCriterion(
-                "Servering av alkohol krever godkjenning.", "Serving alcohol needs approval.", lambda p, d: d.alcohol
+                "alcohol", "Servering av alkohol krever godkjenning.", "Serving alcohol needs approval.",
+                lambda p, d: d.alcohol,
             )
         )
     over = lending.approval_attendees_over
     criteria.append(
         ApprovalCriterion(
+            "attendees",
             f"Mer enn {over} deltakere krever godkjenning.",
             f"More than {over} attendees need approval.",
             lambda p, d: d.attendees > over,
         )
     )
     return criteria
+
+
+def approvals_needed(
+    premises: PremisesFacts, details: BookingDetails, rule_set: RuleSet
+) -> tuple[ApprovalCriterion, ...]:
+    """The approval criteria this booking meets, in the rule set's order."""
+    return tuple(c for c in approval_criteria(rule_set) if c.applies(premises, details))
 
 
 def _refuse(code: str, sentence: Sentence) -> LendingRefusal:
@@ -209,7 +225,7 @@ def check_lending(
     if group.max_upcoming_bookings is not None and upcoming_bookings >= group.max_upcoming_bookings:
         raise _refuse("quota_exceeded", quota_rule(group))
 
-    reasons = tuple(c.rule_nb for c in approval_criteria(rule_set) if c.applies(premises, details))
+    reasons = tuple(c.rule_nb for c in approvals_needed(premises, details, rule_set))
     return LendingDecision(bool(reasons), reasons, lending.hold_minutes)
 
 

@@ -10,6 +10,9 @@ from booking.domain.errors import DomainError
 
 def valid_orgnr(text: str) -> str:
     """The compact nine digits, or a coded error saying what is wrong."""
+    if not (text or "").strip():  # an empty field is a number not yet given, not a wrong one
+        raise DomainError("orgnr_missing", "Fyll inn organisasjonsnummeret (9 siffer).",
+                          "Fill in the organisation number (9 digits).")
     try:
         return orgnr.validate(text)
     except ValidationError as error:

@@ -2,6 +2,7 @@
 limiting kept in the database so it holds across server processes."""
 from __future__ import annotations
 
+import math
 from datetime import date, datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -62,10 +63,14 @@ async def authenticate(sessions: async_sessionmaker[AsyncSession], email: str, p
     key = f"{email.strip().lower()}|{client}"
     async with write_transaction(sessions) as session:
         await session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - LOGIN_WINDOW))
-        recent = await session.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key == key))
-        if recent >= LOGIN_LIMIT:
+        failed = list((await session.execute(
+            select(LoginAttempt.at).where(LoginAttempt.key == key).order_by(LoginAttempt.at))).scalars())
+        if len(failed) >= LOGIN_LIMIT:
+            # The lock lifts when so many attempts have left the window that fewer than the limit remain.
+            lifts = failed[len(failed) - LOGIN_LIMIT] + LOGIN_WINDOW
             raise TooManyAttempts("too_many_attempts", "For mange mislykkede innlogginger. Vent et kvarter og prøv igjen.",
-                                  "Too many failed logins; try again in 15 minutes.")
+                                  "Too many failed logins; try again in 15 minutes.",
+                                  retry_after=max(1, math.ceil((lifts - now).total_seconds())))
         person = await session.scalar(select(Person).where(func.lower(Person.email) == email.strip().lower()))
         try:
             if person is None or person.password_hash is None:

@@ -17,11 +17,17 @@ from booking.domain.errors import DomainError
 from booking.db.models import Organisation, Person, Premises, RuleSetVersion, TariffException
 from booking.services.lending import Assessment, Details, Request
 from booking.settings import ROOT
+from pricing.lending import ApprovalCriterion, approvals_needed
 
 DEFAULT_RULES = ROOT / "seed_data" / "rules" / "default.toml"
 
 # Every refusal a use case can raise: each carries a stable code and both languages.
 REFUSALS = (DomainError, pricing.PricingError)
+
+# Premises flagged `requires_approval` that no rule of the rule set sends to approval.
+PREMISES_APPROVAL = ApprovalCriterion("premises", "Lokalet krever godkjenning av virksomheten som eier det.",
+                                      "The department that owns the premises approves every booking of it.",
+                                      lambda p, d: True)
 
 
 def premises_facts(premises: Premises, rate_override: Decimal | None = None) -> pricing.PremisesFacts:
@@ -59,6 +65,25 @@ class HarmonisedRules:
         """The premises as pricing sees it, with its tariff exception if it has one."""
         return premises_facts(premises, self.rate_overrides.get(premises.id))
 
+    def approvals(self, premises: Premises, details: Details, start: datetime) -> tuple[ApprovalCriterion, ...]:
+        """Why a booking of these premises with these details needs approval, by the version
+        in force at its start: the same criteria `assess` applies, each with its code."""
+        found = approvals_needed(self.facts(premises), details_facts(details), self.in_force(start))
+        return found or ((PREMISES_APPROVAL,) if premises.requires_approval else ())
+
+    def approval_reasons_of(self, booking, stored: str) -> tuple[tuple[str, str], ...]:
+        """The reasons a requested booking was sent to approval, as (Norwegian, English).
+
+        The history row keeps the Norwegian sentences joined by "; ". They are derived again
+        from the rules (by code), so each can be shown in either language; when that no
+        longer gives what was stored (say, an older engine's wording), the stored text is
+        shown as it is."""
+        details = Details(booking.purpose, booking.attendees, booking.target_group, booking.alcohol)
+        derived = self.approvals(booking.premises, details, booking.start_at)
+        if derived and "; ".join(c.rule_nb for c in derived) == stored:
+            return tuple((c.rule_nb, c.rule_en) for c in derived)
+        return ((stored, stored),) if stored else ()
+
     def assess(self, request: Request) -> Assessment:
         rule_set = self.in_force(request.interval.start)
         facts = self.facts(request.premises)
@@ -67,9 +92,9 @@ class HarmonisedRules:
         decision = pricing.check_lending(facts, request.interval.start, request.interval.end, who, details,
                                          rule_set, now=request.now, upcoming_bookings=request.upcoming_bookings)
         price = pricing.quote(facts, request.interval.start, request.interval.end, who, details, rule_set)
-        reasons = decision.approval_reasons
-        if request.premises.requires_approval and not reasons:
-            reasons = ("Lokalet krever godkjenning av virksomheten som eier det.",)
+        # In Norwegian, as the booking's history keeps them; `approval_reasons_of` gives both languages.
+        approvals = self.approvals(request.premises, request.details, request.interval.start)
+        reasons = tuple(c.rule_nb for c in approvals)
         check_payment_method(request.payment_method, who, price.total)
         return Assessment(
             needs_approval=bool(reasons),

@@ -5,15 +5,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.engine import write_transaction
-from booking.db.models import Booking, Membership, Organisation, Person
+from booking.db.models import Booking, BookingHistory, Membership, Organisation, Person
 from booking.domain.errors import DomainError, FieldProblem, Forbidden
-from booking.domain.lifecycle import Status
+from booking.domain.lifecycle import SLOT_HOLDING, Status
+from booking.notify.booking_mail import money
 from booking.services.bookings import NewBooking, create_booking, get_booking, place_booking
 from booking.services.cancellation import CancellationTerms, cancel_booking, cancellation_terms
 from booking.services.lending import LendingRules
@@ -27,6 +29,9 @@ MAX_PURPOSE = 300
 MAX_NAME = 120
 MAX_PHONE = 40
 STAFF = ("admin", "department_staff")
+# How `Responsible.note` writes the responsible person for the caretaker (in Norwegian).
+RESPONSIBLE = "Ansvarlig person (18+): "
+PHONE = ", tlf. "
 
 
 @dataclass(frozen=True)
@@ -37,8 +42,17 @@ class Responsible:
     phone: str = ""
 
     def note(self) -> str:
-        phone = f", tlf. {self.phone}" if self.phone else ""
-        return f"Ansvarlig person (18+): {self.name}{phone}"
+        return f"{RESPONSIBLE}{self.name}{PHONE + self.phone if self.phone else ''}"
+
+    @classmethod
+    def from_note(cls, note: str) -> Responsible | None:
+        """The person a note written by `note` names, so pages can say it in their own
+        language; None for any other note."""
+        if not note.startswith(RESPONSIBLE):
+            return None
+        rest = note.removeprefix(RESPONSIBLE)
+        name, separator, phone = rest.rpartition(PHONE)
+        return cls(name, phone) if separator else cls(rest)
 
 
 def check_details(*, purpose: str, attendees: int | None, target_group: str, responsible_name: str,
@@ -176,16 +190,49 @@ async def booking_for(session: AsyncSession, person: Person, booking_id: int) ->
     return booking
 
 
+def holds_slot(booking: Booking) -> bool:
+    """Held, requested or confirmed: not cancelled, rejected or expired."""
+    return Status(booking.status) in SLOT_HOLDING
+
+
 async def bookings_of(session: AsyncSession, person: Person, now: datetime) -> tuple[list[Booking], list[Booking]]:
-    """(upcoming soonest first, past latest first): mine and my organisations'."""
+    """Mine and my organisations': (upcoming: still holding their slot and not yet ended,
+    soonest first; past: ended, or cancelled, rejected or expired, latest first)."""
     organisation_ids = [o.id for o in await organisations_of(session, person.id)]
     rows = list((await session.execute(
         select(Booking).where(or_(Booking.person_id == person.id, Booking.organisation_id.in_(organisation_ids)))
         .order_by(Booking.start_at, Booking.id)
     )).scalars().unique())
-    upcoming = [b for b in rows if b.end_at > now]
-    past = [b for b in reversed(rows) if b.end_at <= now]
+    upcoming = [b for b in rows if holds_slot(b) and b.end_at > now]
+    past = [b for b in reversed(rows) if not (holds_slot(b) and b.end_at > now)]
     return upcoming, past
+
+
+async def costs_of(session: AsyncSession, bookings: list[Booking]) -> dict[int, dict[str, Decimal]]:
+    """What each booking that no longer holds its slot cost in the end: the fee kept, and
+    what was refunded or credited, the amounts its e-mail states (booking_mail.money)."""
+    return {b.id: await money(session, b) for b in bookings if not holds_slot(b)}
+
+
+@dataclass(frozen=True)
+class Cancellation:
+    """Who cancelled a booking, when, and why in their own words (the history row keeps
+    the Norwegian record with the fee), so a page can say it in its own language."""
+
+    history_id: int    # the history row that records it
+    at: datetime
+    by: str | None     # the person who cancelled, if a person did
+    reason: str | None
+
+
+async def cancellation_of(session: AsyncSession, booking: Booking,
+                          history: list[BookingHistory]) -> Cancellation | None:
+    """The cancellation in a booking's history, if it was cancelled."""
+    row = next((h for h in reversed(history) if h.to_status == Status.CANCELLED.value), None)
+    if row is None:
+        return None
+    actor = await session.get(Person, row.actor_id) if row.actor_id else None
+    return Cancellation(row.id, row.at, actor.name if actor else None, booking.cancellation_reason)
 
 
 def acts_as_staff(person: Person, booking: Booking, organisation_ids: set[int]) -> bool:
@@ -216,8 +263,6 @@ async def cancel(sessions: async_sessionmaker[AsyncSession], settings: Settings,
     async with sessions() as session:
         booking = await booking_for(session, actor, booking_id)
         by_staff = acts_as_staff(actor, booking, {o.id for o in await organisations_of(session, actor.id)})
-    text = f"Avbestilt av {actor.name}."
-    if reason.strip():
-        text += f" Begrunnelse: {reason.strip()[:500]}"
-    return await cancel_booking(sessions, settings, booking_id, actor_id=actor.id, reason=text, rules=rules,
+    return await cancel_booking(sessions, settings, booking_id, actor_id=actor.id, reason=reason.strip()[:500],
+                                rules=rules,
                                 now=now, by_staff=by_staff)

@@ -28,6 +28,12 @@ def safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") and not parsed.netloc else "/"
 
 
+def retry_headers(error: Exception) -> dict[str, str] | None:
+    """Retry-After (seconds) for a refusal that says when to try again: the login lock."""
+    seconds = (getattr(error, "details", None) or {}).get("retry_after")
+    return {"Retry-After": str(seconds)} if seconds is not None else None
+
+
 def client_of(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
@@ -43,7 +49,7 @@ class AccountPages(Controller):
         try:
             person = await authenticate(sessions, data.email, data.password, client=client_of(request), now=now)
         except (BadCredentials, TooManyAttempts) as refused:
-            return Template("account/login.html", status_code=refused.status,
+            return Template("account/login.html", status_code=refused.status, headers=retry_headers(refused),
                             context={"neste": safe_next(data.neste), "error": refused.message_nb, "email": data.email})
         request.set_session({"person_id": person.id})
         return Redirect(safe_next(data.neste), status_code=303)

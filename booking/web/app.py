@@ -28,6 +28,7 @@ from booking.web.deps import provide_now, provide_sessions
 from booking.web.errors import handle
 from booking.web.webhooks import Webhooks
 from booking.web.formatting import FILTERS
+from booking.web.free_text import refuse_control_characters
 
 STRIPE_CHECKOUT = "https://checkout.stripe.com"
 
@@ -72,9 +73,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             for name, value in {**SECURITY_HEADERS, "Content-Security-Policy": csp}.items():
                 headers.append((name.lower().encode(), value.encode()))
 
-    async def know_the_person(request: Request) -> None:
+    async def before_handlers(request: Request) -> None:
         # Pages show who is logged in; resolving once here keeps it to one query.
         await current_person(request)
+        # Free text is held to one rule before any handler can save or echo it.
+        await refuse_control_characters(request)
 
     csp = content_security_policy(settings)
     secure = settings.base_url.startswith("https://")
@@ -100,7 +103,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         state=State({"settings": settings}),  # for handlers that need this app's settings (webhooks)
         middleware=[session.middleware],
         csrf_config=csrf,
-        before_request=know_the_person,
+        before_request=before_handlers,
         lifespan=[database],
         template_config=TemplateConfig(directory=ROOT / "templates", engine=JinjaTemplateEngine,
                                        engine_callback=_templates),

@@ -1,16 +1,19 @@
 """The one exception-to-HTTP mapper. API paths answer application/problem+json
-(RFC 9457) with a stable `code`; pages answer a Norwegian error page. Unexpected
-errors are logged in English and never shown as a stack trace."""
+(RFC 9457) with a stable `code`; pages answer an error page in the reader's language,
+with a way back. Unexpected errors are logged in English and never shown as a stack trace."""
 from __future__ import annotations
 
 import logging
 
 from litestar import MediaType, Request, Response
-from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
 from litestar.response import Redirect, Template
 from urllib.parse import quote
 
+from booking.services.accounts import STAFF_ROLES
 from booking.services.rulebook import REFUSALS
+from booking.web.account import retry_headers
+from booking.web.i18n import N_
 
 log = logging.getLogger("booking.web")
 
@@ -24,19 +27,54 @@ GENERIC = {
     500: ("internal_error", "Noe gikk galt hos oss. Prøv igjen senere.", "Internal server error."),
 }
 
+# Litestar's CSRF middleware refuses with a plain PermissionDeniedException carrying this
+# detail (it has no exception class of its own); a test posts a stale token through the app.
+CSRF_DETAIL = "CSRF token verification failed"
+CSRF_FAILED = ("csrf_failed",
+               "Skjemaet er utløpt eller ble sendt fra en annen side. Last inn siden på nytt og prøv igjen.",
+               "The form has expired or was sent from another page. Reload the page and try again.")
+
+# Where an error page leads back to. Staff pages lead back to their own section (the
+# approval queue by default), everyone else to the search.
+SEARCH = ("/", N_("Tilbake til søket"))
+STAFF_HOME = "/saksbehandling"
+STAFF_SECTIONS = (
+    ("/saksbehandling/lokaler", N_("Tilbake til lokalene")),
+    ("/saksbehandling/stenginger", N_("Tilbake til stengingene")),
+    ("/saksbehandling/rapporter", N_("Tilbake til rapportene")),
+    ("/saksbehandling/takstunntak", N_("Tilbake til takstunntakene")),
+    ("/saksbehandling/betalinger", N_("Tilbake til betalingene")),
+    ("/saksbehandling/regler", N_("Tilbake til regelsettet")),
+    (STAFF_HOME, N_("Tilbake til godkjenningskøen")),
+)
+
 
 def wants_problem(request: Request) -> bool:
     return request.url.path.startswith("/api/") or "application/json" in request.headers.get("accept", "")
 
 
-def problem(request: Request, status: int, code: str, message_nb: str, message_en: str, **extra) -> Response:
+def back_link(request: Request) -> tuple[str, str]:
+    """(href, Norwegian label) for the error page's way back."""
+    path = request.url.path
+    person = request.state.get("person")  # known once a guard or before_request has run
+    if path != STAFF_HOME and not path.startswith(STAFF_HOME + "/"):
+        return SEARCH
+    if person is not None and not set(STAFF_ROLES) & set(person.roles):
+        return SEARCH  # not staff: the staff pages would only refuse them again
+    return next((href, label) for href, label in STAFF_SECTIONS if path.startswith(href))
+
+
+def problem(request: Request, status: int, code: str, message_nb: str, message_en: str,
+            headers: dict[str, str] | None = None, **extra) -> Response:
     if wants_problem(request):
         body = {"type": f"https://lokaler.example/problems/{code}", "title": message_en, "status": status,
                 "code": code, "detail": message_nb, **extra}
-        return Response(body, status_code=status, media_type="application/problem+json")
+        return Response(body, status_code=status, media_type="application/problem+json", headers=headers)
+    back_href, back_label = back_link(request)
     return Template("public/error.html", context={"status": status, "code": code, "message": message_nb,
-                                                  "message_en": message_en},
-                    status_code=status, media_type=MediaType.HTML)
+                                                  "message_en": message_en, "back_href": back_href,
+                                                  "back_label": back_label},
+                    status_code=status, media_type=MediaType.HTML, headers=headers)
 
 
 def handle(request: Request, error: Exception) -> Response:
@@ -44,7 +82,8 @@ def handle(request: Request, error: Exception) -> Response:
         extra = dict(getattr(error, "details", {}) or {})
         if getattr(error, "place", None):
             extra["place"] = error.place
-        return problem(request, error.status, error.code, error.message_nb, error.message_en, **extra)
+        return problem(request, error.status, error.code, error.message_nb, error.message_en,
+                       headers=retry_headers(error), **extra)
     if isinstance(error, ValidationException):
         fields = [
             {"field": item.get("key") or "", "message": item.get("message", "")}
@@ -56,6 +95,8 @@ def handle(request: Request, error: Exception) -> Response:
         if error.status_code == 401 and not wants_problem(request):
             wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
             return Redirect(f"/logg-inn?neste={quote(wanted)}", status_code=303)
+        if isinstance(error, PermissionDeniedException) and error.detail == CSRF_DETAIL:
+            return problem(request, 403, *CSRF_FAILED)
         code, nb, en = GENERIC.get(error.status_code, GENERIC[400])
         return problem(request, error.status_code, code, nb, en)
     if isinstance(error, OverflowError):

@@ -21,7 +21,8 @@ from booking.services.feeds import (
 from booking.services.organisations import register_organisation
 from booking.services.rulebook import REFUSALS, current_rules
 from booking.services.self_service import (
-    booking_for, bookings_of, cancel, cancellation_preview, delegates_of, may_cancel, organisations_of,
+    Responsible, booking_for, bookings_of, cancel, cancellation_of, cancellation_preview, costs_of, delegates_of,
+    holds_slot, may_cancel, organisations_of,
 )
 from booking.settings import get_settings
 from booking.web.auth import requires
@@ -51,8 +52,11 @@ class MyPages(Controller):
                           person: Person) -> Template:
         async with sessions() as session:
             upcoming, past = await bookings_of(session, person, now)
+            called_off = [b for b in past if not holds_slot(b)][:100]
+            costs = await costs_of(session, called_off)
         return Template("mine/bookings.html", context={
-            "upcoming": upcoming, "past": past[:100], "status_names": STATUS_NAMES, "me": person})
+            "upcoming": upcoming, "called_off": called_off, "past": [b for b in past if holds_slot(b)][:100],
+            "costs": costs, "status_names": STATUS_NAMES, "me": person})
 
     @get("/mine-bestillinger/{booking_id:int}", name="my_booking")
     async def my_booking(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime,
@@ -64,12 +68,15 @@ class MyPages(Controller):
                 select(BookingHistory).where(BookingHistory.booking_id == booking.id).order_by(BookingHistory.id)
             )).scalars())
             fee = await cancellation_preview(session, person, booking, rules, now) if may_cancel(booking, now) else None
+            cost = (await costs_of(session, [booking])).get(booking.id)
+            cancellation = await cancellation_of(session, booking, history)
         quote = pricing.Quote.from_snapshot(booking.price_snapshot) if booking.price_snapshot else None
         return Template("mine/booking.html", context={
             "b": booking, "quote": quote, "history": history, "status_names": STATUS_NAMES,
             "target_groups": TARGET_GROUPS, "new": ny is not None, "cancelled_now": avbestilt is not None,
             "can_cancel": may_cancel(booking, now),
-            "fee": fee,
+            "fee": fee, "cost": cost, "cancellation": cancellation,
+            "responsible": Responsible.from_note(booking.caretaker_notes),
             "payment_url": payment_url(booking.id) if booking.status == "held" else None})
 
     @get("/mine-bestillinger/{booking_id:int}/avbestill", name="cancel_booking")

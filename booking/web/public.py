@@ -9,12 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import pricing
-from booking.db.models import District
+from booking.db.models import District, Organisation, Person
 from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
 from booking.domain.localtime import OSLO, local_day_start, resolve_local
-from booking.services.catalogue import SearchFilters, availability, search
+from booking.services.catalogue import Availability, SearchFilters, availability, search
 from booking.services.rulebook import booker_facts, current_rules
+from booking.services.self_service import organisations_of
+from booking.web.i18n import N_
 from booking.web.present import LABELS, opening_rows
 
 GROUPS = ("barn_og_unge", "frivillig", "privat", "kommersiell", "kommunal")
@@ -34,8 +36,12 @@ def _parse_clock(text: str | None, default: time) -> time:
         return default
 
 
-def week_grid(avail, monday: date) -> dict:
-    """Hour rows × day columns, each cell a word (Ledig / Opptatt / Stengt), not a colour."""
+# The week view's words, one per cell: the word says it, the colour only repeats it.
+FREE, BUSY, CLOSED, PASSED = N_("Ledig"), N_("Opptatt"), N_("Stengt"), N_("Passert")
+
+
+def week_grid(avail: Availability, monday: date, now: datetime) -> dict:
+    """Hour rows × day columns, each cell (word, the closure's public reason or "")."""
     days = [monday + timedelta(days=n) for n in range(7)]
     hours = {s.start.astimezone(OSLO).hour for s in avail.open} | {
         (s.end - timedelta(minutes=1)).astimezone(OSLO).hour for s in avail.open}
@@ -48,16 +54,30 @@ def week_grid(avail, monday: date) -> dict:
                 cell = Interval(resolve_local(datetime.combine(day, time(hour))),
                                 resolve_local(datetime.combine(day, time(hour))) + timedelta(hours=1))
             except DomainError:  # the hour that does not exist on the spring-forward day
-                cells.append("Stengt")
+                cells.append((CLOSED, ""))
                 continue
-            if not any(o.overlaps(cell) for o in avail.open):
-                cells.append("Stengt")
+            if cell.start < now:  # begun or over: no longer bookable, whatever it was
+                cells.append((PASSED, ""))
+            elif not any(o.overlaps(cell) for o in avail.open):
+                cells.append((CLOSED, ""))
+            elif (closure := next((c for c in avail.closures if c.interval.overlaps(cell)), None)) is not None:
+                cells.append((CLOSED, closure.reason))
             elif any(f.contains(cell) for f in avail.free):
-                cells.append("Ledig")
+                cells.append((FREE, ""))
             else:
-                cells.append("Opptatt")
+                cells.append((BUSY, ""))
         rows.append((f"{hour:02d}:00", cells))
     return {"days": days, "rows": rows}
+
+
+def default_group(person: Person | None, organisations: list[Organisation]) -> str:
+    """The group whose prices the search shows first: the one the visitor would book as.
+    Anonymous: a private person. Logged in: as the booking form books by default (their
+    first organisation, else themselves), decided by pricing's one group rule."""
+    if person is None:
+        return "privat"
+    organisation = organisations[0] if organisations else None
+    return pricing.customer_group(booker_facts(person, organisation), pricing.BookingDetails("all", 1))[0]
 
 
 class PublicPages(Controller):
@@ -66,7 +86,7 @@ class PublicPages(Controller):
                           dato: str | None = None, fra: str | None = None, til: str | None = None,
                           kommunedel: str | None = None, type: str | None = None, kapasitet: int | None = None,
                           utstyr: list[str] | None = None, tilgjengelighet: list[str] | None = None,
-                          gruppe: str = "frivillig") -> Template:
+                          gruppe: str | None = None, person: Person | None = None) -> Template:
         tomorrow = now.astimezone(OSLO).date() + timedelta(days=1)
         day = _parse_day(dato, tomorrow)
         start_clock, end_clock = _parse_clock(fra, time(18)), _parse_clock(til, time(20))
@@ -84,8 +104,12 @@ class PublicPages(Controller):
                     tuple(t for t in tilgjengelighet or () if t in LABELS["accessibility"]))
         except DomainError as error:  # a local time that does not exist, or exists twice
             errors.append(error.message_nb)
-        group = gruppe if gruppe in GROUPS else "frivillig"
         async with sessions() as session:
+            if gruppe in GROUPS:
+                group = gruppe
+            else:
+                organisations = await organisations_of(session, person.id) if person else []
+                group = default_group(person, organisations)
             districts = list((await session.execute(select(District).order_by(District.name))).scalars())
             if filters:
                 found = await search(session, filters, now=now)
@@ -119,7 +143,7 @@ class PublicPages(Controller):
         category = next((t for t in terms["tariff"] if t["key"] == avail.premises.tariff_category), None)
         facts = rules.facts(avail.premises)
         return Template("public/premises.html", context={
-            "p": avail.premises, "grid": week_grid(avail, monday), "monday": monday,
+            "p": avail.premises, "grid": week_grid(avail, monday, now), "monday": monday,
             "previous": monday - timedelta(days=7), "next": monday + timedelta(days=7),
             "opening": opening_rows(avail.premises), "labels": LABELS, "category": category, "terms": terms,
             "prices": pricing.premises_prices(rule_set, facts), "rate_override": facts.rate_override,

@@ -2,12 +2,16 @@
 server-rendered SVG bar charts with their numbers in words and in a table, and as CSV."""
 from __future__ import annotations
 
+import copy
 import csv
 import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
 
+from babel import Locale
+from babel.numbers import format_decimal
 from litestar import Controller, Request, Response, get
 from litestar.response import Template
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -17,7 +21,7 @@ from booking.domain.errors import DomainError
 from booking.domain.localtime import to_local
 from booking.services.reports import Period, report_csv_rows, usage_report
 from booking.services.rulebook import current_rules
-from booking.web.i18n import N_, message_of, tr
+from booking.web.i18n import BABEL_LOCALE, N_, kroner, language_of, message_of, tr
 from booking.web.staff import STAFF, page
 
 # Names the reports service gives the shares; the template translates them.
@@ -41,12 +45,22 @@ def bars(items: list[tuple[str, Decimal | None, str]]) -> list[Bar]:
             for label, value, text in items]
 
 
-def _hours(value: Decimal) -> str:
-    return f"{value}".replace(".", ",") + " t"
+HOURS_UNIT = {"nb": "t", "en": "h"}
 
 
-def _percent(value: Decimal | None) -> str:
-    return "–" if value is None else f"{value}".replace(".", ",") + " %"
+def hours_text(language: str, value: Decimal) -> str:
+    """'25 515,0 t' / '25,515.0 h': one decimal, the locale's separators."""
+    number = format_decimal(value, format="#,##0.0", locale=BABEL_LOCALE[language])
+    return f"{number}\u00a0{HOURS_UNIT[language]}"
+
+
+def percent_text(language: str, value: Decimal | None) -> str:
+    """'50,0 %' / '50.0%': the locale's percent pattern with one decimal; '–' for none."""
+    if value is None:
+        return "–"
+    pattern = copy.copy(Locale.parse(BABEL_LOCALE[language]).percent_formats[None])
+    pattern.frac_prec = (1, 1)
+    return pattern.apply(Decimal(value) / 100, BABEL_LOCALE[language])
 
 
 def default_period(now: datetime) -> tuple[date, date]:
@@ -88,6 +102,8 @@ class ReportPages(Controller):
             return page("reports.html", person, "reports", 422, error=error, fra=shown[0], til=shown[1],
                         report=None, charts=[])
         report = await _report(sessions, period, now)
+        language = language_of(request)
+        _hours, _percent = partial(hours_text, language), partial(percent_text, language)
         charts = [
             (tr(request, "%(title)s: timer booket", title=tr(request, title)), "hours-" + key,
              bars([(row.label, row.booked_hours, _hours(row.booked_hours)) for row in rows]))
@@ -98,8 +114,7 @@ class ReportPages(Controller):
         charts.append((tr(request, "Andel av timene"), "shares",
                        bars([(tr(request, s.label), s.percent, _percent(s.percent)) for s in report.shares])))
         charts.append((tr(request, "Inntekt per virksomhet"), "revenue",
-                       bars([(row.label, row.revenue, f"{row.revenue:,.0f}".replace(",", "\u00a0") + "\u00a0kr")
-                             for row in report.by_department])))
+                       bars([(row.label, row.revenue, kroner(language, row.revenue)) for row in report.by_department])))
         return page("reports.html", person, "reports", report=report, charts=charts, error=None,
                     fra=shown[0], til=shown[1], hours=_hours, percent=_percent)
 
@@ -113,5 +128,6 @@ class ReportPages(Controller):
         out = io.StringIO()
         csv.writer(out, lineterminator="\r\n").writerows(report_csv_rows(report))
         name = f"lokaler-rapport-{period.first.isoformat()}-{period.last.isoformat()}.csv"
-        return Response(out.getvalue(), media_type="text/csv; charset=utf-8",
+        # Litestar adds the charset (utf-8) to a text/* media type itself.
+        return Response(out.getvalue(), media_type="text/csv",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})

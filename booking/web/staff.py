@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from booking.db.models import Person
 from booking.services.approvals import approval_queue, decide
 from booking.services.premises_admin import FormValues, InvalidForm, StaffScope
+from booking.services.rulebook import current_rules
 from booking.web.auth import requires
 from booking.web.i18n import N_, message_of
 
@@ -75,9 +76,12 @@ class ApprovalPages(Controller):
     async def _queue(self, sessions, person: Person, now: datetime, *, status_code: int = 200,
                      errors: dict | None = None, values: dict | None = None, done: str | None = None) -> Template:
         scope = StaffScope.of(person)
+        rules = await current_rules(sessions)
         async with sessions() as session:
             requests = await approval_queue(session, scope, now)
-        return page("queue.html", person, "queue", status_code, requests=requests, errors=errors or {},
+        # Each reason as (Norwegian, English), from the rule that gave it; the template picks the reader's.
+        why = {r.booking.id: rules.approval_reasons_of(r.booking, r.why_approval) for r in requests}
+        return page("queue.html", person, "queue", status_code, requests=requests, why=why, errors=errors or {},
                     values=values or {}, done=DONE.get(done or ""))
 
     @get("/", name="staff_queue")

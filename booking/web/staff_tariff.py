@@ -86,5 +86,5 @@ class TariffExceptionExport(Controller):
                              "" if row.difference is None else str(row.difference),
                              "" if row.percent is None else str(row.percent), row.rule_set_version, e.reason,
                              row.approved_by, to_local(e.created_at).date().isoformat()])
-        return Response(out.getvalue(), media_type="text/csv; charset=utf-8", headers={
+        return Response(out.getvalue(), media_type="text/csv", headers={  # Litestar adds "; charset=utf-8"
             "Content-Disposition": 'attachment; filename="takstunntak.csv"'})

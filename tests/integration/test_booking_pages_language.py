@@ -70,7 +70,7 @@ async def test_public_pages_in_english(client):
     day = weekday_ahead()
     found = await client.get("/", params={"dato": day.isoformat(), "fra": "18:00", "til": "20:00"}, headers=ENGLISH)
     assert f"premises free {day:%A} {day.day} {day:%B} {day.year}, 18:00–20:00" in found.text
-    premises = await client.get("/lokaler/motesalen", headers=ENGLISH)
+    premises = await client.get("/lokaler/motesalen", params={"uke": day.isoformat()}, headers=ENGLISH)
     assert "Opening hours (Norwegian time)" in premises.text and ">Free<" in premises.text
     assert "Step-free access" in premises.text and "Monday" in premises.text
     missing = await client.get("/lokaler/finnes-ikke", headers=ENGLISH)

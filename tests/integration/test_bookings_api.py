@@ -194,7 +194,7 @@ async def test_cancel_with_fee_then_refused_the_second_time(client):
     assert answer.status_code == 200, answer.text
     cancelled = answer.json()
     assert cancelled["status"] == "cancelled" and cancelled["cancellation_fee"]["fee"] == "0"
-    assert "Begrunnelse: Avlyst" in cancelled["cancellation_reason"]
+    assert cancelled["cancellation_reason"] == "Avlyst"  # the canceller's words; the fee is in cancellation_fee
     assert_problem(await client.post(f"/api/v1/bookings/{made['id']}/cancel", headers=client.kari), 409,
                    "invalid_transition")
     assert_problem(await client.post("/api/v1/bookings/987654/cancel", headers=client.kari), 404, "unknown_booking")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 from decimal import Decimal
 
@@ -25,13 +26,13 @@ async def test_report_counts_confirmed_hours_shares_and_revenue(staff):
     first, last = week_of(staff)
     page = await staff.get("/saksbehandling/rapporter", params={"fra": first, "til": last})
     assert page.status_code == 200
-    assert 'id="sum-timer">4,0 t<' in page.text and 'id="sum-inntekt">300\u00a0kr<' in page.text
+    assert 'id="sum-timer">4,0\u00a0t<' in page.text and 'id="sum-inntekt">300\u00a0kr<' in page.text
     assert page.text.count("<svg") == 5 and 'role="img"' in page.text
-    assert "<desc" in page.text and "Bragernes: 4,0 t" in page.text  # the numbers in words, not only as bars
-    assert "Barn og unge</dt><dd>50,0 % av timene (2,0 t)" in page.text
-    assert "Egenorganisert aktivitet</dt><dd>50,0 % av timene (2,0 t)" in page.text
+    assert "<desc" in page.text and "Bragernes: 4,0\u00a0t" in page.text  # the numbers in words, not only as bars
+    assert "Barn og unge</dt><dd>50,0\u00a0% av timene (2,0\u00a0t)" in page.text
+    assert "Egenorganisert aktivitet</dt><dd>50,0\u00a0% av timene (2,0\u00a0t)" in page.text
     exported = await staff.get("/saksbehandling/rapporter.csv", params={"fra": first, "til": last})
-    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    assert exported.status_code == 200 and exported.headers["content-type"] == "text/csv; charset=utf-8"
     assert f"lokaler-rapport-{first}-{last}.csv" in exported.headers["content-disposition"]
     rows = list(csv.reader(io.StringIO(exported.text)))
     assert rows[0][:3] == ["dimensjon", "gruppe", "timer_booket"]
@@ -39,6 +40,35 @@ async def test_report_counts_confirmed_hours_shares_and_revenue(staff):
     assert by[("virksomhet", "Idrett")][2] == "4.0" and by[("virksomhet", "Idrett")][6] == "300.00"
     assert by[("takstkategori", "Møterom")][2] == "2.0"
     assert by[("andel", "Frivillige organisasjoner")][4] == "0.0"
+
+
+async def test_report_numbers_follow_the_language(staff):
+    """Regression: English pages showed '8,0 t' and '0,0 %'; a year's open hours had no thousands separator."""
+    await login_as(staff, "department_staff")
+    await post_form(staff, f"/saksbehandling/bestillinger/{staff.staff.requested_id}/godkjenn")
+    first, last = week_of(staff)
+    english = await staff.get("/saksbehandling/rapporter", params={"fra": first, "til": last},
+                              headers={"Accept-Language": "en"})
+    assert 'id="sum-timer">4.0\u00a0h<' in english.text and "Bragernes: 4.0\u00a0h" in english.text
+    assert "Children and youth</dt><dd>50.0% of the hours (2.0\u00a0h)" in english.text
+    assert "Voluntary organisations</dt><dd>0.0% of the hours (0.0\u00a0h)" in english.text
+    assert "Idrett: NOK\u00a0300" in english.text  # the revenue chart in words
+    assert ",0\u00a0t" not in english.text and ",0\u00a0%" not in english.text
+    year = {"fra": f"{first[:4]}-01-01", "til": f"{first[:4]}-12-31"}
+    norwegian = await staff.get("/saksbehandling/rapporter", params=year, headers={"Accept-Language": "nb"})
+    english = await staff.get("/saksbehandling/rapporter", params=year, headers={"Accept-Language": "en"})
+    open_nb = re.search(r"Timer åpent</dt><dd>([^<]*)<", norwegian.text).group(1)
+    open_en = re.search(r"Hours open</dt><dd>([^<]*)<", english.text).group(1)
+    assert re.fullmatch(r"\d{1,3}(\u00a0\d{3})+,\d\u00a0t", open_nb), open_nb
+    assert re.fullmatch(r"\d{1,3}(,\d{3})+\.\d\u00a0h", open_en), open_en
+
+
+async def test_csv_exports_name_their_charset_once(staff):
+    await login_as(staff, "admin")
+    for path in ("/saksbehandling/rapporter.csv", "/saksbehandling/takstunntak.csv"):
+        exported = await staff.get(path)
+        assert exported.status_code == 200, path
+        assert exported.headers["content-type"] == "text/csv; charset=utf-8", path
 
 
 async def test_utilisation_is_booked_over_open_hours(db):

@@ -1,0 +1,64 @@
+"""Why a request waits for approval, in the reader's language: the queue shows each reason
+from the rule that gave it (by its code), in English too; the booking's history keeps the
+Norwegian sentences it was stored with."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import select, update
+
+from booking.db.models import Booking, BookingHistory, Premises
+from booking.services.bookings import NewBooking, create_booking
+from booking.services.lending import Details
+from booking.services.rulebook import current_rules
+from tests.integration.test_staff import login_as, next_weekday, staff  # noqa: F401 (fixture)
+
+ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
+
+
+async def _request(staff, premises: str, details: Details, weeks: int) -> int:
+    start = next_weekday(2, 18, weeks=weeks)
+    booking = await create_booking(staff.db.sessions, NewBooking(
+        premises, start, start + timedelta(hours=2), staff.staff.world.person_id, staff.staff.world.organisation_id,
+        details), rules=await current_rules(staff.db.sessions), now=datetime.now(timezone.utc))
+    assert booking.status == "requested"
+    return booking.id
+
+
+async def test_the_queue_gives_approval_reasons_in_english(staff):
+    async with staff.db.sessions() as s:
+        await s.execute(update(Premises).where(Premises.slug == "motesalen").values(requires_approval=True))
+        await s.commit()
+    party = await _request(staff, "hallen", Details("Jubileumsfest", 150, "adults", alcohol=True), weeks=2)
+    meeting = await _request(staff, "motesalen", Details("Styremøte", 8, "adults"), weeks=3)
+    await login_as(staff, "department_staff")
+
+    english = await staff.get("/saksbehandling", headers=ENGLISH)
+    assert english.status_code == 200
+    assert "Serving alcohol needs approval. More than 100 attendees need approval." in english.text
+    assert "More than 100 attendees need approval.</dd>" in english.text  # the world's cup for 150
+    assert "The department that owns the premises approves every booking of it." in english.text
+    assert "krever godkjenning" not in english.text
+
+    norwegian = await staff.get("/saksbehandling")
+    assert ("Servering av alkohol krever godkjenning. Mer enn 100 deltakere krever godkjenning."
+            in norwegian.text)
+    assert "Lokalet krever godkjenning av virksomheten som eier det." in norwegian.text
+    assert "need approval" not in norwegian.text
+
+    async with staff.db.sessions() as s:  # what was stored stays as it was
+        stored = dict((await s.execute(select(BookingHistory.booking_id, BookingHistory.reason)
+                                       .where(BookingHistory.booking_id.in_([party, meeting])))).all())
+    assert stored == {party: "Servering av alkohol krever godkjenning.; Mer enn 100 deltakere krever godkjenning.",
+                      meeting: "Lokalet krever godkjenning av virksomheten som eier det."}
+
+
+async def test_a_reason_the_rules_no_longer_give_is_shown_as_stored(staff):
+    # The details changed after the request (as a newer rule set could have changed the rule):
+    # the rules now give no reason, so the queue shows what the booker was told.
+    async with staff.db.sessions() as s:
+        await s.execute(update(Booking).where(Booking.id == staff.staff.requested_id).values(attendees=40))
+        await s.commit()
+    await login_as(staff, "department_staff")
+    page = await staff.get("/saksbehandling", headers=ENGLISH)
+    assert "Mer enn 100 deltakere krever godkjenning.</dd>" in page.text
