@@ -257,10 +257,19 @@ def invoices_export(args) -> int:
 
 
 def payments_command(args) -> int:
-    """payments retry-refunds | payments attention"""
+    """payments retry-refunds | payments attention | payments reconcile [--older-than MINUTES]"""
+    from datetime import timedelta
+
+    from booking.services.payment_events import reconcile_payments
     from booking.services.refunds import payments_needing_attention, process_refunds
 
     async def work(sessions):
+        if args.action == "reconcile":
+            outcomes = await reconcile_payments(sessions, get_settings(), now=_now(),
+                                                older_than=timedelta(minutes=args.older_than))
+            details = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
+            print(f"{sum(outcomes.values())} open card payment(s) checked{': ' + details if details else ''}")
+            return 1 if outcomes["unavailable"] else 0
         if args.action == "retry-refunds":
             report = await process_refunds(sessions, get_settings(), now=_now())
             print(f"{len(report.refunded)} refunded, {len(report.pending)} pending, {len(report.failed)} failed")
@@ -274,6 +283,12 @@ def payments_command(args) -> int:
         return 0
 
     return _run(work)
+
+
+def _minutes(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"a whole number of minutes, 0 or more, not {text!r}")
+    return int(text)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -359,6 +374,11 @@ def parser() -> argparse.ArgumentParser:
         run=payments_command)
     payments.add_parser("attention", help="list refunds and payments staff must look at").set_defaults(
         run=payments_command)
+    reconciling = payments.add_parser("reconcile", help="fetch card payments still open from the provider and "
+                                                        "apply them as their webhook would have")
+    reconciling.add_argument("--older-than", type=_minutes, default=5, metavar="MINUTES",
+                             help="leave younger payments to the webhook (default 5)")
+    reconciling.set_defaults(run=payments_command)
     return root
 
 

@@ -121,6 +121,12 @@ class Organisation(Base):
     based_in_municipality: Mapped[bool] = mapped_column(default=True)
     commercial: Mapped[bool] = mapped_column(default=False)
     municipal: Mapped[bool] = mapped_column(default=False)
+    # The flags above are what the organisation claims; until staff have checked them
+    # (verified_at is set), every booking on its behalf needs approval.
+    registered_at: Mapped[datetime | None]
+    registered_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    verified_at: Mapped[datetime | None]
+    verified_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
 
 
 class Person(Base):
@@ -358,6 +364,9 @@ class Payment(Base):
     provider_ref: Mapped[str | None] = mapped_column(String(200), index=True)  # e.g. PaymentIntent id
     checkout_url: Mapped[str | None] = mapped_column(String(2000))
     refund_of: Mapped[int | None] = mapped_column(ForeignKey("payment.id"))
+    # A weekly series is paid in one checkout: one payment row per occurrence, the first
+    # row leads (its id goes to the provider) and the others are `part_of` it.
+    part_of: Mapped[int | None] = mapped_column(ForeignKey("payment.id"), index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]

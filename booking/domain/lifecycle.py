@@ -35,14 +35,23 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 }
 
 
+# Only a payment that arrives after its hold expired may bring an expired booking back,
+# and only while its slot is still free (booking.services.late_payment checks that).
+# Kept apart from TRANSITIONS so that no other path (staff, the booker, an API call)
+# can revive an expired booking through `transition`.
+LATE_PAYMENT_TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.EXPIRED: frozenset({Status.CONFIRMED, Status.REQUESTED}),
+}
+
+
 def initial_status(*, needs_payment: bool, needs_approval: bool) -> Status:
     if needs_payment:
         return Status.HELD
     return Status.REQUESTED if needs_approval else Status.CONFIRMED
 
 
-def transition(current: Status, target: Status) -> Status:
-    if target not in TRANSITIONS.get(current, frozenset()):
+def _allowed(table: dict[Status, frozenset[Status]], current: Status, target: Status) -> Status:
+    if target not in table.get(current, frozenset()):
         raise InvalidTransition(
             "invalid_transition",
             f"En bestilling som er {STATUS_NAMES_NB[current]}, kan ikke bli {STATUS_NAMES_NB[target]}.",
@@ -51,3 +60,13 @@ def transition(current: Status, target: Status) -> Status:
             target=target.value,
         )
     return target
+
+
+def transition(current: Status, target: Status) -> Status:
+    return _allowed(TRANSITIONS, current, target)
+
+
+def late_payment_transition(current: Status, target: Status) -> Status:
+    """expired → confirmed (or requested, when the rules asked for approval): the money
+    for an expired hold arrived and the slot is still free. Nothing else."""
+    return _allowed(LATE_PAYMENT_TRANSITIONS, current, target)

@@ -3,6 +3,7 @@ they report, and a sender that delivers each exactly once (`booking send-mail`).
 from __future__ import annotations
 
 from booking.notify.booking_mail import (
+    MOVED_IN_SERIES,
     booking_changed,
     booking_event,
     booking_reference,
@@ -12,8 +13,10 @@ from booking.notify.booking_mail import (
     payment_refunded,
 )
 from booking.notify.outbox import Attachment, Mail, enqueue, undeliverable
+from booking.notify.series_mail import Refused, series_paid, series_summary
 
 __all__ = [
-    "Attachment", "Mail", "booking_changed", "booking_event", "booking_reference", "enqueue",
-    "enqueue_due_reminders", "ics_attachment", "payment_receipt", "payment_refunded", "undeliverable",
+    "MOVED_IN_SERIES", "Attachment", "Mail", "booking_changed", "booking_event", "booking_reference", "enqueue",
+    "enqueue_due_reminders", "ics_attachment", "payment_receipt", "payment_refunded", "Refused", "series_paid",
+    "series_summary", "undeliverable",
 ]

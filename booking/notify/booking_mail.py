@@ -20,6 +20,10 @@ from booking.settings import get_settings
 from calendars import FeedEvent, booking_uid, single_event_ics
 
 BOOKING_PATH = "/mine-bestillinger/{id}"  # the booker's page for one booking, linked from every mail
+PAY_PATH = "/betaling/{id}"  # where a held booking (or weekly series) is paid for
+# The reason a series edit gives the occurrences it moves: the series summary reports the
+# move, so the cancellation of the old time sends no mail of its own.
+MOVED_IN_SERIES = "Flyttet ved endring av serien."
 
 ICS_STATUS = {Status.CONFIRMED: "CONFIRMED", Status.REQUESTED: "TENTATIVE", Status.HELD: "TENTATIVE",
               Status.CANCELLED: "CANCELLED", Status.REJECTED: "CANCELLED", Status.EXPIRED: "CANCELLED"}
@@ -98,9 +102,9 @@ async def _context(session: AsyncSession, booking: Booking, language: str) -> tu
 
 
 def _kind(before: Status | None, after: Status, booking: Booking) -> str | None:
-    if before is None and booking.series_id is not None:
-        return None  # a weekly series is reported by its own summary, not once per occurrence
-    if after is Status.REQUESTED and before in (None, Status.HELD):
+    if booking.series_id is not None and before in (None, Status.HELD, Status.EXPIRED):
+        return None  # made, paid for or given up: a weekly series is reported by its summary (series_mail)
+    if after is Status.REQUESTED and before in (None, Status.HELD, Status.EXPIRED):
         return "received"
     if after is Status.CONFIRMED:
         return "approved" if before is Status.REQUESTED else "confirmed"
@@ -122,7 +126,7 @@ async def booking_changed(session: AsyncSession, booking: Booking, before: Statu
                           reason: str, now: datetime) -> None:
     """The one call the booking engine makes: enqueue the mail this change sends, if any."""
     kind = _kind(before, after, booking)
-    if kind is None:
+    if kind is None or reason == MOVED_IN_SERIES:
         return
     person = await session.get(Person, booking.person_id)
     language = language_of(person.language)

@@ -10,6 +10,7 @@ from functools import lru_cache
 from booking.payments.base import (
     BadSignature,
     Checkout,
+    CheckoutLine,
     CheckoutRequest,
     PaymentProvider,
     ProviderError,
@@ -22,7 +23,7 @@ from booking.payments.base import (
 from booking.settings import Settings
 
 __all__ = [
-    "BadSignature", "Checkout", "CheckoutRequest", "PaymentProvider", "ProviderError", "ProviderEvent",
+    "BadSignature", "Checkout", "CheckoutLine", "CheckoutRequest", "PaymentProvider", "ProviderError", "ProviderEvent",
     "ProviderRefused", "ProviderUnavailable", "RemotePayment", "RemoteRefund", "card_available", "providers",
     "provider_for_method",
 ]

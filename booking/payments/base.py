@@ -41,10 +41,19 @@ class BadSignature(ProviderError):
 
 
 @dataclass(frozen=True)
+class CheckoutLine:
+    """What the booker sees on the checkout page: `quantity` times `unit_amount`."""
+
+    description: str
+    unit_amount: Decimal  # NOK, VAT included
+    quantity: int = 1
+
+
+@dataclass(frozen=True)
 class CheckoutRequest:
-    payment_id: int
+    payment_id: int  # the leading row when one checkout pays for several (a weekly series)
     booking_id: int
-    amount: Decimal  # NOK, VAT included
+    lines: tuple[CheckoutLine, ...]
     currency: str
     description: str
     customer_email: str
@@ -52,6 +61,10 @@ class CheckoutRequest:
     success_url: str
     cancel_url: str
     expires_at: datetime  # aware
+
+    @property
+    def amount(self) -> Decimal:
+        return sum((line.unit_amount * line.quantity for line in self.lines), Decimal(0))
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,10 @@ number may choose invoice instead. A payment is its own row with its own states,
 pretix: confirming it locks the row and does nothing when it is already done, and the
 provider's webhook is only a trigger to fetch the payment from the provider.
 
+A weekly series is paid in one checkout: one payment row per occurrence (so cancelling
+one date refunds that date's row), the first row leading and the others `part_of` it.
+The rows of one checkout move together; a single booking is a checkout of one row.
+
 Calls to the provider are made outside database transactions (a slow provider must not
 hold a lock), with idempotency keys derived from our payment ids.
 """
@@ -13,8 +17,10 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
+from itertools import groupby
 
-from sqlalchemy import select
+from babel.dates import format_date
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking import notify
@@ -22,12 +28,13 @@ from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, Organisation, Payment, Person, Premises
 from booking.domain.errors import DomainError, Forbidden, NotFound
 from booking.domain.lifecycle import Status
-from booking.notify.render import language_of, when
+from booking.domain.localtime import OSLO
+from booking.notify.render import LOCALES, language_of, when
 from booking.payments import (
-    CheckoutRequest, PaymentProvider, ProviderError, card_available, provider_for_method, providers,
+    CheckoutLine, CheckoutRequest, PaymentProvider, ProviderError, card_available, provider_for_method, providers,
 )
 from booking.payments import states
-from booking.services.bookings import change_status
+from booking.services.bookings import change_status, get_booking
 from booking.settings import Settings
 
 log = logging.getLogger("booking.payments")
@@ -84,7 +91,8 @@ def _card_provider(settings: Settings, name: str | None = None) -> PaymentProvid
 
 async def locked_booking(session: AsyncSession, booking_id: int) -> Booking:
     booking = (await session.execute(
-        select(Booking).where(Booking.id == booking_id).with_for_update(of=Booking))).scalar_one_or_none()
+        select(Booking).where(Booking.id == booking_id).with_for_update(of=Booking)
+        .execution_options(populate_existing=True))).scalar_one_or_none()
     if booking is None:
         raise NotFound("unknown_booking", "Fant ikke bestillingen.", f"No booking {booking_id}.")
     return booking
@@ -99,21 +107,70 @@ def _own(booking: Booking, person_id: int) -> None:
         raise Forbidden("not_your_booking", "Det er ikke din bestilling.", "This booking is not yours.")
 
 
+async def checkout_rows(session: AsyncSession, payment: Payment) -> list[Payment]:
+    """The payment rows one checkout pays for, locked, the leading row first."""
+    lead = payment.part_of or payment.id
+    return list((await session.execute(
+        select(Payment).where(Payment.kind == "payment", or_(Payment.id == lead, Payment.part_of == lead))
+        .order_by(Payment.id).with_for_update().execution_options(populate_existing=True))).scalars())
+
+
+async def paid_together(session: AsyncSession, booking: Booking, now: datetime) -> list[Booking]:
+    """The held card bookings one checkout pays for, locked: the booking itself, or every
+    occurrence of its weekly series still held for the same booker, by date (always in
+    that order, so two requests for dates of one series cannot deadlock)."""
+    if booking.series_id is None:
+        return [await locked_booking(session, booking.id)]
+    return list((await session.execute(
+        select(Booking).where(Booking.series_id == booking.series_id, Booking.person_id == booking.person_id,
+                              Booking.status == Status.HELD.value, Booking.payment_method == "card",
+                              Booking.hold_expires_at > now)
+        .order_by(Booking.start_at, Booking.id).with_for_update(of=Booking)
+        .execution_options(populate_existing=True))).scalars())
+
+
+def _short_date(instant: datetime, language: str) -> str:
+    return format_date(instant.astimezone(OSLO), "d.M.y" if language == "nb" else "d MMM y", locale=LOCALES[language])
+
+
+def checkout_lines(premises: Premises, bookings: list[Booking], language: str) -> tuple[CheckoutLine, ...]:
+    """One line for a booking; for a series one line per price with the count of dates
+    (Stripe allows at most 100 lines, a series up to 260 dates)."""
+    if len(bookings) == 1:
+        (booking,) = bookings
+        return (CheckoutLine(f"{premises.name}, {when(booking.start_at, language)} "
+                             f"({notify.booking_reference(booking.id)})", Decimal(booking.price_total)),)
+    lines = []
+    for price, same in groupby(sorted(bookings, key=lambda b: (Decimal(b.price_total), b.start_at)),
+                               key=lambda b: Decimal(b.price_total)):
+        same = list(same)
+        dates = ", ".join(_short_date(b.start_at, language) for b in same[:3]) + (", …" if len(same) > 3 else "")
+        times = "ganger" if language == "nb" else "times"
+        lines.append(CheckoutLine(f"{premises.name}, {len(same)} {times}: {dates}", price, len(same)))
+    return tuple(lines)
+
+
+def _check_held(booking: Booking, now: datetime) -> None:
+    if booking.status != Status.HELD.value:
+        raise DomainError("nothing_to_pay", "Denne bestillingen venter ikke på betaling.",
+                          "This booking is not waiting for payment.", booking_status=booking.status)
+    if booking.hold_expires_at is None or booking.hold_expires_at <= now:
+        raise DomainError("hold_expired", "Reservasjonen er utløpt. Bestill tiden på nytt.",
+                          "The hold has expired. Book the time again.")
+
+
 async def start_payment(sessions: async_sessionmaker[AsyncSession], settings: Settings, booking_id: int, *,
                         person_id: int, success_url: str, cancel_url: str, now: datetime,
                         provider_name: str | None = None) -> str:
-    """The URL of the provider's checkout page for a held card booking. Calling it again
-    (a reload, a double click) gives the same checkout, not a second payment."""
+    """The URL of the provider's checkout page for a held card booking, or for all the
+    held occurrences of its weekly series at once. Calling it again (a reload, a double
+    click, another date of the same series) gives the same checkout, not a second one."""
     provider = _card_provider(settings, provider_name)
     async with write_transaction(sessions) as session:
-        booking = await locked_booking(session, booking_id)
+        booking = await get_booking(session, booking_id)
         _own(booking, person_id)
-        if booking.status != Status.HELD.value or booking.payment_method != "card":
-            raise DomainError("nothing_to_pay", "Denne bestillingen venter ikke på kortbetaling.",
-                              "This booking is not waiting for a card payment.", booking_status=booking.status)
-        if booking.hold_expires_at is None or booking.hold_expires_at <= now:
-            raise DomainError("hold_expired", "Reservasjonen er utløpt. Bestill tiden på nytt.",
-                              "The hold has expired. Book the time again.")
+        bookings = await paid_together(session, booking, now)
+        _check_held(booking, now)
         payment = (await session.execute(
             select(Payment).where(Payment.booking_id == booking.id, Payment.kind == "payment",
                                   Payment.provider == provider.name, Payment.state.in_(states.OPEN_PAYMENT))
@@ -121,81 +178,97 @@ async def start_payment(sessions: async_sessionmaker[AsyncSession], settings: Se
         if payment is not None and payment.checkout_url:
             return payment.checkout_url
         if payment is None:
-            payment = Payment(booking_id=booking.id, kind="payment", provider=provider.name, state=states.CREATED,
-                              amount=Decimal(booking.price_total), currency="NOK", attempts=0,
-                              created_at=now, updated_at=now)
-            session.add(payment)
+            rows = [Payment(booking_id=b.id, kind="payment", provider=provider.name, state=states.CREATED,
+                            amount=Decimal(b.price_total), currency="NOK", attempts=0, created_at=now,
+                            updated_at=now) for b in bookings]
+            session.add(rows[0])
             await session.flush()
+            for row in rows[1:]:
+                row.part_of = rows[0].id
+            session.add_all(rows[1:])
+            await session.flush()
+        else:  # started before, but the provider did not answer: the same rows again
+            rows = await checkout_rows(session, payment)
+            bookings = [await session.get(Booking, row.booking_id) for row in rows]
         person = await session.get(Person, booking.person_id)
         premises = await session.get(Premises, booking.premises_id)
         language = language_of(person.language)
+        lines = checkout_lines(premises, bookings, language)
         request = CheckoutRequest(
-            payment_id=payment.id, booking_id=booking.id, amount=Decimal(booking.price_total), currency="NOK",
-            description=f"{premises.name}, {when(booking.start_at, language)} ({notify.booking_reference(booking.id)})",
+            payment_id=rows[0].id, booking_id=rows[0].booking_id, lines=lines, currency="NOK",
+            description=lines[0].description if len(lines) == 1 else
+            f"{premises.name}, {len(bookings)} {'datoer' if language == 'nb' else 'dates'}",
             customer_email=person.email, language=language, success_url=success_url, cancel_url=cancel_url,
-            expires_at=max(booking.hold_expires_at, now + MIN_CHECKOUT_LIFETIME))
-        payment_id = payment.id
+            expires_at=max(min(b.hold_expires_at for b in bookings), now + MIN_CHECKOUT_LIFETIME))
+        row_ids = [row.id for row in rows]
     try:
-        checkout = await provider.start_checkout(request, idempotency_key=f"lokaler-payment-{payment_id}-checkout")
+        checkout = await provider.start_checkout(request, idempotency_key=f"lokaler-payment-{row_ids[0]}-checkout")
     except ProviderError as error:
         async with write_transaction(sessions) as session:
-            row = await _locked_payment(session, payment_id)
+            row = await _locked_payment(session, row_ids[0])
             row.attempts += 1
             row.last_error = f"{type(error).__name__}: {error}"
             row.updated_at = now
         raise PaymentUnavailable("payment_unavailable", "Betalingen kunne ikke startes. Prøv igjen om litt.",
                                  "The payment could not be started. Try again shortly.") from error
     async with write_transaction(sessions) as session:
-        row = await _locked_payment(session, payment_id)
-        if row.state == states.CREATED:
-            row.state = states.PENDING
-        row.provider_ref = row.provider_ref or checkout.reference
-        row.checkout_url = checkout.url
-        row.attempts += 1
-        row.last_error = None
-        row.updated_at = now
+        for row in await checkout_rows(session, await _locked_payment(session, row_ids[0])):
+            if row.state == states.CREATED:
+                row.state = states.PENDING
+            row.provider_ref = row.provider_ref or checkout.reference
+            row.checkout_url = checkout.url
+            if row.id == row_ids[0]:
+                row.attempts += 1
+            row.last_error = None
+            row.updated_at = now
     return checkout.url
 
 
 async def choose_invoice(sessions: async_sessionmaker[AsyncSession], settings: Settings, booking_id: int, *,
                          person_id: int, now: datetime) -> Booking:
-    """An organisation's held card booking is paid by invoice instead: the slot is kept,
-    open card payments are given up (a late card payment is refunded in full)."""
+    """An organisation's held card booking (with the rest of its weekly series) is paid
+    by invoice instead: the slots are kept, open card payments are given up (a late card
+    payment is refunded in full)."""
     async with write_transaction(sessions) as session:
-        booking = await locked_booking(session, booking_id)
+        booking = await get_booking(session, booking_id)
         _own(booking, person_id)
         organisation = await session.get(Organisation, booking.organisation_id) if booking.organisation_id else None
         if not may_invoice(organisation):
             raise DomainError("invoice_needs_organisation",
                               "Faktura kan bare velges av organisasjoner med gyldig organisasjonsnummer.",
                               "Invoice is only for organisations with a valid organisation number.")
-        if booking.status != Status.HELD.value:
-            raise DomainError("nothing_to_pay", "Denne bestillingen venter ikke på betaling.",
-                              "This booking is not waiting for payment.", booking_status=booking.status)
-        if booking.hold_expires_at is not None and booking.hold_expires_at <= now:
-            raise DomainError("hold_expired", "Reservasjonen er utløpt. Bestill tiden på nytt.",
-                              "The hold has expired. Book the time again.")
-        checkouts = await give_up_open_payments(session, booking.id, now)
-        booking.payment_method = "invoice"
-        target = Status.REQUESTED if await needed_approval(session, booking.id) else Status.CONFIRMED
-        booking = await change_status(session, booking.id, target, actor_id=person_id,
-                                      reason="Faktura valgt i stedet for kort.", now=now)
+        together = await paid_together(session, booking, now)
+        _check_held(booking, now)
+        checkouts = []
+        for held in together:
+            checkouts += await give_up_open_payments(session, held.id, now)
+            held.payment_method = "invoice"
+            target = Status.REQUESTED if await needed_approval(session, held.id) else Status.CONFIRMED
+            await change_status(session, held.id, target, actor_id=person_id,
+                                reason="Faktura valgt i stedet for kort.", now=now)
+        if booking.series_id is not None:
+            await notify.series_summary(session, booking.series_id, "changed", now,
+                                        key=f"series-{booking.series_id}-invoice-{booking.id}")
     await close_checkouts(settings, checkouts)
     return booking
 
 
 async def give_up_open_payments(session: AsyncSession, booking_id: int, now: datetime) -> list[tuple[str, str, int]]:
-    """Payments not (yet) made for a booking that no longer wants them are cancelled; a
-    payment that still arrives is refunded in full. Returns the checkouts to close after
-    commit as (provider, reference, payment id)."""
+    """Payments not (yet) made for a booking that no longer wants them are cancelled, with
+    the other rows of their checkout (a closed checkout pays for none of them); a payment
+    that still arrives is refunded in full. Returns the checkouts to close after commit
+    as (provider, reference, leading payment id)."""
     checkouts = []
     for payment in (await session.execute(select(Payment).where(
             Payment.booking_id == booking_id, Payment.kind == "payment",
-            Payment.state.in_([*states.OPEN_PAYMENT, states.FAILED])).with_for_update())).scalars():
-        payment.state = states.advance("payment", payment.state, states.CANCELLED)
-        payment.updated_at = now
-        if payment.provider_ref:
-            checkouts.append((payment.provider, payment.provider_ref, payment.id))
+            Payment.state.in_([*states.OPEN_PAYMENT, states.FAILED])))).scalars().all():
+        rows = await checkout_rows(session, payment)
+        for row in rows:
+            if states.allowed("payment", row.state, states.CANCELLED):
+                row.state = states.CANCELLED
+                row.updated_at = now
+        if rows[0].provider_ref:
+            checkouts.append((rows[0].provider, rows[0].provider_ref, rows[0].id))
     return checkouts
 
 

@@ -28,6 +28,20 @@ REFUSALS = (DomainError, pricing.PricingError)
 PREMISES_APPROVAL = ApprovalCriterion("premises", "Lokalet krever godkjenning av virksomheten som eier det.",
                                       "The department that owns the premises approves every booking of it.",
                                       lambda p, d: True)
+# A booking on behalf of an organisation staff have not yet checked (Organisation.verified_at):
+# its claimed status (voluntary, for children and youth …) is quoted, and staff decide.
+ORGANISATION_UNVERIFIED = ApprovalCriterion("organisation_unverified",
+                                            "Organisasjonen er ikke kontrollert av kommunen ennå.",
+                                            "The organisation has not yet been checked by the municipality.",
+                                            lambda p, d: True)
+# The criteria the engine adds to the rule set's own (`pricing.lending.approval_criteria`).
+ENGINE_APPROVALS = (PREMISES_APPROVAL, ORGANISATION_UNVERIFIED)
+
+
+def unchecked_at(organisation: Organisation | None, at: datetime) -> bool:
+    """Whether an organisation was still waiting for staff's check at `at` (a booking's
+    creation): never verified, or verified only later."""
+    return organisation is not None and (organisation.verified_at is None or organisation.verified_at > at)
 
 
 def premises_facts(premises: Premises, rate_override: Decimal | None = None) -> pricing.PremisesFacts:
@@ -65,11 +79,13 @@ class HarmonisedRules:
         """The premises as pricing sees it, with its tariff exception if it has one."""
         return premises_facts(premises, self.rate_overrides.get(premises.id))
 
-    def approvals(self, premises: Premises, details: Details, start: datetime) -> tuple[ApprovalCriterion, ...]:
+    def approvals(self, premises: Premises, details: Details, start: datetime, *,
+                  unchecked_organisation: bool = False) -> tuple[ApprovalCriterion, ...]:
         """Why a booking of these premises with these details needs approval, by the version
         in force at its start: the same criteria `assess` applies, each with its code."""
         found = approvals_needed(self.facts(premises), details_facts(details), self.in_force(start))
-        return found or ((PREMISES_APPROVAL,) if premises.requires_approval else ())
+        found = found or ((PREMISES_APPROVAL,) if premises.requires_approval else ())
+        return found + ((ORGANISATION_UNVERIFIED,) if unchecked_organisation else ())
 
     def approval_reasons_of(self, booking, stored: str) -> tuple[tuple[str, str], ...]:
         """The reasons a requested booking was sent to approval, as (Norwegian, English).
@@ -79,7 +95,8 @@ class HarmonisedRules:
         longer gives what was stored (say, an older engine's wording), the stored text is
         shown as it is."""
         details = Details(booking.purpose, booking.attendees, booking.target_group, booking.alcohol)
-        derived = self.approvals(booking.premises, details, booking.start_at)
+        derived = self.approvals(booking.premises, details, booking.start_at,
+                                 unchecked_organisation=unchecked_at(booking.organisation, booking.created_at))
         if derived and "; ".join(c.rule_nb for c in derived) == stored:
             return tuple((c.rule_nb, c.rule_en) for c in derived)
         return ((stored, stored),) if stored else ()
@@ -93,7 +110,8 @@ class HarmonisedRules:
                                          rule_set, now=request.now, upcoming_bookings=request.upcoming_bookings)
         price = pricing.quote(facts, request.interval.start, request.interval.end, who, details, rule_set)
         # In Norwegian, as the booking's history keeps them; `approval_reasons_of` gives both languages.
-        approvals = self.approvals(request.premises, request.details, request.interval.start)
+        approvals = self.approvals(request.premises, request.details, request.interval.start,
+                                   unchecked_organisation=unchecked_at(request.organisation, request.now))
         reasons = tuple(c.rule_nb for c in approvals)
         check_payment_method(request.payment_method, who, price.total)
         return Assessment(

@@ -42,8 +42,10 @@ async def _by_key(session: AsyncSession, model, column, value):
     return (await session.execute(select(model).where(column == value))).scalar_one_or_none()
 
 
-async def load_catalogue(session: AsyncSession, data: dict) -> dict[str, int]:
-    """Districts, departments, people, buildings, premises and organisations, by natural key."""
+async def load_catalogue(session: AsyncSession, data: dict, now: datetime) -> dict[str, int]:
+    """Districts, departments, people, buildings, premises and organisations, by natural key.
+    The sample organisations come checked by staff (verified at `now`), as a municipality's
+    known clubs would be."""
     created = dict.fromkeys(("districts", "departments", "people", "buildings", "premises", "organisations"), 0)
     hasher, hashes = PasswordHasher(), {}
     ids: dict[str, dict[str, int]] = {"district": {}, "department": {}, "person": {}, "premises": {}}
@@ -95,7 +97,8 @@ async def load_catalogue(session: AsyncSession, data: dict) -> dict[str, int]:
         org = await ensure("organisations", Organisation, Organisation.orgnr, number, lambda: Organisation(
             name=o["name"], orgnr=number, works_for_children_youth=o["works_for_children_youth"],
             in_frivillighetsregisteret=o["in_frivillighetsregisteret"], sports_club=o["sports_club"],
-            based_in_municipality=o["based_in_municipality"], commercial=o["commercial"], municipal=o["municipal"]))
+            based_in_municipality=o["based_in_municipality"], commercial=o["commercial"], municipal=o["municipal"],
+            verified_at=now))
         for email in o["delegates"]:
             person_id = ids["person"][email]
             exists = await session.scalar(select(Membership.id).where(
@@ -114,7 +117,7 @@ async def seed_sample(sessions: async_sessionmaker[AsyncSession], *, rules: Lend
                       bookings: int = 300, progress: Callable[[str], None] = print) -> SeedReport:
     data = tomllib.loads(Path(SAMPLE).read_text(encoding="utf-8"))
     async with write_transaction(sessions) as session:
-        created = await load_catalogue(session, data)
+        created = await load_catalogue(session, data, now)
     progress(f"catalogue: {created}")
     async with sessions() as session:
         premises = list((await session.execute(select(Premises).order_by(Premises.id))).scalars())

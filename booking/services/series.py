@@ -1,15 +1,20 @@
 """Weekly series: preview each occurrence's result, create the ones that fit, and
-edit with the scopes "this", "following" (this and following) and "all"."""
+edit with the scopes "this", "following" (this and following) and "all". A priced
+series is paid the way the booker chose for all its dates: by card in one checkout
+(the dates are held meanwhile, booking.services.payments), or by invoice (organisations).
+Making or changing a series sends one summary mail (booking.notify.series_mail)."""
 from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from booking import notify
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingSeries
 from booking.domain.errors import Conflict, DomainError, NotFound
@@ -30,6 +35,7 @@ class OccurrenceResult:
     error_code: str | None = None
     message_nb: str | None = None
     message_en: str | None = None
+    price: Decimal | None = None  # the occurrence's quote, VAT included
 
 
 @dataclass(frozen=True)
@@ -40,6 +46,16 @@ class SeriesResult:
     @property
     def created(self) -> int:
         return sum(1 for o in self.occurrences if o.booking_id is not None)
+
+    @property
+    def total(self) -> Decimal:
+        """What the dates that can be booked cost together (the sum of their quotes)."""
+        return sum((o.price for o in self.occurrences if o.status is not None and o.price), Decimal(0))
+
+    @property
+    def first_held(self) -> int | None:
+        """The first date waiting for payment: the way to the checkout for all of them."""
+        return next((o.booking_id for o in self.occurrences if o.status == Status.HELD.value), None)
 
 
 async def _try_occurrence(session: AsyncSession, new: NewBooking, day: date, rules: LendingRules,
@@ -54,16 +70,17 @@ async def _try_occurrence(session: AsyncSession, new: NewBooking, day: date, rul
     except IntegrityError:
         conflict = Conflict([])
         return OccurrenceResult(day, None, None, conflict.code, conflict.message_nb, conflict.message_en)
-    return OccurrenceResult(day, booking.id, booking.status)
+    return OccurrenceResult(day, booking.id, booking.status, price=Decimal(booking.price_total or 0))
 
 
 async def create_series(sessions: async_sessionmaker[AsyncSession], *, premises_slug: str, pattern: WeeklyPattern,
                         person_id: int, organisation_id: int | None, details: Details, rules: LendingRules,
-                        now: datetime, preview: bool = False) -> SeriesResult:
+                        now: datetime, preview: bool = False, payment_method: str | None = None) -> SeriesResult:
     """Book every occurrence that fits. With `preview` nothing is kept: the caller sees
-    each occurrence's result before confirming. A series on behalf of an organisation is
-    invoiced when it costs money (a card payment per occurrence would make no sense)."""
-    payment_method = "invoice" if organisation_id is not None else None
+    each occurrence's result and price before confirming. `payment_method` is how a
+    priced series is paid, as for one booking: "card" holds every date until the one
+    checkout for all of them is paid, "invoice" (organisations) confirms them now; the
+    caller checks the choice against booking.services.payments.payment_choices."""
     async with write_transaction(sessions) as session:
         premises = await premises_by_slug(session, premises_slug)
         series = BookingSeries(premises_id=premises.id, person_id=person_id, organisation_id=organisation_id,
@@ -82,6 +99,9 @@ async def create_series(sessions: async_sessionmaker[AsyncSession], *, premises_
         if preview:
             await session.rollback()
             return SeriesResult(None, [dataclasses.replace(r, booking_id=None) for r in results])
+        await notify.series_summary(
+            session, series.id, "created", now, key=f"series-{series.id}-created",
+            refused=[notify.Refused(r.day, r.message_nb, r.message_en) for r in results if r.booking_id is None])
         return SeriesResult(series.id, results)
 
 
@@ -117,10 +137,15 @@ async def edit_series(sessions: async_sessionmaker[AsyncSession], series_id: int
         ]
         if not moved:
             raise NotFound("no_occurrences", "Ingen forekomster å endre.", "No occurrences in that scope.")
+        if any(b.payment_method == "card" and Decimal(b.price_total or 0) > 0 for b in moved):
+            # A card payment belongs to the booking it paid for; moving would leave it behind.
+            raise DomainError("card_series_cannot_move",
+                              "Datoer som betales med kort, kan ikke flyttes. Avbestill dem og bestill på nytt.",
+                              "Dates paid by card cannot be moved; cancel them and book again.")
         # Free the old slots first so an occurrence may overlap its own old time.
         for booking in moved:
             await change_status(session, booking.id, Status.CANCELLED, actor_id=actor_id,
-                                reason="Flyttet ved endring av serien.", now=now)
+                                reason=notify.MOVED_IN_SERIES, now=now)
         target = series
         if scope == "following" and day > pattern.first_date:
             target = BookingSeries(
@@ -149,13 +174,17 @@ async def edit_series(sessions: async_sessionmaker[AsyncSession], series_id: int
                              series_id=target.id, payment_method=booking.payment_method)
             placed = await place_booking(session, new, rules, now)
             placed.occurrence_date = booking.occurrence_date
-            results.append(OccurrenceResult(booking.occurrence_date, placed.id, placed.status))
+            results.append(OccurrenceResult(booking.occurrence_date, placed.id, placed.status,
+                                            price=Decimal(placed.price_total or 0)))
         if scope == "this":
             series.exceptions = sorted(exceptions | {day.isoformat()})
         else:
             retimed = dataclasses.replace(WeeklyPattern.from_data(target.pattern),
                                           start_time=start_time, end_time=end_time)
             target.pattern, target.rrule = retimed.to_data(), retimed.rrule
+        for changed in sorted({series.id, target.id}):  # a split reports both halves
+            await notify.series_summary(session, changed, "changed", now,
+                                        key=f"series-{changed}-changed-{results[0].booking_id}")
         return SeriesResult(target.id, results)
 
 

@@ -20,7 +20,7 @@ from booking.services.catalogue import Family, SearchFilters, availability, prem
     rules_of, search, taken_slots
 from booking.services.lending import Details, Request
 from booking.services.quotes import quote_request
-from booking.services.rulebook import REFUSALS, HarmonisedRules
+from booking.services.rulebook import ENGINE_APPROVALS, REFUSALS, HarmonisedRules
 from pricing.lending import approval_criteria
 
 # Refusals about the booker, not the time or the place: other times or rooms do not help.
@@ -127,15 +127,9 @@ async def prepare(sessions: async_sessionmaker[AsyncSession], rules: HarmonisedR
                        organisation)
 
 
-PREMISES_APPROVAL = ("Lokalet krever godkjenning av virksomheten som eier det.",
-                     "The department that owns the premises approves every booking of it.")
-
-
 def english_reason(rules: HarmonisedRules, wanted: Interval, reason: str) -> str:
-    """The engine states approval reasons in Norwegian; the rule set has each in English too."""
-    if reason == PREMISES_APPROVAL[0]:
-        return PREMISES_APPROVAL[1]
-    criteria = approval_criteria(rules.in_force(wanted.start))
+    """The engine states approval reasons in Norwegian; each criterion has its English too."""
+    criteria = (*approval_criteria(rules.in_force(wanted.start)), *ENGINE_APPROVALS)
     return next((c.rule_en for c in criteria if c.rule_nb == reason), reason)
 
 

@@ -23,6 +23,7 @@ from booking.settings import ROOT, Settings, get_settings
 from booking.web import account, api, feeds, payment_pages, public
 from booking.web import booking_pages, bookings_api, i18n, my_pages
 from booking.web import caretaker, reports, staff, staff_payments, staff_premises, staff_rules, staff_tariff
+from booking.web import staff_organisations
 from booking.web.auth import current_person, provide_person
 from booking.web.deps import provide_now, provide_sessions
 from booking.web.errors import handle
@@ -93,7 +94,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         booking_pages.BookingPages, booking_pages.InfoPages, bookings_api.BookingsApi,
                         payment_pages.PaymentPages, staff_payments.PaymentOverviewPages,
                         my_pages.MyPages, i18n.LanguageSwitch,
-                        staff.ApprovalPages, staff_premises.PremisesEditor, staff_premises.ClosurePages,
+                        staff.ApprovalPages, staff_organisations.OrganisationCheckPages,
+                        staff_premises.PremisesEditor, staff_premises.ClosurePages,
                         staff_rules.RuleSetEditor, staff_tariff.TariffExceptionPages,
                         staff_tariff.TariffExceptionExport, reports.ReportPages, caretaker.CaretakerPages,
                         create_static_files_router(path="/static", directories=[ROOT / "booking" / "web" / "static"])],

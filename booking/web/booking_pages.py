@@ -1,6 +1,6 @@
 """Booking in the browser (logged in): choose a time → the quote with its explanation →
-details → the result; refusals in words with alternatives; weekly series for
-organisations with every occurrence's result shown before confirming."""
+details → the result; refusals in words with alternatives; weekly series with every
+occurrence's result and price shown before confirming, paid like one booking."""
 from __future__ import annotations
 
 import hashlib
@@ -21,6 +21,7 @@ from booking.domain.lifecycle import Status
 from booking.domain.localtime import OSLO, resolve_local
 from booking.domain.premises import WEEKDAYS
 from booking.domain.recurrence import WeeklyPattern
+from booking.notify.booking_mail import PAY_PATH
 from booking.services.bookings import NewBooking
 from booking.services.catalogue import premises_by_slug
 from booking.services.lending import Details
@@ -50,15 +51,11 @@ PAYMENT_METHODS = {"card": N_("Kort – betal nå, tiden holdes av mens du betal
                    "invoice": N_("Faktura til organisasjonen etterpå")}
 
 
-# ---- PAYMENT HOOK -------------------------------------------------------------------
-# Card payment is built in booking/payments by another developer. A booking whose
-# Assessment.needs_payment was true starts `held` (initial_status) and must go on to
-# payment: the booking page redirects there, and the booking page and the API link it.
-# Replace the body with the URL booking/payments provides. (While
-# no card provider is configured, card is not offered and nothing is `held`.)
 def payment_url(booking_id: int) -> str:
-    return f"/betaling/{booking_id}"
-# -------------------------------------------------------------------------------------
+    """Where a held booking goes on to pay (payment_pages.py); for a date of a weekly
+    series, the one checkout for all its held dates. (While no card provider is
+    configured, card is not offered and nothing is `held`.)"""
+    return PAY_PATH.format(id=booking_id)
 
 
 @dataclass
@@ -132,16 +129,21 @@ class Choice:
         return urlencode(values)
 
 
+def chosen_organisation(request: Request, value: str, organisations: list[Organisation], problems: Problems) -> str:
+    """One of the booker's organisations (its id), or SELF."""
+    if value != SELF and value not in {str(o.id) for o in organisations}:
+        problems.add("for", tr(request, "Velg en av dine organisasjoner, eller «meg selv»."))
+        return SELF
+    return value
+
+
 def read_choice(request: Request, values: Mapping[str, Any], organisations: list[Organisation], today: date,
                 problems: Problems) -> Choice:
     day = _day(values.get("dato"), today + timedelta(days=1), problems, request)
     start = _clock(values.get("fra"), "18:00", problems, request, "fra")
     end = _clock(values.get("til"), "20:00", problems, request, "til")
-    mine = {str(o.id) for o in organisations}
-    organisation = values.get("for") or (str(organisations[0].id) if organisations else SELF)
-    if organisation != SELF and organisation not in mine:
-        problems.add("for", tr(request, "Velg en av dine organisasjoner, eller «meg selv»."))
-        organisation = SELF
+    organisation = chosen_organisation(request, values.get("for") or (str(organisations[0].id) if organisations
+                                                                      else SELF), organisations, problems)
     attendees_text = (values.get("deltakere") or "1").strip()
     attendees = _whole(attendees_text, problems, request, "deltakere")
     target_group = values.get("malgruppe") or "all"
@@ -294,7 +296,7 @@ class BookingPages(Controller):
 
     @staticmethod
     def _after(booking_id: int, status: str) -> Redirect:
-        """The result page; a held booking goes on to payment (the PAYMENT HOOK above)."""
+        """The result page; a held booking goes on to payment (payment_url)."""
         if status == Status.HELD.value:
             return Redirect(payment_url(booking_id), status_code=303)
         return Redirect(f"/mine-bestillinger/{booking_id}?ny=1", status_code=303)
@@ -303,7 +305,7 @@ class BookingPages(Controller):
 
     async def _series_page(self, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime,
                            person: Person, slug: str, values: Mapping[str, Any], *,
-                           problems: Problems | None = None, results=None, created: int | None = None,
+                           problems: Problems | None = None, result=None, payment=None, created: int | None = None,
                            status_code: int = 200) -> Template:
         async with sessions() as session:
             premises = await premises_by_slug(session, slug)
@@ -317,11 +319,13 @@ class BookingPages(Controller):
                 "til": values.get("til", "19:30"),
                 "forste": values.get("forste", (today + timedelta(days=7)).isoformat()),
                 "siste": values.get("siste", (today + timedelta(days=7 * 12)).isoformat()),
-                "for": values.get("for", str(organisations[0].id) if organisations else ""),
+                "for": values.get("for", str(organisations[0].id) if organisations else SELF),
                 "deltakere": values.get("deltakere", "15"), "malgruppe": values.get("malgruppe", "children_youth"),
-                "alkohol": values.get("alkohol") == "ja", **_details_form(values, person)},
-            "weekdays": list(zip(WEEKDAYS, WEEKDAY_NAMES)), "target_groups": TARGET_GROUPS,
-            "results": results, "created": created})
+                "alkohol": values.get("alkohol") == "ja", "betaling": values.get("betaling"),
+                **_details_form(values, person)},
+            "weekdays": list(zip(WEEKDAYS, WEEKDAY_NAMES)), "target_groups": TARGET_GROUPS, "self_value": SELF,
+            "results": result.occurrences if result else None, "total": result.total if result else 0,
+            "payment": payment, "payment_methods": PAYMENT_METHODS, "created": created})
 
     @get("/bestill/{slug:str}/serie", name="book_series")
     async def series_page(self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession],
@@ -330,14 +334,14 @@ class BookingPages(Controller):
 
     @post("/bestill/{slug:str}/serie", status_code=200)
     async def series(self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession],
-                     now: datetime, person: Person) -> Template:
+                     now: datetime, person: Person) -> Template | Redirect:
+        """Preview every date with its price and how it can be paid; on "bekreft", book the
+        dates that are free, paid as chosen: a card payment goes on to one checkout."""
         form = await request.form()
         problems = Problems()
         async with sessions() as session:
             organisations = await organisations_of(session, person.id)
-        organisation = form.get("for", "")
-        if organisation not in {str(o.id) for o in organisations}:
-            problems.add("for", tr(request, "Velg organisasjonen som skal ha serien."))
+        organisation = chosen_organisation(request, form.get("for") or SELF, organisations, problems)
         today = now.astimezone(OSLO).date()
         first = _day(form.get("forste"), today, problems, request, "forste")
         last = _day(form.get("siste"), today, problems, request, "siste")
@@ -350,7 +354,7 @@ class BookingPages(Controller):
             problems.add("ukedag", tr(request, "Velg minst én ukedag."))
         attendees = _whole(form.get("deltakere"), problems, request, "deltakere")
         target_group = form.get("malgruppe", "all")
-        choice = Choice(today, start, end, organisation or SELF, form.get("deltakere", ""), attendees,
+        choice = Choice(today, start, end, organisation, form.get("deltakere", ""), attendees,
                         target_group if target_group in TARGET_GROUPS else "all", form.get("alkohol") == "ja", None)
         responsible = check_details_form(request, form, choice, problems)
         pattern = None
@@ -365,20 +369,32 @@ class BookingPages(Controller):
                                            status_code=422)
         rules = await current_rules(sessions)
         details = Details(form.get("formal", "").strip(), attendees or 1, choice.target_group, choice.alcohol)
-        preview = form.get("handling") != "bekreft"
+        wanted = dict(premises_slug=slug, pattern=pattern, person_id=person.id,
+                      organisation_id=choice.organisation_id, details=details, rules=rules, now=now)
         try:
-            result = await create_series(sessions, premises_slug=slug, pattern=pattern, person_id=person.id,
-                                         organisation_id=int(organisation), details=details, rules=rules, now=now,
-                                         preview=preview)
+            # Always the preview first: what can be booked, and so what there is to pay.
+            result = await create_series(sessions, **wanted, preview=True)
+            payment = payment_choices(settings_of(request), total=result.total, organisation=next(
+                (o for o in organisations if o.id == choice.organisation_id), None))
+            if form.get("handling") != "bekreft":
+                return await self._series_page(request, sessions, now, person, slug, form, result=result,
+                                               payment=payment)
+            unpaid = payment_problem(payment, form.get("betaling") or None)
+            if unpaid is not None:
+                problems.add("betaling", message_of(request, unpaid))
+                return await self._series_page(request, sessions, now, person, slug, form, problems=problems,
+                                               result=result, payment=payment, status_code=422)
+            result = await create_series(sessions, **wanted,
+                                         payment_method=None if payment.free else form["betaling"])
         except REFUSALS as error:  # e.g. more occurrences than a series may have
             problems.add("siste", message_of(request, error))
             return await self._series_page(request, sessions, now, person, slug, form, problems=problems,
                                            status_code=getattr(error, "status", 422))
-        if not preview and result.series_id is not None:
-            await note_series(sessions, result.series_id, responsible)
-        return await self._series_page(request, sessions, now, person, slug, form, results=result.occurrences,
-                                       created=None if preview else result.created,
-                                       status_code=200 if preview else 201)
+        await note_series(sessions, result.series_id, responsible)
+        if result.first_held is not None:
+            return Redirect(payment_url(result.first_held), status_code=303)
+        return await self._series_page(request, sessions, now, person, slug, form, result=result,
+                                       created=result.created, status_code=201)
 
 
 class InfoPages(Controller):

@@ -6,7 +6,7 @@ bookings, weekly series (with a preview). Authenticated by the browser session o
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -14,7 +14,6 @@ from litestar import Controller, Request, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.params import HeaderParameter
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.models import Booking, Person
@@ -23,7 +22,7 @@ from booking.domain.intervals import Interval
 from booking.domain.localtime import parse_instant
 from booking.domain.premises import WEEKDAYS
 from booking.domain.recurrence import WeeklyPattern
-from booking.services.bookings import NewBooking
+from booking.services.bookings import NewBooking, existing_booking
 from booking.services.payments import payment_choices
 from booking.services.lending import Details
 from booking.services.rulebook import current_rules
@@ -121,7 +120,7 @@ class SeriesRequest:
     end_time: str
     first_date: str
     last_date: str
-    organisation_id: int
+    organisation_id: int | None = None  # None: self-organised
     purpose: str = ""
     attendees: int = 1
     target_group: str = "all"
@@ -131,6 +130,7 @@ class SeriesRequest:
     responsible_adult: bool = True
     accept_terms: bool = False
     accept_fire_instructions: bool = False
+    payment_method: str | None = None  # "card" | "invoice": required when the series costs money
     preview: bool = False
 
 
@@ -175,15 +175,15 @@ class BookingsApi(Controller):
                                       f"Send an Idempotency-Key header of 1 to {MAX_KEY} characters."))
         wanted, problems = _interval(data)
         responsible = _checked(data, person, [*extra, *problems])
-        key = f"api:{key}"
+        details = Details(data.purpose.strip(), data.attendees, data.target_group, data.alcohol)
+        asked = NewBooking(data.premises, wanted.start, wanted.end, person.id, data.organisation_id, details,
+                           idempotency_key=f"api:{key}")
         async with sessions() as session:
-            earlier = await session.scalar(select(Booking).where(Booking.person_id == person.id,
-                                                                 Booking.idempotency_key == key))
+            earlier = await existing_booking(session, asked)  # the same request again: the same answer
             if earlier is not None:
-                return Response(await self._same_request(session, person, earlier, data, wanted, now, sessions),
+                return Response(await with_cancellation(session, person, earlier, await current_rules(sessions), now),
                                 status_code=200)
         rules = await current_rules(sessions)
-        details = Details(data.purpose.strip(), data.attendees, data.target_group, data.alcohol)
         # The engine's own checks first (a refusal keeps its code), then how it can be paid.
         prep = await prepare(sessions, rules, premises_slug=data.premises, wanted=wanted, person=person,
                              organisation_id=data.organisation_id, details=details, now=now, suggest=False)
@@ -193,20 +193,12 @@ class BookingsApi(Controller):
         unpaid = payment_problem(options, data.payment_method)
         if unpaid is not None:
             raise InvalidFields([unpaid])
-        new = NewBooking(data.premises, wanted.start, wanted.end, person.id, data.organisation_id, details,
-                         idempotency_key=key, payment_method=None if options.free else data.payment_method)
+        new = replace(asked, payment_method=None if options.free else data.payment_method)
         booking_id, created = await book(sessions, new, responsible=responsible, rules=rules, now=now)
         async with sessions() as session:
             booking = await booking_for(session, person, booking_id)
             return Response(await with_cancellation(session, person, booking, rules, now),
                             status_code=201 if created else 200)
-
-    async def _same_request(self, session: AsyncSession, person: Person, earlier: Booking, data: BookingRequest,
-                            wanted: Interval, now: datetime, sessions) -> dict:
-        if (earlier.premises.slug, earlier.start_at, earlier.end_at, earlier.organisation_id) != \
-                (data.premises, wanted.start, wanted.end, data.organisation_id):
-            raise IdempotencyReused()
-        return await with_cancellation(session, person, earlier, await current_rules(sessions), now)
 
     @get("/bookings/{booking_id:int}")
     async def read(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime,
@@ -233,8 +225,11 @@ class BookingsApi(Controller):
             return {"upcoming": [booking_json(b) for b in upcoming], "past": [booking_json(b) for b in past]}
 
     @post("/series", status_code=201)
-    async def series(self, data: SeriesRequest, sessions: async_sessionmaker[AsyncSession], now: datetime,
-                     person: Person) -> Response:
+    async def series(self, request: Request, data: SeriesRequest, sessions: async_sessionmaker[AsyncSession],
+                     now: datetime, person: Person) -> Response:
+        """Preview (`preview: true`) or create a weekly series. A priced series needs
+        `payment_method` like one booking; with "card" every date is held and
+        `links.payment` leads to one checkout for all of them."""
         problems, pattern = [], None
         unknown = [d for d in data.weekdays if d not in WEEKDAYS]
         if unknown or not data.weekdays:
@@ -257,28 +252,33 @@ class BookingsApi(Controller):
                 problems.append(FieldProblem(place, error.code, error.message_nb, error.message_en))
         responsible = _checked(data, person, problems)
         async with sessions() as session:
-            if data.organisation_id not in {o.id for o in await organisations_of(session, person.id)}:
-                raise Forbidden("not_a_delegate", "Du kan bare bestille serier for organisasjoner du representerer.",
-                                "Only a delegate of the organisation can request a series for it.")
+            organisations = await organisations_of(session, person.id)
+        organisation = next((o for o in organisations if o.id == data.organisation_id), None)
+        if data.organisation_id is not None and organisation is None:
+            raise Forbidden("not_a_delegate", "Du kan bare bestille serier for organisasjoner du representerer.",
+                            "Only a delegate of the organisation can request a series for it.")
         rules = await current_rules(sessions)
-        result = await create_series(
-            sessions, premises_slug=data.premises, pattern=pattern, person_id=person.id,
-            organisation_id=data.organisation_id, rules=rules, now=now, preview=data.preview,
-            details=Details(data.purpose.strip(), data.attendees, data.target_group, data.alcohol))
-        if result.series_id is not None:
+        wanted = dict(premises_slug=data.premises, pattern=pattern, person_id=person.id,
+                      organisation_id=data.organisation_id, rules=rules, now=now,
+                      details=Details(data.purpose.strip(), data.attendees, data.target_group, data.alcohol))
+        # The preview first: what can be booked, and so what there is to pay and how.
+        result = await create_series(sessions, **wanted, preview=True)
+        options = payment_choices(settings_of(request), total=result.total, organisation=organisation)
+        if not data.preview:
+            unpaid = payment_problem(options, data.payment_method)
+            if unpaid is not None:
+                raise InvalidFields([unpaid])
+            result = await create_series(sessions, **wanted,
+                                         payment_method=None if options.free else data.payment_method)
             await note_series(sessions, result.series_id, responsible)
         body = {"preview": data.preview, "series_id": result.series_id, "created": result.created,
+                "total": decimal_text(result.total), "currency": "NOK", "payment_methods": list(options.methods),
                 "occurrences": [{"date": o.day.isoformat(), "booking_id": o.booking_id, "status": o.status,
                                  "ok": o.status is not None, "code": o.error_code,
+                                 "price": decimal_text(o.price) if o.price is not None else None,
                                  "message_nb": o.message_nb, "message_en": o.message_en}
-                                for o in result.occurrences]}
+                                for o in result.occurrences],
+                "links": {"payment": payment_url(result.first_held)} if result.first_held else {}}
         return Response(body, status_code=200 if data.preview else 201)
 
 
-class IdempotencyReused(DomainError):
-    status = 409
-
-    def __init__(self) -> None:
-        super().__init__("idempotency_key_reused",
-                         "Denne Idempotency-Key er allerede brukt til en annen bestilling.",
-                         "This Idempotency-Key was already used for a different booking request.")

@@ -186,7 +186,7 @@ class MyPages(Controller):
         return await self._organisations_page(sessions, person, new_id=ny)
 
     @post("/mine-organisasjoner", status_code=303)
-    async def register(self, request: Request, sessions: async_sessionmaker[AsyncSession],
+    async def register(self, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime,
                        person: Person) -> Template | Redirect:
         form = await request.form()
         name, orgnr = form.get("navn", "").strip(), form.get("orgnr", "").strip()
@@ -196,7 +196,7 @@ class MyPages(Controller):
         if not problems:
             try:
                 organisation = await register_organisation(
-                    sessions, name=name, orgnr=orgnr[:40], delegate_id=person.id,
+                    sessions, name=name, orgnr=orgnr[:40], delegate_id=person.id, now=now,
                     **{key: bool(form.get(key)) for key, _ in ORGANISATION_FLAGS})
             except DomainError as refusal:
                 status = refusal.status

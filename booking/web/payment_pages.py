@@ -13,7 +13,6 @@ from booking.domain.errors import NotFound
 from booking.services.bookings import get_booking
 from booking.services.payment_events import refresh_payment
 from booking.services.payments import start_payment
-from booking.services.rulebook import current_rules
 from booking.web.auth import requires
 from booking.web.booking_pages import settings_of
 
@@ -46,8 +45,7 @@ class PaymentPages(Controller):
     async def paid(self, request: Request, booking_id: int, sessions: async_sessionmaker[AsyncSession],
                    person: Person, now: datetime) -> Redirect:
         await own_booking(sessions, booking_id, person)
-        rules = await current_rules(sessions)
-        booking = await refresh_payment(sessions, settings_of(request), booking_id, rules=rules, now=now)
+        booking = await refresh_payment(sessions, settings_of(request), booking_id, now=now)
         return Redirect(f"/mine-bestillinger/{booking.id}?ny=1", status_code=303)
 
     @get("/avbrutt", name="payment_cancelled")

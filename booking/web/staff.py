@@ -28,6 +28,7 @@ CUSTOMER_GROUPS_NB = {"barn_og_unge": N_("barn og unge"), "frivillig": N_("frivi
 STAFF_ROLES, ADMIN_ROLES, CARETAKER_ROLES = {"department_staff", "admin"}, {"admin"}, {"caretaker", "admin"}
 SECTIONS = (
     ("queue", "/saksbehandling", N_("Godkjenning"), STAFF_ROLES),
+    ("organisations", "/saksbehandling/organisasjoner", N_("Organisasjoner til kontroll"), STAFF_ROLES),
     ("premises", "/saksbehandling/lokaler", N_("Lokaler"), STAFF_ROLES),
     ("closures", "/saksbehandling/stenginger", N_("Stenginger"), STAFF_ROLES),
     ("reports", "/saksbehandling/rapporter", N_("Rapporter"), STAFF_ROLES),

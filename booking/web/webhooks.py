@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.payments import BadSignature, ProviderUnavailable
 from booking.services.payment_events import handle_webhook
-from booking.services.rulebook import current_rules
 from booking.settings import Settings, get_settings
 
 log = logging.getLogger("booking.web.webhooks")
@@ -43,8 +42,7 @@ class Webhooks(Controller):
         body = await request.body()
         settings = app_settings(request)
         try:
-            rules = await current_rules(sessions)
-            outcome = await handle_webhook(sessions, settings, provider, body, request.headers, rules=rules, now=now)
+            outcome = await handle_webhook(sessions, settings, provider, body, request.headers, now=now)
         except BadSignature as error:
             log.warning("webhook %s refused: %s", provider, error)
             return _answer(400, "bad_signature")

@@ -18,7 +18,7 @@ from booking.db.models import (
     Premises,
 )
 from booking.domain.premises import ACCESSIBILITY, EQUIPMENT
-from tests.world import ALWAYS_OPEN
+from tests.world import ALWAYS_OPEN, CREATED
 
 DISTRICTS = ("bragernes", "stromso", "konnerud")
 BUILDINGS = 5
@@ -94,7 +94,7 @@ async def build_bench_world(sessions, seed: int = 7) -> BenchWorld:
             groups.append([hall, *halves])
         people = [Person(name=f"Booker {i}", email=f"booker{i}@example.no", birth_date=date(1980, 1, 1),
                          roles=["person", "delegate"]) for i in range(PEOPLE)]
-        club = Organisation(name="Benk IL", orgnr="974760673", sports_club=True)
+        club = Organisation(name="Benk IL", orgnr="974760673", sports_club=True, verified_at=CREATED)
         s.add_all([*people, club])
         await s.flush()
         s.add_all([Membership(organisation_id=club.id, person_id=p.id) for p in people])

@@ -1,16 +1,18 @@
 """A paid booking in a real headless Chromium, through to confirmation: a private person
 books a meeting room, pays by card on the "hosted checkout" (a local server standing in
 for Stripe Checkout, which records what was sent, in front of localstripe for the
-PaymentIntent), comes back, and sees the booking confirmed."""
+PaymentIntent), comes back, and sees the booking confirmed; then books a weekly series
+and pays for all its dates in one checkout."""
 from __future__ import annotations
 
 import asyncio
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 import pytest
 
 from tests.e2e.conftest import running_server, screenshot
-from tests.e2e.test_booking_flow import PASSWORD, booking_day
+from tests.e2e.test_booking_flow import PASSWORD, booking_day, both_widths_accessible
 from tests.integration.test_payments_support import (
     SECRET_KEY, WEBHOOK_SECRET, Customer, checkout_server, running_localstripe,
 )
@@ -70,3 +72,49 @@ def test_a_private_person_pays_by_card_and_the_booking_is_confirmed(stripe_world
     page.wait_for_url("**/mine-bestillinger/*?ny=1")
     assert page.locator("h1").inner_text() == "Bestillingen er bekreftet"
     screenshot(page, "paid-booking-confirmed")
+
+
+def test_a_private_person_pays_a_weekly_series_in_one_checkout(stripe_world, page):
+    server, localstripe, checkout = stripe_world
+    day = booking_day(4, 3)  # a Thursday four weeks ahead, and the Thursday after
+    page.goto(f"{server}/logg-inn")
+    page.fill("#email", PRIVATE_PERSON)
+    page.fill("#password", PASSWORD)
+    page.click("form.narrow button[type=submit]")
+    page.wait_for_load_state()
+    page.goto(f"{server}/?dato={day}&fra=18:00&til=20:00&type=room&kapasitet=10&gruppe=privat")
+    slug = page.locator(".results li a.book").first.get_attribute("href").split("?")[0].split("/")[-1]
+    page.goto(f"{server}/bestill/{slug}/serie")
+    assert page.locator("#for option:checked").get_attribute("value") == "selv"  # no organisation: himself
+    page.check("#ukedag-thu")
+    page.fill("#fra", "18:00")
+    page.fill("#til", "20:00")
+    page.fill("#forste", day.isoformat())
+    page.fill("#siste", (day + timedelta(days=7)).isoformat())
+    page.select_option("#malgruppe", "adults")
+    page.fill("#formal", "Strikkeklubb")
+    page.check("#ansvarlig_voksen")
+    page.check("#vilkar")
+    page.check("#branninstruks")
+    page.click("button[value=forhandsvis]")
+    page.wait_for_load_state()
+    assert "Slik blir serien" in page.content() and page.is_checked("input[name=betaling][value=card]")
+    both_widths_accessible(page)
+    screenshot(page, "series-preview-card")
+    page.click("button[value=bekreft]")
+    page.wait_for_url(f"{checkout.url}/pay/**")
+
+    sent = checkout.created()[-1].params  # the first test's checkout came before this one
+    dates = int(sent["line_items[0][quantity]"])
+    assert dates >= 1 and "line_items[1][quantity]" not in sent  # one price, so one line with the count
+    amount = int(sent["line_items[0][price_data][unit_amount]"]) * dates
+    session_id = page.url.rsplit("/", 1)[1]
+    intent = paid_on_localstripe(localstripe.url, int(sent["metadata[payment_id]"]), amount)
+    checkout.complete(session_id, intent)
+
+    page.goto(sent["success_url"])
+    page.wait_for_url("**/mine-bestillinger/*?ny=1")
+    assert page.locator("h1").inner_text() == "Bestillingen er bekreftet"
+    page.goto(f"{server}/mine-bestillinger")
+    assert page.locator("text=Strikkeklubb").count() >= dates
+    screenshot(page, "paid-series-confirmed")

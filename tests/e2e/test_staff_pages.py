@@ -48,6 +48,7 @@ def report_period() -> tuple[str, str]:
 
 STAFF_PAGES = [
     ("/saksbehandling", "queue"),
+    ("/saksbehandling/organisasjoner", "organisations"),
     ("/saksbehandling/lokaler", "premises-list"),
     ("/saksbehandling/lokaler/elvescenen-storsalen", "premises-edit"),
     ("/saksbehandling/stenginger", "closures"),
@@ -104,6 +105,28 @@ def test_forms_with_errors_have_no_axe_violations(server, page):
     page.click("form.editor button[type=submit]")
     assert page.locator(".error-summary li").count() >= 2
     check_page(page, "staff-closures-errors")
+
+
+def test_an_organisation_waiting_for_the_check_has_no_axe_violations(server, page):
+    """A delegate registers an organisation, which waits for the check; staff mark it checked."""
+    login(page, server, "arne.gundersen@example.no")  # a sample delegate no other browser test uses
+    page.goto(server + "/mine-organisasjoner")
+    page.fill("#navn", "Testkoret i Drammen")
+    page.fill("#orgnr", "991012133")
+    page.click("form.booking button[type=submit]")
+    page.wait_for_load_state()
+    assert "Venter på kommunens kontroll." in page.locator("section.organisation", has_text="Testkoret").inner_text()
+    check_page(page, "my-organisations-waiting")
+    page.context.clear_cookies()
+    login(page, server, CULTURE_STAFF)
+    page.goto(server + "/saksbehandling/organisasjoner")
+    waiting = page.locator("ul.requests > li", has_text="Testkoret i Drammen")
+    assert waiting.count() == 1
+    check_page(page, "staff-organisations-waiting")
+    waiting.get_by_role("button", name="Marker som kontrollert").click()
+    page.wait_for_url("**/saksbehandling/organisasjoner?utfort=kontrollert")
+    assert "markert som kontrollert" in page.locator("p.done").inner_text()
+    assert page.locator("ul.requests > li", has_text="Testkoret i Drammen").count() == 0
 
 
 def test_department_staff_approve_a_request(server, page):

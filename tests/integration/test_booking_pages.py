@@ -194,15 +194,16 @@ async def test_series_form_errors(client):
     form["ukedag"] = "tue"
     answer = await client.post("/bestill/motesalen/serie", data={**form, "handling": "forhandsvis"})
     assert answer.status_code == 422 and 'id="siste-feil"' in answer.text
-    form["for"] = "selv"
+    form["for"] = "424242"  # not one of mine
     answer = await client.post("/bestill/motesalen/serie", data={**form, "handling": "forhandsvis"})
-    assert 'id="for-feil"' in answer.text
+    assert answer.status_code == 422 and 'id="for-feil"' in answer.text
 
 
-async def test_series_page_tells_a_person_without_organisation_to_register_one(client):
+async def test_series_page_offers_a_person_without_organisation_a_series_of_their_own(client):
     await log_in(client, "ola@example.no")
     page = await client.get("/bestill/motesalen/serie")
-    assert 'href="/mine-organisasjoner"' in page.text and 'name="ukedag"' not in page.text
+    assert 'name="ukedag"' in page.text and '<option value="selv" selected>' in page.text
+    assert 'href="/mine-organisasjoner"' in page.text  # and the way to register an organisation
 
 
 async def test_a_private_booking_cannot_be_made_without_a_way_to_pay(client):

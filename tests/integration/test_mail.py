@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from email import policy
 
 import icalendar
@@ -22,11 +22,13 @@ from booking.db.engine import make_engine, session_factory, write_transaction
 from booking.db.models import BookingSeries, OutboxMail, Person, Premises
 from booking.domain.errors import Conflict
 from booking.domain.lifecycle import Status
-from booking.notify import Mail, enqueue
+from booking.notify import Mail, enqueue, series_summary
 from booking.notify.sender import SmtpTransport, send_pending
 from booking.services.bookings import NewBooking, change_status, create_booking, place_booking
 from booking.services.lending import Details, PremisesApprovalOnly
 from booking.services.mail import send_mail
+from booking.services.series import create_series, edit_series
+from booking.domain.recurrence import WeeklyPattern
 from booking.services.rulebook import current_rules
 from booking.settings import ROOT, from_environment
 from tests.integration.test_bookings import at
@@ -265,3 +267,74 @@ async def test_in_development_mails_are_written_as_eml_files(db, tmp_path):
     assert "0 mail(s) sent" in again.stdout and len(list((tmp_path / "outbox").glob("*.eml"))) == 1
     async with db.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.sent_at.is_(None))) == 0
+
+
+SEPTEMBER_TUESDAYS = WeeklyPattern((1,), time(18), time(20), date(2026, 9, 8), date(2026, 9, 29))
+
+
+async def club_series(db, world, *, rules, method="invoice"):
+    return await create_series(db.sessions, premises_slug=world.room, pattern=SEPTEMBER_TUESDAYS,
+                               person_id=world.person_id, organisation_id=world.organisation_id,
+                               details=Details("Styremøte", 10, "adults"), rules=rules, now=NOW, payment_method=method)
+
+
+async def test_a_series_sends_one_summary_with_every_date_and_a_calendar_file(db, smtp):
+    world = await build_world(db.sessions)
+    rules = await current_rules(db.sessions)
+    await free_booking(db, world, "2026-09-15T17:00", "2026-09-15T19:00")  # one Tuesday is taken
+    result = await club_series(db, world, rules=rules)
+    assert result.created == 3
+    (mail,) = [m for m in await outbox(db) if m.dedupe_key.startswith("series-")]
+    assert mail.dedupe_key == f"series-{result.series_id}-created"
+    await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
+    (message,) = [m for m in smtp.messages if m["Subject"].startswith("Fast ukentlig tid")]
+    assert message["Subject"] == "Fast ukentlig tid bestilt: Møtesalen, hver tirsdag kl. 18:00–20:00"
+    text = body(message)
+    assert "Datoer (3):" in text and "På vegne av: Bragernes IL" in text
+    assert "tirsdag 8. september 2026 kl. 18:00–20:00: bekreftet, 150\u00a0kr" in text
+    assert "Disse datoene kunne ikke bestilles:\n  tirsdag 15. september 2026: Tiden er ikke ledig" in text
+    assert "Pris i alt: 450\u00a0kr (faktureres Bragernes IL etter hver gang)" in text
+    ics = attachment(message)
+    assert ics.get_content_type() == "text/calendar" and ics.get_filename() == f"serie-{result.series_id}.ics"
+    events = icalendar.Calendar.from_ical(ics.get_content()).walk("VEVENT")
+    booked = [o.booking_id for o in result.occurrences if o.booking_id]
+    assert [str(e["UID"]) for e in events] == [f"booking-{b}@lokaler" for b in booked]
+    assert {str(e["STATUS"]) for e in events} == {"CONFIRMED"}
+    assert [e.decoded("DTSTART") for e in events] == [at(f"2026-09-{d}T18:00") for d in ("08", "22", "29")]
+    # no mail per occurrence, and the summary is written once per key
+    assert not any(m.dedupe_key.startswith(f"booking-{b}-") for m in await outbox(db) for b in booked)
+    async with write_transaction(db.sessions) as s:
+        assert not await series_summary(s, result.series_id, "created", NOW, key=mail.dedupe_key)
+
+
+async def test_a_series_summary_in_english_says_what_awaits_payment(db, smtp):
+    world = await build_world(db.sessions)
+    await set_language(db, "kari@example.no", "en")
+    rules = await current_rules(db.sessions)
+    result = await club_series(db, world, rules=rules, method="card")
+    await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
+    (message,) = smtp.messages
+    assert message["Subject"] == "Weekly booking made: Møtesalen, every Tuesday, 18:00–20:00"
+    assert message["Content-Language"] == "en"
+    text = body(message)
+    assert text.count(": awaiting payment, NOK\u00a0150") == 4 and "Total price: NOK\u00a0600" in text
+    first = min(o.booking_id for o in result.occurrences)
+    assert f"Pay for all of them by card here: http://127.0.0.1:8000/betaling/{first}" in text
+    assert "held for you until Tuesday 1 September 2026 at 10:15" in text  # 08:00 UTC + 15 minutes, Oslo time
+    events = icalendar.Calendar.from_ical(attachment(message).get_content()).walk("VEVENT")
+    assert {str(e["STATUS"]) for e in events} == {"TENTATIVE"} and len(events) == 4
+
+
+async def test_editing_a_series_sends_one_summary_not_a_cancellation_per_date(db):
+    world = await build_world(db.sessions)
+    result = await create_series(db.sessions, premises_slug=world.room, pattern=SEPTEMBER_TUESDAYS,
+                                 person_id=world.person_id, organisation_id=None, details=Details("Kor", 8),
+                                 rules=FREE, now=NOW)
+    before = {m.dedupe_key for m in await outbox(db)}
+    assert before == {f"series-{result.series_id}-created"}
+    moved = await edit_series(db.sessions, result.series_id, day=date(2026, 9, 8), scope="all", start_time=time(19),
+                              end_time=time(21), actor_id=world.person_id, rules=FREE, now=NOW)
+    added = [m for m in await outbox(db) if m.dedupe_key not in before]
+    assert [m.dedupe_key for m in added] == [f"series-{result.series_id}-changed-{moved.occurrences[0].booking_id}"]
+    assert added[0].subject == "Fast ukentlig tid endret: Møtesalen, hver tirsdag kl. 19:00–21:00"
+    assert added[0].body_text.count("kl. 19:00–21:00: bekreftet") == 4 and "Leien er gratis." in added[0].body_text

@@ -4,18 +4,21 @@ against localstripe, with Stripe's signatures. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
+import httpx
 import pytest
 from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from booking.db.engine import write_transaction
-from booking.db.models import Booking, BookingHistory, Organisation, OutboxMail, Payment, Person, Premises, WebhookEvent
+from booking.db.models import (
+    Booking, BookingHistory, Organisation, OutboxMail, Payment, Person, Premises, SlotClaim, WebhookEvent,
+)
 from booking.domain.errors import DomainError
 from booking.payments import card_available
-from booking.services.bookings import NewBooking, create_booking, release_expired_holds
+from booking.services.bookings import NewBooking, create_booking, place_booking, release_expired_holds
 from booking.services.approvals import decide
 from booking.services.cancellation import cancel_booking, cancellation_terms
 from booking.services.premises_admin import StaffScope
@@ -312,11 +315,10 @@ async def test_the_return_from_checkout_confirms_without_waiting_for_the_webhook
     settings, booking, payment, customer, _, stripe_api = paid_setup
     intent = await customer.pay(payment.id, 30000)
     stripe_api.complete(payment.provider_ref, intent)
-    rules = await current_rules(db.sessions)
-    refreshed = await refresh_payment(db.sessions, settings, booking.id, rules=rules, now=utcnow())
+    refreshed = await refresh_payment(db.sessions, settings, booking.id, now=utcnow())
     assert refreshed.status == "confirmed"
     assert (await one(db, Payment)).provider_ref == intent
-    again = await refresh_payment(db.sessions, settings, booking.id, rules=rules, now=utcnow())
+    again = await refresh_payment(db.sessions, settings, booking.id, now=utcnow())
     assert again.status == "confirmed"
 
 
@@ -363,20 +365,82 @@ async def _state(db, payment_id, state):
         return await s.scalar(select(Payment.state).where(Payment.id == payment_id)) == state
 
 
-async def test_a_payment_after_the_hold_expired_with_the_slot_free_books_it_again(db, paid_setup):
+async def test_a_payment_after_the_hold_expired_with_the_slot_free_confirms_the_same_booking(db, paid_setup):
     settings, booking, payment, customer, client, _ = paid_setup
     async with write_transaction(db.sessions) as s:
         await release_expired_holds(s, utcnow() + timedelta(hours=1))
     assert await status_of(db, booking.id) == "expired"
+    assert await count(db, SlotClaim, SlotClaim.booking_id == booking.id) == 0  # the slot was given up
     intent = await customer.pay(payment.id, 30000)
     answer = await post_event(client, event_body("evt_late", "payment_intent.succeeded", intent))
-    assert answer.json()["outcome"] == "replaced"
+    assert answer.json()["outcome"] == "confirmed"
     payment = await one(db, Payment)
-    assert payment.state == "paid" and payment.booking_id != booking.id
-    again = await one(db, Booking, Booking.id == payment.booking_id)
-    assert (again.status, again.start_at, again.price_total, again.payment_method) == (
-        "confirmed", booking.start_at, booking.price_total, "card")
-    assert await status_of(db, booking.id) == "expired" and await count(db, Payment, Payment.kind == "refund") == 0
+    assert (payment.state, payment.booking_id, payment.provider_ref) == ("paid", booking.id, intent)
+    (again,) = await rows(db, Booking)  # the same booking, not a new one
+    assert (again.id, again.status, again.start_at, again.price_total, again.payment_method) == (
+        booking.id, "confirmed", booking.start_at, booking.price_total, "card")
+    (claim,) = await rows(db, SlotClaim, SlotClaim.booking_id == booking.id)  # the slot is claimed again
+    buffer = timedelta(minutes=15)  # Møtesalen's set-up and clearing time
+    assert (claim.busy_from, claim.busy_to) == (booking.start_at - buffer, booking.end_at + buffer)
+    history = await rows(db, BookingHistory, BookingHistory.booking_id == booking.id)
+    assert [(h.from_status, h.to_status) for h in history] == [(None, "held"), ("held", "expired"),
+                                                               ("expired", "confirmed")]
+    assert "etter at reservasjonen utløp" in history[-1].reason and history[-1].actor_id is None
+    keys = {m.dedupe_key for m in await rows(db, OutboxMail)}
+    assert keys == {f"booking-{booking.id}-2-confirmed", f"receipt-{payment.id}"}
+    assert await count(db, Payment, Payment.kind == "refund") == 0
+    # The same news again (another event, the return page) changes nothing.
+    repeat = await post_event(client, event_body("evt_late_again", "payment_intent.succeeded", intent))
+    assert repeat.json()["outcome"] == "unchanged"
+    assert len(await rows(db, BookingHistory, BookingHistory.booking_id == booking.id)) == 3
+
+
+async def _waiting_on_a_lock(db) -> bool:
+    """PostgreSQL: another connection to this database waits for a lock (ours)."""
+    async with db.engine.connect() as connection:
+        return bool(await connection.scalar(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND wait_event_type = 'Lock'")))
+
+
+async def test_a_late_payment_racing_a_new_booking_for_the_slot_loses_cleanly_and_is_refunded(db, world, paid_setup):
+    """The new booking is written, not yet committed, when the late payment is applied:
+    on PostgreSQL the exclusion constraint makes the late payment's claim wait and then
+    fail; on SQLite it waits for the write lock and then finds the slot taken. Either
+    way the slot is booked once, and the money goes back."""
+    settings, late, payment, customer, _, _ = paid_setup
+    async with write_transaction(db.sessions) as s:
+        await release_expired_holds(s, utcnow() + timedelta(hours=1))
+        s.add(Person(name="Per Annen", email="per@example.no", roles=["person"], birth_date=date(1970, 1, 1)))
+    async with db.sessions() as s:
+        other = await s.scalar(select(Person.id).where(Person.email == "per@example.no"))
+    intent = await customer.pay(payment.id, 30000)
+    rules = await current_rules(db.sessions)
+    body = event_body("evt_race", "payment_intent.succeeded", intent)
+    # Over real HTTP: the test client would run the request to its end before anything else.
+    with served(create_app(settings)) as app_url:
+        async with httpx.AsyncClient(timeout=60) as http:
+            async with write_transaction(db.sessions) as s:
+                taken = await place_booking(s, NewBooking(
+                    world.room, late.start_at, late.end_at, other, details=Details("Annet møte", 5, "adults"),
+                    payment_method="card"), rules, utcnow())
+                delivery = asyncio.create_task(http.post(f"{app_url}/webhooks/stripe", content=body, headers={
+                    "Stripe-Signature": sign(body), "Content-Type": "application/json"}))
+                if db.dialect == "postgresql":
+                    assert await eventually(lambda: _waiting_on_a_lock(db), timeout=20)
+                else:
+                    await asyncio.sleep(1.5)  # the delivery waits for SQLite's write lock
+                assert not delivery.done()
+            answer = await delivery
+    assert answer.json()["outcome"] == "refunded"
+    assert await status_of(db, late.id) == "expired" and await status_of(db, taken.id) == "held"
+    assert await count(db, SlotClaim, SlotClaim.booking_id == late.id) == 0
+    assert len(await rows(db, BookingHistory, BookingHistory.booking_id == late.id)) == 2  # held, expired
+    refund = await one(db, Payment, Payment.kind == "refund")
+    assert (refund.state, refund.amount, refund.refund_of) == ("refunded", Decimal("300"), payment.id)
+    assert [r["amount"] for r in await customer.refunds(intent)] == [30000]
+    mail = await one(db, OutboxMail, OutboxMail.dedupe_key == f"refunded-in-full-{payment.id}")
+    assert "tatt av noen andre" in mail.body_text
 
 
 # ---------------------------------------------------------------- cancellation and refunds
@@ -389,7 +453,7 @@ async def _paid_booking(db, settings, world, customer, stripe_api, *, days, hour
     intent = await customer.pay(payment.id, ore(payment.amount))
     stripe_api.complete(payment.provider_ref, intent)
     rules = await current_rules(db.sessions)
-    assert (await refresh_payment(db.sessions, settings, booking.id, rules=rules, now=utcnow())).status == "confirmed"
+    assert (await refresh_payment(db.sessions, settings, booking.id, now=utcnow())).status == "confirmed"
     return booking, payment, intent, rules
 
 
@@ -480,8 +544,7 @@ async def test_rejecting_a_paid_request_refunds_it_in_full(db, world, localstrip
         payment = await one(db, Payment)
         intent = await customer.pay(payment.id, ore(payment.amount))
         stripe_api.complete(payment.provider_ref, intent)
-        rules = await current_rules(db.sessions)
-        assert (await refresh_payment(db.sessions, settings, booking.id, rules=rules, now=utcnow())).status == \
+        assert (await refresh_payment(db.sessions, settings, booking.id, now=utcnow())).status == \
             "requested"  # paid, and now awaiting approval
         admin = StaffScope(world.person_id, "Admin", is_admin=True, department_id=None)
         await decide(db.sessions, settings, admin, booking.id, approve=False, reason="Lokalet er stengt.",

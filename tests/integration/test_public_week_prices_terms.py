@@ -98,8 +98,10 @@ async def test_terms_say_what_needs_approval_from_the_rules_in_force(client):
     for rule in ("Uteområder krever godkjenning.", "Servering av alkohol krever godkjenning.",
                  "Mer enn 100 deltakere krever godkjenning."):
         assert rule in approval, rule
+    assert "Til det er gjort, må bestillingene den gjør, godkjennes." in approval  # an organisation not yet checked
     english = (await client.get("/priser-og-vilkar", headers=ENGLISH)).text
     assert "When a booking needs approval" in english and "More than 100 attendees need approval." in english
+    assert "Until that is done, its bookings must be approved." in english
 
     stricter = DEFAULT_RULES.read_text(encoding="utf-8").replace(
         "approval_attendees_over = 100", "approval_attendees_over = 50").replace(

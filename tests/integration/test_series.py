@@ -104,7 +104,7 @@ async def test_a_priced_organisation_series_is_invoiced(db):
     pattern = WeeklyPattern((1,), time(18), time(20), date(2026, 12, 1), date(2026, 12, 15))
     result = await create_series(db.sessions, premises_slug=world.room, pattern=pattern, person_id=world.person_id,
                                  organisation_id=world.organisation_id, details=Details("Styremøte", 10, "adults"),
-                                 rules=rules, now=datetime(2026, 11, 1, tzinfo=timezone.utc))
+                                 rules=rules, now=datetime(2026, 11, 1, tzinfo=timezone.utc), payment_method="invoice")
     bookings = await live(db, result.series_id)
     assert len(bookings) == 3
     assert {(b.payment_method, str(b.price_total)) for b in bookings} == {("invoice", "150.00")}

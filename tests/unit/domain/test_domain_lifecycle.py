@@ -7,11 +7,13 @@ import pytest
 
 from booking.domain.errors import DomainError, InvalidTransition
 from booking.domain.lifecycle import (
+    LATE_PAYMENT_TRANSITIONS,
     SLOT_HOLDING,
     STATUS_NAMES_NB,
     TRANSITIONS,
     Status,
     initial_status,
+    late_payment_transition,
     transition,
 )
 
@@ -47,6 +49,35 @@ def test_every_other_pair_is_an_invalid_transition(current, target):
     assert error.details == {"current": current.value, "target": target.value}
     assert STATUS_NAMES_NB[current] in error.message_nb
     assert current.value in error.message_en and target.value in error.message_en
+
+
+# Only a late payment, and only through its own function, brings an expired booking back.
+LATE_ALLOWED = {(E, C), (E, RQ)}
+LATE_FORBIDDEN = sorted(set(product(Status, Status)) - LATE_ALLOWED, key=lambda p: (p[0].value, p[1].value))
+
+
+def test_late_payment_transitions_are_the_expected_ones():
+    assert {(a, b) for a, targets in LATE_PAYMENT_TRANSITIONS.items() for b in targets} == LATE_ALLOWED
+
+
+@pytest.mark.parametrize("current, target", sorted(LATE_ALLOWED, key=lambda p: (p[0].value, p[1].value)))
+def test_a_late_payment_may_revive_an_expired_booking(current, target):
+    assert late_payment_transition(current, target) is target
+
+
+@pytest.mark.parametrize("current, target", sorted(LATE_ALLOWED, key=lambda p: (p[0].value, p[1].value)))
+def test_the_ordinary_state_machine_never_revives_an_expired_booking(current, target):
+    with pytest.raises(InvalidTransition) as caught:
+        transition(current, target)
+    assert caught.value.code == "invalid_transition"
+
+
+@pytest.mark.parametrize("current, target", LATE_FORBIDDEN)
+def test_a_late_payment_allows_nothing_else(current, target):
+    with pytest.raises(InvalidTransition) as caught:
+        late_payment_transition(current, target)
+    assert caught.value.code == "invalid_transition"
+    assert caught.value.details == {"current": current.value, "target": target.value}
 
 
 def test_final_states_have_no_way_out():

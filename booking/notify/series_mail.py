@@ -1,0 +1,130 @@
+"""One summary mail for a weekly series, instead of one mail per occurrence: when it is
+made, when it is paid for (with the receipt, and the dates refunded because the slot
+was gone), and when it changes. Every date with its time, status and price, the total,
+and one .ics file with a VEVENT per occurrence (the UIDs the feeds use). Like every
+mail, it is only an outbox row in the caller's transaction, deduplicated by its key."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from decimal import Decimal
+from typing import Sequence
+
+from babel.dates import format_date
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+import pricing
+from booking.db.models import Booking, BookingSeries, Organisation, Payment, Person, Premises
+from booking.domain.lifecycle import SLOT_HOLDING, Status
+from booking.domain.recurrence import WeeklyPattern
+from booking.notify.booking_mail import PAY_PATH, REFUND_REASONS, booking_event, booking_reference
+from booking.notify.outbox import Attachment, Mail, enqueue
+from booking.notify.render import LOCALES, clock, kroner, language_of, render, when
+from booking.settings import get_settings
+from calendars import build_feed
+
+OCCASIONS = ("created", "paid", "changed")
+A_MONDAY = date(2024, 1, 1)
+
+
+@dataclass(frozen=True)
+class Refused:
+    """A date that was not booked (when the series was made), and why, in both languages."""
+
+    day: date
+    message_nb: str
+    message_en: str
+
+
+def series_reference(series_id: int) -> str:
+    return f"LOK-S{series_id}"
+
+
+def weekly(pattern: WeeklyPattern, language: str) -> str:
+    """'hver tirsdag og torsdag kl. 18:00–19:30' / 'every Tuesday and Thursday, 18:00–19:30'."""
+    names = [format_date(A_MONDAY + timedelta(days=d), "EEEE", locale=LOCALES[language])
+             for d in sorted(pattern.weekdays)]
+    days = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {'og' if language == 'nb' else 'and'} {names[-1]}"
+    hours = f"{pattern.start_time:%H:%M}–{pattern.end_time:%H:%M}"
+    return f"hver {days} kl. {hours}" if language == "nb" else f"every {days}, {hours}"
+
+
+def _day(day: date, language: str) -> str:
+    return format_date(day, "EEEE d. MMMM y" if language == "nb" else "EEEE d MMMM y", locale=LOCALES[language])
+
+
+async def series_summary(session: AsyncSession, series_id: int, occasion: str, now: datetime, *, key: str,
+                         refused: Sequence[Refused] = (), payment: Payment | None = None,
+                         paid: Sequence[tuple[Booking, Payment]] = (),
+                         refunded: Sequence[tuple[Booking, Payment, str]] = ()) -> bool:
+    """Enqueue the summary of the series as it now stands; True when it was added (a key
+    already used adds nothing). `occasion` is created | paid | changed; for paid, give the
+    leading `payment` and the rows kept (`paid`) and refunded (with why)."""
+    if occasion not in OCCASIONS:
+        raise ValueError(f"unknown series mail occasion {occasion!r}")
+    series = await session.get(BookingSeries, series_id)
+    person = await session.get(Person, series.person_id)
+    premises = await session.get(Premises, series.premises_id)
+    organisation = await session.get(Organisation, series.organisation_id) if series.organisation_id else None
+    bookings = list((await session.execute(
+        select(Booking).where(Booking.series_id == series_id, Booking.status.in_([s.value for s in SLOT_HOLDING]))
+        .order_by(Booking.start_at, Booking.id))).scalars())
+    language = language_of(person.language)
+    base_url = get_settings().base_url.rstrip("/")
+    total = sum((Decimal(b.price_total or 0) for b in bookings), Decimal(0))
+    held = [b for b in bookings if b.status == Status.HELD.value]
+    methods = {b.payment_method for b in bookings if b.payment_method}
+    context = {
+        "name": person.name, "occasion": occasion, "reference": series_reference(series_id),
+        "premises": premises.name, "building": premises.building.name, "address": premises.building.address,
+        "department": premises.building.department.name,
+        "weekly": weekly(WeeklyPattern.from_data(series.pattern), language),
+        "organisation": organisation.name if organisation else "", "purpose": bookings[0].purpose if bookings else "",
+        "occurrences": [{"when": f"{when(b.start_at, language)}–{clock(b.end_at, language)}", "status": b.status,
+                         "price": kroner(b.price_total, language) if b.price_total else "",
+                         "reference": booking_reference(b.id)} for b in bookings],
+        "refused": [{"day": _day(r.day, language), "why": r.message_nb if language == "nb" else r.message_en}
+                    for r in refused],
+        "total": kroner(total, language) if total > 0 else "",
+        "method": methods.pop() if len(methods) == 1 else "",
+        "pay_link": base_url + PAY_PATH.format(id=held[0].id) if held else "",
+        "hold_until": when(min(b.hold_expires_at for b in held), language) if held else "",
+        "link": f"{base_url}/mine-bestillinger", "base_url": base_url,
+        **_money(paid, refunded, payment, now, language),
+    }
+    subject, body = render("series", language, context)
+    events = [booking_event(b, premises) for b in bookings]
+    attachments = (Attachment(f"serie-{series_id}.ics", "text/calendar; method=PUBLISH",
+                              build_feed(f"Serie {series_reference(series_id)}", events).decode("utf-8")),) \
+        if events else ()
+    return await enqueue(session, Mail(key, person.email, language, subject, body, attachments), now)
+
+
+def _money(paid: Sequence[tuple[Booking, Payment]], refunded: Sequence[tuple[Booking, Payment, str]],
+           payment: Payment | None, now: datetime, language: str) -> dict:
+    """The receipt part of a 'paid' summary: what came in, what goes back and why."""
+    if payment is None:
+        return {"amount": "", "payment_reference": "", "paid_at": "", "vat_total": "", "refunds": [],
+                "refund_total": ""}
+    back = sum((Decimal(p.amount) for _, p, _ in refunded), Decimal(0))
+    came_in = sum((Decimal(p.amount) for _, p in paid), back)
+    vat = sum((pricing.Quote.from_snapshot(b.price_snapshot).vat_total for b, _ in paid if b.price_snapshot),
+              Decimal(0))
+    reasons = {why: REFUND_REASONS[why][0 if language == "nb" else 1] for _, _, why in refunded}
+    return {
+        "amount": kroner(came_in, language),
+        "payment_reference": f"{booking_reference(payment.booking_id)}-{payment.id}", "paid_at": when(now, language), "vat_total": kroner(vat, language),
+        "refunds": [{"when": f"{when(b.start_at, language)}–{clock(b.end_at, language)}",
+                     "amount": kroner(p.amount, language), "why": reasons[why]} for b, p, why in refunded],
+        "refund_total": kroner(back, language) if back else "",
+    }
+
+
+async def series_paid(session: AsyncSession, series_id: int, payment: Payment,
+                      paid: Sequence[tuple[Booking, Payment]], refunded: Sequence[tuple[Booking, Payment, str]],
+                      now: datetime) -> bool:
+    """The money for a series' checkout is in: the receipt, the dates now confirmed (or
+    awaiting approval), and the dates whose part is refunded."""
+    return await series_summary(session, series_id, "paid", now, key=f"series-{series_id}-paid-{payment.id}",
+                                payment=payment, paid=paid, refunded=refunded)
