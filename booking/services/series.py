@@ -75,13 +75,25 @@ async def _try_occurrence(session: AsyncSession, new: NewBooking, day: date, rul
 
 async def create_series(sessions: async_sessionmaker[AsyncSession], *, premises_slug: str, pattern: WeeklyPattern,
                         person_id: int, organisation_id: int | None, details: Details, rules: LendingRules,
-                        now: datetime, preview: bool = False, payment_method: str | None = None) -> SeriesResult:
+                        now: datetime, preview: bool = False, payment_method: str | None = None,
+                        idempotency_key: str | None = None) -> SeriesResult:
     """Book every occurrence that fits. With `preview` nothing is kept: the caller sees
     each occurrence's result and price before confirming. `payment_method` is how a
     priced series is paid, as for one booking: "card" holds every date until the one
     checkout for all of them is paid, "invoice" (organisations) confirms them now; the
-    caller checks the choice against booking.services.payments.payment_choices."""
+    caller checks the choice against booking.services.payments.payment_choices.
+    With an `idempotency_key` the same submission made again (a reload, a retry) gives
+    the series made the first time, not a second one. A series where no date can be
+    booked is refused, not kept empty."""
     async with write_transaction(sessions) as session:
+        if idempotency_key is not None and not preview:
+            earlier = await session.scalar(select(Booking.series_id).where(
+                Booking.person_id == person_id,
+                Booking.idempotency_key.startswith(f"{idempotency_key}:", autoescape=True)).limit(1))
+            if earlier is not None:
+                return SeriesResult(earlier, [
+                    OccurrenceResult(b.occurrence_date, b.id, b.status, price=Decimal(b.price_total or 0))
+                    for b in await _series_bookings(session, earlier)])
         premises = await premises_by_slug(session, premises_slug)
         series = BookingSeries(premises_id=premises.id, person_id=person_id, organisation_id=organisation_id,
                                rrule=pattern.rrule, pattern=pattern.to_data(), exceptions=[], created_at=now)
@@ -93,12 +105,18 @@ async def create_series(sessions: async_sessionmaker[AsyncSession], *, premises_
                 e = occurrence.error
                 results.append(OccurrenceResult(occurrence.day, None, None, e.code, e.message_nb, e.message_en))
                 continue
+            key = f"{idempotency_key}:{occurrence.day.isoformat()}" if idempotency_key is not None else None
             new = NewBooking(premises_slug, occurrence.interval.start, occurrence.interval.end, person_id,
-                             organisation_id, details, series_id=series.id, payment_method=payment_method)
+                             organisation_id, details, series_id=series.id, payment_method=payment_method,
+                             idempotency_key=key)
             results.append(await _try_occurrence(session, new, occurrence.day, rules, now))
         if preview:
             await session.rollback()
             return SeriesResult(None, [dataclasses.replace(r, booking_id=None) for r in results])
+        if not any(r.booking_id is not None for r in results):
+            raise DomainError("no_bookable_dates",
+                              "Ingen av datoene kan bestilles. Endre tid, ukedager eller periode og prøv igjen.",
+                              "None of the dates can be booked. Change the time, weekdays or period and try again.")
         await notify.series_summary(
             session, series.id, "created", now, key=f"series-{series.id}-created",
             refused=[notify.Refused(r.day, r.message_nb, r.message_en) for r in results if r.booking_id is None])

@@ -316,7 +316,7 @@ class BookingPages(Controller):
             "p": premises, "organisations": organisations, "problems": (problems or Problems()).by_field,
             "values": {
                 "ukedag": [d for d in weekdays if d in WEEKDAYS], "fra": values.get("fra", "18:00"),
-                "til": values.get("til", "19:30"),
+                "til": values.get("til", "20:00"),
                 "forste": values.get("forste", (today + timedelta(days=7)).isoformat()),
                 "siste": values.get("siste", (today + timedelta(days=7 * 12)).isoformat()),
                 "for": values.get("for", str(organisations[0].id) if organisations else SELF),
@@ -325,7 +325,8 @@ class BookingPages(Controller):
                 **_details_form(values, person)},
             "weekdays": list(zip(WEEKDAYS, WEEKDAY_NAMES)), "target_groups": TARGET_GROUPS, "self_value": SELF,
             "results": result.occurrences if result else None, "total": result.total if result else 0,
-            "payment": payment, "payment_methods": PAYMENT_METHODS, "created": created})
+            "payment": payment, "payment_methods": PAYMENT_METHODS, "created": created,
+            "key": values.get("nokkel") or uuid.uuid4().hex})
 
     @get("/bestill/{slug:str}/serie", name="book_series")
     async def series_page(self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession],
@@ -348,7 +349,7 @@ class BookingPages(Controller):
         if "forste" not in problems.by_field and first <= today:
             problems.add("forste", tr(request, "Første dato må være etter i dag."))
         start = _clock(form.get("fra"), "18:00", problems, request, "fra")
-        end = _clock(form.get("til"), "19:30", problems, request, "til")
+        end = _clock(form.get("til"), "20:00", problems, request, "til")
         weekdays = tuple(WEEKDAYS.index(d) for d in form.getall("ukedag", []) if d in WEEKDAYS)
         if not weekdays:
             problems.add("ukedag", tr(request, "Velg minst én ukedag."))
@@ -385,8 +386,9 @@ class BookingPages(Controller):
                 return await self._series_page(request, sessions, now, person, slug, form, problems=problems,
                                                result=result, payment=payment, status_code=422)
             result = await create_series(sessions, **wanted,
-                                         payment_method=None if payment.free else form["betaling"])
-        except REFUSALS as error:  # e.g. more occurrences than a series may have
+                                         payment_method=None if payment.free else form["betaling"],
+                                         idempotency_key=f"web-serie:{(form.get('nokkel') or uuid.uuid4().hex)[:64]}")
+        except REFUSALS as error:  # e.g. more occurrences than a series may have, or none free
             problems.add("siste", message_of(request, error))
             return await self._series_page(request, sessions, now, person, slug, form, problems=problems,
                                            status_code=getattr(error, "status", 422))

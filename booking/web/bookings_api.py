@@ -226,10 +226,12 @@ class BookingsApi(Controller):
 
     @post("/series", status_code=201)
     async def series(self, request: Request, data: SeriesRequest, sessions: async_sessionmaker[AsyncSession],
-                     now: datetime, person: Person) -> Response:
+                     now: datetime, person: Person,
+                     idempotency_key: str | None = HeaderParameter(name="Idempotency-Key", default=None)) -> Response:
         """Preview (`preview: true`) or create a weekly series. A priced series needs
         `payment_method` like one booking; with "card" every date is held and
-        `links.payment` leads to one checkout for all of them."""
+        `links.payment` leads to one checkout for all of them. With an Idempotency-Key,
+        the same request again answers with the series made the first time."""
         problems, pattern = [], None
         unknown = [d for d in data.weekdays if d not in WEEKDAYS]
         if unknown or not data.weekdays:
@@ -268,8 +270,10 @@ class BookingsApi(Controller):
             unpaid = payment_problem(options, data.payment_method)
             if unpaid is not None:
                 raise InvalidFields([unpaid])
+            key = (idempotency_key or "").strip()[:MAX_KEY]
             result = await create_series(sessions, **wanted,
-                                         payment_method=None if options.free else data.payment_method)
+                                         payment_method=None if options.free else data.payment_method,
+                                         idempotency_key=f"api-serie:{key}" if key else None)
             await note_series(sessions, result.series_id, responsible)
         body = {"preview": data.preview, "series_id": result.series_id, "created": result.created,
                 "total": decimal_text(result.total), "currency": "NOK", "payment_methods": list(options.methods),

@@ -8,7 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 
-from booking.db.models import Booking, Premises
+from booking.db.models import Booking, BookingSeries, Premises
 from tests.integration.booking_web_support import app_for, at, csrf, log_in, weekday_ahead, world_with_passwords
 from litestar.testing import AsyncTestClient
 
@@ -182,6 +182,31 @@ async def test_series_preview_writes_nothing_then_confirm_books(client):
     made = [b for b in await bookings(client.db) if b.series_id]
     assert len(made) == 3 and {b.organisation_id for b in made} == {client.world.organisation_id}
     assert {b.caretaker_notes for b in made} == {"Ansvarlig person (18+): Kari Nordmann, tlf. +47 900 00 000"}
+
+
+async def test_a_series_sent_twice_is_made_once_and_one_with_no_free_date_is_not_made(client):
+    await log_in(client, "kari@example.no")
+    first, last = weekday_ahead(1, 2), weekday_ahead(1, 4)
+    page = await client.get("/bestill/motesalen/serie")
+    assert 'name="til" value="20:00"' in page.text  # the default fits every slot granularity
+    key = page.text.split('name="nokkel" value="')[1].split('"')[0]
+    form = details(client, first, fra="18:00", til="20:00", forste=first.isoformat(), siste=last.isoformat(),
+                   ukedag="tue", nokkel=key, **{"for": str(client.world.organisation_id)})
+    done = await client.post("/bestill/motesalen/serie", data={**form, "handling": "bekreft"})
+    assert done.status_code == 201 and "3 av 3 datoer er bestilt." in done.text
+    assert "ikke kunne bestilles" not in done.text
+    again = await client.post("/bestill/motesalen/serie", data={**form, "handling": "bekreft"})  # a reload
+    assert again.status_code == 201 and "3 av 3 datoer er bestilt." in again.text
+    made = [b for b in await bookings(client.db) if b.series_id]
+    assert len(made) == 3 and len({b.series_id for b in made}) == 1
+
+    taken = {**form, "nokkel": "annen-fane"}  # the same dates from a new form: none is free now
+    preview = await client.post("/bestill/motesalen/serie", data={**taken, "handling": "forhandsvis"})
+    assert "0 av 3 datoer kan bestilles" in preview.text and 'value="bekreft"' not in preview.text
+    refused = await client.post("/bestill/motesalen/serie", data={**taken, "handling": "bekreft"})
+    assert refused.status_code == 422 and "Ingen av datoene kan bestilles" in refused.text
+    async with client.db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(BookingSeries)) == 1
 
 
 async def test_series_form_errors(client):

@@ -229,8 +229,15 @@ async def test_series_preview_then_create(client):
     assert [o["ok"] for o in shown["occurrences"]] == [True, False, True, True]
     assert shown["occurrences"][1]["code"] == "conflict"
     assert await count(client.db) == 1
-    made = await client.post("/api/v1/series", json=series, headers=client.kari)
+    keyed = {**client.kari, "Idempotency-Key": "serie-1"}
+    made = await client.post("/api/v1/series", json=series, headers=keyed)
     assert made.status_code == 201 and made.json()["created"] == 3 and made.json()["series_id"]
+    assert await count(client.db) == 4
+    again = await client.post("/api/v1/series", json=series, headers=keyed)  # a retry: the same series
+    assert again.json()["series_id"] == made.json()["series_id"] and again.json()["created"] == 3
+    assert await count(client.db) == 4
+    none_free = await client.post("/api/v1/series", json=series, headers=client.kari)  # no key, nothing free
+    assert_problem(none_free, 422, "no_bookable_dates")
     assert await count(client.db) == 4
 
 
