@@ -123,8 +123,9 @@ async def _put(session: AsyncSession, key: str, kind: str, person: Person, conte
 
 
 async def booking_changed(session: AsyncSession, booking: Booking, before: Status | None, after: Status, *,
-                          reason: str, now: datetime) -> None:
-    """The one call the booking engine makes: enqueue the mail this change sends, if any."""
+                          reason: str, now: datetime, reason_en: str = "") -> None:
+    """The one call the booking engine makes: enqueue the mail this change sends, if any.
+    `reason` is in Norwegian; `reason_en`, when the engine has it, is the same in English."""
     kind = _kind(before, after, booking)
     if kind is None or reason == MOVED_IN_SERIES:
         return
@@ -134,7 +135,7 @@ async def booking_changed(session: AsyncSession, booking: Booking, before: Statu
     context["language"] = language
     attachments: tuple[Attachment, ...] = ()
     if kind == "received":
-        context["approval_reasons"] = reason if before is None else ""
+        context["approval_reasons"] = ((reason_en or reason) if language == "en" else reason) if before is None else ""
         attachments = (ics_attachment(booking, premises, after),)
     elif kind in ("confirmed", "approved"):
         context["reason"] = reason if kind == "approved" else ""

@@ -154,7 +154,8 @@ async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRu
     reason = "; ".join(assessment.approval_reasons)
     await session.execute(insert(BookingHistory).values(booking_id=booking.id, at=now, actor_id=person.id,
                                                         from_status=None, to_status=status.value, reason=reason))
-    await notify.booking_changed(session, booking, None, status, reason=reason, now=now)
+    await notify.booking_changed(session, booking, None, status, reason=reason,
+                                 reason_en="; ".join(assessment.approval_reasons_en), now=now)
     return booking
 
 

@@ -36,11 +36,12 @@ class Request:
 @dataclass(frozen=True)
 class Assessment:
     needs_approval: bool
-    approval_reasons: tuple[str, ...]
+    approval_reasons: tuple[str, ...]  # in Norwegian, as the history keeps them
     needs_payment: bool
     hold_minutes: int
     price_total: Decimal
     price_snapshot: dict | None
+    approval_reasons_en: tuple[str, ...] = ()  # the same in English, for the booker's e-mail
 
 
 class LendingRules(Protocol):
@@ -60,6 +61,7 @@ class PremisesApprovalOnly:
         return Assessment(
             needs_approval=approval,
             approval_reasons=("Lokalet krever godkjenning.",) if approval else (),
+            approval_reasons_en=("The premises require approval.",) if approval else (),
             needs_payment=False,
             hold_minutes=self.hold_minutes,
             price_total=Decimal("0"),

@@ -117,6 +117,7 @@ class HarmonisedRules:
         return Assessment(
             needs_approval=bool(reasons),
             approval_reasons=reasons,
+            approval_reasons_en=tuple(c.rule_en for c in approvals),
             # Card: the slot is held until paid. Invoice (organisations): confirmed now,
             # invoiced after. None with a price: bookings made without a choice (staff,
             # sample data) keep the price snapshot and are not charged online.

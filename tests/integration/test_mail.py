@@ -124,6 +124,20 @@ async def test_a_confirmation_in_english_with_the_price_and_the_calendar_file(db
     assert (await outbox(db))[0].sent_at == NOW
 
 
+async def test_a_request_in_english_says_why_it_needs_approval_in_english(db, smtp):
+    world = await build_world(db.sessions)
+    await set_language(db, "kari@example.no", "en")
+    rules = await current_rules(db.sessions)
+    booking = await create_booking(db.sessions, NewBooking(
+        world.room, at("2026-09-08T18:00"), at("2026-09-08T20:00"), world.person_id, world.organisation_id,
+        Details("Anniversary", 40, "adults", alcohol=True), payment_method="invoice"), rules=rules, now=NOW)
+    assert booking.status == "requested"
+    await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
+    (received,) = smtp.messages
+    assert "Serving alcohol needs approval." in body(received)
+    assert "alkohol" not in body(received)
+
+
 async def test_norwegian_by_default_and_the_approval_story_told(db, smtp):
     world = await build_world(db.sessions)
     async with db.sessions() as s:
