@@ -9,6 +9,8 @@ import pytest
 from sqlalchemy import func, select
 
 from booking.db.models import Booking, BookingSeries, Premises
+from booking.settings import from_environment
+from booking.web.app import create_app
 from tests.integration.booking_web_support import app_for, at, csrf, log_in, weekday_ahead, world_with_passwords
 from litestar.testing import AsyncTestClient
 
@@ -243,30 +245,42 @@ async def test_a_private_booking_cannot_be_made_without_a_way_to_pay(client):
     assert await bookings(client.db) == []
 
 
-async def test_payment_hook_sends_a_held_booking_on_to_payment(client, monkeypatch):
-    from booking.services import payments
+def with_card_payments(client) -> AsyncTestClient:
+    """The same database and world through an app with a card provider configured (no
+    call reaches Stripe before the payment page)."""
+    card_client = AsyncTestClient(app=create_app(from_environment({
+        "BOOKING_DATABASE_URL": client.db.url, "BOOKING_STRIPE_SECRET_KEY": "sk_test_pages",
+        "BOOKING_STRIPE_WEBHOOK_SECRET": "whsec_pages"})))
+    card_client.db, card_client.world = client.db, client.world
+    return card_client
+
+
+async def test_payment_hook_sends_a_held_booking_on_to_payment(client):
     from booking.web import booking_pages
-    monkeypatch.setattr(payments, "card_available", lambda settings: True)
-    await log_in(client, "kari@example.no")
     day = weekday_ahead()
-    page = await client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00&for=selv")
-    assert 'name="betaling" value="card"' in page.text
-    missing = await client.post("/bestill/motesalen", data=details(client, day, **{"for": "selv", "betaling": None}))
-    assert missing.status_code == 422 and 'id="betaling-feil"' in missing.text
-    answer = await client.post("/bestill/motesalen", data=details(client, day, **{"for": "selv", "betaling": "card"}),
-                               follow_redirects=False)
+    async with with_card_payments(client) as card_client:
+        await log_in(card_client, "kari@example.no")
+        page = await card_client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00&for=selv")
+        assert 'name="betaling" value="card"' in page.text
+        missing = await card_client.post("/bestill/motesalen",
+                                         data=details(card_client, day, **{"for": "selv", "betaling": None}))
+        assert missing.status_code == 422 and 'id="betaling-feil"' in missing.text
+        answer = await card_client.post("/bestill/motesalen",
+                                        data=details(card_client, day, **{"for": "selv", "betaling": "card"}),
+                                        follow_redirects=False)
     (booking,) = await bookings(client.db)
     assert booking.status == "held" and booking.payment_method == "card"
     assert answer.headers["location"] == booking_pages.payment_url(booking.id)
 
 
-async def test_free_bookings_ask_for_no_payment(client, monkeypatch):
-    from booking.services import payments
-    monkeypatch.setattr(payments, "card_available", lambda settings: True)
-    await log_in(client, "kari@example.no")
-    page = await client.get(f"/bestill/motesalen?dato={weekday_ahead()}&for={client.world.organisation_id}"
-                            "&malgruppe=children_youth")
-    assert 'name="betaling"' not in page.text
+async def test_free_bookings_ask_for_no_payment(client):
+    async with with_card_payments(client) as card_client:
+        await log_in(card_client, "kari@example.no")
+        page = await card_client.get(f"/bestill/motesalen?dato={weekday_ahead()}&for={client.world.organisation_id}"
+                                     "&malgruppe=children_youth")
+        assert 'name="betaling"' not in page.text
+        priced = await card_client.get(f"/bestill/motesalen?dato={weekday_ahead()}&fra=18:00&til=20:00&for=selv")
+        assert 'name="betaling" value="card"' in priced.text  # the same page with a price asks
 
 
 async def test_fire_instructions_are_public(client):

@@ -11,6 +11,8 @@ from sqlalchemy import func, select
 
 from booking.db.models import Booking
 from booking.services.accounts import issue_api_token
+from booking.settings import from_environment
+from booking.web.app import create_app
 from tests.integration.booking_web_support import app_for, at, csrf, log_in, weekday_ahead, world_with_passwords
 
 NOW = datetime.now(timezone.utc)
@@ -152,12 +154,14 @@ async def test_a_priced_booking_needs_a_way_to_pay(client):
     assert free.status_code == 201 and free.json()["price"]["total"] == "0"
 
 
-async def test_card_holds_the_slot_and_links_to_payment(client, monkeypatch):
-    from booking.services import payments
-    monkeypatch.setattr(payments, "card_available", lambda settings: True)
-    answer = await client.post("/api/v1/bookings", json=body(client, weekday_ahead(), organisation_id=None,
-                                                             payment_method="card"),
-                               headers={**client.kari, "Idempotency-Key": "card"})
+async def test_card_holds_the_slot_and_links_to_payment(client):
+    card_app = create_app(from_environment({  # a card provider configured; nothing reaches Stripe here
+        "BOOKING_DATABASE_URL": client.db.url, "BOOKING_STRIPE_SECRET_KEY": "sk_test_api",
+        "BOOKING_STRIPE_WEBHOOK_SECRET": "whsec_api"}))
+    async with AsyncTestClient(app=card_app) as card_client:
+        answer = await card_client.post("/api/v1/bookings", json=body(client, weekday_ahead(), organisation_id=None,
+                                                                      payment_method="card"),
+                                        headers={**client.kari, "Idempotency-Key": "card"})
     assert answer.status_code == 201, answer.text
     held = answer.json()
     assert held["status"] == "held" and held["hold_expires_at"] and held["links"]["payment"]
