@@ -245,6 +245,7 @@ async def test_the_series_page_previews_prices_then_sends_a_private_person_to_on
             preview = await client.post("/bestill/motesalen/serie", data=series_form(client, who="selv"))
             assert preview.status_code == 200
             assert preview.text.count("300\u00a0kr") == 3 and "900\u00a0kr" in preview.text
+            assert "blir bekreftet" not in preview.text  # a priced date is confirmed once paid, not before
             assert 'name="betaling" value="card"' in preview.text and 'value="invoice"' not in preview.text
             unpaid = await client.post("/bestill/motesalen/serie",
                                        data=series_form(client, who="selv", handling="bekreft"))
