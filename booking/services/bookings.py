@@ -14,6 +14,7 @@ from booking.db.models import Booking, BookingHistory, Membership, Organisation,
 from booking.domain.availability import check_request, conflicts, occupied
 from booking.domain.errors import Collision, Conflict, Forbidden, KeyReused, NotFound
 from booking.domain.intervals import Interval
+from booking.domain.premises import PremisesRules
 from booking.domain.lifecycle import SLOT_HOLDING, Status, initial_status, transition
 from booking import notify
 from booking.services.catalogue import closures_for, premises_with_family, rules_of, taken_slots
@@ -113,6 +114,29 @@ def as_collisions(slots) -> list[Collision]:
             for s in slots]
 
 
+async def free_claim(session: AsyncSession, structure: PremisesRules, wanted: Interval, now: datetime) -> Interval:
+    """The buffered range `wanted` would claim on the premises' units, once it is sure to be
+    free: holds past their expiry give their claims up first; a collision raises Conflict.
+    Inside the caller's write transaction (on PostgreSQL the exclusion constraint still
+    catches a booking committed in between)."""
+    claim = occupied(structure, wanted)
+    slots = await taken_slots(session, structure.units, claim, now=now, with_expired=True)
+    if any(slot.expired for slot in slots):
+        await release_expired_holds(session, now, structure.units)
+    taken = [slot for slot in slots if not slot.expired]
+    hits = conflicts(structure, wanted, [t.interval for t in taken])
+    if hits:
+        raise Conflict(as_collisions([t for t in taken if t.interval in hits]))
+    return claim
+
+
+async def insert_claims(session: AsyncSession, booking_id: int, units: frozenset[int], claim: Interval) -> None:
+    await session.execute(insert(SlotClaim), [
+        {"booking_id": booking_id, "unit_id": unit, "busy_from": claim.start, "busy_to": claim.end}
+        for unit in sorted(units)
+    ])
+
+
 async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRules, now: datetime) -> Booking:
     """Validate, check conflicts and insert, inside the caller's write transaction."""
     premises, fam = await premises_with_family(session, new.premises_slug)
@@ -123,14 +147,7 @@ async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRu
     assessment = rules.assess(Request(
         premises, wanted, person, organisation, new.details, now,
         await upcoming_count(session, person, organisation, now), new.payment_method))
-    claim = occupied(structure, wanted)
-    slots = await taken_slots(session, fam.units, claim, now=now, with_expired=True)
-    if any(slot.expired for slot in slots):  # give their claims up before ours goes in
-        await release_expired_holds(session, now, fam.units)
-    taken = [slot for slot in slots if not slot.expired]
-    hits = conflicts(structure, wanted, [t.interval for t in taken])
-    if hits:
-        raise Conflict(as_collisions([t for t in taken if t.interval in hits]))
+    claim = await free_claim(session, structure, wanted, now)
     status = initial_status(needs_payment=assessment.needs_payment, needs_approval=assessment.needs_approval)
     booking = Booking(
         premises_id=premises.id, person_id=person.id,
@@ -147,10 +164,7 @@ async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRu
     )
     session.add(booking)
     await session.flush()
-    await session.execute(insert(SlotClaim), [
-        {"booking_id": booking.id, "unit_id": unit, "busy_from": claim.start, "busy_to": claim.end}
-        for unit in sorted(fam.units)
-    ])
+    await insert_claims(session, booking.id, structure.units, claim)
     reason = "; ".join(assessment.approval_reasons)
     await session.execute(insert(BookingHistory).values(booking_id=booking.id, at=now, actor_id=person.id,
                                                         from_status=None, to_status=status.value, reason=reason))

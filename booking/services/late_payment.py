@@ -8,18 +8,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import notify
-from booking.db.models import Booking, BookingHistory, Premises, SlotClaim
-from booking.domain.availability import check_request, conflicts, occupied
+from booking.db.models import Booking, BookingHistory, Premises
+from booking.domain.availability import check_request
 from booking.domain.errors import Collision, Conflict, DomainError
 from booking.domain.intervals import Interval
 from booking.domain.lifecycle import Status, late_payment_transition
-from booking.services.bookings import release_expired_holds
-from booking.services.catalogue import closures_for, families, rules_of, taken_slots
+from booking.services.bookings import free_claim, insert_claims
+from booking.services.catalogue import closures_for, premises_with_family, rules_of
 
 REASON = "Betalt etter at reservasjonen utløp; tiden var fortsatt ledig."
 
@@ -28,24 +27,11 @@ async def _claim_slot(session: AsyncSession, booking: Booking, now: datetime) ->
     """Check the slot as the engine does and claim it; a refusal raises its DomainError."""
     if booking.start_at <= now:
         raise DomainError("already_started", "Tiden har allerede begynt.", "The booked time has already begun.")
-    premises = await session.get(Premises, booking.premises_id)
-    fam = (await families(session, {premises.building_id}))[premises.id]
+    premises, fam = await premises_with_family(session, booking.premises.slug)
     structure = rules_of(premises, fam.units)
     wanted = Interval(booking.start_at, booking.end_at)
     check_request(structure, wanted, await closures_for(session, premises, fam, wanted))
-    claim = occupied(structure, wanted)
-    slots = await taken_slots(session, fam.units, claim, now=now, with_expired=True)
-    if any(slot.expired for slot in slots):  # other holds past their expiry give way, as in the engine
-        await release_expired_holds(session, now, fam.units)
-    taken = [slot for slot in slots if not slot.expired]
-    hits = conflicts(structure, wanted, [t.interval for t in taken])
-    if hits:
-        raise Conflict([Collision("booking", t.premises_name, t.interval.start, t.interval.end,
-                                  f"booking:{t.booking_id}") for t in taken if t.interval in hits])
-    await session.execute(insert(SlotClaim), [
-        {"booking_id": booking.id, "unit_id": unit, "busy_from": claim.start, "busy_to": claim.end}
-        for unit in sorted(fam.units)
-    ])
+    await insert_claims(session, booking.id, structure.units, await free_claim(session, structure, wanted, now))
 
 
 async def revive(session: AsyncSession, booking: Booking, target: Status, now: datetime) -> DomainError | None:
