@@ -216,8 +216,10 @@ async def get_booking(session: AsyncSession, booking_id: int) -> Booking:
 
 
 async def change_status(session: AsyncSession, booking_id: int, target: Status, *, actor_id: int | None,
-                        reason: str, now: datetime) -> Booking:
-    """One state change with its history row; leaving the slot-holding states frees the slot."""
+                        reason: str, now: datetime, record: str | None = None) -> Booking:
+    """One state change with its history row; leaving the slot-holding states frees the slot.
+    `reason` is what the booker is told (and, for a cancellation, kept on the booking);
+    `record`, when given, is what the history keeps instead (the reason with more, say the fee)."""
     booking = (await session.execute(
         select(Booking).where(Booking.id == booking_id).with_for_update(of=Booking)
     )).scalar_one_or_none()
@@ -233,7 +235,8 @@ async def change_status(session: AsyncSession, booking_id: int, target: Status, 
     if target not in SLOT_HOLDING:
         await session.execute(delete(SlotClaim).where(SlotClaim.booking_id == booking.id))
     session.add(BookingHistory(booking_id=booking.id, at=now, actor_id=actor_id,
-                               from_status=current.value, to_status=target.value, reason=reason))
+                               from_status=current.value, to_status=target.value,
+                               reason=reason if record is None else record))
     await notify.booking_changed(session, booking, current, target, reason=reason, now=now)
     return booking
 

@@ -148,8 +148,7 @@ async def cancel_booking(sessions: async_sessionmaker[AsyncSession], settings: S
         terms = await _terms(session, booking, rules, now, by_staff)
         after = await settle_cancellation(session, booking, fee=terms.fee, now=now)
         why = f"Begrunnelse: {reason.strip()}" if reason.strip() else ""
-        text = f"{why} {terms.explanation_nb}".strip()  # the history keeps both
-        cancelled = await change_status(session, booking.id, Status.CANCELLED, actor_id=actor_id, reason=text, now=now)
-        cancelled.cancellation_reason = reason.strip() or None  # the booking keeps the canceller's own words
+        await change_status(session, booking.id, Status.CANCELLED, actor_id=actor_id, reason=reason.strip(),
+                            record=f"{why} {terms.explanation_nb}".strip(), now=now)
     await after.run(sessions, settings, now)
     return terms

@@ -15,7 +15,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
-from booking.db.models import Department, InvoiceExport, Payment
+from booking.db.models import Booking, BookingHistory, Department, InvoiceExport, OutboxMail, Payment
 from booking.domain.errors import DomainError
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.cancellation import cancel_booking
@@ -138,3 +138,31 @@ async def test_the_command_writes_the_same_file(db, world, tmp_path):
     refused = subprocess.run([sys.executable, "-m", "booking.cli", "invoices", "export", "--period", "2030-01"],
                              env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert refused.returncode == 2 and "period_not_ended" in refused.stderr
+
+
+@pytest.mark.parametrize("period", ["9999-12", "0001-01"])
+async def test_a_period_at_the_ends_of_the_calendar_is_refused_not_a_traceback(db, world, period):
+    await invoice_booking(db, world, "2026-09-08")
+    env = {**os.environ, "BOOKING_DATABASE_URL": db.url}
+    refused = subprocess.run([sys.executable, "-m", "booking.cli", "invoices", "export", "--period", period],
+                             env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert refused.returncode == 2, refused.stderr
+    assert refused.stderr.startswith("error [invalid_period]") and "Traceback" not in refused.stderr
+    assert refused.stdout == "" and await exported(db) == 0
+
+
+async def test_a_cancellation_tells_the_booker_their_reason_and_what_is_not_invoiced(db, world):
+    settings = from_environment({"BOOKING_DATABASE_URL": db.url})
+    booking = await invoice_booking(db, world, "2026-09-22")
+    await cancel_booking(db.sessions, settings, booking.id, actor_id=world.person_id, reason=" Syk trener ",
+                         rules=await current_rules(db.sessions), now=BOOKED)
+    async with db.sessions() as s:
+        mail = (await s.execute(select(OutboxMail).where(OutboxMail.dedupe_key.like(f"booking-{booking.id}-%-cancelled"))
+                                )).scalar_one()
+        record = (await s.execute(select(BookingHistory.reason).where(
+            BookingHistory.booking_id == booking.id, BookingHistory.to_status == "cancelled"))).scalar_one()
+        kept = await s.scalar(select(Booking.cancellation_reason).where(Booking.id == booking.id))
+    assert "Årsak: Syk trener\n" in mail.body_text and "Begrunnelse" not in mail.body_text
+    assert "Faktureres ikke: 150\u00a0kr" in mail.body_text and "Krediteres" not in mail.body_text
+    assert record.startswith("Begrunnelse: Syk trener Gratis avbestilling.")  # the history keeps both
+    assert kept == "Syk trener"
