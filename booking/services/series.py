@@ -6,6 +6,8 @@ Making or changing a series sends one summary mail (booking.notify.series_mail).
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -17,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from booking import notify
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingSeries
-from booking.domain.errors import Conflict, DomainError, NotFound
+from booking.domain.errors import Conflict, DomainError, KeyReused, NotFound
 from booking.domain.lifecycle import SLOT_HOLDING, Status
 from booking.domain.recurrence import WeeklyPattern, occurrences
 from booking.services.bookings import NewBooking, change_status, place_booking
@@ -83,17 +85,23 @@ async def create_series(sessions: async_sessionmaker[AsyncSession], *, premises_
     checkout for all of them is paid, "invoice" (organisations) confirms them now; the
     caller checks the choice against booking.services.payments.payment_choices.
     With an `idempotency_key` the same submission made again (a reload, a retry) gives
-    the series made the first time, not a second one. A series where no date can be
-    booked is refused, not kept empty."""
+    the series made the first time, not a second one; the key sent with a different
+    request is refused (KeyReused). A series where no date can be booked is refused, not
+    kept empty."""
+    asked = hashlib.sha256(json.dumps(
+        [premises_slug, pattern.to_data(), organisation_id, dataclasses.astuple(details)],
+        sort_keys=True, default=str).encode()).hexdigest()[:16]
     async with write_transaction(sessions) as session:
         if idempotency_key is not None and not preview:
-            earlier = await session.scalar(select(Booking.series_id).where(
+            earlier = (await session.execute(select(Booking.series_id, Booking.id, Booking.idempotency_key).where(
                 Booking.person_id == person_id,
-                Booking.idempotency_key.startswith(f"{idempotency_key}:", autoescape=True)).limit(1))
+                Booking.idempotency_key.startswith(f"{idempotency_key}:", autoescape=True)).limit(1))).first()
             if earlier is not None:
-                return SeriesResult(earlier, [
+                if not earlier.idempotency_key.startswith(f"{idempotency_key}:{asked}:"):
+                    raise KeyReused(idempotency_key, earlier.id)
+                return SeriesResult(earlier.series_id, [
                     OccurrenceResult(b.occurrence_date, b.id, b.status, price=Decimal(b.price_total or 0))
-                    for b in await _series_bookings(session, earlier)])
+                    for b in await _series_bookings(session, earlier.series_id)])
         premises = await premises_by_slug(session, premises_slug)
         series = BookingSeries(premises_id=premises.id, person_id=person_id, organisation_id=organisation_id,
                                rrule=pattern.rrule, pattern=pattern.to_data(), exceptions=[], created_at=now)
@@ -105,7 +113,7 @@ async def create_series(sessions: async_sessionmaker[AsyncSession], *, premises_
                 e = occurrence.error
                 results.append(OccurrenceResult(occurrence.day, None, None, e.code, e.message_nb, e.message_en))
                 continue
-            key = f"{idempotency_key}:{occurrence.day.isoformat()}" if idempotency_key is not None else None
+            key = f"{idempotency_key}:{asked}:{occurrence.day.isoformat()}" if idempotency_key is not None else None
             new = NewBooking(premises_slug, occurrence.interval.start, occurrence.interval.end, person_id,
                              organisation_id, details, series_id=series.id, payment_method=payment_method,
                              idempotency_key=key)

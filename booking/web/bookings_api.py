@@ -252,6 +252,11 @@ class BookingsApi(Controller):
                 place = {"end_not_after_start": "end_time", "invalid_series_range": "last_date"}.get(error.code,
                                                                                                     "weekdays")
                 problems.append(FieldProblem(place, error.code, error.message_nb, error.message_en))
+        key = (idempotency_key or "").strip()
+        if len(key) > MAX_KEY:
+            problems.append(FieldProblem("Idempotency-Key", "idempotency_key_too_long",
+                                         f"Idempotency-Key kan ha høyst {MAX_KEY} tegn.",
+                                         f"An Idempotency-Key has at most {MAX_KEY} characters."))
         responsible = _checked(data, person, problems)
         async with sessions() as session:
             organisations = await organisations_of(session, person.id)
@@ -270,7 +275,6 @@ class BookingsApi(Controller):
             unpaid = payment_problem(options, data.payment_method)
             if unpaid is not None:
                 raise InvalidFields([unpaid])
-            key = (idempotency_key or "").strip()[:MAX_KEY]
             result = await create_series(sessions, **wanted,
                                          payment_method=None if options.free else data.payment_method,
                                          idempotency_key=f"api-serie:{key}" if key else None)

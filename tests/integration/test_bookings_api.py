@@ -239,6 +239,11 @@ async def test_series_preview_then_create(client):
     assert await count(client.db) == 4
     again = await client.post("/api/v1/series", json=series, headers=keyed)  # a retry: the same series
     assert again.json()["series_id"] == made.json()["series_id"] and again.json()["created"] == 3
+    for changed in ({"weekdays": ["thu"]}, {"purpose": "Årsmøte"}, {"premises": "klasserom-1"}):
+        assert_problem(await client.post("/api/v1/series", json={**series, **changed}, headers=keyed),
+                       409, "idempotency_key_reused")
+    assert_problem(await client.post("/api/v1/series", json=series, headers={**client.kari, "Idempotency-Key": "k" * 151}),
+                   422, "invalid_input")
     assert await count(client.db) == 4
     none_free = await client.post("/api/v1/series", json=series, headers=client.kari)  # no key, nothing free
     assert_problem(none_free, 422, "no_bookable_dates")
