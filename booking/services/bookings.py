@@ -18,7 +18,7 @@ from booking.domain.premises import PremisesRules
 from booking.domain.lifecycle import SLOT_HOLDING, Status, initial_status, transition
 from booking import notify
 from booking.services.catalogue import closures_for, premises_with_family, rules_of, taken_slots
-from booking.services.lending import Details, LendingRules, Request
+from booking.services.lending import Details, LendingRules, Request, check_capacity
 
 SLOT_HOLDING_VALUES = [s.value for s in SLOT_HOLDING]
 
@@ -144,6 +144,7 @@ async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRu
     structure = rules_of(premises, fam.units)
     wanted = Interval(new.start, new.end)
     check_request(structure, wanted, await closures_for(session, premises, fam, wanted))
+    check_capacity(premises, new.details)
     assessment = rules.assess(Request(
         premises, wanted, person, organisation, new.details, now,
         await upcoming_count(session, person, organisation, now), new.payment_method))

@@ -8,6 +8,7 @@ from decimal import Decimal
 from typing import Protocol
 
 from booking.db.models import Organisation, Person, Premises
+from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
 
 
@@ -17,6 +18,16 @@ class Details:
     attendees: int = 1
     target_group: str = "all"  # children_youth | adults | all
     alcohol: bool = False
+
+
+def check_capacity(premises: Premises, details: Details) -> None:
+    """Never more people than the premises holds (its capacity, set for fire safety)."""
+    if premises.capacity and details.attendees > premises.capacity:
+        raise DomainError(
+            "over_capacity",
+            f"{premises.name} har plass til {premises.capacity} personer. Velg færre deltakere eller et større lokale.",
+            f"{premises.name} holds {premises.capacity} people. Choose fewer attendees or larger premises.",
+            capacity=premises.capacity)
 
 
 @dataclass(frozen=True)

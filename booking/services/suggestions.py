@@ -18,7 +18,7 @@ from booking.domain.premises import PremisesRules
 from booking.services.bookings import as_collisions, booker, upcoming_count
 from booking.services.catalogue import Family, SearchFilters, availability, premises_by_slug, premises_with_family, \
     rules_of, search, taken_slots
-from booking.services.lending import Details, Request
+from booking.services.lending import Details, Request, check_capacity
 from booking.services.quotes import quote_request
 from booking.services.rulebook import ENGINE_APPROVALS, REFUSALS, HarmonisedRules
 from pricing.lending import approval_criteria
@@ -111,6 +111,7 @@ async def prepare(sessions: async_sessionmaker[AsyncSession], rules: HarmonisedR
             me, organisation = await booker(session, person.id, organisation_id)
             quote = await quote_request(session, rules, premises_slug=premises_slug, interval=wanted, person=me,
                                         organisation=organisation, details=details)
+            check_capacity(premises, details)
             decision = rules.assess(Request(premises, wanted, me, organisation, details, now,
                                             await upcoming_count(session, me, organisation, now)))
             hits = await collisions(session, premises, fam, wanted, now)
