@@ -15,6 +15,7 @@ import pricing
 from booking.db.engine import write_transaction
 from booking.db.models import BookingHistory, Person
 from booking.domain.errors import DomainError, NotFound
+from booking.domain.lifecycle import Status
 from booking.services.feeds import (
     IssuedToken, booking_ics, create_token, feed_urls, list_tokens, revoke_token, rotate_token,
 )
@@ -70,12 +71,15 @@ class MyPages(Controller):
             fee = await cancellation_preview(session, person, booking, rules, now) if may_cancel(booking, now) else None
             cost = (await costs_of(session, [booking])).get(booking.id)
             cancellation = await cancellation_of(session, booking, history)
+            # Why a request waits for approval, in either language (the history keeps Norwegian).
+            approval = {h.id: rules.approval_reasons_of(booking, h.reason) for h in history
+                        if h.to_status == Status.REQUESTED.value and h.reason}
         quote = pricing.Quote.from_snapshot(booking.price_snapshot) if booking.price_snapshot else None
         return Template("mine/booking.html", context={
             "b": booking, "quote": quote, "history": history, "status_names": STATUS_NAMES,
             "target_groups": TARGET_GROUPS, "new": ny is not None, "cancelled_now": avbestilt is not None,
             "can_cancel": may_cancel(booking, now),
-            "fee": fee, "cost": cost, "cancellation": cancellation,
+            "fee": fee, "cost": cost, "cancellation": cancellation, "approval": approval,
             "responsible": Responsible.from_note(booking.caretaker_notes),
             "payment_url": payment_url(booking.id) if booking.status == "held" else None})
 

@@ -81,6 +81,8 @@ async def test_a_new_organisation_books_by_request_until_staff_have_checked_it(s
         stored = await s.scalar(select(BookingHistory.reason).where(BookingHistory.booking_id == booking.id))
     assert (booking.status, booking.price_total, booking.payment_method) == ("requested", 150, "invoice")
     assert booking.start_at == at(day, "18:00") and stored == REASON_NB
+    mine = await staff.get(f"/mine-bestillinger/{booking.id}", headers=ENGLISH)  # the booker's own page
+    assert REASON_EN in mine.text and REASON_NB not in mine.text
 
     # The queue gives the reason in both languages and leads to the check.
     await login_as(staff, "department_staff")
