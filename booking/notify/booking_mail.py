@@ -104,6 +104,8 @@ async def _context(session: AsyncSession, booking: Booking, language: str) -> tu
 def _kind(before: Status | None, after: Status, booking: Booking) -> str | None:
     if booking.series_id is not None and before in (None, Status.HELD, Status.EXPIRED):
         return None  # made, paid for or given up: a weekly series is reported by its summary (series_mail)
+    if booking.series_id is not None and before is Status.REQUESTED and after in (Status.CONFIRMED, Status.REJECTED):
+        return None  # approved or rejected: staff's decision on a series' dates is one summary (approvals)
     if after is Status.REQUESTED and before in (None, Status.HELD, Status.EXPIRED):
         return "received"
     if after is Status.CONFIRMED:

@@ -1,8 +1,9 @@
 """One summary mail for a weekly series, instead of one mail per occurrence: when it is
 made, when it is paid for (with the receipt, and the dates refunded because the slot
-was gone), and when it changes. Every date with its time, status and price, the total,
-and one .ics file with a VEVENT per occurrence (the UIDs the feeds use). Like every
-mail, it is only an outbox row in the caller's transaction, deduplicated by its key."""
+was gone), when it changes, and when staff approve or reject its dates. Every date
+with its time, status and price, the total, and one .ics file with a VEVENT per
+occurrence (the UIDs the feeds use). Like every mail, it is only an outbox row in the
+caller's transaction, deduplicated by its key."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,13 +19,13 @@ import pricing
 from booking.db.models import Booking, BookingSeries, Organisation, Payment, Person, Premises
 from booking.domain.lifecycle import SLOT_HOLDING, Status
 from booking.domain.recurrence import WeeklyPattern
-from booking.notify.booking_mail import PAY_PATH, REFUND_REASONS, booking_event, booking_reference
+from booking.notify.booking_mail import PAY_PATH, REFUND_REASONS, booking_event, booking_reference, money
 from booking.notify.outbox import Attachment, Mail, enqueue
 from booking.notify.render import LOCALES, clock, kroner, language_of, render, when
 from booking.settings import get_settings
 from calendars import build_feed
 
-OCCASIONS = ("created", "paid", "changed")
+OCCASIONS = ("created", "paid", "changed", "approved", "rejected")
 A_MONDAY = date(2024, 1, 1)
 
 
@@ -57,10 +58,12 @@ def _day(day: date, language: str) -> str:
 async def series_summary(session: AsyncSession, series_id: int, occasion: str, now: datetime, *, key: str,
                          refused: Sequence[Refused] = (), payment: Payment | None = None,
                          paid: Sequence[tuple[Booking, Payment]] = (),
-                         refunded: Sequence[tuple[Booking, Payment, str]] = ()) -> bool:
+                         refunded: Sequence[tuple[Booking, Payment, str]] = (),
+                         decided: Sequence[Booking] = (), reason: str = "") -> bool:
     """Enqueue the summary of the series as it now stands; True when it was added (a key
-    already used adds nothing). `occasion` is created | paid | changed; for paid, give the
-    leading `payment` and the rows kept (`paid`) and refunded (with why)."""
+    already used adds nothing). `occasion` is created | paid | changed | approved |
+    rejected; for paid, give the leading `payment` and the rows kept (`paid`) and refunded
+    (with why); for approved and rejected, the dates `decided` and staff's `reason`."""
     if occasion not in OCCASIONS:
         raise ValueError(f"unknown series mail occasion {occasion!r}")
     series = await session.get(BookingSeries, series_id)
@@ -92,13 +95,25 @@ async def series_summary(session: AsyncSession, series_id: int, occasion: str, n
         "hold_until": when(min(b.hold_expires_at for b in held), language) if held else "",
         "link": f"{base_url}/mine-bestillinger", "base_url": base_url,
         **_money(paid, refunded, payment, now, language),
+        **await _decision(session, decided, reason, language),
     }
     subject, body = render("series", language, context)
-    events = [booking_event(b, premises) for b in bookings]
+    # Rejected dates go in the calendar file too, cancelled, so they leave the booker's calendar.
+    gone = [b for b in decided if b.status == Status.REJECTED.value]
+    events = [booking_event(b, premises) for b in sorted([*bookings, *gone], key=lambda b: (b.start_at, b.id))]
     attachments = (Attachment(f"serie-{series_id}.ics", "text/calendar; method=PUBLISH",
                               build_feed(f"Serie {series_reference(series_id)}", events).decode("utf-8")),) \
         if events else ()
     return await enqueue(session, Mail(key, person.email, language, subject, body, attachments), now)
+
+
+async def _decision(session: AsyncSession, decided: Sequence[Booking], reason: str, language: str) -> dict:
+    """The dates staff decided, and for rejected ones paid by card, what goes back."""
+    rejected = [b for b in decided if b.status == Status.REJECTED.value]
+    back = sum([(await money(session, b))["refunded"] for b in rejected], Decimal(0))
+    return {"decided": [{"when": f"{when(b.start_at, language)}–{clock(b.end_at, language)}",
+                         "reference": booking_reference(b.id)} for b in decided],
+            "reason": reason, "decision_refund": kroner(back, language) if back else ""}
 
 
 def _money(paid: Sequence[tuple[Booking, Payment]], refunded: Sequence[tuple[Booking, Payment, str]],
@@ -128,3 +143,12 @@ async def series_paid(session: AsyncSession, series_id: int, payment: Payment,
     awaiting approval), and the dates whose part is refunded."""
     return await series_summary(session, series_id, "paid", now, key=f"series-{series_id}-paid-{payment.id}",
                                 payment=payment, paid=paid, refunded=refunded)
+
+
+async def series_decided(session: AsyncSession, series_id: int, decided: Sequence[Booking], *, approved: bool,
+                         reason: str, now: datetime) -> bool:
+    """Staff approved or rejected these dates of the series (all that waited, or one): one
+    mail. Each date is decided once, so the first one's id keys the decision."""
+    occasion = "approved" if approved else "rejected"
+    return await series_summary(session, series_id, occasion, now, decided=decided, reason=reason,
+                                key=f"series-{series_id}-{occasion}-{decided[0].id}")

@@ -209,7 +209,10 @@ async def matching(session: AsyncSession, filters: SearchFilters) -> list[Premis
 
 async def search(session: AsyncSession, filters: SearchFilters, *, now: datetime) -> list[Premises]:
     """Premises free for the whole window that match every filter; the best fit first
-    (the smallest that seats everyone, then by name). A fixed number of queries, whatever the count."""
+    (the smallest that seats everyone, then by name). A fixed number of queries, whatever the count.
+    A window that has begun finds nothing: it can no longer be booked."""
+    if filters.window.start <= now:
+        return []
     candidates = await matching(session, filters)
     if not candidates:
         return []

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from litestar import Controller, get
+from litestar import Controller, Request, get
 from litestar.response import Template
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,7 +16,7 @@ from booking.domain.localtime import OSLO, local_day_start, resolve_local
 from booking.services.catalogue import Availability, SearchFilters, availability, search
 from booking.services.rulebook import booker_facts, current_rules
 from booking.services.self_service import organisations_of
-from booking.web.i18n import N_
+from booking.web.i18n import N_, tr
 from booking.web.present import LABELS, opening_rows
 
 GROUPS = ("barn_og_unge", "frivillig", "privat", "kommersiell", "kommunal")
@@ -82,7 +82,7 @@ def default_group(person: Person | None, organisations: list[Organisation]) -> s
 
 class PublicPages(Controller):
     @get("/", name="search")
-    async def search_page(self, sessions: async_sessionmaker[AsyncSession], now: datetime,
+    async def search_page(self, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime,
                           dato: str | None = None, fra: str | None = None, til: str | None = None,
                           kommunedel: str | None = None, type: str | None = None, kapasitet: int | None = None,
                           utstyr: list[str] | None = None, tilgjengelighet: list[str] | None = None,
@@ -104,6 +104,8 @@ class PublicPages(Controller):
                     tuple(t for t in tilgjengelighet or () if t in LABELS["accessibility"]))
         except DomainError as error:  # a local time that does not exist, or exists twice
             errors.append(error.message_nb)
+        if filters and filters.window.start <= now:
+            errors.append(tr(request, "Tiden du søkte på, har allerede begynt. Velg et senere tidspunkt."))
         async with sessions() as session:
             if gruppe in GROUPS:
                 group = gruppe

@@ -1,4 +1,5 @@
-"""Staff work: the approval queue at /saksbehandling, and what every staff page shares
+"""Staff work: the approval queue at /saksbehandling (a weekly series decided at once or
+a date at a time), and what every staff page shares
 (the role guards, the sub-navigation, reading a form). Department staff handle their
 own department's premises; administrators handle everything."""
 from __future__ import annotations
@@ -10,7 +11,7 @@ from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.models import Person
-from booking.services.approvals import approval_queue, decide
+from booking.services.approvals import approval_queue, decide, decide_series
 from booking.services.premises_admin import FormValues, InvalidForm, StaffScope
 from booking.services.rulebook import current_rules
 from booking.web.auth import requires
@@ -67,6 +68,8 @@ def field_errors(request: Request, invalid: InvalidForm) -> dict[str, str]:
 DONE = {
     "godkjent": N_("Bestillingen er godkjent. Den som bestilte, får beskjed."),
     "avvist": N_("Bestillingen er avvist. Den som bestilte, får beskjed med begrunnelsen."),
+    "serie-godkjent": N_("Datoene i serien er godkjent. Den som bestilte, får én e-post om dem."),
+    "serie-avvist": N_("Datoene i serien er avvist. Den som bestilte, får én e-post om dem med begrunnelsen."),
 }
 
 
@@ -79,10 +82,13 @@ class ApprovalPages(Controller):
         scope = StaffScope.of(person)
         rules = await current_rules(sessions)
         async with sessions() as session:
-            requests = await approval_queue(session, scope, now)
+            entries = await approval_queue(session, scope, now)
         # Each reason as (Norwegian, English), from the rule that gave it; the template picks the reader's.
-        why = {r.booking.id: rules.approval_reasons_of(r.booking, r.why_approval) for r in requests}
-        return page("queue.html", person, "queue", status_code, requests=requests, why=why, errors=errors or {},
+        # A series shows each reason its dates have, once.
+        why = {e.key: list(dict.fromkeys(reason for r in e.requests
+                                         for reason in rules.approval_reasons_of(r.booking, r.why_approval)))
+               for e in entries}
+        return page("queue.html", person, "queue", status_code, entries=entries, why=why, errors=errors or {},
                     values=values or {}, done=DONE.get(done or ""))
 
     @get("/", name="staff_queue")
@@ -90,24 +96,41 @@ class ApprovalPages(Controller):
                     utfort: str | None = None) -> Template:
         return await self._queue(sessions, person, now, done=utfort)
 
-    async def _decide(self, request: Request, sessions, person: Person, now: datetime, booking_id: int,
-                      approve: bool) -> Template | Redirect:
+    async def _decide(self, request: Request, sessions, person: Person, now: datetime, approve: bool, *,
+                      booking_id: int | None = None, series_id: int | None = None) -> Template | Redirect:
+        """One booking's request, or (`series_id`) every date of a series still waiting."""
         form = await form_of(request)
         reason = form.text("begrunnelse")
+        settings, scope = request.app.state.settings, StaffScope.of(person)
         try:
-            await decide(sessions, request.app.state.settings, StaffScope.of(person), booking_id,
-                         approve=approve, reason=reason, now=now)
+            if series_id is None:
+                await decide(sessions, settings, scope, booking_id, approve=approve, reason=reason, now=now)
+            else:
+                await decide_series(sessions, settings, scope, series_id, approve=approve, reason=reason, now=now)
         except InvalidForm as invalid:
+            field = f"begrunnelse-{booking_id}" if series_id is None else f"begrunnelse-serie-{series_id}"
             return await self._queue(sessions, person, now, status_code=422, errors=field_errors(request, invalid),
-                                     values={f"begrunnelse-{booking_id}": reason})
-        return Redirect(f"/saksbehandling?utfort={'godkjent' if approve else 'avvist'}", status_code=303)
+                                     values={field: reason})
+        done = ("godkjent" if approve else "avvist") if series_id is None else \
+            ("serie-godkjent" if approve else "serie-avvist")
+        return Redirect(f"/saksbehandling?utfort={done}", status_code=303)
 
     @post("/bestillinger/{booking_id:int}/godkjenn", status_code=303)
     async def approve(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person,
                       now: datetime, booking_id: int) -> Template | Redirect:
-        return await self._decide(request, sessions, person, now, booking_id, approve=True)
+        return await self._decide(request, sessions, person, now, True, booking_id=booking_id)
 
     @post("/bestillinger/{booking_id:int}/avvis", status_code=303)
     async def reject(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person,
                      now: datetime, booking_id: int) -> Template | Redirect:
-        return await self._decide(request, sessions, person, now, booking_id, approve=False)
+        return await self._decide(request, sessions, person, now, False, booking_id=booking_id)
+
+    @post("/serier/{series_id:int}/godkjenn", status_code=303)
+    async def approve_series(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person,
+                             now: datetime, series_id: int) -> Template | Redirect:
+        return await self._decide(request, sessions, person, now, True, series_id=series_id)
+
+    @post("/serier/{series_id:int}/avvis", status_code=303)
+    async def reject_series(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person,
+                            now: datetime, series_id: int) -> Template | Redirect:
+        return await self._decide(request, sessions, person, now, False, series_id=series_id)

@@ -1,5 +1,5 @@
 """Staff pages in a real headless Chromium on the seeded sample municipality: department
-staff approve a request; an administrator publishes a new rule-set version and the
+staff approve a request, and a weekly series as one entry; an administrator publishes a new rule-set version and the
 quote changes; axe-core (WCAG 2.0 A/AA, 2.1 AA) finds nothing on any staff page for
 any staff role, at desktop width and at 320 px; screenshots are kept as artefacts."""
 from __future__ import annotations
@@ -17,6 +17,8 @@ CULTURE_STAFF = "eirik.bakken@example.no"  # department staff, Kultur (requests 
 ADMIN = "ingrid.halvorsen@example.no"
 CARETAKER = "geir.olsen@example.no"  # looks after Bragernes skole and five other buildings
 GYM = "bragernes-skole-gymsal"  # gymsal: 350 kr/h in the default rule set
+CHOIR = "astrid.berge@example.no"  # delegate of Drammen Kammerkor; no other browser test uses her
+CULTURE_HALL = "elvescenen-storsalen"  # Kultur's; every booking needs approval
 
 
 def login(page, server: str, email: str) -> None:
@@ -149,6 +151,46 @@ def test_department_staff_approve_a_request(server, page):
         assert page.locator(".error-summary").is_visible()
         assert page.locator("textarea[aria-invalid=true]").count() == 1
         check_page(page, "staff-queue-reject-error")
+
+
+def test_a_weekly_series_is_one_entry_in_the_queue_and_approved_at_once(server, page):
+    """A choir asks for six Sundays in a culture hall; culture staff see one entry (folded,
+    open, with an error: no axe violations) and approve all its dates with one button."""
+    login(page, server, CHOIR)
+    page.goto(server + f"/bestill/{CULTURE_HALL}/serie")
+    organisation = page.locator("#for option").first.get_attribute("value")
+    first = date.today() + timedelta(days=(6 - date.today().weekday()) % 7 + 7 * 9)  # a Sunday after the sample's
+    answer = page.request.post(server + "/api/v1/series", data=json.dumps({
+        "premises": CULTURE_HALL, "weekdays": ["sun"], "start_time": "20:00", "end_time": "22:00",
+        "first_date": first.isoformat(), "last_date": (first + timedelta(weeks=5)).isoformat(),
+        "organisation_id": int(organisation), "purpose": "Korøving før vårkonserten", "attendees": 30,
+        "target_group": "adults", "accept_terms": True, "accept_fire_instructions": True,
+        "payment_method": "invoice"}), headers={"content-type": "application/json",
+                                               "x-csrftoken": next(c["value"] for c in page.context.cookies()
+                                                                   if c["name"] == "csrftoken")})
+    assert answer.status == 201, answer.text()
+    waiting = [o for o in answer.json()["occurrences"] if o["status"] == "requested"]
+    assert len(waiting) == 6
+    page.context.clear_cookies()
+    login(page, server, CULTURE_STAFF)
+    page.goto(server + "/saksbehandling")
+    entry = page.locator("ul.requests > li", has_text="Korøving før vårkonserten")
+    assert entry.count() == 1 and "6 datoer venter på godkjenning." in entry.inner_text()
+    assert not entry.locator("details ol > li").first.is_visible()  # the dates are folded
+    check_page(page, "staff-queue-series")
+    entry.locator("summary").click()
+    assert entry.locator("details ol > li").count() == 6
+    check_page(page, "staff-queue-series-dates")
+    entry.get_by_role("button", name="Avvis alle").click()
+    page.wait_for_load_state()
+    assert "Skriv en begrunnelse" in page.locator(".error-summary").inner_text()
+    assert entry.locator("textarea[aria-invalid=true]").count() == 1
+    check_page(page, "staff-queue-series-reject-error")
+    entry.locator("textarea").first.fill("Velkommen til Elvescenen!")
+    entry.get_by_role("button", name="Godkjenn alle").click()
+    page.wait_for_url("**/saksbehandling?utfort=serie-godkjent")
+    assert "Datoene i serien er godkjent" in page.locator("p.done").inner_text()
+    assert page.locator("ul.requests > li", has_text="Korøving før vårkonserten").count() == 0
 
 
 def gym_quote(page, server: str, day: date) -> dict:

@@ -74,6 +74,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/saksbehandling"): STAFF,
     ("POST", "/saksbehandling/bestillinger/{booking_id:int}/godkjenn"): STAFF,
     ("POST", "/saksbehandling/bestillinger/{booking_id:int}/avvis"): STAFF,
+    ("POST", "/saksbehandling/serier/{series_id:int}/godkjenn"): STAFF,
+    ("POST", "/saksbehandling/serier/{series_id:int}/avvis"): STAFF,
     ("GET", "/saksbehandling/organisasjoner"): STAFF,
     ("POST", "/saksbehandling/organisasjoner/{organisation_id:int}/kontroller"): STAFF,
     ("GET", "/saksbehandling/lokaler"): STAFF,

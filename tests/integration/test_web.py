@@ -1,9 +1,12 @@
 """The public pages and the read API through the app, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 from litestar.testing import AsyncTestClient
 
+from booking.domain.localtime import OSLO
 from booking.settings import from_environment
 from booking.web.app import create_app
 from tests.world import build_world
@@ -29,6 +32,15 @@ async def test_search_filters_by_universal_design(client):
     page = await client.get("/", params={"dato": "2026-12-01", "fra": "18:00", "til": "20:00",
                                          "tilgjengelighet": "step_free_access"})
     assert "Møtesalen" in page.text and "Hallen A" not in page.text
+
+
+async def test_search_for_a_time_that_has_begun_finds_nothing_and_says_why(client):
+    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).astimezone(OSLO).date()
+    page = await client.get("/", params={"dato": yesterday.isoformat(), "fra": "18:00", "til": "20:00"})
+    assert page.status_code == 200 and "har allerede begynt" in page.text and "Møtesalen" not in page.text
+    listed = await client.get("/api/v1/premises", params={"free_from": f"{yesterday}T18:00",
+                                                         "free_to": f"{yesterday}T20:00"})
+    assert listed.status_code == 200 and listed.json()["items"] == []
 
 
 async def test_search_refuses_a_time_that_does_not_exist(client):
