@@ -3,41 +3,12 @@ Each background job is safe to run on several machines at once."""
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
-from datetime import datetime, timezone
 from typing import Sequence
 
+from booking.cli_calendars import add_calendar_commands
+from booking.cli_support import Refused, check_texts, now as _now, refuse as _refuse, run as _run
 from booking.settings import get_settings
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class Refused(Exception):
-    """A use case said no; its message has been printed. The command exits with 2."""
-
-
-def _run(work):
-    """Run a use case against the configured database. A refusal is printed with its
-    stable code and the command exits with status 2; nothing was written."""
-    from booking.services.rulebook import REFUSALS
-    try:
-        return asyncio.run(_with_sessions(work))
-    except REFUSALS as error:
-        place = getattr(error, "place", "")
-        print(f"error [{error.code}] {place + ': ' if place else ''}{error.message_en}", file=sys.stderr)
-        raise Refused() from None
-
-
-async def _with_sessions(work):
-    from booking.db.engine import make_engine, session_factory
-    engine = make_engine(get_settings().database_url)
-    try:
-        return await work(session_factory(engine))
-    finally:
-        await engine.dispose()
 
 
 def db_upgrade(args) -> int:
@@ -118,15 +89,28 @@ def rules(args) -> int:
 def users_create(args) -> int:
     from datetime import date
 
+    from booking.domain.errors import DomainError
+    from booking.domain.localtime import to_local
     from booking.services.accounts import create_person
+
+    birth_date = None
+    if args.birth_date:
+        try:
+            birth_date = date.fromisoformat(args.birth_date)
+        except ValueError:
+            raise _refuse(DomainError("invalid_birth_date", "Fødselsdatoen skrives ÅÅÅÅ-MM-DD.",
+                                      f"The birth date is written YYYY-MM-DD, not {args.birth_date!r}.")) from None
 
     async def work(sessions):
         return await create_person(
             sessions, email=args.email, name=args.name, password=args.password, roles=args.role or ["person"],
-            birth_date=date.fromisoformat(args.birth_date) if args.birth_date else None, language=args.language)
+            birth_date=birth_date, language=args.language, today=to_local(_now()).date())
 
     person = _run(work)
     print(f"created {person.email} with roles {', '.join(person.roles)}")
+    if birth_date is None:
+        print("warning: no --birth-date, so this account cannot book: booking needs the birth date "
+              "(a person must be 18 or older)", file=sys.stderr)
     return 0
 
 
@@ -146,92 +130,6 @@ def token_create(args) -> int:
         return 2
     print(token)
     return 0
-
-
-def calendars_command(args) -> int:
-    """calendars import --building SLUG|--premises SLUG (--file PATH | --url URL) [--name N] | calendars refresh"""
-    from pathlib import Path
-
-    from booking.db.engine import write_transaction
-    from booking.services.imports import find_or_attach, import_source, url_sources
-    from booking.services.rulebook import REFUSALS
-
-    allow_private = get_settings().allow_private_imports
-    data = None
-    if args.action == "import" and args.file:
-        try:
-            data = Path(args.file).read_bytes()
-        except OSError as error:
-            print(f"error [unreadable_file] {args.file}: {error.strerror}", file=sys.stderr)
-            return 2
-
-    def show(source, report) -> None:
-        print(f"calendar {source.id} ({source.name}): {report.added} added, {report.updated} updated, "
-              f"{report.removed} removed, {report.unchanged} unchanged closures")
-        for hit in report.collisions:
-            print(f"  collision: booking {hit.booking_id} ({hit.status}) in {hit.premises} "
-                  f"{hit.start:%Y-%m-%d %H:%M}-{hit.end:%H:%M} UTC overlaps \"{hit.event_summary}\"")
-
-    async def work(sessions):
-        if args.action == "refresh":
-            async with sessions() as session:
-                sources = await url_sources(session)
-            failed = 0
-            for source in sources:
-                try:
-                    show(source, await import_source(sessions, source.id, now=_now(), allow_private=allow_private))
-                except REFUSALS as error:
-                    failed += 1
-                    print(f"calendar {source.id} ({source.name}): error [{error.code}] {error.message_en}",
-                          file=sys.stderr)
-            return 1 if failed else 0
-        async with write_transaction(sessions) as session:
-            source = await find_or_attach(session, building_slug=args.building, premises_slug=args.premises,
-                                          name=args.name or (Path(args.file).name if args.file else None),
-                                          url=args.url, now=_now())
-        show(source, await import_source(sessions, source.id, data=data, now=_now(), allow_private=allow_private))
-        return 0
-
-    return _run(work)
-
-
-def feeds_command(args) -> int:
-    """feeds token create --feed KIND --subject S --owner EMAIL | list --owner EMAIL | rotate ID | revoke ID"""
-    from booking.db.engine import write_transaction
-    from booking.services import feeds
-    from booking.services.accounts import person_by_email
-
-    base_url = get_settings().base_url
-
-    def show(issued) -> None:
-        urls = feeds.feed_urls(base_url, issued.path)
-        print(f"feed token {issued.record.id} ({issued.record.feed} {issued.record.subject_id}); "
-              "the URL is shown only now:")
-        print(urls["https"])
-        print(urls["webcal"])
-
-    async def work(sessions):
-        async with write_transaction(sessions) as session:
-            if args.action in ("create", "list"):
-                owner = await person_by_email(session, args.owner)
-                if owner is None:
-                    print(f"error [unknown_person] no account for {args.owner}", file=sys.stderr)
-                    return 2
-            if args.action == "create":
-                subject_id = await feeds.resolve_subject(session, args.feed, args.subject)
-                show(await feeds.create_token(session, feed=args.feed, subject_id=subject_id, owner_id=owner.id,
-                                              actor_id=None, now=_now()))
-            elif args.action == "list":
-                for record in await feeds.list_tokens(session, owner_id=owner.id, actor_id=None):
-                    print(f"{record.id}\t{record.feed}\t{record.subject_id}\tcreated {record.created_at:%Y-%m-%d}")
-            elif args.action == "rotate":
-                show(await feeds.rotate_token(session, args.id, actor_id=None, now=_now()))
-            else:
-                await feeds.revoke_token(session, args.id, actor_id=None, now=_now())
-                print(f"feed token {args.id} revoked")
-        return 0
-
-    return _run(work)
 
 
 def send_mail(args) -> int:
@@ -319,12 +217,16 @@ def parser() -> argparse.ArgumentParser:
     publishing.add_argument("--author", default="administrator")
     publishing.set_defaults(run=rules)
     users = commands.add_parser("users", help="accounts").add_subparsers(dest="users_command", required=True)
-    creating = users.add_parser("create", help="create an account")
+    creating = users.add_parser(
+        "create", help="create an account",
+        description="Create an account. To book, the account needs --birth-date: the lending rules let only "
+                    "persons of 18 or older book, so an account without a birth date cannot book.")
     creating.add_argument("--email", required=True)
-    creating.add_argument("--name", required=True)
-    creating.add_argument("--password", required=True)
+    creating.add_argument("--name", required=True, help="the person's full name")
+    creating.add_argument("--password", required=True, help="at least 8 characters")
     creating.add_argument("--role", action="append", help="person, delegate, caretaker, department_staff, admin")
-    creating.add_argument("--birth-date", help="YYYY-MM-DD")
+    creating.add_argument("--birth-date", help="YYYY-MM-DD, not in the future; needed for the account to book "
+                                               "(persons must be 18 or older)")
     creating.add_argument("--language", default="nb", choices=("nb", "en"))
     creating.set_defaults(run=users_create)
     tokens = commands.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
@@ -332,34 +234,7 @@ def parser() -> argparse.ArgumentParser:
     issuing.add_argument("email")
     issuing.add_argument("--label", default="CLI")
     issuing.set_defaults(run=token_create)
-    calendars = commands.add_parser("calendars", help="external calendars imported as closures").add_subparsers(
-        dest="action", required=True)
-    importing = calendars.add_parser("import", help="attach a calendar to a building or premises and import it")
-    target = importing.add_mutually_exclusive_group(required=True)
-    target.add_argument("--building", help="building slug")
-    target.add_argument("--premises", help="premises slug")
-    origin = importing.add_mutually_exclusive_group(required=True)
-    origin.add_argument("--file", help="an .ics file")
-    origin.add_argument("--url", help="an http(s) or webcal address")
-    importing.add_argument("--name", help="what staff call the calendar (default: file name or URL)")
-    importing.set_defaults(run=calendars_command)
-    calendars.add_parser("refresh", help="re-import every calendar that has a URL").set_defaults(run=calendars_command)
-    feed_tokens = commands.add_parser("feeds", help="iCal feeds").add_subparsers(dest="feeds_command", required=True)
-    feed_token = feed_tokens.add_parser("token", help="secret feed URLs").add_subparsers(dest="action", required=True)
-    making = feed_token.add_parser("create", help="a new secret feed URL (printed once)")
-    making.add_argument("--feed", required=True,
-                        choices=("premises", "building", "caretaker", "organisation", "person"))
-    making.add_argument("--subject", required=True, help="slug (premises, building), e-mail or id (caretaker, person), "
-                                                        "id or organisation number (organisation)")
-    making.add_argument("--owner", required=True, help="e-mail of the person the URL is for")
-    making.set_defaults(run=feeds_command)
-    listing = feed_token.add_parser("list", help="a person's live feed URLs (ids only)")
-    listing.add_argument("--owner", required=True)
-    listing.set_defaults(run=feeds_command)
-    for action, text in (("rotate", "replace a feed URL with a new one"), ("revoke", "stop a feed URL")):
-        sub = feed_token.add_parser(action, help=text)
-        sub.add_argument("id", type=int)
-        sub.set_defaults(run=feeds_command)
+    add_calendar_commands(commands)
     commands.add_parser("expire-holds", help="release holds past their expiry").set_defaults(run=expire_holds)
     mailing = commands.add_parser("send-mail", help="queue due reminders and deliver the e-mail outbox")
     mailing.add_argument("--limit", type=int, default=200, help="at most this many mails in one run")
@@ -385,6 +260,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        check_texts(args)
         return args.run(args)
     except Refused:
         return 2

@@ -1,7 +1,8 @@
 """Free text people write (a purpose, a name, a reason): one rule for every field. C0
 control characters other than tab and line breaks (NUL and the like) are never meant;
 they break storage (PostgreSQL refuses NUL in text), logs and e-mails, and would be
-echoed back unseen, so they are refused rather than silently stripped."""
+echoed back unseen, so they are refused rather than silently stripped. Text from third
+parties we cannot ask to type again (an imported calendar) is `clean`ed by the same rule."""
 from __future__ import annotations
 
 import re
@@ -24,3 +25,9 @@ def check_text(value: str, field: str) -> str:
             field=field,
         )
     return value
+
+
+def clean(value: str) -> str:
+    """The text without the control characters `check_text` refuses: for third-party text
+    (an imported calendar's events) that nobody can be asked to type again."""
+    return CONTROL_CHARACTERS.sub("", value)

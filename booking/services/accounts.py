@@ -13,12 +13,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from booking.db.engine import write_transaction
 from booking.db.models import ApiToken, LoginAttempt, Person
 from booking.domain.errors import DomainError
+from booking.domain.text import check_text
+from booking.services.self_service import MAX_NAME  # the one limit for a person's name
 from calendars.tokens import hash_token, new_token
 
 ROLES = ("person", "delegate", "caretaker", "department_staff", "admin")
 STAFF_ROLES = ("department_staff", "admin")
 LOGIN_WINDOW = timedelta(minutes=15)
 LOGIN_LIMIT = 5
+MAX_EMAIL = 254  # Person.email
 
 _hasher = PasswordHasher()
 
@@ -37,10 +40,22 @@ def hash_password(password: str) -> str:
 
 async def create_person(sessions: async_sessionmaker[AsyncSession], *, email: str, name: str, password: str,
                         roles: list[str], birth_date: date | None = None, language: str = "nb",
-                        department_id: int | None = None) -> Person:
-    email = email.strip().lower()
-    if "@" not in email:
+                        department_id: int | None = None, today: date | None = None) -> Person:
+    """A new account; refused, with nothing written, when a field is wrong. A birth date
+    after `today` (the caller's date, in Oslo) is refused; without a birth date the account
+    exists but cannot book, since the lending rules must know the person is 18 or older."""
+    email = check_text(email, "email").strip().lower()
+    if "@" not in email or len(email) > MAX_EMAIL:
         raise DomainError("invalid_email", "Skriv inn en gyldig e-postadresse.", f"Invalid e-mail {email!r}.")
+    name = check_text(name, "name").strip()
+    if not name:
+        raise DomainError("name_required", "Skriv inn navnet.", "A name is required.")
+    if len(name) > MAX_NAME:
+        raise DomainError("name_too_long", f"Navnet kan ha høyst {MAX_NAME} tegn.",
+                          f"The name may have at most {MAX_NAME} characters, not {len(name)}.")
+    if birth_date is not None and today is not None and birth_date > today:
+        raise DomainError("birth_date_in_future", "Fødselsdatoen kan ikke være frem i tid.",
+                          f"The birth date {birth_date.isoformat()} is in the future.")
     if len(password) < 8:
         raise DomainError("weak_password", "Passordet må ha minst 8 tegn.", "The password needs 8 characters.")
     unknown = set(roles) - set(ROLES)

@@ -8,6 +8,10 @@ deleted, the source's last_imported_at set. Any failure before or during that tr
 leaves the closures as they were; only last_error records what went wrong. An unchanged
 calendar changes no row (not even updated_at), so feeds keep their ETags.
 
+A new calendar (`attach_and_import`) is created in the same transaction as its first
+successful import, or not at all: a refused first import leaves no source behind.
+Texts kept from a calendar lose their control characters (booking.domain.text.clean).
+
 Bookings that collide with the imported events are reported, never cancelled: staff
 decide what happens to them.
 """
@@ -25,6 +29,7 @@ from booking.db.engine import write_transaction
 from booking.db.models import Booking, Building, CalendarSource, Closure, Person, Premises
 from booking.domain.errors import DomainError, Forbidden, NotFound
 from booking.domain.lifecycle import SLOT_HOLDING, Status
+from booking.domain.text import clean
 from booking.services.catalogue import families, premises_by_slug
 from booking.services.feed_tokens import is_staff
 from calendars import (
@@ -83,13 +88,19 @@ def source_ref(source_id: int) -> str:
 
 
 def _stored_uid(uid: str) -> str:
-    if len(uid) <= _UID_LENGTH:
+    if len(uid) <= _UID_LENGTH and clean(uid) == uid:
         return uid
-    return f"sha256:{hashlib.sha256(uid.encode('utf-8')).hexdigest()}"  # still unique, and stable
+    # Too long, or with control characters: a digest is still unique, and stable.
+    return f"sha256:{hashlib.sha256(uid.encode('utf-8')).hexdigest()}"
+
+
+def _summary(event: ImportedEvent) -> str:
+    """The event's summary as we keep and show it: one line, no control characters."""
+    return " ".join(clean(event.summary).split())
 
 
 def _reason(event: ImportedEvent, source: CalendarSource) -> str:
-    text = " ".join(event.summary.split()) or f"Opptatt i {source.name}"
+    text = _summary(event) or f"Opptatt i {source.name}"
     return text[:_REASON_LENGTH]
 
 
@@ -98,11 +109,9 @@ async def _staff_only(session: AsyncSession, actor_id: int | None) -> None:
         raise Forbidden("staff_only", "Bare ansatte kan importere kalendere.", "Only staff may import calendars.")
 
 
-async def find_or_attach(session: AsyncSession, *, building_slug: str | None = None,
-                         premises_slug: str | None = None, name: str | None = None, url: str | None = None,
-                         actor_id: int | None = None, now: datetime) -> CalendarSource:
-    """The calendar source for this building or premises and URL (or, for uploads, name),
-    created when there is none yet. `actor_id=None` is the operator's command line."""
+async def _target(session: AsyncSession, *, building_slug: str | None, premises_slug: str | None,
+                  name: str | None, url: str | None, actor_id: int | None) -> dict:
+    """What a calendar is attached to and where it comes from, checked; nothing written."""
     await _staff_only(session, actor_id)
     if (building_slug is None) == (premises_slug is None):
         raise DomainError("import_target", "Velg enten et bygg eller et lokale.",
@@ -119,10 +128,13 @@ async def find_or_attach(session: AsyncSession, *, building_slug: str | None = N
         if building is None:
             raise NotFound("unknown_building", f"Fant ikke bygget «{building_slug}».",
                            f"No building {building_slug!r}.")
-        target = dict(building_id=building.id, premises_id=None)
-    else:
-        premises = await premises_by_slug(session, premises_slug)
-        target = dict(building_id=None, premises_id=premises.id)
+        return dict(building_id=building.id, premises_id=None, name=name, url=url)
+    premises = await premises_by_slug(session, premises_slug)
+    return dict(building_id=None, premises_id=premises.id, name=name, url=url)
+
+
+async def _existing(session: AsyncSession, target: dict) -> CalendarSource | None:
+    url, name = target["url"], target["name"]
     same_origin = (CalendarSource.url == url if url is not None
                    else (CalendarSource.url.is_(None) & (CalendarSource.name == name)))
     query = select(CalendarSource).where(
@@ -131,14 +143,67 @@ async def find_or_attach(session: AsyncSession, *, building_slug: str | None = N
         CalendarSource.premises_id.is_(None) if target["premises_id"] is None
         else CalendarSource.premises_id == target["premises_id"],
         same_origin)
-    existing = (await session.execute(query.order_by(CalendarSource.id))).scalars().first()
+    return (await session.execute(query.order_by(CalendarSource.id))).scalars().first()
+
+
+async def find_or_attach(session: AsyncSession, *, building_slug: str | None = None,
+                         premises_slug: str | None = None, name: str | None = None, url: str | None = None,
+                         actor_id: int | None = None, now: datetime) -> CalendarSource:
+    """The calendar source for this building or premises and URL (or, for uploads, name),
+    created when there is none yet. `actor_id=None` is the operator's command line."""
+    target = await _target(session, building_slug=building_slug, premises_slug=premises_slug, name=name, url=url,
+                           actor_id=actor_id)
+    existing = await _existing(session, target)
     if existing is not None:
         return existing
-    source = CalendarSource(name=name[:200], url=url, created_by=actor_id, created_at=now,
-                            last_imported_at=None, last_error=None, **target)
+    source = CalendarSource(name=target["name"][:200], url=target["url"], building_id=target["building_id"],
+                            premises_id=target["premises_id"], created_by=actor_id, created_at=now,
+                            last_imported_at=None, last_error=None)
     session.add(source)
     await session.flush()
     return source
+
+
+async def attach_and_import(sessions: async_sessionmaker[AsyncSession], *, building_slug: str | None = None,
+                            premises_slug: str | None = None, name: str | None = None, url: str | None = None,
+                            data: bytes | None = None, actor_id: int | None = None, now: datetime,
+                            allow_private: bool = False, timeout: float = FETCH_TIMEOUT,
+                            max_bytes: int = MAX_BYTES) -> tuple[CalendarSource, ImportReport]:
+    """Import a calendar (`data` for an upload, else `url`) into its building or premises.
+    A calendar already attached is imported as `import_source` does. A new one is created
+    in the same transaction as its first import, so when that import is refused (an address
+    not allowed, a file that is no calendar) nothing at all is written."""
+    async with sessions() as session:
+        target = await _target(session, building_slug=building_slug, premises_slug=premises_slug, name=name,
+                               url=url, actor_id=actor_id)
+        existing = await _existing(session, target)
+    if existing is not None:
+        return existing, await import_source(sessions, existing.id, data=data, now=now, allow_private=allow_private,
+                                             timeout=timeout, max_bytes=max_bytes)
+    try:
+        events = await _read_calendar(target["url"], data, now=now, allow_private=allow_private, timeout=timeout,
+                                      max_bytes=max_bytes)
+    except CalendarImportError as error:
+        raise ImportRefused.of(error) from error
+    async with write_transaction(sessions) as session:
+        # Found again inside the transaction: another process may have attached it meanwhile.
+        source = await find_or_attach(session, building_slug=building_slug, premises_slug=premises_slug,
+                                      name=name, url=url, actor_id=actor_id, now=now)
+        return source, await apply_import(session, source.id, events, now)
+
+
+async def _read_calendar(url: str | None, data: bytes | None, *, now: datetime, allow_private: bool,
+                         timeout: float, max_bytes: int) -> list[ImportedEvent]:
+    """Fetch (unless `data` is given) and parse the whole calendar; nothing written.
+    Raises CalendarImportError, or DomainError for an upload with no file."""
+    if data is None:
+        if not url:
+            raise DomainError("import_needs_file", "Last opp kalenderfilen på nytt.",
+                              "This calendar was uploaded; upload the file again.")
+        data = await asyncio.to_thread(fetch_calendar, url, timeout=timeout, max_bytes=max_bytes,
+                                       allow_private=allow_private)
+    return await asyncio.to_thread(parse_calendar, data, window_start=now - FEED_WINDOW_BACK,
+                                   window_end=now + FEED_WINDOW_AHEAD, max_bytes=max_bytes)
 
 
 async def import_source(sessions: async_sessionmaker[AsyncSession], source_id: int, *, now: datetime,
@@ -152,14 +217,8 @@ async def import_source(sessions: async_sessionmaker[AsyncSession], source_id: i
             raise NotFound("unknown_calendar_source", "Fant ikke kalenderen.", f"No calendar source {source_id}.")
         url = source.url
     try:
-        if data is None:
-            if not url:
-                raise DomainError("import_needs_file", "Last opp kalenderfilen på nytt.",
-                                  "This calendar was uploaded; upload the file again.")
-            data = await asyncio.to_thread(fetch_calendar, url, timeout=timeout, max_bytes=max_bytes,
-                                           allow_private=allow_private)
-        events = await asyncio.to_thread(parse_calendar, data, window_start=now - FEED_WINDOW_BACK,
-                                         window_end=now + FEED_WINDOW_AHEAD, max_bytes=max_bytes)
+        events = await _read_calendar(url, data, now=now, allow_private=allow_private, timeout=timeout,
+                                      max_bytes=max_bytes)
     except CalendarImportError as error:
         await _record_error(sessions, source_id, f"{error.code}: {error.message_en} {error.detail}".strip())
         raise ImportRefused.of(error) from error
@@ -250,7 +309,7 @@ async def find_collisions(session: AsyncSession, source: CalendarSource, events:
         active = [event for event in active if event.end > booking.start_at]  # later bookings start later
         collisions += [
             ImportCollision(booking.id, booking.name, booking.start_at, booking.end_at, booking.status,
-                            event.uid, event.summary)
+                            event.uid, _summary(event))
             for event in active if event.start < booking.end_at
         ]
     return collisions
@@ -260,3 +319,26 @@ async def url_sources(session: AsyncSession) -> list[CalendarSource]:
     """Every subscribed (URL) calendar, for the periodic refresh."""
     return list((await session.execute(
         select(CalendarSource).where(CalendarSource.url.is_not(None)).order_by(CalendarSource.id))).scalars())
+
+
+async def calendar_sources(session: AsyncSession) -> list[tuple[CalendarSource, str]]:
+    """Every attached calendar with the slug of its building or premises, oldest first."""
+    rows = (await session.execute(
+        select(CalendarSource, Building.slug, Premises.slug)
+        .outerjoin(Building, Building.id == CalendarSource.building_id)
+        .outerjoin(Premises, Premises.id == CalendarSource.premises_id)
+        .order_by(CalendarSource.id))).all()
+    return [(source, building or premises) for source, building, premises in rows]
+
+
+async def remove_source(session: AsyncSession, source_id: int, *, actor_id: int | None = None) -> int:
+    """Detach a calendar: the source and every closure it imported go. Returns how many
+    closures went. Bookings are not touched. `actor_id=None` is the operator's command line."""
+    await _staff_only(session, actor_id)
+    source = (await session.execute(
+        select(CalendarSource).where(CalendarSource.id == source_id).with_for_update())).scalar_one_or_none()
+    if source is None:
+        raise NotFound("unknown_calendar_source", "Fant ikke kalenderen.", f"No calendar source {source_id}.")
+    removed = await session.execute(delete(Closure).where(Closure.source_ref == source_ref(source.id)))
+    await session.delete(source)
+    return removed.rowcount or 0

@@ -24,6 +24,8 @@ from booking.domain.localtime import OSLO
 from booking.notify import booking_reference
 
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+# Years the service can export; far outside them the date arithmetic itself fails (year 1, 9999).
+FIRST_YEAR, LAST_YEAR = 2000, 2999
 CENTS = Decimal("0.01")
 COLUMNS = ("orgnr", "organisation", "our_reference", "booking_id", "completed", "premises", "department",
            "account_code", "line_code", "line", "quantity", "unit", "rate", "amount_ex_vat", "vat_rate", "vat",
@@ -38,6 +40,9 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
         raise DomainError("invalid_period", "Perioden skrives ÅÅÅÅ-MM, for eksempel 2026-11.",
                           "The period is written YYYY-MM, e.g. 2026-11.", period=period)
     year, month = int(match.group(1)), int(match.group(2))
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise DomainError("invalid_period", f"Perioden må ligge mellom år {FIRST_YEAR} og {LAST_YEAR}.",
+                          f"The period must be in a year from {FIRST_YEAR} to {LAST_YEAR}.", period=period)
     first = date(year, month, 1)
     following = date(year + month // 12, month % 12 + 1, 1)
     return (datetime.combine(first, datetime.min.time(), OSLO),

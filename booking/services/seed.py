@@ -1,6 +1,8 @@
 """Loading the sample municipality (seed_data/municipality.toml) and a few hundred
-bookings in the coming weeks. Safe to re-run: what exists is left as it is, and
-bookings carry idempotency keys, so a second run changes nothing."""
+bookings in the coming weeks. Safe to re-run: what exists is left as it is, and the
+bookings are drawn from the sample file alone (its premises, organisations and
+delegates) and placed by the first run only, so a second run changes nothing, whatever
+people have added or cancelled on the site in between."""
 from __future__ import annotations
 
 import random
@@ -15,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.engine import write_transaction
-from booking.db.models import Building, Department, District, Membership, Organisation, Person, Premises
+from booking.db.models import Booking, Building, Department, District, Membership, Organisation, Person, Premises
 from booking.domain.localtime import resolve_local, to_local
 from booking.domain.organisations import valid_orgnr
 from booking.domain.premises import ACCESSIBILITY, OpeningHours
@@ -27,8 +29,19 @@ from booking.services.series import create_series
 from booking.settings import ROOT
 
 SAMPLE = ROOT / "seed_data" / "municipality.toml"
+KEY_PREFIX = "seed-"  # the sample bookings' idempotency keys: seed-0, seed-1, …
 PURPOSES = ["Styremøte", "Korøvelse", "Trening", "Årsmøte", "Kurs", "Bursdagsfeiring", "Foreldremøte",
             "Sjakkveld", "Dansetrening", "Språkkafé", "Konsert", "Loppemarked"]
+
+
+@dataclass(frozen=True)
+class SamplePremises:
+    """What the sample bookings need of a sample premises, read from the sample file."""
+
+    slug: str
+    kind: str
+    slot_minutes: int
+    opening_hours: dict
 
 
 @dataclass
@@ -113,17 +126,55 @@ def _aligned(hour: int, minute: int, slot: int) -> time:
     return time(hour, minute)
 
 
+def sample_premises(data: dict) -> list[SamplePremises]:
+    """The sample file's premises, in file order."""
+    presets = data["opening_hours_presets"]
+    return [SamplePremises(p["slug"], p["kind"], p["slot_minutes"],
+                           OpeningHours.parse(presets[p["opening_hours"]]).to_data())
+            for b in data["buildings"] for p in b["premises"]]
+
+
+async def sample_delegates(session: AsyncSession, data: dict) -> list[tuple[int, int]]:
+    """(person id, organisation id) of each sample organisation's sample delegates, in
+    file order. Only the sample file decides the list, so organisations and memberships
+    people add on the site never change the draws nor get sample bookings."""
+    people = dict((await session.execute(select(Person.email, Person.id).where(
+        Person.email.in_([p["email"] for p in data["people"]])))).all())
+    numbers = {o["orgnr"]: valid_orgnr(o["orgnr"]) for o in data["organisations"]}
+    organisations = dict((await session.execute(select(Organisation.orgnr, Organisation.id).where(
+        Organisation.orgnr.in_(list(numbers.values()))))).all())
+    return [(people[email], organisations[numbers[o["orgnr"]]])
+            for o in data["organisations"] for email in o["delegates"]]
+
+
 async def seed_sample(sessions: async_sessionmaker[AsyncSession], *, rules: LendingRules, now: datetime,
                       bookings: int = 300, progress: Callable[[str], None] = print) -> SeedReport:
     data = tomllib.loads(Path(SAMPLE).read_text(encoding="utf-8"))
     async with write_transaction(sessions) as session:
         created = await load_catalogue(session, data, now)
     progress(f"catalogue: {created}")
+    premises = sample_premises(data)
     async with sessions() as session:
-        premises = list((await session.execute(select(Premises).order_by(Premises.id))).scalars())
-        delegates = list((await session.execute(
-            select(Membership.person_id, Membership.organisation_id).order_by(Membership.id))).all())
-    # Deterministic: the same draws every run, anchored on the Monday of this week.
+        delegates = await sample_delegates(session, data)
+        placed_before = await session.scalar(select(Booking.id).where(
+            Booking.idempotency_key.startswith(KEY_PREFIX, autoescape=True)).limit(1)) is not None
+    # Once placed, the sample bookings are left alone: a draw an earlier run could not place
+    # (the slot was taken) might fit now that someone has cancelled, and would be new.
+    if placed_before:
+        made = 0
+        progress("bookings: placed by an earlier run, left as they are")
+    else:
+        made = await _seed_bookings(sessions, rules, now, bookings, premises, delegates, progress)
+    monday = to_local(now).date() - timedelta(days=to_local(now).weekday())
+    series = await _seed_series(sessions, rules, now, premises, delegates, monday)
+    progress(f"series: {series} weekly series")
+    return SeedReport(created, made, series)
+
+
+async def _seed_bookings(sessions, rules, now, bookings, premises, delegates, progress) -> int:
+    """About `bookings` bookings in the coming weeks. Deterministic: the same draws every
+    run, from the sample data alone (never from what people have added since), anchored
+    on the Monday of this week."""
     rng = random.Random(2026)
     monday = to_local(now).date() - timedelta(days=to_local(now).weekday())
     made = 0
@@ -138,20 +189,18 @@ async def seed_sample(sessions: async_sessionmaker[AsyncSession], *, rules: Lend
             start=resolve_local(datetime.combine(day, start)),
             end=resolve_local(datetime.combine(day, start) + timedelta(hours=hours)),
             details=Details(rng.choice(PURPOSES), rng.randrange(5, 40), rng.choice(("children_youth", "adults", "all"))),
-            idempotency_key=f"seed-{n}")
+            idempotency_key=f"{KEY_PREFIX}{n}")
         try:
             booking = await create_booking(sessions, new, rules=rules, now=now)
-            made += booking.created_at == now  # an earlier run's booking comes back unchanged
+            made += booking.created_at == now  # not one that a run alongside placed first
         except REFUSALS:
             pass  # the draw broke a rule (closed, taken, too far ahead …): skip it
         if (n + 1) % 50 == 0:
             progress(f"bookings: {n + 1}/{bookings} tried, {made} placed")
-    series = await _seed_series(sessions, rules, now, rng, premises, delegates, monday)
-    progress(f"series: {series} weekly series")
-    return SeedReport(created, made, series)
+    return made
 
 
-async def _seed_series(sessions, rules, now, rng, premises, delegates, monday) -> int:
+async def _seed_series(sessions, rules, now, premises, delegates, monday) -> int:
     """A few clubs' weekly training, unless an earlier run already made them."""
     from booking.db.models import BookingSeries
     async with sessions() as session:

@@ -77,6 +77,14 @@ def problem(request: Request, status: int, code: str, message_nb: str, message_e
                     status_code=status, media_type=MediaType.HTML, headers=headers)
 
 
+def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
+    while error is not None:
+        if isinstance(error, kind):
+            return True
+        error = error.__cause__
+    return False
+
+
 def handle(request: Request, error: Exception) -> Response:
     if isinstance(error, REFUSALS):
         extra = dict(getattr(error, "details", {}) or {})
@@ -99,10 +107,12 @@ def handle(request: Request, error: Exception) -> Response:
             return problem(request, 403, *CSRF_FAILED)
         code, nb, en = GENERIC.get(error.status_code, GENERIC[400])
         return problem(request, error.status_code, code, nb, en)
-    if isinstance(error, OverflowError):
-        # Date arithmetic past year 1 or 9999: only a date far outside any booking gets here.
-        log.info("date out of range on %s %s: %s", request.method, request.url.path, error)
-        return problem(request, 422, "date_out_of_range", "Datoen er utenfor det tjenesten kan regne med.",
-                       "The date is outside the range the service can handle.")
+    if _caused_by(error, OverflowError):  # the database driver's, too, wrapped by SQLAlchemy
+        # Date arithmetic past year 1 or 9999, or a number larger than the database holds:
+        # only a value far outside anything the service stores gets here.
+        log.info("value out of range on %s %s: %s", request.method, request.url.path, error)
+        return problem(request, 422, "out_of_range",
+                       "En dato eller et tall er utenfor det tjenesten kan regne med.",
+                       "A date or number is outside the range the service can handle.")
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(request, 500, *GENERIC[500])

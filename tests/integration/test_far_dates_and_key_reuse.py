@@ -49,15 +49,23 @@ async def test_a_page_asked_for_the_ends_of_the_calendar_says_so(client, path, p
     assert "utenfor det tjenesten kan regne med" in page.text and "Traceback" not in page.text
 
 
+async def test_a_number_larger_than_the_database_holds_is_out_of_range_not_a_500(client):
+    huge = "9" * 20
+    answer = await client.get(f"/api/v1/bookings/{huge}", headers=client.kari)
+    assert answer.status_code == 422 and answer.json()["code"] == "out_of_range"
+    page = await client.get("/", params={"dato": weekday_ahead().isoformat(), "kapasitet": huge})
+    assert page.status_code == 422 and "utenfor det tjenesten kan regne med" in page.text
+
+
 async def test_the_api_answers_the_ends_of_the_calendar_with_a_problem(client):
     listed = await client.get("/api/v1/premises", params={"free_from": "9999-12-31T22:00",
                                                          "free_to": "9999-12-31T23:00"})
-    assert listed.status_code == 422 and listed.json()["code"] == "date_out_of_range"
+    assert listed.status_code == 422 and listed.json()["code"] == "out_of_range"
     made = await client.post("/api/v1/bookings", json=booking_body(client, "9999-12-31T22:00", "9999-12-31T23:00"),
                              headers={**client.kari, "Idempotency-Key": "far-1"})
     assert made.status_code == 422, made.text
     assert made.headers["content-type"].startswith("application/problem+json")
-    assert made.json()["code"] in ("date_out_of_range", "too_far_ahead")
+    assert made.json()["code"] in ("out_of_range", "too_far_ahead")
     assert await bookings(client.db) == 0
 
 

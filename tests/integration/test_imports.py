@@ -4,6 +4,9 @@ leaves nothing behind."""
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 import time as clock
 from datetime import datetime, time, timedelta, timezone
@@ -17,11 +20,12 @@ import booking.web.app as web_app
 from booking import cli
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, Building, CalendarSource, Closure
+from booking.domain.text import CONTROL_CHARACTERS
 from booking.domain.localtime import resolve_local
 from booking.services import feeds, imports
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import PremisesApprovalOnly
-from booking.settings import from_environment, get_settings
+from booking.settings import ROOT, from_environment, get_settings
 from tests.world import build_world
 
 UTC = timezone.utc
@@ -275,3 +279,80 @@ async def test_command_line_import_refresh_and_feed_token(db, world, tmp_path, m
         response = await client.get(https.removeprefix("https://lokaler.example"))
     assert response.status_code == 200
     assert b"SUMMARY:Stengt: Foreldrem\xc3\xb8te" in response.content
+
+
+async def test_control_characters_in_an_imported_calendar_are_removed(db, world):
+    """Regression: SUMMARY:Ctrl<BEL>bell became a closure reason shown on public pages."""
+    ringing = vevent("bell\x07@skole", "DTSTART;TZID=Europe/Oslo:20260329T170000",
+                     "DTEND;TZID=Europe/Oslo:20260329T190000", "SUMMARY:Ctrl\x07bell\x1b[31m")
+    report = await imports.import_source(db.sessions, await source_for(db), data=calendar(ringing), now=NOW)
+    assert report.added == 1
+    ((_, uid, _, _, reason, _),) = await closures(db)
+    assert reason == "Ctrlbell[31m"
+    assert not CONTROL_CHARACTERS.search(uid) and uid.startswith("sha256:")
+    (collision,) = report.collisions
+    assert collision.event_summary == "Ctrlbell[31m"
+    again = await imports.import_source(db.sessions, report.source_id, data=calendar(ringing), now=NOW)
+    assert (again.added, again.unchanged) == (0, 1)  # the stored uid is stable
+
+
+@pytest.fixture
+def command(db):
+    """The `booking` command as an operator runs it, against the test's database."""
+    env = {key: value for key, value in os.environ.items() if key != "BOOKING_ALLOW_PRIVATE_IMPORTS"}
+    env["BOOKING_DATABASE_URL"] = db.url
+
+    def run(*args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "booking.cli", *args], env=env, cwd=ROOT, capture_output=True,
+                              text=True, timeout=120)
+
+    return run
+
+
+async def sources(db) -> list[int]:
+    async with db.sessions() as s:
+        return list((await s.execute(select(CalendarSource.id))).scalars())
+
+
+async def test_a_refused_first_import_saves_no_calendar(db, world, command, tmp_path):
+    """Regression: a refused import left its calendar behind, and every refresh after it failed."""
+    refused = command("calendars", "import", "--building", "bygget", "--url", "http://127.0.0.1:9/x.ics")
+    assert refused.returncode == 2 and refused.stderr.startswith("error [url_not_allowed]"), refused.stderr
+    not_a_calendar = tmp_path / "hostname"
+    not_a_calendar.write_text("lokaler-1\n", encoding="utf-8")
+    refused = command("calendars", "import", "--building", "bygget", "--file", str(not_a_calendar))
+    assert refused.returncode == 2 and refused.stderr.startswith("error [not_icalendar]"), refused.stderr
+    assert await sources(db) == [] and await closures(db) == []
+    refreshed = command("calendars", "refresh")
+    assert (refreshed.returncode, refreshed.stdout, refreshed.stderr) == (0, "", "")
+    listed = command("calendars", "list")
+    assert (listed.returncode, listed.stdout) == (0, "")
+
+
+async def test_a_calendar_is_listed_and_removed_with_its_closures(db, world, command, tmp_path):
+    day = datetime.now(UTC).date() + timedelta(days=30)  # the command uses the real clock
+    event = vevent("kommende@skole", f"DTSTART;TZID=Europe/Oslo:{day:%Y%m%d}T170000",
+                   f"DTEND;TZID=Europe/Oslo:{day:%Y%m%d}T190000", "SUMMARY:Foreldremøte")
+    path = tmp_path / "skole.ics"
+    path.write_bytes(calendar(event))
+    imported = command("calendars", "import", "--building", "bygget", "--file", str(path))
+    assert imported.returncode == 0 and "1 added" in imported.stdout, imported.stderr
+    # A subscribed calendar that has since stopped answering makes every refresh fail.
+    dead = await source_for(db, url="http://127.0.0.1:9/borte.ics", name="Nedlagt")
+    assert command("calendars", "refresh").returncode == 1
+    (upload,) = [source for source in await sources(db) if source != dead]
+    listed = command("calendars", "list").stdout.splitlines()
+    assert listed[0].split("\t")[:4] == [str(upload), "bygget", "skole.ics", "(uploaded file)"]
+    assert listed[1].split("\t")[:5] == [str(dead), "bygget", "Nedlagt", "http://127.0.0.1:9/borte.ics",
+                                          "imported never"]
+    assert listed[1].split("\t")[5].startswith("error url_not_allowed")
+
+    removed = command("calendars", "remove", str(dead))
+    assert (removed.returncode, removed.stdout) == (0, f"calendar {dead} removed with its 0 closure(s)\n")
+    assert command("calendars", "refresh").returncode == 0
+    assert len(await closures(db)) == 1
+    removed = command("calendars", "remove", str(upload))
+    assert removed.returncode == 0 and "its 1 closure(s)" in removed.stdout
+    assert await sources(db) == [] and await closures(db) == []
+    again = command("calendars", "remove", str(upload))
+    assert again.returncode == 2 and again.stderr.startswith("error [unknown_calendar_source]")

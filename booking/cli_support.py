@@ -1,0 +1,59 @@
+"""What every `booking` subcommand shares: the clock, running a use case against the
+configured database, and printing a refusal (stable code, exit status 2)."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from datetime import datetime, timezone
+
+from booking.settings import get_settings
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Refused(Exception):
+    """A use case said no; its message has been printed. The command exits with 2."""
+
+
+def refuse(error) -> Refused:
+    """Print a refusal with its stable code; the command then exits with status 2."""
+    place = getattr(error, "place", "")
+    print(f"error [{error.code}] {place + ': ' if place else ''}{error.message_en}", file=sys.stderr)
+    return Refused()
+
+
+def run(work):
+    """Run a use case against the configured database. A refusal is printed with its
+    stable code and the command exits with status 2; nothing was written."""
+    from booking.services.rulebook import REFUSALS
+    try:
+        return asyncio.run(with_sessions(work))
+    except REFUSALS as error:
+        raise refuse(error) from None
+
+
+def check_texts(args: argparse.Namespace) -> None:
+    """The web's one rule for free text (booking.domain.text) on every text given on the
+    command line, before anything runs: a control character is refused (Refused, exit
+    status 2) and nothing is written."""
+    from booking.domain.errors import DomainError
+    from booking.domain.text import check_text
+    try:
+        for key, value in vars(args).items():
+            for text in (value if isinstance(value, list) else [value]):
+                if isinstance(text, str):
+                    check_text(text, key.replace("_", "-"))
+    except DomainError as error:
+        raise refuse(error) from None
+
+
+async def with_sessions(work):
+    from booking.db.engine import make_engine, session_factory
+    engine = make_engine(get_settings().database_url)
+    try:
+        return await work(session_factory(engine))
+    finally:
+        await engine.dispose()
