@@ -320,7 +320,8 @@ class BookingPages(Controller):
                 "forste": values.get("forste", (today + timedelta(days=7)).isoformat()),
                 "siste": values.get("siste", (today + timedelta(days=7 * 12)).isoformat()),
                 "for": values.get("for", str(organisations[0].id) if organisations else SELF),
-                "deltakere": values.get("deltakere", "15"), "malgruppe": values.get("malgruppe", "children_youth"),
+                "deltakere": values.get("deltakere", str(min(15, premises.capacity or 15))),  # never over capacity
+                "malgruppe": values.get("malgruppe", "children_youth"),
                 "alkohol": values.get("alkohol") == "ja", "betaling": values.get("betaling"),
                 **_details_form(values, person)},
             "weekdays": list(zip(WEEKDAYS, WEEKDAY_NAMES)), "target_groups": TARGET_GROUPS, "self_value": SELF,

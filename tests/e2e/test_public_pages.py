@@ -2,6 +2,8 @@
 axe-core (WCAG 2.0 A/AA, 2.1 AA) finding nothing."""
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
@@ -31,19 +33,27 @@ def test_page_has_no_axe_violations(server, page, path, name):
     screenshot(page, name)
 
 
+def _same_day_and_month_ahead() -> date:
+    """The next date at least two days ahead whose day and month are the same number (not 1 January, a holiday)."""
+    today = date.today()
+    return min(d for d in (date(today.year + y, m, m) for y in (0, 1) for m in range(2, 13))
+               if d >= today + timedelta(days=2))
+
+
 def test_search_by_keyboard_alone_then_open_a_result(server, page):
     page.goto(server + "/")
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Hopp til hovedinnholdet"
     page.focus("#dato")
-    page.keyboard.type("08122026")  # Chromium's date field takes dd.mm.yyyy digits in nb-NO
+    ahead = _same_day_and_month_ahead()  # the same date whether the field reads dd.mm or mm/dd
+    page.keyboard.type(ahead.strftime("%d%m%Y"))
     page.focus("#type")
     page.keyboard.press("ArrowDown")  # "Rom"
     page.focus("#kapasitet")
     page.keyboard.type("10")
     page.keyboard.press("Enter")
     page.wait_for_url("**/?dato=*")
-    assert "type=room" in page.url and "kapasitet=10" in page.url
+    assert f"dato={ahead}" in page.url and "type=room" in page.url and "kapasitet=10" in page.url
     heading = page.locator("#treff").inner_text()
     assert "ledige lokaler" in heading
     first = page.locator(".results h3 a").first

@@ -91,7 +91,7 @@ async def town(db, monkeypatch):
     kari, club = world.person_id, world.organisation_id
     ids = {
         "spring": await _book(db, "motesalen", at("2026-03-29T18:00"), at("2026-03-29T20:00"), kari, club,
-                              purpose="Årsmøte", attendees=25, target_group="children_youth"),
+                              purpose="Årsmøte", attendees=18, target_group="children_youth"),
         "spring_gap": await _book(db, "motesalen", at("2026-03-29T01:00"), at("2026-03-29T04:00"), kari),
         "autumn": await _book(db, "motesalen", at("2026-10-25T18:00"), at("2026-10-25T20:00"), people["per"]),
         "autumn_repeat": await _book(db, "motesalen", at("2026-10-25T01:00"), at("2026-10-25T04:00"), kari, club),
@@ -195,7 +195,7 @@ async def test_full_feed_tells_the_caretaker_who_comes_and_what_they_need(town):
     assert spring["summary"] == "Møtesalen – Bragernes IL"
     assert spring["location"] == "Møtesalen, Bygget, Torget 1, 3015 Drammen"
     for line in ("Arrangør: Bragernes IL", "Formål: Årsmøte", "Kontaktperson: Kari Nordmann, tlf. 912 34 567",
-                 "Forventet antall: 25", "Målgruppe: barn og unge", "Status: bekreftet",
+                 "Forventet antall: 18", "Målgruppe: barn og unge", "Status: bekreftet",
                  "Merknad til vaktmester: Trenger nøkkel til lageret."):
         assert line in spring["description"].splitlines()
     requested = by_icalendar(body)[uid(town, "requested")]

@@ -130,7 +130,7 @@ async def test_a_request_in_english_says_why_it_needs_approval_in_english(db, sm
     rules = await current_rules(db.sessions)
     booking = await create_booking(db.sessions, NewBooking(
         world.room, at("2026-09-08T18:00"), at("2026-09-08T20:00"), world.person_id, world.organisation_id,
-        Details("Anniversary", 40, "adults", alcohol=True), payment_method="invoice"), rules=rules, now=NOW)
+        Details("Anniversary", 12, "adults", alcohol=True), payment_method="invoice"), rules=rules, now=NOW)
     assert booking.status == "requested"
     await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
     (received,) = smtp.messages
