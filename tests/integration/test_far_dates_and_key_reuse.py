@@ -3,32 +3,11 @@ PostgreSQL: dates at the ends of the calendar answer a clear 422, never a 500, a
 Idempotency-Key used again for a different booking is refused (409), with nothing written."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import pytest
-from litestar.testing import AsyncTestClient
-from sqlalchemy import func, select
 
-from booking.db.models import Booking
-from booking.services.accounts import issue_api_token
-from tests.integration.booking_web_support import app_for, weekday_ahead, world_with_passwords
-
-NOW = datetime.now(timezone.utc)
-
-
-@pytest.fixture
-async def client(db):
-    world = await world_with_passwords(db)
-    async with AsyncTestClient(app=app_for(db)) as client:
-        client.world, client.db = world, db
-        client.kari = {"Authorization": "Bearer " + await issue_api_token(db.sessions, world.person_id,
-                                                                           label="test", now=NOW)}
-        yield client
-
-
-async def bookings(db) -> int:
-    async with db.sessions() as session:
-        return await session.scalar(select(func.count()).select_from(Booking))
+from tests.integration.booking_web_support import weekday_ahead
+# The API tests' client (a bearer token for Kari) and their booking count.
+from tests.integration.test_bookings_api import client, count as bookings  # noqa: F401
 
 
 def booking_body(client, start: str, end: str, **changes) -> dict:
