@@ -412,3 +412,99 @@ class InvoiceExport(Base):
     booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), unique=True)
     period: Mapped[str] = mapped_column(String(20))  # e.g. "2026-11"
     exported_at: Mapped[datetime]
+
+
+class Season(Base):
+    """A seasonal allocation round: staff name the season, its dates, the premises and
+    their seasonal hours; organisations apply before the deadline; a proposal is computed
+    under the priority rules in force, reviewed and published as weekly series."""
+
+    __tablename__ = "season"
+    __table_args__ = (
+        CheckConstraint("state IN ('draft', 'open', 'closed', 'published')", name="state"),
+        CheckConstraint("ends >= starts", name="dates"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    starts: Mapped[date] = mapped_column(Date)
+    ends: Mapped[date] = mapped_column(Date)
+    application_deadline: Mapped[datetime]
+    state: Mapped[str] = mapped_column(String(20), default="draft")
+    excluded: Mapped[list[Any]] = mapped_column(default=list)  # [{"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}]
+    # The last proposal's unmet wishes and summary (allocations are rows of their own).
+    proposal: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    published_hash: Mapped[str | None] = mapped_column(String(64))  # what was published, to refuse changes
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class SeasonPremises(Base):
+    """A premises in a round, with its seasonal hours per weekday ({"mon": ["16:00-22:30"]})."""
+
+    __tablename__ = "season_premises"
+    __table_args__ = (UniqueConstraint("season_id", "premises_id", name="uq_season_premises"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    season_id: Mapped[int] = mapped_column(ForeignKey("season.id", ondelete="CASCADE"), index=True)
+    premises_id: Mapped[int] = mapped_column(ForeignKey("premises.id"))
+    hours: Mapped[dict[str, Any]] = mapped_column()
+
+    premises: Mapped[Premises] = relationship(lazy="joined")
+
+
+class SeasonApplication(Base):
+    """An organisation's application in a round: its needs (teams or groups) with ranked
+    wishes, as the JSON the allocation core reads. One per organisation and round."""
+
+    __tablename__ = "season_application"
+    __table_args__ = (UniqueConstraint("season_id", "organisation_id", name="uq_season_application"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    season_id: Mapped[int] = mapped_column(ForeignKey("season.id", ondelete="CASCADE"), index=True)
+    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    needs: Mapped[list[Any]] = mapped_column()
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+    organisation: Mapped[Organisation] = relationship(lazy="joined")
+    person: Mapped[Person] = relationship(lazy="joined")
+
+
+class SeasonAllocation(Base):
+    """A weekly slot given to one need: proposed (by the solver or pinned by staff), then
+    published as a weekly series; given back or withdrawn later."""
+
+    __tablename__ = "season_allocation"
+    __table_args__ = (
+        CheckConstraint("state IN ('proposed', 'published', 'given_back', 'withdrawn')", name="state"),
+        CheckConstraint("weekday BETWEEN 0 AND 6", name="weekday"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    season_id: Mapped[int] = mapped_column(ForeignKey("season.id", ondelete="CASCADE"), index=True)
+    application_id: Mapped[int] = mapped_column(ForeignKey("season_application.id", ondelete="CASCADE"), index=True)
+    need: Mapped[int]
+    wish: Mapped[int | None]
+    premises_id: Mapped[int] = mapped_column(ForeignKey("premises.id"))
+    weekday: Mapped[int]
+    start_time: Mapped[str] = mapped_column(String(5))  # "HH:MM" local
+    end_time: Mapped[str] = mapped_column(String(5))
+    tier: Mapped[str] = mapped_column(String(40))
+    reasons: Mapped[list[Any]] = mapped_column(default=list)  # [{"code", "tier", "rank"}]
+    pinned: Mapped[bool] = mapped_column(default=False)
+    state: Mapped[str] = mapped_column(String(20), default="proposed")
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("booking_series.id"))
+    created_at: Mapped[datetime]
+
+    premises: Mapped[Premises] = relationship(lazy="joined")
+    application: Mapped[SeasonApplication] = relationship(lazy="joined")
+
+
+class SeasonDateUnused(Base):
+    """A caretaker's mark that a seasonal date was not used."""
+
+    __tablename__ = "season_date_unused"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id"), unique=True)
+    allocation_id: Mapped[int] = mapped_column(ForeignKey("season_allocation.id", ondelete="CASCADE"), index=True)
+    marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    at: Mapped[datetime]

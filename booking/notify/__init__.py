@@ -3,7 +3,9 @@ they report, and a sender that delivers each exactly once (`booking send-mail`).
 from __future__ import annotations
 
 from booking.notify.booking_mail import (
+    GIVEN_BACK,
     MOVED_IN_SERIES,
+    WITHDRAWN,
     booking_changed,
     booking_event,
     booking_reference,
@@ -16,7 +18,7 @@ from booking.notify.outbox import Attachment, Mail, enqueue, undeliverable
 from booking.notify.series_mail import Refused, series_paid, series_summary
 
 __all__ = [
-    "MOVED_IN_SERIES", "Attachment", "Mail", "booking_changed", "booking_event", "booking_reference", "enqueue",
+    "GIVEN_BACK", "MOVED_IN_SERIES", "WITHDRAWN", "Attachment", "Mail", "booking_changed", "booking_event", "booking_reference", "enqueue",
     "enqueue_due_reminders", "ics_attachment", "payment_receipt", "payment_refunded", "Refused", "series_paid",
     "series_summary", "undeliverable",
 ]

@@ -24,6 +24,10 @@ PAY_PATH = "/betaling/{id}"  # where a held booking (or weekly series) is paid f
 # The reason a series edit gives the occurrences it moves: the series summary reports the
 # move, so the cancellation of the old time sends no mail of its own.
 MOVED_IN_SERIES = "Flyttet ved endring av serien."
+# Seasonal dates given back or withdrawn are told about once for the allocation, not per date.
+GIVEN_BACK = "Gitt tilbake fra sesongtildelingen."
+WITHDRAWN = "Trukket tilbake av kommunen fra sesongtildelingen."
+QUIET_REASONS = (MOVED_IN_SERIES, GIVEN_BACK, WITHDRAWN)
 
 ICS_STATUS = {Status.CONFIRMED: "CONFIRMED", Status.REQUESTED: "TENTATIVE", Status.HELD: "TENTATIVE",
               Status.CANCELLED: "CANCELLED", Status.REJECTED: "CANCELLED", Status.EXPIRED: "CANCELLED"}
@@ -129,7 +133,7 @@ async def booking_changed(session: AsyncSession, booking: Booking, before: Statu
     """The one call the booking engine makes: enqueue the mail this change sends, if any.
     `reason` is in Norwegian; `reason_en`, when the engine has it, is the same in English."""
     kind = _kind(before, after, booking)
-    if kind is None or reason == MOVED_IN_SERIES:
+    if kind is None or reason in QUIET_REASONS:
         return
     person = await session.get(Person, booking.person_id)
     language = language_of(person.language)

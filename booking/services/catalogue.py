@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.db.models import Booking, Building, Closure, District, Premises, SlotClaim
+from booking.db.models import Booking, Building, Closure, District, Premises, SeasonPremises, SlotClaim
+from booking.db.models import Season as AllocationSeason
 from booking.domain.availability import ClosureSpan, free_intervals, open_intervals
 from booking.domain.errors import DomainError, NotFound
 from booking.domain.intervals import Interval
+from booking.domain.localtime import local_day_start, to_local, wall_clock_instant
 from booking.domain.lifecycle import Status
 from booking.domain.premises import ACCESSIBILITY, OpeningHours, PremisesRules, Season
 
@@ -88,13 +90,61 @@ async def premises_with_family(session: AsyncSession, slug: str) -> tuple[Premis
     return premises, family(premises.id, {p.id: p.parent_id for p in rows})
 
 
-async def closures_in(session: AsyncSession, window: Interval) -> list[Closure]:
-    return list((await session.execute(
+@dataclass(frozen=True)
+class SeasonHold:
+    """Seasonal hours of a premises in a round that is open or closed but not yet
+    published: held for the allocation, so not bookable ad hoc. Publishing releases them
+    (allocated time becomes bookings; the rest is free to anyone)."""
+
+    premises_id: int
+    start_at: datetime
+    end_at: datetime
+    reason: str
+    scope: str = "premises"
+    building_id: int | None = None
+
+
+SEASON_HOLD_REASON = "Sesongtid: holdes av til fordelingen er publisert"
+
+
+async def season_holds(session: AsyncSession, window: Interval, *, except_season: int | None = None
+                       ) -> list[SeasonHold]:
+    first, last = to_local(window.start).date(), to_local(window.end).date()
+    rows = (await session.execute(
+        select(SeasonPremises.premises_id, SeasonPremises.hours, AllocationSeason.starts, AllocationSeason.ends, AllocationSeason.excluded)
+        .join(AllocationSeason, AllocationSeason.id == SeasonPremises.season_id)
+        .where(AllocationSeason.state.in_(("open", "closed")), AllocationSeason.starts <= last, AllocationSeason.ends >= first,
+               AllocationSeason.id != (except_season or 0)))).all()
+    holds = []
+    for row in rows:
+        skipped = [(date.fromisoformat(p["from"]), date.fromisoformat(p["to"])) for p in row.excluded]
+        hours = OpeningHours.parse(row.hours)
+        day = max(first, row.starts)
+        while day <= min(last, row.ends):
+            if not any(a <= day <= b for a, b in skipped):
+                for start, end in hours.windows.get(day.weekday(), ()):
+                    span = Interval(wall_clock_instant(day, _clock_time(start)), wall_clock_instant(day, _clock_time(end))
+                                    if end < 24 * 60 else local_day_start(day + timedelta(days=1)))
+                    if span.overlaps(window):
+                        holds.append(SeasonHold(row.premises_id, span.start, span.end, SEASON_HOLD_REASON))
+            day += timedelta(days=1)
+    return holds
+
+
+def _clock_time(minute: int) -> time:
+    return time(minute // 60, minute % 60)
+
+
+async def closures_in(session: AsyncSession, window: Interval, *, except_season: int | None = None
+                      ) -> list[Closure | SeasonHold]:
+    """Closures reaching into the window, and the seasonal hours held for a round."""
+    closures: list[Closure | SeasonHold] = list((await session.execute(
         select(Closure).where(Closure.start_at < window.end, Closure.end_at > window.start)
     )).scalars())
+    return closures + await season_holds(session, window, except_season=except_season)
 
 
-def closures_of(premises: Premises, fam: Family, closures: list[Closure]) -> list[ClosureSpan]:
+def closures_of(premises: Premises, fam: Family, closures: list[Closure | SeasonHold]) -> list[ClosureSpan]:
     """The closures that apply to a premises: the municipality's, its building's, and
     those of itself, the hall it is part of, or its parts."""
     return [

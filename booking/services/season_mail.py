@@ -1,0 +1,81 @@
+"""The mails of a seasonal round: the receipt for an application, and one mail per
+organisation when the allocation is published (with an .ics of every date). Like every
+mail, an outbox row in the caller's transaction, deduplicated by its key."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from booking.db.models import Booking, Organisation, Person, Premises, Season, SeasonAllocation, SeasonApplication
+from booking.domain.premises import WEEKDAYS
+from booking.notify import Attachment, Mail, booking_event, enqueue
+from booking.notify.render import LOCALES, kroner, language_of, render
+from booking.settings import get_settings
+from calendars import build_feed
+
+AGE_GROUP_NAMES = {
+    "under_13": ("under 13 år", "under 13"), "13_19": ("13–19 år", "13–19"), "adults": ("voksne", "adults"),
+    "seniors": ("seniorer", "seniors"), "mixed": ("blandet", "mixed ages"),
+}
+
+
+def weekday_name(weekday: int, language: str) -> str:
+    from babel.dates import format_date
+    from datetime import date, timedelta
+    return format_date(date(2024, 1, 1) + timedelta(days=weekday), "EEEE", locale=LOCALES[language])
+
+
+def _wish_line(wish: dict, names: dict[str, str], language: str) -> str:
+    return (f"{weekday_name(WEEKDAYS.index(wish['weekday']), language)} {wish['start']}–{wish['end']}, "
+            f"{names.get(wish['premises'], wish['premises'])}")
+
+
+async def application_received(session: AsyncSession, season: Season, application: SeasonApplication,
+                               person: Person, organisation: Organisation, now: datetime) -> bool:
+    language = language_of(person.language)
+    slugs = {w["premises"] for need in application.needs for w in need["wishes"]}
+    names = dict((await session.execute(select(Premises.slug, Premises.name).where(Premises.slug.in_(slugs)))).all())
+    needs = [{"activity": need["activity"], "age_group": AGE_GROUP_NAMES[need["age_group"]][language != "nb"],
+              "participants": need["participants"], "hours": need["hours_per_week"],
+              "hall_sport": need["hall_sport"], "disability": need["disability"],
+              "wishes": [_wish_line(w, names, language) for w in need["wishes"]]} for need in application.needs]
+    context = {"name": person.name, "organisation": organisation.name, "season": season.name, "needs": needs,
+               "deadline": season.application_deadline, "link": get_settings().base_url.rstrip("/")
+               + f"/sesong/{season.id}/soknad"}
+    subject, body = render("season_received", language, context)
+    key = f"season-application-{application.id}-{application.updated_at.isoformat()}"
+    return await enqueue(session, Mail(key, person.email, language, subject, body), now)
+
+
+async def allocation_published(session: AsyncSession, season: Season, application: SeasonApplication,
+                               allocated: list[SeasonAllocation], bookings: list[Booking],
+                               collisions: list[dict], now: datetime) -> bool:
+    """One mail to the organisation's delegate: every weekly slot, the dates that could
+    not be given (with why), the price per date, and an .ics of every date."""
+    person = await session.get(Person, application.person_id)
+    organisation = await session.get(Organisation, application.organisation_id)
+    language = language_of(person.language)
+    premises = {p.id: p for p in (await session.execute(
+        select(Premises).where(Premises.id.in_({a.premises_id for a in allocated})))).scalars()}
+    by_allocation: dict[int, list[Booking]] = {}
+    series_to_allocation = {a.series_id: a.id for a in allocated}
+    for booking in bookings:
+        by_allocation.setdefault(series_to_allocation.get(booking.series_id), []).append(booking)
+    slots = []
+    for a in allocated:
+        mine = by_allocation.get(a.id, [])
+        slots.append({"activity": application.needs[a.need]["activity"], "premises": premises[a.premises_id].name,
+                      "when": f"{weekday_name(a.weekday, language)} {a.start_time}–{a.end_time}",
+                      "dates": len(mine), "price": kroner(mine[0].price_total, language) if mine and mine[0].price_total else ""})
+    missed = [{"premises": c["premises_name"], "day": c["day"], "why": c["message_nb" if language == "nb" else "message_en"]}
+              for c in collisions if c["application_id"] == application.id]
+    context = {"name": person.name, "organisation": organisation.name, "season": season.name, "slots": slots,
+               "missed": missed, "link": get_settings().base_url.rstrip("/") + f"/sesong/{season.id}/soknad"}
+    subject, body = render("season_allocated", language, context)
+    events = [booking_event(b, premises[b.premises_id]) for b in sorted(bookings, key=lambda b: (b.start_at, b.id))]
+    attachments = (Attachment(f"sesong-{season.id}.ics", "text/calendar; method=PUBLISH",
+                              build_feed(f"{season.name}: {organisation.name}", events).decode("utf-8")),) if events else ()
+    key = f"season-{season.id}-published-{application.id}"
+    return await enqueue(session, Mail(key, person.email, language, subject, body, attachments), now)

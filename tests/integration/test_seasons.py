@@ -1,0 +1,137 @@
+"""A seasonal round on both databases, through the services: set up, apply, propose,
+publish as weekly series (idempotently), give back, and the seasonal hours held while
+the round runs and released after it."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import func, select
+
+from booking.db.models import Booking, OutboxMail, SeasonAllocation
+from booking.domain.errors import DomainError
+from booking.domain.localtime import resolve_local
+from booking.services import season_proposal, season_publish, seasons
+from booking.services.bookings import NewBooking, create_booking
+from booking.services.lending import Details
+from booking.services.rulebook import current_rules
+from tests.world import build_world
+
+NOW = datetime(2026, 9, 1, 10, tzinfo=timezone.utc)
+DEADLINE = datetime(2026, 10, 1, 22, tzinfo=timezone.utc)
+SETUP = seasons.SeasonSetup(
+    name="Vinter 2027", starts=date(2027, 1, 4), ends=date(2027, 1, 31), application_deadline=DEADLINE,
+    premises=("hallen", "hallen-a", "hallen-b"), seasonal_hours={"mon": ["16:00-22:30"], "tue": ["16:00-22:30"]},
+    excluded=((date(2027, 1, 18), date(2027, 1, 19)),))
+CHILDREN = {"activity": "Minihåndball", "hall_sport": True, "age_group": "under_13", "disability": False,
+            "participants": 24, "hours_per_week": 1.5,
+            "wishes": [{"premises": "hallen-a", "weekday": "mon", "start": "17:00", "end": "18:30"}]}
+ADULTS = {"activity": "Bedriftsfotball", "hall_sport": True, "age_group": "adults", "disability": False,
+          "participants": 14, "hours_per_week": 4,
+          "wishes": [{"premises": "hallen", "weekday": "mon", "start": "17:00", "end": "19:00"},
+                     {"premises": "hallen-b", "weekday": "tue", "start": "18:00", "end": "20:00"}]}
+
+
+def local(day: str, clock: str) -> datetime:
+    return resolve_local(datetime.fromisoformat(f"{day}T{clock}"))
+
+
+async def open_round(db):
+    world = await build_world(db.sessions)
+    season = await seasons.create_season(db.sessions, SETUP, actor_id=None, now=NOW)
+    await seasons.move_season(db.sessions, season.id, "open", now=NOW)
+    rules = await current_rules(db.sessions)
+    return world, season, rules
+
+
+async def apply(db, world, season, rules, needs, now=NOW):
+    return await seasons.submit_application(db.sessions, season.id, person_id=world.person_id,
+                                            organisation_id=world.organisation_id, needs=needs,
+                                            rules=rules.in_force(SETUP.starts).allocation, now=now)
+
+
+async def test_a_round_from_application_to_published_series(db):
+    world, season, rules = await open_round(db)
+    first = await apply(db, world, season, rules, [ADULTS])
+    again = await apply(db, world, season, rules, [CHILDREN, ADULTS])  # changed before the deadline
+    assert first.created and not again.created and again.id == first.id
+    proposal = await season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW)
+    given = sorted((a.need, a.slot.premises, a.slot.weekday, a.wish) for a in proposal.allocations)
+    # The children's team takes hall A on Monday, so the adults' whole hall that Monday is
+    # lost to a higher tier and they get their second wish.
+    assert given == [(0, "hallen-a", 0, 0), (1, "hallen-b", 1, 1)]
+    (lost,) = proposal.unmet
+    assert (lost.need, lost.wish) == (1, 0) and lost.reasons[0].code == "lower_tier"
+    assert lost.reasons[0].tier == "children_youth"
+
+    with pytest.raises(DomainError) as refused:
+        await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
+    assert refused.value.code == "round_not_closed"
+    await seasons.move_season(db.sessions, season.id, "close", now=NOW)
+    published = await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
+    # Four Mondays and four Tuesdays in January 2027, less the excluded 18th and 19th.
+    assert (published.series, published.bookings, published.collisions) == (2, 6, [])
+    async with db.sessions() as s:
+        bookings = list((await s.execute(select(Booking).order_by(Booking.start_at))).scalars())
+        mails = list((await s.execute(select(OutboxMail.subject).where(
+            OutboxMail.subject.like("Tildelt sesongtid%")))).scalars())
+    assert len(bookings) == 6 and {b.status for b in bookings} == {"confirmed"}
+    assert date(2027, 1, 18) not in {b.occurrence_date for b in bookings}
+    assert {b.payment_method for b in bookings if b.price_total} <= {"invoice"}
+    assert mails == ["Tildelt sesongtid: Vinter 2027"]  # one mail for the organisation
+
+    twice = await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
+    assert twice == published
+    async with db.sessions() as s:
+        assert await s.scalar(select(func.count(Booking.id))) == 6
+
+
+async def test_seasonal_hours_are_held_during_the_round_and_what_is_given_back_is_free(db):
+    world, season, rules = await open_round(db)
+    await apply(db, world, season, rules, [CHILDREN])
+    ad_hoc = NewBooking("hallen-b", local("2027-01-04", "20:00"), local("2027-01-04", "21:00"), world.person_id,
+                        world.organisation_id, Details("Trening", 10))
+    with pytest.raises(DomainError) as held:
+        await create_booking(db.sessions, ad_hoc, rules=rules, now=NOW)
+    assert held.value.code == "closed"
+    await season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW)
+    await seasons.move_season(db.sessions, season.id, "close", now=NOW)
+    await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
+    # Published: what was not allocated is free to anyone at once.
+    assert (await create_booking(db.sessions, ad_hoc, rules=rules, now=NOW)).status == "confirmed"
+    allocated = NewBooking("hallen-a", local("2027-01-11", "17:00"), local("2027-01-11", "18:30"), world.person_id,
+                           world.organisation_id, Details("Trening", 10))
+    with pytest.raises(DomainError) as taken:
+        await create_booking(db.sessions, allocated, rules=rules, now=NOW)
+    assert taken.value.code == "conflict"
+    async with db.sessions() as s:
+        row = (await s.execute(select(SeasonAllocation))).scalar_one()
+    assert await season_publish.give_back(db.sessions, row.id, person_id=world.person_id,
+                                          days=[date(2027, 1, 11)], now=NOW) == 1
+    assert (await create_booking(db.sessions, allocated, rules=rules, now=NOW)).status == "confirmed"
+
+
+@pytest.mark.parametrize("change, code", [
+    ({"wishes": [{"premises": "motesalen", "weekday": "mon", "start": "17:00", "end": "18:00"}]},
+     "premises_not_in_round"),
+    ({"wishes": [{"premises": "hallen", "weekday": "wed", "start": "17:00", "end": "18:00"}]},
+     "outside_seasonal_hours"),
+    ({"wishes": [{"premises": "hallen", "weekday": "mon", "start": "17:10", "end": "18:10"}]}, "off_grid"),
+    ({"hours_per_week": 0.5}, "hours_unfillable"),
+    ({"age_group": "babies"}, "invalid_age_group"),
+])
+async def test_an_application_that_cannot_be_met_is_refused_and_nothing_is_saved(db, change, code):
+    world, season, rules = await open_round(db)
+    with pytest.raises(DomainError) as refused:
+        await apply(db, world, season, rules, [{**CHILDREN, **change}])
+    assert refused.value.code == code
+    async with db.sessions() as s:
+        assert await s.scalar(select(func.count()).select_from(OutboxMail)) == 0
+        assert await seasons.applications(s, season.id) == []
+
+
+async def test_applying_after_the_deadline_is_refused(db):
+    world, season, rules = await open_round(db)
+    with pytest.raises(DomainError) as refused:
+        await apply(db, world, season, rules, [CHILDREN], now=DEADLINE + timedelta(minutes=1))
+    assert refused.value.code == "deadline_passed"
