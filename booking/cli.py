@@ -7,6 +7,7 @@ import sys
 from typing import Sequence
 
 from booking.cli_calendars import add_calendar_commands
+from booking.cli_seasons import add_season_commands
 from booking.cli_support import Refused, check_texts, now as _now, refuse as _refuse, run as _run
 from booking.settings import get_settings
 
@@ -76,6 +77,8 @@ def rules(args) -> int:
             current = (await rulebook.current_rules(sessions)).in_force(_now())
             for change in pricing.diff_rule_sets(current, draft):
                 print(f"{change['change']:8} {change['place']}: {change.get('old')} -> {change.get('new')}")
+                if "rule_en" in change:  # an allocation rule, also in words
+                    print(f"{'':8} {change['rule_en']}")
             print(json.dumps(await rulebook.impact(sessions, draft, _now()), indent=2, default=str))
         else:
             version = await rulebook.publish(sessions, draft, valid_from=date.fromisoformat(args.valid_from),
@@ -235,6 +238,7 @@ def parser() -> argparse.ArgumentParser:
     issuing.add_argument("--label", default="CLI")
     issuing.set_defaults(run=token_create)
     add_calendar_commands(commands)
+    add_season_commands(commands)
     commands.add_parser("expire-holds", help="release holds past their expiry").set_defaults(run=expire_holds)
     mailing = commands.add_parser("send-mail", help="queue due reminders and deliver the e-mail outbox")
     mailing.add_argument("--limit", type=int, default=200, help="at most this many mails in one run")

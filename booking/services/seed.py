@@ -25,6 +25,7 @@ from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import Details, LendingRules
 from booking.services.rulebook import REFUSALS
+from booking.services.seed_season import seed_round
 from booking.services.series import create_series
 from booking.settings import ROOT
 
@@ -168,6 +169,8 @@ async def seed_sample(sessions: async_sessionmaker[AsyncSession], *, rules: Lend
     monday = to_local(now).date() - timedelta(days=to_local(now).weekday())
     series = await _seed_series(sessions, rules, now, premises, delegates, monday)
     progress(f"series: {series} weekly series")
+    applications = await seed_round(sessions, rules=rules, now=now, delegates=delegates)
+    progress(f"seasonal round: {applications} new applications")
     return SeedReport(created, made, series)
 
 

@@ -1,0 +1,18 @@
+"""The integration tests' clock: every test here runs at the same instant, whatever the
+machine's date, so a test written this week passes next year too. The clock ticks from
+TEST_NOW (holds expire, mails are stamped in order); dates in tests are literal or
+counted from it (`booking_web_support.weekday_ahead`). asyncio keeps the real clock, so
+timeouts and the event loop are unaffected. The browser tests run a real server in
+another process on the real clock and count their dates from today instead."""
+from __future__ import annotations
+
+import pytest
+from freezegun import freeze_time
+
+TEST_NOW = "2026-09-01 08:00:00"  # a Tuesday in summer time; Oslo is UTC+2
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _test_clock():
+    with freeze_time(TEST_NOW, tick=True, real_asyncio=True):
+        yield
