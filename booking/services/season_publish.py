@@ -73,6 +73,23 @@ def _collision(allocation: SeasonAllocation, premises: Premises, day: date, erro
             "message_nb": error.message_nb, "message_en": error.message_en}
 
 
+class TakenByDay:
+    """Claims per unit and local day, so checking a date looks only at its neighbours."""
+
+    def __init__(self) -> None:
+        self.claims: dict[tuple[int, date], list[Interval]] = {}
+
+    def add(self, unit: int, claim: Interval) -> None:
+        day, last = to_local(claim.start).date(), to_local(claim.end).date()
+        while day <= last:  # a long booking is found from every day it touches
+            self.claims.setdefault((unit, day), []).append(claim)
+            day += timedelta(days=1)
+
+    def near(self, units: frozenset[int], day: date) -> list[Interval]:
+        return [claim for unit in units for offset in (-1, 0, 1)
+                for claim in self.claims.get((unit, day + timedelta(days=offset)), ())]
+
+
 TAKEN = DomainError("slot_taken", "Tiden er allerede bestilt.", "The time is already booked.")
 
 
@@ -109,9 +126,9 @@ async def _write_all(session: AsyncSession, season: Season, rows: list[SeasonAll
     fams = await families(session, {p.building_id for p in premises.values()})
     closures = [c for c in await closures_in(session, window, except_season=season.id)]
     units = frozenset().union(*(fams[p].units for p in premises)) if premises else frozenset()
-    taken: dict[int, list[Interval]] = {}
+    taken = TakenByDay()
     for slot in await taken_slots(session, units, window.widened(timedelta(days=1), timedelta(days=1)), now=now):
-        taken.setdefault(slot.unit_id, []).append(slot.interval)
+        taken.add(slot.unit_id, slot.interval)
     applications = {a.id: a for a in await rounds.applications(session, season.id)}
     skipped = excluded_days(season)
     collisions: list[dict] = []
@@ -137,14 +154,12 @@ async def _write_all(session: AsyncSession, season: Season, rows: list[SeasonAll
             except DomainError as error:
                 collisions.append(_collision(row, place, occurrence.day, error))
                 continue
-            in_the_way = [i for u in fam.units for i in taken.get(u, ())]
-            if conflicts(structure, occurrence.interval, in_the_way):
+            if conflicts(structure, occurrence.interval, taken.near(fam.units, occurrence.day)):
                 collisions.append(_collision(row, place, occurrence.day, TAKEN))
                 continue
             planned.append(occurrence)
-            claim = occupied(structure, occurrence.interval)
             for unit in fam.units:
-                taken.setdefault(unit, []).append(claim)
+                taken.add(unit, occupied(structure, occurrence.interval))
         details = Details(need["activity"][:300], min(need["participants"], place.capacity),
                           "children_youth" if need["age_group"] in CHILDREN_YOUTH_GROUPS else "adults", False)
         series = BookingSeries(premises_id=place.id, person_id=application.person_id,

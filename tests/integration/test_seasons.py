@@ -135,3 +135,24 @@ async def test_applying_after_the_deadline_is_refused(db):
     with pytest.raises(DomainError) as refused:
         await apply(db, world, season, rules, [CHILDREN], now=DEADLINE + timedelta(minutes=1))
     assert refused.value.code == "deadline_passed"
+
+
+async def test_a_date_that_collides_with_an_existing_booking_is_reported_not_forced(db):
+    world = await build_world(db.sessions)
+    rules = await current_rules(db.sessions)
+    # Booked before the round opened: the whole hall on the second Tuesday.
+    existing = await create_booking(db.sessions, NewBooking(
+        "hallen", local("2027-01-12", "18:00"), local("2027-01-12", "19:00"), world.person_id,
+        world.organisation_id, Details("Cup", 10)), rules=rules, now=NOW)
+    season = await seasons.create_season(db.sessions, SETUP, actor_id=None, now=NOW)
+    await seasons.move_season(db.sessions, season.id, "open", now=NOW)
+    await apply(db, world, season, rules, [ADULTS])
+    await season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW)
+    await seasons.move_season(db.sessions, season.id, "close", now=NOW)
+    published = await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
+    assert [(c["day"], c["premises"], c["code"]) for c in published.collisions] == [
+        ("2027-01-12", "hallen-b", "slot_taken")]
+    async with db.sessions() as s:
+        kept = await s.get(Booking, existing.id)
+        assert kept.status == "confirmed"
+        assert await s.scalar(select(func.count(Booking.id)).where(Booking.series_id.is_not(None))) == 5
