@@ -12,6 +12,7 @@ from typing import Any
 
 from .errors import PricingError
 from .facts import Booker, BookingDetails, PremisesFacts
+from .priorities import rule_at
 from .quoting import quote
 from .rules import RuleSet
 from .serialise import rule_set_to_dict
@@ -24,9 +25,12 @@ BookingToPrice = tuple[Hashable, PremisesFacts, datetime, datetime, Booker, Book
 def diff_rule_sets(old: RuleSet, new: RuleSet) -> list[dict[str, Any]]:
     """Field-level changes: [{"place": "tariff.gymsal.rate", "change": "changed", "old": "350", "new": "400"}].
 
-    Lists (groups a surcharge applies to, and the like) compare as one value.
+    Lists (groups a surcharge applies to, and the like) compare as one value. The
+    allocation tiers are compared by key (`allocation.tiers.others.name_nb`), their order
+    as the list of keys (`allocation.tiers`); each allocation change also states the rule
+    in words as it is after the change, or as it was when removed (`rule_nb`, `rule_en`).
     """
-    before, after = _flatten(rule_set_to_dict(old)), _flatten(rule_set_to_dict(new))
+    before, after = _places(old), _places(new)
     changes = []
     for place in [*before, *(place for place in after if place not in before)]:
         if place not in after:
@@ -35,7 +39,26 @@ def diff_rule_sets(old: RuleSet, new: RuleSet) -> list[dict[str, Any]]:
             changes.append({"place": place, "change": "added", "old": None, "new": after[place]})
         elif before[place] != after[place]:
             changes.append({"place": place, "change": "changed", "old": before[place], "new": after[place]})
+    for change in changes:
+        if change["place"].startswith("allocation."):
+            rules = (old if change["change"] == "removed" else new).allocation
+            words = rule_at(rules, change["place"]) if rules else None
+            if words:
+                change["rule_nb"], change["rule_en"] = words
     return changes
+
+
+def _places(rule_set: RuleSet) -> dict[str, Any]:
+    plain = rule_set_to_dict(rule_set)
+    allocation = plain.pop("allocation", None)
+    flat = _flatten(plain)
+    if allocation is not None:
+        tiers = allocation.pop("tiers")
+        flat["allocation.tiers"] = [tier["key"] for tier in tiers]
+        flat.update(_flatten({tier["key"]: {k: v for k, v in tier.items() if k != "key"} for tier in tiers},
+                             "allocation.tiers"))
+        flat.update(_flatten(allocation, "allocation"))
+    return flat
 
 
 def _flatten(table: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

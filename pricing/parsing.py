@@ -14,6 +14,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from allocation.rules import AGE_GROUPS, PriorityRules, Tier, TierCondition
+
 from .errors import RuleSetError
 from .facts import DEPARTMENT_KINDS, PREMISES_KINDS
 from .rules import (
@@ -61,6 +63,7 @@ def rule_set_from_dict(data: Mapping[str, Any], categories_in_use: Iterable[str]
         add_ons=root.table("add_ons", default={}).entries(_add_on),
         exemptions=root.table("exemptions", default={}).entries(_exemption),
         lending=_lending(root.table("lending")),
+        allocation=root.optional("allocation", lambda key: _allocation(root.table(key))),
     )
     root.finish()
     _check_required_groups(rule_set)
@@ -117,25 +120,30 @@ def _customer_group(key: str, entry: TableReader) -> CustomerGroup:
     )
 
 
+def _clock_time(entry: TableReader, key: str, *, is_end: bool) -> str:
+    """Local wall time "HH:MM"; "24:00" only as the end of something."""
+    value = entry.text(key)
+    match = _HHMM.match(value)
+    if not match or (match.group(1) == "24" and (not is_end or match.group(2) != "00")):
+        raise rule_error(
+            "invalid_value",
+            entry.at(key),
+            "Skal være et klokkeslett TT:MM (24:00 bare som slutt).",
+            "Must be a time HH:MM (24:00 only as end).",
+        )
+    return value
+
+
 def _time_band(key: str, entry: TableReader) -> TimeBand:
     band = TimeBand(
         key=key,
         **_names(entry),
         days=entry.choice("days", DAY_KINDS),
-        start=entry.text("start"),
-        end=entry.text("end"),
+        start=_clock_time(entry, "start", is_end=False),
+        end=_clock_time(entry, "end", is_end=True),
         surcharge=entry.factor("surcharge", default=Decimal(0)),
         groups=entry.keys("groups", default=()),
     )
-    for field in ("start", "end"):
-        match = _HHMM.match(getattr(band, field))
-        if not match or (match.group(1) == "24" and (field == "start" or match.group(2) != "00")):
-            raise rule_error(
-                "invalid_value",
-                entry.at(field),
-                "Skal være et klokkeslett TT:MM (24:00 bare som slutt).",
-                "Must be a time HH:MM (24:00 only as end).",
-            )
     if band.start_minute >= band.end_minute:
         raise rule_error("invalid_value", entry.at("end"), "Slutt må være etter start.", "End must be after start.")
     if band.end_minute - band.start_minute < 60:
@@ -191,6 +199,101 @@ def _lending(entry: TableReader) -> LendingCriteria:
     )
     entry.finish()
     return criteria
+
+
+def _allocation(entry: TableReader) -> PriorityRules:
+    rules = PriorityRules(
+        tiers=entry.array("tiers", _tier),
+        core_time_end=_clock_time(entry, "core_time_end", is_end=True),
+        core_time_age_groups=_age_groups(entry, "core_time_age_groups"),
+        hall_sport_first=entry.boolean("hall_sport_first"),
+        continuity_weight=entry.integer("continuity_weight"),
+        participants_weight=entry.integer("participants_weight"),
+        wish_rank_weights=entry.integers("wish_rank_weights"),
+        not_used_limit=entry.integer("not_used_limit"),
+    )
+    entry.finish()
+    _check_tiers(rules.tiers, entry.at("tiers"))
+    _check_wish_rank_weights(rules.wish_rank_weights, entry.at("wish_rank_weights"))
+    if rules.not_used_limit < 1:
+        raise rule_error("invalid_value", entry.at("not_used_limit"), "Skal være 1 eller mer.", "Must be 1 or more.")
+    return rules
+
+
+def _tier(entry: TableReader) -> Tier:
+    return Tier(key=entry.name("key"), **_names(entry),
+                match_any=entry.array("match_any", _tier_condition, default=()))
+
+
+def _tier_condition(entry: TableReader) -> TierCondition:
+    condition = TierCondition(
+        age_groups=entry.optional("age_groups", lambda key: _age_groups(entry, key)),
+        disability=entry.optional("disability", entry.boolean),
+        hall_sport=entry.optional("hall_sport", entry.boolean),
+        based_in_municipality=entry.optional("based_in_municipality", entry.boolean),
+    )
+    entry.finish()  # a misspelt condition is a typo, not a condition that takes everyone
+    if condition == TierCondition():
+        # It would hold for every need: that is what the last tier, without conditions, is for.
+        raise rule_error(
+            "empty_condition", entry.place,
+            "Et vilkår må si noe om aldersgruppe, funksjonsnedsettelse, hallidrett eller hjemsted.",
+            "A condition must say something about age group, disability, hall sport or home.",
+        )
+    return condition
+
+
+def _age_groups(entry: TableReader, key: str) -> tuple[str, ...]:
+    groups = entry.keys(key)
+    if not groups:
+        raise rule_error("invalid_value", entry.at(key), "Skal ha minst én aldersgruppe.",
+                         "Must have at least one age group.")
+    for group in groups:
+        if group not in AGE_GROUPS:
+            raise rule_error(
+                "unknown_age_group", entry.at(key),
+                f"Ukjent aldersgruppe «{group}»; velg blant {', '.join(AGE_GROUPS)}.",
+                f"Unknown age group '{group}'; choose from {', '.join(AGE_GROUPS)}.",
+            )
+    return groups
+
+
+def _check_tiers(tiers: tuple[Tier, ...], place: str) -> None:
+    """A need belongs to the first tier that takes it, so only the last may take everyone, and must."""
+    if not tiers:
+        raise rule_error("no_tiers", place, "Det må være minst én prioritetsgruppe.",
+                         "There must be at least one priority tier.")
+    seen: set[str] = set()
+    for index, tier in enumerate(tiers):
+        at, last = f"{place}[{index}]", index == len(tiers) - 1
+        if tier.key in seen:
+            raise rule_error("duplicate_tier", f"{at}.key", f"Prioritetsgruppen «{tier.key}» finnes allerede.",
+                             f"Priority tier '{tier.key}' is already there.")
+        seen.add(tier.key)
+        if last and tier.match_any:
+            raise rule_error(
+                "last_tier_has_conditions", f"{at}.match_any",
+                "Den siste gruppen tar alle behov som ikke hører til en gruppe før den, og kan ikke ha vilkår.",
+                "The last tier takes every need no tier before it takes, so it cannot have conditions.",
+            )
+        if not last and not tier.match_any:
+            raise rule_error(
+                "tier_without_conditions", f"{at}.match_any",
+                "Bare den siste gruppen kan være uten vilkår: gruppene etter denne ville aldri fått noen.",
+                "Only the last tier can be without conditions: the tiers after this one would never get a need.",
+            )
+
+
+def _check_wish_rank_weights(weights: tuple[int, ...], place: str) -> None:
+    if not weights:
+        raise rule_error("invalid_value", place, "Skal ha minst én vekt.", "Must have at least one weight.")
+    for index in range(1, len(weights)):
+        if weights[index] > weights[index - 1]:
+            raise rule_error(
+                "wish_weight_increases", f"{place}[{index}]",
+                f"Et senere ønske kan ikke telle mer enn ønsket før ({weights[index]} > {weights[index - 1]}).",
+                f"A later wish cannot count more than the one before ({weights[index]} > {weights[index - 1]}).",
+            )
 
 
 def _check_required_groups(rule_set: RuleSet) -> None:

@@ -12,6 +12,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from allocation.rules import PriorityRules
+
 from .errors import PricingError
 from .serialise import content_hash
 
@@ -128,6 +130,8 @@ class RuleSet:
     add_ons: Mapping[str, AddOn]
     exemptions: Mapping[str, Exemption]
     lending: LendingCriteria
+    # The seasonal-allocation priority rules (`[allocation]`); None in versions stored before there were any.
+    allocation: PriorityRules | None = None
 
     # Mappings are read-only views and cannot be hashed field by field; hash the content.
     def __hash__(self) -> int:

@@ -30,13 +30,13 @@ def content_hash(rule_set: RuleSet) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
-def _plain(value: Any, *, json_safe: bool) -> Any:
+def _plain(value: Any, *, json_safe: bool, named_by_table: bool = False) -> Any:
     if is_dataclass(value):
-        # `key` is already the name of the table an entry sits in.
-        items = ((f.name, getattr(value, f.name)) for f in fields(value) if f.name != "key")
+        # An entry of a table (`[tariff.gymsal]`) is named by it; one in a list keeps its `key`.
+        items = ((f.name, getattr(value, f.name)) for f in fields(value) if not (named_by_table and f.name == "key"))
         return {name: _plain(item, json_safe=json_safe) for name, item in items if item is not None}
     if isinstance(value, Mapping):
-        return {key: _plain(item, json_safe=json_safe) for key, item in value.items()}
+        return {key: _plain(item, json_safe=json_safe, named_by_table=True) for key, item in value.items()}
     if isinstance(value, (tuple, list)):
         return [_plain(item, json_safe=json_safe) for item in value]
     if isinstance(value, Decimal):
@@ -57,14 +57,23 @@ def dump_toml(rule_set: RuleSet) -> str:
 
 
 def _write_table(lines: list[str], path: list[str], table: Mapping[str, Any]) -> None:
-    scalars = {key: value for key, value in table.items() if not isinstance(value, Mapping)}
+    arrays = {key: value for key, value in table.items() if _is_array_of_tables(value)}
     tables = {key: value for key, value in table.items() if isinstance(value, Mapping)}
+    scalars = {key: value for key, value in table.items() if key not in arrays and key not in tables}
     # An empty table needs its header, or it would vanish; a pure container does not.
-    if path and (scalars or not tables):
+    if path and (scalars or not (tables or arrays)):
         lines += ["", f"[{'.'.join(path)}]"]
     lines += [f"{key} = {_toml_value(value)}" for key, value in scalars.items()]
+    for key, items in arrays.items():  # `[[allocation.tiers]]`; their own lists of tables are inline
+        for item in items:
+            lines += ["", f"[[{'.'.join([*path, key])}]]"]
+            lines += [f"{name} = {_toml_value(value)}" for name, value in item.items()]
     for key, value in tables.items():
         _write_table(lines, [*path, key], value)
+
+
+def _is_array_of_tables(value: Any) -> bool:
+    return isinstance(value, list) and bool(value) and all(isinstance(item, Mapping) for item in value)
 
 
 def _toml_value(value: Any) -> str:
@@ -80,4 +89,6 @@ def _toml_value(value: Any) -> str:
         return json.dumps(value, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(item) for item in value) + "]"
+    if isinstance(value, Mapping):  # an inline table
+        return "{ " + ", ".join(f"{key} = {_toml_value(item)}" for key, item in value.items()) + " }"
     raise TypeError(f"cannot write {type(value).__name__} as TOML")

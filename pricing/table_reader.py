@@ -59,17 +59,18 @@ class TableReader:
         return value
 
     def integer(self, key: str, default: Any = _MISSING) -> int:
+        return _whole_number(self.raw(key, default), self.at(key))
+
+    def integers(self, key: str, default: Any = _MISSING) -> tuple[int, ...]:
         value = self.raw(key, default)
-        if isinstance(value, str) and value.isdigit():
-            value = int(value)
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise rule_error(
-                "invalid_value",
-                self.at(key),
-                "Skal være et helt tall, 0 eller mer.",
-                "Must be a whole number, 0 or more.",
-            )
-        return value
+        if not isinstance(value, (list, tuple)):
+            raise rule_error("invalid_value", self.at(key), "Skal være en liste med hele tall.",
+                             "Must be a list of whole numbers.")
+        return tuple(_whole_number(item, f"{self.at(key)}[{index}]") for index, item in enumerate(value))
+
+    def optional(self, key: str, read: Callable[[str], Entry]) -> Entry | None:
+        """`read(key)` when the key is given, else None (not asked)."""
+        return None if self.raw(key, default=None) is None else read(key)
 
     def boolean(self, key: str, default: Any = _MISSING) -> bool:
         value = self.raw(key, default)
@@ -158,6 +159,14 @@ class TableReader:
             )
         return tuple(value)
 
+    def name(self, key: str) -> str:
+        """A key given as a value (`key = "children_youth"`), spelled like the keys of tables."""
+        value = self.text(key)
+        if not _KEY.match(value):
+            raise rule_error("invalid_key", self.at(key), "Nøkler bruker bare a-z, 0-9 og _.",
+                             "Keys use only a-z, 0-9 and _.")
+        return value
+
     def table(self, key: str, default: Any = _MISSING) -> TableReader:
         return TableReader(self.raw(key, default), self.at(key))
 
@@ -176,7 +185,6 @@ class TableReader:
                 "Unknown field (a typo?).",
             )
 
-
     def entries(self, build: Callable[[str, TableReader], Entry]) -> Mapping[str, Entry]:
         """A table of named entries (`[tariff.gymsal]`, ...), each built and checked for typos."""
         items = {}
@@ -193,5 +201,32 @@ class TableReader:
             items[key] = build(key, entry)
             entry.finish()
         return MappingProxyType(items)
+
+    def array(self, key: str, build: Callable[[TableReader], Entry], default: Any = _MISSING) -> tuple[Entry, ...]:
+        """An array of tables (`[[allocation.tiers]]`, inline tables in a list), in order,
+        each built and checked for typos; the place of each is `key[index]`."""
+        value = self.raw(key, default)
+        if not isinstance(value, (list, tuple)):
+            raise rule_error("invalid_value", self.at(key), "Skal være en liste med tabeller.",
+                             "Must be a list of tables.")
+        items = []
+        for index, item in enumerate(value):
+            entry = TableReader(item, f"{self.at(key)}[{index}]")
+            items.append(build(entry))
+            entry.finish()
+        return tuple(items)
+
+
+def _whole_number(value: Any, place: str) -> int:
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise rule_error(
+            "invalid_value",
+            place,
+            "Skal være et helt tall, 0 eller mer.",
+            "Must be a whole number, 0 or more.",
+        )
+    return value
 
 

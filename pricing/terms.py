@@ -27,6 +27,7 @@ from .lending import (
     quota_rule,
 )
 from .localtime import day_kind, is_regular_day, public_holidays, wall_to_utc
+from .priorities import allocation_terms
 from .quoting import quote
 from .rules import RuleSet, TariffCategory, TimeBand
 from .serialise import content_hash, rule_set_to_dict
@@ -163,6 +164,8 @@ def _terms_document(rule_set: RuleSet) -> dict[str, Any]:
             {"date": day.isoformat(), "name_nb": name, "name_en": holidays_en.get(day, name)}
             for day, name in sorted(holidays_nb.items())
         ],
+        # "Slik fordeler vi tid": the seasonal-allocation priority rules; None in older versions.
+        "allocation": allocation_terms(rule_set.allocation, plain.get("allocation")),
     }
 
 

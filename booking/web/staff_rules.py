@@ -1,7 +1,8 @@
 """The rule-set editor (administrators): draft the next version from the newest one,
-edit rates, factors and lending criteria in a form (or the whole rule set as TOML
-text), see validation errors at their field, the changes and the impact preview,
-then publish with a valid-from date and a reason. And the version history with diffs.
+edit rates, factors, lending criteria and the numbers of the allocation rules in a
+form (or the whole rule set as TOML text), see validation errors at their field, the
+changes and the impact preview, then publish with a valid-from date and a reason. And
+the version history with diffs.
 
 Form fields are named by the rule set's own places (`tariff.gymsal.rate`), so a
 RuleSetError's `place` points straight at the field it is about."""
@@ -27,6 +28,7 @@ from booking.services import rule_drafts
 from booking.services.rulebook import current_rules, impact
 from booking.web.i18n import N_, language_of, message_of, pick, tr
 from booking.web.staff import ADMIN, form_of, page
+from pricing.priorities import age_groups_words
 
 KINDS_NB = {"room": N_("rom"), "hall": N_("sal/hall"), "outdoor_area": N_("uteområde")}
 DEPARTMENTS_NB = {"school": N_("skole"), "culture": N_("kultur"), "sport": N_("idrett"), "property": N_("eiendom"),
@@ -42,6 +44,13 @@ LENDING_NB = {
     "approval_attendees_over": (N_("Godkjenning kreves når flere enn så mange deltakere er ventet"), "int"),
     "approval_for_alcohol": (N_("Godkjenning kreves når det serveres alkohol"), "bool"),
 }
+# The numbers of the seasonal-allocation rules; the tiers and wish weights are edited as text.
+ALLOCATION_NB = {
+    "hall_sport_first": (N_("I haller går hallidrett foran annen aktivitet i samme prioritetsgruppe"), "bool"),
+    "continuity_weight": (N_("Vekt for å beholde samme tid som forrige sesong"), "int"),
+    "participants_weight": (N_("Vekt for antall aktive deltakere"), "int"),
+    "not_used_limit": (N_("Kommunen får beskjed når tildelt tid er meldt ubrukt så mange ganger i en sesong"), "int"),
+}
 CHANGE_NB = {"changed": N_("Endret"), "added": N_("Lagt til"), "removed": N_("Fjernet")}  # the templates translate
 ERROR_FIELDS = {"valid_from_in_past": "valid_from", "valid_from_taken": "valid_from", "reason_required": "reason",
                 "version_label_taken": "label"}
@@ -51,7 +60,7 @@ ERROR_FIELDS = {"valid_from_in_past": "valid_from", "valid_from_taken": "valid_f
 class RuleField:
     place: str  # where the value sits in the rule set, and the form field's name
     label: str
-    kind: str  # money | factor | share | int | optional_int | bool | choices
+    kind: str  # money | factor | share | int | optional_int | bool | choices | time (HH:MM)
     choices: tuple[tuple[str, str], ...] = ()
     hint: str = ""
 
@@ -120,6 +129,14 @@ def rule_fields(content: dict, connection=None) -> list[tuple[str, list[RuleFiel
                   "choices", tuple((key, t(department)) for key, department in DEPARTMENTS_NB.items())),
     ]
     sections.append((N_("Utlånskriterier"), lending))
+    allocation = content.get("allocation")
+    if allocation:  # a version from before there were allocation rules has none to edit
+        who = pick(language, *age_groups_words(tuple(allocation["core_time_age_groups"])))
+        sections.append((N_("Sesongfordeling"), [
+            RuleField("allocation.core_time_end", t("Kjernetid: tid for %(who)s slutter senest", who=who), "time",
+                      hint=t("Klokkeslett TT:MM, for eksempel 20:30")),
+            *(RuleField(f"allocation.{key}", t(label), kind) for key, (label, kind) in ALLOCATION_NB.items()),
+        ]))
     return sections
 
 
@@ -151,7 +168,7 @@ def shown(field: RuleField, value: Any) -> Any:
         return bool(value)
     if field.kind == "choices":
         return list(value or [])
-    return "" if value is None else str(value)
+    return "" if value is None else str(value)  # int, optional_int, time
 
 
 def _decimal_text(text: str) -> str | None:
@@ -183,7 +200,9 @@ def apply_form(content: dict, sections, form, connection=None) -> tuple[dict, di
                 continue
             text = form.text(field.place)
             values[field.place] = text
-            if field.kind == "optional_int" and not text:
+            if field.kind == "time":  # the validator knows a time (and says so at the field)
+                _set_at(edited, field.place, text)
+            elif field.kind == "optional_int" and not text:
                 _set_at(edited, field.place, None)
             elif field.kind in ("int", "optional_int"):
                 if text.isdigit():

@@ -128,6 +128,17 @@ async def test_control_characters_in_any_text_option_are_refused(db, command, tm
     assert await count(db, Person) == before and await count(db, CalendarSource) == 0
 
 
+async def test_rules_diff_says_allocation_changes_in_words(db, command, tmp_path):
+    draft = tmp_path / "draft.toml"
+    draft.write_text((ROOT / "seed_data" / "rules" / "default.toml").read_text(encoding="utf-8").replace(
+        "continuity_weight = 3", "continuity_weight = 0"), encoding="utf-8")
+    answer = command("rules", "diff", str(draft))
+    assert answer.returncode == 0, answer.stderr
+    lines = answer.stdout.splitlines()
+    at = lines.index("changed  allocation.continuity_weight: 3 -> 0")
+    assert lines[at + 1].strip() == "Who had a time last season does not count."
+
+
 async def test_an_account_without_a_birth_date_is_made_with_a_warning_that_it_cannot_book(db, command):
     helped = command("users", "create", "--help")
     assert helped.returncode == 0

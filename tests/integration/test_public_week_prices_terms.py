@@ -113,3 +113,39 @@ async def test_terms_say_what_needs_approval_from_the_rules_in_force(client):
     approval = changed[changed.index('id="godkjenning"'):]
     assert "Mer enn 50 deltakere krever godkjenning." in approval
     assert "Mer enn 100 deltakere" not in approval and "alkohol krever godkjenning" not in approval
+
+
+async def test_terms_say_how_time_is_allocated_from_the_rules_in_force(client):
+    """"Slik fordeler vi tid": the priority tiers in order in a table with headers, and
+    the other allocation rules, in both languages, from the same rules the solver gets."""
+    page = (await client.get("/priser-og-vilkar")).text
+    section = page[page.index('<h2 id="fordeling">Slik fordeler vi tid</h2>'):]
+    assert '<caption id="fordeling-grupper">Prioritetsgrupper, høyest først</caption>' in section
+    assert '<th scope="col">Prioritet</th><th scope="col">Prioritetsgruppe</th>' in section
+    tiers = re.findall(r'<tr><td>(\d)</td><th scope="row">(.*?)</th><td>(.*?)</td></tr>', section)
+    assert [(rank, name) for rank, name, _ in tiers] == [
+        ("1", "Barn og unge, og aktivitet for personer med funksjonsnedsettelse"),
+        ("2", "Andre lag og foreninger i kommunen"), ("3", "Andre")]
+    assert "aktiviteten er for personer med funksjonsnedsettelse og organisasjonen hører hjemme" in tiers[0][2]
+    for rule in ("I haller går hallidrett foran annen aktivitet i samme prioritetsgruppe.",
+                 "Kjernetid: tid for barn under 13 år slutter senest kl. 20:30.",
+                 "Et lag som hadde samme tid forrige sesong, får beholde den når det går (vekt 3).",
+                 "Tiden deles i forhold til antall aktive deltakere (vekt 1).",
+                 "Blir tildelt tid meldt som ikke brukt 3 ganger i en sesong, får kommunen beskjed."):
+        assert f"<li>{rule}</li>" in section, rule
+    assert '<tr><th scope="row">4. ønske og senere</th><td>25</td></tr>' in section
+
+    english = (await client.get("/priser-og-vilkar", headers=ENGLISH)).text
+    section = english[english.index('<h2 id="fordeling">How we allocate time</h2>'):]
+    assert "Priority tiers, highest first" in section and "Children and youth, and activities for people" in section
+    assert "<li>Core time: time for children under 13 ends by 20:30.</li>" in section
+    assert '<tr><th scope="row">1st wish</th><td>100</td></tr>' in section and "Slik fordeler" not in english
+
+    later = DEFAULT_RULES.read_text(encoding="utf-8").replace("not_used_limit = 3", "not_used_limit = 2").replace(
+        'core_time_end = "20:30"', 'core_time_end = "21:00"')
+    draft = await read_draft(client.db.sessions, later)
+    await publish(client.db.sessions, draft, valid_from=_today(), author="Admin", reason="Senere kjernetid",
+                  now=datetime.now(timezone.utc))
+    changed = (await client.get("/priser-og-vilkar")).text
+    assert "slutter senest kl. 21:00." in changed and "ikke brukt 2 ganger i en sesong" in changed
+    assert "kl. 20:30" not in changed

@@ -55,3 +55,17 @@ async def test_publish_refuses_the_past_and_versions_are_frozen(db):
     with pytest.raises(Exception, match="frozen"):
         async with write_transaction(db.sessions) as s:
             await s.execute(text("UPDATE rule_set_version SET reason = 'changed'"))
+
+
+async def test_the_default_published_on_first_start_carries_the_allocation_rules(db):
+    """The first start publishes seed_data/rules/default.toml as it is, priority rules
+    included; a version stored without them is kept as it was and read with none."""
+    import pricing
+    rules = await current_rules(db.sessions)
+    default = pricing.load_rule_set(DEFAULT_RULES)
+    assert rules.in_force(NOW) == default and rules.in_force(NOW).allocation.tiers[0].key == "children_youth"
+    without = {k: v for k, v in pricing.rule_set_to_dict(default).items() if k != "allocation"}
+    await publish(db.sessions, pricing.rule_set_from_dict(without), valid_from=date(2027, 1, 1), author="Admin",
+                  reason="Uten fordeling", now=NOW)
+    again = await current_rules(db.sessions)
+    assert len(again.versions) == 2 and again.in_force(date(2027, 1, 1)).allocation is None

@@ -6,16 +6,18 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 from sqlalchemy import select
+
+import pricing
 
 from booking.db.models import RuleSetVersion
 from booking.domain.localtime import to_local
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import Details
-from booking.services.rulebook import current_rules
+from booking.services.rulebook import current_rules, publish
 from booking.web.staff_rules import rule_fields, shown, value_at
 from tests.integration.test_staff import login_as, next_weekday, post_form, staff  # noqa: F401 (fixture)
 
@@ -122,6 +124,72 @@ async def test_toml_editor_validates_the_whole_rule_set(staff):
     saved = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}/toml", {"toml": renamed})
     assert saved.status_code == 303
     assert (await draft_content(staff.db, draft_id))["tariff"]["moterom"]["name_nb"] == "Møterom og grupperom"
+
+
+async def test_a_price_edit_keeps_the_allocation_rules_as_they_are(staff):
+    """Regression guard: the form edits field by field, so a draft must carry the tiers
+    and the wish weights, which it has no fields for, unchanged."""
+    await login_as(staff, "admin")
+    draft_id = await start_draft(staff)
+    before = await draft_content(staff.db, draft_id)
+    assert before["allocation"]["tiers"][0]["key"] == "children_youth"
+    saved = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}",
+                            form_from(before, **{"tariff.gymsal.rate": "375"}))
+    assert saved.status_code == 303
+    after = await draft_content(staff.db, draft_id)
+    assert after["tariff"]["gymsal"]["rate"] == "375" and after["allocation"] == before["allocation"]
+    page = await staff.get(f"/saksbehandling/regler/utkast/{draft_id}/toml")
+    assert "[[allocation.tiers]]" in page.text
+
+
+async def test_the_allocation_numbers_are_edited_in_the_form_and_checked_at_their_field(staff):
+    await login_as(staff, "admin")
+    draft_id = await start_draft(staff)
+    content = await draft_content(staff.db, draft_id)
+    page = await staff.get(f"/saksbehandling/regler/utkast/{draft_id}")
+    assert "<legend>Sesongfordeling</legend>" in page.text
+    assert 'name="allocation.core_time_end" value="20:30"' in page.text
+    assert "Kjernetid: tid for barn under 13 år slutter senest" in page.text
+
+    late = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}",
+                           form_from(content, **{"allocation.core_time_end": "25:00"}))
+    assert late.status_code == 422
+    assert 'id="r-allocation--core_time_end-error"' in late.text and 'href="#r-allocation--core_time_end"' in late.text
+    assert 'value="25:00"' in late.text
+    assert await draft_content(staff.db, draft_id) == content
+    never = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}",
+                            form_from(content, **{"allocation.not_used_limit": "0"}))
+    assert never.status_code == 422 and 'id="r-allocation--not_used_limit-error"' in never.text
+    assert "Skal være 1 eller mer." in never.text
+
+    saved = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}", form_from(content, **{
+        "allocation.core_time_end": "21:00", "allocation.continuity_weight": "5",
+        "allocation.hall_sport_first": False}))
+    assert saved.status_code == 303
+    edited = (await draft_content(staff.db, draft_id))["allocation"]
+    assert (edited["core_time_end"], edited["continuity_weight"], edited["hall_sport_first"]) == ("21:00", 5, False)
+    assert edited["tiers"] == content["allocation"]["tiers"]
+    page = await staff.get(f"/saksbehandling/regler/utkast/{draft_id}")
+    in_words = "Kjernetid: tid for barn under 13 år slutter senest kl. 21:00."
+    assert f"<code>allocation.core_time_end</code><br>{in_words}" in page.text
+    assert "(vekt 5)" in page.text
+
+
+async def test_a_draft_of_a_version_without_allocation_rules_gets_no_allocation_fields(staff):
+    """A version published before there were allocation rules is edited as it is."""
+    await login_as(staff, "admin")
+    rules = (await current_rules(staff.db.sessions)).in_force(staff.staff.start)
+    older = {k: v for k, v in pricing.rule_set_to_dict(rules).items() if k != "allocation"}
+    await publish(staff.db.sessions, pricing.rule_set_from_dict(older), valid_from=date(2099, 1, 1), author="Admin",
+                  reason="Uten fordeling", now=datetime.now(timezone.utc))
+    draft_id = await start_draft(staff)
+    content = await draft_content(staff.db, draft_id)
+    assert "allocation" not in content
+    page = await staff.get(f"/saksbehandling/regler/utkast/{draft_id}")
+    assert page.status_code == 200 and "<legend>Sesongfordeling</legend>" not in page.text
+    saved = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}",
+                            form_from(content, **{"tariff.gymsal.rate": "375"}))
+    assert saved.status_code == 303 and "allocation" not in await draft_content(staff.db, draft_id)
 
 
 async def test_publish_refuses_the_past_a_missing_reason_and_a_taken_date(staff):

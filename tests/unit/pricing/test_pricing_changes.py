@@ -35,6 +35,40 @@ def test_diff_names_each_changed_field(rules):
     assert changes["version"]["new"] == "2026-07-01-utkast"
 
 
+def test_diff_names_allocation_changes_by_tier_and_says_the_rule_in_words(rules):
+    def edit(data):
+        allocation = data["allocation"]
+        allocation["core_time_end"] = "21:00"
+        allocation["tiers"][1]["match_any"] = [{"based_in_municipality": True, "hall_sport": True}]
+        allocation["tiers"][0], allocation["tiers"][1] = allocation["tiers"][1], allocation["tiers"][0]
+
+    changes = {c["place"]: c for c in diff_rule_sets(rules, _draft(rules, edit))}
+    assert set(changes) == {"allocation.core_time_end", "allocation.tiers", "allocation.tiers.adults_local.match_any"}
+    core_time = changes["allocation.core_time_end"]
+    assert (core_time["old"], core_time["new"]) == ("20:30", "21:00")
+    assert core_time["rule_nb"] == "Kjernetid: tid for barn under 13 år slutter senest kl. 21:00."
+    assert core_time["rule_en"] == "Core time: time for children under 13 ends by 21:00."
+    order = changes["allocation.tiers"]
+    assert order["new"] == ["adults_local", "children_youth", "others"]
+    assert order["rule_en"].startswith("The priority tiers, highest first: 1. Other clubs and associations")
+    tier = changes["allocation.tiers.adults_local.match_any"]
+    assert tier["old"] == [{"based_in_municipality": True}]
+    assert tier["rule_nb"] == ("Andre lag og foreninger i kommunen: behov der aktiviteten er hallidrett og "
+                               "organisasjonen hører hjemme i kommunen.")
+    prices_only = _draft(rules, lambda d: d["tariff"]["gymsal"].update(rate="400"))
+    assert all("rule_nb" not in c for c in diff_rule_sets(rules, prices_only))
+
+
+def test_diff_of_allocation_rules_added_to_an_older_version(rules):
+    older = _draft(rules, lambda data: data.pop("allocation"))
+    added = diff_rule_sets(older, rules)
+    assert {c["change"] for c in added} == {"added"}
+    limit = next(c for c in added if c["place"] == "allocation.not_used_limit")
+    assert limit["new"] == 3 and "not used 3 times" in limit["rule_en"]
+    removed = next(c for c in diff_rule_sets(rules, older) if c["place"] == "allocation.tiers.others.name_nb")
+    assert (removed["change"], removed["old"], removed["rule_en"]) == ("removed", "Andre", "Others: every other need.")
+
+
 def _bookings():
     return [
         ("b1", premises_for("gymsal"), local(2026, 3, 10, 18), local(2026, 3, 10, 20), PEOPLE.volunteer, ADULTS),

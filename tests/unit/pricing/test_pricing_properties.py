@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, date, datetime, timedelta
 
@@ -9,7 +10,18 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pricing_fixtures import CHILDREN, PEOPLE, local, premises_for
 
-from pricing import OSLO, BookingDetails, Quote, quote
+from allocation.rules import AGE_GROUPS, PriorityRules, Tier, TierCondition
+from pricing import (
+    OSLO,
+    BookingDetails,
+    Quote,
+    content_hash,
+    dump_toml,
+    load_rule_set,
+    quote,
+    rule_set_from_dict,
+    rule_set_to_dict,
+)
 from pricing.localtime import day_kind
 
 FIRST_MINUTE = datetime(2026, 1, 1, tzinfo=OSLO).astimezone(UTC)
@@ -108,6 +120,43 @@ def test_weekend_never_cheaper_than_the_same_weekday_booking(
 def test_snapshot_round_trip(rules, category, booker, start, length, details):
     result = quote(premises_for(category), start, start + length, booker, details, rules)
     assert Quote.from_snapshot(json.loads(json.dumps(result.to_snapshot()))) == result
+
+
+age_groups = st.lists(st.sampled_from(AGE_GROUPS), min_size=1, max_size=3, unique=True).map(tuple)
+maybe = st.none() | st.booleans()
+conditions = st.builds(TierCondition, age_groups=st.none() | age_groups, disability=maybe, hall_sport=maybe,
+                       based_in_municipality=maybe).filter(lambda condition: condition != TierCondition())
+tier_keys = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True)
+names = st.text(max_size=30)
+
+
+@st.composite
+def priority_rules(draw) -> PriorityRules:
+    keys = draw(st.lists(tier_keys, min_size=1, max_size=4, unique=True))
+    tiers = [Tier(key, draw(names), draw(names), tuple(draw(st.lists(conditions, min_size=1, max_size=3))))
+             for key in keys[:-1]]
+    tiers.append(Tier(keys[-1], draw(names), draw(names)))  # the last takes everyone else
+    end = draw(st.integers(0, 24 * 60))
+    return PriorityRules(
+        tiers=tuple(tiers),
+        core_time_end=f"{end // 60:02d}:{end % 60:02d}",
+        core_time_age_groups=draw(age_groups),
+        hall_sport_first=draw(st.booleans()),
+        continuity_weight=draw(st.integers(0, 1000)),
+        participants_weight=draw(st.integers(0, 1000)),
+        wish_rank_weights=tuple(sorted(draw(st.lists(st.integers(0, 1000), min_size=1, max_size=6)), reverse=True)),
+        not_used_limit=draw(st.integers(1, 50)),
+    )
+
+
+@settings(max_examples=100, deadline=None)
+@given(allocation=priority_rules())
+def test_allocation_rules_round_trip_through_the_database_form_and_toml(rules, allocation):
+    rule_set = dataclasses.replace(rules, allocation=allocation)
+    stored = json.loads(json.dumps(rule_set_to_dict(rule_set)))  # as the database keeps it
+    assert rule_set_from_dict(stored) == rule_set
+    assert load_rule_set(dump_toml(rule_set)) == rule_set
+    assert content_hash(rule_set_from_dict(stored)) == content_hash(rule_set)
 
 
 def _booking(day: date, start_minute: int, minutes: int) -> tuple[datetime, datetime]:

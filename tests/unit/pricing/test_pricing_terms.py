@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pricing_fixtures import PEOPLE, local, premises_for
 
-from pricing import BookingDetails, content_hash, quote, terms_document
+from pricing import BookingDetails, content_hash, quote, rule_set_from_dict, rule_set_to_dict, terms_document
 from pricing.localtime import day_kind, is_regular_day
 
 
@@ -72,6 +72,57 @@ def test_terms_list_public_holidays_with_norwegian_names(rules):
     assert holidays["2026-05-17"] == "Grunnlovsdag"
     assert holidays["2026-12-25"] == "Første juledag"
     assert "2027-01-01" in holidays
+
+
+def test_terms_say_how_time_is_allocated_from_the_priority_rules(rules):
+    allocation = terms_document(rules)["allocation"]
+    assert [(t["rank"], t["key"], t["name_nb"]) for t in allocation["tiers"]] == [
+        (1, "children_youth", "Barn og unge, og aktivitet for personer med funksjonsnedsettelse"),
+        (2, "adults_local", "Andre lag og foreninger i kommunen"),
+        (3, "others", "Andre"),
+    ]
+    children, local_clubs, others = allocation["tiers"]
+    assert children["who_nb"] == (
+        "Behov der aldersgruppen er barn under 13 år eller ungdom 13–19 år og organisasjonen hører hjemme i kommunen, "
+        "eller der aktiviteten er for personer med funksjonsnedsettelse og organisasjonen hører hjemme i kommunen.")
+    assert local_clubs["who_en"] == "Needs where the organisation is based in the municipality."
+    assert (others["who_nb"], others["who_en"]) == ("Alle andre behov.", "Every other need.")
+    assert allocation["rules_nb"] == [
+        "I haller går hallidrett foran annen aktivitet i samme prioritetsgruppe.",
+        "Kjernetid: tid for barn under 13 år slutter senest kl. 20:30.",
+        "Et lag som hadde samme tid forrige sesong, får beholde den når det går (vekt 3).",
+        "Tiden deles i forhold til antall aktive deltakere (vekt 1).",
+        "Blir tildelt tid meldt som ikke brukt 3 ganger i en sesong, får kommunen beskjed.",
+    ]
+    assert len(allocation["rules_en"]) == len(allocation["rules_nb"])
+    assert allocation["wish_ranks"] == [
+        {"rank_nb": "1. ønske", "rank_en": "1st wish", "weight": 100},
+        {"rank_nb": "2. ønske", "rank_en": "2nd wish", "weight": 60},
+        {"rank_nb": "3. ønske", "rank_en": "3rd wish", "weight": 40},
+        {"rank_nb": "4. ønske og senere", "rank_en": "4th wish and later", "weight": 25},
+    ]
+    assert (allocation["not_used_limit"], allocation["core_time_end"]) == (3, "20:30")
+
+
+def test_allocation_terms_follow_the_rules_and_are_absent_without_them(rules):
+    data = rule_set_to_dict(rules)
+    data["allocation"].update(continuity_weight=0, participants_weight=0, hall_sport_first=False, not_used_limit=1,
+                              core_time_age_groups=["under_13", "13_19"], core_time_end="21:00")
+    data["allocation"]["tiers"][1]["match_any"] = [{"hall_sport": False, "based_in_municipality": False},
+                                                   {"age_groups": ["seniors"]}]
+    allocation = terms_document(rule_set_from_dict(data))["allocation"]
+    assert allocation["rules_en"] == [
+        "In halls, hall sports do not come before other activities in the same priority tier.",
+        "Core time: time for children under 13 or young people aged 13–19 ends by 21:00.",
+        "Who had a time last season does not count.",
+        "The number of participants does not count.",
+        "When allocated time is reported as not used once in a season, the municipality is told.",
+    ]
+    assert allocation["tiers"][1]["who_nb"] == (
+        "Behov der aktiviteten er ikke hallidrett og organisasjonen hører ikke hjemme i kommunen, "
+        "eller der aldersgruppen er seniorer.")
+    del data["allocation"]
+    assert terms_document(rule_set_from_dict(data))["allocation"] is None
 
 
 @settings(max_examples=150, deadline=None)
