@@ -28,6 +28,7 @@ bench: install
 	$(BIN)/python -m tests.bench
 	$(BIN)/python -m tests.bench.feeds
 	$(BIN)/python -m tests.bench.http
+	$(BIN)/python -m tests.bench.seasons
 
 clean:
 	rm -rf $(VENV) var

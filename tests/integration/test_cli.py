@@ -14,6 +14,9 @@ from booking.db.models import Booking, BookingSeries, CalendarSource, Person
 from booking.services.organisations import register_organisation
 from booking.settings import ROOT
 
+# These tests run `booking` commands as processes, which have the real clock (conftest.py).
+REAL_CLOCK = True
+
 
 @pytest.fixture
 def booking(tmp_path):

@@ -28,6 +28,9 @@ from booking.services.lending import PremisesApprovalOnly
 from booking.settings import ROOT, from_environment, get_settings
 from tests.world import build_world
 
+# These tests run `booking` commands as processes, which have the real clock (conftest.py).
+REAL_CLOCK = True
+
 UTC = timezone.utc
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 

@@ -35,6 +35,9 @@ from tests.integration.test_bookings import at
 from tests.integration.test_payments_support import free_port, need
 from tests.world import build_world
 
+# These tests run `booking` commands as processes, which have the real clock (conftest.py).
+REAL_CLOCK = True
+
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc)
 FREE = PremisesApprovalOnly()
 
