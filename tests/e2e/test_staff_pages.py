@@ -203,8 +203,9 @@ def gym_quote(page, server: str, day: date) -> dict:
 
 def test_admin_publishes_a_new_rule_set_version_and_the_quote_changes(server, page):
     valid_from = date.today() + timedelta(days=300)
-    tuesday = valid_from + timedelta(days=(1 - valid_from.weekday()) % 7 + 7)
-    before = gym_quote(page, server, tuesday)
+    # A Saturday: weekday evenings in the coming season are held for the sample allocation round.
+    saturday = valid_from + timedelta(days=(5 - valid_from.weekday()) % 7 + 7)
+    before = gym_quote(page, server, saturday)
     assert before["total"] == "350"  # 2 h × 350 × 0.5, the worked example
     login(page, server, ADMIN)
     page.goto(server + "/saksbehandling/regler")
@@ -230,7 +231,7 @@ def test_admin_publishes_a_new_rule_set_version_and_the_quote_changes(server, pa
     assert f"Versjon {valid_from.isoformat()} er publisert" in page.locator("p.done").inner_text()
     assert page.locator("text=Gymsalene er pusset opp").count() == 1
     check_page(page, "admin-rules-history")
-    after = gym_quote(page, server, tuesday)
+    after = gym_quote(page, server, saturday)
     assert after["total"] == "400" and after["rule_set_version"] == valid_from.isoformat()
     assert gym_quote(page, server, valid_from - timedelta(days=7))["total"] == "350"  # before: unchanged
 
