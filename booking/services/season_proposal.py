@@ -11,6 +11,10 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import allocation
+# The solver (OR-Tools, which imports pandas) loads with this module, not on the first
+# proposal inside a worker thread: a slow first request otherwise, and under the tests'
+# frozen clock importing pandas crashes the interpreter.
+import allocation.solver  # noqa: F401
 from booking.db.engine import write_transaction
 from booking.db.models import Premises, Season, SeasonAllocation
 from booking.domain.errors import DomainError, InvalidTransition, NotFound

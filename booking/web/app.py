@@ -24,6 +24,8 @@ from booking.web import account, api, feeds, payment_pages, public
 from booking.web import booking_pages, bookings_api, i18n, my_pages
 from booking.web import caretaker, reports, staff, staff_payments, staff_premises, staff_rules, staff_tariff
 from booking.web import staff_organisations
+from booking.web import season_applications, season_mine
+from booking.web import seasons_api, staff_seasons
 from booking.web.auth import current_person, provide_person
 from booking.web.deps import provide_now, provide_sessions
 from booking.web.errors import handle
@@ -98,6 +100,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         staff_premises.PremisesEditor, staff_premises.ClosurePages,
                         staff_rules.RuleSetEditor, staff_tariff.TariffExceptionPages,
                         staff_tariff.TariffExceptionExport, reports.ReportPages, caretaker.CaretakerPages,
+                        season_applications.SeasonApplicationPages, season_mine.MySeasonPages,
+                        seasons_api.SeasonsApi, staff_seasons.SeasonPages,
                         create_static_files_router(path="/static", directories=[ROOT / "booking" / "web" / "static"])],
         dependencies={"sessions": Provide(provide_sessions, sync_to_thread=False),
                       "now": Provide(provide_now, sync_to_thread=False),

@@ -45,6 +45,7 @@ STAFF_SECTIONS = (
     ("/saksbehandling/takstunntak", N_("Tilbake til takstunntakene")),
     ("/saksbehandling/betalinger", N_("Tilbake til betalingene")),
     ("/saksbehandling/regler", N_("Tilbake til regelsettet")),
+    ("/saksbehandling/sesonger", N_("Tilbake til sesongene")),
     (STAFF_HOME, N_("Tilbake til godkjenningskøen")),
 )
 

@@ -35,6 +35,7 @@ SECTIONS = (
     ("reports", "/saksbehandling/rapporter", N_("Rapporter"), STAFF_ROLES),
     ("exceptions", "/saksbehandling/takstunntak", N_("Takstunntak"), STAFF_ROLES),
     ("payments", "/saksbehandling/betalinger", N_("Betalinger og faktura"), STAFF_ROLES),
+    ("seasons", "/saksbehandling/sesonger", N_("Sesongfordeling"), STAFF_ROLES),
     ("rules", "/saksbehandling/regler", N_("Priser og vilkår (regelsett)"), ADMIN_ROLES),
     ("caretaker", "/vaktmester", N_("Vaktmesterliste"), CARETAKER_ROLES),
 )

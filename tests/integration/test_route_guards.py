@@ -70,6 +70,12 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/bookings/{booking_id:int}/cancel"): LOGGED_IN,
     ("GET", "/api/v1/me/bookings"): LOGGED_IN,
     ("POST", "/api/v1/series"): LOGGED_IN,
+    # seasonal time: any logged-in person (the pages say who may apply and why not)
+    ("GET", "/sesong"): LOGGED_IN,
+    ("GET", "/sesong/{season_id:int}/soknad"): LOGGED_IN,
+    ("POST", "/sesong/{season_id:int}/soknad"): LOGGED_IN,
+    ("GET", "/min-sesongtid"): LOGGED_IN,
+    ("POST", "/min-sesongtid/{allocation_id:int}/gi-tilbake"): LOGGED_IN,
     # staff work: department staff (their own department) and administrators
     ("GET", "/saksbehandling"): STAFF,
     ("POST", "/saksbehandling/bestillinger/{booking_id:int}/godkjenn"): STAFF,
@@ -88,6 +94,23 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/saksbehandling/rapporter.csv"): STAFF,
     ("GET", "/saksbehandling/takstunntak"): STAFF,
     ("GET", "/saksbehandling/takstunntak.csv"): STAFF,
+    # seasonal allocation: staff set rounds up and decide them; anyone logged in reads a
+    # round and applies through the API (the service says who may apply for whom)
+    ("GET", "/saksbehandling/sesonger"): STAFF,
+    ("POST", "/saksbehandling/sesonger"): STAFF,
+    ("GET", "/saksbehandling/sesonger/ubrukt"): STAFF,
+    ("GET", "/saksbehandling/sesonger/{season_id:int}"): STAFF,
+    **{("POST", f"/saksbehandling/sesonger/{{season_id:int}}/{action}"): STAFF
+       for action in ("apne", "lukk", "forslag", "publiser")},
+    **{("POST", f"/saksbehandling/sesonger/{{season_id:int}}/tildelinger/{{allocation_id:int}}/{action}"): STAFF
+       for action in ("fest", "flytt", "trekk")},
+    ("POST", "/api/v1/seasons"): STAFF,
+    ("GET", "/api/v1/seasons/{season_id:int}"): LOGGED_IN,
+    ("POST", "/api/v1/seasons/{season_id:int}/applications"): LOGGED_IN,
+    ("GET", "/api/v1/seasons/{season_id:int}/applications/{application_id:int}"): LOGGED_IN,
+    **{("POST", f"/api/v1/seasons/{{season_id:int}}/{action}"): STAFF
+       for action in ("open", "close", "proposal", "publish")},
+    ("GET", "/api/v1/seasons/{season_id:int}/proposal"): STAFF,
     # administrators only: the tariff and its exceptions
     ("POST", "/saksbehandling/takstunntak"): ADMIN,
     ("POST", "/saksbehandling/takstunntak/{exception_id:int}/slett"): ADMIN,
@@ -101,6 +124,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/saksbehandling/regler/utkast/{draft_id:int}/slett"): ADMIN,
     # the caretaker's list
     ("GET", "/vaktmester"): CARETAKER,
+    ("POST", "/vaktmester/ikke-brukt/{booking_id:int}"): CARETAKER,
 }
 
 # Made-up values: a handler behind an open guard answers 404, and nothing is changed.
