@@ -31,8 +31,8 @@ class MySeasonPages(Controller):
     guards = [requires()]
 
     async def _page(self, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime,
-                    person: Person, *, given: int | None = None, problems: dict[str, str] | None = None, refusal_code: str | None = None,
-                    status_code: int = 200) -> Template:
+                    person: Person, *, given: int | None = None, problems: dict[str, str] | None = None,
+                    refusal_code: str | None = None, status_code: int = 200) -> Template:
         language = language_of(request)
         async with sessions() as session:
             organisations = await organisations_of(session, person.id)
@@ -92,4 +92,4 @@ class MySeasonPages(Controller):
             field = f"dato-{allocation_id}" if what == "dato" else f"bekreft-{allocation_id}"
             return await self._page(request, sessions, now, person, problems={field: message_of(request, refusal)},
                                     refusal_code=refusal.code, status_code=getattr(refusal, "status", 422))
-        return Redirect(f"/min-sesongtid?gitt={count}#tildeling-{allocation_id}", status_code=303)
+        return Redirect(f"/min-sesongtid?gitt={count}", status_code=303)
