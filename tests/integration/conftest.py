@@ -10,6 +10,10 @@ from __future__ import annotations
 import pytest
 from freezegun import freeze_time
 
+# OR-Tools (and the pandas it loads) crashes if first imported under freezegun's clock:
+# import the solver before any clock is set, whichever module runs first.
+import allocation.solver  # noqa: F401
+
 TEST_NOW = "2026-09-01 08:00:00"  # a Tuesday in summer time; Oslo is UTC+2
 # Measure elapsed time with the real clock: a deadline set in one thread and read in
 # another (freezegun gives threads the real clock) must agree.
