@@ -79,3 +79,25 @@ async def allocation_published(session: AsyncSession, season: Season, applicatio
                               build_feed(f"{season.name}: {organisation.name}", events).decode("utf-8")),) if events else ()
     key = f"season-{season.id}-published-{application.id}"
     return await enqueue(session, Mail(key, person.email, language, subject, body, attachments), now)
+
+
+async def allocation_released(session: AsyncSession, row: SeasonAllocation, days: list, *, withdrawn: bool,
+                              now: datetime) -> bool:
+    """One mail to the organisation's delegate when its seasonal time is given back (a
+    receipt) or withdrawn by the municipality: which slot, which dates, that the time is now
+    free for others."""
+    application = await session.get(SeasonApplication, row.application_id)
+    season = await session.get(Season, row.season_id)
+    person = await session.get(Person, application.person_id)
+    premises = await session.get(Premises, row.premises_id)
+    language = language_of(person.language)
+    from babel.dates import format_date
+    context = {"name": person.name, "season": season.name, "withdrawn": withdrawn,
+               "activity": application.needs[row.need]["activity"], "premises": premises.name,
+               "when": f"{weekday_name(row.weekday, language)} {row.start_time}–{row.end_time}",
+               "dates": [format_date(d, "d. MMMM y" if language == "nb" else "d MMMM y", locale=LOCALES[language])
+                         for d in days],
+               "link": get_settings().base_url.rstrip("/") + "/min-sesongtid"}
+    subject, body = render("season_released", language, context)
+    key = f"season-allocation-{row.id}-released-{now.isoformat()}"
+    return await enqueue(session, Mail(key, person.email, language, subject, body), now)

@@ -20,7 +20,9 @@ from booking.db.models import Premises, Season, SeasonAllocation
 from booking.domain.errors import DomainError, InvalidTransition, NotFound
 from booking.domain.premises import WEEKDAYS
 from allocation.facts import can_be_let, collide
+from allocation.outcome import unmet_wishes
 from booking.services import seasons as rounds
+from booking.services.rulebook import HarmonisedRules, published
 
 
 def clock(minute: int) -> str:
@@ -119,6 +121,7 @@ async def pin(sessions: async_sessionmaker[AsyncSession], allocation_id: int, *,
     async with write_transaction(sessions) as session:
         row = await _proposed(session, allocation_id)
         row.pinned = pinned
+        await _refresh_outcome(session, row.season_id)
         return row
 
 
@@ -155,7 +158,26 @@ async def move(sessions: async_sessionmaker[AsyncSession], allocation_id: int, *
         row.wish = wishes.index(slot) if slot in wishes else None
         row.reasons = [{"code": "pinned_by_staff" if row.wish is not None else "moved_by_staff",
                         "tier": None, "rank": row.wish}]
+        await session.flush()
+        await _refresh_outcome(session, row.season_id)
         return row
+
+
+async def _refresh_outcome(session: AsyncSession, season_id: int) -> None:
+    """After staff changed an allocation, the unmet wishes and the summary say what the
+    allocations now are, not what the solver last proposed."""
+    season = await rounds.get_season(session, season_id)
+    if season.proposal is None:
+        return
+    rules = priority_rules(HarmonisedRules(await published(session)), season)
+    round_ = await load_round(session, season)
+    rows = await rounds.allocations(session, season_id, ("proposed",))
+    current = [allocation.Allocation(r.application_id, r.need, slot_of(r), r.wish, r.tier,
+                                     tuple(reason_of(x) for x in r.reasons), r.pinned) for r in rows]
+    unmet = unmet_wishes(round_.needs, {p.slug: p for p in round_.premises}, rules, current)
+    season.proposal = {**season.proposal, "summary": allocation.summarise(round_, rules, current),
+                       "unmet": [{"application_id": u.application_id, "need": u.need, "wish": u.wish,
+                                  "reasons": [reason_data(r) for r in u.reasons]} for u in unmet]}
 
 
 async def _proposed(session: AsyncSession, allocation_id: int) -> SeasonAllocation:

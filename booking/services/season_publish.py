@@ -37,7 +37,7 @@ from booking.services.bookings import change_status, taken_slots
 from booking.services.catalogue import closures_in, closures_of, families, rules_of
 from booking.services.rulebook import booker_facts, details_facts
 from booking.services.lending import Details
-from booking.services.season_mail import allocation_published
+from booking.services.season_mail import allocation_published, allocation_released
 from booking.services.season_proposal import minute, priority_rules
 
 CHILDREN_YOUTH_GROUPS = ("under_13", "13_19")
@@ -265,6 +265,8 @@ async def _release(session: AsyncSession, row: SeasonAllocation, days: list[date
         bookings = [b for b in bookings if b.occurrence_date in set(days)]
     for booking in bookings:
         await change_status(session, booking.id, Status.CANCELLED, actor_id=actor_id, reason=reason, now=now)
+    await allocation_released(session, row, [b.occurrence_date for b in bookings], withdrawn=reason == WITHDRAWN,
+                              now=now)
     return len(bookings)
 
 

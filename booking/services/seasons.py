@@ -57,7 +57,7 @@ def check_setup(setup: SeasonSetup) -> None:
                       "The application deadline must be before the season starts.")
     if not setup.premises:
         raise _refuse("no_premises", "Velg minst ett lokale.", "A round needs at least one premises.")
-    if not OpeningHours.parse(setup.seasonal_hours).windows:
+    if not any(OpeningHours.parse(setup.seasonal_hours).windows.values()):
         raise _refuse("no_seasonal_hours", "Sett sesongtimer for minst én ukedag.",
                       "Give seasonal hours for at least one weekday.")
     for first, last in setup.excluded:
@@ -229,6 +229,9 @@ async def submit_application(sessions: async_sessionmaker[AsyncSession], season_
     if not isinstance(needs, list) or not needs:
         raise _refuse("no_needs", "Legg til minst ett behov (et lag eller en gruppe).",
                       "An application needs at least one need.")
+    if organisation_id is None:
+        raise _refuse("organisation_required", "Velg organisasjonen dere søker for.",
+                      "Seasonal time is applied for on behalf of an organisation.")
     if len(needs) > MAX_NEEDS:
         raise _refuse("too_many_needs", f"En søknad kan ha høyst {MAX_NEEDS} behov.",
                       f"An application has at most {MAX_NEEDS} needs.")

@@ -109,6 +109,10 @@ async def test_seasonal_hours_are_held_during_the_round_and_what_is_given_back_i
     assert await season_publish.give_back(db.sessions, row.id, person_id=world.person_id,
                                           days=[date(2027, 1, 11)], now=NOW) == 1
     assert (await create_booking(db.sessions, allocated, rules=rules, now=NOW)).status == "confirmed"
+    async with db.sessions() as s:
+        receipts = list((await s.execute(select(OutboxMail.body_text).where(
+            OutboxMail.subject.like("Sesongtid gitt tilbake%")))).scalars())
+    assert len(receipts) == 1 and "11. januar 2027" in receipts[0]  # one mail for the give-back, not one per date
 
 
 @pytest.mark.parametrize("change, code", [
@@ -156,3 +160,23 @@ async def test_a_date_that_collides_with_an_existing_booking_is_reported_not_for
         kept = await s.get(Booking, existing.id)
         assert kept.status == "confirmed"
         assert await s.scalar(select(func.count(Booking.id)).where(Booking.series_id.is_not(None))) == 5
+
+
+async def test_a_staff_move_is_pinned_and_the_unmet_wishes_say_what_the_plan_now_is(db):
+    world, season, rules = await open_round(db)
+    await apply(db, world, season, rules, [CHILDREN, ADULTS])
+    await season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW)
+    async with db.sessions() as s:
+        children = (await s.execute(select(SeasonAllocation).where(SeasonAllocation.need == 0))).scalar_one()
+    moved = await season_proposal.move(db.sessions, children.id, premises_slug="hallen-a", weekday="tue",
+                                       start="16:00", end="17:30", now=NOW)
+    assert (moved.pinned, moved.wish, moved.reasons[0]["code"]) == (True, None, "moved_by_staff")
+    async with db.sessions() as s:
+        unmet = (await seasons.get_season(s, season.id)).proposal["unmet"]
+    # Monday's whole hall is no longer taken by the children's team: not lost to a higher tier.
+    (adults_first,) = [u for u in unmet if (u["need"], u["wish"]) == (1, 0)]
+    assert "lower_tier" not in [r["code"] for r in adults_first["reasons"]]
+    with pytest.raises(DomainError) as overlapping:
+        await season_proposal.move(db.sessions, children.id, premises_slug="hallen", weekday="tue",
+                                   start="18:00", end="19:30", now=NOW)
+    assert overlapping.value.code == "allocation_overlaps"  # the adults hold hall B then
