@@ -6,9 +6,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
+import weakref
 
-
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import pricing
@@ -162,14 +162,41 @@ async def ensure_default_published(sessions: async_sessionmaker[AsyncSession], n
 
 async def current_rules(sessions: async_sessionmaker[AsyncSession]) -> HarmonisedRules:
     """The published versions; a database with none yet gets the default first (a write
-    only then, so the pages that call this on every request stay read-only)."""
+    only then, so the pages that call this on every request stay read-only).
+
+    The parsed versions are kept per process (`_parsed_versions`), and each call asks the
+    database only which versions are published: a version published by any process is
+    used from the next request on, everywhere."""
     async with sessions() as session:
-        versions = await published(session)
+        versions = await _parsed_versions(session)
         if versions:
             return HarmonisedRules(versions, await rate_overrides(session))
     await ensure_default_published(sessions, datetime.now().astimezone())
     async with sessions() as session:  # a new transaction, which sees the version just published
-        return HarmonisedRules(await published(session), await rate_overrides(session))
+        return HarmonisedRules(await _parsed_versions(session), await rate_overrides(session))
+
+
+# engine → (published-versions fingerprint, the versions parsed). Per engine, because one
+# process (the tests, a CLI command) may talk to several databases.
+_VERSIONS_SEEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+async def _parsed_versions(session: AsyncSession) -> list[pricing.RuleSet]:
+    """The published versions, parsed only when the set of them changed since this process
+    last read them. A published row is never changed (RuleSetVersion), so the number of
+    published rows and the newest id say whether anything was published (or removed)."""
+    fingerprint = tuple((await session.execute(
+        select(func.count(RuleSetVersion.id), func.max(RuleSetVersion.id))
+        .where(RuleSetVersion.status == "published"))).one())
+    if not fingerprint[0]:
+        return []
+    engine = session.bind.sync_engine if hasattr(session.bind, "sync_engine") else session.bind
+    seen = _VERSIONS_SEEN.get(engine)
+    if seen is not None and seen[0] == fingerprint:
+        return list(seen[1])
+    versions = await published(session)
+    _VERSIONS_SEEN[engine] = (fingerprint, tuple(versions))
+    return versions
 
 
 async def rate_overrides(session: AsyncSession) -> dict[int, Decimal]:

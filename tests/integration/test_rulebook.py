@@ -69,3 +69,33 @@ async def test_the_default_published_on_first_start_carries_the_allocation_rules
                   reason="Uten fordeling", now=NOW)
     again = await current_rules(db.sessions)
     assert len(again.versions) == 2 and again.in_force(date(2027, 1, 1)).allocation is None
+
+
+async def test_the_rules_are_parsed_once_per_version_and_a_publish_elsewhere_is_seen_next(db, monkeypatch):
+    """Each request reads the rules in force: the stored versions are parsed once per
+    process, and a version published by another process (here: another engine on the same
+    database, as another worker would) is in force from the next call on."""
+    import pricing
+    from booking.db.engine import make_engine, session_factory
+    await build_world(db.sessions)
+    await current_rules(db.sessions)  # the default version, published and parsed
+    parsed = []
+    real = pricing.rule_set_from_dict
+    monkeypatch.setattr(pricing, "rule_set_from_dict", lambda *a, **k: parsed.append(1) or real(*a, **k))
+    for _ in range(3):
+        assert (await current_rules(db.sessions)).in_force(date(2026, 10, 20)).version == "2026-01-01"
+    assert parsed == []
+    other_worker = make_engine(db.url)
+    try:
+        draft = await read_draft(db.sessions, gym_price_draft())
+        await publish(session_factory(other_worker), draft, valid_from=date(2026, 10, 15), author="Admin",
+                      reason="Ny sats", now=NOW)
+    finally:
+        await other_worker.dispose()
+    parsed.clear()
+    rules = await current_rules(db.sessions)
+    assert len(rules.versions) == 2 and rules.in_force(date(2026, 10, 20)).valid_from == date(2026, 10, 15)
+    assert len(parsed) == 2  # both versions, read again once
+    parsed.clear()
+    await current_rules(db.sessions)
+    assert parsed == []
