@@ -175,7 +175,7 @@ def _refuse(code: str, sentence: Sentence) -> LendingRefusal:
     return LendingRefusal(code, sentence[0], sentence[1])
 
 
-def _age_on(birth_date: date, day: date) -> int:
+def age_on(birth_date: date, day: date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
@@ -206,7 +206,7 @@ def check_lending(
             f"Vi kjenner ikke fødselsdatoen din. {nb}",
             f"Your date of birth is unknown. {en}",
         )
-    if _age_on(booker.birth_date, local_date(now)) < lending.min_age:
+    if age_on(booker.birth_date, local_date(now)) < lending.min_age:
         raise _refuse("under_18", age_rule(lending))
     if details.alcohol and premises.department_kind in lending.alcohol_forbidden_departments:
         raise _refuse("alcohol_not_allowed", alcohol_rule(lending))

@@ -21,7 +21,7 @@ from booking.db.engine import make_engine, session_factory
 from booking.services.rulebook import ensure_default_published
 from booking.settings import ROOT, Settings, get_settings
 from booking.web import account, api, feeds, payment_pages, public
-from booking.web import booking_pages, bookings_api, i18n, my_pages
+from booking.web import booking_pages, bookings_api, i18n, me_api, my_pages
 from booking.web import caretaker, reports, staff, staff_payments, staff_premises, staff_rules, staff_tariff
 from booking.web import staff_organisations
 from booking.web import season_applications, season_mine
@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[public.PublicPages, api.PremisesApi, account.AccountPages, account.AuthApi,
                         Webhooks,
                         feeds.FeedsController,
-                        booking_pages.BookingPages, booking_pages.InfoPages, bookings_api.BookingsApi,
+                        booking_pages.BookingPages, booking_pages.InfoPages, bookings_api.BookingsApi, me_api.MeApi,
                         payment_pages.PaymentPages, staff_payments.PaymentOverviewPages,
                         my_pages.MyPages, i18n.LanguageSwitch,
                         staff.ApprovalPages, staff_organisations.OrganisationCheckPages,

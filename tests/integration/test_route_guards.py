@@ -68,6 +68,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/api/v1/bookings"): LOGGED_IN,
     ("GET", "/api/v1/bookings/{booking_id:int}"): LOGGED_IN,
     ("POST", "/api/v1/bookings/{booking_id:int}/cancel"): LOGGED_IN,
+    ("GET", "/api/v1/me"): LOGGED_IN,
     ("GET", "/api/v1/me/bookings"): LOGGED_IN,
     ("POST", "/api/v1/series"): LOGGED_IN,
     # seasonal time: any logged-in person (the pages say who may apply and why not)
