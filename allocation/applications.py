@@ -6,6 +6,7 @@ from collections.abc import Mapping
 
 from allocation.facts import on_grid, within_seasonal_hours
 from allocation.model import Need, RoundPremises
+from allocation.reasons import wish_rank
 from allocation.rules import AGE_GROUPS, PriorityRules
 from booking.domain.errors import DomainError
 
@@ -19,21 +20,21 @@ def check_need(need: Need, premises: Mapping[str, RoundPremises], rules: Priorit
     group = need.index + 1
     if need.age_group not in AGE_GROUPS:
         raise DomainError("invalid_age_group", f"Gruppe {group}: velg en aldersgruppe fra listen.",
-                          f"Need {need.index}: age group {need.age_group!r} is not one of {AGE_GROUPS}.",
+                          f"Group {group}: choose an age group from the list.",
                           need=need.index, age_group=need.age_group)
     if not need.wishes:
         raise DomainError("no_wishes", f"Gruppe {group}: legg inn minst ett ønske om tid.",
-                          f"Need {need.index} has no wishes.", need=need.index)
+                          f"Group {group}: add at least one wish for a time.", need=need.index)
     if not 1 <= need.participants <= MAX_PARTICIPANTS:
         raise DomainError("invalid_participants",
                           f"Gruppe {group}: antall deltakere må være mellom 1 og {MAX_PARTICIPANTS}.",
-                          f"Need {need.index}: participants must be 1..{MAX_PARTICIPANTS}, not {need.participants}.",
+                          f"Group {group}: the number of participants must be between 1 and {MAX_PARTICIPANTS}.",
                           need=need.index, participants=need.participants)
     if not 0 < need.minutes_per_week <= MAX_MINUTES_PER_WEEK:
         raise DomainError("invalid_hours",
                           f"Gruppe {group}: tid per uke må være mer enn 0 og høyst {MAX_MINUTES_PER_WEEK // 60} timer.",
-                          f"Need {need.index}: minutes per week must be 1..{MAX_MINUTES_PER_WEEK}, "
-                          f"not {need.minutes_per_week}.", need=need.index, minutes_per_week=need.minutes_per_week)
+                          f"Group {group}: time per week must be more than 0 and at most {MAX_MINUTES_PER_WEEK // 60} hours.",
+                          need=need.index, minutes_per_week=need.minutes_per_week)
     for wish in range(len(need.wishes)):
         _check_wish(need, wish, premises)
     shortest = min(slot.minutes for slot in need.wishes)
@@ -43,8 +44,10 @@ def check_need(need: Need, premises: Mapping[str, RoundPremises], rules: Priorit
                           f"Gruppe {group}: tiden dere søker om per uke ({_hours(need.minutes_per_week)}) passer "
                           f"ikke med ønskene. Den må være minst like lang som det korteste ønsket "
                           f"({_hours(shortest)}) og ikke lenger enn alle ønskene til sammen ({_hours(together)}).",
-                          f"Need {need.index}: {need.minutes_per_week} minutes per week cannot be filled from "
-                          f"wishes of {shortest} to {together} minutes in all.",
+                          f"Group {group}: the time you apply for per week ({_hours(need.minutes_per_week, 'en')}) does not "
+                          f"fit the wishes. It must be at least as long as the shortest wish "
+                          f"({_hours(shortest, 'en')}) and no longer than all the wishes together "
+                          f"({_hours(together, 'en')}).",
                           need=need.index, minutes_per_week=need.minutes_per_week,
                           shortest_wish=shortest, all_wishes=together)
 
@@ -52,26 +55,26 @@ def check_need(need: Need, premises: Mapping[str, RoundPremises], rules: Priorit
 def _check_wish(need: Need, wish: int, premises: Mapping[str, RoundPremises]) -> None:
     slot = need.wishes[wish]
     where = f"Gruppe {need.index + 1}, {wish + 1}. ønske"
+    where_en = f"Group {need.index + 1}, {wish_rank(wish, 'en')}"
     details = {"need": need.index, "wish": wish, "premises": slot.premises}
     if slot.end <= slot.start:
         raise DomainError("end_not_after_start", f"{where}: sluttidspunktet må være etter starttidspunktet.",
-                          f"Need {need.index}, wish {wish}: the end must be after the start.", **details)
+                          f"{where_en}: the end must be after the start.", **details)
     here = premises.get(slot.premises)
     if here is None:
         raise DomainError("premises_not_in_round", f"{where}: lokalet er ikke med i denne søknadsrunden.",
-                          f"Need {need.index}, wish {wish}: premises {slot.premises!r} are not in the round.",
+                          f"{where_en}: the premises are not part of this application round.",
                           **details)
     if not within_seasonal_hours(slot, here):
         raise DomainError("outside_seasonal_hours",
                           f"{where}: tiden er utenfor lokalets sesongtider denne dagen.",
-                          f"Need {need.index}, wish {wish}: not inside one seasonal-hours window of "
-                          f"{slot.premises!r} on weekday {slot.weekday}.", **details)
+                          f"{where_en}: the time is outside the premises' seasonal hours that day.", **details)
     if not on_grid(slot, here):
         raise DomainError("off_grid",
                           f"{where}: lokalet leies ut i blokker på {here.slot_minutes} minutter; "
                           f"{_clock(slot.start)}–{_clock(slot.end)} passer ikke.",
-                          f"Need {need.index}, wish {wish}: {_clock(slot.start)}-{_clock(slot.end)} is off the "
-                          f"{here.slot_minutes}-minute grid of {slot.premises!r}.",
+                          f"{where_en}: the premises are let in blocks of {here.slot_minutes} minutes; "
+                          f"{_clock(slot.start)}–{_clock(slot.end)} does not fit.",
                           slot_minutes=here.slot_minutes, **details)
 
 
@@ -79,6 +82,7 @@ def _clock(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
-def _hours(minutes: int) -> str:
+def _hours(minutes: int, language: str = "nb") -> str:
     whole, rest = divmod(minutes, 60)
-    return f"{whole} t {rest} min" if rest else f"{whole} t"
+    hour = "t" if language == "nb" else "h"
+    return f"{whole} {hour} {rest} min" if rest else f"{whole} {hour}"
