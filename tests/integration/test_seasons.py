@@ -11,7 +11,9 @@ from sqlalchemy import func, select
 from booking.db.models import Booking, OutboxMail, SeasonAllocation
 from booking.domain.errors import DomainError
 from booking.domain.localtime import resolve_local
-from booking.services import season_proposal, season_publish, seasons
+from booking.domain.intervals import Interval
+from booking.services import feeds, season_proposal, season_publish, seasons
+from booking.services.catalogue import SearchFilters, search
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import Details
 from booking.services.rulebook import current_rules
@@ -180,3 +182,23 @@ async def test_a_staff_move_is_pinned_and_the_unmet_wishes_say_what_the_plan_now
         await season_proposal.move(db.sessions, children.id, premises_slug="hallen", weekday="tue",
                                    start="18:00", end="19:30", now=NOW)
     assert overlapping.value.code == "allocation_overlaps"  # the adults hold hall B then
+
+
+async def test_published_time_is_in_the_feed_and_time_given_back_shows_in_search(db):
+    world, season, rules = await open_round(db)
+    await apply(db, world, season, rules, [CHILDREN])
+    await season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW)
+    await seasons.move_season(db.sessions, season.id, "close", now=NOW)
+    await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
+    async with db.sessions() as s:
+        feed = await feeds.public_feed(s, "hallen-a")
+    _, body = await feeds.feed_body(db.sessions, feed, NOW)
+    assert body.count(b"BEGIN:VEVENT") == 3  # the three Mondays (the 18th is excluded)
+
+    monday = SearchFilters(Interval(local("2027-01-11", "17:00"), local("2027-01-11", "18:30")), kind="hall")
+    async with db.sessions() as s:
+        assert "hallen-a" not in [p.slug for p in await search(s, monday, now=NOW)]
+        row = (await s.execute(select(SeasonAllocation))).scalar_one()
+    await season_publish.give_back(db.sessions, row.id, person_id=world.person_id, days=[date(2027, 1, 11)], now=NOW)
+    async with db.sessions() as s:
+        assert "hallen-a" in [p.slug for p in await search(s, monday, now=NOW)]
