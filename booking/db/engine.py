@@ -13,16 +13,26 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 IMMEDIATE = "lokaler_immediate"
+# A database that is away must answer "unavailable" soon, not hang a request: seconds to
+# open a connection (asyncpg's default is 60); a request waits at most POOL_TIMEOUT_SECONDS
+# for a free pooled one under load.
+CONNECT_TIMEOUT_SECONDS = 5
+POOL_TIMEOUT_SECONDS = 30
 
 
 def make_engine(url: str, **kwargs) -> AsyncEngine:
     if not url.startswith("sqlite"):
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 20)
+        kwargs.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
+        kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_SECONDS})
         return create_async_engine(url, **kwargs)
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            pass  # connecting says so, as "database unavailable", request by request
     engine = create_async_engine(url, connect_args={"timeout": 60}, **kwargs)
 
     @event.listens_for(engine.sync_engine, "connect")

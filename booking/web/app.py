@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from datetime import datetime, timezone
 
 import hashlib
+import logging
 
 from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
@@ -18,6 +19,7 @@ from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
 from booking.db.engine import make_engine, session_factory
+from booking.db.failures import database_unavailable
 from booking.services.rulebook import ensure_default_published
 from booking.settings import ROOT, Settings, get_settings
 from booking.web import account, api, feeds, payment_pages, public
@@ -65,7 +67,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def database(app: Litestar):
         engine = make_engine(settings.database_url)
         app.state.sessions = session_factory(engine)
-        await ensure_default_published(app.state.sessions, datetime.now(timezone.utc))
+        try:
+            await ensure_default_published(app.state.sessions, datetime.now(timezone.utc))
+        except Exception as error:
+            if not database_unavailable(error):
+                raise
+            # Start anyway: requests answer 503 until the database is back, and the first
+            # request then publishes the default rules (`current_rules`).
+            logging.getLogger("booking.web").warning("database unavailable at start: %r", error)
         try:
             yield
         finally:

@@ -10,6 +10,7 @@ from litestar.exceptions import HTTPException, PermissionDeniedException, Valida
 from litestar.response import Redirect, Template
 from urllib.parse import quote
 
+from booking.db.failures import database_unavailable
 from booking.services.accounts import STAFF_ROLES
 from booking.services.rulebook import REFUSALS
 from booking.web.account import retry_headers
@@ -26,6 +27,12 @@ GENERIC = {
     429: ("rate_limited", "For mange forsøk. Vent litt og prøv igjen.", "Too many requests."),
     500: ("internal_error", "Noe gikk galt hos oss. Prøv igjen senere.", "Internal server error."),
 }
+
+# The database cannot be reached or will not serve now: ask to come back, never a 500.
+DATABASE_UNAVAILABLE = ("database_unavailable",
+                        "Tjenesten er midlertidig utilgjengelig. Prøv igjen om litt.",
+                        "The service is temporarily unavailable. Please try again shortly.")
+RETRY_AFTER_SECONDS = 30
 
 # Litestar's CSRF middleware refuses with a plain PermissionDeniedException carrying this
 # detail (it has no exception class of its own); a test posts a stale token through the app.
@@ -108,6 +115,9 @@ def handle(request: Request, error: Exception) -> Response:
             return problem(request, 403, *CSRF_FAILED)
         code, nb, en = GENERIC.get(error.status_code, GENERIC[400])
         return problem(request, error.status_code, code, nb, en)
+    if database_unavailable(error):
+        log.warning("database unavailable on %s %s: %r", request.method, request.url.path, error)
+        return problem(request, 503, *DATABASE_UNAVAILABLE, headers={"Retry-After": str(RETRY_AFTER_SECONDS)})
     if _caused_by(error, OverflowError):  # the database driver's, too, wrapped by SQLAlchemy
         # Date arithmetic past year 1 or 9999, or a number larger than the database holds:
         # only a value far outside anything the service stores gets here.
