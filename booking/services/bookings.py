@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.engine import write_transaction
+from booking.db.failures import EXCLUSION_VIOLATION, UNIQUE_VIOLATION, refused_by
 from booking.db.models import Booking, BookingHistory, Membership, Organisation, Person, SlotClaim
 from booking.domain.availability import check_request, conflicts, occupied
 from booking.domain.errors import Collision, Conflict, Forbidden, KeyReused, NotFound
@@ -174,12 +175,20 @@ async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRu
     return booking
 
 
+# The guarantees a booking's write can be refused by (booking/db/failures.py).
+OVERLAP_CONSTRAINT = "no_overlapping_claims"  # PostgreSQL's exclusion constraint on slot_claim
+IDEMPOTENCY_CONSTRAINT = "idempotency"  # unique (person_id, idempotency_key) on booking
+# SQLite names no constraint; its unique-violation message lists the columns instead.
+SQLITE_UNIQUE_COLUMNS = {"booking.person_id, booking.idempotency_key": IDEMPOTENCY_CONSTRAINT}
+
+
 def _violation(error: IntegrityError) -> str:
-    """Which database guarantee refused the write."""
-    text = str(error.orig)
-    if "no_overlapping_claims" in text or "23P01" in text:
+    """Which database guarantee refused the write: by SQLSTATE and constraint name
+    (PostgreSQL), or SQLite's unique-violation code and the columns it names."""
+    refusal = refused_by(error, SQLITE_UNIQUE_COLUMNS)
+    if refusal.sqlstate == EXCLUSION_VIOLATION and refusal.is_constraint(OVERLAP_CONSTRAINT):
         return "overlap"
-    if "idempotency" in text:
+    if refusal.sqlstate in (UNIQUE_VIOLATION, None) and refusal.is_constraint(IDEMPOTENCY_CONSTRAINT):
         return "idempotency"
     return "other"
 
