@@ -101,3 +101,16 @@ async def sqlite_db(sqlite_template, tmp_path):
     database = await _sqlite_database(sqlite_template, tmp_path)
     yield database
     await database.engine.dispose()
+
+
+def pytest_collection_modifyitems(items) -> None:
+    """Mark what needs PostgreSQL (the `db` fixture's postgres half, the PostgreSQL-only
+    tests) and what needs Chromium (tests/e2e), so `pytest -m "not postgres and not browser"`
+    is a quick local loop; CI runs everything."""
+    for item in items:
+        params = getattr(item, "callspec", None)
+        on_postgres = params is not None and "postgres" in params.params.values()
+        if on_postgres or "postgres" in item.fixturenames:
+            item.add_marker(pytest.mark.postgres)
+        if "/e2e/" in str(item.path) or "browser" in item.fixturenames:
+            item.add_marker(pytest.mark.browser)
