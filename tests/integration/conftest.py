@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import pytest
 from freezegun import freeze_time
+from litestar.testing import AsyncTestClient
 
 # OR-Tools (and the pandas it loads) crashes if first imported under freezegun's clock:
 # import the solver before any clock is set, whichever module runs first.
@@ -27,3 +28,14 @@ def _test_clock(request):
         return
     with freeze_time(TEST_NOW, tick=True, real_asyncio=True, ignore=REAL_CLOCK_MODULES):
         yield
+
+
+@pytest.fixture
+async def client(db):
+    """An app client on the test world (tests/world.py) with passwords set; `client.world`
+    and `client.db` for the test. A module with other needs defines its own `client`."""
+    from tests.integration.booking_web_support import app_for, world_with_passwords
+    world = await world_with_passwords(db)
+    async with AsyncTestClient(app=app_for(db)) as client:
+        client.world, client.db = world, db
+        yield client

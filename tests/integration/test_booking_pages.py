@@ -5,22 +5,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
 from sqlalchemy import func, select
 
 from booking.db.models import Booking, BookingSeries, Premises
 from booking.settings import from_environment
 from booking.web.app import create_app
-from tests.integration.booking_web_support import app_for, at, csrf, log_in, weekday_ahead, world_with_passwords
+from tests.integration.booking_web_support import at, csrf, log_in, weekday_ahead
 from litestar.testing import AsyncTestClient
-
-
-@pytest.fixture
-async def client(db):
-    world = await world_with_passwords(db)
-    async with AsyncTestClient(app=app_for(db)) as client:
-        client.world, client.db = world, db
-        yield client
 
 
 def page_key(page) -> str:

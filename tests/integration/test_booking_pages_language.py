@@ -5,22 +5,13 @@ from __future__ import annotations
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
-from litestar.testing import AsyncTestClient
 
 from booking.db.models import Person
 from booking.settings import ROOT
 from booking.web.i18n import from_accept_language
-from tests.integration.booking_web_support import app_for, csrf, log_in, weekday_ahead, world_with_passwords
+from tests.integration.booking_web_support import csrf, log_in, weekday_ahead
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
-
-
-@pytest.fixture
-async def client(db):
-    world = await world_with_passwords(db)
-    async with AsyncTestClient(app=app_for(db)) as client:
-        client.world, client.db = world, db
-        yield client
 
 
 @pytest.mark.parametrize("header,language", [

@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta, timezone
 
-import pytest
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from booking.db.models import Booking, BookingHistory, FeedToken, Membership, Organisation, Person
@@ -15,18 +13,10 @@ from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import Details
 from booking.services.rulebook import current_rules
 from tests.integration.booking_web_support import (
-    app_for, at, csrf, log_in, weekday_ahead, world_with_passwords,
+    at, csrf, log_in, weekday_ahead,
 )
 
 VALID_ORGNR = "923609016"  # Equinor's, a valid mod-11 number
-
-
-@pytest.fixture
-async def client(db):
-    world = await world_with_passwords(db)
-    async with AsyncTestClient(app=app_for(db)) as client:
-        client.world, client.db = world, db
-        yield client
 
 
 async def book(client, *, day, start="18:00", end="20:00", person_id=None, organisation_id=None,

@@ -6,25 +6,15 @@ from __future__ import annotations
 import re
 from datetime import datetime, timedelta, timezone
 
-import pytest
-from litestar.testing import AsyncTestClient
 
 from booking.domain.localtime import OSLO
 from booking.services.bookings import NewBooking
 from booking.services.lending import Details
 from booking.services.rulebook import current_rules
 from booking.services.self_service import Responsible, book
-from tests.integration.booking_web_support import app_for, at, csrf, log_in, weekday_ahead, world_with_passwords
+from tests.integration.booking_web_support import at, csrf, log_in, weekday_ahead
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
-
-
-@pytest.fixture
-async def client(db):
-    world = await world_with_passwords(db)
-    async with AsyncTestClient(app=app_for(db)) as client:
-        client.world, client.db = world, db
-        yield client
 
 
 async def _book(client, start: datetime, end: datetime, key: str) -> int:

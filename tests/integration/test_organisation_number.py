@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 import pytest
-from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from booking.db.models import Organisation
-from tests.integration.booking_web_support import app_for, csrf, log_in, world_with_passwords
-
-
-@pytest.fixture
-async def client(db):
-    world = await world_with_passwords(db)
-    async with AsyncTestClient(app=app_for(db)) as client:
-        client.world, client.db = world, db
-        yield client
+from tests.integration.booking_web_support import csrf, log_in
 
 
 async def organisations(client) -> int:

@@ -7,26 +7,16 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, time, timedelta, timezone
 
-import pytest
-from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from booking.db.models import Closure, Premises
 from booking.domain.localtime import OSLO, resolve_local
 from booking.services.rulebook import DEFAULT_RULES, publish, read_draft
-from tests.integration.booking_web_support import app_for, log_in, world_with_passwords
+from tests.integration.booking_web_support import log_in
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 ROW = re.compile(r'<tr><th scope="row">(\d\d:00)</th>(.*?)</tr>')
 CELL = re.compile(r'<td class="[a-z]+">(.*?)</td>')
-
-
-@pytest.fixture
-async def client(db):
-    world = await world_with_passwords(db)
-    async with AsyncTestClient(app=app_for(db)) as client:
-        client.world, client.db = world, db
-        yield client
 
 
 def _today() -> date:

@@ -9,20 +9,18 @@ import re
 from datetime import date, datetime, timedelta, timezone
 
 import pytest
-from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select, update
 
 # The solver loads OR-Tools, which loads pandas; pandas' C code crashes when it is first
 # imported under freezegun's clock (tests/integration/conftest.py), so load it now.
 import allocation.solver  # noqa: F401
 from booking.db.models import (
-    Booking, Building, Membership, Organisation, OutboxMail, Person, SeasonAllocation, SeasonApplication,
-    SeasonDateUnused,
+    Booking, Building, Membership, Organisation, OutboxMail, Person, SeasonAllocation, SeasonDateUnused,
 )
 from booking.services import season_proposal, season_publish, seasons
 from booking.services.accounts import hash_password
 from booking.services.rulebook import current_rules
-from tests.integration.booking_web_support import PASSWORD, app_for, csrf, log_in, world_with_passwords
+from tests.integration.booking_web_support import PASSWORD, csrf, log_in
 
 DEADLINE = datetime(2026, 10, 1, 22, tzinfo=timezone.utc)  # the clock stands at 2026-09-01 08:00 UTC
 WINTER = seasons.SeasonSetup(
@@ -39,14 +37,6 @@ ADULTS = {"activity": "Bedriftsfotball", "hall_sport": True, "age_group": "adult
 
 def now() -> datetime:
     return datetime.now(timezone.utc)
-
-
-@pytest.fixture
-async def client(db):
-    world = await world_with_passwords(db)
-    async with AsyncTestClient(app=app_for(db)) as client:
-        client.world, client.db = world, db
-        yield client
 
 
 async def open_round(client, setup: seasons.SeasonSetup = WINTER, *, at: datetime | None = None):
