@@ -4,7 +4,7 @@ with their needs and ranked wishes until the deadline. The proposal, staff revie
 publishing are in booking.services.season_proposal and booking.services.season_publish."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -38,6 +38,11 @@ class SeasonSetup:
     premises: tuple[str, ...]  # slugs
     seasonal_hours: dict[str, list[str]]  # {"mon": ["16:00-22:30"], …}, for every premises of the round
     excluded: tuple[tuple[date, date], ...] = ()
+    # Other hours for some premises of the round (a school gym free from 17:00, say), by slug.
+    premises_hours: dict[str, dict[str, list[str]]] = field(default_factory=dict)
+
+    def hours_of(self, slug: str) -> dict[str, list[str]]:
+        return self.premises_hours.get(slug, self.seasonal_hours)
 
 
 def _refuse(code: str, nb: str, en: str, **details: Any) -> DomainError:
@@ -57,9 +62,14 @@ def check_setup(setup: SeasonSetup) -> None:
                       "The application deadline must be before the season starts.")
     if not setup.premises:
         raise _refuse("no_premises", "Velg minst ett lokale.", "A round needs at least one premises.")
-    if not any(OpeningHours.parse(setup.seasonal_hours).windows.values()):
-        raise _refuse("no_seasonal_hours", "Sett sesongtimer for minst én ukedag.",
-                      "Give seasonal hours for at least one weekday.")
+    unknown = sorted(set(setup.premises_hours) - set(setup.premises))
+    if unknown:
+        raise _refuse("premises_not_in_round", f"Lokalet «{unknown[0]}» har egne sesongtimer, men er ikke med i runden.",
+                      f"Seasonal hours are given for premises not in the round: {unknown}.", slugs=unknown)
+    for slug in setup.premises:
+        if not any(OpeningHours.parse(setup.hours_of(slug)).windows.values()):
+            raise _refuse("no_seasonal_hours", "Sett sesongtimer for minst én ukedag.",
+                          f"Give seasonal hours for at least one weekday ({slug}).", premises=slug)
     for first, last in setup.excluded:
         if last < first or first < setup.starts or last > setup.ends:
             raise _refuse("invalid_excluded_period",
@@ -83,8 +93,8 @@ async def create_season(sessions: async_sessionmaker[AsyncSession], setup: Seaso
                         created_by_id=actor_id, created_at=now, updated_at=now)
         session.add(season)
         await session.flush()
-        hours = OpeningHours.parse(setup.seasonal_hours).to_data()
-        session.add_all([SeasonPremises(season_id=season.id, premises_id=found[slug].id, hours=hours)
+        session.add_all([SeasonPremises(season_id=season.id, premises_id=found[slug].id,
+                                        hours=OpeningHours.parse(setup.hours_of(slug)).to_data())
                          for slug in dict.fromkeys(setup.premises)])
     return season
 

@@ -36,6 +36,7 @@ class SeasonRequest:
     premises: list[str]
     seasonal_hours: dict[str, list[str]]  # {"mon": ["16:00-22:30"], …}
     excluded: list[dict[str, str]] = field(default_factory=list)  # [{"from": …, "to": …}]
+    premises_hours: dict[str, dict[str, list[str]]] = field(default_factory=dict)  # other hours by slug
 
 
 def parse_date(text: str, name: str) -> date:
@@ -65,7 +66,9 @@ def setup_from_request(data: SeasonRequest) -> SeasonSetup:
         name=_name(data.name), starts=parse_date(data.starts, "starts"), ends=parse_date(data.ends, "ends"),
         application_deadline=parse_instant(data.application_deadline), premises=tuple(data.premises),
         seasonal_hours={day: hours for day, hours in data.seasonal_hours.items() if hours},
-        excluded=tuple(excluded))
+        excluded=tuple(excluded),
+        premises_hours={slug: {day: hours for day, hours in week.items() if hours}
+                        for slug, week in data.premises_hours.items()})
 
 
 class _Problems:

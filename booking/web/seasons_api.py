@@ -6,6 +6,8 @@ API (bearer token, or the browser session with the CSRF header); errors are
 application/problem+json with a stable code."""
 from __future__ import annotations
 
+import json
+
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -40,9 +42,16 @@ def season_json(season: Season, premises: list) -> dict:
     return {"id": season.id, "name": season.name, "starts": season.starts.isoformat(),
             "ends": season.ends.isoformat(), "application_deadline": season.application_deadline.isoformat(),
             "state": season.state, "premises": [row.premises.slug for row in premises],
-            # The same hours for every premises of a round (as it was set up).
-            "seasonal_hours": premises[0].hours if premises else {},
+            # The hours most premises of the round have, and those with other hours by slug.
+            "seasonal_hours": _common_hours(premises),
+            "premises_hours": {row.premises.slug: row.hours for row in premises
+                               if row.hours != _common_hours(premises)},
             "excluded": list(season.excluded or [])}
+
+
+def _common_hours(premises: list) -> dict:
+    weeks = [json.dumps(row.hours, sort_keys=True) for row in premises]
+    return json.loads(max(set(weeks), key=lambda week: (weeks.count(week), week))) if weeks else {}
 
 
 def allocation_json(row: SeasonAllocation) -> dict:

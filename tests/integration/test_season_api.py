@@ -71,7 +71,7 @@ async def test_a_round_from_setup_to_publishing(api):
         "id": season_id, "name": "Vinter 2027", "starts": "2027-01-04", "ends": "2027-01-31",
         "application_deadline": "2026-10-01T21:00:00+00:00",  # 23:00 in Oslo, summer time
         "state": "open", "premises": ["hallen", "hallen-a", "hallen-b"],
-        "seasonal_hours": {"mon": ["16:00-22:30"], "tue": ["16:00-22:30"]},
+        "seasonal_hours": {"mon": ["16:00-22:30"], "tue": ["16:00-22:30"]}, "premises_hours": {},
         "excluded": [{"from": "2027-01-18", "to": "2027-01-19"}]}
 
     path = f"/api/v1/seasons/{season_id}/applications"
@@ -205,3 +205,20 @@ async def test_applying_for_another_organisation_or_to_a_draft_is_refused(api):
     await api.post(f"/api/v1/seasons/{season_id}/open", headers=api.staff)
     assert_problem(await api.post(path, json=body, headers=api.person), 403, "not_a_delegate")
     assert await count(api.db, SeasonApplication) == 0
+
+
+async def test_a_premises_may_have_other_seasonal_hours_and_wishes_are_checked_against_its_own(api):
+    later = {"mon": ["18:00-22:00"]}
+    created = await api.post("/api/v1/seasons", json={**ROUND, "premises_hours": {"hallen-a": later}},
+                             headers=api.staff)
+    season_id = created.json()["id"]
+    await api.post(f"/api/v1/seasons/{season_id}/open", headers=api.staff)
+    read = (await api.get(f"/api/v1/seasons/{season_id}", headers=api.delegate)).json()
+    assert read["seasonal_hours"] == ROUND["seasonal_hours"] and read["premises_hours"] == {"hallen-a": later}
+    # 17:00 in hall A is outside its own hours, though inside the round's.
+    early = await api.post(f"/api/v1/seasons/{season_id}/applications", headers=api.delegate,
+                           json={"organisation_id": api.world.organisation_id, "needs": [CHILDREN]})
+    assert_problem(early, 422, "outside_seasonal_hours")
+    refused = await api.post("/api/v1/seasons", headers=api.staff,
+                             json={**ROUND, "premises_hours": {"motesalen": later}})
+    assert_problem(refused, 422, "premises_not_in_round")

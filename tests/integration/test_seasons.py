@@ -202,3 +202,27 @@ async def test_published_time_is_in_the_feed_and_time_given_back_shows_in_search
     await season_publish.give_back(db.sessions, row.id, person_id=world.person_id, days=[date(2027, 1, 11)], now=NOW)
     async with db.sessions() as s:
         assert "hallen-a" in [p.slug for p in await search(s, monday, now=NOW)]
+
+
+async def test_after_publishing_allocations_cannot_change_and_a_changed_round_is_not_published_again(db):
+    world, season, rules = await open_round(db)
+    await apply(db, world, season, rules, [CHILDREN])
+    await season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW)
+    await seasons.move_season(db.sessions, season.id, "close", now=NOW)
+    await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
+    async with db.sessions() as s:
+        row = (await s.execute(select(SeasonAllocation))).scalar_one()
+    for change in (lambda: season_proposal.move(db.sessions, row.id, premises_slug="hallen-a", weekday="tue",
+                                                start="17:00", end="18:30", now=NOW),
+                   lambda: season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW)):
+        with pytest.raises(DomainError) as refused:
+            await change()
+        assert refused.value.code == "already_published"
+    # Changed behind the app's back (the app itself refuses it): publishing again is refused.
+    async with db.sessions() as s:
+        stored = await s.get(SeasonAllocation, row.id)
+        stored.start_time = "17:30"
+        await s.commit()
+    with pytest.raises(DomainError) as again:
+        await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
+    assert again.value.code == "published_with_changes"
