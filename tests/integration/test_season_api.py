@@ -14,6 +14,7 @@ from booking.db.models import Booking, Person, Season, SeasonApplication
 from booking.services.accounts import issue_api_token
 from booking.settings import from_environment
 from booking.web.app import create_app
+from tests.integration.season_support import ADULTS, CHILDREN
 from tests.integration.test_bookings_api import assert_problem
 from tests.integration.test_staff import EMAILS, build_staff_world, csrf, login_as
 
@@ -21,13 +22,7 @@ ROUND = {"name": "Vinter 2027", "starts": "2027-01-04", "ends": "2027-01-31",
          "application_deadline": "2026-10-01T23:00", "premises": ["hallen", "hallen-a", "hallen-b"],
          "seasonal_hours": {"mon": ["16:00-22:30"], "tue": ["16:00-22:30"]},
          "excluded": [{"from": "2027-01-18", "to": "2027-01-19"}]}
-CHILDREN = {"activity": "Minihåndball", "hall_sport": True, "age_group": "under_13", "disability": False,
-            "participants": 24, "hours_per_week": 1.5,
-            "wishes": [{"premises": "hallen-a", "weekday": "mon", "start": "17:00", "end": "18:30"}]}
-ADULTS = {"activity": "Bedriftsfotball", "hall_sport": True, "age_group": "adults", "disability": False,
-          "participants": 14, "hours_per_week": 4,
-          "wishes": [{"premises": "hallen", "weekday": "mon", "start": "17:00", "end": "19:00"},
-                     {"premises": "hallen-b", "weekday": "tue", "start": "18:00", "end": "20:00"}]}
+
 
 
 @pytest.fixture

@@ -20,19 +20,14 @@ from booking.db.models import (
 from booking.services import season_proposal, season_publish, seasons
 from booking.services.accounts import hash_password
 from booking.services.rulebook import current_rules
+from tests.integration.season_support import ADULTS as SEASON_ADULTS, CHILDREN
 from tests.integration.booking_web_support import PASSWORD, csrf, log_in
 
 DEADLINE = datetime(2026, 10, 1, 22, tzinfo=timezone.utc)  # the clock stands at 2026-09-01 08:00 UTC
 WINTER = seasons.SeasonSetup(
     name="Vinter 2027", starts=date(2027, 1, 4), ends=date(2027, 1, 31), application_deadline=DEADLINE,
     premises=("hallen", "hallen-a", "hallen-b"), seasonal_hours={"mon": ["16:00-22:30"], "tue": ["16:00-22:30"]})
-CHILDREN = {"activity": "Minihåndball", "hall_sport": True, "age_group": "under_13", "disability": False,
-            "participants": 24, "hours_per_week": 1.5,
-            "wishes": [{"premises": "hallen-a", "weekday": "mon", "start": "17:00", "end": "18:30"}]}
-ADULTS = {"activity": "Bedriftsfotball", "hall_sport": True, "age_group": "adults", "disability": False,
-          "participants": 14, "hours_per_week": 2,
-          "wishes": [{"premises": "hallen", "weekday": "mon", "start": "17:00", "end": "19:00"},
-                     {"premises": "hallen-b", "weekday": "tue", "start": "18:00", "end": "20:00"}]}
+ADULTS = {**SEASON_ADULTS, "hours_per_week": 2}
 
 
 def now() -> datetime:

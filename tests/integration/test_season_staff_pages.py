@@ -6,7 +6,7 @@ time often marked not used."""
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timezone
+from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
@@ -14,7 +14,7 @@ from booking.db.models import Booking, Closure, OutboxMail, Person, Premises, Se
 from booking.domain.localtime import resolve_local
 from booking.services import season_publish, seasons
 from booking.services.rulebook import current_rules
-from tests.integration.test_seasons import ADULTS, CHILDREN, SETUP
+from tests.integration.season_support import ADULTS, CHILDREN, SETUP
 from tests.integration.test_staff import EMAILS, login_as, post_form, staff  # noqa: F401 (the fixture)
 
 NOW = datetime(2026, 9, 1, 10, tzinfo=timezone.utc)

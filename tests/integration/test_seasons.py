@@ -3,7 +3,7 @@ publish as weekly series (idempotently), give back, and the seasonal hours held 
 the round runs and released after it."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -17,22 +17,8 @@ from booking.services.catalogue import SearchFilters, search
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import Details
 from booking.services.rulebook import current_rules
+from tests.integration.season_support import ADULTS, CHILDREN, DEADLINE, NOW, SETUP
 from tests.world import build_world
-
-NOW = datetime(2026, 9, 1, 10, tzinfo=timezone.utc)
-DEADLINE = datetime(2026, 10, 1, 22, tzinfo=timezone.utc)
-SETUP = seasons.SeasonSetup(
-    name="Vinter 2027", starts=date(2027, 1, 4), ends=date(2027, 1, 31), application_deadline=DEADLINE,
-    premises=("hallen", "hallen-a", "hallen-b"), seasonal_hours={"mon": ["16:00-22:30"], "tue": ["16:00-22:30"]},
-    excluded=((date(2027, 1, 18), date(2027, 1, 19)),))
-CHILDREN = {"activity": "Minihåndball", "hall_sport": True, "age_group": "under_13", "disability": False,
-            "participants": 24, "hours_per_week": 1.5,
-            "wishes": [{"premises": "hallen-a", "weekday": "mon", "start": "17:00", "end": "18:30"}]}
-ADULTS = {"activity": "Bedriftsfotball", "hall_sport": True, "age_group": "adults", "disability": False,
-          "participants": 14, "hours_per_week": 4,
-          "wishes": [{"premises": "hallen", "weekday": "mon", "start": "17:00", "end": "19:00"},
-                     {"premises": "hallen-b", "weekday": "tue", "start": "18:00", "end": "20:00"}]}
-
 
 def local(day: str, clock: str) -> datetime:
     return resolve_local(datetime.fromisoformat(f"{day}T{clock}"))
