@@ -16,6 +16,7 @@ from .facts import Booker, BookingDetails, PremisesFacts
 from .groups import customer_group
 from .localtime import require_aware, require_interval
 from .money import kr_nb, percent, round_kroner
+from .payment_methods import method_names
 from .rules import CustomerGroup, LendingCriteria, RuleSet, local_date
 
 Sentence = tuple[str, str]  # (Norwegian, English)
@@ -64,6 +65,22 @@ def quota_rule(group: CustomerGroup) -> Sentence:
     return (
         f"{group.who_nb} kan ha høyst {group.max_upcoming_bookings} kommende bookinger om gangen.",
         f"{group.who_en} can have at most {group.max_upcoming_bookings} upcoming bookings at a time.",
+    )
+
+
+def payment_rule(group: CustomerGroup) -> Sentence:
+    """How the group may pay (pricing.payment_methods), for the published terms."""
+    if group.payment_methods is None:
+        return (
+            f"{group.who_nb} betaler med kort; organisasjoner med gyldig organisasjonsnummer kan også få faktura.",
+            f"{group.who_en} pay by card; organisations with a valid organisation number may also be invoiced.",
+        )
+    if not group.payment_methods:
+        return (f"{group.who_nb} kan bare bestille det som er gratis.",
+                f"{group.who_en} can only book what is free.")
+    return (
+        f"{group.who_nb} kan betale med {method_names(group.payment_methods, 'nb')}.",
+        f"{group.who_en} can pay by {method_names(group.payment_methods, 'en')}.",
     )
 
 

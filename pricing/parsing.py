@@ -22,6 +22,7 @@ from .rules import (
     ADD_ON_PER,
     DAY_KINDS,
     EXEMPTION_CONDITIONS,
+    PAYMENT_METHODS,
     REQUIRED_GROUPS,
     UNITS,
     AddOn,
@@ -117,7 +118,21 @@ def _customer_group(key: str, entry: TableReader) -> CustomerGroup:
         factor=entry.factor("factor"),
         book_ahead_days=entry.integer("book_ahead_days"),
         max_upcoming_bookings=None if upcoming is None else entry.integer("max_upcoming_bookings"),
+        payment_methods=entry.optional("payment_methods", lambda name: _payment_methods(entry, name)),
     )
+
+
+def _payment_methods(entry: TableReader, key: str) -> tuple[str, ...]:
+    methods = entry.keys(key)
+    unknown = [m for m in methods if m not in PAYMENT_METHODS]
+    if unknown or len(set(methods)) != len(methods):
+        raise rule_error(
+            "invalid_value",
+            entry.at(key),
+            f"Betalingsmåter skal være en liste uten gjentakelser av: {', '.join(PAYMENT_METHODS)}.",
+            f"Payment methods must be a list without repeats of: {', '.join(PAYMENT_METHODS)}.",
+        )
+    return methods
 
 
 def _clock_time(entry: TableReader, key: str, *, is_end: bool) -> str:

@@ -23,6 +23,7 @@ UNITS = ("hour", "day")
 DAY_KINDS = ("weekday", "weekend_holiday")
 EXEMPTION_CONDITIONS = ("alcohol",)
 ADD_ON_PER = ("booking",)
+PAYMENT_METHODS = ("card", "invoice")  # in the order they are offered
 
 # customer_group() derives exactly these keys, so every rule set must price them.
 REQUIRED_GROUPS = ("barn_og_unge", "frivillig", "privat", "kommersiell", "kommunal")
@@ -48,6 +49,9 @@ class CustomerGroup:
     factor: Decimal
     book_ahead_days: int
     max_upcoming_bookings: int | None = None  # None: no limit
+    # How the group may pay (PAYMENT_METHODS); None in versions stored before the rule:
+    # see pricing.payment_methods for what that means.
+    payment_methods: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

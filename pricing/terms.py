@@ -24,6 +24,7 @@ from .lending import (
     duration_rule,
     hold_rule,
     notice_rule,
+    payment_rule,
     quota_rule,
 )
 from .localtime import day_kind, is_regular_day, public_holidays, wall_to_utc
@@ -103,6 +104,7 @@ def _terms_document(rule_set: RuleSet) -> dict[str, Any]:
     rules += [duration_rule(rule_set)] + [duration_rule(rule_set, key) for key in lending.max_hours_by_category]
     rules += [book_ahead_rule(group) for group in rule_set.groups.values()]
     rules += [quota_rule(group) for group in rule_set.groups.values() if group.max_upcoming_bookings is not None]
+    rules += [payment_rule(group) for group in rule_set.groups.values()]
     if lending.alcohol_forbidden_departments:
         rules.append(alcohol_rule(lending))
     rules += [cancellation_rule(lending), hold_rule(lending)]

@@ -1,6 +1,6 @@
-"""Paying for a booking. Free bookings skip payment; private persons pay by card on
-the provider's hosted page while the slot is held; organisations with an organisation
-number may choose invoice instead. A payment is its own row with its own states, as in
+"""Paying for a booking. Free bookings skip payment; how a priced one may be paid is
+part of the rule set (each customer group's `payment_methods`, see pricing.payment_methods):
+by card on the provider's hosted page while the slot is held, or by invoice after. A payment is its own row with its own states, as in
 pretix: confirming it locks the row and does nothing when it is already done, and the
 provider's webhook is only a trigger to fetch the payment from the provider.
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from itertools import groupby
 
@@ -23,6 +23,7 @@ from babel.dates import format_date
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import pricing
 from booking import notify
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, Organisation, Payment, Person, Premises
@@ -35,7 +36,10 @@ from booking.payments import (
 )
 from booking.payments import states
 from booking.services.bookings import change_status, get_booking
+from booking.services.lending import Details
+from booking.services.rulebook import HarmonisedRules, booker_facts, details_facts
 from booking.settings import Settings
+from pricing.payment_methods import allowed_payment_methods
 
 log = logging.getLogger("booking.payments")
 
@@ -62,20 +66,41 @@ class PaymentChoices:
     def bookable(self) -> bool:
         return self.free or bool(self.methods)
 
+    def chosen(self, method: str | None) -> str | None:
+        """The method to book with: the one asked for, or the only one there is."""
+        if self.free:
+            return None
+        if method is None and len(self.methods) == 1:
+            return self.methods[0]
+        return method
+
 
 def may_invoice(organisation: Organisation | None) -> bool:
     from stdnum.no import orgnr
     return bool(organisation and organisation.orgnr and orgnr.is_valid(organisation.orgnr))
 
 
-def payment_choices(settings: Settings, *, total: Decimal, organisation: Organisation | None) -> PaymentChoices:
-    """Free: nothing to choose. Private persons: card. Organisations with an organisation
-    number: card or invoice. Without a card provider configured, card is not offered."""
+def allowed_by_rules(rules: HarmonisedRules, *, start: date | datetime, person: Person | None,
+                     organisation: Organisation | None, details: Details) -> tuple[str, ...]:
+    """The methods the rule set in force at `start` lets this booker's customer group use."""
+    who = booker_facts(person, organisation)
+    rule_set = rules.in_force(start)
+    group = rule_set.groups[pricing.customer_group(who, details_facts(details))[0]]
+    return allowed_payment_methods(group, who)
+
+
+def payment_choices(settings: Settings, *, total: Decimal, organisation: Organisation | None,
+                    allowed: tuple[str, ...] | None = None) -> PaymentChoices:
+    """Free: nothing to choose. Otherwise what the rules allow (`allowed_by_rules`; without
+    it, card, and invoice too for an organisation with a valid organisation number), less
+    card when no card provider is configured."""
     card = card_available(settings)
     if Decimal(total) <= 0:
         return PaymentChoices(True, (), card)
-    methods = tuple(m for m, ok in (("card", card), ("invoice", may_invoice(organisation))) if ok)
-    if card:
+    if allowed is None:
+        allowed = ("card", "invoice") if may_invoice(organisation) else ("card",)
+    methods = tuple(m for m in allowed if m != "card" or card)
+    if card or "card" not in allowed:
         return PaymentChoices(False, methods, card)
     return PaymentChoices(False, methods, card, "Kortbetaling er ikke tilgjengelig akkurat nå.",
                           "Card payment is not available at the moment.")

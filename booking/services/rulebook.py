@@ -18,6 +18,7 @@ from booking.db.models import Organisation, Person, Premises, RuleSetVersion, Ta
 from booking.services.lending import Assessment, Details, Request
 from booking.settings import ROOT
 from pricing.lending import ApprovalCriterion, approvals_needed
+from pricing.payment_methods import METHOD_NAMES, allowed_payment_methods, method_names
 
 DEFAULT_RULES = ROOT / "seed_data" / "rules" / "default.toml"
 
@@ -113,7 +114,7 @@ class HarmonisedRules:
         approvals = self.approvals(request.premises, request.details, request.interval.start,
                                    unchecked_organisation=unchecked_at(request.organisation, request.now))
         reasons = tuple(c.rule_nb for c in approvals)
-        check_payment_method(request.payment_method, who, price.total)
+        check_payment_method(request.payment_method, rule_set.groups[price.customer_group], who, price.total)
         return Assessment(
             needs_approval=bool(reasons),
             approval_reasons=reasons,
@@ -128,17 +129,26 @@ class HarmonisedRules:
         )
 
 
-PAYMENT_METHODS = ("card", "invoice")
+def check_payment_method(method: str | None, group: pricing.CustomerGroup, who: pricing.Booker, total) -> None:
+    """A priced booking's method must be one the rule set lets its customer group use."""
+    if method is None or total <= 0:
+        return
+    allowed = allowed_payment_methods(group, who)
+    if method not in allowed:
+        raise method_not_allowed(method, allowed)
 
 
-def check_payment_method(method: str | None, who: pricing.Booker, total) -> None:
-    """Invoice is for organisations with a valid organisation number; nothing else exists."""
-    if method is not None and method not in PAYMENT_METHODS:
-        raise DomainError("unknown_payment_method", "Ukjent betalingsmåte.", f"Unknown payment method {method!r}.")
-    if method == "invoice" and total > 0 and not (who.organisation and who.organisation.orgnr_valid):
-        raise DomainError("invoice_needs_organisation",
-                          "Faktura kan bare velges av organisasjoner med gyldig organisasjonsnummer.",
-                          "Invoice is only for organisations with a valid organisation number.")
+def method_not_allowed(method: str, allowed: tuple[str, ...]) -> DomainError:
+    known = method in METHOD_NAMES
+    nb = f"Betalingsmåten «{method_names([method], 'nb') if known else method}» kan ikke brukes her."
+    en = f"The payment method {method!r} cannot be used here."
+    if allowed:
+        nb += f" Du kan betale med {method_names(allowed, 'nb')}."
+        en += f" You can pay by {method_names(allowed, 'en')}."
+    else:
+        nb += " Denne bestillingen kan ikke betales nå."
+        en += " This booking cannot be paid for now."
+    return DomainError("payment_method_not_allowed", nb, en, method=method, allowed=list(allowed))
 
 
 async def published(session: AsyncSession) -> list[pricing.RuleSet]:

@@ -20,9 +20,10 @@ from booking.services.bookings import NewBooking, create_booking, get_booking, p
 from booking.services.cancellation import CancellationTerms, cancel_booking, cancellation_terms
 from booking.services.lending import LendingRules
 from booking.services.payments import PaymentChoices
-from booking.services.rulebook import HarmonisedRules
+from booking.services.rulebook import HarmonisedRules, method_not_allowed
 from booking.settings import Settings
 from pricing.facts import TARGET_GROUPS
+from pricing.payment_methods import method_names
 
 MAX_ATTENDEES = 100_000
 MAX_PURPOSE = 300
@@ -96,17 +97,37 @@ def check_details(*, purpose: str, attendees: int | None, target_group: str, res
 
 
 def payment_problem(options: PaymentChoices, method: str | None) -> FieldProblem | None:
-    """Whether the chosen payment method fits what booking.services.payments offers."""
+    """Whether the chosen payment method fits what booking.services.payments offers.
+    Without a choice, the only method there is is taken."""
     if options.free:
         return None
     if not options.methods:
         return FieldProblem("payment_method", "payment_unavailable",
                             options.message_nb or "Denne bestillingen kan ikke betales nå.",
                             options.message_en or "This booking cannot be paid for now.")
+    method = options.chosen(method)
+    if method is None:
+        return FieldProblem("payment_method", "payment_method_required",
+                            f"Velg hvordan du vil betale: {method_names(options.methods, 'nb')}.",
+                            f"Choose how to pay: {method_names(options.methods, 'en')}.")
     if method not in options.methods:
-        return FieldProblem("payment_method", "payment_method_required", "Velg hvordan du vil betale.",
-                            f"Choose how to pay: {' or '.join(options.methods)}.")
+        refusal = method_not_allowed(method, options.methods)
+        return FieldProblem("payment_method", refusal.code, refusal.message_nb, refusal.message_en)
     return None
+
+
+def checked_payment(options: PaymentChoices, method: str | None) -> str | None:
+    """For the API: the method to book with (None when free), or the refusal. A method
+    the booker may not use is refused by name, with the ones they may
+    (`payment_method_not_allowed`, `allowed`)."""
+    if options.free:
+        return None
+    if options.methods and method is not None and method not in options.methods:
+        raise method_not_allowed(method, options.methods)
+    unpaid = payment_problem(options, method)
+    if unpaid is not None:
+        raise InvalidFields([unpaid])
+    return options.chosen(method)
 
 
 class InvalidFields(DomainError):

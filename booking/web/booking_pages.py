@@ -31,7 +31,7 @@ from booking.services.self_service import (
 )
 from booking.services.series import create_series
 from booking.services.suggestions import Alternatives, alternatives_for, prepare
-from booking.services.payments import payment_choices
+from booking.services.payments import allowed_by_rules, payment_choices
 from booking.settings import Settings, get_settings
 from booking.web.auth import requires
 from booking.web.i18n import N_, message_of, tr
@@ -209,12 +209,15 @@ def settings_of(request: Request) -> Settings:
     return request.app.state.get("settings") or get_settings()
 
 
-def payment_options(request: Request, prep, choice: Choice, organisations: list[Organisation]):
+def payment_options(request: Request, rules, prep, choice: Choice, person: Person,
+                    organisations: list[Organisation]):
     """What booking.services.payments offers for this quote and booker, or None before a quote."""
     if prep is None or prep.quote is None:
         return None
     organisation = next((o for o in organisations if o.id == choice.organisation_id), None)
-    return payment_choices(settings_of(request), total=prep.quote.total, organisation=organisation)
+    allowed = allowed_by_rules(rules, start=choice.wanted.start, person=person, organisation=organisation,
+                               details=choice.details)
+    return payment_choices(settings_of(request), total=prep.quote.total, organisation=organisation, allowed=allowed)
 
 
 class BookingPages(Controller):
@@ -229,8 +232,8 @@ class BookingPages(Controller):
             organisations = await organisations_of(session, person.id)
         choice = read_choice(request, values, organisations, now.astimezone(OSLO).date(), problems)
         context: dict[str, Any] = {"refusal": None}
+        rules = await current_rules(sessions)
         if prep is None and choice.wanted is not None and choice.attendees is not None:
-            rules = await current_rules(sessions)
             prep = await prepare(sessions, rules, premises_slug=slug, wanted=choice.wanted, person=person,
                                  organisation_id=choice.organisation_id, details=choice.details, now=now)
         if prep is not None:
@@ -244,7 +247,7 @@ class BookingPages(Controller):
             "problems": problems.by_field, "details": _details_form(values, person),
             "key": values.get("nokkel") or uuid.uuid4().hex, "target_groups": TARGET_GROUPS,
             "labels": LABELS, "self_value": SELF, "payment_methods": PAYMENT_METHODS,
-            "payment": payment_options(request, prep, choice, organisations),
+            "payment": payment_options(request, rules, prep, choice, person, organisations),
             "payment_chosen": values.get("betaling"), **context})
 
     @get("/bestill/{slug:str}", name="book")
@@ -274,7 +277,7 @@ class BookingPages(Controller):
         if prep.refusal is not None:
             return await self._page(request, sessions, now, person, slug, form, prep=prep,
                                     status_code=getattr(prep.refusal, "status", 422))
-        options = payment_options(request, prep, choice, organisations)
+        options = payment_options(request, rules, prep, choice, person, organisations)
         method = form.get("betaling") or None
         unpaid = payment_problem(options, method)
         if unpaid is not None:
@@ -284,7 +287,7 @@ class BookingPages(Controller):
         details = Details(form.get("formal", "").strip(), choice.attendees or 1, choice.target_group, choice.alcohol)
         new = NewBooking(slug, choice.wanted.start, choice.wanted.end, person.id, choice.organisation_id, details,
                          idempotency_key=key,
-                         payment_method=None if options.free else method)
+                         payment_method=options.chosen(method))
         try:
             booking_id, _ = await book(sessions, new, responsible=responsible, rules=rules, now=now)
         except REFUSALS as refusal:
@@ -376,8 +379,10 @@ class BookingPages(Controller):
         try:
             # Always the preview first: what can be booked, and so what there is to pay.
             result = await create_series(sessions, **wanted, preview=True)
-            payment = payment_choices(settings_of(request), total=result.total, organisation=next(
-                (o for o in organisations if o.id == choice.organisation_id), None))
+            organisation = next((o for o in organisations if o.id == choice.organisation_id), None)
+            payment = payment_choices(settings_of(request), total=result.total, organisation=organisation,
+                                      allowed=allowed_by_rules(rules, start=first, person=person,
+                                                               organisation=organisation, details=details))
             if form.get("handling") != "bekreft":
                 return await self._series_page(request, sessions, now, person, slug, form, result=result,
                                                payment=payment)
@@ -387,7 +392,7 @@ class BookingPages(Controller):
                 return await self._series_page(request, sessions, now, person, slug, form, problems=problems,
                                                result=result, payment=payment, status_code=422)
             result = await create_series(sessions, **wanted,
-                                         payment_method=None if payment.free else form["betaling"],
+                                         payment_method=payment.chosen(form.get("betaling") or None),
                                          idempotency_key=f"web-serie:{(form.get('nokkel') or uuid.uuid4().hex)[:64]}")
         except REFUSALS as error:  # e.g. more occurrences than a series may have, or none free
             problems.add("siste", message_of(request, error))

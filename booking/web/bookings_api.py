@@ -23,12 +23,12 @@ from booking.domain.localtime import parse_instant
 from booking.domain.premises import WEEKDAYS
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import NewBooking, existing_booking
-from booking.services.payments import payment_choices
+from booking.services.payments import allowed_by_rules, payment_choices
 from booking.services.lending import Details
 from booking.services.rulebook import current_rules
 from booking.services.self_service import (
     InvalidFields, Responsible, book, booking_for, bookings_of, cancel, cancellation_preview, check_details,
-    may_cancel, note_series, organisations_of, payment_problem,
+    checked_payment, may_cancel, note_series, organisations_of,
 )
 from booking.services.series import create_series
 from booking.services.suggestions import prepare
@@ -104,7 +104,7 @@ class BookingRequest:
     responsible_adult: bool = True
     accept_terms: bool = False
     accept_fire_instructions: bool = False
-    payment_method: str | None = None  # "card" | "invoice": required when the booking costs money
+    payment_method: str | None = None  # "card" | "invoice"; without it, the only method the rules allow
 
 
 @dataclass
@@ -130,7 +130,7 @@ class SeriesRequest:
     responsible_adult: bool = True
     accept_terms: bool = False
     accept_fire_instructions: bool = False
-    payment_method: str | None = None  # "card" | "invoice": required when the series costs money
+    payment_method: str | None = None  # "card" | "invoice"; without it, the only method the rules allow
     preview: bool = False
 
 
@@ -189,11 +189,11 @@ class BookingsApi(Controller):
                              organisation_id=data.organisation_id, details=details, now=now, suggest=False)
         if prep.refusal is not None:
             raise prep.refusal
-        options = payment_choices(settings_of(request), total=prep.quote.total, organisation=prep.organisation)
-        unpaid = payment_problem(options, data.payment_method)
-        if unpaid is not None:
-            raise InvalidFields([unpaid])
-        new = replace(asked, payment_method=None if options.free else data.payment_method)
+        allowed = allowed_by_rules(rules, start=wanted.start, person=person, organisation=prep.organisation,
+                                   details=details)
+        options = payment_choices(settings_of(request), total=prep.quote.total, organisation=prep.organisation,
+                                  allowed=allowed)
+        new = replace(asked, payment_method=checked_payment(options, data.payment_method))
         booking_id, created = await book(sessions, new, responsible=responsible, rules=rules, now=now)
         async with sessions() as session:
             booking = await booking_for(session, person, booking_id)
@@ -270,13 +270,13 @@ class BookingsApi(Controller):
                       details=Details(data.purpose.strip(), data.attendees, data.target_group, data.alcohol))
         # The preview first: what can be booked, and so what there is to pay and how.
         result = await create_series(sessions, **wanted, preview=True)
-        options = payment_choices(settings_of(request), total=result.total, organisation=organisation)
+        allowed = allowed_by_rules(rules, start=pattern.first_date, person=person, organisation=organisation,
+                                   details=wanted["details"])
+        options = payment_choices(settings_of(request), total=result.total, organisation=organisation,
+                                  allowed=allowed)
         if not data.preview:
-            unpaid = payment_problem(options, data.payment_method)
-            if unpaid is not None:
-                raise InvalidFields([unpaid])
             result = await create_series(sessions, **wanted,
-                                         payment_method=None if options.free else data.payment_method,
+                                         payment_method=checked_payment(options, data.payment_method),
                                          idempotency_key=f"api-serie:{key}" if key else None)
             await note_series(sessions, result.series_id, responsible)
         body = {"preview": data.preview, "series_id": result.series_id, "created": result.created,

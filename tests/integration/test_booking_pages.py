@@ -224,16 +224,18 @@ async def test_series_page_offers_a_person_without_organisation_a_series_of_thei
     assert 'href="/mine-organisasjoner"' in page.text  # and the way to register an organisation
 
 
-async def test_a_private_booking_cannot_be_made_without_a_way_to_pay(client):
+async def test_without_card_a_private_person_is_invoiced_without_being_asked(client):
     await log_in(client, "kari@example.no")
     day = weekday_ahead()
     page = await client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00&for=selv")
     assert "300\u00a0kr" in page.text and "Kundegruppe: Privat" in page.text
     assert "Kortbetaling er ikke tilgjengelig akkurat nå." in page.text  # no card provider in the tests
-    assert "Du kan ikke betale for denne bestillingen her akkurat nå." in page.text
-    refused = await client.post("/bestill/motesalen", data=details(client, day, **{"for": "selv", "betaling": None}))
-    assert refused.status_code == 422 and 'id="betaling-feil"' in refused.text
-    assert await bookings(client.db) == []
+    assert 'name="betaling" value="invoice" id="betaling" checked' in page.text  # the one way left
+    made = await client.post("/bestill/motesalen", data=details(client, day, **{"for": "selv", "betaling": None}),
+                             follow_redirects=False)
+    assert made.status_code == 303, made.text
+    assert [(b.organisation_id, b.payment_method, b.status) for b in await bookings(client.db)] == [
+        (None, "invoice", "confirmed")]
 
 
 def with_card_payments(client) -> AsyncTestClient:

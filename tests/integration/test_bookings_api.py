@@ -138,18 +138,26 @@ async def test_refusals_keep_their_codes(client):
     assert_problem(await attempt(client.kari, "q", start=f"{day}T03:07", end=f"{day}T04:00"), 422, "off_granularity")
 
 
-async def test_a_priced_booking_needs_a_way_to_pay(client):
+async def test_a_priced_booking_is_paid_the_one_way_there_is(client):
     day = weekday_ahead()
-    private = await client.post("/api/v1/bookings", json=body(client, day, organisation_id=None, payment_method=None),
-                                headers={**client.kari, "Idempotency-Key": "pay"})
-    problem = assert_problem(private, 422, "invalid_input")
-    assert problem["errors"][0]["field"] == "payment_method" and problem["errors"][0]["code"] == "payment_unavailable"
-    unpaid = await client.post("/api/v1/bookings", json=body(client, day, payment_method=None),
-                               headers={**client.kari, "Idempotency-Key": "pay"})
-    assert assert_problem(unpaid, 422, "invalid_input")["errors"][0]["code"] == "payment_method_required"
-    free = await client.post("/api/v1/bookings",
-                             json=body(client, day, target_group="children_youth", payment_method=None),
+    # No card provider in these tests: the club, and a private person too (the sample rules
+    # let both be invoiced), pay by invoice without naming it.
+    club = await client.post("/api/v1/bookings", json=body(client, day, payment_method=None),
                              headers={**client.kari, "Idempotency-Key": "pay"})
+    assert club.status_code == 201, club.text
+    private = await client.post("/api/v1/bookings", json=body(client, day, organisation_id=None, payment_method=None,
+                                                              start=f"{day}T10:00", end=f"{day}T11:00"),
+                                headers={**client.kari, "Idempotency-Key": "pay-private"})
+    assert private.status_code == 201, private.text
+    assert {club.json()["status"], private.json()["status"]} == {"confirmed"}
+    refused = await client.post("/api/v1/bookings", json=body(client, day, payment_method="card", start=f"{day}T12:00",
+                                                              end=f"{day}T13:00"),
+                                headers={**client.kari, "Idempotency-Key": "pay-card"})
+    assert assert_problem(refused, 422, "payment_method_not_allowed")["allowed"] == ["invoice"]
+    free = await client.post("/api/v1/bookings",
+                             json=body(client, day, target_group="children_youth", payment_method=None,
+                                       start=f"{day}T14:00", end=f"{day}T15:00"),
+                             headers={**client.kari, "Idempotency-Key": "pay-free"})
     assert free.status_code == 201 and free.json()["price"]["total"] == "0"
 
 

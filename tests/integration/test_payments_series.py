@@ -246,8 +246,8 @@ async def test_the_series_page_previews_prices_then_sends_a_private_person_to_on
             assert preview.status_code == 200
             assert preview.text.count("300\u00a0kr") == 3 and "900\u00a0kr" in preview.text
             assert "blir bekreftet" not in preview.text  # a priced date is confirmed once paid, not before
-            assert 'name="betaling" value="card"' in preview.text and 'value="invoice"' not in preview.text
-            unpaid = await client.post("/bestill/motesalen/serie",
+            assert 'name="betaling" value="card"' in preview.text and 'value="invoice"' in preview.text
+            unpaid = await client.post("/bestill/motesalen/serie",  # two ways to pay: the booker chooses
                                        data=series_form(client, who="selv", handling="bekreft"))
             assert unpaid.status_code == 422 and 'id="betaling-feil"' in unpaid.text
             assert await count(db, Booking) == 0 and await count(db, BookingSeries) == 0
@@ -289,13 +289,14 @@ async def test_the_api_charges_a_private_series_like_one_booking(db, world):
               "accept_fire_instructions": True}
     headers = {"Authorization": f"Bearer {token}"}
     async with AsyncTestClient(app=app_for(db)) as client:  # no card provider configured
-        refused = await client.post("/api/v1/series", json=series, headers=headers)
-        assert refused.status_code == 422 and refused.json()["errors"][0]["code"] == "payment_unavailable"
+        refused = await client.post("/api/v1/series", json={**series, "payment_method": "card"}, headers=headers)
+        assert refused.status_code == 422 and refused.json()["code"] == "payment_method_not_allowed"
+        assert refused.json()["allowed"] == ["invoice"]  # the sample rules let private persons be invoiced
     with checkout_server() as stripe_api:
         async with AsyncTestClient(app=create_app(stripe_settings(db.url, stripe_api.url))) as client:
             preview = await client.post("/api/v1/series", json={**series, "preview": True}, headers=headers)
             shown = preview.json()
-            assert (shown["total"], shown["payment_methods"]) == ("900", ["card"])
+            assert (shown["total"], shown["payment_methods"]) == ("900", ["card", "invoice"])
             assert [o["price"] for o in shown["occurrences"]] == ["300"] * 3
             missing = await client.post("/api/v1/series", json=series, headers=headers)
             (problem,) = missing.json()["errors"]

@@ -4,6 +4,7 @@ against localstripe, with Stripe's signatures. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -26,7 +27,7 @@ from booking.services.lending import Details
 from booking.services.payment_events import refresh_payment
 from booking.services.payments import PaymentUnavailable, choose_invoice, payment_choices, start_payment
 from booking.services.refunds import payments_needing_attention, process_refunds
-from booking.services.rulebook import current_rules
+from booking.services.rulebook import HarmonisedRules, current_rules
 from booking.settings import from_environment
 from booking.web.app import create_app
 from tests.integration.test_payments_support import (  # noqa: F401 - fixtures
@@ -174,11 +175,23 @@ async def test_without_stripe_keys_card_is_unavailable_but_free_and_invoice_work
     assert (free.status, free.payment_method, free.price_total) == ("confirmed", None, Decimal("0"))
 
 
-async def test_a_private_person_cannot_choose_invoice(db, world):
-    with pytest.raises(DomainError) as refused:
-        await book(db, world, method="invoice")
-    assert refused.value.code == "invoice_needs_organisation"
-    assert await count(db, Booking) == 0
+async def test_a_private_persons_invoice_follows_the_rule_set(db, world):
+    invoiced = await book(db, world, method="invoice")  # the sample rules let private persons be invoiced
+    assert (invoiced.status, invoiced.payment_method) == ("confirmed", "invoice")
+    rules = await current_rules(db.sessions)
+    rule_set = rules.in_force(utcnow())
+    card_only = replace(rule_set, groups={**rule_set.groups,
+                                          "privat": replace(rule_set.groups["privat"], payment_methods=("card",))})
+    start, end = slot(8, 18)
+    for method in ("invoice", "cash"):
+        with pytest.raises(DomainError) as refused:
+            await create_booking(db.sessions, NewBooking(world.room, start, end, world.person_id, None,
+                                                         Details("Styremøte", 10, "adults"), payment_method=method),
+                                 rules=HarmonisedRules([card_only]), now=utcnow())
+        assert refused.value.code == "payment_method_not_allowed"
+        assert refused.value.details == {"method": method, "allowed": ["card"]}
+        assert "You can pay by card." in refused.value.message_en and "kort" in refused.value.message_nb
+    assert await count(db, Booking) == 1
 
 
 # ---------------------------------------------------------------- webhooks
