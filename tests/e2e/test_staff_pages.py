@@ -233,7 +233,7 @@ def test_admin_publishes_a_new_rule_set_version_and_the_quote_changes(server, pa
     check_page(page, "admin-rules-history")
     after = gym_quote(page, server, saturday)
     assert after["total"] == "400" and after["rule_set_version"] == valid_from.isoformat()
-    assert gym_quote(page, server, valid_from - timedelta(days=7))["total"] == "350"  # before: unchanged
+    assert gym_quote(page, server, saturday - timedelta(days=14))["total"] == "350"  # a Saturday before: unchanged
 
 
 def test_admin_records_a_tariff_exception_that_the_quote_uses(server, page):

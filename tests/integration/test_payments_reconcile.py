@@ -26,6 +26,9 @@ from tests.integration.test_payments_support import (  # noqa: F401 - fixtures
 )
 from tests.world import build_world
 
+# The reconcile command runs as a process of its own, on the real clock (conftest.py).
+REAL_CLOCK = True
+
 LATER = timedelta(minutes=6)  # past the five minutes a payment is left to its webhook
 
 
