@@ -386,8 +386,9 @@ class WebhookEvent(Base):
 
 
 class OutboxMail(Base):
-    """An e-mail written in the same transaction as the change it reports; a sender
-    claims, delivers and marks it, so it is sent once even with several senders."""
+    """An e-mail stored in the same transaction as the change it reports; a sender
+    renders it if it is still an event, claims, delivers and marks it, so it is sent once
+    even with several senders."""
 
     __tablename__ = "outbox_mail"
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -397,6 +398,10 @@ class OutboxMail(Base):
     subject: Mapped[str] = mapped_column(String(300))
     body_text: Mapped[str] = mapped_column(Text)
     attachments: Mapped[list[Any]] = mapped_column(default=list)  # [{"filename", "content_type", "content"}]
+    # What happened, as data (the mail's kind, ids and facts), while the mail is not yet
+    # written: the sender renders it outside the change's transaction (subject, body and
+    # attachments filled, `event` cleared). None: the mail is written.
+    event: Mapped[dict[str, Any] | None] = mapped_column(JSON(none_as_null=True))
     created_at: Mapped[datetime]
     claimed_until: Mapped[datetime | None]
     sent_at: Mapped[datetime | None] = mapped_column(index=True)

@@ -1,11 +1,14 @@
 """Which e-mail a booking's change sends, and its content. Every function here only
 adds outbox rows to the caller's session: the mail commits (or rolls back) with the
-change it reports. Amounts in a mail are read from the payment rows, so a mail says what
+change it reports. A change's mail and a reminder are stored as events (kind, ids and
+the facts that may change later) and written by `render_booking_event` when the sender
+delivers them, outside the change's transaction. Amounts in a mail are read from the payment rows, so a mail says what
 the database says."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
+from types import SimpleNamespace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,7 +17,7 @@ import pricing
 from booking.db.models import Booking, Organisation, OutboxMail, Payment, Person, Premises
 from booking.domain.lifecycle import Status
 from booking.domain.localtime import OSLO
-from booking.notify.outbox import Attachment, Mail, enqueue
+from booking.notify.outbox import Attachment, Mail, enqueue, event_mail
 from booking.notify.render import clock, kroner, language_of, render, when
 from booking.settings import get_settings
 from calendars import FeedEvent, booking_uid, single_event_ics
@@ -128,37 +131,76 @@ async def _put(session: AsyncSession, key: str, kind: str, person: Person, conte
     return await enqueue(session, Mail(key, person.email, language, subject, body, attachments), now)
 
 
+def _snapshot(booking: Booking, status: Status | None) -> dict:
+    """What a booking's mail says that may change after it is stored (the .ics sequence
+    and stamp, the status it reports, price and method), as it is now."""
+    return {"booking_id": booking.id, "sequence": booking.sequence, "updated_at": booking.updated_at.isoformat(),
+            "status": (status or Status(booking.status)).value, "price_total": str(booking.price_total or 0),
+            "method": booking.payment_method or ""}
+
+
 async def booking_changed(session: AsyncSession, booking: Booking, before: Status | None, after: Status, *,
                           reason: str, now: datetime, reason_en: str = "") -> None:
-    """The one call the booking engine makes: enqueue the mail this change sends, if any.
+    """The one call the booking engine makes: store the mail this change sends, if any, as
+    an event (`render_booking_event` writes it when the sender delivers).
     `reason` is in Norwegian; `reason_en`, when the engine has it, is the same in English."""
     kind = _kind(before, after, booking)
     if kind is None or reason in QUIET_REASONS:
         return
     person = await session.get(Person, booking.person_id)
-    language = language_of(person.language)
-    context, person, premises = await _context(session, booking, language)
-    context["language"] = language
-    attachments: tuple[Attachment, ...] = ()
-    if kind == "received":
-        context["approval_reasons"] = ((reason_en or reason) if language == "en" else reason) if before is None else ""
-        attachments = (ics_attachment(booking, premises, after),)
-    elif kind in ("confirmed", "approved"):
-        context["reason"] = reason if kind == "approved" else ""
-        attachments = (ics_attachment(booking, premises, after),)
-    elif kind in ("rejected", "cancelled"):
+    event = {"mail": kind, **_snapshot(booking, after), "before": before.value if before else None,
+             "reason": reason, "reason_en": reason_en}
+    if kind in ("rejected", "cancelled"):
         amounts = await money(session, booking)
         if kind == "cancelled" and before is Status.HELD and not amounts["paid"]:
             return  # the booker left the payment page: nothing was agreed, nothing to report
+        event["amounts"] = {name: str(value) for name, value in amounts.items()}
+    await enqueue(session, event_mail(f"booking-{booking.id}-{booking.sequence}-{kind}", person.email,
+                                      language_of(person.language), event), now)
+
+
+def _as_stored(booking: Booking, event: dict) -> SimpleNamespace:
+    """The booking as its event saw it, for the .ics: start, end and purpose never change."""
+    return SimpleNamespace(id=booking.id, purpose=booking.purpose, start_at=booking.start_at, end_at=booking.end_at,
+                           sequence=event["sequence"], updated_at=datetime.fromisoformat(event["updated_at"]),
+                           status=event["status"])
+
+
+async def render_booking_event(session: AsyncSession, event: dict,
+                               language: str) -> tuple[str, str, tuple[Attachment, ...]]:
+    """(subject, body, attachments) of a booking's mail stored as an event, in `language`."""
+    booking = await session.get(Booking, event["booking_id"])
+    kind = event["mail"]
+    context, _, premises = await _context(session, booking, language)
+    price = Decimal(event["price_total"])
+    context.update(language=language, price_total=kroner(price, language) if price > 0 else "",
+                   method=event["method"])
+    stored = _as_stored(booking, event)
+    status = Status(event["status"])
+    ics = (ics_attachment(stored, premises, status),)
+    attachments: tuple[Attachment, ...] = ()
+    reason, reason_en = event.get("reason", ""), event.get("reason_en", "")
+    if kind == "received":
+        context["approval_reasons"] = ((reason_en or reason) if language == "en" else reason) \
+            if event["before"] is None else ""
+        attachments = ics
+    elif kind in ("confirmed", "approved"):
+        context["reason"] = reason if kind == "approved" else ""
+        attachments = ics
+    elif kind in ("rejected", "cancelled"):
+        amounts = {name: Decimal(value) for name, value in event["amounts"].items()}
         context.update(
             reason=reason, paid=kroner(amounts["paid"], language), fee=kroner(amounts["fee"], language),
             refund=kroner(amounts["refunded"], language) if amounts["refunded"] else "",
             credit=kroner(amounts["credited"], language), fee_zero=not amounts["fee"], fee_rule="")
-        if kind == "cancelled" and booking.payment_method not in ("card", "invoice"):
+        if kind == "cancelled" and event["method"] not in ("card", "invoice"):
             context["method"] = ""
         if kind == "cancelled":
-            attachments = (ics_attachment(booking, premises, after),)
-    await _put(session, f"booking-{booking.id}-{booking.sequence}-{kind}", kind, person, context, attachments, now)
+            attachments = ics
+    elif kind == "reminder":
+        attachments = ics
+    subject, body = render(kind, language, context)
+    return subject, body, attachments
 
 
 async def payment_receipt(session: AsyncSession, booking: Booking, payment: Payment, now: datetime) -> None:
@@ -203,13 +245,12 @@ async def enqueue_due_reminders(session: AsyncSession, now: datetime) -> int:
     done = set((await session.execute(
         select(OutboxMail.dedupe_key).where(OutboxMail.dedupe_key.in_(list(keys.values()))))).scalars())
     added = 0
+    people = {p.id: p for p in (await session.execute(
+        select(Person).where(Person.id.in_({b.person_id for b in bookings})))).scalars()} if bookings else {}
     for booking in bookings:
         if keys[booking.id] in done:
             continue
-        person = await session.get(Person, booking.person_id)
-        language = language_of(person.language)
-        context, person, premises = await _context(session, booking, language)
-        context["language"] = language
-        added += await _put(session, keys[booking.id], "reminder", person, context,
-                            (ics_attachment(booking, premises),), now)
+        person = people[booking.person_id]
+        added += await enqueue(session, event_mail(keys[booking.id], person.email, language_of(person.language),
+                                                   {"mail": "reminder", **_snapshot(booking, None)}), now)
     return added

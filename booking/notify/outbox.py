@@ -1,7 +1,9 @@
 """The outbox: an e-mail is a row written in the same transaction as the change it
 reports, so a change is never committed without its mail nor a mail sent for a change
-that was rolled back. A sender claims rows with a conditional UPDATE (a lease in
-`claimed_until`), so two senders never deliver one row twice."""
+that was rolled back. A booking's mail is stored as an event (its kind, ids and facts)
+and rendered by the sender, so nothing is rendered while the change holds the write
+lock. A sender claims rows with a conditional UPDATE (a lease in `claimed_until`), so two
+senders never deliver one row twice."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,22 +36,45 @@ class Mail:
     subject: str
     body_text: str
     attachments: tuple[Attachment, ...] = ()
+    event: dict | None = None  # not yet written: what the sender renders subject, body and attachments from
+
+
+def event_mail(dedupe_key: str, to_address: str, language: str, event: dict) -> Mail:
+    return Mail(dedupe_key, to_address, language, "", "", (), event)
 
 
 async def enqueue(session: AsyncSession, mail: Mail, now: datetime) -> bool:
     """Add the mail unless one with its key exists; True when it was added."""
     values = {"dedupe_key": mail.dedupe_key, "to_address": mail.to_address, "language": mail.language,
               "subject": mail.subject, "body_text": mail.body_text,
-              "attachments": [a.to_data() for a in mail.attachments], "created_at": now, "claimed_until": None,
-              "sent_at": None, "attempts": 0, "last_error": None}
+              "attachments": [a.to_data() for a in mail.attachments], "event": mail.event,
+              "created_at": now, "claimed_until": None, "sent_at": None, "attempts": 0, "last_error": None}
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     result = await session.execute(
         dialect.insert(OutboxMail).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"]))
     return bool(result.rowcount)
 
 
+async def unrendered(session: AsyncSession, limit: int) -> list[OutboxMail]:
+    """Mails still stored as events, oldest first."""
+    return list((await session.execute(
+        select(OutboxMail).where(OutboxMail.event.is_not(None), OutboxMail.sent_at.is_(None))
+        .order_by(OutboxMail.id).limit(limit))).scalars())
+
+
+async def store_rendering(session: AsyncSession, mail_id: int, subject: str, body_text: str,
+                          attachments: tuple[Attachment, ...]) -> bool:
+    """Write the rendered mail in place of its event; a row another sender rendered first
+    is left as it is (both rendered the same event)."""
+    result = await session.execute(
+        update(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.event.is_not(None))
+        .values(subject=subject, body_text=body_text, attachments=[a.to_data() for a in attachments], event=None)
+        .execution_options(synchronize_session=False))
+    return bool(result.rowcount)
+
+
 def _claimable(now: datetime):
-    return and_(OutboxMail.sent_at.is_(None), OutboxMail.attempts < MAX_ATTEMPTS,
+    return and_(OutboxMail.sent_at.is_(None), OutboxMail.event.is_(None), OutboxMail.attempts < MAX_ATTEMPTS,
                 or_(OutboxMail.claimed_until.is_(None), OutboxMail.claimed_until <= now))
 
 

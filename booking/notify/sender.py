@@ -1,4 +1,5 @@
-"""Delivering the outbox after commit: claim a row, send it, mark it sent. SMTP with
+"""Delivering the outbox after commit: write the mails stored as events (rendering them
+here, outside the transactions that stored them), then claim a row, send it, mark it sent. SMTP with
 the settings from the environment, or `.eml` files in a folder when no SMTP host is set
 (development). A failure is kept on the row and tried again later with a back-off."""
 from __future__ import annotations
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from booking.db.engine import write_transaction
 from booking.db.models import OutboxMail
 from booking.notify import outbox
+from booking.notify.booking_mail import render_booking_event
 from booking.settings import Settings
 
 log = logging.getLogger("booking.notify")
@@ -114,12 +116,32 @@ def _utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+async def render_pending(sessions: async_sessionmaker[AsyncSession], *, limit: int = 200) -> int:
+    """Write the mails still stored as events: rendered from a read, stored by a short
+    UPDATE. Safe with several senders: they render the same event the same way, and the
+    first to store it wins. Returns how many this call stored."""
+    stored = 0
+    async with sessions() as session:
+        rows = [(row.id, row.event, row.language) for row in await outbox.unrendered(session, limit)]
+        written = []
+        for mail_id, event, language in rows:
+            try:
+                written.append((mail_id, *await render_booking_event(session, event, language)))
+            except Exception:  # noqa: BLE001 - one event that cannot be written holds up no other mail
+                log.exception("mail %s could not be written from its event %r", mail_id, event)
+    for mail_id, subject, body, attachments in written:
+        async with write_transaction(sessions) as session:
+            stored += await outbox.store_rendering(session, mail_id, subject, body, attachments)
+    return stored
+
+
 async def send_pending(sessions: async_sessionmaker[AsyncSession], transport: Transport, *, sender: str,
                        clock: Callable[[], datetime] = _utcnow, limit: int = 200, lease: timedelta = LEASE,
                        domain: str = "lokaler") -> SendReport:
     """Deliver what is due, one claimed row at a time. Safe to run on several machines at
     once: a row is sent only by the sender whose conditional UPDATE claimed it."""
     report = SendReport()
+    await render_pending(sessions, limit=limit)
     async with sessions() as session:
         candidates = await outbox.due_ids(session, clock(), limit)
     for mail_id in candidates:

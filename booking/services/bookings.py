@@ -202,6 +202,15 @@ async def create_booking(sessions: async_sessionmaker[AsyncSession], new: NewBoo
             if existing is not None:
                 return existing
             return await place_booking(session, new, rules, now)
+    except Conflict:
+        # The same request under the same key, committed by another transaction after our
+        # key check and before our conflict check, is the booking in the way: it is the answer.
+        if new.idempotency_key is not None:
+            async with sessions() as session:
+                existing = await existing_booking(session, new)
+            if existing is not None:
+                return existing
+        raise
     except IntegrityError as error:
         kind = _violation(error)
         async with sessions() as session:

@@ -107,12 +107,17 @@ async def test_a_confirmation_in_english_with_the_price_and_the_calendar_file(db
         Details("Board meeting", 8, "adults"), payment_method="invoice"), rules=rules, now=NOW)
     (row,) = await outbox(db)
     assert (row.language, row.to_address, row.sent_at) == ("en", "kari@example.no", None)
+    # Nothing is rendered in the booking's transaction: the row holds what happened.
+    assert (row.event["mail"], row.event["booking_id"], row.subject, row.attachments) == (
+        "confirmed", booking.id, "", [])
 
     report = await send_pending(db.sessions, smtp.transport, sender="Lokaler <noreply@lokaler.test>",
                                 clock=clock(NOW))
     assert (report.sent, report.failed) == (1, 0)
     (message,) = smtp.messages
     assert message["Subject"] == "Confirmed: Møtesalen Tuesday 8 September 2026 at 18:00"
+    (row,) = await outbox(db)  # the row keeps the mail as it was sent
+    assert (row.event, row.subject) == (None, message["Subject"]) and len(row.attachments) == 1
     assert message["To"] == "kari@example.no" and message["From"] == "Lokaler <noreply@lokaler.test>"
     assert message["Content-Language"] == "en" and message["Message-ID"].endswith("@lokaler>")
     text = body(message)
@@ -355,3 +360,22 @@ async def test_editing_a_series_sends_one_summary_not_a_cancellation_per_date(db
     assert [m.dedupe_key for m in added] == [f"series-{result.series_id}-changed-{moved.occurrences[0].booking_id}"]
     assert added[0].subject == "Fast ukentlig tid endret: Møtesalen, hver tirsdag kl. 19:00–21:00"
     assert added[0].body_text.count("kl. 19:00–21:00: bekreftet") == 4 and "Leien er gratis." in added[0].body_text
+
+
+async def test_a_mail_written_after_later_changes_still_says_what_happened_then(db, smtp):
+    """The sender writes a mail from its event after the fact: a confirmation sent after the
+    booking was cancelled still confirms, with the calendar sequence of that moment."""
+    world = await build_world(db.sessions)
+    rules = await current_rules(db.sessions)
+    booking = await create_booking(db.sessions, NewBooking(
+        world.room, at("2026-09-08T18:00"), at("2026-09-08T20:00"), world.person_id, world.organisation_id,
+        Details("Styremøte", 8, "adults"), payment_method="invoice"), rules=rules, now=NOW)
+    async with write_transaction(db.sessions) as s:
+        await change_status(s, booking.id, Status.CANCELLED, actor_id=world.person_id, reason="Avlyst", now=NOW)
+    await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
+    confirmed, cancelled = smtp.messages
+    assert confirmed["Subject"].startswith("Bekreftet") and cancelled["Subject"].startswith("Avbestilt")
+    first = icalendar.Calendar.from_ical(attachment(confirmed).get_content()).walk("VEVENT")[0]
+    second = icalendar.Calendar.from_ical(attachment(cancelled).get_content()).walk("VEVENT")[0]
+    assert (str(first["STATUS"]), int(first["SEQUENCE"])) == ("CONFIRMED", 0)
+    assert (str(second["STATUS"]), int(second["SEQUENCE"])) == ("CANCELLED", 1)

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from booking.db.models import Booking, BookingHistory, Department, InvoiceExport, OutboxMail, Payment
 from booking.domain.errors import DomainError
+from booking.notify.sender import render_pending
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.cancellation import cancel_booking
 from booking.services.invoices import COLUMNS, export_invoices, invoice_status
@@ -156,6 +157,7 @@ async def test_a_cancellation_tells_the_booker_their_reason_and_what_is_not_invo
     booking = await invoice_booking(db, world, "2026-09-22")
     await cancel_booking(db.sessions, settings, booking.id, actor_id=world.person_id, reason=" Syk trener ",
                          rules=await current_rules(db.sessions), now=BOOKED)
+    await render_pending(db.sessions)  # the sender writes the mail from the stored event
     async with db.sessions() as s:
         mail = (await s.execute(select(OutboxMail).where(OutboxMail.dedupe_key.like(f"booking-{booking.id}-%-cancelled"))
                                 )).scalar_one()

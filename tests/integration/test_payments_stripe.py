@@ -18,6 +18,7 @@ from booking.db.models import (
     Booking, BookingHistory, Organisation, OutboxMail, Payment, Person, Premises, SlotClaim, WebhookEvent,
 )
 from booking.domain.errors import DomainError
+from booking.notify.sender import render_pending
 from booking.payments import card_available
 from booking.services.bookings import NewBooking, create_booking, place_booking, release_expired_holds
 from booking.services.approvals import decide
@@ -488,6 +489,7 @@ async def test_cancelling_late_keeps_the_fee_and_refunds_the_rest_to_the_card(db
         refund_row = await one(db, Payment, Payment.kind == "refund")
         assert (refund_row.state, refund_row.amount, refund_row.refund_of) == ("refunded", Decimal("150"), payment.id)
         assert (await one(db, Payment, Payment.kind == "payment")).state == "paid"  # partly refunded
+        await render_pending(db.sessions)  # the sender writes the mail from the stored event
         mail = await one(db, OutboxMail, OutboxMail.dedupe_key.like(f"booking-{booking.id}-%-cancelled"))
         assert "Avbestillingsgebyr: 150\u00a0kr" in mail.body_text
         assert "Tilbakebetales til kortet ditt: 150\u00a0kr" in mail.body_text
@@ -563,6 +565,7 @@ async def test_rejecting_a_paid_request_refunds_it_in_full(db, world, localstrip
         await decide(db.sessions, settings, admin, booking.id, approve=False, reason="Lokalet er stengt.",
                      now=utcnow())
         assert [r["amount"] for r in await customer.refunds(intent)] == [ore(payment.amount)]
+        await render_pending(db.sessions)  # the sender writes the mail from the stored event
         mail = await one(db, OutboxMail, OutboxMail.dedupe_key.like(f"booking-{booking.id}-%-rejected"))
         assert "Begrunnelse: Lokalet er stengt." in mail.body_text
         assert f"Du får tilbake {int(payment.amount)}\u00a0kr" in mail.body_text
