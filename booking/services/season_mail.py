@@ -11,7 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.db.models import Booking, Organisation, Person, Premises, Season, SeasonAllocation, SeasonApplication
 from booking.domain.premises import WEEKDAYS
 from booking.notify import Attachment, Mail, booking_event, enqueue
-from booking.notify.render import LOCALES, kroner, language_of, render
+from babel.numbers import format_decimal
+
+from booking.notify.render import LOCALES, kroner, language_of, render, when
 from booking.settings import get_settings
 from calendars import build_feed
 
@@ -36,13 +38,15 @@ async def application_received(session: AsyncSession, season: Season, applicatio
                                person: Person, organisation: Organisation, now: datetime) -> bool:
     language = language_of(person.language)
     slugs = {w["premises"] for need in application.needs for w in need["wishes"]}
-    names = dict((await session.execute(select(Premises.slug, Premises.name).where(Premises.slug.in_(slugs)))).all())
+    names = {p.slug: f"{p.name}, {p.building.name}" for p in (await session.execute(
+        select(Premises).where(Premises.slug.in_(slugs)))).scalars()}
     needs = [{"activity": need["activity"], "age_group": AGE_GROUP_NAMES[need["age_group"]][language != "nb"],
-              "participants": need["participants"], "hours": need["hours_per_week"],
+              "participants": need["participants"],
+              "hours": format_decimal(need["hours_per_week"], locale=LOCALES[language]),
               "hall_sport": need["hall_sport"], "disability": need["disability"],
               "wishes": [_wish_line(w, names, language) for w in need["wishes"]]} for need in application.needs]
     context = {"name": person.name, "organisation": organisation.name, "season": season.name, "needs": needs,
-               "deadline": season.application_deadline, "link": get_settings().base_url.rstrip("/")
+               "deadline": when(season.application_deadline, language), "link": get_settings().base_url.rstrip("/")
                + f"/sesong/{season.id}/soknad"}
     subject, body = render("season_received", language, context)
     key = f"season-application-{application.id}-{application.updated_at.isoformat()}"
@@ -66,7 +70,9 @@ async def allocation_published(session: AsyncSession, season: Season, applicatio
     slots = []
     for a in allocated:
         mine = by_allocation.get(a.id, [])
-        slots.append({"activity": application.needs[a.need]["activity"], "premises": premises[a.premises_id].name,
+        place = premises[a.premises_id]
+        slots.append({"activity": application.needs[a.need]["activity"],
+                      "premises": f"{place.name}, {place.building.name}",
                       "when": f"{weekday_name(a.weekday, language)} {a.start_time}–{a.end_time}",
                       "dates": len(mine), "price": kroner(mine[0].price_total, language) if mine and mine[0].price_total else ""})
     missed = [{"premises": c["premises_name"], "day": c["day"], "why": c["message_nb" if language == "nb" else "message_en"]}
