@@ -110,11 +110,12 @@ SEASON_HOLD_REASON = "Sesongtid: holdes av til fordelingen er publisert"
 async def season_holds(session: AsyncSession, window: Interval, *, except_season: int | None = None
                        ) -> list[SeasonHold]:
     first, last = to_local(window.start).date(), to_local(window.end).date()
+    season = AllocationSeason
     rows = (await session.execute(
-        select(SeasonPremises.premises_id, SeasonPremises.hours, AllocationSeason.starts, AllocationSeason.ends, AllocationSeason.excluded)
-        .join(AllocationSeason, AllocationSeason.id == SeasonPremises.season_id)
-        .where(AllocationSeason.state.in_(("open", "closed")), AllocationSeason.starts <= last, AllocationSeason.ends >= first,
-               AllocationSeason.id != (except_season or 0)))).all()
+        select(SeasonPremises.premises_id, SeasonPremises.hours, season.starts, season.ends, season.excluded)
+        .join(season, season.id == SeasonPremises.season_id)
+        .where(season.state.in_(("open", "closed")), season.starts <= last, season.ends >= first,
+               season.id != (except_season or 0)))).all()
     holds = []
     for row in rows:
         skipped = [(date.fromisoformat(p["from"]), date.fromisoformat(p["to"])) for p in row.excluded]
@@ -123,8 +124,9 @@ async def season_holds(session: AsyncSession, window: Interval, *, except_season
         while day <= min(last, row.ends):
             if not any(a <= day <= b for a, b in skipped):
                 for start, end in hours.windows.get(day.weekday(), ()):
-                    span = Interval(wall_clock_instant(day, _clock_time(start)), wall_clock_instant(day, _clock_time(end))
-                                    if end < 24 * 60 else local_day_start(day + timedelta(days=1)))
+                    closes = (wall_clock_instant(day, _clock_time(end)) if end < 24 * 60
+                              else local_day_start(day + timedelta(days=1)))
+                    span = Interval(wall_clock_instant(day, _clock_time(start)), closes)
                     if span.overlaps(window):
                         holds.append(SeasonHold(row.premises_id, span.start, span.end, SEASON_HOLD_REASON))
             day += timedelta(days=1)

@@ -3,7 +3,7 @@ organisation when the allocation is published (with an .ics of every date). Like
 mail, an outbox row in the caller's transaction, deduplicated by its key."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.db.models import Booking, Organisation, Person, Premises, Season, SeasonAllocation, SeasonApplication
 from booking.domain.premises import WEEKDAYS
 from booking.notify import Attachment, Mail, booking_event, enqueue
+from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from booking.notify.render import LOCALES, kroner, language_of, render, when
@@ -24,9 +25,11 @@ AGE_GROUP_NAMES = {
 
 
 def weekday_name(weekday: int, language: str) -> str:
-    from babel.dates import format_date
-    from datetime import date, timedelta
     return format_date(date(2024, 1, 1) + timedelta(days=weekday), "EEEE", locale=LOCALES[language])
+
+
+def _day(day: date, language: str) -> str:
+    return format_date(day, "EEEE d. MMMM y" if language == "nb" else "EEEE d MMMM y", locale=LOCALES[language])
 
 
 def _wish_line(wish: dict, names: dict[str, str], language: str) -> str:
@@ -74,15 +77,17 @@ async def allocation_published(session: AsyncSession, season: Season, applicatio
         slots.append({"activity": application.needs[a.need]["activity"],
                       "premises": f"{place.name}, {place.building.name}",
                       "when": f"{weekday_name(a.weekday, language)} {a.start_time}–{a.end_time}",
-                      "dates": len(mine), "price": kroner(mine[0].price_total, language) if mine and mine[0].price_total else ""})
-    missed = [{"premises": c["premises_name"], "day": c["day"], "why": c["message_nb" if language == "nb" else "message_en"]}
+                      "dates": len(mine),
+                      "price": kroner(mine[0].price_total, language) if mine and mine[0].price_total else ""})
+    missed = [{"premises": c["premises_name"], "day": _day(date.fromisoformat(c["day"]), language),
+               "why": c["message_nb" if language == "nb" else "message_en"]}
               for c in collisions if c["application_id"] == application.id]
     context = {"name": person.name, "organisation": organisation.name, "season": season.name, "slots": slots,
-               "missed": missed, "link": get_settings().base_url.rstrip("/") + f"/sesong/{season.id}/soknad"}
+               "missed": missed, "link": get_settings().base_url.rstrip("/") + "/min-sesongtid"}
     subject, body = render("season_allocated", language, context)
     events = [booking_event(b, premises[b.premises_id]) for b in sorted(bookings, key=lambda b: (b.start_at, b.id))]
-    attachments = (Attachment(f"sesong-{season.id}.ics", "text/calendar; method=PUBLISH",
-                              build_feed(f"{season.name}: {organisation.name}", events).decode("utf-8")),) if events else ()
+    calendar = build_feed(f"{season.name}: {organisation.name}", events).decode("utf-8")
+    attachments = (Attachment(f"sesong-{season.id}.ics", "text/calendar; method=PUBLISH", calendar),) if events else ()
     key = f"season-{season.id}-published-{application.id}"
     return await enqueue(session, Mail(key, person.email, language, subject, body, attachments), now)
 
@@ -97,12 +102,10 @@ async def allocation_released(session: AsyncSession, row: SeasonAllocation, days
     person = await session.get(Person, application.person_id)
     premises = await session.get(Premises, row.premises_id)
     language = language_of(person.language)
-    from babel.dates import format_date
     context = {"name": person.name, "season": season.name, "withdrawn": withdrawn,
                "activity": application.needs[row.need]["activity"], "premises": premises.name,
                "when": f"{weekday_name(row.weekday, language)} {row.start_time}–{row.end_time}",
-               "dates": [format_date(d, "d. MMMM y" if language == "nb" else "d MMMM y", locale=LOCALES[language])
-                         for d in days],
+               "dates": [_day(d, language) for d in days],
                "link": get_settings().base_url.rstrip("/") + "/min-sesongtid"}
     subject, body = render("season_released", language, context)
     key = f"season-allocation-{row.id}-released-{now.isoformat()}"

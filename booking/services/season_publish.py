@@ -12,8 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from decimal import Decimal
+from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -23,8 +22,8 @@ import pricing
 from booking.db.engine import write_transaction
 from booking.notify import GIVEN_BACK, WITHDRAWN
 from booking.db.models import (
-    Booking, BookingHistory, BookingSeries, Membership, Person, Premises, Season, SeasonAllocation,
-    SeasonApplication, SeasonDateUnused, SlotClaim,
+    Booking, BookingHistory, BookingSeries, Membership, Premises, Season, SeasonAllocation,
+    SeasonDateUnused, SlotClaim,
 )
 from booking.domain.availability import check_request, conflicts, occupied
 from booking.domain.errors import DomainError, Forbidden, InvalidTransition, NotFound
@@ -38,7 +37,7 @@ from booking.services.catalogue import closures_in, closures_of, families, rules
 from booking.services.rulebook import booker_facts, details_facts
 from booking.services.lending import Details
 from booking.services.season_mail import allocation_published, allocation_released
-from booking.services.season_proposal import minute, priority_rules
+from booking.services.season_proposal import priority_rules
 
 CHILDREN_YOUTH_GROUPS = ("under_13", "13_19")
 
@@ -98,7 +97,8 @@ async def publish(sessions: async_sessionmaker[AsyncSession], season_id: int, *,
     """Publish a closed round once. Publishing again gives the first result and creates
     nothing; publishing again after the allocations changed is refused."""
     async with write_transaction(sessions) as session:
-        season = (await session.execute(select(Season).where(Season.id == season_id).with_for_update())).scalar_one_or_none()
+        season = (await session.execute(
+            select(Season).where(Season.id == season_id).with_for_update())).scalar_one_or_none()
         if season is None:
             raise NotFound("unknown_season", "Fant ikke sesongen.", f"No season {season_id}.")
         rows = await rounds.allocations(session, season_id, ("proposed", "published", "given_back", "withdrawn"))
@@ -124,7 +124,7 @@ async def _write_all(session: AsyncSession, season: Season, rows: list[SeasonAll
     premises = {p.id: p for p in (await session.execute(
         select(Premises).where(Premises.id.in_({a.premises_id for a in rows})))).scalars()}
     fams = await families(session, {p.building_id for p in premises.values()})
-    closures = [c for c in await closures_in(session, window, except_season=season.id)]
+    closures = await closures_in(session, window, except_season=season.id)
     units = frozenset().union(*(fams[p].units for p in premises)) if premises else frozenset()
     taken = TakenByDay()
     for slot in await taken_slots(session, units, window.widened(timedelta(days=1), timedelta(days=1)), now=now):
@@ -141,8 +141,8 @@ async def _write_all(session: AsyncSession, season: Season, rows: list[SeasonAll
         structure = rules_of(place, fam.units)
         application = applications[row.application_id]
         need = application.needs[row.need]
-        pattern = WeeklyPattern((row.weekday,), _time(row.start_time), _time(row.end_time), season.starts,
-                                season.ends, skipped=skipped)
+        pattern = WeeklyPattern((row.weekday,), time.fromisoformat(row.start_time), time.fromisoformat(row.end_time),
+                                season.starts, season.ends, skipped=skipped)
         spans = closures_of(place, fam, closures)
         planned = []
         for occurrence in occurrences(pattern):
@@ -172,7 +172,7 @@ async def _write_all(session: AsyncSession, season: Season, rows: list[SeasonAll
         who = booker_facts(application.person, application.organisation)
         facts = rule_book.facts(place)
         made = await _write_dates(session, row, series, place, structure, planned, details, who, facts, rule_book,
-                                  collisions, now)
+                                  collisions, actor_id, now)
         booking_count += len(made)
         by_application.setdefault(application.id, []).append((row, made))
     for application_id, given in by_application.items():
@@ -184,13 +184,8 @@ async def _write_all(session: AsyncSession, season: Season, rows: list[SeasonAll
     return Published(series_count, booking_count, collisions)
 
 
-def _time(text: str):
-    from datetime import time
-    return time.fromisoformat(text)
-
-
 async def _write_dates(session, row, series, place, structure, planned, details, who, facts, rule_book,
-                       collisions, now) -> list[int]:
+                       collisions, actor_id, now) -> list[int]:
     """One allocation's dates in a few statements, in a savepoint: if the database refuses
     them (a booking committed meanwhile, on PostgreSQL), each date is tried on its own."""
     values = []
@@ -211,31 +206,32 @@ async def _write_dates(session, row, series, place, structure, planned, details,
         return []
     try:
         async with session.begin_nested():
-            return await _insert(session, values, structure, row)
+            return await _insert(session, values, structure, row, actor_id)
     except IntegrityError:
         made = []
-        for value, occurrence in zip(values, planned):
+        for value, occurrence in zip(values, planned, strict=True):
             try:
                 async with session.begin_nested():
-                    made += await _insert(session, [value], structure, row)
+                    made += await _insert(session, [value], structure, row, actor_id)
             except IntegrityError:
                 collisions.append(_collision(row, place, occurrence.day, TAKEN))
         return made
 
 
-async def _insert(session: AsyncSession, values: list[dict], structure, row: SeasonAllocation) -> list[int]:
+async def _insert(session: AsyncSession, values: list[dict], structure, row: SeasonAllocation,
+                  actor_id: int | None) -> list[int]:
     ids = list((await session.execute(insert(Booking).returning(Booking.id, sort_by_parameter_order=True),
                                       values)).scalars())
     claims = []
-    for booking_id, value in zip(ids, values):
+    for booking_id, value in zip(ids, values, strict=True):
         claim = occupied(structure, Interval(value["start_at"], value["end_at"]))
         claims += [{"booking_id": booking_id, "unit_id": unit, "busy_from": claim.start, "busy_to": claim.end}
                    for unit in sorted(structure.units)]
     await session.execute(insert(SlotClaim), claims)
     await session.execute(insert(BookingHistory), [
-        {"booking_id": b, "at": value["created_at"], "actor_id": None, "from_status": None,
+        {"booking_id": b, "at": value["created_at"], "actor_id": actor_id, "from_status": None,
          "to_status": Status.CONFIRMED.value, "reason": f"Sesongtildeling {row.season_id}"}
-        for b, value in zip(ids, values)])
+        for b, value in zip(ids, values, strict=True)])
     return ids
 
 
@@ -314,7 +310,8 @@ async def mark_not_used(sessions: async_sessionmaker[AsyncSession], booking_id: 
                               "A date can be marked as not used once it has begun.")
         exists = await session.scalar(select(SeasonDateUnused.id).where(SeasonDateUnused.booking_id == booking_id))
         if exists is None:
-            session.add(SeasonDateUnused(booking_id=booking_id, allocation_id=row.id, marked_by_id=caretaker_id, at=now))
+            session.add(SeasonDateUnused(booking_id=booking_id, allocation_id=row.id, marked_by_id=caretaker_id,
+                                         at=now))
             await session.flush()
         return await session.scalar(select(func.count(SeasonDateUnused.id)).where(
             SeasonDateUnused.allocation_id == row.id)) or 0

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import allocation
-from booking import notify
 from booking.db.engine import write_transaction
 from booking.db.models import Premises, Season, SeasonAllocation, SeasonApplication, SeasonPremises
 from booking.domain.errors import DomainError, Forbidden, InvalidTransition, NotFound
@@ -64,7 +63,8 @@ def check_setup(setup: SeasonSetup) -> None:
         raise _refuse("no_premises", "Velg minst ett lokale.", "A round needs at least one premises.")
     unknown = sorted(set(setup.premises_hours) - set(setup.premises))
     if unknown:
-        raise _refuse("premises_not_in_round", f"Lokalet «{unknown[0]}» har egne sesongtimer, men er ikke med i runden.",
+        raise _refuse("premises_not_in_round",
+                      f"Lokalet «{unknown[0]}» har egne sesongtimer, men er ikke med i runden.",
                       f"Seasonal hours are given for premises not in the round: {unknown}.", slugs=unknown)
     for slug in setup.premises:
         if not any(OpeningHours.parse(setup.hours_of(slug)).windows.values()):

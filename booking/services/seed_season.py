@@ -48,7 +48,11 @@ def _wish(rng: random.Random, place: Premises, age_group: str) -> dict:
     latest = (20 * 60 + 30 if age_group == "under_13" else 22 * 60) - length
     start = rng.randrange(16 * 60, latest + 1, step)
     return {"premises": place.slug, "weekday": WEEKDAYS[rng.randrange(5)],
-            "start": f"{start // 60:02d}:{start % 60:02d}", "end": f"{(start + length) // 60:02d}:{(start + length) % 60:02d}"}
+            "start": _clock(start), "end": _clock(start + length)}
+
+
+def _clock(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 def sample_needs(rng: random.Random, halls: list[Premises]) -> list[dict]:
@@ -80,7 +84,8 @@ async def seed_round(sessions: async_sessionmaker[AsyncSession], *, rules: Harmo
         return 0
     hours = {day: ["-".join(WEEKDAY_HOURS)] for day in WEEKDAYS[:5]}
     season = await seasons.create_season(sessions, seasons.SeasonSetup(
-        name=name, starts=starts, ends=ends, application_deadline=resolve_local(datetime.combine(last_day, time(23, 59))),
+        name=name, starts=starts, ends=ends,
+        application_deadline=resolve_local(datetime.combine(last_day, time(23, 59))),
         premises=tuple(h.slug for h in halls), seasonal_hours=hours, excluded=school_holidays(starts, ends)),
         actor_id=None, now=now)
     await seasons.move_season(sessions, season.id, "open", now=now)
