@@ -58,8 +58,17 @@ async def enqueue(session: AsyncSession, mail: Mail, now: datetime) -> bool:
 async def unrendered(session: AsyncSession, limit: int) -> list[OutboxMail]:
     """Mails still stored as events, oldest first."""
     return list((await session.execute(
-        select(OutboxMail).where(OutboxMail.event.is_not(None), OutboxMail.sent_at.is_(None))
+        select(OutboxMail).where(OutboxMail.event.is_not(None), OutboxMail.sent_at.is_(None),
+                                 OutboxMail.attempts < MAX_ATTEMPTS)
         .order_by(OutboxMail.id).limit(limit))).scalars())
+
+
+async def rendering_failed(session: AsyncSession, mail_id: int, error: str) -> None:
+    """An event that could not be written counts as a failed attempt: after MAX_ATTEMPTS it
+    is no longer tried and is listed with the undeliverable mails, for staff to look at."""
+    await session.execute(update(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.event.is_not(None))
+                          .values(attempts=OutboxMail.attempts + 1, last_error=error[:2000])
+                          .execution_options(synchronize_session=False))
 
 
 async def store_rendering(session: AsyncSession, mail_id: int, subject: str, body_text: str,

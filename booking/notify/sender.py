@@ -123,12 +123,16 @@ async def render_pending(sessions: async_sessionmaker[AsyncSession], *, limit: i
     stored = 0
     async with sessions() as session:
         rows = [(row.id, row.event, row.language) for row in await outbox.unrendered(session, limit)]
-        written = []
+        written, failed = [], []
         for mail_id, event, language in rows:
             try:
                 written.append((mail_id, *await render_booking_event(session, event, language)))
-            except Exception:  # noqa: BLE001 - one event that cannot be written holds up no other mail
+            except Exception as error:  # noqa: BLE001 - one event that cannot be written holds up no other mail
                 log.exception("mail %s could not be written from its event %r", mail_id, event)
+                failed.append((mail_id, f"{type(error).__name__}: {error}"))
+    for mail_id, error in failed:
+        async with write_transaction(sessions) as session:
+            await outbox.rendering_failed(session, mail_id, error)
     for mail_id, subject, body, attachments in written:
         async with write_transaction(sessions) as session:
             stored += await outbox.store_rendering(session, mail_id, subject, body, attachments)

@@ -22,7 +22,8 @@ from booking.db.engine import make_engine, session_factory, write_transaction
 from booking.db.models import BookingSeries, OutboxMail, Person, Premises
 from booking.domain.errors import Conflict
 from booking.domain.lifecycle import Status
-from booking.notify import Mail, enqueue, series_summary
+from booking.notify import Mail, enqueue, series_summary, undeliverable
+from booking.notify.outbox import MAX_ATTEMPTS, event_mail
 from booking.notify.sender import SmtpTransport, send_pending
 from booking.services.bookings import NewBooking, change_status, create_booking, place_booking
 from booking.services.lending import Details, PremisesApprovalOnly
@@ -379,3 +380,21 @@ async def test_a_mail_written_after_later_changes_still_says_what_happened_then(
     second = icalendar.Calendar.from_ical(attachment(cancelled).get_content()).walk("VEVENT")[0]
     assert (str(first["STATUS"]), int(first["SEQUENCE"])) == ("CONFIRMED", 0)
     assert (str(second["STATUS"]), int(second["SEQUENCE"])) == ("CANCELLED", 1)
+
+
+async def test_an_event_that_cannot_be_written_holds_up_no_other_mail_and_is_listed_in_the_end(db, smtp):
+    world = await build_world(db.sessions)
+    async with write_transaction(db.sessions) as s:  # an event naming a booking that is not there
+        await enqueue(s, event_mail("booking-999-0-confirmed", "kari@example.no", "nb",
+                                    {"mail": "confirmed", "booking_id": 999}), NOW)
+    await create_booking(db.sessions, NewBooking(
+        world.room, at("2026-09-08T18:00"), at("2026-09-08T20:00"), world.person_id, world.organisation_id,
+        Details("Styremøte", 8, "adults"), payment_method="invoice"), rules=await current_rules(db.sessions), now=NOW)
+    report = await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
+    assert report.sent == 1 and smtp.messages[0]["Subject"].startswith("Bekreftet")
+    for _ in range(MAX_ATTEMPTS):
+        await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
+    async with db.sessions() as s:
+        (stuck,) = await undeliverable(s)
+    assert stuck.dedupe_key == "booking-999-0-confirmed" and stuck.attempts == MAX_ATTEMPTS and stuck.last_error
+    assert len(smtp.messages) == 1
