@@ -38,6 +38,16 @@ async def apply(db, world, season, rules, needs, now=NOW):
                                             rules=rules.in_force(SETUP.starts).allocation, now=now)
 
 
+async def published_round(db, needs):
+    """A round applied for with `needs`, proposed, closed and published."""
+    world, season, rules = await open_round(db)
+    await apply(db, world, season, rules, needs)
+    await season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW)
+    await seasons.move_season(db.sessions, season.id, "close", now=NOW)
+    await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
+    return world, season, rules
+
+
 async def test_a_round_from_application_to_published_series(db):
     world, season, rules = await open_round(db)
     first = await apply(db, world, season, rules, [ADULTS])
@@ -171,11 +181,7 @@ async def test_a_staff_move_is_pinned_and_the_unmet_wishes_say_what_the_plan_now
 
 
 async def test_published_time_is_in_the_feed_and_time_given_back_shows_in_search(db):
-    world, season, rules = await open_round(db)
-    await apply(db, world, season, rules, [CHILDREN])
-    await season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW)
-    await seasons.move_season(db.sessions, season.id, "close", now=NOW)
-    await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
+    world, season, rules = await published_round(db, [CHILDREN])
     async with db.sessions() as s:
         feed = await feeds.public_feed(s, "hallen-a")
     _, body = await feeds.feed_body(db.sessions, feed, NOW)
@@ -191,11 +197,7 @@ async def test_published_time_is_in_the_feed_and_time_given_back_shows_in_search
 
 
 async def test_after_publishing_allocations_cannot_change_and_a_changed_round_is_not_published_again(db):
-    world, season, rules = await open_round(db)
-    await apply(db, world, season, rules, [CHILDREN])
-    await season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW)
-    await seasons.move_season(db.sessions, season.id, "close", now=NOW)
-    await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
+    world, season, rules = await published_round(db, [CHILDREN])
     async with db.sessions() as s:
         row = (await s.execute(select(SeasonAllocation))).scalar_one()
     for change in (lambda: season_proposal.move(db.sessions, row.id, premises_slug="hallen-a", weekday="tue",
