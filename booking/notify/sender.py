@@ -24,6 +24,7 @@ from booking.db.engine import write_transaction
 from booking.db.models import OutboxMail
 from booking.notify import outbox
 from booking.notify.booking_mail import render_booking_event
+from booking.notify.season_mail import render_season_event
 from booking.settings import Settings
 
 log = logging.getLogger("booking.notify")
@@ -126,7 +127,8 @@ async def render_pending(sessions: async_sessionmaker[AsyncSession], *, limit: i
         written, failed = [], []
         for mail_id, event, language in rows:
             try:
-                written.append((mail_id, *await render_booking_event(session, event, language)))
+                render_event = render_season_event if event["mail"].startswith("season_") else render_booking_event
+                written.append((mail_id, *await render_event(session, event, language)))
             except Exception as error:  # noqa: BLE001 - one event that cannot be written holds up no other mail
                 log.exception("mail %s could not be written from its event %r", mail_id, event)
                 failed.append((mail_id, f"{type(error).__name__}: {error}"))

@@ -36,7 +36,7 @@ from booking.services.bookings import change_status, taken_slots
 from booking.services.catalogue import closures_in, closures_of, families, rules_of
 from booking.services.rulebook import booker_facts, details_facts
 from booking.services.lending import Details
-from booking.services.season_mail import allocation_published, allocation_released
+from booking.notify.season_mail import allocation_published, allocation_released
 from booking.services.season_proposal import priority_rules
 
 CHILDREN_YOUTH_GROUPS = ("under_13", "13_19")
@@ -133,7 +133,7 @@ async def _write_all(session: AsyncSession, season: Season, rows: list[SeasonAll
     skipped = excluded_days(season)
     collisions: list[dict] = []
     series_count = booking_count = 0
-    by_application: dict[int, list[tuple[SeasonAllocation, list[int]]]] = {}
+    given_to: dict[int, None] = {}  # the applications that got time, in order
     for row in sorted(rows, key=lambda a: a.id):
         if row.state != "proposed":
             continue
@@ -174,13 +174,9 @@ async def _write_all(session: AsyncSession, season: Season, rows: list[SeasonAll
         made = await _write_dates(session, row, series, place, structure, planned, details, who, facts, rule_book,
                                   collisions, actor_id, now)
         booking_count += len(made)
-        by_application.setdefault(application.id, []).append((row, made))
-    for application_id, given in by_application.items():
-        ids = [b for _, made in given for b in made]
-        bookings = list((await session.execute(select(Booking).where(Booking.id.in_(ids))))
-                        .scalars()) if ids else []
-        await allocation_published(session, season, applications[application_id], [a for a, _ in given], bookings,
-                                   collisions, now)
+        given_to[application.id] = None
+    for application_id in given_to:
+        await allocation_published(session, season, applications[application_id], now)
     return Published(series_count, booking_count, collisions)
 
 

@@ -20,7 +20,7 @@ from booking.domain.localtime import local_day_start
 from booking.domain.premises import WEEKDAYS, OpeningHours
 from booking.services.bookings import booker
 from booking.services.catalogue import families
-from booking.services.season_mail import application_received
+from booking.notify.season_mail import application_received
 
 STATES = ("draft", "open", "closed", "published")
 # Which state each staff action moves a season to, and from where.

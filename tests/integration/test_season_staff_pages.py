@@ -14,6 +14,7 @@ from booking.db.models import Booking, Closure, OutboxMail, Person, Premises, Se
 from booking.domain.localtime import resolve_local
 from booking.services import season_publish, seasons
 from booking.services.rulebook import current_rules
+from booking.notify.sender import render_pending
 from tests.integration.season_support import ADULTS, CHILDREN, SETUP
 from tests.integration.test_staff import EMAILS, login_as, post_form, staff  # noqa: F401 (the fixture)
 
@@ -179,6 +180,7 @@ async def test_publishing_shows_the_result_and_published_time_can_be_withdrawn(s
     children = (await allocation_rows(staff.db, season_id))[0]
     withdrawn = await post_form(staff, f"{base}/tildelinger/{children.id}/trekk")
     assert withdrawn.status_code == 303
+    await render_pending(staff.db.sessions)  # the sender writes the published mail stored as an event
     async with staff.db.sessions() as s:
         statuses = set((await s.execute(select(Booking.status).where(
             Booking.series_id == children.series_id))).scalars())

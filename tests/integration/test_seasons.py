@@ -12,6 +12,7 @@ from booking.db.models import Booking, OutboxMail, SeasonAllocation
 from booking.domain.errors import DomainError
 from booking.domain.localtime import resolve_local
 from booking.domain.intervals import Interval
+from booking.notify.sender import render_pending
 from booking.services import feeds, season_proposal, season_publish, seasons
 from booking.services.catalogue import SearchFilters, search
 from booking.services.bookings import NewBooking, create_booking
@@ -69,14 +70,19 @@ async def test_a_round_from_application_to_published_series(db):
     published = await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
     # Four Mondays and four Tuesdays in January 2027, less the excluded 18th and 19th.
     assert (published.series, published.bookings, published.collisions) == (2, 6, [])
+    await render_pending(db.sessions)  # the sender writes the mail stored as an event
     async with db.sessions() as s:
         bookings = list((await s.execute(select(Booking).order_by(Booking.start_at))).scalars())
-        mails = list((await s.execute(select(OutboxMail.subject).where(
+        published_mails = list((await s.execute(select(OutboxMail).where(
             OutboxMail.subject.like("Tildelt sesongtid%")))).scalars())
+        mails = [mail.subject for mail in published_mails]
     assert len(bookings) == 6 and {b.status for b in bookings} == {"confirmed"}
     assert date(2027, 1, 18) not in {b.occurrence_date for b in bookings}
     assert {b.payment_method for b in bookings if b.price_total} <= {"invoice"}
     assert mails == ["Tildelt sesongtid: Vinter 2027"]  # one mail for the organisation
+    (mail,) = published_mails
+    assert "Minihåndball: mandag 17:00–18:30, Hallen A, Bygget (3 datoer" in mail.body_text
+    assert mail.attachments[0]["content"].count("BEGIN:VEVENT") == 6  # every date, in one calendar file
 
     twice = await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
     assert twice == published

@@ -1,6 +1,8 @@
-"""The mails of a seasonal round: the receipt for an application, and one mail per
-organisation when the allocation is published (with an .ics of every date). Like every
-mail, an outbox row in the caller's transaction, deduplicated by its key."""
+"""The mails of a seasonal round: the receipt for an application, one mail per
+organisation when the allocation is published (with an .ics of every date), and one when
+time is given back or withdrawn. Like every mail, an outbox row in the caller's
+transaction, deduplicated by its key; the published mail is stored as an event and
+written by `booking send-mail`, so publishing renders nothing under its write lock."""
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -10,10 +12,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Booking, Organisation, Person, Premises, Season, SeasonAllocation, SeasonApplication
 from booking.domain.premises import WEEKDAYS
-from booking.notify import Attachment, Mail, booking_event, enqueue
 from babel.dates import format_date
 from babel.numbers import format_decimal
 
+from booking.domain.lifecycle import SLOT_HOLDING
+from booking.notify.booking_mail import booking_event
+from booking.notify.outbox import Attachment, Mail, enqueue, event_mail
 from booking.notify.render import LOCALES, kroner, language_of, render, when
 from booking.settings import get_settings
 from calendars import build_feed
@@ -57,39 +61,49 @@ async def application_received(session: AsyncSession, season: Season, applicatio
 
 
 async def allocation_published(session: AsyncSession, season: Season, application: SeasonApplication,
-                               allocated: list[SeasonAllocation], bookings: list[Booking],
-                               collisions: list[dict], now: datetime) -> bool:
-    """One mail to the organisation's delegate: every weekly slot, the dates that could
-    not be given (with why), the price per date, and an .ics of every date."""
+                               now: datetime) -> bool:
+    """One mail to the organisation's delegate, stored as an event (see render_season_event)."""
     person = await session.get(Person, application.person_id)
-    organisation = await session.get(Organisation, application.organisation_id)
-    language = language_of(person.language)
-    premises = {p.id: p for p in (await session.execute(
-        select(Premises).where(Premises.id.in_({a.premises_id for a in allocated})))).scalars()}
-    by_allocation: dict[int, list[Booking]] = {}
-    series_to_allocation = {a.series_id: a.id for a in allocated}
+    event = {"mail": "season_published", "season_id": season.id, "application_id": application.id}
+    return await enqueue(session, event_mail(f"season-{season.id}-published-{application.id}", person.email,
+                                             language_of(person.language), event), now)
+
+
+async def render_season_event(session: AsyncSession, event: dict,
+                              language: str) -> tuple[str, str, tuple[Attachment, ...]]:
+    """The published mail: every weekly slot, the dates that could not be given (with why),
+    the price per date, and an .ics of every date still held."""
+    season = await session.get(Season, event["season_id"])
+    application = await session.get(SeasonApplication, event["application_id"])
+    person, organisation = application.person, application.organisation
+    allocated = list((await session.execute(select(SeasonAllocation).where(
+        SeasonAllocation.application_id == application.id, SeasonAllocation.series_id.is_not(None))
+        .order_by(SeasonAllocation.weekday, SeasonAllocation.start_time))).scalars())
+    bookings = list((await session.execute(select(Booking).where(
+        Booking.series_id.in_([a.series_id for a in allocated]),
+        Booking.status.in_([s.value for s in SLOT_HOLDING])).order_by(Booking.start_at, Booking.id))).scalars())
+    by_series: dict[int, list[Booking]] = {}
     for booking in bookings:
-        by_allocation.setdefault(series_to_allocation.get(booking.series_id), []).append(booking)
+        by_series.setdefault(booking.series_id, []).append(booking)
     slots = []
     for a in allocated:
-        mine = by_allocation.get(a.id, [])
-        place = premises[a.premises_id]
+        mine = by_series.get(a.series_id, [])
         slots.append({"activity": application.needs[a.need]["activity"],
-                      "premises": f"{place.name}, {place.building.name}",
+                      "premises": f"{a.premises.name}, {a.premises.building.name}",
                       "when": f"{weekday_name(a.weekday, language)} {a.start_time}–{a.end_time}",
                       "dates": len(mine),
                       "price": kroner(mine[0].price_total, language) if mine and mine[0].price_total else ""})
+    collisions = (season.proposal or {}).get("published", {}).get("collisions", [])
     missed = [{"premises": c["premises_name"], "day": _day(date.fromisoformat(c["day"]), language),
                "why": c["message_nb" if language == "nb" else "message_en"]}
               for c in collisions if c["application_id"] == application.id]
     context = {"name": person.name, "organisation": organisation.name, "season": season.name, "slots": slots,
                "missed": missed, "link": get_settings().base_url.rstrip("/") + "/min-sesongtid"}
     subject, body = render("season_allocated", language, context)
-    events = [booking_event(b, premises[b.premises_id]) for b in sorted(bookings, key=lambda b: (b.start_at, b.id))]
+    events = [booking_event(b, b.premises) for b in bookings]
     calendar = build_feed(f"{season.name}: {organisation.name}", events).decode("utf-8")
     attachments = (Attachment(f"sesong-{season.id}.ics", "text/calendar; method=PUBLISH", calendar),) if events else ()
-    key = f"season-{season.id}-published-{application.id}"
-    return await enqueue(session, Mail(key, person.email, language, subject, body, attachments), now)
+    return subject, body, attachments
 
 
 async def allocation_released(session: AsyncSession, row: SeasonAllocation, days: list, *, withdrawn: bool,
