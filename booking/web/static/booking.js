@@ -27,11 +27,19 @@
             var mine = details.querySelector("input[type=hidden][name='" + input.name + "']");
             if (mine && input.name !== "_csrf_token") { mine.value = input.value; }
           });
-          // How to pay and whether it can be booked follow the new price; typed text stays.
+          // How to pay and whether it can be booked follow the new price; typed text stays,
+          // and so does a way to pay already chosen, where it is still offered.
           ["payment", "submit-area"].forEach(function (id) {
             var mine = document.getElementById(id);
             var theirs = fresh.getElementById(id);
-            if (mine && theirs) { mine.innerHTML = theirs.innerHTML; }
+            if (!mine || !theirs) { return; }
+            var chosen = mine.querySelector("input[type=radio]:checked");
+            mine.innerHTML = theirs.innerHTML;
+            if (chosen) {
+              mine.querySelectorAll("input[type=radio]").forEach(function (radio) {
+                if (radio.name === chosen.name && radio.value === chosen.value) { radio.checked = true; }
+              });
+            }
           });
         }
         if (window.history && window.history.replaceState) { window.history.replaceState(null, "", url); }
