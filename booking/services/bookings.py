@@ -3,7 +3,7 @@ through the state machine, and release expired holds."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -11,15 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.engine import write_transaction
 from booking.db.failures import EXCLUSION_VIOLATION, UNIQUE_VIOLATION, refused_by
-from booking.db.models import Booking, BookingHistory, Membership, Organisation, Person, SlotClaim
-from booking.domain.availability import check_request, conflicts, occupied
+from booking.db.models import Booking, BookingHistory, Membership, Organisation, Person, Premises, SlotClaim
+from booking.domain.availability import ClosureSpan, check_request, conflicts, occupied
 from booking.domain.errors import Collision, Conflict, Forbidden, KeyReused, NotFound
 from booking.domain.intervals import Interval
 from booking.domain.premises import PremisesRules
 from booking.domain.lifecycle import SLOT_HOLDING, Status, initial_status, transition
 from booking import notify
-from booking.services.catalogue import closures_for, premises_with_family, rules_of, taken_slots
-from booking.services.lending import Details, LendingRules, Request, check_capacity
+from booking.services.catalogue import Family, TakenSlot, closures_for, premises_with_family, rules_of, taken_slots
+from booking.services.lending import Assessment, Details, LendingRules, Request, check_capacity
 
 SLOT_HOLDING_VALUES = [s.value for s in SLOT_HOLDING]
 
@@ -35,6 +35,8 @@ class NewBooking:
     idempotency_key: str | None = None
     series_id: int | None = None
     payment_method: str | None = None  # "card" | "invoice"; ignored (stored as None) when free
+    occurrence_date: date | None = None  # the date of a series it is one of
+    caretaker_notes: str = ""
 
 
 async def existing_booking(session: AsyncSession, new: NewBooking) -> Booking | None:
@@ -138,41 +140,123 @@ async def insert_claims(session: AsyncSession, booking_id: int, units: frozenset
     ])
 
 
-async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRules, now: datetime) -> Booking:
-    """Validate, check conflicts and insert, inside the caller's write transaction."""
-    premises, fam = await premises_with_family(session, new.premises_slug)
-    person, organisation = await booker(session, new.person_id, new.organisation_id)
+@dataclass(frozen=True)
+class Situation:
+    """Everything deciding bookings at one premises in one window needs, read in one go:
+    the premises and its halls, the booker, the quota count, closures and the claims."""
+
+    premises: Premises
+    family: Family
+    person: Person
+    organisation: Organisation | None
+    upcoming: int  # the booker's own upcoming self-organised bookings (the quota counts them)
+    closures: list[ClosureSpan]
+    taken: list[TakenSlot]  # claims on the family's units reaching into the window, expired holds marked
+
+    @property
+    def structure(self) -> PremisesRules:
+        return rules_of(self.premises, self.family.units)
+
+
+async def read_situation(session: AsyncSession, premises_slug: str, person_id: int, organisation_id: int | None,
+                         window: Interval, now: datetime) -> Situation:
+    """The one read before deciding: premises and halls, booker, quota, closures, claims."""
+    premises, fam = await premises_with_family(session, premises_slug)
+    person, organisation = await booker(session, person_id, organisation_id)
     structure = rules_of(premises, fam.units)
+    return Situation(premises, fam, person, organisation, await upcoming_count(session, person, organisation, now),
+                     await closures_for(session, premises, fam, window),
+                     await taken_slots(session, fam.units, occupied(structure, window), now=now, with_expired=True))
+
+
+@dataclass(frozen=True)
+class Placement:
+    """One booking decided in pure code, ready to write: its row, the claim it makes on
+    its units, what its history says, and whether an expired hold must give way first."""
+
+    row: dict
+    units: frozenset[int]
+    claim: Interval
+    reason: str
+    reason_en: str = ""
+    assessment: Assessment | None = None  # what the rules said (absent for a season's allocation)
+    frees_expired: bool = False
+
+    @property
+    def status(self) -> Status:
+        return Status(self.row["status"])
+
+
+def decide(situation: Situation, new: NewBooking, rules: LendingRules, now: datetime,
+           placed: list[Placement] = ()) -> Placement:
+    """Pure: whether `new` may be booked in this situation, and as what; a refusal raises
+    its coded error. `placed`: dates of the same submission decided before this one
+    (a series), which count against the quota and take their slots too."""
+    structure = situation.structure
     wanted = Interval(new.start, new.end)
-    check_request(structure, wanted, await closures_for(session, premises, fam, wanted))
-    check_capacity(premises, new.details)
+    check_request(structure, wanted, situation.closures)
+    check_capacity(situation.premises, new.details)
     assessment = rules.assess(Request(
-        premises, wanted, person, organisation, new.details, now,
-        await upcoming_count(session, person, organisation, now), new.payment_method))
-    claim = await free_claim(session, structure, wanted, now)
+        situation.premises, wanted, situation.person, situation.organisation, new.details, now,
+        situation.upcoming + (len(placed) if situation.organisation is None else 0), new.payment_method))
+    taken = [slot for slot in situation.taken if not slot.expired]
+    hits = conflicts(structure, wanted, [t.interval for t in taken] + [p.claim for p in placed])
+    if hits:
+        raise Conflict(as_collisions([t for t in taken if t.interval in hits])
+                       or [Collision("booking", situation.premises.name, wanted.start, wanted.end)])
+    claim = occupied(structure, wanted)
     status = initial_status(needs_payment=assessment.needs_payment, needs_approval=assessment.needs_approval)
-    booking = Booking(
-        premises_id=premises.id, person_id=person.id,
-        organisation_id=organisation.id if organisation else None,
-        purpose=new.details.purpose, attendees=new.details.attendees,
-        target_group=new.details.target_group, alcohol=new.details.alcohol,
-        start_at=wanted.start, end_at=wanted.end, status=status.value,
-        hold_expires_at=now + timedelta(minutes=assessment.hold_minutes) if status is Status.HELD else None,
-        price_snapshot=assessment.price_snapshot, price_total=assessment.price_total,
-        series_id=new.series_id,
-        payment_method=new.payment_method if assessment.price_total > 0 else None,
-        occurrence_date=None, idempotency_key=new.idempotency_key,
-        created_at=now, updated_at=now, sequence=0,
-    )
-    session.add(booking)
-    await session.flush()
-    await insert_claims(session, booking.id, structure.units, claim)
-    reason = "; ".join(assessment.approval_reasons)
-    await session.execute(insert(BookingHistory).values(booking_id=booking.id, at=now, actor_id=person.id,
-                                                        from_status=None, to_status=status.value, reason=reason))
-    await notify.booking_changed(session, booking, None, status, reason=reason,
-                                 reason_en="; ".join(assessment.approval_reasons_en), now=now)
-    return booking
+    row = {
+        "premises_id": situation.premises.id, "person_id": situation.person.id,
+        "organisation_id": situation.organisation.id if situation.organisation else None,
+        "purpose": new.details.purpose, "attendees": new.details.attendees,
+        "target_group": new.details.target_group, "alcohol": new.details.alcohol,
+        "start_at": wanted.start, "end_at": wanted.end, "status": status.value,
+        "hold_expires_at": now + timedelta(minutes=assessment.hold_minutes) if status is Status.HELD else None,
+        "price_snapshot": assessment.price_snapshot, "price_total": assessment.price_total,
+        "series_id": new.series_id, "payment_method": new.payment_method if assessment.price_total > 0 else None,
+        "occurrence_date": new.occurrence_date, "idempotency_key": new.idempotency_key,
+        "created_at": now, "updated_at": now, "sequence": 0, "caretaker_notes": new.caretaker_notes,
+    }
+    frees_expired = any(slot.expired and slot.interval.overlaps(claim) for slot in situation.taken)
+    return Placement(row, structure.units, claim, "; ".join(assessment.approval_reasons),
+                     "; ".join(assessment.approval_reasons_en), assessment, frees_expired)
+
+
+async def write_bookings(session: AsyncSession, placements: list[Placement], *, actor_id: int | None,
+                         now: datetime) -> list[int]:
+    """The writes of decided bookings, in a few statements however many there are:
+    expired holds in the way give up their claims, then the bookings, their claims (the
+    exclusion constraint on PostgreSQL, the write lock on SQLite, is the final judge),
+    their history rows and the mail each change sends (an outbox event)."""
+    if not placements:
+        return []
+    if any(p.frees_expired for p in placements):
+        await release_expired_holds(session, now, frozenset().union(*(p.units for p in placements)))
+    ids = list((await session.execute(insert(Booking).returning(Booking.id, sort_by_parameter_order=True),
+                                      [p.row for p in placements])).scalars())
+    await session.execute(insert(SlotClaim), [
+        {"booking_id": booking_id, "unit_id": unit, "busy_from": p.claim.start, "busy_to": p.claim.end}
+        for booking_id, p in zip(ids, placements, strict=True) for unit in sorted(p.units)])
+    await session.execute(insert(BookingHistory), [
+        {"booking_id": booking_id, "at": now, "actor_id": actor_id, "from_status": None,
+         "to_status": p.status.value, "reason": p.reason}
+        for booking_id, p in zip(ids, placements, strict=True)])
+    for booking_id, p in zip(ids, placements, strict=True):
+        # A plain Booking with the written values: the mail needs no read of it.
+        await notify.booking_changed(session, Booking(id=booking_id, **p.row), None, p.status,
+                                     reason=p.reason, reason_en=p.reason_en, now=now)
+    return ids
+
+
+async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRules,
+                        now: datetime) -> tuple[int, Placement]:
+    """Read once, decide, write: one booking inside the caller's write transaction."""
+    wanted = Interval(new.start, new.end)
+    situation = await read_situation(session, new.premises_slug, new.person_id, new.organisation_id, wanted, now)
+    placement = decide(situation, new, rules, now)
+    (booking_id,) = await write_bookings(session, [placement], actor_id=new.person_id, now=now)
+    return booking_id, placement
 
 
 # The guarantees a booking's write can be refused by (booking/db/failures.py).
@@ -201,7 +285,8 @@ async def create_booking(sessions: async_sessionmaker[AsyncSession], new: NewBoo
             existing = await existing_booking(session, new)
             if existing is not None:
                 return existing
-            return await place_booking(session, new, rules, now)
+            booking_id, _ = await place_booking(session, new, rules, now)
+            return await session.get(Booking, booking_id)
     except Conflict:
         # The same request under the same key, committed by another transaction after our
         # key check and before our conflict check, is the booking in the way: it is the answer.

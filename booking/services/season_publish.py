@@ -14,7 +14,7 @@ import json
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,8 +22,8 @@ import pricing
 from booking.db.engine import write_transaction
 from booking.notify import GIVEN_BACK, WITHDRAWN
 from booking.db.models import (
-    Booking, BookingHistory, BookingSeries, Membership, Premises, Season, SeasonAllocation,
-    SeasonDateUnused, SlotClaim,
+    Booking, BookingSeries, Membership, Premises, Season, SeasonAllocation,
+    SeasonDateUnused,
 )
 from booking.domain.availability import check_request, conflicts, occupied
 from booking.domain.errors import DomainError, Forbidden, InvalidTransition, NotFound
@@ -32,7 +32,7 @@ from booking.domain.lifecycle import SLOT_HOLDING, Status
 from booking.domain.localtime import local_day_start, to_local
 from booking.domain.recurrence import WeeklyPattern, occurrences
 from booking.services import seasons as rounds
-from booking.services.bookings import change_status, taken_slots
+from booking.services.bookings import Placement, change_status, taken_slots, write_bookings
 from booking.services.catalogue import closures_in, closures_of, families, rules_of
 from booking.services.rulebook import booker_facts, details_facts
 from booking.services.lending import Details
@@ -216,19 +216,9 @@ async def _write_dates(session, row, series, place, structure, planned, details,
 
 async def _insert(session: AsyncSession, values: list[dict], structure, row: SeasonAllocation,
                   actor_id: int | None) -> list[int]:
-    ids = list((await session.execute(insert(Booking).returning(Booking.id, sort_by_parameter_order=True),
-                                      values)).scalars())
-    claims = []
-    for booking_id, value in zip(ids, values, strict=True):
-        claim = occupied(structure, Interval(value["start_at"], value["end_at"]))
-        claims += [{"booking_id": booking_id, "unit_id": unit, "busy_from": claim.start, "busy_to": claim.end}
-                   for unit in sorted(structure.units)]
-    await session.execute(insert(SlotClaim), claims)
-    await session.execute(insert(BookingHistory), [
-        {"booking_id": b, "at": value["created_at"], "actor_id": actor_id, "from_status": None,
-         "to_status": Status.CONFIRMED.value, "reason": f"Sesongtildeling {row.season_id}"}
-        for b, value in zip(ids, values, strict=True)])
-    return ids
+    return await write_bookings(session, [
+        Placement(value, structure.units, occupied(structure, Interval(value["start_at"], value["end_at"])),
+                  f"Sesongtildeling {row.season_id}") for value in values], actor_id=actor_id, now=values[0]["created_at"])
 
 
 # --- after publishing: give back, withdraw, not used ----------------------------------------

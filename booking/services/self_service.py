@@ -3,7 +3,7 @@ event on the spot), see the bookings that are mine or my organisations', and can
 with the fee the rules set."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
@@ -156,10 +156,7 @@ async def book(sessions: async_sessionmaker[AsyncSession], new: NewBooking, *, r
             existing = await booking_with_key(session, new.person_id, new.idempotency_key)
             if existing is not None:
                 return existing.id, False
-            booking = await place_booking(session, new, rules, now)
-            booking.caretaker_notes = responsible.note()
-            await session.flush()
-            booking_id = booking.id
+            booking_id, _ = await place_booking(session, replace(new, caretaker_notes=responsible.note()), rules, now)
         return booking_id, True
     except IntegrityError:
         # Lost a race after our checks (the same key, or the slot): the engine's own

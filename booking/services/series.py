@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -19,11 +20,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from booking import notify
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingSeries
-from booking.domain.errors import Conflict, DomainError, KeyReused, NotFound
+from booking.domain.errors import Collision, Conflict, DomainError, KeyReused, NotFound
+from booking.domain.intervals import Interval
 from booking.domain.lifecycle import SLOT_HOLDING, Status
-from booking.domain.recurrence import WeeklyPattern, occurrences
-from booking.services.bookings import NewBooking, change_status, place_booking
-from booking.services.catalogue import premises_by_slug
+from booking.domain.localtime import local_day_start
+from booking.domain.recurrence import Occurrence, WeeklyPattern, occurrences
+from booking.services.bookings import (
+    NewBooking, Placement, Situation, change_status, decide, place_booking, read_situation, write_bookings,
+)
 from booking.services.lending import Details, LendingRules
 
 SCOPES = ("this", "following", "all")
@@ -60,19 +64,57 @@ class SeriesResult:
         return next((o.booking_id for o in self.occurrences if o.status == Status.HELD.value), None)
 
 
-async def _try_occurrence(session: AsyncSession, new: NewBooking, day: date, rules: LendingRules,
-                          now: datetime) -> OccurrenceResult:
-    """One occurrence in its own savepoint: a refusal leaves the others standing."""
+def _refused(day: date, error: DomainError) -> OccurrenceResult:
+    return OccurrenceResult(day, None, None, error.code, error.message_nb, error.message_en)
+
+
+def decide_dates(situation: Situation, dates: list[Occurrence], new: NewBooking, rules: LendingRules,
+                 now: datetime, key: Callable[[date], str | None]) -> list[OccurrenceResult | Placement]:
+    """Pure: each date of a series decided on its own, in order, the earlier dates taking
+    their slots and counting against the quota; a refusal names its date."""
+    decided: list[OccurrenceResult | Placement] = []
+    for occurrence in dates:
+        if occurrence.error is not None:
+            decided.append(_refused(occurrence.day, occurrence.error))
+            continue
+        one = dataclasses.replace(new, start=occurrence.interval.start, end=occurrence.interval.end,
+                                  occurrence_date=occurrence.day, idempotency_key=key(occurrence.day))
+        try:
+            decided.append(decide(situation, one, rules, now, [d for d in decided if isinstance(d, Placement)]))
+        except DomainError as error:
+            decided.append(_refused(occurrence.day, error))
+    return decided
+
+
+async def _write_dates(session: AsyncSession, situation: Situation, decided: list[OccurrenceResult | Placement],
+                       now: datetime) -> list[OccurrenceResult]:
+    """The dates that may be booked, in a few statements in a savepoint; if the database
+    refuses them (a booking committed meanwhile, on PostgreSQL), each on its own."""
+    placements = [d for d in decided if isinstance(d, Placement)]
     try:
         async with session.begin_nested():
-            booking = await place_booking(session, new, rules, now)
-            booking.occurrence_date = day
-    except DomainError as error:
-        return OccurrenceResult(day, None, None, error.code, error.message_nb, error.message_en)
+            ids = iter(await write_bookings(session, placements, actor_id=situation.person.id, now=now))
+        return [d if isinstance(d, OccurrenceResult) else _made(d, next(ids)) for d in decided]
     except IntegrityError:
-        conflict = Conflict([])
-        return OccurrenceResult(day, None, None, conflict.code, conflict.message_nb, conflict.message_en)
-    return OccurrenceResult(day, booking.id, booking.status, price=Decimal(booking.price_total or 0))
+        pass
+    results = []
+    for d in decided:
+        if isinstance(d, OccurrenceResult):
+            results.append(d)
+            continue
+        try:
+            async with session.begin_nested():
+                (booking_id,) = await write_bookings(session, [d], actor_id=situation.person.id, now=now)
+            results.append(_made(d, booking_id))
+        except IntegrityError:  # taken by a booking committed meanwhile
+            taken = Conflict([Collision("booking", situation.premises.name, d.row["start_at"], d.row["end_at"])])
+            results.append(_refused(d.row["occurrence_date"], taken))
+    return results
+
+
+def _made(placement: Placement, booking_id: int) -> OccurrenceResult:
+    return OccurrenceResult(placement.row["occurrence_date"], booking_id, placement.status.value,
+                            price=Decimal(placement.row["price_total"] or 0))
 
 
 async def create_series(sessions: async_sessionmaker[AsyncSession], *, premises_slug: str, pattern: WeeklyPattern,
@@ -102,25 +144,23 @@ async def create_series(sessions: async_sessionmaker[AsyncSession], *, premises_
                 return SeriesResult(earlier.series_id, [
                     OccurrenceResult(b.occurrence_date, b.id, b.status, price=Decimal(b.price_total or 0))
                     for b in await _series_bookings(session, earlier.series_id)])
-        premises = await premises_by_slug(session, premises_slug)
-        series = BookingSeries(premises_id=premises.id, person_id=person_id, organisation_id=organisation_id,
-                               rrule=pattern.rrule, pattern=pattern.to_data(), exceptions=[], created_at=now)
-        session.add(series)
-        await session.flush()
-        results = []
-        for occurrence in occurrences(pattern):
-            if occurrence.error is not None:
-                e = occurrence.error
-                results.append(OccurrenceResult(occurrence.day, None, None, e.code, e.message_nb, e.message_en))
-                continue
-            key = f"{idempotency_key}:{asked}:{occurrence.day.isoformat()}" if idempotency_key is not None else None
-            new = NewBooking(premises_slug, occurrence.interval.start, occurrence.interval.end, person_id,
-                             organisation_id, details, series_id=series.id, payment_method=payment_method,
-                             idempotency_key=key)
-            results.append(await _try_occurrence(session, new, occurrence.day, rules, now))
+        days = Interval(local_day_start(pattern.first_date), local_day_start(pattern.last_date + timedelta(days=1)))
+        situation = await read_situation(session, premises_slug, person_id, organisation_id, days, now)
+        series_id = None
+        if not preview:
+            series = BookingSeries(premises_id=situation.premises.id, person_id=person_id,
+                                   organisation_id=organisation_id, rrule=pattern.rrule, pattern=pattern.to_data(),
+                                   exceptions=[], created_at=now)
+            session.add(series)
+            await session.flush()
+            series_id = series.id
+        new = NewBooking(premises_slug, days.start, days.end, person_id, organisation_id, details,
+                         series_id=series_id, payment_method=payment_method)
+        decided = decide_dates(situation, occurrences(pattern), new, rules, now,
+                               lambda day: f"{idempotency_key}:{asked}:{day.isoformat()}" if idempotency_key else None)
         if preview:
-            await session.rollback()
-            return SeriesResult(None, [dataclasses.replace(r, booking_id=None) for r in results])
+            return SeriesResult(None, [d if isinstance(d, OccurrenceResult) else _made(d, None) for d in decided])
+        results = await _write_dates(session, situation, decided, now)
         if not any(r.booking_id is not None for r in results):
             raise DomainError("no_bookable_dates",
                               "Ingen av datoene kan bestilles. Endre tid, ukedager eller periode og prøv igjen.",
@@ -197,11 +237,10 @@ async def edit_series(sessions: async_sessionmaker[AsyncSession], series_id: int
             new = NewBooking(booking.premises.slug, occurrence.interval.start, occurrence.interval.end,
                              booking.person_id, booking.organisation_id,
                              Details(booking.purpose, booking.attendees, booking.target_group, booking.alcohol),
-                             series_id=target.id, payment_method=booking.payment_method)
-            placed = await place_booking(session, new, rules, now)
-            placed.occurrence_date = booking.occurrence_date
-            results.append(OccurrenceResult(booking.occurrence_date, placed.id, placed.status,
-                                            price=Decimal(placed.price_total or 0)))
+                             series_id=target.id, payment_method=booking.payment_method,
+                             occurrence_date=booking.occurrence_date)
+            booking_id, placement = await place_booking(session, new, rules, now)
+            results.append(_made(placement, booking_id))
         if scope == "this":
             series.exceptions = sorted(exceptions | {day.isoformat()})
         else:
