@@ -2,8 +2,10 @@
 through the state machine, and release expired holds."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -187,23 +189,35 @@ class Placement:
         return Status(self.row["status"])
 
 
+# How a booker pays for a decided price: (situation, request, total) → the method, or a refusal.
+ChooseMethod = Callable[[Situation, "NewBooking", Decimal], str | None]
+
+
 def decide(situation: Situation, new: NewBooking, rules: LendingRules, now: datetime,
-           placed: list[Placement] = ()) -> Placement:
+           placed: list[Placement] = (), choose_method: ChooseMethod | None = None) -> Placement:
     """Pure: whether `new` may be booked in this situation, and as what; a refusal raises
     its coded error. `placed`: dates of the same submission decided before this one
-    (a series), which count against the quota and take their slots too."""
+    (a series), which count against the quota and take their slots too. `choose_method`,
+    when given, picks how the price the rules set is paid (after every other check)."""
     structure = situation.structure
     wanted = Interval(new.start, new.end)
     check_request(structure, wanted, situation.closures)
     check_capacity(situation.premises, new.details)
-    assessment = rules.assess(Request(
-        situation.premises, wanted, situation.person, situation.organisation, new.details, now,
-        situation.upcoming + (len(placed) if situation.organisation is None else 0), new.payment_method))
+
+    def assess(method: str | None) -> Assessment:
+        return rules.assess(Request(
+            situation.premises, wanted, situation.person, situation.organisation, new.details, now,
+            situation.upcoming + (len(placed) if situation.organisation is None else 0), method))
+
+    assessment = assess(None if choose_method else new.payment_method)
     taken = [slot for slot in situation.taken if not slot.expired]
     hits = conflicts(structure, wanted, [t.interval for t in taken] + [p.claim for p in placed])
     if hits:
         raise Conflict(as_collisions([t for t in taken if t.interval in hits])
                        or [Collision("booking", situation.premises.name, wanted.start, wanted.end)])
+    if choose_method is not None:
+        new = replace(new, payment_method=choose_method(situation, new, assessment.price_total))
+        assessment = assess(new.payment_method) if new.payment_method else assessment
     claim = occupied(structure, wanted)
     status = initial_status(needs_payment=assessment.needs_payment, needs_approval=assessment.needs_approval)
     row = {
@@ -249,12 +263,12 @@ async def write_bookings(session: AsyncSession, placements: list[Placement], *, 
     return ids
 
 
-async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRules,
-                        now: datetime) -> tuple[int, Placement]:
+async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRules, now: datetime,
+                        choose_method: ChooseMethod | None = None) -> tuple[int, Placement]:
     """Read once, decide, write: one booking inside the caller's write transaction."""
     wanted = Interval(new.start, new.end)
     situation = await read_situation(session, new.premises_slug, new.person_id, new.organisation_id, wanted, now)
-    placement = decide(situation, new, rules, now)
+    placement = decide(situation, new, rules, now, choose_method=choose_method)
     (booking_id,) = await write_bookings(session, [placement], actor_id=new.person_id, now=now)
     return booking_id, placement
 
@@ -280,13 +294,22 @@ def _violation(error: IntegrityError) -> str:
 async def create_booking(sessions: async_sessionmaker[AsyncSession], new: NewBooking, *,
                          rules: LendingRules, now: datetime) -> Booking:
     """Create a booking, or return the one already made with the same idempotency key."""
+    booking, _ = await book(sessions, new, rules=rules, now=now)
+    return booking
+
+
+async def book(sessions: async_sessionmaker[AsyncSession], new: NewBooking, *, rules: LendingRules, now: datetime,
+               choose_method: ChooseMethod | None = None) -> tuple[Booking, bool]:
+    """(the booking, made now?): one write transaction that reads once, decides and
+    writes; the booking already made with the same idempotency key is the answer to the
+    same request again. Only when the database refuses, a read names what is in the way."""
     try:
         async with write_transaction(sessions) as session:
             existing = await existing_booking(session, new)
             if existing is not None:
-                return existing
-            booking_id, _ = await place_booking(session, new, rules, now)
-            return await session.get(Booking, booking_id)
+                return existing, False
+            booking_id, _ = await place_booking(session, new, rules, now, choose_method)
+            return await session.get(Booking, booking_id), True
     except Conflict:
         # The same request under the same key, committed by another transaction after our
         # key check and before our conflict check, is the booking in the way: it is the answer.
@@ -294,7 +317,7 @@ async def create_booking(sessions: async_sessionmaker[AsyncSession], new: NewBoo
             async with sessions() as session:
                 existing = await existing_booking(session, new)
             if existing is not None:
-                return existing
+                return existing, False
         raise
     except IntegrityError as error:
         kind = _violation(error)
@@ -302,7 +325,7 @@ async def create_booking(sessions: async_sessionmaker[AsyncSession], new: NewBoo
             if kind == "idempotency":
                 existing = await existing_booking(session, new)
                 if existing is not None:
-                    return existing
+                    return existing, False
             if kind == "overlap":
                 # Another transaction won the race after our check: name what it took.
                 premises, fam = await premises_with_family(session, new.premises_slug)

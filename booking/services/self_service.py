@@ -3,22 +3,19 @@ event on the spot), see the bookings that are mine or my organisations', and can
 with the fee the rules set."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import or_, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, Membership, Organisation, Person
 from booking.domain.errors import DomainError, FieldProblem, Forbidden
 from booking.domain.lifecycle import SLOT_HOLDING, Status
 from booking.notify.booking_mail import money
-from booking.services.bookings import NewBooking, create_booking, get_booking, place_booking
+from booking.services.bookings import get_booking
 from booking.services.cancellation import CancellationTerms, cancel_booking, cancellation_terms
-from booking.services.lending import LendingRules
 from booking.services.payments import PaymentChoices
 from booking.services.rulebook import HarmonisedRules, method_not_allowed
 from booking.settings import Settings
@@ -138,37 +135,6 @@ class InvalidFields(DomainError):
                          errors=[{"field": p.field, "code": p.code, "message": p.message_en,
                                   "message_nb": p.message_nb} for p in problems])
         self.problems = problems
-
-
-async def booking_with_key(session: AsyncSession, person_id: int, key: str | None) -> Booking | None:
-    """The booking this person already made with this idempotency key, if any."""
-    if key is None:
-        return None
-    return await session.scalar(select(Booking).where(Booking.person_id == person_id, Booking.idempotency_key == key))
-
-
-async def book(sessions: async_sessionmaker[AsyncSession], new: NewBooking, *, responsible: Responsible,
-               rules: LendingRules, now: datetime) -> tuple[int, bool]:
-    """(booking id, created?) — not created when the idempotency key was used before.
-    The responsible person is written in the same transaction as the booking."""
-    try:
-        async with write_transaction(sessions) as session:
-            existing = await booking_with_key(session, new.person_id, new.idempotency_key)
-            if existing is not None:
-                return existing.id, False
-            booking_id, _ = await place_booking(session, replace(new, caretaker_notes=responsible.note()), rules, now)
-        return booking_id, True
-    except IntegrityError:
-        # Lost a race after our checks (the same key, or the slot): the engine's own
-        # create_booking tells which, and answers the way it always does.
-        booking = await create_booking(sessions, new, rules=rules, now=now)
-        return booking.id, False
-
-
-async def note_series(sessions: async_sessionmaker[AsyncSession], series_id: int, responsible: Responsible) -> None:
-    async with write_transaction(sessions) as session:
-        await session.execute(update(Booking).where(Booking.series_id == series_id)
-                              .values(caretaker_notes=responsible.note()).execution_options(synchronize_session=False))
 
 
 async def organisations_of(session: AsyncSession, person_id: int) -> list[Organisation]:

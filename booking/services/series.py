@@ -120,7 +120,7 @@ def _made(placement: Placement, booking_id: int) -> OccurrenceResult:
 async def create_series(sessions: async_sessionmaker[AsyncSession], *, premises_slug: str, pattern: WeeklyPattern,
                         person_id: int, organisation_id: int | None, details: Details, rules: LendingRules,
                         now: datetime, preview: bool = False, payment_method: str | None = None,
-                        idempotency_key: str | None = None) -> SeriesResult:
+                        idempotency_key: str | None = None, caretaker_notes: str = "") -> SeriesResult:
     """Book every occurrence that fits. With `preview` nothing is kept: the caller sees
     each occurrence's result and price before confirming. `payment_method` is how a
     priced series is paid, as for one booking: "card" holds every date until the one
@@ -155,7 +155,7 @@ async def create_series(sessions: async_sessionmaker[AsyncSession], *, premises_
             await session.flush()
             series_id = series.id
         new = NewBooking(premises_slug, days.start, days.end, person_id, organisation_id, details,
-                         series_id=series_id, payment_method=payment_method)
+                         series_id=series_id, payment_method=payment_method, caretaker_notes=caretaker_notes)
         decided = decide_dates(situation, occurrences(pattern), new, rules, now,
                                lambda day: f"{idempotency_key}:{asked}:{day.isoformat()}" if idempotency_key else None)
         if preview:

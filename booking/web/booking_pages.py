@@ -14,7 +14,7 @@ from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from booking.db.models import Booking, Organisation, Person
+from booking.db.models import Organisation, Person
 from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
 from booking.domain.lifecycle import Status
@@ -26,10 +26,8 @@ from booking.services.bookings import NewBooking
 from booking.services.catalogue import premises_by_slug
 from booking.services.lending import Details
 from booking.services.rulebook import REFUSALS, current_rules
-from booking.services.self_service import (
-    Responsible, book, booking_with_key, check_details, note_series, organisations_of, payment_problem,
-)
-from booking.services.series import create_series
+from booking.services.self_service import InvalidFields, Responsible, check_details, organisations_of
+from booking.services.submissions import SeriesSubmission, submit_booking, submit_series
 from booking.services.suggestions import Alternatives, alternatives_for, prepare
 from booking.services.payments import allowed_by_rules, payment_choices
 from booking.settings import Settings, get_settings
@@ -204,6 +202,17 @@ def form_key(key: str, slug: str, choice: Choice) -> str:
     return f"web:{key[:64]}:{digest}"
 
 
+def payment_refusal(request: Request, refusal: Exception, problems: Problems) -> bool:
+    """A refusal of how the booking was to be paid is shown at the payment field."""
+    if isinstance(refusal, InvalidFields) and all(p.field == "payment_method" for p in refusal.problems):
+        problems.add(FIELD_IDS["payment_method"], message_of(request, refusal.problems[0]))
+        return True
+    if getattr(refusal, "code", None) == "payment_method_not_allowed":
+        problems.add(FIELD_IDS["payment_method"], message_of(request, refusal))
+        return True
+    return False
+
+
 def settings_of(request: Request) -> Settings:
     """The settings this app was made with (tests make apps with their own)."""
     return request.app.state.get("settings") or get_settings()
@@ -266,36 +275,19 @@ class BookingPages(Controller):
         responsible = check_details_form(request, form, choice, problems)
         if problems or choice.wanted is None:
             return await self._page(request, sessions, now, person, slug, form, problems=problems, status_code=422)
-        key = form_key(form.get("nokkel") or uuid.uuid4().hex, slug, choice)
-        async with sessions() as session:
-            earlier = await booking_with_key(session, person.id, key)
-        if earlier is not None:  # sent twice (a double click, a reload): the booking already made
-            return self._after(earlier.id, earlier.status)
-        rules = await current_rules(sessions)
-        prep = await prepare(sessions, rules, premises_slug=slug, wanted=choice.wanted, person=person,
-                             organisation_id=choice.organisation_id, details=choice.details, now=now)
-        if prep.refusal is not None:
-            return await self._page(request, sessions, now, person, slug, form, prep=prep,
-                                    status_code=getattr(prep.refusal, "status", 422))
-        options = payment_options(request, rules, prep, choice, person, organisations)
-        method = form.get("betaling") or None
-        unpaid = payment_problem(options, method)
-        if unpaid is not None:
-            problems.add("betaling", message_of(request, unpaid))
-            return await self._page(request, sessions, now, person, slug, form, problems=problems, prep=prep,
-                                    status_code=422)
         details = Details(form.get("formal", "").strip(), choice.attendees or 1, choice.target_group, choice.alcohol)
         new = NewBooking(slug, choice.wanted.start, choice.wanted.end, person.id, choice.organisation_id, details,
-                         idempotency_key=key,
-                         payment_method=options.chosen(method))
+                         idempotency_key=form_key(form.get("nokkel") or uuid.uuid4().hex, slug, choice),
+                         payment_method=form.get("betaling") or None)
         try:
-            booking_id, _ = await book(sessions, new, responsible=responsible, rules=rules, now=now)
+            booking, _ = await submit_booking(sessions, settings_of(request), await current_rules(sessions), new,
+                                              responsible, now=now)
         except REFUSALS as refusal:
-            return await self._page(request, sessions, now, person, slug, form, refusal=refusal,
-                                    status_code=getattr(refusal, "status", 422))
-        async with sessions() as session:
-            status = (await session.get(Booking, booking_id)).status
-        return self._after(booking_id, status)
+            if not payment_refusal(request, refusal, problems):
+                return await self._page(request, sessions, now, person, slug, form, refusal=refusal,
+                                        status_code=getattr(refusal, "status", 422))
+            return await self._page(request, sessions, now, person, slug, form, problems=problems, status_code=422)
+        return self._after(booking.id, booking.status)
 
     @staticmethod
     def _after(booking_id: int, status: str) -> Redirect:
@@ -372,36 +364,28 @@ class BookingPages(Controller):
         if problems or pattern is None:
             return await self._series_page(request, sessions, now, person, slug, form, problems=problems,
                                            status_code=422)
-        rules = await current_rules(sessions)
         details = Details(form.get("formal", "").strip(), attendees or 1, choice.target_group, choice.alcohol)
-        wanted = dict(premises_slug=slug, pattern=pattern, person_id=person.id,
-                      organisation_id=choice.organisation_id, details=details, rules=rules, now=now)
+        asked = SeriesSubmission(
+            slug, pattern, person, next((o for o in organisations if o.id == choice.organisation_id), None), details,
+            responsible, form.get("betaling") or None, f"web-serie:{(form.get('nokkel') or uuid.uuid4().hex)[:64]}")
+        rules, settings = await current_rules(sessions), settings_of(request)
+        confirmed = form.get("handling") == "bekreft"
         try:
-            # Always the preview first: what can be booked, and so what there is to pay.
-            result = await create_series(sessions, **wanted, preview=True)
-            organisation = next((o for o in organisations if o.id == choice.organisation_id), None)
-            payment = payment_choices(settings_of(request), total=result.total, organisation=organisation,
-                                      allowed=allowed_by_rules(rules, start=first, person=person,
-                                                               organisation=organisation, details=details))
-            if form.get("handling") != "bekreft":
-                return await self._series_page(request, sessions, now, person, slug, form, result=result,
-                                               payment=payment)
-            unpaid = payment_problem(payment, form.get("betaling") or None)
-            if unpaid is not None:
-                problems.add("betaling", message_of(request, unpaid))
+            submitted = await submit_series(sessions, settings, rules, asked, now=now, preview=not confirmed)
+        except REFUSALS as error:
+            if payment_refusal(request, error, problems):  # shown with the preview it was refused on
+                preview = await submit_series(sessions, settings, rules, asked, now=now, preview=True)
                 return await self._series_page(request, sessions, now, person, slug, form, problems=problems,
-                                               result=result, payment=payment, status_code=422)
-            result = await create_series(sessions, **wanted,
-                                         payment_method=payment.chosen(form.get("betaling") or None),
-                                         idempotency_key=f"web-serie:{(form.get('nokkel') or uuid.uuid4().hex)[:64]}")
-        except REFUSALS as error:  # e.g. more occurrences than a series may have, or none free
-            problems.add("siste", message_of(request, error))
+                                               result=preview.result, payment=preview.payment, status_code=422)
+            problems.add("siste", message_of(request, error))  # e.g. more dates than a series may have, none free
             return await self._series_page(request, sessions, now, person, slug, form, problems=problems,
                                            status_code=getattr(error, "status", 422))
-        await note_series(sessions, result.series_id, responsible)
+        result, payment = submitted.result, submitted.payment
+        if not confirmed:
+            return await self._series_page(request, sessions, now, person, slug, form, result=result, payment=payment)
         if result.first_held is not None:
             return Redirect(payment_url(result.first_held), status_code=303)
-        return await self._series_page(request, sessions, now, person, slug, form, result=result,
+        return await self._series_page(request, sessions, now, person, slug, form, result=result, payment=payment,
                                        created=result.created, status_code=201)
 
 

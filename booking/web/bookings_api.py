@@ -6,7 +6,7 @@ bookings, weekly series (with a preview). Authenticated by the browser session o
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
@@ -22,16 +22,14 @@ from booking.domain.intervals import Interval
 from booking.domain.localtime import parse_instant
 from booking.domain.premises import WEEKDAYS
 from booking.domain.recurrence import WeeklyPattern
-from booking.services.bookings import NewBooking, existing_booking
-from booking.services.payments import allowed_by_rules, payment_choices
+from booking.services.bookings import NewBooking
 from booking.services.lending import Details
 from booking.services.rulebook import current_rules
 from booking.services.self_service import (
-    InvalidFields, Responsible, book, booking_for, bookings_of, cancel, cancellation_preview, check_details,
-    checked_payment, may_cancel, note_series, organisations_of,
+    InvalidFields, Responsible, booking_for, bookings_of, cancel, cancellation_preview, check_details, may_cancel,
+    organisations_of,
 )
-from booking.services.series import create_series
-from booking.services.suggestions import prepare
+from booking.services.submissions import SeriesSubmission, submit_booking, submit_series
 from booking.web.auth import requires
 from booking.web.booking_pages import payment_url, settings_of
 from booking.web.present import interval_json
@@ -177,26 +175,10 @@ class BookingsApi(Controller):
         responsible = _checked(data, person, [*extra, *problems])
         details = Details(data.purpose.strip(), data.attendees, data.target_group, data.alcohol)
         asked = NewBooking(data.premises, wanted.start, wanted.end, person.id, data.organisation_id, details,
-                           idempotency_key=f"api:{key}")
-        async with sessions() as session:
-            earlier = await existing_booking(session, asked)  # the same request again: the same answer
-            if earlier is not None:
-                return Response(await with_cancellation(session, person, earlier, await current_rules(sessions), now),
-                                status_code=200)
+                           idempotency_key=f"api:{key}", payment_method=data.payment_method)
         rules = await current_rules(sessions)
-        # The engine's own checks first (a refusal keeps its code), then how it can be paid.
-        prep = await prepare(sessions, rules, premises_slug=data.premises, wanted=wanted, person=person,
-                             organisation_id=data.organisation_id, details=details, now=now, suggest=False)
-        if prep.refusal is not None:
-            raise prep.refusal
-        allowed = allowed_by_rules(rules, start=wanted.start, person=person, organisation=prep.organisation,
-                                   details=details)
-        options = payment_choices(settings_of(request), total=prep.quote.total, organisation=prep.organisation,
-                                  allowed=allowed)
-        new = replace(asked, payment_method=checked_payment(options, data.payment_method))
-        booking_id, created = await book(sessions, new, responsible=responsible, rules=rules, now=now)
+        booking, created = await submit_booking(sessions, settings_of(request), rules, asked, responsible, now=now)
         async with sessions() as session:
-            booking = await booking_for(session, person, booking_id)
             return Response(await with_cancellation(session, person, booking, rules, now),
                             status_code=201 if created else 200)
 
@@ -264,21 +246,13 @@ class BookingsApi(Controller):
         if data.organisation_id is not None and organisation is None:
             raise Forbidden("not_a_delegate", "Du kan bare bestille serier for organisasjoner du representerer.",
                             "Only a delegate of the organisation can request a series for it.")
-        rules = await current_rules(sessions)
-        wanted = dict(premises_slug=data.premises, pattern=pattern, person_id=person.id,
-                      organisation_id=data.organisation_id, rules=rules, now=now,
-                      details=Details(data.purpose.strip(), data.attendees, data.target_group, data.alcohol))
-        # The preview first: what can be booked, and so what there is to pay and how.
-        result = await create_series(sessions, **wanted, preview=True)
-        allowed = allowed_by_rules(rules, start=pattern.first_date, person=person, organisation=organisation,
-                                   details=wanted["details"])
-        options = payment_choices(settings_of(request), total=result.total, organisation=organisation,
-                                  allowed=allowed)
-        if not data.preview:
-            result = await create_series(sessions, **wanted,
-                                         payment_method=checked_payment(options, data.payment_method),
-                                         idempotency_key=f"api-serie:{key}" if key else None)
-            await note_series(sessions, result.series_id, responsible)
+        submitted = await submit_series(
+            sessions, settings_of(request), await current_rules(sessions),
+            SeriesSubmission(data.premises, pattern, person, organisation,
+                             Details(data.purpose.strip(), data.attendees, data.target_group, data.alcohol),
+                             responsible, data.payment_method, f"api-serie:{key}" if key else None),
+            now=now, preview=data.preview)
+        result, options = submitted.result, submitted.payment
         body = {"preview": data.preview, "series_id": result.series_id, "created": result.created,
                 "total": decimal_text(result.total), "currency": "NOK", "payment_methods": list(options.methods),
                 "occurrences": [{"date": o.day.isoformat(), "booking_id": o.booking_id, "status": o.status,

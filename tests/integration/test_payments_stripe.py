@@ -435,7 +435,7 @@ async def test_a_late_payment_racing_a_new_booking_for_the_slot_loses_cleanly_an
     with served(create_app(settings)) as app_url:
         async with httpx.AsyncClient(timeout=60) as http:
             async with write_transaction(db.sessions) as s:
-                taken = await place_booking(s, NewBooking(
+                taken_id, _ = await place_booking(s, NewBooking(
                     world.room, late.start_at, late.end_at, other, details=Details("Annet møte", 5, "adults"),
                     payment_method="card"), rules, utcnow())
                 delivery = asyncio.create_task(http.post(f"{app_url}/webhooks/stripe", content=body, headers={
@@ -447,7 +447,7 @@ async def test_a_late_payment_racing_a_new_booking_for_the_slot_loses_cleanly_an
                 assert not delivery.done()
             answer = await delivery
     assert answer.json()["outcome"] == "refunded"
-    assert await status_of(db, late.id) == "expired" and await status_of(db, taken.id) == "held"
+    assert await status_of(db, late.id) == "expired" and await status_of(db, taken_id) == "held"
     assert await count(db, SlotClaim, SlotClaim.booking_id == late.id) == 0
     assert len(await rows(db, BookingHistory, BookingHistory.booking_id == late.id)) == 2  # held, expired
     refund = await one(db, Payment, Payment.kind == "refund")

@@ -1,0 +1,81 @@
+"""Submitting a booking or a weekly series: the one use case behind the booking pages
+and the JSON API, which only read their input and present the outcome.
+
+One booking: one write transaction reads once, decides in pure code (the engine's
+checks, the rules, then how the price is paid) and writes. A series is decided the same
+way; its preview is the same decision without the write, and gives the total that
+decides how the series can be paid."""
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from booking.db.models import Booking, Organisation, Person
+from booking.domain.recurrence import WeeklyPattern
+from booking.services.bookings import ChooseMethod, NewBooking, Situation, book
+from booking.services.lending import Details
+from booking.services.payments import PaymentChoices, allowed_by_rules, payment_choices
+from booking.services.rulebook import HarmonisedRules
+from booking.services.self_service import Responsible, checked_payment
+from booking.services.series import SeriesResult, create_series
+from booking.settings import Settings
+
+
+def paid_as_asked(settings: Settings, rules: HarmonisedRules) -> ChooseMethod:
+    """How a booking is paid: the method the booker asked for if the rules and the
+    configured providers allow it, the only one there is when none was asked for, or a
+    refusal naming what is possible (`checked_payment`)."""
+    def choose(situation: Situation, new: NewBooking, total: Decimal) -> str | None:
+        allowed = allowed_by_rules(rules, start=new.start, person=situation.person,
+                                   organisation=situation.organisation, details=new.details)
+        options = payment_choices(settings, total=total, organisation=situation.organisation, allowed=allowed)
+        return checked_payment(options, new.payment_method)
+    return choose
+
+
+async def submit_booking(sessions: async_sessionmaker[AsyncSession], settings: Settings, rules: HarmonisedRules,
+                         new: NewBooking, responsible: Responsible, *, now: datetime) -> tuple[Booking, bool]:
+    """(the booking, made now?). `new.payment_method` is what the booker asked for (None:
+    the only method there is). The same request again under its idempotency key answers
+    with the booking made the first time."""
+    return await book(sessions, replace(new, caretaker_notes=responsible.note()), rules=rules, now=now,
+                      choose_method=paid_as_asked(settings, rules))
+
+
+@dataclass(frozen=True)
+class SeriesSubmission:
+    premises_slug: str
+    pattern: WeeklyPattern
+    person: Person
+    organisation: Organisation | None  # one the person is a delegate of, or None (self-organised)
+    details: Details
+    responsible: Responsible
+    payment_method: str | None = None  # as asked; None: the only method there is
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class SeriesSubmitted:
+    result: SeriesResult
+    payment: PaymentChoices  # how the dates that can be booked can be paid together
+
+
+async def submit_series(sessions: async_sessionmaker[AsyncSession], settings: Settings, rules: HarmonisedRules,
+                        asked: SeriesSubmission, *, now: datetime, preview: bool) -> SeriesSubmitted:
+    """Preview every date (its result and price, nothing written) and how the total can be
+    paid; unless `preview`, book the dates that are free, paid as asked."""
+    wanted = dict(premises_slug=asked.premises_slug, pattern=asked.pattern, person_id=asked.person.id,
+                  organisation_id=asked.organisation.id if asked.organisation else None, details=asked.details,
+                  rules=rules, now=now)
+    result = await create_series(sessions, **wanted, preview=True)
+    allowed = allowed_by_rules(rules, start=asked.pattern.first_date, person=asked.person,
+                               organisation=asked.organisation, details=asked.details)
+    payment = payment_choices(settings, total=result.total, organisation=asked.organisation, allowed=allowed)
+    if not preview:
+        result = await create_series(sessions, **wanted, payment_method=checked_payment(payment, asked.payment_method),
+                                     idempotency_key=asked.idempotency_key,
+                                     caretaker_notes=asked.responsible.note())
+    return SeriesSubmitted(result, payment)
