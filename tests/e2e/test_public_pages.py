@@ -19,7 +19,7 @@ def assert_accessible(page) -> None:
 
 @pytest.mark.parametrize("path,name", [
     ("/", "search"),
-    ("/?dato=2026-12-08&fra=18:00&til=20:00", "search-results"),
+    (f"/?dato={date.today() + timedelta(days=7)}&fra=18:00&til=20:00", "search-results"),  # counted from today
     ("/lokaler/marienlyst-fotballhall-hele", "premises"),
     ("/priser-og-vilkar", "terms"),
     ("/lokaler/finnes-ikke", "not-found"),
