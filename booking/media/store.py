@@ -10,7 +10,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 KEY = re.compile(r"[0-9a-f]{64}\.webp")
 
@@ -23,6 +23,7 @@ def valid_key(key: str) -> bool:
     return KEY.fullmatch(key) is not None
 
 
+@runtime_checkable
 class MediaStore(Protocol):
     def put(self, key: str, data: bytes) -> None: ...
 
