@@ -1,6 +1,6 @@
 """Pictures of premises through the app on SQLite and PostgreSQL: department staff upload
-one with alt texts, and it shows on the premises page and in search, resized and without
-its camera's metadata; every refusal says why at its field and stores nothing; only the
+one with alt texts, and it shows on the premises page, in search and in the API, resized
+and without its camera's metadata; every refusal says why at its field and stores nothing; only the
 owning department (and administrators) may add, move or remove; removing deletes the files."""
 from __future__ import annotations
 
@@ -110,6 +110,10 @@ async def test_an_uploaded_photo_shows_resized_and_without_metadata(staff):
     assert "Klasserom 1" in search
     without = await staff.get("/lokaler/klasserom-1")
     assert without.status_code == 200 and 'class="photos"' not in without.text
+    assert (await staff.get("/api/v1/premises/motesalen")).json()["photos"] == [{
+        "url": f"/bilder/{row.key}", "width": 1067, "height": 1600,
+        "small": {"url": f"/bilder/{row.small_key}", "width": 160, "height": 240}, "alt_nb": ALT_NB, "alt_en": ALT_EN}]
+    assert (await staff.get("/api/v1/premises/klasserom-1")).json()["photos"] == []
 
 
 async def test_english_alt_text_falls_back_to_norwegian_and_photos_keep_their_order(staff):
