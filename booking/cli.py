@@ -23,12 +23,14 @@ def seed(args) -> int:
     if not args.sample:
         print("say what to load: booking seed --sample", file=sys.stderr)
         return 2
+    from booking.media.store import media_store
     from booking.services.rulebook import current_rules
     from booking.services.seed import seed_sample
 
     async def work(sessions):
         rules = await current_rules(sessions)
-        return await seed_sample(sessions, rules=rules, now=_now(), bookings=args.bookings)
+        return await seed_sample(sessions, rules=rules, media=media_store(get_settings().media_dir), now=_now(),
+                                 bookings=args.bookings)
 
     report = _run(work)
     print(f"sample data: {report.bookings} new bookings, {report.series} new weekly series")

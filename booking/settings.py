@@ -29,6 +29,8 @@ class Settings:
     smtp_password: str | None = field(default=None, repr=False)
     smtp_from: str = "Lokaler <noreply@lokaler.invalid>"
     mail_dir: Path = ROOT / "var" / "outbox"
+    # Pictures of premises (booking.media.store.FileStore).
+    media_dir: Path = ROOT / "var" / "media"
     # The environment these settings were read from, for a payment provider module that
     # brings its own variables (so adding a provider needs no change here).
     environment: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False, hash=False)
@@ -54,6 +56,7 @@ def from_environment(env: dict[str, str] | os._Environ = os.environ) -> Settings
         smtp_password=env.get("BOOKING_SMTP_PASSWORD") or None,
         smtp_from=env.get("BOOKING_SMTP_FROM", "Lokaler <noreply@lokaler.invalid>"),
         mail_dir=Path(env.get("BOOKING_MAIL_DIR", str(ROOT / "var" / "outbox"))),
+        media_dir=Path(env.get("BOOKING_MEDIA_DIR", str(ROOT / "var" / "media"))),
         environment=MappingProxyType(dict(env)),
     )
 

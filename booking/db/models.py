@@ -110,6 +110,26 @@ class Premises(Base):
         return [key for key in ACCESSIBILITY if getattr(self, key)]
 
 
+class PremisesPhoto(Base):
+    """A picture of a premises: two WebP renditions in the media store, by content key
+    (`large` for its page, `small` for a search result), its alt texts, and its place
+    among the premises' pictures (lowest `position` first)."""
+    __tablename__ = "premises_photo"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    premises_id: Mapped[int] = mapped_column(ForeignKey("premises.id"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    key: Mapped[str] = mapped_column(String(80))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    small_key: Mapped[str] = mapped_column(String(80))
+    small_width: Mapped[int] = mapped_column(Integer)
+    small_height: Mapped[int] = mapped_column(Integer)
+    alt_nb: Mapped[str] = mapped_column(String(300))
+    alt_en: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+
+
 class Organisation(Base):
     __tablename__ = "organisation"
     id: Mapped[int] = mapped_column(primary_key=True)

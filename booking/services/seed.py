@@ -25,6 +25,8 @@ from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import Details, LendingRules
 from booking.services.rulebook import REFUSALS
+from booking.media.store import MediaStore
+from booking.services.seed_photos import seed_photos
 from booking.services.seed_season import seed_round
 from booking.services.series import create_series
 from booking.settings import ROOT
@@ -148,13 +150,14 @@ async def sample_delegates(session: AsyncSession, data: dict) -> list[tuple[int,
             for o in data["organisations"] for email in o["delegates"]]
 
 
-async def seed_sample(sessions: async_sessionmaker[AsyncSession], *, rules: LendingRules, now: datetime,
-                      bookings: int = 300, progress: Callable[[str], None] = print) -> SeedReport:
+async def seed_sample(sessions: async_sessionmaker[AsyncSession], *, rules: LendingRules, media: MediaStore,
+                      now: datetime, bookings: int = 300, progress: Callable[[str], None] = print) -> SeedReport:
     data = tomllib.loads(Path(SAMPLE).read_text(encoding="utf-8"))
     async with write_transaction(sessions) as session:
         created = await load_catalogue(session, data, now)
     progress(f"catalogue: {created}")
     premises = sample_premises(data)
+    progress(f"pictures: {await seed_photos(sessions, media, [p.slug for p in premises], now=now)} drawn")
     async with sessions() as session:
         delegates = await sample_delegates(session, data)
         placed_before = await session.scalar(select(Booking.id).where(

@@ -16,9 +16,10 @@ from booking.domain.intervals import Interval
 from booking.domain.localtime import parse_instant
 from booking.services.catalogue import SearchFilters, availability, matching, premises_by_slug, search
 from booking.services.lending import Details
+from booking.services.photos import photos_of
 from booking.services.quotes import quote_request
 from booking.services.rulebook import current_rules
-from booking.web.present import interval_json, premises_json
+from booking.web.present import interval_json, photo_json, premises_json
 
 MAX_WINDOW = timedelta(days=62)
 
@@ -66,8 +67,11 @@ class PremisesApi(Controller):
 
     @get("/premises/{slug:str}")
     async def get_premises(self, slug: str, sessions: async_sessionmaker[AsyncSession]) -> dict:
+        """The premises, with its pictures in order (URLs on this site, sizes, alt texts)."""
         async with sessions() as session:
-            return premises_json(await premises_by_slug(session, slug))
+            premises = await premises_by_slug(session, slug)
+            photos = await photos_of(session, premises.id)
+        return {**premises_json(premises), "photos": [photo_json(photo) for photo in photos]}
 
     @get("/premises/{slug:str}/availability")
     async def get_availability(self, slug: str, sessions: async_sessionmaker[AsyncSession], now: datetime,

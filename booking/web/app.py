@@ -20,16 +20,17 @@ from litestar.template import TemplateConfig
 
 from booking.db.engine import make_engine, session_factory
 from booking.db.failures import database_unavailable
+from booking.media.store import media_store
 from booking.services.rulebook import ensure_default_published
 from booking.settings import ROOT, Settings, get_settings
 from booking.web import account, api, feeds, payment_pages, public
 from booking.web import booking_pages, bookings_api, i18n, me_api, my_pages
 from booking.web import caretaker, reports, staff, staff_payments, staff_premises, staff_rules, staff_tariff
-from booking.web import staff_organisations
+from booking.web import photos, staff_organisations
 from booking.web import season_applications, season_mine
 from booking.web import seasons_api, staff_seasons
 from booking.web.auth import current_person, provide_person
-from booking.web.deps import provide_now, provide_sessions
+from booking.web.deps import provide_media, provide_now, provide_sessions
 from booking.web.errors import handle
 from booking.web.webhooks import Webhooks
 from booking.web.formatting import FILTERS
@@ -107,16 +108,18 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         payment_pages.PaymentPages, staff_payments.PaymentOverviewPages,
                         my_pages.MyPages, i18n.LanguageSwitch,
                         staff.ApprovalPages, staff_organisations.OrganisationCheckPages,
-                        staff_premises.PremisesEditor, staff_premises.ClosurePages,
+                        staff_premises.PremisesEditor, staff_premises.ClosurePages, photos.PhotoFiles,
                         staff_rules.RuleSetEditor, staff_tariff.TariffExceptionPages,
                         staff_tariff.TariffExceptionExport, reports.ReportPages, caretaker.CaretakerPages,
                         season_applications.SeasonApplicationPages, season_mine.MySeasonPages,
                         seasons_api.SeasonsApi, staff_seasons.SeasonPages,
                         create_static_files_router(path="/static", directories=[ROOT / "booking" / "web" / "static"])],
         dependencies={"sessions": Provide(provide_sessions, sync_to_thread=False),
+                      "media": Provide(provide_media, sync_to_thread=False),
                       "now": Provide(provide_now, sync_to_thread=False),
                       "person": Provide(provide_person)},
-        state=State({"settings": settings}),  # for handlers that need this app's settings (webhooks)
+        # settings for handlers that need this app's (webhooks); the media store for pictures
+        state=State({"settings": settings, "media": media_store(settings.media_dir)}),
         middleware=[session.middleware],
         csrf_config=csrf,
         before_request=before_handlers,

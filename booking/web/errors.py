@@ -24,6 +24,8 @@ GENERIC = {
     403: ("forbidden", "Du har ikke tilgang til dette.", "Forbidden."),
     404: ("not_found", "Siden finnes ikke.", "Not found."),
     405: ("method_not_allowed", "Metoden er ikke tillatt.", "Method not allowed."),
+    413: ("too_large", "Det du sendte, er for stort. Et bilde kan være høyst 10 MB.",
+          "The request is too large; a picture can be at most 10 MB."),
     429: ("rate_limited", "For mange forsøk. Vent litt og prøv igjen.", "Too many requests."),
     500: ("internal_error", "Noe gikk galt hos oss. Prøv igjen senere.", "Internal server error."),
 }

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from booking.db.models import Premises
+from booking.db.models import Premises, PremisesPhoto
 from booking.domain.premises import ACCESSIBILITY, EQUIPMENT, KINDS, WEEKDAY_NAMES_NB, WEEKDAYS
 
 
@@ -22,6 +22,12 @@ def premises_json(p: Premises) -> dict:
                      "city": b.city, "lat": b.lat, "lon": b.lon, "district": b.district.name,
                      "department": b.department.name},
     }
+
+
+def photo_json(photo: PremisesPhoto) -> dict:
+    return {"url": f"/bilder/{photo.key}", "width": photo.width, "height": photo.height,
+            "small": {"url": f"/bilder/{photo.small_key}", "width": photo.small_width, "height": photo.small_height},
+            "alt_nb": photo.alt_nb, "alt_en": photo.alt_en}
 
 
 def interval_json(start: datetime, end: datetime) -> dict:

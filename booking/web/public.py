@@ -14,6 +14,7 @@ from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
 from booking.domain.localtime import OSLO, local_day_start, resolve_local
 from booking.services.catalogue import Availability, SearchFilters, availability, search
+from booking.services.photos import first_photos, photos_of
 from booking.services.rulebook import booker_facts, current_rules
 from booking.services.self_service import organisations_of
 from booking.web.i18n import N_, tr
@@ -90,7 +91,7 @@ class PublicPages(Controller):
         tomorrow = now.astimezone(OSLO).date() + timedelta(days=1)
         day = _parse_day(dato, tomorrow)
         start_clock, end_clock = _parse_clock(fra, time(18)), _parse_clock(til, time(20))
-        errors, results = [], []
+        errors, results, photos = [], [], {}
         filters = None
         try:
             window = Interval(resolve_local(datetime.combine(day, start_clock)),
@@ -122,12 +123,13 @@ class PublicPages(Controller):
                                           booker_facts(None, None), pricing.BookingDetails("all", 1),
                                           rule_set, group=group)
                     results.append((premises, price))
+                photos = await first_photos(session, [premises.id for premises in found])
         return Template("public/search.html", context={
             "day": day, "fra": start_clock.strftime("%H:%M"), "til": end_clock.strftime("%H:%M"),
             "districts": districts, "chosen": {"kommunedel": kommunedel, "type": type, "kapasitet": kapasitet,
                                                "utstyr": utstyr or [], "tilgjengelighet": tilgjengelighet or [],
                                                "gruppe": group},
-            "groups": GROUPS, "results": results, "errors": errors, "searched": filters is not None,
+            "groups": GROUPS, "results": results, "photos": photos, "errors": errors, "searched": filters is not None,
             "labels": LABELS})
 
     @get("/lokaler/{slug:str}", name="premises")
@@ -139,13 +141,14 @@ class PublicPages(Controller):
         window = Interval(local_day_start(monday), local_day_start(monday + timedelta(days=7)))
         async with sessions() as session:
             avail = await availability(session, slug, window, now=now)
+            photos = await photos_of(session, avail.premises.id)
         rules = await current_rules(sessions)
         rule_set = rules.in_force(max(window.start, now))
         terms = pricing.terms_document(rule_set)
         category = next((t for t in terms["tariff"] if t["key"] == avail.premises.tariff_category), None)
         facts = rules.facts(avail.premises)
         return Template("public/premises.html", context={
-            "p": avail.premises, "grid": week_grid(avail, monday, now), "monday": monday,
+            "p": avail.premises, "photos": photos, "grid": week_grid(avail, monday, now), "monday": monday,
             "previous": monday - timedelta(days=7), "next": monday + timedelta(days=7),
             "opening": opening_rows(avail.premises), "labels": LABELS, "category": category, "terms": terms,
             "prices": pricing.premises_prices(rule_set, facts), "rate_override": facts.rate_override,

@@ -1,16 +1,20 @@
-"""The premises editor and closures, for the department that owns the premises (and
-administrators). Every field is validated by the domain's own parsers; a form with an
-error is shown again with each message at its field, and nothing is saved."""
+"""The premises editor, its pictures, and closures, for the department that owns the
+premises (and administrators). Every field is validated by the domain's own parsers; a
+form with an error is shown again with each message at its field, and nothing is saved."""
 from __future__ import annotations
 
 from datetime import datetime
 
 from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.models import Person, Premises
 from booking.domain.premises import ACCESSIBILITY, EQUIPMENT, KINDS, SLOT_CHOICES, WEEKDAY_NAMES_NB, WEEKDAYS
+from booking.media.images import MAX_UPLOAD_BYTES
+from booking.media.store import MediaStore
+from booking.services.photos import add_photo, move_photo, photos_of, remove_photo
 from booking.services.premises_admin import (
     FormValues,
     InvalidForm,
@@ -24,13 +28,21 @@ from booking.services.premises_admin import (
     update_premises,
 )
 from booking.services.rulebook import current_rules
-from booking.web.i18n import tr
+from booking.web.i18n import N_, tr
 from booking.web.staff import STAFF, field_errors, form_of, page
 
 TEXT_FIELDS = ("name", "kind", "tariff_category", "capacity", "area_m2", "description_nb", "description_en",
                "season_first", "season_last", "slot_minutes", "min_minutes", "max_minutes", "buffer_before",
                "buffer_after")
 FLAGS = ("requires_approval", "closed_on_public_holidays", *ACCESSIBILITY)
+
+
+# What the page says after a change to its pictures (?bilde=…).
+PHOTO_DONE = {"lagt-til": N_("Bildet er lagt til."), "flyttet": N_("Bildet er flyttet."),
+              "slettet": N_("Bildet er slettet.")}
+# A file a little over the limit still reaches the form, which says how big it may be;
+# a larger body is refused before it is read (413).
+UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + 1024 * 1024
 
 
 def values_of(p: Premises) -> dict:
@@ -70,18 +82,55 @@ class PremisesEditor(Controller):
         return page("premises_list.html", person, "premises", premises=premises, kinds=KINDS)
 
     async def _form(self, sessions, person: Person, now: datetime, p: Premises, values: dict, *,
-                    errors: dict | None = None, saved: bool = False, status_code: int = 200) -> Template:
+                    errors: dict | None = None, saved: bool = False, status_code: int = 200,
+                    photo_errors: dict | None = None, photo_values: dict | None = None,
+                    photo_done: str | None = None) -> Template:
+        async with sessions() as session:
+            photos = await photos_of(session, p.id)
         return page("premises_edit.html", person, "premises", status_code, p=p, v=values, errors=errors or {},
                     saved=saved, kinds=KINDS, equipment=EQUIPMENT, accessibility=ACCESSIBILITY,
                     slots=SLOT_CHOICES, weekdays=list(zip(WEEKDAYS, WEEKDAY_NAMES_NB)),
-                    categories=await _categories(sessions, now))
+                    categories=await _categories(sessions, now), photos=photos, photo_errors=photo_errors or {},
+                    photo_values=photo_values or {}, photo_done=PHOTO_DONE.get(photo_done or ""))
 
     @get("/{slug:str}", name="staff_premises_edit")
     async def edit(self, slug: str, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
-                   lagret: bool = False) -> Template:
+                   lagret: bool = False, bilde: str | None = None) -> Template:
         async with sessions() as session:
             p = await premises_to_edit(session, StaffScope.of(person), slug)
-        return await self._form(sessions, person, now, p, values_of(p), saved=lagret)
+        return await self._form(sessions, person, now, p, values_of(p), saved=lagret, photo_done=bilde)
+
+    @post("/{slug:str}/bilder", status_code=303, request_max_body_size=UPLOAD_BODY_LIMIT)
+    async def upload_photo(self, slug: str, request: Request, sessions: async_sessionmaker[AsyncSession],
+                        media: MediaStore, person: Person, now: datetime) -> Template | Redirect:
+        form = await request.form()
+        upload = form.get("bilde")
+        data = await upload.read() if isinstance(upload, UploadFile) else b""
+        alt_nb, alt_en = (str(form.get(name) or "").strip() for name in ("alt_nb", "alt_en"))
+        scope = StaffScope.of(person)
+        try:
+            await add_photo(sessions, media, scope, slug, data, alt_nb, alt_en, now=now)
+        except InvalidForm as invalid:
+            async with sessions() as session:
+                p = await premises_to_edit(session, scope, slug)
+            return await self._form(sessions, person, now, p, values_of(p), status_code=422,
+                                    photo_errors=field_errors(request, invalid),
+                                    photo_values={"alt_nb": alt_nb, "alt_en": alt_en})
+        return Redirect(f"/saksbehandling/lokaler/{slug}?bilde=lagt-til#bilder", status_code=303)
+
+    @post("/{slug:str}/bilder/{photo_id:int}/flytt", status_code=303)
+    async def reorder_photo(self, slug: str, photo_id: int, request: Request,
+                         sessions: async_sessionmaker[AsyncSession], person: Person) -> Redirect:
+        form = await form_of(request)
+        step = {"opp": -1, "ned": 1}.get(form.text("retning"), 0)
+        await move_photo(sessions, StaffScope.of(person), slug, photo_id, step)
+        return Redirect(f"/saksbehandling/lokaler/{slug}?bilde=flyttet#bilder", status_code=303)
+
+    @post("/{slug:str}/bilder/{photo_id:int}/slett", status_code=303)
+    async def delete_photo(self, slug: str, photo_id: int, sessions: async_sessionmaker[AsyncSession],
+                           media: MediaStore, person: Person) -> Redirect:
+        await remove_photo(sessions, media, StaffScope.of(person), slug, photo_id)
+        return Redirect(f"/saksbehandling/lokaler/{slug}?bilde=slettet#bilder", status_code=303)
 
     @post("/{slug:str}", status_code=303)
     async def save(self, slug: str, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person,

@@ -33,7 +33,8 @@ def running_server(database: Path, **settings: str) -> Iterator[str]:
     own, as a person would start it; extra settings go in as environment variables."""
     port = _free_port()
     env = {**os.environ, "BOOKING_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-           "BOOKING_BASE_URL": f"http://127.0.0.1:{port}", **settings}
+           "BOOKING_BASE_URL": f"http://127.0.0.1:{port}", "BOOKING_MEDIA_DIR": str(database.parent / "media"),
+           **settings}
     run = [sys.executable, "-m", "booking.cli"]
     subprocess.run([*run, "db", "upgrade"], env=env, check=True, capture_output=True)
     subprocess.run([*run, "seed", "--sample", "--bookings", "80"], env=env, check=True, capture_output=True)

@@ -20,7 +20,8 @@ REAL_CLOCK = True
 
 @pytest.fixture
 def booking(tmp_path):
-    env = {**os.environ, "BOOKING_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"}
+    env = {**os.environ, "BOOKING_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+           "BOOKING_MEDIA_DIR": str(tmp_path / "media")}
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "booking.cli", *args], env=env, capture_output=True, text=True)
@@ -29,12 +30,17 @@ def booking(tmp_path):
     return run
 
 
-def test_seeding_twice_changes_nothing(booking):
+def test_seeding_twice_changes_nothing(booking, tmp_path):
     first = booking("seed", "--sample", "--bookings", "30")
     assert first.returncode == 0 and "bookings: " not in first.stdout.splitlines()[-1]
+    assert "pictures: 22 drawn" in first.stdout  # every fourth of the 86 sample premises
+    pictures = sorted(path.name for path in (tmp_path / "media").rglob("*.webp"))
+    assert len(pictures) == 44  # a large and a small rendition each
     again = booking("seed", "--sample", "--bookings", "30")
     assert again.stdout.splitlines()[-1] == "sample data: 0 new bookings, 0 new weekly series"
     assert "'districts': 0" in again.stdout and "'premises': 0" in again.stdout
+    assert "pictures: 0 drawn" in again.stdout
+    assert sorted(path.name for path in (tmp_path / "media").rglob("*.webp")) == pictures
 
 
 def test_refusals_exit_2_with_their_code(booking, tmp_path):
@@ -56,9 +62,9 @@ def test_users_and_tokens(booking):
 
 
 @pytest.fixture
-def command(db):
+def command(db, tmp_path):
     """The `booking` command against the test's database (SQLite or PostgreSQL)."""
-    env = {**os.environ, "BOOKING_DATABASE_URL": db.url}
+    env = {**os.environ, "BOOKING_DATABASE_URL": db.url, "BOOKING_MEDIA_DIR": str(tmp_path / "media")}
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "booking.cli", *args], env=env, cwd=ROOT, capture_output=True,

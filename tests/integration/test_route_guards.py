@@ -35,6 +35,7 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/sprak"): ANYONE,
     ("GET", "/static/{file_path:path}"): ANYONE,
     ("GET", "/kalender/lokaler/{filename:str}"): ANYONE,
+    ("GET", "/bilder/{key:str}"): ANYONE,  # pictures of premises, shown on the public pages
     ("GET", "/kalender/{filename:str}"): ANYONE,  # a secret-URL feed: the token is the key
     ("GET", "/api/v1/premises"): ANYONE,
     ("GET", "/api/v1/premises/{slug:str}"): ANYONE,
@@ -88,6 +89,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/saksbehandling/lokaler"): STAFF,
     ("GET", "/saksbehandling/lokaler/{slug:str}"): STAFF,
     ("POST", "/saksbehandling/lokaler/{slug:str}"): STAFF,
+    ("POST", "/saksbehandling/lokaler/{slug:str}/bilder"): STAFF,
+    ("POST", "/saksbehandling/lokaler/{slug:str}/bilder/{photo_id:int}/flytt"): STAFF,
+    ("POST", "/saksbehandling/lokaler/{slug:str}/bilder/{photo_id:int}/slett"): STAFF,
     ("GET", "/saksbehandling/stenginger"): STAFF,
     ("POST", "/saksbehandling/stenginger"): STAFF,
     ("POST", "/saksbehandling/stenginger/{closure_id:int}/slett"): STAFF,
