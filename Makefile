@@ -29,6 +29,7 @@ bench: install
 	$(BIN)/python -m tests.bench.feeds
 	$(BIN)/python -m tests.bench.http
 	$(BIN)/python -m tests.bench.seasons
+	$(BIN)/python -m tests.bench.series
 
 clean:
 	rm -rf $(VENV) var
