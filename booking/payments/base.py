@@ -1,8 +1,9 @@
 """The payment provider interface, as pretix has it: the engine knows payments as rows
 with states; a provider only starts a hosted checkout, says what it knows about a
-payment or refund when asked, and refunds. Stripe is one module (stripe_provider.py);
-another provider (Vipps, say) is one more module ending in `_provider` with a
-`configure(settings)` function, found by `booking.payments.providers`.
+payment or refund when asked, and refunds. Stripe is one module (stripe_provider.py) and
+the offline test mode another (testmode_provider.py); another provider (Vipps, say) is one
+more module ending in `_provider` with a `configure(settings)` function, found by
+`booking.payments.providers`.
 
 Money crosses this boundary as Decimal NOK; each provider converts to its own units.
 """
@@ -107,6 +108,7 @@ class ProviderEvent:
 class PaymentProvider(Protocol):
     name: str    # stored in Payment.provider; the webhook path is /webhooks/{name}
     method: str  # the booking's payment_method it serves ("card": paid online before confirmation)
+    test_mode: bool  # no money moves (testmode_provider.py); every page it touches says so
 
     async def start_checkout(self, request: CheckoutRequest, *, idempotency_key: str) -> Checkout:
         """Create a hosted checkout for one payment row."""
