@@ -108,7 +108,6 @@ class ProviderEvent:
 class PaymentProvider(Protocol):
     name: str    # stored in Payment.provider; the webhook path is /webhooks/{name}
     method: str  # the booking's payment_method it serves ("card": paid online before confirmation)
-    test_mode: bool  # no money moves (testmode_provider.py); every page it touches says so
 
     async def start_checkout(self, request: CheckoutRequest, *, idempotency_key: str) -> Checkout:
         """Create a hosted checkout for one payment row."""

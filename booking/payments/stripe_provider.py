@@ -80,7 +80,6 @@ def _intent_state(intent: Any) -> tuple[str, str | None]:
 class StripeProvider:
     name = "stripe"
     method = "card"
-    test_mode = False
 
     def __init__(self, secret_key: str, webhook_secret: str, *, api_base: str | None = None,
                  timeout: float = 20.0, network_retries: int = 2) -> None:

@@ -80,7 +80,6 @@ def _checkout(data: dict[str, Any]) -> TestCheckout:
 class TestModeProvider:
     name = NAME
     method = "card"
-    test_mode = True
 
     def __init__(self, folder: Path, secret_key: str, base_url: str) -> None:
         self._folder = Path(folder)

@@ -32,7 +32,7 @@ from booking.domain.lifecycle import Status
 from booking.domain.localtime import OSLO
 from booking.notify.render import LOCALES, language_of, when
 from booking.payments import (
-    CheckoutLine, CheckoutRequest, PaymentProvider, ProviderError, card_available, card_in_test_mode,
+    TEST_MODE, CheckoutLine, CheckoutRequest, PaymentProvider, ProviderError, card_available, card_in_test_mode,
     provider_for_method, providers,
 )
 from booking.payments import states
@@ -116,11 +116,10 @@ def _card_provider(settings: Settings, name: str | None = None) -> PaymentProvid
     return provider
 
 
-async def paid_in_test_mode(session: AsyncSession, settings: Settings, booking_id: int) -> bool:
-    """Whether a payment for this booking went through a test-mode provider (no money moved)."""
-    test = [provider.name for provider in providers(settings).values() if provider.test_mode]
-    return bool(test) and await session.scalar(select(Payment.id).where(
-        Payment.booking_id == booking_id, Payment.provider.in_(test)).limit(1)) is not None
+async def paid_in_test_mode(session: AsyncSession, booking_id: int) -> bool:
+    """Whether this booking's card payment went through the test mode (no money moved)."""
+    return await session.scalar(select(Payment.id).where(
+        Payment.booking_id == booking_id, Payment.provider == TEST_MODE).limit(1)) is not None
 
 
 async def locked_booking(session: AsyncSession, booking_id: int) -> Booking:

@@ -11,8 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.models import Person
 from booking.domain.errors import NotFound
-from booking.payments import ProviderRefused, providers
-from booking.payments.testmode_provider import NAME as TEST_MODE, TestCheckout, TestModeProvider
+from booking.payments import TEST_MODE, ProviderRefused, providers
+from booking.payments.testmode_provider import TestCheckout, TestModeProvider
 from booking.services.bookings import get_booking
 from booking.services.payment_events import handle_webhook, refresh_payment
 from booking.services.payments import paid_in_test_mode, start_payment
@@ -52,12 +52,12 @@ class PaymentPages(Controller):
         return Redirect(f"/mine-bestillinger/{booking.id}?ny=1", status_code=303)
 
     @get("/avbrutt", name="payment_cancelled")
-    async def cancelled(self, request: Request, booking_id: int, sessions: async_sessionmaker[AsyncSession], person: Person,
+    async def cancelled(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], person: Person,
                         now: datetime) -> Template:
         booking = await own_booking(sessions, booking_id, person)
         still_held = booking.status == "held" and booking.hold_expires_at and booking.hold_expires_at > now
         async with sessions() as session:
-            test_mode = await paid_in_test_mode(session, settings_of(request), booking_id)
+            test_mode = await paid_in_test_mode(session, booking_id)
         return Template("payment/cancelled.html",
                         context={"booking": booking, "still_held": still_held, "test_mode": test_mode})
 

@@ -94,7 +94,8 @@ async def test_paying_on_the_test_checkout_confirms_the_booking(shop):
     assert payment.state == "paid"
     event = await one(shop.db, WebhookEvent)
     assert (event.provider, event.type) == ("testpay", "payment.paid")
-    assert await count(shop.db, OutboxMail, OutboxMail.dedupe_key == f"receipt-{payment.id}") == 1
+    receipt = await one(shop.db, OutboxMail, OutboxMail.dedupe_key == f"receipt-{payment.id}")
+    assert f"Betalingsmåte: kort ({LABEL})\nBetalingsnummer:" in receipt.body_text
 
     result = await shop.get(paid.headers["location"])  # back from checkout: the receipt page
     assert str(result.url).endswith(f"/mine-bestillinger/{booking.id}?ny=1")
