@@ -5,6 +5,9 @@ is never on in production or beside Stripe, and always says that no money is tak
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -265,3 +268,12 @@ async def test_never_in_production_and_never_beside_stripe(db, tmp_path):
         answer = await client.post("/webhooks/testpay", content=b"{}", headers={"testpay-signature": "00"})
         assert answer.status_code == 404
     assert await count(db, Payment) == 0 and await count(db, WebhookEvent) == 0
+
+
+def test_a_misspelt_booking_env_stops_the_command_with_a_clear_error():
+    env = {**os.environ, "BOOKING_ENV": "prod", "BOOKING_DATABASE_URL": "sqlite+aiosqlite:///:memory:"}
+    refused = subprocess.run([sys.executable, "-m", "booking.cli", "expire-holds"], env=env, capture_output=True,
+                             text=True)
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.startswith("error [invalid_setting] BOOKING_ENV must be one of development, production")
+    assert "Traceback" not in refused.stderr
