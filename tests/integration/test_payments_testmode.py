@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, OutboxMail, Payment, Person, WebhookEvent
-from booking.payments import card_available, providers
+from booking.payments import ProviderRefused, card_available, providers
 from booking.payments import testmode_provider as testmode
 from booking.services.bookings import release_expired_holds
 from booking.services.payment_events import reconcile_payments
@@ -28,6 +28,7 @@ from booking.web.app import create_app
 from tests.integration.booking_web_support import csrf, log_in, weekday_ahead, world_with_passwords
 from tests.integration.conftest import REAL_CLOCK_MODULES
 from tests.integration.test_booking_pages import details
+from tests.integration.test_payments_series import private_series
 from tests.integration.test_payments_stripe import count, one, rows, status_of
 from tests.integration.test_payments_support import stripe_settings
 
@@ -213,6 +214,28 @@ async def test_cancelling_a_paid_booking_refunds_it_through_the_provider(shop):
     assert again.reference == refund.provider_ref
     store = json.loads((shop.settings.testpay_dir / f"{payment_ref}.json").read_text())
     assert {k: Decimal(v) for k, v in store["refunds"].items()} == {str(refund.id): Decimal("300")}
+
+
+async def test_a_weekly_series_is_paid_in_one_test_checkout_and_one_date_refunded(shop):
+    result = await private_series(shop.db, shop.world, now=datetime.now(timezone.utc))  # three Tuesdays, 300 kr each
+    bookings = await rows(shop.db, Booking)
+    to_checkout = await shop.get(f"/betaling/{bookings[1].id}", follow_redirects=False)  # from any of its dates
+    page = await shop.get(to_checkout.headers["location"])
+    assert "3 ganger" in page.text and "900\u00a0kr" in page.text and LABEL in page.text
+    assert (await press_pay(shop, to_checkout.headers["location"])).status_code == 303
+    assert [await status_of(shop.db, b.id) for b in bookings] == ["confirmed"] * 3
+    lead = (await rows(shop.db, Payment))[0]
+    summary = await one(shop.db, OutboxMail, OutboxMail.dedupe_key == f"series-{result.series_id}-paid-{lead.id}")
+    assert "Betalt: 900\u00a0kr" in summary.body_text and f"Betalingsmåte: kort ({LABEL})" in summary.body_text
+
+    await shop.post(f"/mine-bestillinger/{bookings[1].id}/avbestill", data={"_csrf_token": csrf(shop)})
+    refund = await one(shop.db, Payment, Payment.kind == "refund")
+    assert (refund.amount, refund.state) == (Decimal("300"), "refunded")
+    assert [p.state for p in await rows(shop.db, Payment, Payment.kind == "payment")] == ["paid", "refunded", "paid"]
+    store = json.loads((shop.settings.testpay_dir / f"{lead.provider_ref}.json").read_text())
+    assert [Decimal(amount) for amount in store["refunds"].values()] == [Decimal("300")]  # a part of the 900
+    with pytest.raises(ProviderRefused):  # never more back than was paid
+        await provider_of(shop).refund(lead.provider_ref, Decimal("601"), refund_id=999, idempotency_key="too-much")
 
 
 async def test_a_bad_signature_is_refused_and_changes_nothing(shop):
