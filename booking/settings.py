@@ -20,7 +20,7 @@ class Settings:
     allow_private_imports: bool
     # "development" or "production"; in production the offline test-mode card provider is never on.
     env: str = "development"
-    # Payments (card via Stripe). Card payment is offered only when both secrets are set.
+    # Card payments via Stripe, when both secrets are set (without them, outside production: test mode).
     stripe_secret_key: str | None = field(default=None, repr=False)
     stripe_webhook_secret: str | None = field(default=None, repr=False)
     stripe_api_base: str | None = None  # another Stripe-compatible server (tests)

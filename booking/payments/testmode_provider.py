@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import json
 import os
+import tempfile
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -55,8 +56,6 @@ class TestCheckout:
     lines: tuple[CheckoutLine, ...]
     amount: Decimal
     currency: str
-    description: str
-    language: str
     success_url: str
     cancel_url: str
     expires_at: datetime
@@ -72,8 +71,8 @@ def _checkout(data: dict[str, Any]) -> TestCheckout:
         reference=data["reference"], payment_id=data["payment_id"],
         lines=tuple(CheckoutLine(line["description"], Decimal(line["unit_amount"]), line["quantity"])
                     for line in data["lines"]),
-        amount=Decimal(data["amount"]), currency=data["currency"], description=data["description"],
-        language=data["language"], success_url=data["success_url"], cancel_url=data["cancel_url"],
+        amount=Decimal(data["amount"]), currency=data["currency"], success_url=data["success_url"],
+        cancel_url=data["cancel_url"],
         expires_at=datetime.fromisoformat(data["expires_at"]), status=data["status"])
 
 
@@ -95,16 +94,17 @@ class TestModeProvider:
 
     def _create(self, data: dict[str, Any]) -> None:
         """Write a new checkout whole; one that exists already (the same idempotency key) is kept."""
-        self._folder.mkdir(parents=True, exist_ok=True)
         path = self._path(data["reference"])
-        aside = path.with_suffix(f".{os.getpid()}.tmp")
-        aside.write_text(json.dumps(data))
+        self._folder.mkdir(parents=True, exist_ok=True)
+        handle, aside = tempfile.mkstemp(dir=self._folder, suffix=".tmp")
         try:
+            with os.fdopen(handle, "w") as file:
+                json.dump(data, file)
             os.link(aside, path)
         except FileExistsError:
             pass
         finally:
-            aside.unlink()
+            os.unlink(aside)
 
     @contextmanager
     def _locked(self, reference: str, *, write: bool) -> Iterator[dict[str, Any]]:

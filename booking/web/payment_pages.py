@@ -90,6 +90,7 @@ class TestCheckoutPages(Controller):
         try:
             body, headers = provider.pay(reference, now)
         except ProviderRefused:  # expired (or closed) before the booker pressed pay
+            checkout = provider.checkout(reference)
             return Template("payment/test_checkout.html", status_code=409,
                             context={"checkout": checkout, "state": checkout.state(now)})
         await handle_webhook(sessions, settings_of(request), provider.name, body, headers, now=now)
