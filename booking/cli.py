@@ -266,6 +266,11 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
+        get_settings()
+    except ValueError as error:  # a setting that cannot be read (BOOKING_ENV=prod, say): said before anything runs
+        print(f"error [invalid_setting] {error}", file=sys.stderr)
+        return 2
+    try:
         check_texts(args)
         return args.run(args)
     except Refused:

@@ -18,10 +18,14 @@ class Settings:
     base_url: str
     hold_minutes: int
     allow_private_imports: bool
-    # Payments (card via Stripe). Card payment is offered only when both secrets are set.
+    # "development" or "production"; in production the offline test-mode card provider is never on.
+    env: str = "development"
+    # Card payments via Stripe, when both secrets are set (without them, outside production: test mode).
     stripe_secret_key: str | None = field(default=None, repr=False)
     stripe_webhook_secret: str | None = field(default=None, repr=False)
     stripe_api_base: str | None = None  # another Stripe-compatible server (tests)
+    # Without Stripe keys and outside production: the test-mode provider keeps its checkouts here.
+    testpay_dir: Path = ROOT / "var" / "testpay"
     # E-mail. Without an SMTP host, `booking send-mail` writes .eml files to mail_dir.
     smtp_host: str | None = None
     smtp_port: int = 587
@@ -39,6 +43,20 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+
+ENVS = ("development", "production")
+
+
+def _env(value: str) -> str:
+    """BOOKING_ENV, strictly: a misspelt "production" must not switch the test-mode provider on."""
+    if value not in ENVS:
+        raise ValueError(f"BOOKING_ENV must be one of {', '.join(ENVS)}, not {value!r}")
+    return value
+
 
 def from_environment(env: dict[str, str] | os._Environ = os.environ) -> Settings:
     return Settings(
@@ -47,9 +65,11 @@ def from_environment(env: dict[str, str] | os._Environ = os.environ) -> Settings
         base_url=env.get("BOOKING_BASE_URL", "http://127.0.0.1:8000"),
         hold_minutes=int(env.get("BOOKING_HOLD_MINUTES", "15")),
         allow_private_imports=env.get("BOOKING_ALLOW_PRIVATE_IMPORTS", "") == "1",
+        env=_env(env.get("BOOKING_ENV", "development")),
         stripe_secret_key=env.get("BOOKING_STRIPE_SECRET_KEY") or None,
         stripe_webhook_secret=env.get("BOOKING_STRIPE_WEBHOOK_SECRET") or None,
         stripe_api_base=env.get("BOOKING_STRIPE_API_BASE") or None,
+        testpay_dir=Path(env.get("BOOKING_TESTPAY_DIR", str(ROOT / "var" / "testpay"))),
         smtp_host=env.get("BOOKING_SMTP_HOST") or None,
         smtp_port=int(env.get("BOOKING_SMTP_PORT", "587")),
         smtp_user=env.get("BOOKING_SMTP_USER") or None,

@@ -19,6 +19,7 @@ from booking.domain.lifecycle import Status
 from booking.domain.localtime import OSLO
 from booking.notify.outbox import Attachment, Mail, enqueue, event_mail
 from booking.notify.render import clock, kroner, language_of, render, when
+from booking.payments import TEST_MODE
 from booking.settings import get_settings
 from calendars import FeedEvent, booking_uid, single_event_ics
 
@@ -217,7 +218,7 @@ async def payment_receipt(session: AsyncSession, booking: Booking, payment: Paym
     context.update(language=language, amount=kroner(payment.amount, language), lines=lines,
                    vat_total=kroner(vat_total, language),
                    payment_reference=f"{booking_reference(booking.id)}-{payment.id}",
-                   paid_at=when(now, language))
+                   paid_at=when(now, language), test_mode=payment.provider == TEST_MODE)
     await _put(session, f"receipt-{payment.id}", "receipt", person, context, (), now)
 
 

@@ -22,6 +22,7 @@ from booking.domain.recurrence import WeeklyPattern
 from booking.notify.booking_mail import PAY_PATH, REFUND_REASONS, booking_event, booking_reference, money
 from booking.notify.outbox import Attachment, Mail, enqueue
 from booking.notify.render import LOCALES, clock, kroner, language_of, render, when
+from booking.payments import TEST_MODE
 from booking.settings import get_settings
 from calendars import build_feed
 
@@ -121,7 +122,7 @@ def _money(paid: Sequence[tuple[Booking, Payment]], refunded: Sequence[tuple[Boo
     """The receipt part of a 'paid' summary: what came in, what goes back and why."""
     if payment is None:
         return {"amount": "", "payment_reference": "", "paid_at": "", "vat_total": "", "refunds": [],
-                "refund_total": ""}
+                "refund_total": "", "test_mode": False}
     back = sum((Decimal(p.amount) for _, p, _ in refunded), Decimal(0))
     came_in = sum((Decimal(p.amount) for _, p in paid), back)
     vat = sum((pricing.Quote.from_snapshot(b.price_snapshot).vat_total for b, _ in paid if b.price_snapshot),
@@ -133,6 +134,7 @@ def _money(paid: Sequence[tuple[Booking, Payment]], refunded: Sequence[tuple[Boo
         "refunds": [{"when": f"{when(b.start_at, language)}–{clock(b.end_at, language)}",
                      "amount": kroner(p.amount, language), "why": reasons[why]} for b, p, why in refunded],
         "refund_total": kroner(back, language) if back else "",
+        "test_mode": payment.provider == TEST_MODE,
     }
 
 

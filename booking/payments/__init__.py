@@ -20,12 +20,13 @@ from booking.payments.base import (
     RemotePayment,
     RemoteRefund,
 )
+from booking.payments.testmode_provider import NAME as TEST_MODE
 from booking.settings import Settings
 
 __all__ = [
     "BadSignature", "Checkout", "CheckoutLine", "CheckoutRequest", "PaymentProvider", "ProviderError", "ProviderEvent",
-    "ProviderRefused", "ProviderUnavailable", "RemotePayment", "RemoteRefund", "card_available", "providers",
-    "provider_for_method",
+    "ProviderRefused", "ProviderUnavailable", "RemotePayment", "RemoteRefund", "TEST_MODE", "card_available",
+    "card_in_test_mode", "providers", "provider_for_method",
 ]
 
 
@@ -52,5 +53,12 @@ def provider_for_method(settings: Settings, method: str) -> PaymentProvider | No
 
 def card_available(settings: Settings) -> bool:
     """Whether bookers can pay by card now: a card provider is configured (for Stripe,
-    both the secret key and the webhook secret are set)."""
+    both the secret key and the webhook secret are set; without them, outside production,
+    the offline test mode)."""
     return provider_for_method(settings, "card") is not None
+
+
+def card_in_test_mode(settings: Settings) -> bool:
+    """Whether card payment is the offline test mode, in which no money moves (the pages say so)."""
+    provider = provider_for_method(settings, "card")
+    return provider is not None and provider.name == TEST_MODE

@@ -1,8 +1,9 @@
 """The payment provider interface, as pretix has it: the engine knows payments as rows
 with states; a provider only starts a hosted checkout, says what it knows about a
-payment or refund when asked, and refunds. Stripe is one module (stripe_provider.py);
-another provider (Vipps, say) is one more module ending in `_provider` with a
-`configure(settings)` function, found by `booking.payments.providers`.
+payment or refund when asked, and refunds. Stripe is one module (stripe_provider.py) and
+the offline test mode another (testmode_provider.py); another provider (Vipps, say) is one
+more module ending in `_provider` with a `configure(settings)` function, found by
+`booking.payments.providers`.
 
 Money crosses this boundary as Decimal NOK; each provider converts to its own units.
 """

@@ -32,7 +32,8 @@ from booking.domain.lifecycle import Status
 from booking.domain.localtime import OSLO
 from booking.notify.render import LOCALES, language_of, when
 from booking.payments import (
-    CheckoutLine, CheckoutRequest, PaymentProvider, ProviderError, card_available, provider_for_method, providers,
+    TEST_MODE, CheckoutLine, CheckoutRequest, PaymentProvider, ProviderError, card_available, card_in_test_mode,
+    provider_for_method, providers,
 )
 from booking.payments import states
 from booking.services.bookings import change_status, get_booking
@@ -61,6 +62,7 @@ class PaymentChoices:
     card_available: bool
     message_nb: str = ""  # why a method the booker would expect is missing
     message_en: str = ""
+    card_test_mode: bool = False  # card is the offline test mode: no money is taken, and the page says so
 
     @property
     def bookable(self) -> bool:
@@ -101,7 +103,7 @@ def payment_choices(settings: Settings, *, total: Decimal, organisation: Organis
         allowed = ("card", "invoice") if may_invoice(organisation) else ("card",)
     methods = tuple(m for m in allowed if m != "card" or card)
     if card or "card" not in allowed:
-        return PaymentChoices(False, methods, card)
+        return PaymentChoices(False, methods, card, card_test_mode=card_in_test_mode(settings))
     return PaymentChoices(False, methods, card, "Kortbetaling er ikke tilgjengelig akkurat nå.",
                           "Card payment is not available at the moment.")
 
@@ -112,6 +114,12 @@ def _card_provider(settings: Settings, name: str | None = None) -> PaymentProvid
         raise PaymentUnavailable("card_unavailable", "Kortbetaling er ikke tilgjengelig akkurat nå.",
                                  "Card payment is not available.")
     return provider
+
+
+async def paid_in_test_mode(session: AsyncSession, booking_id: int) -> bool:
+    """Whether this booking's card payment went through the test mode (no money moved)."""
+    return await session.scalar(select(Payment.id).where(
+        Payment.booking_id == booking_id, Payment.provider == TEST_MODE).limit(1)) is not None
 
 
 async def locked_booking(session: AsyncSession, booking_id: int) -> Booking:

@@ -20,6 +20,7 @@ from booking.services.feeds import (
     IssuedToken, booking_ics, create_token, feed_urls, list_tokens, revoke_token, rotate_token,
 )
 from booking.services.organisations import register_organisation
+from booking.services.payments import paid_in_test_mode
 from booking.services.rulebook import REFUSALS, current_rules
 from booking.services.self_service import (
     Responsible, booking_for, bookings_of, cancel, cancellation_of, cancellation_preview, costs_of, delegates_of,
@@ -71,6 +72,7 @@ class MyPages(Controller):
             fee = await cancellation_preview(session, person, booking, rules, now) if may_cancel(booking, now) else None
             cost = (await costs_of(session, [booking])).get(booking.id)
             cancellation = await cancellation_of(session, booking, history)
+            test_payment = await paid_in_test_mode(session, booking.id)
             # Why a request waits for approval, in either language (the history keeps Norwegian).
             approval = {h.id: rules.approval_reasons_of(booking, h.reason) for h in history
                         if h.to_status == Status.REQUESTED.value and h.reason}
@@ -81,7 +83,8 @@ class MyPages(Controller):
             "can_cancel": may_cancel(booking, now),
             "fee": fee, "cost": cost, "cancellation": cancellation, "approval": approval,
             "responsible": Responsible.from_note(booking.caretaker_notes),
-            "payment_url": payment_url(booking.id) if booking.status == "held" else None})
+            "payment_url": payment_url(booking.id) if booking.status == "held" else None,
+            "test_payment": test_payment})
 
     @get("/mine-bestillinger/{booking_id:int}/avbestill", name="cancel_booking")
     async def cancel_page(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime,

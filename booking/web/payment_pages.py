@@ -1,18 +1,21 @@
 """The booker's way through card payment: off to the provider's hosted checkout, and
-back again to a confirmation (or to a page that says the payment was cancelled)."""
+back again to a confirmation (or to a page that says the payment was cancelled). In test
+mode the hosted checkout is served here too (`TestCheckoutPages`)."""
 from __future__ import annotations
 
 from datetime import datetime
 
-from litestar import Controller, Request, get
+from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.models import Person
 from booking.domain.errors import NotFound
+from booking.payments import TEST_MODE, ProviderRefused, providers
+from booking.payments.testmode_provider import TestCheckout, TestModeProvider
 from booking.services.bookings import get_booking
-from booking.services.payment_events import refresh_payment
-from booking.services.payments import start_payment
+from booking.services.payment_events import handle_webhook, refresh_payment
+from booking.services.payments import paid_in_test_mode, start_payment
 from booking.web.auth import requires
 from booking.web.booking_pages import settings_of
 
@@ -53,4 +56,42 @@ class PaymentPages(Controller):
                         now: datetime) -> Template:
         booking = await own_booking(sessions, booking_id, person)
         still_held = booking.status == "held" and booking.hold_expires_at and booking.hold_expires_at > now
-        return Template("payment/cancelled.html", context={"booking": booking, "still_held": still_held})
+        async with sessions() as session:
+            test_mode = await paid_in_test_mode(session, booking_id)
+        return Template("payment/cancelled.html",
+                        context={"booking": booking, "still_held": still_held, "test_mode": test_mode})
+
+
+class TestCheckoutPages(Controller):
+    """The test mode's hosted checkout (booking/payments/testmode_provider.py), open to
+    whoever has its unguessable link, as Stripe Checkout is. Paying records the payment
+    in the provider's store and hands its signed event to the webhook handling, which
+    fetches the payment back from the provider, exactly as a Stripe webhook does."""
+
+    path = "/testbetaling/{reference:str}"
+
+    @staticmethod
+    def _open(request: Request, reference: str) -> tuple[TestModeProvider, TestCheckout]:
+        provider = providers(settings_of(request)).get(TEST_MODE)
+        checkout = provider.checkout(reference) if provider else None
+        if checkout is None:
+            raise NotFound("unknown_checkout", "Fant ikke betalingen.", f"No test checkout {reference}.")
+        return provider, checkout
+
+    @get("", name="test_checkout")
+    async def show(self, request: Request, reference: str, now: datetime) -> Template:
+        _, checkout = self._open(request, reference)
+        return Template("payment/test_checkout.html", context={"checkout": checkout, "state": checkout.state(now)})
+
+    @post("", status_code=303)
+    async def pay(self, request: Request, reference: str, sessions: async_sessionmaker[AsyncSession],
+                  now: datetime) -> Redirect | Template:
+        provider, checkout = self._open(request, reference)
+        try:
+            body, headers = provider.pay(reference, now)
+        except ProviderRefused:  # expired (or closed) before the booker pressed pay
+            checkout = provider.checkout(reference)
+            return Template("payment/test_checkout.html", status_code=409,
+                            context={"checkout": checkout, "state": checkout.state(now)})
+        await handle_webhook(sessions, settings_of(request), provider.name, body, headers, now=now)
+        return Redirect(checkout.success_url, status_code=303)

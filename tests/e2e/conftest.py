@@ -59,7 +59,9 @@ def running_server(database: Path, **settings: str) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("e2e") / "e2e.db") as url:
+    """As in production without Stripe keys: no card provider (test_testmode_payment.py
+    runs a server with the offline test mode)."""
+    with running_server(tmp_path_factory.mktemp("e2e") / "e2e.db", BOOKING_ENV="production") as url:
         yield url
 
 

@@ -36,7 +36,9 @@ async def world_with_passwords(db):
 
 
 def app_for(db):
-    return create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))
+    """The app as in production without Stripe keys: no card provider (the offline test
+    mode is never on in production; tests/integration/test_payments_testmode.py tries it)."""
+    return create_app(from_environment({"BOOKING_DATABASE_URL": db.url, "BOOKING_ENV": "production"}))
 
 
 async def client_for(db):
