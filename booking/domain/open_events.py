@@ -67,7 +67,7 @@ def check_openable(status: str, end: datetime, now: datetime) -> None:
             "booking_not_upcoming",
             "Bare en kommende bestilling som ikke er avbestilt, avslått eller utløpt, kan være et åpent arrangement.",
             "Only an upcoming booking that is not cancelled, rejected or expired can be an open event.",
-            status=status)
+            booking_status=status)
 
 
 def visibility(status: str, hidden: bool, end: datetime, now: datetime) -> str:

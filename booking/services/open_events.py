@@ -142,7 +142,7 @@ class Filters:
 
     def query(self) -> dict[str, str]:
         """As the page's and the feed's query parameters."""
-        return {key: value for key, value in (("kommunedel", self.district), ("for", self.audience)) if value}
+        return {key: value for key, value in (("kommunedel", self.district), ("publikum", self.audience)) if value}
 
 
 @dataclass(frozen=True)
