@@ -11,7 +11,7 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.engine import write_transaction
-from booking.db.models import Booking, Building, District, OpenEvent, Premises
+from booking.db.models import Booking, Building, District, OpenEvent, Person, Premises
 from booking.domain.errors import InvalidTransition, NotFound
 from booking.domain.lifecycle import SLOT_HOLDING, Status
 from booking.domain.localtime import local_day_start, to_local
@@ -42,7 +42,7 @@ def not_an_open_event() -> NotFound:
     return NotFound("no_open_event", "Bestillingen er ikke et åpent arrangement.", "The booking is not an open event.")
 
 
-async def managed_event(session: AsyncSession, person, booking_id: int) -> tuple[Booking, OpenEvent]:
+async def managed_event(session: AsyncSession, person: Person, booking_id: int) -> tuple[Booking, OpenEvent]:
     """A booking this person may manage, and its open event (refused when it has none)."""
     booking = await booking_for(session, person, booking_id)
     event = await event_of(session, booking_id)
@@ -57,7 +57,7 @@ async def _lock(session: AsyncSession, booking_id: int) -> None:
     await session.execute(select(Booking.id).where(Booking.id == booking_id).with_for_update())
 
 
-async def mark(sessions: async_sessionmaker[AsyncSession], person, booking_id: int, text: EventText, *,
+async def mark(sessions: async_sessionmaker[AsyncSession], person: Person, booking_id: int, text: EventText, *,
                now: datetime) -> tuple[OpenEvent, bool]:
     """Mark a booking as an open event, or change its text: (the event, created?).
     Who may not manage the booking is refused first, then a booking that has ended or was
@@ -83,7 +83,7 @@ async def mark(sessions: async_sessionmaker[AsyncSession], person, booking_id: i
     return event, created
 
 
-async def unmark(sessions: async_sessionmaker[AsyncSession], person, booking_id: int) -> None:
+async def unmark(sessions: async_sessionmaker[AsyncSession], person: Person, booking_id: int) -> None:
     """The booking is no longer an open event. One that staff have hidden stays (hidden):
     removing it would let it come back unhidden when marked again."""
     async with write_transaction(sessions) as session:
@@ -91,10 +91,10 @@ async def unmark(sessions: async_sessionmaker[AsyncSession], person, booking_id:
         _, event = await managed_event(session, person, booking_id)
         if event.hidden_at is not None:
             raise InvalidTransition("open_event_hidden",
-                              "Kommunen har skjult arrangementet, så markeringen kan ikke fjernes. "
-                              "Du kan endre teksten og be kommunen vise det igjen.",
-                              "Staff have hidden this event, so it cannot be unmarked. "
-                              "You may change its text and ask staff to show it again.")
+                                    "Kommunen har skjult arrangementet, så markeringen kan ikke fjernes. "
+                                    "Du kan endre teksten og be kommunen vise det igjen.",
+                                    "Staff have hidden this event, so it cannot be unmarked. "
+                                    "You may change its text and ask staff to show it again.")
         await session.delete(event)
 
 

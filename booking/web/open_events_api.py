@@ -49,7 +49,7 @@ class OpenEventsApi(Controller):
         return open_event_json(event, booking, now)
 
     @put("/")
-    async def set(self, booking_id: int, data: OpenEventRequest, sessions: async_sessionmaker[AsyncSession],
+    async def save(self, booking_id: int, data: OpenEventRequest, sessions: async_sessionmaker[AsyncSession],
                   now: datetime, person: Person) -> Response:
         """Mark the booking as an open event (201), or change its text (200)."""
         event, created = await mark(sessions, person, booking_id,
