@@ -89,9 +89,10 @@ class EventPages(Controller):
         name = _feed_name(filters, districts)
         description = "Åpne arrangementer i kommunens lokaler. Fra Lokaler."
         etag = feed_etag(events, name, description=description)
-        changed = max((e.last_modified.replace(microsecond=0) for e in events), default=None)
-        headers = feed_headers(etag, changed, public=True)
-        if not_modified(request, etag, changed):
+        # No Last-Modified: an event that leaves the feed (hidden, cancelled) leaves no newer
+        # stamp behind, so only the ETag can tell a client that something changed.
+        headers = feed_headers(etag, None, public=True)
+        if not_modified(request, etag, None):
             return Response(content=b"", status_code=304, headers=headers)
         return Response(build_feed(name, events, description=description), media_type=MEDIA_TYPE, headers=headers)
 

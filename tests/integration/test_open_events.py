@@ -335,6 +335,9 @@ async def test_staff_hide_an_event_and_show_it_again(events):
     booking_id = events.staff.confirmed_id
     assert (await events.put(api(booking_id), json=EVENT, headers=events.kari)).status_code == 201
 
+    before = await events.get("/hva-skjer.ics")
+    assert "last-modified" not in before.headers  # a hidden event leaves no newer stamp: the ETag tells
+
     await login_as(events, "other_staff")  # their department does not own the premises
     assert "Åpen korøvelse" not in (await events.get("/saksbehandling/arrangementer")).text
     assert (await post_form(events, f"/saksbehandling/arrangementer/{booking_id}/skjul")).status_code == 403
@@ -350,6 +353,10 @@ async def test_staff_hide_an_event_and_show_it_again(events):
     assert "Arrangementet er skjult fra «Hva skjer»." in (await events.get(hidden.headers["location"])).text
     assert "Åpen korøvelse" not in (await events.get("/hva-skjer")).text
     assert feed_events((await events.get("/hva-skjer.ics")).content) == []
+    since = {"If-None-Match": before.headers["etag"]}, {"If-Modified-Since": "Fri, 01 Jan 2100 00:00:00 GMT"}
+    for conditional in since:
+        answer = await events.get("/hva-skjer.ics", headers=conditional)
+        assert answer.status_code == 200 and feed_events(answer.content) == []
 
     await login_as(events, "delegate")
     mine = text_of((await events.get(f"/mine-bestillinger/{booking_id}")).text)
