@@ -533,3 +533,25 @@ class SeasonDateUnused(Base):
     allocation_id: Mapped[int] = mapped_column(ForeignKey("season_allocation.id", ondelete="CASCADE"), index=True)
     marked_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
     at: Mapped[datetime]
+
+
+class OpenEvent(Base):
+    """A booking opened to the public ("Hva skjer"): its public title, description and
+    audience. Whether it is listed follows from the booking's status (only confirmed)
+    and from staff hiding it; nothing about it is copied here."""
+
+    __tablename__ = "open_event"
+    __table_args__ = (CheckConstraint("audience IN ('all', 'children_youth')", name="audience"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    booking_id: Mapped[int] = mapped_column(ForeignKey("booking.id", ondelete="CASCADE"), unique=True)
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(String(500), default="")
+    audience: Mapped[str] = mapped_column(String(20), default="all")
+    revision: Mapped[int] = mapped_column(default=0)  # bumped on every edit (added to the iCal SEQUENCE)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    hidden_at: Mapped[datetime | None]  # hidden from "Hva skjer" by staff
+    hidden_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id"))
+
+    booking: Mapped[Booking] = relationship(lazy="joined")

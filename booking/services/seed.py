@@ -17,7 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.engine import write_transaction
-from booking.db.models import Booking, Building, Department, District, Membership, Organisation, Person, Premises
+from booking.db.models import (
+    Booking, Building, Department, District, Membership, OpenEvent, Organisation, Person, Premises,
+)
+from booking.domain.lifecycle import Status
 from booking.domain.localtime import resolve_local, to_local
 from booking.domain.organisations import valid_orgnr
 from booking.domain.premises import ACCESSIBILITY, OpeningHours
@@ -35,6 +38,14 @@ SAMPLE = ROOT / "seed_data" / "municipality.toml"
 KEY_PREFIX = "seed-"  # the sample bookings' idempotency keys: seed-0, seed-1, …
 PURPOSES = ["Styremøte", "Korøvelse", "Trening", "Årsmøte", "Kurs", "Bursdagsfeiring", "Foreldremøte",
             "Sjakkveld", "Dansetrening", "Språkkafé", "Konsert", "Loppemarked"]
+# The sample bookings that become open events, by purpose: (title, description).
+OPEN_EVENTS = {
+    "Konsert": ("Konsert", "Velkommen til konsert! Gratis inngang, kaffe og kaker i pausen."),
+    "Loppemarked": ("Loppemarked", "Kjøp og selg brukte ting. Vaffelsalg til inntekt for laget."),
+    "Språkkafé": ("Språkkafé – øv på norsk", "Uformell prat på norsk over en kopp kaffe. Alle nivåer er velkomne."),
+    "Sjakkveld": ("Åpen sjakkveld", "Ta med en venn, eller finn en motspiller her. Brett og brikker finnes."),
+    "Kurs": ("Åpent kurs", "Et kveldskurs for alle som er nysgjerrige. Ingen påmelding."),
+}
 
 
 @dataclass(frozen=True)
@@ -169,6 +180,8 @@ async def seed_sample(sessions: async_sessionmaker[AsyncSession], *, rules: Lend
         progress("bookings: placed by an earlier run, left as they are")
     else:
         made = await _seed_bookings(sessions, rules, now, bookings, premises, delegates, progress)
+    events = await _seed_open_events(sessions, now)
+    progress(f"open events: {events} new")
     monday = to_local(now).date() - timedelta(days=to_local(now).weekday())
     series = await _seed_series(sessions, rules, now, premises, delegates, monday)
     progress(f"series: {series} weekly series")
@@ -204,6 +217,31 @@ async def _seed_bookings(sessions, rules, now, bookings, premises, delegates, pr
         if (n + 1) % 50 == 0:
             progress(f"bookings: {n + 1}/{bookings} tried, {made} placed")
     return made
+
+
+async def _seed_open_events(sessions, now) -> int:
+    """A few confirmed sample bookings (two per kind of gathering others may join) become
+    open events on "Hva skjer", unless an earlier run has made sample events already."""
+    async with write_transaction(sessions) as session:
+        sample = Booking.idempotency_key.startswith(KEY_PREFIX, autoescape=True)
+        if await session.scalar(select(OpenEvent.id).join(Booking, Booking.id == OpenEvent.booking_id)
+                                .where(sample).limit(1)) is not None:
+            return 0
+        candidates = (await session.execute(
+            select(Booking).where(sample, Booking.status == Status.CONFIRMED.value, Booking.start_at > now,
+                                  Booking.purpose.in_(list(OPEN_EVENTS)))
+            .order_by(Booking.start_at, Booking.id))).scalars().unique()
+        made: dict[str, int] = {}
+        for booking in candidates:
+            if made.get(booking.purpose, 0) == 2:
+                continue
+            made[booking.purpose] = made.get(booking.purpose, 0) + 1
+            title, description = OPEN_EVENTS[booking.purpose]
+            session.add(OpenEvent(
+                booking_id=booking.id, title=title, description=description, created_by_id=booking.person_id,
+                audience="children_youth" if booking.target_group == "children_youth" else "all",
+                created_at=now, updated_at=now))
+    return sum(made.values())
 
 
 async def _seed_series(sessions, rules, now, premises, delegates, monday) -> int:

@@ -28,6 +28,7 @@ from booking.web import booking_pages, bookings_api, i18n, me_api, my_pages
 from booking.web import caretaker, reports, staff, staff_payments, staff_premises, staff_rules, staff_tariff
 from booking.web import photos, staff_organisations
 from booking.web import season_applications, season_mine
+from booking.web import events, open_events_api
 from booking.web import seasons_api, staff_seasons
 from booking.web.auth import current_person, provide_person
 from booking.web.deps import provide_media, provide_now, provide_sessions
@@ -114,6 +115,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                         staff_tariff.TariffExceptionExport, reports.ReportPages, caretaker.CaretakerPages,
                         season_applications.SeasonApplicationPages, season_mine.MySeasonPages,
                         seasons_api.SeasonsApi, staff_seasons.SeasonPages,
+                        events.EventPages, events.MyEventPages, events.StaffEventPages, open_events_api.OpenEventsApi,
                         create_static_files_router(path="/static", directories=[ROOT / "booking" / "web" / "static"])],
         dependencies={"sessions": Provide(provide_sessions, sync_to_thread=False),
                       "media": Provide(provide_media, sync_to_thread=False),

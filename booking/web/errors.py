@@ -55,6 +55,7 @@ STAFF_SECTIONS = (
     ("/saksbehandling/betalinger", N_("Tilbake til betalingene")),
     ("/saksbehandling/regler", N_("Tilbake til regelsettet")),
     ("/saksbehandling/sesonger", N_("Tilbake til sesongene")),
+    ("/saksbehandling/arrangementer", N_("Tilbake til arrangementene")),
     (STAFF_HOME, N_("Tilbake til godkjenningskøen")),
 )
 

@@ -53,7 +53,7 @@ def not_modified(request: Request, etag: str, last_modified: datetime | None) ->
     return last_modified <= since
 
 
-def _headers(etag: str, last_modified: datetime | None, public: bool) -> dict[str, str]:
+def feed_headers(etag: str, last_modified: datetime | None, public: bool) -> dict[str, str]:
     headers = {"ETag": etag, "Cache-Control": f"{'public' if public else 'private'}, max-age={MAX_AGE}"}
     if last_modified is not None:
         headers["Last-Modified"] = format_datetime(last_modified, usegmt=True)
@@ -72,11 +72,11 @@ async def serve(request: Request, sessions: async_sessionmaker[AsyncSession], lo
         if conditional:
             etag, last_modified = await feed_validators(session, feed, now)
             if not_modified(request, etag, last_modified):
-                return Response(content=b"", status_code=304, headers=_headers(etag, last_modified, public))
+                return Response(content=b"", status_code=304, headers=feed_headers(etag, last_modified, public))
         state = await feed_state(session, feed, now)
         body, fresh = await feed_texts(session, state, now)
     # Stored after the answer is sent: on SQLite the write may wait for other writers.
-    return Response(content=body, media_type=MEDIA_TYPE, headers=_headers(state.etag, state.last_modified, public),
+    return Response(content=body, media_type=MEDIA_TYPE, headers=feed_headers(state.etag, state.last_modified, public),
                     background=BackgroundTask(store_texts, sessions, fresh) if fresh else None)
 
 

@@ -13,12 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import pricing
 from booking.db.engine import write_transaction
-from booking.db.models import BookingHistory, Person
+from booking.db.models import Booking, BookingHistory, OpenEvent, Person
 from booking.domain.errors import DomainError, NotFound
 from booking.domain.lifecycle import Status
+from booking.domain.open_events import AUDIENCES, may_open, visibility
 from booking.services.feeds import (
     IssuedToken, booking_ics, create_token, feed_urls, list_tokens, revoke_token, rotate_token,
 )
+from booking.services.open_events import PAGE_PATH, event_of
 from booking.services.organisations import register_organisation
 from booking.services.payments import paid_in_test_mode
 from booking.services.rulebook import REFUSALS, current_rules
@@ -45,6 +47,56 @@ ICS_NAME = re.compile(r"^(\d{1,12})\.ics$")
 # Where a refusal from register_organisation belongs in the form.
 ORGANISATION_FIELDS = {"name_required": "navn", "invalid_orgnr": "orgnr", "duplicate_orgnr": "orgnr"}
 
+# What the booking page says after the open-event form (?arrangement=…).
+EVENT_DONE = {"lagret": N_("Det åpne arrangementet er lagret."),
+              "fjernet": N_("Bestillingen er ikke lenger et åpent arrangement.")}
+EVENT_VISIBILITY = {
+    "listed": N_("Vises på «Hva skjer»."),
+    "awaiting_confirmation": N_("Vises på «Hva skjer» når bestillingen er bekreftet."),
+    "hidden": N_("Skjult av kommunen: vises ikke på «Hva skjer». Endringer du gjør, vises ikke før kommunen viser "
+                 "arrangementet igjen."),
+    "not_listed": N_("Vises ikke på «Hva skjer»: bestillingen er over eller er ikke lenger aktiv."),
+}
+
+
+def event_context(booking: Booking, event: OpenEvent | None, now: datetime) -> dict:
+    """The booking page's open-event section: the event, whether the public sees it, and
+    whether it can be marked or changed now."""
+    return {"event": event, "audiences": AUDIENCES, "events_page": PAGE_PATH, "visibility_texts": EVENT_VISIBILITY,
+            "can_open": may_open(booking.status, booking.end_at, now),
+            "event_visibility": visibility(booking.status, event.hidden_at is not None, booking.end_at, now)
+            if event else None,
+            "event_done": None, "event_values": None, "event_errors": {}}
+
+
+async def booking_page(sessions: async_sessionmaker[AsyncSession], person: Person, booking_id: int, now: datetime,
+                       *, status_code: int = 200, **context) -> Template:
+    """One booking with its price, status, history and open event; `context` adds to it
+    (what was just done, or the open-event form's values and problems)."""
+    rules = await current_rules(sessions)
+    async with sessions() as session:
+        booking = await booking_for(session, person, booking_id)
+        history = list((await session.execute(
+            select(BookingHistory).where(BookingHistory.booking_id == booking.id).order_by(BookingHistory.id)
+        )).scalars())
+        fee = await cancellation_preview(session, person, booking, rules, now) if may_cancel(booking, now) else None
+        cost = (await costs_of(session, [booking])).get(booking.id)
+        cancellation = await cancellation_of(session, booking, history)
+        event = await event_of(session, booking.id)
+        test_payment = await paid_in_test_mode(session, booking.id)
+        # Why a request waits for approval, in either language (the history keeps Norwegian).
+        approval = {h.id: rules.approval_reasons_of(booking, h.reason) for h in history
+                    if h.to_status == Status.REQUESTED.value and h.reason}
+    quote = pricing.Quote.from_snapshot(booking.price_snapshot) if booking.price_snapshot else None
+    return Template("mine/booking.html", status_code=status_code, context={
+        "b": booking, "quote": quote, "history": history, "status_names": STATUS_NAMES,
+        "target_groups": TARGET_GROUPS, "new": False, "cancelled_now": False,
+        "can_cancel": may_cancel(booking, now),
+        "fee": fee, "cost": cost, "cancellation": cancellation, "approval": approval,
+        "responsible": Responsible.from_note(booking.caretaker_notes),
+        "payment_url": payment_url(booking.id) if booking.status == "held" else None,
+        "test_payment": test_payment, **event_context(booking, event, now), **context})
+
 
 class MyPages(Controller):
     guards = [requires()]
@@ -62,29 +114,10 @@ class MyPages(Controller):
 
     @get("/mine-bestillinger/{booking_id:int}", name="my_booking")
     async def my_booking(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime,
-                         person: Person, ny: str | None = None, avbestilt: str | None = None) -> Template:
-        rules = await current_rules(sessions)
-        async with sessions() as session:
-            booking = await booking_for(session, person, booking_id)
-            history = list((await session.execute(
-                select(BookingHistory).where(BookingHistory.booking_id == booking.id).order_by(BookingHistory.id)
-            )).scalars())
-            fee = await cancellation_preview(session, person, booking, rules, now) if may_cancel(booking, now) else None
-            cost = (await costs_of(session, [booking])).get(booking.id)
-            cancellation = await cancellation_of(session, booking, history)
-            test_payment = await paid_in_test_mode(session, booking.id)
-            # Why a request waits for approval, in either language (the history keeps Norwegian).
-            approval = {h.id: rules.approval_reasons_of(booking, h.reason) for h in history
-                        if h.to_status == Status.REQUESTED.value and h.reason}
-        quote = pricing.Quote.from_snapshot(booking.price_snapshot) if booking.price_snapshot else None
-        return Template("mine/booking.html", context={
-            "b": booking, "quote": quote, "history": history, "status_names": STATUS_NAMES,
-            "target_groups": TARGET_GROUPS, "new": ny is not None, "cancelled_now": avbestilt is not None,
-            "can_cancel": may_cancel(booking, now),
-            "fee": fee, "cost": cost, "cancellation": cancellation, "approval": approval,
-            "responsible": Responsible.from_note(booking.caretaker_notes),
-            "payment_url": payment_url(booking.id) if booking.status == "held" else None,
-            "test_payment": test_payment})
+                         person: Person, ny: str | None = None, avbestilt: str | None = None,
+                         arrangement: str | None = None) -> Template:
+        return await booking_page(sessions, person, booking_id, now, new=ny is not None,
+                                  cancelled_now=avbestilt is not None, event_done=EVENT_DONE.get(arrangement or ""))
 
     @get("/mine-bestillinger/{booking_id:int}/avbestill", name="cancel_booking")
     async def cancel_page(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime,

@@ -36,6 +36,7 @@ SECTIONS = (
     ("exceptions", "/saksbehandling/takstunntak", N_("Takstunntak"), STAFF_ROLES),
     ("payments", "/saksbehandling/betalinger", N_("Betalinger og faktura"), STAFF_ROLES),
     ("seasons", "/saksbehandling/sesonger", N_("Sesongfordeling"), STAFF_ROLES),
+    ("events", "/saksbehandling/arrangementer", N_("Åpne arrangementer"), STAFF_ROLES),
     ("rules", "/saksbehandling/regler", N_("Priser og vilkår (regelsett)"), ADMIN_ROLES),
     ("caretaker", "/vaktmester", N_("Vaktmesterliste"), CARETAKER_ROLES),
 )

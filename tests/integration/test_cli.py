@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import func, select
 
-from booking.db.models import Booking, BookingSeries, CalendarSource, Person
+from booking.db.models import Booking, BookingSeries, CalendarSource, OpenEvent, Person
 from booking.services.organisations import register_organisation
 from booking.settings import ROOT
 
@@ -96,13 +96,14 @@ async def test_seeding_books_only_for_the_sample_organisations_and_again_adds_no
     theirs = [await register("Nye Venner", "923609016", "ny@example.no")]  # before the sample exists
     first = command("seed", "--sample", "--bookings", "40")
     assert first.returncode == 0, first.stderr
-    placed = await count(db, Booking)
+    placed, open_events = await count(db, Booking), await count(db, OpenEvent)
     assert placed > 0 and await count(db, BookingSeries) > 0
     theirs.append(await register("Pers Lag", "974760673", "per.amundsen@example.no"))  # a sample delegate's own
     again = command("seed", "--sample", "--bookings", "40")
     assert again.returncode == 0, again.stderr
     assert again.stdout.splitlines()[-1] == "sample data: 0 new bookings, 0 new weekly series"
     assert await count(db, Booking) == placed
+    assert "open events: 0 new" in again.stdout and await count(db, OpenEvent) == open_events
     assert await count(db, Booking, Booking.organisation_id.in_(theirs)) == 0
     assert await count(db, BookingSeries, BookingSeries.organisation_id.in_(theirs)) == 0
 

@@ -42,6 +42,8 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/premises/{slug:str}/availability"): ANYONE,
     ("POST", "/api/v1/quotes"): ANYONE,
     ("GET", "/api/v1/terms"): ANYONE,
+    ("GET", "/hva-skjer"): ANYONE,
+    ("GET", "/hva-skjer.ics"): ANYONE,
     ("POST", "/api/v1/auth/token"): ANYONE,
     ("POST", "/webhooks/{provider:str}"): ANYONE,  # the payment provider: trusted only by re-fetching
     # the test mode's hosted checkout (never in production): its unguessable link is the key, as at Stripe
@@ -75,6 +77,10 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/api/v1/me"): LOGGED_IN,
     ("GET", "/api/v1/me/bookings"): LOGGED_IN,
     ("POST", "/api/v1/series"): LOGGED_IN,
+    # open events: the service says whose booking may be one
+    ("POST", "/mine-bestillinger/{booking_id:int}/arrangement"): LOGGED_IN,
+    ("POST", "/mine-bestillinger/{booking_id:int}/arrangement/fjern"): LOGGED_IN,
+    **{(method, "/api/v1/bookings/{booking_id:int}/open-event"): LOGGED_IN for method in ("GET", "PUT", "DELETE")},
     # seasonal time: any logged-in person (the pages say who may apply and why not)
     ("GET", "/sesong"): LOGGED_IN,
     ("GET", "/sesong/{season_id:int}/soknad"): LOGGED_IN,
@@ -102,6 +108,9 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("GET", "/saksbehandling/rapporter.csv"): STAFF,
     ("GET", "/saksbehandling/takstunntak"): STAFF,
     ("GET", "/saksbehandling/takstunntak.csv"): STAFF,
+    ("GET", "/saksbehandling/arrangementer"): STAFF,
+    ("POST", "/saksbehandling/arrangementer/{booking_id:int}/skjul"): STAFF,
+    ("POST", "/saksbehandling/arrangementer/{booking_id:int}/vis"): STAFF,
     # seasonal allocation: staff set rounds up and decide them; anyone logged in reads a
     # round and applies through the API (the service says who may apply for whom)
     ("GET", "/saksbehandling/sesonger"): STAFF,
@@ -169,7 +178,8 @@ async def ask(client, role: str, method: str, path: str):
         return await client.get(url, follow_redirects=False)
     if path.startswith("/api/"):
         body = {"email": email, "password": PASSWORD} if path == "/api/v1/auth/token" else {}
-        return await client.post(url, json=body, headers={"x-csrftoken": csrf(client) or ""}, follow_redirects=False)
+        return await client.request(method, url, json=body, headers={"x-csrftoken": csrf(client) or ""},
+                                    follow_redirects=False)
     data = {"_csrf_token": csrf(client)}
     if path == "/logg-inn":
         data.update(email=email, password=PASSWORD, neste="/")

@@ -1,7 +1,7 @@
 """pictures of premises: one row per picture, its files in the media store by key
 
-Revision ID: 0011
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-07
 """
 from alembic import op
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from advanced_alchemy.types import DateTimeUTC
 
 
-revision = '0011'
-down_revision = '0008'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 
