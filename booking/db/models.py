@@ -174,6 +174,7 @@ class Membership(Base):
 
 class BookingSeries(Base):
     __tablename__ = "booking_series"
+    __table_args__ = (Index("series_idempotency", "person_id", "idempotency_key", unique=True),)
     id: Mapped[int] = mapped_column(primary_key=True)
     premises_id: Mapped[int] = mapped_column(ForeignKey("premises.id"))
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
@@ -183,6 +184,9 @@ class BookingSeries(Base):
     # Dates edited on their own ("this" scope) keep their own time when the rest moves.
     exceptions: Mapped[list[Any]] = mapped_column(default=list)
     created_at: Mapped[datetime]
+    # The same submission again (a reload, a retry) finds the series it made, not a second one.
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_digest: Mapped[str | None] = mapped_column(String(64))  # what was asked, to refuse a reused key
 
 
 class Booking(Base):
@@ -191,6 +195,8 @@ class Booking(Base):
         UniqueConstraint("person_id", "idempotency_key", name="idempotency"),
         CheckConstraint("end_at > start_at", name="positive_duration"),
         CheckConstraint("target_group IN ('children_youth', 'adults', 'all')", name="target_group"),
+        CheckConstraint("status IN ('held', 'requested', 'confirmed', 'rejected', 'cancelled', 'expired')",
+                        name="status"),
         Index("ix_booking_premises_start", "premises_id", "start_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -216,6 +222,9 @@ class Booking(Base):
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
     payment_method: Mapped[str | None] = mapped_column(String(20))  # None (free) | card | invoice
     caretaker_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The adult who answers for the event on the spot (the caretaker sees them).
+    responsible_name: Mapped[str] = mapped_column(String(120), default="", server_default="")
+    responsible_phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
 
     premises: Mapped[Premises] = relationship(lazy="joined")
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")

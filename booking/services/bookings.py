@@ -21,7 +21,7 @@ from booking.domain.premises import PremisesRules
 from booking.domain.lifecycle import SLOT_HOLDING, Status, initial_status, transition
 from booking import notify
 from booking.services.catalogue import Family, TakenSlot, closures_for, premises_with_family, rules_of, taken_slots
-from booking.services.lending import Assessment, Details, LendingRules, Request, check_capacity
+from booking.services.lending import Assessment, Details, LendingRules, Request, Responsible, check_capacity
 
 SLOT_HOLDING_VALUES = [s.value for s in SLOT_HOLDING]
 
@@ -38,7 +38,7 @@ class NewBooking:
     series_id: int | None = None
     payment_method: str | None = None  # "card" | "invoice"; ignored (stored as None) when free
     occurrence_date: date | None = None  # the date of a series it is one of
-    caretaker_notes: str = ""
+    responsible: Responsible | None = None  # who answers for it on the spot
 
 
 async def existing_booking(session: AsyncSession, new: NewBooking) -> Booking | None:
@@ -230,7 +230,9 @@ def decide(situation: Situation, new: NewBooking, rules: LendingRules, now: date
         "price_snapshot": assessment.price_snapshot, "price_total": assessment.price_total,
         "series_id": new.series_id, "payment_method": new.payment_method if assessment.price_total > 0 else None,
         "occurrence_date": new.occurrence_date, "idempotency_key": new.idempotency_key,
-        "created_at": now, "updated_at": now, "sequence": 0, "caretaker_notes": new.caretaker_notes,
+        "created_at": now, "updated_at": now, "sequence": 0,
+        "responsible_name": new.responsible.name if new.responsible else "",
+        "responsible_phone": new.responsible.phone if new.responsible else "",
     }
     frees_expired = any(slot.expired and slot.interval.overlaps(claim) for slot in situation.taken)
     return Placement(row, structure.units, claim, "; ".join(assessment.approval_reasons),

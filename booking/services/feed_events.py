@@ -17,6 +17,7 @@ from sqlalchemy import String, and_, case, cast, func, literal, select, type_coe
 
 from booking.db.models import Booking, Building, Closure, Organisation, Person, Premises
 from booking.domain.lifecycle import STATUS_NAMES_NB, Status
+from booking.services.lending import Responsible
 from calendars import FeedEvent, booking_uid, closure_uid
 
 PUBLIC, FULL = "public", "full"  # busy/free only | who, contact and needs
@@ -57,6 +58,7 @@ def _place_columns():
 
 def _people_columns():
     return [Booking.purpose, Booking.attendees, Booking.target_group, Booking.caretaker_notes,
+            Booking.responsible_name, Booking.responsible_phone,
             Organisation.name.label("organisation_name"), Person.name.label("person_name"), Person.phone]
 
 
@@ -116,6 +118,7 @@ def booking_signature(variant: str, dialect: str, now: datetime | None):
              Building.city]
     if variant == FULL:
         parts += [Booking.purpose, cast(Booking.attendees, String), Booking.target_group, Booking.caretaker_notes,
+                  Booking.responsible_name, Booking.responsible_phone,
                   Organisation.name, Person.name, Person.phone]
     return _joined(parts)
 
@@ -177,6 +180,8 @@ def booking_event(row, variant: str) -> FeedEvent:
               f"Forventet antall: {row.attendees}",
               f"Målgruppe: {TARGET_GROUPS_NB.get(row.target_group, row.target_group)}",
               f"Status: {STATUS_NAMES_NB[Status(row.shown_status)]}"]
+    if row.responsible_name:
+        lines.append(f"Merknad til vaktmester: {Responsible(row.responsible_name, row.responsible_phone).note()}")
     if row.caretaker_notes:
         lines.append(f"Merknad til vaktmester: {row.caretaker_notes}")
     lines.append(f"Booking nr. {row.id}")

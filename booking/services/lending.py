@@ -20,6 +20,18 @@ class Details:
     alcohol: bool = False
 
 
+@dataclass(frozen=True)
+class Responsible:
+    """The adult who answers for the event on the spot; the caretaker sees this."""
+
+    name: str
+    phone: str = ""
+
+    def note(self) -> str:
+        """In Norwegian, as the caretaker's feed says it."""
+        return f"Ansvarlig person (18+): {self.name}{', tlf. ' + self.phone if self.phone else ''}"
+
+
 def check_capacity(premises: Premises, details: Details) -> None:
     """Never more people than the premises holds (its capacity, set for fire safety)."""
     if premises.capacity and details.attendees > premises.capacity:

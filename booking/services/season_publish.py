@@ -197,7 +197,7 @@ async def _write_dates(session, row, series, place, structure, planned, details,
             "price_total": price.total, "series_id": series.id, "occurrence_date": occurrence.day,
             "idempotency_key": f"season-{row.season_id}-{row.id}-{occurrence.day.isoformat()}",
             "payment_method": "invoice" if price.total > 0 else None, "created_at": now, "updated_at": now,
-            "sequence": 0, "caretaker_notes": ""})
+            "sequence": 0})
     if not values:
         return []
     try:

@@ -27,30 +27,6 @@ MAX_PURPOSE = 300
 MAX_NAME = 120
 MAX_PHONE = 40
 STAFF = ("admin", "department_staff")
-# How `Responsible.note` writes the responsible person for the caretaker (in Norwegian).
-RESPONSIBLE = "Ansvarlig person (18+): "
-PHONE = ", tlf. "
-
-
-@dataclass(frozen=True)
-class Responsible:
-    """The adult who answers for the event on the spot; the caretaker sees this."""
-
-    name: str
-    phone: str = ""
-
-    def note(self) -> str:
-        return f"{RESPONSIBLE}{self.name}{PHONE + self.phone if self.phone else ''}"
-
-    @classmethod
-    def from_note(cls, note: str) -> Responsible | None:
-        """The person a note written by `note` names, so pages can say it in their own
-        language; None for any other note."""
-        if not note.startswith(RESPONSIBLE):
-            return None
-        rest = note.removeprefix(RESPONSIBLE)
-        name, separator, phone = rest.rpartition(PHONE)
-        return cls(name, phone) if separator else cls(rest)
 
 
 def check_details(*, purpose: str, attendees: int | None, target_group: str, responsible_name: str,

@@ -28,7 +28,7 @@ from booking.domain.recurrence import Occurrence, WeeklyPattern, occurrences
 from booking.services.bookings import (
     NewBooking, Placement, Situation, change_status, decide, place_booking, read_situation, write_bookings,
 )
-from booking.services.lending import Details, LendingRules
+from booking.services.lending import Details, LendingRules, Responsible
 
 SCOPES = ("this", "following", "all")
 
@@ -120,7 +120,7 @@ def _made(placement: Placement, booking_id: int) -> OccurrenceResult:
 async def create_series(sessions: async_sessionmaker[AsyncSession], *, premises_slug: str, pattern: WeeklyPattern,
                         person_id: int, organisation_id: int | None, details: Details, rules: LendingRules,
                         now: datetime, preview: bool = False, payment_method: str | None = None,
-                        idempotency_key: str | None = None, caretaker_notes: str = "") -> SeriesResult:
+                        idempotency_key: str | None = None, responsible: Responsible | None = None) -> SeriesResult:
     """Book every occurrence that fits. With `preview` nothing is kept: the caller sees
     each occurrence's result and price before confirming. `payment_method` is how a
     priced series is paid, as for one booking: "card" holds every date until the one
@@ -135,27 +135,28 @@ async def create_series(sessions: async_sessionmaker[AsyncSession], *, premises_
         sort_keys=True, default=str).encode()).hexdigest()[:16]
     async with write_transaction(sessions) as session:
         if idempotency_key is not None and not preview:
-            earlier = (await session.execute(select(Booking.series_id, Booking.id, Booking.idempotency_key).where(
-                Booking.person_id == person_id,
-                Booking.idempotency_key.startswith(f"{idempotency_key}:", autoescape=True)).limit(1))).first()
+            earlier = await session.scalar(select(BookingSeries).where(
+                BookingSeries.person_id == person_id, BookingSeries.idempotency_key == idempotency_key))
             if earlier is not None:
-                if not earlier.idempotency_key.startswith(f"{idempotency_key}:{asked}:"):
-                    raise KeyReused(idempotency_key, earlier.id)
-                return SeriesResult(earlier.series_id, [
+                made = await _series_bookings(session, earlier.id)
+                if earlier.request_digest != asked:
+                    raise KeyReused(idempotency_key, made[0].id if made else 0)
+                return SeriesResult(earlier.id, [
                     OccurrenceResult(b.occurrence_date, b.id, b.status, price=Decimal(b.price_total or 0))
-                    for b in await _series_bookings(session, earlier.series_id)])
+                    for b in made])
         days = Interval(local_day_start(pattern.first_date), local_day_start(pattern.last_date + timedelta(days=1)))
         situation = await read_situation(session, premises_slug, person_id, organisation_id, days, now)
         series_id = None
         if not preview:
             series = BookingSeries(premises_id=situation.premises.id, person_id=person_id,
                                    organisation_id=organisation_id, rrule=pattern.rrule, pattern=pattern.to_data(),
-                                   exceptions=[], created_at=now)
+                                   exceptions=[], created_at=now, idempotency_key=idempotency_key,
+                                   request_digest=asked if idempotency_key else None)
             session.add(series)
             await session.flush()
             series_id = series.id
         new = NewBooking(premises_slug, days.start, days.end, person_id, organisation_id, details,
-                         series_id=series_id, payment_method=payment_method, caretaker_notes=caretaker_notes)
+                         series_id=series_id, payment_method=payment_method, responsible=responsible)
         decided = decide_dates(situation, occurrences(pattern), new, rules, now,
                                lambda day: f"{idempotency_key}:{asked}:{day.isoformat()}" if idempotency_key else None)
         if preview:

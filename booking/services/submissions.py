@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from booking.db.models import Booking, Organisation, Person
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import ChooseMethod, NewBooking, Situation, book
-from booking.services.lending import Details
+from booking.services.lending import Details, Responsible
 from booking.services.payments import PaymentChoices, allowed_by_rules, payment_choices
 from booking.services.rulebook import HarmonisedRules
-from booking.services.self_service import Responsible, checked_payment
+from booking.services.self_service import checked_payment
 from booking.services.series import SeriesResult, create_series
 from booking.settings import Settings
 
@@ -41,7 +41,7 @@ async def submit_booking(sessions: async_sessionmaker[AsyncSession], settings: S
     """(the booking, made now?). `new.payment_method` is what the booker asked for (None:
     the only method there is). The same request again under its idempotency key answers
     with the booking made the first time."""
-    return await book(sessions, replace(new, caretaker_notes=responsible.note()), rules=rules, now=now,
+    return await book(sessions, replace(new, responsible=responsible), rules=rules, now=now,
                       choose_method=paid_as_asked(settings, rules))
 
 
@@ -77,5 +77,5 @@ async def submit_series(sessions: async_sessionmaker[AsyncSession], settings: Se
     if not preview:
         result = await create_series(sessions, **wanted, payment_method=checked_payment(payment, asked.payment_method),
                                      idempotency_key=asked.idempotency_key,
-                                     caretaker_notes=asked.responsible.note())
+                                     responsible=asked.responsible)
     return SeriesSubmitted(result, payment)

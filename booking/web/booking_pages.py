@@ -24,9 +24,9 @@ from booking.domain.recurrence import WeeklyPattern
 from booking.notify.booking_mail import PAY_PATH
 from booking.services.bookings import NewBooking
 from booking.services.catalogue import premises_by_slug
-from booking.services.lending import Details
+from booking.services.lending import Details, Responsible
 from booking.services.rulebook import REFUSALS, current_rules
-from booking.services.self_service import InvalidFields, Responsible, check_details, organisations_of
+from booking.services.self_service import InvalidFields, check_details, organisations_of
 from booking.services.submissions import SeriesSubmission, submit_booking, submit_series
 from booking.services.suggestions import Alternatives, alternatives_for, prepare
 from booking.services.payments import allowed_by_rules, payment_choices

@@ -23,10 +23,10 @@ from booking.domain.localtime import parse_instant
 from booking.domain.premises import WEEKDAYS
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import NewBooking
-from booking.services.lending import Details
+from booking.services.lending import Details, Responsible
 from booking.services.rulebook import current_rules
 from booking.services.self_service import (
-    InvalidFields, Responsible, booking_for, bookings_of, cancel, cancellation_preview, check_details, may_cancel,
+    InvalidFields, booking_for, bookings_of, cancel, cancellation_preview, check_details, may_cancel,
     organisations_of,
 )
 from booking.services.submissions import SeriesSubmission, submit_booking, submit_series

@@ -25,7 +25,7 @@ from booking.services.organisations import register_organisation
 from booking.services.payments import paid_in_test_mode
 from booking.services.rulebook import REFUSALS, current_rules
 from booking.services.self_service import (
-    Responsible, booking_for, bookings_of, cancel, cancellation_of, cancellation_preview, costs_of, delegates_of,
+    booking_for, bookings_of, cancel, cancellation_of, cancellation_preview, costs_of, delegates_of,
     holds_slot, may_cancel, organisations_of,
 )
 from booking.settings import get_settings
@@ -93,7 +93,6 @@ async def booking_page(sessions: async_sessionmaker[AsyncSession], person: Perso
         "target_groups": TARGET_GROUPS, "new": False, "cancelled_now": False,
         "can_cancel": may_cancel(booking, now),
         "fee": fee, "cost": cost, "cancellation": cancellation, "approval": approval,
-        "responsible": Responsible.from_note(booking.caretaker_notes),
         "payment_url": payment_url(booking.id) if booking.status == "held" else None,
         "test_payment": test_payment, **event_context(booking, event, now), **context})
 

@@ -85,7 +85,7 @@ async def test_a_booking_is_made_once_and_shown_as_confirmed(client):
     (booking,) = await bookings(client.db)
     assert booking.status == "confirmed" and booking.start_at == at(day, "18:00")
     assert booking.payment_method == "invoice" and booking.organisation_id == client.world.organisation_id
-    assert booking.caretaker_notes == "Ansvarlig person (18+): Kari Nordmann, tlf. +47 900 00 000"
+    assert (booking.responsible_name, booking.responsible_phone) == ("Kari Nordmann", "+47 900 00 000")
     assert booking.purpose == "Styremøte" and booking.attendees == 12 and booking.target_group == "adults"
     result = await client.get(first.headers["location"])
     assert "Bestillingen er bekreftet" in result.text and "150\u00a0kr" in result.text
@@ -174,7 +174,7 @@ async def test_series_preview_writes_nothing_then_confirm_books(client):
     assert done.status_code == 201 and "3 av 4 datoer er bestilt." in done.text
     made = [b for b in await bookings(client.db) if b.series_id]
     assert len(made) == 3 and {b.organisation_id for b in made} == {client.world.organisation_id}
-    assert {b.caretaker_notes for b in made} == {"Ansvarlig person (18+): Kari Nordmann, tlf. +47 900 00 000"}
+    assert {(b.responsible_name, b.responsible_phone) for b in made} == {("Kari Nordmann", "+47 900 00 000")}
 
 
 async def test_a_series_sent_twice_is_made_once_and_one_with_no_free_date_is_not_made(client):

@@ -1,0 +1,86 @@
+"""Meaning kept as data, not as Norwegian sentences: the responsible person in columns of
+its own, a weekly series' idempotency key on the series, booking states checked by the
+database; and migration 0011 carries rows written the old way over (and back)."""
+from __future__ import annotations
+
+import asyncio
+from datetime import date, datetime, time
+
+import pytest
+from alembic import command
+from sqlalchemy import select, text, update
+from sqlalchemy.exc import IntegrityError
+
+from booking.db.migrate import alembic_config, upgrade
+from booking.db.models import Booking, BookingSeries
+from booking.domain.recurrence import WeeklyPattern
+from booking.services.bookings import NewBooking, create_booking
+from booking.services.lending import Details, PremisesApprovalOnly, Responsible
+from booking.services.series import create_series
+from tests.integration.booking_web_support import at
+from tests.world import build_world
+
+NOW = datetime.fromisoformat("2026-09-01T08:00:00+00:00")
+FREE = PremisesApprovalOnly()
+
+
+async def _made(db):
+    world = await build_world(db.sessions)
+    one = await create_booking(db.sessions, NewBooking(
+        "motesalen", at(date(2026, 9, 8), "18:00"), at(date(2026, 9, 8), "20:00"), world.person_id,
+        details=Details("Styremøte", 5, "adults"), responsible=Responsible("Kari Nordmann", "+47 900 00 000")),
+        rules=FREE, now=NOW)
+    series = await create_series(db.sessions, premises_slug="motesalen", now=NOW, rules=FREE,
+                                 pattern=WeeklyPattern((2,), time(18), time(20), date(2026, 9, 9), date(2026, 9, 23)),
+                                 person_id=world.person_id, organisation_id=None, details=Details("Kor", 5, "adults"),
+                                 idempotency_key="serie-1", responsible=Responsible("Ola Hansen"))
+    return world, one, series
+
+
+async def test_the_responsible_person_and_the_series_key_are_columns(db):
+    _, one, series = await _made(db)
+    async with db.sessions() as s:
+        booking = await s.get(Booking, one.id)
+        row = await s.get(BookingSeries, series.series_id)
+        dates = list((await s.execute(select(Booking).where(Booking.series_id == series.series_id))).scalars())
+    assert (booking.responsible_name, booking.responsible_phone, booking.caretaker_notes) == (
+        "Kari Nordmann", "+47 900 00 000", "")
+    assert {(b.responsible_name, b.responsible_phone) for b in dates} == {("Ola Hansen", "")}
+    assert row.idempotency_key == "serie-1" and len(row.request_digest) == 16
+
+
+async def test_the_database_refuses_a_status_the_state_machine_does_not_have(db):
+    _, one, _ = await _made(db)
+    async with db.sessions() as s:
+        with pytest.raises(IntegrityError):
+            await s.execute(update(Booking).where(Booking.id == one.id).values(status="maybe"))
+            await s.flush()
+        await s.rollback()
+        assert (await s.get(Booking, one.id)).status == "confirmed"
+
+
+async def test_migration_0011_carries_old_rows_over_and_back(db):
+    """Down to 0010 the responsible person is the old sentence in the caretaker's notes
+    and the series key lives only in its dates' keys; up again, both are columns again."""
+    _, one, series = await _made(db)
+    await db.engine.dispose()
+    await asyncio.to_thread(command.downgrade, alembic_config(db.url), "0010")
+    async with db.engine.connect() as connection:
+        note = (await connection.execute(text("SELECT caretaker_notes FROM booking WHERE id = :id"),
+                                         {"id": one.id})).scalar_one()
+        columns = (await connection.execute(text("SELECT * FROM booking_series"))).keys()
+    assert note == "Ansvarlig person (18+): Kari Nordmann, tlf. +47 900 00 000"
+    assert "idempotency_key" not in columns
+    await db.engine.dispose()
+    await asyncio.to_thread(upgrade, db.url)
+    async with db.sessions() as s:
+        booking = await s.get(Booking, one.id)
+        row = await s.get(BookingSeries, series.series_id)
+    assert (booking.responsible_name, booking.responsible_phone, booking.caretaker_notes) == (
+        "Kari Nordmann", "+47 900 00 000", "")
+    assert row.idempotency_key == "serie-1" and len(row.request_digest) == 16
+    again = await create_series(db.sessions, premises_slug="motesalen", now=NOW, rules=FREE,
+                                pattern=WeeklyPattern((2,), time(18), time(20), date(2026, 9, 9), date(2026, 9, 23)),
+                                person_id=booking.person_id, organisation_id=None, details=Details("Kor", 5, "adults"),
+                                idempotency_key="serie-1", responsible=Responsible("Ola Hansen"))
+    assert again.series_id == series.series_id  # the carried-over key still finds the series
