@@ -278,6 +278,8 @@ class BookingHistory(Base):
     from_status: Mapped[str | None] = mapped_column(String(20))
     to_status: Mapped[str] = mapped_column(String(20))
     reason: Mapped[str] = mapped_column(Text, default="")
+    # Why it went to approval, as the approval criteria's codes (the reason is their Norwegian text).
+    reason_codes: Mapped[list[Any] | None] = mapped_column(JSON)
 
 
 class RuleSetVersion(Base):

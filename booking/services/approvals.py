@@ -32,6 +32,7 @@ class PendingRequest:
     booking: Booking
     why_approval: str  # the rules that sent it to the queue, from its first history row
     started: bool      # its start has passed without a decision
+    why_codes: tuple[str, ...] | None = None  # the same as the criteria's codes (rows written since 0011)
 
 
 @dataclass(frozen=True)
@@ -77,17 +78,17 @@ async def approval_queue(session: AsyncSession, scope: StaffScope, now: datetime
         .where(Booking.status == Status.REQUESTED.value, scope.building_filter())
         .order_by(Booking.start_at, Booking.id)
     )).scalars().unique())
-    reasons: dict[int, str] = {}
+    reasons: dict[int, tuple[str, tuple[str, ...] | None]] = {}
     series: dict[int, BookingSeries] = {}
     if bookings:
         rows = (await session.execute(
-            select(BookingHistory.booking_id, BookingHistory.reason)
+            select(BookingHistory.booking_id, BookingHistory.reason, BookingHistory.reason_codes)
             .where(BookingHistory.booking_id.in_([b.id for b in bookings]),
                    BookingHistory.to_status == Status.REQUESTED.value)
             .order_by(BookingHistory.id)
         )).all()
         for row in rows:
-            reasons.setdefault(row.booking_id, row.reason)
+            reasons.setdefault(row.booking_id, (row.reason, tuple(row.reason_codes) if row.reason_codes else None))
         series_ids = {b.series_id for b in bookings if b.series_id is not None}
         if series_ids:
             series = {s.id: s for s in (await session.execute(
@@ -95,7 +96,8 @@ async def approval_queue(session: AsyncSession, scope: StaffScope, now: datetime
     entries: dict[tuple[str, int], list[PendingRequest]] = {}  # in the order of each entry's first date
     for booking in bookings:
         key = ("series", booking.series_id) if booking.series_id is not None else ("booking", booking.id)
-        pending = PendingRequest(booking, reasons.get(booking.id, ""), booking.start_at <= now)
+        why, codes = reasons.get(booking.id, ("", None))
+        pending = PendingRequest(booking, why, booking.start_at <= now, codes)
         entries.setdefault(key, []).append(pending)
     return [QueueEntry(tuple(requests), series.get(key[1]) if key[0] == "series" else None)
             for key, requests in entries.items()]

@@ -256,7 +256,8 @@ async def write_bookings(session: AsyncSession, placements: list[Placement], *, 
         for booking_id, p in zip(ids, placements, strict=True) for unit in sorted(p.units)])
     await session.execute(insert(BookingHistory), [
         {"booking_id": booking_id, "at": now, "actor_id": actor_id, "from_status": None,
-         "to_status": p.status.value, "reason": p.reason}
+         "to_status": p.status.value, "reason": p.reason,
+         "reason_codes": list(p.assessment.approval_codes) or None if p.assessment else None}
         for booking_id, p in zip(ids, placements, strict=True)])
     for booking_id, p in zip(ids, placements, strict=True):
         # A plain Booking with the written values: the mail needs no read of it.

@@ -65,6 +65,7 @@ class Assessment:
     price_total: Decimal
     price_snapshot: dict | None
     approval_reasons_en: tuple[str, ...] = ()  # the same in English, for the booker's e-mail
+    approval_codes: tuple[str, ...] = ()  # the same as the approval criteria's codes, as the history keeps them
 
 
 class LendingRules(Protocol):
@@ -85,6 +86,7 @@ class PremisesApprovalOnly:
             needs_approval=approval,
             approval_reasons=("Lokalet krever godkjenning.",) if approval else (),
             approval_reasons_en=("The premises require approval.",) if approval else (),
+            approval_codes=("premises",) if approval else (),
             needs_payment=False,
             hold_minutes=self.hold_minutes,
             price_total=Decimal("0"),

@@ -17,7 +17,7 @@ from booking.domain.errors import DomainError
 from booking.db.models import Organisation, Person, Premises, RuleSetVersion, TariffException
 from booking.services.lending import Assessment, Details, Request
 from booking.settings import ROOT
-from pricing.lending import ApprovalCriterion, approvals_needed
+from pricing.lending import ApprovalCriterion, approval_criteria, approvals_needed
 from pricing.payment_methods import METHOD_NAMES, allowed_payment_methods, method_names
 
 DEFAULT_RULES = ROOT / "seed_data" / "rules" / "default.toml"
@@ -88,13 +88,20 @@ class HarmonisedRules:
         found = found or ((PREMISES_APPROVAL,) if premises.requires_approval else ())
         return found + ((ORGANISATION_UNVERIFIED,) if unchecked_organisation else ())
 
-    def approval_reasons_of(self, booking, stored: str) -> tuple[tuple[str, str], ...]:
+    def approval_reasons_of(self, booking, stored: str,
+                            codes: list[str] | None = None) -> tuple[tuple[str, str], ...]:
         """The reasons a requested booking was sent to approval, as (Norwegian, English).
 
-        The history row keeps the Norwegian sentences joined by "; ". They are derived again
-        from the rules (by code), so each can be shown in either language; when that no
-        longer gives what was stored (say, an older engine's wording), the stored text is
-        shown as it is."""
+        The history row keeps the approval criteria's codes: each is shown from the rule
+        set in force on the booking's date, in either language. A row written before codes
+        were kept has only the Norwegian sentences joined by "; ": they are derived again
+        from the rules, and when that no longer gives what was stored (say, an older
+        engine's wording), or a code is no longer known, the stored text is shown as it is."""
+        if codes:
+            criteria = {c.code: c for c in (*approval_criteria(self.in_force(booking.start_at)), *ENGINE_APPROVALS)}
+            if all(code in criteria for code in codes):
+                return tuple((criteria[code].rule_nb, criteria[code].rule_en) for code in codes)
+            return ((stored, stored),) if stored else ()
         details = Details(booking.purpose, booking.attendees, booking.target_group, booking.alcohol)
         derived = self.approvals(booking.premises, details, booking.start_at,
                                  unchecked_organisation=unchecked_at(booking.organisation, booking.created_at))
@@ -119,6 +126,7 @@ class HarmonisedRules:
             needs_approval=bool(reasons),
             approval_reasons=reasons,
             approval_reasons_en=tuple(c.rule_en for c in approvals),
+            approval_codes=tuple(c.code for c in approvals),
             # Card: the slot is held until paid. Invoice (organisations): confirmed now,
             # invoiced after. None with a price: bookings made without a choice (staff,
             # sample data) keep the price snapshot and are not charged online.

@@ -85,7 +85,7 @@ async def booking_page(sessions: async_sessionmaker[AsyncSession], person: Perso
         event = await event_of(session, booking.id)
         test_payment = await paid_in_test_mode(session, booking.id)
         # Why a request waits for approval, in either language (the history keeps Norwegian).
-        approval = {h.id: rules.approval_reasons_of(booking, h.reason) for h in history
+        approval = {h.id: rules.approval_reasons_of(booking, h.reason, h.reason_codes) for h in history
                     if h.to_status == Status.REQUESTED.value and h.reason}
     quote = pricing.Quote.from_snapshot(booking.price_snapshot) if booking.price_snapshot else None
     return Template("mine/booking.html", status_code=status_code, context={

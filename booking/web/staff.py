@@ -88,7 +88,8 @@ class ApprovalPages(Controller):
         # Each reason as (Norwegian, English), from the rule that gave it; the template picks the reader's.
         # A series shows each reason its dates have, once.
         why = {e.key: list(dict.fromkeys(reason for r in e.requests
-                                         for reason in rules.approval_reasons_of(r.booking, r.why_approval)))
+                                         for reason in rules.approval_reasons_of(r.booking, r.why_approval,
+                                                                                   r.why_codes)))
                for e in entries}
         return page("queue.html", person, "queue", status_code, entries=entries, why=why, errors=errors or {},
                     values=values or {}, done=DONE.get(done or ""))

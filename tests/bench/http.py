@@ -1,8 +1,11 @@
 """`python -m tests.bench.http`: HTTP throughput against PostgreSQL and two server
-processes (`booking serve --workers 2`), 32 concurrent clients: `GET
+processes (`booking serve --workers 2`), 16 concurrent clients: `GET
 /api/v1/premises/{slug}/availability` and `POST /api/v1/bookings`, with p50/p95 latency
-and the count of overlapping bookings afterwards (must be 0). Prints a table and writes
-it into docs/BENCHMARKS.md under its own heading."""
+and the count of overlapping bookings afterwards (must be 0); and, in the same run,
+pgbench's rate for one INSERT per transaction into a table with an `EXCLUDE USING gist
+(unit WITH =, during WITH &&)` constraint, 16 clients, which bookings created per second
+are measured against. Prints a table and writes it into docs/BENCHMARKS.md under its own
+heading."""
 from __future__ import annotations
 
 import argparse
@@ -10,9 +13,11 @@ import asyncio
 import json
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from datetime import date, datetime, timedelta, timezone
@@ -32,7 +37,17 @@ from tests.e2e.conftest import _free_port
 ROOT = Path(__file__).resolve().parents[2]
 HEADING = "## HTTP"
 DELEGATE = "per.amundsen@example.no"
-CLIENTS = 32
+CLIENTS = 16
+TARGET_SHARE, TARGET_P95_MS = 0.04, 150
+PGBENCH_TABLE = """
+CREATE EXTENSION IF NOT EXISTS btree_gist;
+CREATE TABLE pgbench_claim (id bigserial PRIMARY KEY, unit bigint NOT NULL, during tstzrange NOT NULL,
+                            EXCLUDE USING gist (unit WITH =, during WITH &&));
+"""
+# Each client its own units, so nothing collides: the rate of the constraint's work alone.
+PGBENCH_SCRIPT = """\\set unit :client_id * 1000000000 + random(1, 1000000000)
+INSERT INTO pgbench_claim (unit, during) VALUES (:unit, tstzrange(now(), now() + interval '2 hours'));
+"""
 OVERLAPS = """
 SELECT count(*) FROM slot_claim a JOIN slot_claim b
   ON a.unit_id = b.unit_id AND a.id < b.id AND a.busy_from < b.busy_to AND b.busy_from < a.busy_to
@@ -79,6 +94,21 @@ async def run_clients(seconds: float, request) -> tuple[int, dict[str, int], lis
     return int(len(latencies) / elapsed), statuses, latencies
 
 
+async def pgbench_rate(libpq: str, seconds: float) -> float:
+    """Transactions per second of pgbench, CLIENTS clients, one INSERT each (PGBENCH_SCRIPT)."""
+    connection = await asyncpg.connect(libpq)
+    try:
+        await connection.execute(PGBENCH_TABLE)
+    finally:
+        await connection.close()
+    with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
+        script.write(PGBENCH_SCRIPT)
+        script.flush()
+        done = subprocess.run(["pgbench", "-n", "-c", str(CLIENTS), "-j", "2", "-T", str(int(seconds)),
+                               "-f", script.name, libpq], check=True, capture_output=True, text=True)
+    return float(re.search(r"tps = ([0-9.]+)", done.stdout).group(1))
+
+
 def percentile(samples: list[float], share: float) -> float:
     return statistics.quantiles(samples, n=100)[int(share * 100) - 1] if len(samples) > 1 else samples[0]
 
@@ -89,7 +119,8 @@ async def measure(seconds: float) -> list[dict]:
         say(f"PostgreSQL not available ({how}): nothing to measure")
         return []
     async with empty_postgres(server) as libpq:
-        env = {**os.environ, "BOOKING_DATABASE_URL": libpq.replace("postgresql://", "postgresql+asyncpg://")}
+        env = {**os.environ, "BOOKING_DATABASE_URL": libpq.replace("postgresql://", "postgresql+asyncpg://"),
+               "BOOKING_MEDIA_DIR": tempfile.mkdtemp(prefix="lokaler-bench-media-")}
         say("migrating and loading the sample municipality")
         booking_cli(env, "db", "upgrade")
         booking_cli(env, "seed", "--sample", "--bookings", "100")
@@ -140,7 +171,7 @@ async def measure(seconds: float) -> list[dict]:
                 answer = await client.post(f"{base}/api/v1/bookings", headers={
                     **headers, "Idempotency-Key": uuid.uuid4().hex}, json={
                     "premises": room, "start": f"{day}T{hour:02d}:00", "end": f"{day}T{hour + 1:02d}:00",
-                    "organisation_id": organisation, "purpose": "Benchmark", "attendees": 10,
+                    "organisation_id": organisation, "payment_method": "invoice", "purpose": "Benchmark", "attendees": 10,
                     "target_group": "children_youth", "accept_terms": True, "accept_fire_instructions": True})
                 return answer
 
@@ -149,13 +180,16 @@ async def measure(seconds: float) -> list[dict]:
         finally:
             process.terminate()
             process.wait(timeout=20)
+        say(f"pgbench, one INSERT per transaction with the exclusion constraint, {CLIENTS} clients, {seconds:.0f} s")
+        limit = await pgbench_rate(libpq, seconds)
         connection = await asyncpg.connect(libpq)
         try:
             overlaps = await connection.fetchval(OVERLAPS)
         finally:
             await connection.close()
     return [{"route": route, "per_second": rate, "statuses": statuses, "p50": percentile(lat, 0.5),
-             "p95": percentile(lat, 0.95), "overlaps": overlaps} for route, rate, statuses, lat in results]
+             "p95": percentile(lat, 0.95), "overlaps": overlaps, "pgbench": limit}
+            for route, rate, statuses, lat in results]
 
 
 def table(results: list[dict], seconds: float) -> str:
@@ -170,6 +204,15 @@ def table(results: list[dict], seconds: float) -> str:
         answers = ", ".join(f"{code}: {count}" for code, count in sorted(r["statuses"].items()))
         lines.append(f"| `{r['route']}` | {r['per_second']} | {r['p50']:.1f} | {r['p95']:.1f} | {answers} | "
                      f"{r['overlaps']} |")
+    posts = next(r for r in results if r["route"].startswith("POST"))
+    created = posts["per_second"] * posts["statuses"].get("201", 0) / sum(posts["statuses"].values())
+    share, limit = created / posts["pgbench"], posts["pgbench"]
+    lines += ["", "| target (same run) | measured | verdict |", "| --- | --- | --- |",
+              f"| bookings created/s ≥ {TARGET_SHARE:.0%} of pgbench's rate (one INSERT per transaction with the "
+              f"exclusion constraint, {CLIENTS} clients: {limit:,.0f}/s) | {share:.1%} ({created:.0f}/s) | "
+              f"{'PASS' if share >= TARGET_SHARE else 'MISS'} |",
+              f"| POST p95 ≤ {TARGET_P95_MS} ms | {posts['p95']:.0f} ms | "
+              f"{'PASS' if posts['p95'] <= TARGET_P95_MS else 'MISS'} |"]
     return "\n".join(lines) + "\n"
 
 

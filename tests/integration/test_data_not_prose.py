@@ -1,6 +1,7 @@
 """Meaning kept as data, not as Norwegian sentences: the responsible person in columns of
-its own, a weekly series' idempotency key on the series, booking states checked by the
-database; and migration 0011 carries rows written the old way over (and back)."""
+its own, a weekly series' idempotency key on the series, approval reasons as the
+criteria's codes, booking states checked by the database; and migration 0011 carries rows
+written the old way over (and back)."""
 from __future__ import annotations
 
 import asyncio
@@ -12,10 +13,12 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from booking.db.migrate import alembic_config, upgrade
-from booking.db.models import Booking, BookingSeries
+import pricing
+from booking.db.models import Booking, BookingHistory, BookingSeries, Premises
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import Details, PremisesApprovalOnly, Responsible
+from booking.services.rulebook import DEFAULT_RULES, PREMISES_APPROVAL, HarmonisedRules
 from booking.services.series import create_series
 from tests.integration.booking_web_support import at
 from tests.world import build_world
@@ -84,3 +87,21 @@ async def test_migration_0011_carries_old_rows_over_and_back(db):
                                 person_id=booking.person_id, organisation_id=None, details=Details("Kor", 5, "adults"),
                                 idempotency_key="serie-1", responsible=Responsible("Ola Hansen"))
     assert again.series_id == series.series_id  # the carried-over key still finds the series
+
+
+async def test_approval_reasons_are_kept_as_codes_and_shown_from_the_rules(db):
+    world = await build_world(db.sessions)
+    async with db.sessions() as s:
+        await s.execute(update(Premises).where(Premises.slug == "motesalen").values(requires_approval=True))
+        await s.commit()
+    made = await create_booking(db.sessions, NewBooking(
+        "motesalen", at(date(2026, 9, 8), "18:00"), at(date(2026, 9, 8), "20:00"), world.person_id,
+        details=Details("Styremøte", 5, "adults")), rules=FREE, now=NOW)
+    async with db.sessions() as s:
+        (row,) = (await s.execute(select(BookingHistory).where(BookingHistory.booking_id == made.id))).scalars()
+        booking = await s.get(Booking, made.id)
+    assert (made.status, row.reason_codes, row.reason) == ("requested", ["premises"], "Lokalet krever godkjenning.")
+    rules = HarmonisedRules([pricing.load_rule_set(DEFAULT_RULES)])
+    assert rules.approval_reasons_of(booking, "stored text", row.reason_codes) == (
+        (PREMISES_APPROVAL.rule_nb, PREMISES_APPROVAL.rule_en),)  # from the rule by its code, not the stored text
+    assert rules.approval_reasons_of(booking, "Eldre tekst.", ["no-such-rule"]) == (("Eldre tekst.", "Eldre tekst."),)

@@ -53,11 +53,31 @@ async def test_the_queue_gives_approval_reasons_in_english(staff):
                       meeting: "Lokalet krever godkjenning av virksomheten som eier det."}
 
 
-async def test_a_reason_the_rules_no_longer_give_is_shown_as_stored(staff):
-    # The details changed after the request (as a newer rule set could have changed the rule):
-    # the rules now give no reason, so the queue shows what the booker was told.
+async def test_a_reason_is_the_rule_it_was_sent_for_even_after_the_details_change(staff):
+    # The request keeps the codes of the criteria that sent it to approval: changed details
+    # (or a newer rule set) do not change why it went there; the reason is shown in English.
     async with staff.db.sessions() as s:
         await s.execute(update(Booking).where(Booking.id == staff.staff.requested_id).values(attendees=40))
+        await s.commit()
+    await login_as(staff, "department_staff")
+    page = await staff.get("/saksbehandling", headers=ENGLISH)
+    assert "More than 100 attendees need approval.</dd>" in page.text
+
+
+async def test_a_reason_stored_before_codes_that_the_rules_no_longer_give_is_shown_as_stored(staff):
+    # A request whose history row has only the Norwegian sentence (written before the codes
+    # were kept) and whose details changed since: the rules now give no reason, so the
+    # queue shows what the booker was told.
+    requested = staff.staff.requested_id
+    async with staff.db.sessions() as s:
+        first = await s.scalar(select(BookingHistory).where(BookingHistory.booking_id == requested))
+        old = Booking(**{c.key: getattr(await s.get(Booking, requested), c.key)
+                         for c in Booking.__table__.columns if c.key not in ("id", "idempotency_key")})
+        old.start_at, old.end_at, old.attendees = old.start_at + timedelta(days=7), old.end_at + timedelta(days=7), 40
+        s.add(old)
+        await s.flush()
+        s.add(BookingHistory(booking_id=old.id, at=first.at, actor_id=first.actor_id, from_status=None,
+                             to_status="requested", reason="Mer enn 100 deltakere krever godkjenning."))
         await s.commit()
     await login_as(staff, "department_staff")
     page = await staff.get("/saksbehandling", headers=ENGLISH)

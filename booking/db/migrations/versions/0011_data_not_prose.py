@@ -1,12 +1,15 @@
-"""data, not prose: the responsible person and a series' idempotency key as columns,
-booking statuses checked by the database
+"""data, not prose: the responsible person, a series' idempotency key and approval
+reasons' codes as columns, booking statuses checked by the database
 
 The adult who answers for a booking on the spot was written into `caretaker_notes` as a
 Norwegian sentence and parsed back for the pages; it is now `responsible_name` and
 `responsible_phone` (notes in that sentence's form are carried over and cleared; any
 other note stays a note). A weekly series made with an idempotency key kept the key only
 inside each date's booking key; the series row now has it, with a digest of what was
-asked, unique per person. `booking.status` may hold only the state machine's states: a
+asked, unique per person. A history row that sends a booking to approval keeps the
+approval criteria's codes (`reason_codes`), so the reasons are shown in the reader's
+language from the rules, not matched back from the stored sentence (history rows are
+append-only: older rows keep their text, which the pages still show). `booking.status` may hold only the state machine's states: a
 CHECK constraint on PostgreSQL; on SQLite, where adding one means copying the table (and
 dropping the old one would cascade to its claims), two triggers that refuse the same.
 
@@ -38,6 +41,7 @@ def upgrade() -> None:
     op.add_column('booking_series', sa.Column('idempotency_key', sa.String(200), nullable=True))
     op.add_column('booking_series', sa.Column('request_digest', sa.String(64), nullable=True))
     op.create_index('series_idempotency', 'booking_series', ['person_id', 'idempotency_key'], unique=True)
+    op.add_column('booking_history', sa.Column('reason_codes', sa.JSON(), nullable=True))
     connection = op.get_bind()
     if connection.dialect.name == 'sqlite':
         op.execute(SQLITE_TRIGGER.format(when='insert', event='INSERT'))
@@ -78,6 +82,6 @@ def downgrade() -> None:
         op.drop_constraint(op.f('ck_booking_status'), 'booking', type_='check')
     op.drop_index('series_idempotency', 'booking_series')
     # SQLite drops a column in place (3.35+): the tables are not copied, so nothing cascades.
-    for table, column in (('booking_series', 'request_digest'), ('booking_series', 'idempotency_key'),
+    for table, column in (('booking_history', 'reason_codes'), ('booking_series', 'request_digest'), ('booking_series', 'idempotency_key'),
                           ('booking', 'responsible_phone'), ('booking', 'responsible_name')):
         op.execute(f'ALTER TABLE {table} DROP COLUMN {column}')
