@@ -179,9 +179,9 @@ class Placement:
     row: dict
     units: frozenset[int]
     claim: Interval
-    reason: str
+    reason: str  # in Norwegian, as the history keeps it
     reason_en: str = ""
-    assessment: Assessment | None = None  # what the rules said (absent for a season's allocation)
+    reason_codes: tuple[str, ...] = ()  # the approval criteria that sent it to approval
     frees_expired: bool = False
 
     @property
@@ -190,7 +190,7 @@ class Placement:
 
 
 # How a booker pays for a decided price: (situation, request, total) → the method, or a refusal.
-ChooseMethod = Callable[[Situation, "NewBooking", Decimal], str | None]
+ChooseMethod = Callable[[Situation, NewBooking, Decimal], str | None]
 
 
 def decide(situation: Situation, new: NewBooking, rules: LendingRules, now: datetime,
@@ -236,7 +236,7 @@ def decide(situation: Situation, new: NewBooking, rules: LendingRules, now: date
     }
     frees_expired = any(slot.expired and slot.interval.overlaps(claim) for slot in situation.taken)
     return Placement(row, structure.units, claim, "; ".join(assessment.approval_reasons),
-                     "; ".join(assessment.approval_reasons_en), assessment, frees_expired)
+                     "; ".join(assessment.approval_reasons_en), assessment.approval_codes, frees_expired)
 
 
 async def write_bookings(session: AsyncSession, placements: list[Placement], *, actor_id: int | None,
@@ -256,8 +256,7 @@ async def write_bookings(session: AsyncSession, placements: list[Placement], *, 
         for booking_id, p in zip(ids, placements, strict=True) for unit in sorted(p.units)])
     await session.execute(insert(BookingHistory), [
         {"booking_id": booking_id, "at": now, "actor_id": actor_id, "from_status": None,
-         "to_status": p.status.value, "reason": p.reason,
-         "reason_codes": list(p.assessment.approval_codes) or None if p.assessment else None}
+         "to_status": p.status.value, "reason": p.reason, "reason_codes": list(p.reason_codes) or None}
         for booking_id, p in zip(ids, placements, strict=True)])
     for booking_id, p in zip(ids, placements, strict=True):
         # A plain Booking with the written values: the mail needs no read of it.
