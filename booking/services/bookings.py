@@ -161,14 +161,16 @@ class Situation:
 
 
 async def read_situation(session: AsyncSession, premises_slug: str, person_id: int, organisation_id: int | None,
-                         window: Interval, now: datetime) -> Situation:
-    """The one read before deciding: premises and halls, booker, quota, closures, claims."""
+                         window: Interval, now: datetime, *, read_claims: bool = True) -> Situation:
+    """The one read before deciding: premises and halls, booker, quota, closures, and the
+    claims in the window (unless the database is left to judge them: `read_claims`)."""
     premises, fam = await premises_with_family(session, premises_slug)
     person, organisation = await booker(session, person_id, organisation_id)
     structure = rules_of(premises, fam.units)
+    taken = await taken_slots(session, fam.units, occupied(structure, window), now=now, with_expired=True) \
+        if read_claims else []
     return Situation(premises, fam, person, organisation, await upcoming_count(session, person, organisation, now),
-                     await closures_for(session, premises, fam, window),
-                     await taken_slots(session, fam.units, occupied(structure, window), now=now, with_expired=True))
+                     await closures_for(session, premises, fam, window), taken)
 
 
 @dataclass(frozen=True)
@@ -266,10 +268,13 @@ async def write_bookings(session: AsyncSession, placements: list[Placement], *, 
 
 
 async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRules, now: datetime,
-                        choose_method: ChooseMethod | None = None) -> tuple[int, Placement]:
-    """Read once, decide, write: one booking inside the caller's write transaction."""
+                        choose_method: ChooseMethod | None = None, *,
+                        read_claims: bool = True) -> tuple[int, Placement]:
+    """Read once, decide, write: one booking inside the caller's write transaction.
+    Without `read_claims` a conflict is the database's to find (an IntegrityError)."""
     wanted = Interval(new.start, new.end)
-    situation = await read_situation(session, new.premises_slug, new.person_id, new.organisation_id, wanted, now)
+    situation = await read_situation(session, new.premises_slug, new.person_id, new.organisation_id, wanted, now,
+                                     read_claims=read_claims)
     placement = decide(situation, new, rules, now, choose_method=choose_method)
     (booking_id,) = await write_bookings(session, [placement], actor_id=new.person_id, now=now)
     return booking_id, placement
@@ -304,37 +309,48 @@ async def book(sessions: async_sessionmaker[AsyncSession], new: NewBooking, *, r
                choose_method: ChooseMethod | None = None) -> tuple[Booking, bool]:
     """(the booking, made now?): one write transaction that reads once, decides and
     writes; the booking already made with the same idempotency key is the answer to the
-    same request again. Only when the database refuses, a read names what is in the way."""
-    try:
-        async with write_transaction(sessions) as session:
-            existing = await existing_booking(session, new)
-            if existing is not None:
-                return existing, False
-            booking_id, _ = await place_booking(session, new, rules, now, choose_method)
-            return await session.get(Booking, booking_id), True
-    except Conflict:
-        # The same request under the same key, committed by another transaction after our
-        # key check and before our conflict check, is the booking in the way: it is the answer.
-        if new.idempotency_key is not None:
-            async with sessions() as session:
-                existing = await existing_booking(session, new)
-            if existing is not None:
-                return existing, False
-        raise
-    except IntegrityError as error:
-        kind = _violation(error)
-        async with sessions() as session:
-            if kind == "idempotency":
+    same request again. On PostgreSQL the claims are inserted without reading the others
+    first: the exclusion constraint decides, and only when it refuses does a read name
+    what is in the way (expired holds alone in the way give up their slot, and the write
+    is tried once more). SQLite, with no such constraint, reads them under its write lock."""
+    for last_try in (False, True):
+        try:
+            async with write_transaction(sessions) as session:
                 existing = await existing_booking(session, new)
                 if existing is not None:
                     return existing, False
-            if kind == "overlap":
-                # Another transaction won the race after our check: name what it took.
+                booking_id, _ = await place_booking(session, new, rules, now, choose_method,
+                                                    read_claims=session.get_bind().dialect.name != "postgresql")
+                return await session.get(Booking, booking_id), True
+        except Conflict:
+            # The same request under the same key, committed by another transaction after our
+            # key check and before our conflict check, is the booking in the way: it is the answer.
+            if new.idempotency_key is not None:
+                async with sessions() as session:
+                    existing = await existing_booking(session, new)
+                if existing is not None:
+                    return existing, False
+            raise
+        except IntegrityError as error:
+            kind = _violation(error)
+            if kind == "idempotency":
+                async with sessions() as session:
+                    existing = await existing_booking(session, new)
+                if existing is not None:
+                    return existing, False
+            if kind != "overlap":
+                raise
+            async with sessions() as session:  # refused: name what took the time
                 premises, fam = await premises_with_family(session, new.premises_slug)
                 claim = occupied(rules_of(premises, fam.units), Interval(new.start, new.end))
-                taken = await taken_slots(session, fam.units, claim, now=now)
-                raise Conflict(as_collisions(taken) or [Collision("booking", premises.name, claim.start, claim.end)]) from None
-        raise
+                slots = await taken_slots(session, fam.units, claim, now=now, with_expired=True)
+            taken = [slot for slot in slots if not slot.expired]
+            if taken or last_try:
+                raise Conflict(as_collisions(taken)
+                               or [Collision("booking", premises.name, claim.start, claim.end)]) from None
+            async with write_transaction(sessions) as session:
+                await release_expired_holds(session, now, fam.units)
+    raise AssertionError("unreachable: the last try returns or raises")
 
 
 async def get_booking(session: AsyncSession, booking_id: int) -> Booking:
