@@ -109,3 +109,37 @@ def facts(postgres: str, load_before: str, code: str = "unknown") -> list[tuple[
         ("SQLAlchemy / asyncpg", f"{sqlalchemy.__version__} / {asyncpg.__version__}"),
         ("load average 1/5/15 min, at start → at end", f"{load_before} → {load_average()}"),
     ]
+
+
+def _processes() -> list[tuple[int, int, str, float]]:
+    """(pid, parent pid, command name, CPU seconds used) of every process, from /proc."""
+    tick = os.sysconf("SC_CLK_TCK")
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                text = stat.read()
+        except OSError:
+            continue  # gone meanwhile
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        found.append((int(entry), int(fields[1]), name, (int(fields[11]) + int(fields[12])) / tick))
+    return found
+
+
+def tree_cpu_seconds(root: int) -> float:
+    """CPU seconds used so far by a process and all its descendants (a server and its workers)."""
+    processes = _processes()
+    tree, grew = {root}, True
+    while grew:
+        children = {pid for pid, parent, _, _ in processes if parent in tree} - tree
+        tree |= children
+        grew = bool(children)
+    return sum(cpu for pid, _, _, cpu in processes if pid in tree)
+
+
+def named_cpu_seconds(name: str) -> float:
+    """CPU seconds used so far by every process with this command name (say, postgres)."""
+    return sum(cpu for _, _, command, cpu in _processes() if command == name)
