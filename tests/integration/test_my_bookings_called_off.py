@@ -9,9 +9,10 @@ from datetime import datetime, timedelta, timezone
 
 from booking.domain.localtime import OSLO
 from booking.services.bookings import NewBooking
-from booking.services.lending import Details
+from booking.services.lending import Details, Responsible
 from booking.services.rulebook import current_rules
-from booking.services.self_service import Responsible, book
+from booking.services.submissions import submit_booking
+from booking.settings import from_environment
 from tests.integration.booking_web_support import at, csrf, log_in, weekday_ahead
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
@@ -19,12 +20,13 @@ ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 
 async def _book(client, start: datetime, end: datetime, key: str) -> int:
     """Kari books the meeting room for her club, invoiced, as the booking page does."""
-    rules = await current_rules(client.db.sessions)
-    booking_id, _ = await book(client.db.sessions, NewBooking(
-        "motesalen", start, end, client.world.person_id, client.world.organisation_id,
-        Details("Styremøte", 8, "adults"), payment_method="invoice", idempotency_key=key),
-        responsible=Responsible("Per Voksen", "99887766"), rules=rules, now=datetime.now(timezone.utc))
-    return booking_id
+    booking, _ = await submit_booking(
+        client.db.sessions, from_environment({"BOOKING_DATABASE_URL": client.db.url}),
+        await current_rules(client.db.sessions), NewBooking(
+            "motesalen", start, end, client.world.person_id, client.world.organisation_id,
+            Details("Styremøte", 8, "adults"), payment_method="invoice", idempotency_key=key),
+        Responsible("Per Voksen", "99887766"), now=datetime.now(timezone.utc))
+    return booking.id
 
 
 async def _late_cancelled(client) -> int:
