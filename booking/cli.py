@@ -95,7 +95,7 @@ def users_create(args) -> int:
     from datetime import date
 
     from booking.domain.errors import DomainError
-    from booking.domain.localtime import to_local
+    from common.localtime import to_local
     from booking.services.accounts import create_person
 
     birth_date = None

@@ -1,7 +1,8 @@
 """Calendars: iCalendar feeds, feed tokens and importing external calendars.
 
 Pure except for ``fetch_calendar`` (network, stdlib only). Imports neither litestar,
-sqlalchemy nor anything from ``booking``: the services layer calls in, never the reverse.
+sqlalchemy nor anything from ``booking`` but its pure core's local time
+(``common.localtime``): the services layer calls in, never the reverse.
 """
 
 from calendars.errors import CalendarImportError

@@ -17,15 +17,13 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta, timezone
 
 import recurring_ical_events
 from icalendar import Calendar
 
+from common.localtime import OSLO, local_day_start
 from calendars.errors import CalendarImportError
-
-OSLO = ZoneInfo("Europe/Oslo")
 DEFAULT_MAX_BYTES = 2_000_000
 # Enough for any real calendar over the import window (over 30 a day for 18 months); a
 # bound so a tiny file with an endless rule cannot keep us busy (~0.3 ms per occurrence).
@@ -161,7 +159,7 @@ def _to_imported_event(component, series_uids: set[str]) -> ImportedEvent | None
         end_day = end_value if isinstance(end_value, date) and not isinstance(end_value, datetime) else None
         if end_day is None or end_day <= start_day:
             end_day = start_day + timedelta(days=1)  # RFC 5545: a DATE event without DTEND lasts one day
-        start, end = _local_midnight(start_day), _local_midnight(end_day)
+        start, end = local_day_start(start_day), local_day_start(end_day)
         all_day = True
     else:
         start = _to_utc(start_value)
@@ -170,10 +168,6 @@ def _to_imported_event(component, series_uids: set[str]) -> ImportedEvent | None
         all_day = False
     uid = _occurrence_uid(component, series_uids)
     return ImportedEvent(uid=uid, start=start, end=end, summary=summary, all_day=all_day)
-
-
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=OSLO).astimezone(timezone.utc)
 
 
 def _to_utc(value: datetime) -> datetime:

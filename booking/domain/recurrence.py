@@ -9,7 +9,7 @@ from dateutil.rrule import rrulestr
 
 from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
-from booking.domain.localtime import resolve_local
+from common.localtime import resolve_local
 from booking.domain.premises import WEEKDAYS
 
 RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")

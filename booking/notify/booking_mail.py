@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import pricing
 from booking.db.models import Booking, Organisation, OutboxMail, Payment, Person, Premises
 from booking.domain.lifecycle import Status
-from booking.domain.localtime import OSLO
+from common.localtime import OSLO
 from booking.notify.outbox import Attachment, Mail, enqueue, event_mail
 from booking.notify.render import clock, kroner, language_of, render, when
 from booking.payments import TEST_MODE

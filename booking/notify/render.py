@@ -11,7 +11,7 @@ from babel.dates import format_date, format_time
 from babel.numbers import format_decimal
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from booking.domain.localtime import OSLO
+from common.localtime import OSLO
 from booking.settings import ROOT
 
 TEMPLATES = ROOT / "templates" / "email"

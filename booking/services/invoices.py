@@ -20,7 +20,7 @@ from booking.db.engine import write_transaction
 from booking.db.models import Booking, InvoiceExport, Organisation, Payment, Person, Premises
 from booking.domain.errors import DomainError
 from booking.domain.lifecycle import Status
-from booking.domain.localtime import OSLO
+from common.localtime import OSLO
 from booking.notify import booking_reference
 
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")

@@ -14,7 +14,7 @@ from booking.db.engine import write_transaction
 from booking.db.models import Booking, Building, District, OpenEvent, Person, Premises
 from booking.domain.errors import InvalidTransition, NotFound
 from booking.domain.lifecycle import SLOT_HOLDING, Status
-from booking.domain.localtime import local_day_start, to_local
+from common.localtime import local_day_start, to_local
 from booking.domain.open_events import AUDIENCES, DayWindow, EventText, check_openable
 from booking.domain.premises import ACCESSIBILITY
 from booking.services.bookings import get_booking

@@ -29,7 +29,7 @@ from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, Organisation, Payment, Person, Premises
 from booking.domain.errors import DomainError, Forbidden, NotFound
 from booking.domain.lifecycle import Status
-from booking.domain.localtime import OSLO
+from common.localtime import OSLO
 from booking.notify.render import LOCALES, language_of, when
 from booking.payments import (
     TEST_MODE, CheckoutLine, CheckoutRequest, PaymentProvider, ProviderError, card_available, card_in_test_mode,

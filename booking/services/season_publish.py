@@ -29,7 +29,7 @@ from booking.domain.availability import check_request, conflicts, occupied
 from booking.domain.errors import DomainError, Forbidden, InvalidTransition, NotFound
 from booking.domain.intervals import Interval
 from booking.domain.lifecycle import SLOT_HOLDING, Status
-from booking.domain.localtime import local_day_start, to_local
+from common.localtime import local_day_start, to_local
 from booking.domain.recurrence import WeeklyPattern, occurrences
 from booking.services import seasons as rounds
 from booking.services.bookings import Placement, change_status, taken_slots, write_bookings

@@ -16,7 +16,7 @@ import allocation
 from booking.db.engine import write_transaction
 from booking.db.models import Premises, Season, SeasonAllocation, SeasonApplication, SeasonPremises
 from booking.domain.errors import DomainError, Forbidden, InvalidTransition, NotFound
-from booking.domain.localtime import local_day_start
+from common.localtime import local_day_start
 from booking.domain.premises import WEEKDAYS, OpeningHours
 from booking.services.bookings import booker
 from booking.services.catalogue import families

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.models import Premises, Season
-from booking.domain.localtime import resolve_local, to_local
+from common.localtime import resolve_local, to_local
 from booking.domain.premises import WEEKDAYS
 from booking.services import seasons
 from booking.services.rulebook import HarmonisedRules

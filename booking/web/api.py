@@ -13,7 +13,7 @@ import pricing
 from booking.db.models import Organisation
 from booking.domain.errors import DomainError, NotFound
 from booking.domain.intervals import Interval
-from booking.domain.localtime import parse_instant
+from common.localtime import parse_instant
 from booking.services.catalogue import SearchFilters, availability, matching, premises_by_slug, search
 from booking.services.lending import Details
 from booking.services.photos import photos_of

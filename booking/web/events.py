@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.models import District, Person
-from booking.domain.localtime import to_local
+from common.localtime import to_local
 from booking.domain.open_events import AUDIENCES, EventText, by_local_day, day_window, visibility
 from booking.services.feeds import feed_urls
 from booking.services.open_events import (

@@ -7,7 +7,7 @@ from decimal import Decimal
 from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_decimal
 
-from booking.domain.localtime import OSLO
+from common.localtime import OSLO
 
 LOCALE = "nb_NO"
 

@@ -33,7 +33,7 @@ from litestar.response import Redirect
 
 from booking.db.engine import write_transaction
 from booking.db.models import Person
-from booking.domain.localtime import OSLO
+from common.localtime import OSLO
 from booking.settings import ROOT, get_settings
 from booking.web import formatting
 from booking.web.account import safe_next

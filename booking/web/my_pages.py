@@ -15,6 +15,7 @@ import pricing
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, OpenEvent, Person
 from booking.domain.errors import DomainError, NotFound
+from common.errors import CodedError
 from booking.domain.lifecycle import Status
 from booking.domain.open_events import AUDIENCES, may_open, visibility
 from booking.services.feeds import (
@@ -23,7 +24,7 @@ from booking.services.feeds import (
 from booking.services.open_events import PAGE_PATH, event_of
 from booking.services.organisations import register_organisation
 from booking.services.payments import paid_in_test_mode
-from booking.services.rulebook import REFUSALS, current_rules
+from booking.services.rulebook import current_rules
 from booking.services.self_service import (
     Responsible, booking_for, bookings_of, cancel, cancellation_of, cancellation_preview, costs_of, delegates_of,
     holds_slot, may_cancel, organisations_of,
@@ -138,7 +139,7 @@ class MyPages(Controller):
         try:
             await cancel(sessions, settings_of(request), booking_id, actor=person, rules=rules, now=now,
                          reason=form.get("begrunnelse", ""))
-        except REFUSALS as refusal:
+        except CodedError as refusal:
             if isinstance(refusal, NotFound) or getattr(refusal, "code", "") == "not_your_booking":
                 raise
             async with sessions() as session:

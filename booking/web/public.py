@@ -12,7 +12,7 @@ import pricing
 from booking.db.models import District, Organisation, Person
 from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
-from booking.domain.localtime import OSLO, local_day_start, resolve_local
+from common.localtime import OSLO, local_day_start, resolve_local
 from booking.services.catalogue import Availability, SearchFilters, availability, search
 from booking.services.photos import first_photos, photos_of
 from booking.services.rulebook import booker_facts, current_rules

@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.models import Person
 from booking.domain.errors import DomainError
-from booking.domain.localtime import to_local
+from common.localtime import to_local
 from booking.services.reports import Period, report_csv_rows, usage_report
 from booking.services.rulebook import current_rules
 from booking.web.i18n import BABEL_LOCALE, N_, kroner, language_of, message_of, tr

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from booking.domain.errors import DomainError, FieldProblem
-from booking.domain.localtime import parse_instant, resolve_local
+from common.localtime import parse_instant, resolve_local
 from booking.services.premises_admin import FormValues, InvalidForm, opening_hours_from_form
 from booking.services.seasons import SeasonSetup
 

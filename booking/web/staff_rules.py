@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import pricing
 from booking.db.models import Booking, Person
 from booking.domain.errors import DomainError
-from booking.domain.localtime import to_local
+from common.localtime import to_local
 from booking.services import rule_drafts
 from booking.services.rulebook import current_rules, impact
 from booking.web.i18n import N_, language_of, message_of, pick, tr

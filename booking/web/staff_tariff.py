@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.models import Person, Premises
-from booking.domain.localtime import to_local
+from common.localtime import to_local
 from booking.services.premises_admin import InvalidForm
 from booking.services.rulebook import current_rules
 from booking.services.tariff_exceptions import FIELD_NAMES_NB, create_exception, delete_exception, deviations

@@ -20,7 +20,7 @@ from sqlalchemy import insert, select, text
 
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, Building, Person, Premises
-from booking.domain.localtime import resolve_local
+from common.localtime import resolve_local
 from booking.services import feeds
 from booking.services.feed_events import booking_columns, booking_event, bookings
 from booking.settings import from_environment

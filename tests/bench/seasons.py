@@ -19,7 +19,7 @@ from sqlalchemy import func, select
 import allocation
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, Building, Department, District, Membership, Organisation, Person, Premises
-from booking.domain.localtime import resolve_local, to_local
+from common.localtime import resolve_local, to_local
 from booking.services import season_proposal, season_publish, seasons
 from booking.services.rulebook import current_rules
 from booking.services.seed_season import coming_season, school_holidays

@@ -7,7 +7,7 @@ import re
 from datetime import datetime, timedelta, timezone
 
 
-from booking.domain.localtime import OSLO
+from common.localtime import OSLO
 from booking.services.bookings import NewBooking
 from booking.services.lending import Details
 from booking.services.rulebook import current_rules

@@ -15,7 +15,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from booking.db.models import Building, District, Membership, OpenEvent, Person, Premises
-from booking.domain.localtime import resolve_local, to_local
+from common.localtime import resolve_local, to_local
 from booking.services.accounts import create_person, issue_api_token
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import Details

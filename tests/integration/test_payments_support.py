@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from booking.domain.localtime import OSLO
+from common.localtime import OSLO
 from booking.settings import Settings, from_environment
 
 IN_CI = os.environ.get("CI") == "true"

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from sqlalchemy import select
 
 from booking.db.models import Closure, Premises
-from booking.domain.localtime import OSLO, resolve_local
+from common.localtime import OSLO, resolve_local
 from booking.services.rulebook import DEFAULT_RULES, publish, read_draft
 from tests.integration.booking_web_support import log_in
 

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from booking.db.models import Booking, OutboxMail, SeasonAllocation
 from booking.domain.errors import DomainError
-from booking.domain.localtime import resolve_local
+from common.localtime import resolve_local
 from booking.domain.intervals import Interval
 from booking.notify.sender import render_pending
 from booking.services import feeds, season_proposal, season_publish, seasons

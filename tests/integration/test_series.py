@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timezone
 from sqlalchemy import func, select
 
 from booking.db.models import Booking, BookingSeries
-from booking.domain.localtime import to_local
+from common.localtime import to_local
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import create_booking
 from booking.services.lending import Details, PremisesApprovalOnly

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from booking.db.models import (
     Booking, BookingHistory, Building, Closure, Department, OutboxMail, Person, Premises,
 )
-from booking.domain.localtime import resolve_local, to_local
+from common.localtime import resolve_local, to_local
 from booking.notify.sender import render_pending
 from booking.services.accounts import create_person
 from booking.services.bookings import NewBooking, create_booking

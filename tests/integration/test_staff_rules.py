@@ -14,7 +14,7 @@ from sqlalchemy import select
 import pricing
 
 from booking.db.models import RuleSetVersion
-from booking.domain.localtime import to_local
+from common.localtime import to_local
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import Details
 from booking.services.rulebook import current_rules, publish

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from booking.db.models import Booking, BookingHistory, OutboxMail, Payment, Person, Premises
-from booking.domain.localtime import to_local
+from common.localtime import to_local
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.approvals import decide_series
 from booking.services.lending import Details

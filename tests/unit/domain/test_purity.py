@@ -1,4 +1,4 @@
-"""booking.domain, pricing, calendars and allocation are pure: importing every one of
+"""common, booking.domain, pricing, calendars and allocation are pure: importing every one of
 their modules loads neither the database layer nor the web framework.
 
 Runs in a fresh interpreter, because this test process has already imported both."""
@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-PURE_PACKAGES = ("booking/domain", "pricing", "calendars", "allocation")
+PURE_PACKAGES = ("common", "booking/domain", "pricing", "calendars", "allocation")
 FORBIDDEN = ("sqlalchemy", "litestar")
 
 
