@@ -18,7 +18,8 @@ from booking.db.models import Booking, Organisation, OutboxMail, Payment, Person
 from booking.domain.lifecycle import Status
 from common.localtime import OSLO
 from booking.notify.outbox import Attachment, Mail, enqueue, event_mail
-from booking.notify.render import clock, kroner, language_of, render, when
+from booking.formatting import clock, kroner, when
+from booking.notify.render import language_of, render
 from booking.payments import TEST_MODE
 from booking.settings import get_settings
 from calendars import FeedEvent, booking_uid, single_event_ics

@@ -30,7 +30,8 @@ from booking.db.models import Booking, BookingHistory, Organisation, Payment, Pe
 from booking.domain.errors import DomainError, Forbidden, NotFound
 from booking.domain.lifecycle import Status
 from common.localtime import OSLO
-from booking.notify.render import LOCALES, language_of, when
+from booking.formatting import LOCALES, when
+from booking.notify.render import language_of
 from booking.payments import (
     TEST_MODE, CheckoutLine, CheckoutRequest, PaymentProvider, ProviderError, card_available, card_in_test_mode,
     provider_for_method, providers,

@@ -34,7 +34,6 @@ from booking.web.auth import current_person, provide_person
 from booking.web.deps import provide_media, provide_now, provide_sessions
 from booking.web.errors import handle
 from booking.web.webhooks import Webhooks
-from booking.web.formatting import FILTERS
 from booking.web.head import head_as_get
 from booking.web.free_text import refuse_control_characters
 
@@ -58,8 +57,7 @@ SECURITY_HEADERS = {
 
 
 def _templates(engine: JinjaTemplateEngine) -> None:
-    engine.engine.filters.update(FILTERS)
-    i18n.install(engine.engine)  # after FILTERS: dates and kroner follow the page's language
+    i18n.install(engine.engine)  # gettext, and dates and kroner in the page's language
 
 
 def create_app(settings: Settings | None = None) -> Litestar:

@@ -22,7 +22,7 @@ from booking.services.lending import Details
 from booking.services.rulebook import current_rules
 from booking.settings import from_environment
 from booking.web.app import create_app
-from booking.web.formatting import day as norwegian_day
+from booking.formatting import day as norwegian_day
 from tests.integration.test_staff import PASSWORD, build_staff_world, login_as, post_form
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
