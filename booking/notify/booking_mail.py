@@ -20,6 +20,7 @@ from common.localtime import OSLO
 from booking.notify.outbox import Attachment, Mail, enqueue, event_mail
 from booking.formatting import clock, kroner, when
 from booking.notify.render import language_of, render
+from booking.services.refunds import money
 from booking.payments import TEST_MODE
 from booking.settings import get_settings
 from calendars import FeedEvent, booking_uid, single_event_ics
@@ -74,22 +75,6 @@ async def _parties(session: AsyncSession, booking: Booking) -> tuple[Person, Pre
     premises = await session.get(Premises, booking.premises_id)
     organisation = await session.get(Organisation, booking.organisation_id) if booking.organisation_id else None
     return person, premises, organisation
-
-
-async def money(session: AsyncSession, booking: Booking) -> dict[str, Decimal]:
-    """Paid by card, refunded, credited on the invoice, and so the fee kept."""
-    rows = (await session.execute(select(Payment).where(Payment.booking_id == booking.id))).scalars().all()
-    paid = sum((p.amount for p in rows if p.kind == "payment" and p.provider != "invoice"
-                and p.state in ("paid", "refunded")), Decimal(0))
-    refunded = sum((p.amount for p in rows if p.kind == "refund" and p.provider != "invoice"
-                    and p.state != "cancelled"), Decimal(0))
-    credited = sum((p.amount for p in rows if p.kind == "refund" and p.provider == "invoice"
-                    and p.state != "cancelled"), Decimal(0))
-    if booking.payment_method == "invoice":
-        fee = max(Decimal(booking.price_total) - credited, Decimal(0))
-    else:
-        fee = max(paid - refunded, Decimal(0))
-    return {"paid": paid, "refunded": refunded, "credited": credited, "fee": fee}
 
 
 async def _context(session: AsyncSession, booking: Booking, language: str) -> tuple[dict, Person, Premises]:
