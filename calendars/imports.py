@@ -213,16 +213,3 @@ def _unique_uids(events: list[ImportedEvent]) -> list[ImportedEvent]:
         result.append(event if uid == event.uid else ImportedEvent(uid, event.start, event.end, event.summary, event.all_day))
     return result
 
-
-# The URL side of importing lives in calendars.fetch; re-exported so both are found here.
-from calendars.fetch import check_import_url, fetch_calendar, normalise_import_url  # noqa: E402
-
-__all__ = [
-    "CalendarImportError",
-    "ImportedEvent",
-    "MAX_OCCURRENCES",
-    "check_import_url",
-    "fetch_calendar",
-    "normalise_import_url",
-    "parse_calendar",
-]
