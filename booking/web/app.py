@@ -3,7 +3,6 @@ staff, feeds and webhooks. Stateless: everything lives in the database."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
 
 import hashlib
 import logging
@@ -68,7 +67,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = make_engine(settings.database_url)
         app.state.sessions = session_factory(engine)
         try:
-            await ensure_default_published(app.state.sessions, datetime.now(timezone.utc))
+            await ensure_default_published(app.state.sessions, provide_now())
         except Exception as error:
             if not database_unavailable(error):
                 raise
