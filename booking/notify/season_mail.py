@@ -15,11 +15,11 @@ from booking.domain.premises import WEEKDAYS
 from babel.numbers import format_decimal
 
 from booking.domain.lifecycle import SLOT_HOLDING
-from booking.notify.booking_mail import booking_event
 from booking.notify.outbox import Attachment, Mail, enqueue, event_mail
 from booking.formatting import LOCALES, day, kroner, weekday_name, when
 from booking.notify.render import language_of, render
 from booking.settings import get_settings
+from booking.services.feed_events import full_booking_events
 from calendars import build_feed
 
 AGE_GROUP_NAMES = {
@@ -92,7 +92,7 @@ async def render_season_event(session: AsyncSession, event: dict,
     context = {"name": person.name, "organisation": organisation.name, "season": season.name, "slots": slots,
                "missed": missed, "link": get_settings().base_url.rstrip("/") + "/min-sesongtid"}
     subject, body = render("season_allocated", language, context)
-    events = [booking_event(b, b.premises) for b in bookings]
+    events = await full_booking_events(session, [b.id for b in bookings])
     calendar = build_feed(f"{season.name}: {organisation.name}", events).decode("utf-8")
     attachments = (Attachment(f"sesong-{season.id}.ics", "text/calendar; method=PUBLISH", calendar),) if events else ()
     return subject, body, attachments

@@ -18,12 +18,13 @@ import pricing
 from booking.db.models import Booking, BookingSeries, Organisation, Payment, Person, Premises
 from booking.domain.lifecycle import SLOT_HOLDING, Status
 from booking.domain.recurrence import WeeklyPattern
-from booking.notify.booking_mail import PAY_PATH, REFUND_REASONS, booking_event, booking_reference, money
+from booking.notify.booking_mail import PAY_PATH, REFUND_REASONS, booking_reference, money
 from booking.notify.outbox import Attachment, Mail, enqueue
 from booking.formatting import clock, day, kroner, weekday_name, when
 from booking.notify.render import language_of, render
 from booking.payments import TEST_MODE
 from booking.settings import get_settings
+from booking.services.feed_events import full_booking_events
 from calendars import build_feed
 
 OCCASIONS = ("created", "paid", "changed", "approved", "rejected")
@@ -95,7 +96,8 @@ async def series_summary(session: AsyncSession, series_id: int, occasion: str, n
     subject, body = render("series", language, context)
     # Rejected dates go in the calendar file too, cancelled, so they leave the booker's calendar.
     gone = [b for b in decided if b.status == Status.REJECTED.value]
-    events = [booking_event(b, premises) for b in sorted([*bookings, *gone], key=lambda b: (b.start_at, b.id))]
+    events = await full_booking_events(
+        session, [b.id for b in sorted([*bookings, *gone], key=lambda b: (b.start_at, b.id))])
     attachments = (Attachment(f"serie-{series_id}.ics", "text/calendar; method=PUBLISH",
                               build_feed(f"Serie {series_reference(series_id)}", events).decode("utf-8")),) \
         if events else ()
