@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import pricing
 from booking.db.models import Booking, Organisation, OutboxMail, Payment, Person, Premises
 from booking.domain.lifecycle import Status
-from common.localtime import OSLO
+from common.localtime import OSLO, local_day_start
 from booking.notify.outbox import Attachment, Mail, enqueue, event_mail
 from booking.formatting import clock, kroner, when
 from booking.notify.render import language_of, render
@@ -205,8 +205,7 @@ async def enqueue_due_reminders(session: AsyncSession, now: datetime) -> int:
     """A reminder for each confirmed booking that starts tomorrow (Oslo time). Idempotent:
     the key names the booking and its start, so a moved booking is reminded again."""
     tomorrow = now.astimezone(OSLO).date() + timedelta(days=1)
-    start = datetime.combine(tomorrow, datetime.min.time(), OSLO)
-    end = datetime.combine(tomorrow + timedelta(days=1), datetime.min.time(), OSLO)
+    start, end = local_day_start(tomorrow), local_day_start(tomorrow + timedelta(days=1))
     bookings = (await session.execute(
         select(Booking).where(Booking.status == Status.CONFIRMED.value, Booking.start_at >= start,
                               Booking.start_at < end).order_by(Booking.id))).scalars().all()

@@ -20,7 +20,7 @@ from booking.db.engine import write_transaction
 from booking.db.models import Booking, InvoiceExport, Organisation, Person, Premises
 from booking.domain.errors import DomainError
 from booking.domain.lifecycle import Status
-from common.localtime import OSLO
+from common.localtime import OSLO, local_day_start
 from booking.notify import booking_reference
 from booking.services.refunds import money
 
@@ -46,8 +46,7 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
                           f"The period must be in a year from {FIRST_YEAR} to {LAST_YEAR}.", period=period)
     first = date(year, month, 1)
     following = date(year + month // 12, month % 12 + 1, 1)
-    return (datetime.combine(first, datetime.min.time(), OSLO),
-            datetime.combine(following, datetime.min.time(), OSLO))
+    return local_day_start(first), local_day_start(following)
 
 
 def _money(value: Decimal) -> str:
