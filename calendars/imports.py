@@ -22,8 +22,9 @@ from datetime import date, datetime, timedelta, timezone
 import recurring_ical_events
 from icalendar import Calendar
 
-from common.localtime import OSLO, local_day_start
 from calendars.errors import CalendarImportError
+from common.localtime import OSLO, local_day_start
+
 DEFAULT_MAX_BYTES = 2_000_000
 # Enough for any real calendar over the import window (over 30 a day for 18 months); a
 # bound so a tiny file with an endless rule cannot keep us busy (~0.3 ms per occurrence).

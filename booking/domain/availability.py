@@ -9,8 +9,8 @@ from typing import Iterable, Sequence
 
 from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval, clip, merge, subtract
-from common.localtime import holiday_name, local_days, minute_instant, to_local
 from booking.domain.premises import PremisesRules
+from common.localtime import holiday_name, local_days, minute_instant, to_local
 
 
 @dataclass(frozen=True)

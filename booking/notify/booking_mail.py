@@ -15,7 +15,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import pricing
 from booking.db.models import Booking, Organisation, OutboxMail, Payment, Person, Premises
 from booking.domain.lifecycle import Status
-from common.localtime import OSLO, local_day_start
 from booking.notify.outbox import Attachment, Mail, enqueue, event_mail
 from booking.formatting import clock, kroner, when
 from booking.notify.render import language_of, render
@@ -24,6 +23,7 @@ from booking.payments import TEST_MODE
 from booking.settings import get_settings
 from booking.services.feed_events import full_booking_events
 from calendars import single_event_ics
+from common.localtime import OSLO, local_day_start
 
 BOOKING_PATH = "/mine-bestillinger/{id}"  # the booker's page for one booking, linked from every mail
 PAY_PATH = "/betaling/{id}"  # where a held booking (or weekly series) is paid for

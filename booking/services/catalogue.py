@@ -12,9 +12,9 @@ from booking.db.models import Season as AllocationSeason
 from booking.domain.availability import ClosureSpan, free_intervals, open_intervals
 from booking.domain.errors import DomainError, NotFound
 from booking.domain.intervals import Interval
-from common.localtime import minute_instant, to_local
 from booking.domain.lifecycle import Status
 from booking.domain.premises import ACCESSIBILITY, OpeningHours, PremisesRules, Season
+from common.localtime import minute_instant, to_local
 
 
 @dataclass(frozen=True)

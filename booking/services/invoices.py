@@ -20,9 +20,9 @@ from booking.db.engine import write_transaction
 from booking.db.models import Booking, InvoiceExport, Organisation, Person, Premises
 from booking.domain.errors import DomainError
 from booking.domain.lifecycle import Status
-from common.localtime import OSLO, local_day_start
 from booking.notify import booking_reference
 from booking.services.refunds import money
+from common.localtime import OSLO, local_day_start
 
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # Years the service can export; far outside them the date arithmetic itself fails (year 1, 9999).

@@ -29,7 +29,6 @@ from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, Organisation, Payment, Person, Premises
 from booking.domain.errors import DomainError, Forbidden, NotFound
 from booking.domain.lifecycle import Status
-from common.localtime import OSLO
 from booking.formatting import LOCALES, when
 from booking.notify.render import language_of
 from booking.payments import (
@@ -41,6 +40,7 @@ from booking.services.bookings import change_status, get_booking
 from booking.services.lending import Details
 from booking.services.rulebook import HarmonisedRules, booker_facts, details_facts
 from booking.settings import Settings
+from common.localtime import OSLO
 from pricing.payment_methods import allowed_payment_methods
 
 log = logging.getLogger("booking.payments")

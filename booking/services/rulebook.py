@@ -14,10 +14,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import pricing
 from booking.db.engine import write_transaction
 from booking.domain.errors import DomainError
-from common.errors import CodedError
 from booking.db.models import Organisation, Person, Premises, RuleSetVersion, TariffException
 from booking.services.lending import Assessment, Details, Request
 from booking.settings import ROOT
+from common.errors import CodedError
 from pricing.lending import ApprovalCriterion, approvals_needed
 from pricing.payment_methods import METHOD_NAMES, allowed_payment_methods, method_names
 

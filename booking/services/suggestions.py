@@ -12,9 +12,7 @@ import pricing
 from booking.db.models import Organisation, Person, Premises
 from booking.domain.availability import conflicts, occupied
 from booking.domain.errors import Collision, Conflict, DomainError
-from common.errors import CodedError
 from booking.domain.intervals import Interval
-from common.localtime import DAY_MINUTES, local_day_start, minute_instant, to_local
 from booking.domain.premises import PremisesRules
 from booking.services.bookings import as_collisions, booker, upcoming_count
 from booking.services.catalogue import Family, SearchFilters, availability, premises_by_slug, premises_with_family, \
@@ -22,6 +20,8 @@ from booking.services.catalogue import Family, SearchFilters, availability, prem
 from booking.services.lending import Details, Request, check_capacity
 from booking.services.quotes import quote_request
 from booking.services.rulebook import ENGINE_APPROVALS, HarmonisedRules
+from common.errors import CodedError
+from common.localtime import DAY_MINUTES, local_day_start, minute_instant, to_local
 from pricing.lending import approval_criteria
 
 # Refusals about the booker, not the time or the place: other times or rooms do not help.

@@ -15,7 +15,6 @@ import pricing
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, OpenEvent, Person
 from booking.domain.errors import DomainError, NotFound
-from common.errors import CodedError
 from booking.domain.lifecycle import Status
 from booking.domain.open_events import AUDIENCES, may_open, visibility
 from booking.services.feeds import (
@@ -33,6 +32,7 @@ from booking.settings import get_settings
 from booking.web.auth import requires
 from booking.web.booking_pages import TARGET_GROUPS, Problems, payment_url, settings_of
 from booking.web.i18n import N_, message_of, tr
+from common.errors import CodedError
 
 STATUS_NAMES = {"held": N_("Reservert – venter på betaling"), "requested": N_("Venter på godkjenning"),
                 "confirmed": N_("Bekreftet"), "rejected": N_("Avslått"), "cancelled": N_("Avbestilt"),

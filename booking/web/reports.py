@@ -18,12 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.models import Person
 from booking.domain.errors import DomainError
-from common.localtime import to_local
 from booking.services.reports import Period, report_csv_rows, usage_report
 from booking.services.rulebook import current_rules
 from booking.formatting import kroner
 from booking.web.i18n import BABEL_LOCALE, N_, language_of, message_of, tr
 from booking.web.staff import STAFF, page
+from common.localtime import to_local
 
 # Names the reports service gives the shares; the template translates them.
 SHARE_NAMES = (N_("Barn og unge"), N_("Frivillige organisasjoner"), N_("Egenorganisert aktivitet"))

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.models import Organisation, Person, Season
 from booking.domain.errors import DomainError, Forbidden, NotFound
-from common.errors import CodedError
 from booking.domain.premises import WEEKDAYS, OpeningHours
 from booking.services import seasons
 from booking.services.rulebook import current_rules
@@ -25,6 +24,7 @@ from booking.services.self_service import organisations_of
 from booking.web.auth import requires
 from booking.web.booking_pages import WEEKDAY_NAMES
 from booking.web.i18n import N_, language_of, message_of, tr
+from common.errors import CodedError
 
 WISHES = 3  # rows the form offers; a need sent through the API with more keeps them all when changed here
 MAX_ROWS = 20

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import allocation
 from booking.db.models import Person
 from booking.domain.errors import DomainError, Forbidden, NotFound
-from common.errors import CodedError
 from booking.domain.premises import WEEKDAYS
 from booking.services import season_publish
 from booking.services.rulebook import current_rules
@@ -24,6 +23,7 @@ from booking.services.self_service import organisations_of
 from booking.web.auth import requires
 from booking.web.booking_pages import WEEKDAY_NAMES
 from booking.web.i18n import N_, language_of, message_of, tr
+from common.errors import CodedError
 
 ALLOCATION_STATES = {"given_back": N_("Gitt tilbake"), "withdrawn": N_("Trukket tilbake av kommunen")}
 

@@ -7,11 +7,11 @@ import re
 from datetime import datetime, timedelta, timezone
 
 
-from common.localtime import OSLO
 from booking.services.bookings import NewBooking
 from booking.services.lending import Details
 from booking.services.rulebook import current_rules
 from booking.services.self_service import Responsible, book
+from common.localtime import OSLO
 from tests.integration.booking_web_support import at, csrf, log_in, weekday_ahead
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}

@@ -10,8 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from calendars.errors import CalendarImportError
 from booking.services.calendar_fetch import fetch_calendar
+from calendars.errors import CalendarImportError
 from calendars.fetch import check_import_url, normalise_import_url
 from calendars.imports import parse_calendar
 
