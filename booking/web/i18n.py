@@ -116,7 +116,7 @@ def pick(language: str, nb: str, en: str | None) -> str:
 
 
 def message_of(connection: ASGIConnection | None, error: Any) -> str:
-    """A refusal's message (DomainError, PricingError) in the reader's language."""
+    """A refusal's message (a CodedError) in the reader's language."""
     return pick(language_of(connection), getattr(error, "message_nb", str(error)), getattr(error, "message_en", None))
 
 
