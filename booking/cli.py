@@ -95,7 +95,7 @@ def users_create(args) -> int:
     from datetime import date
 
     from booking.domain.errors import DomainError
-    from booking.domain.localtime import to_local
+    from common.localtime import to_local
     from booking.services.accounts import create_person
 
     birth_date = None
@@ -140,7 +140,7 @@ def token_create(args) -> int:
 def send_mail(args) -> int:
     from booking.services.mail import send_mail as run
 
-    result = _run(lambda sessions: run(sessions, get_settings(), limit=args.limit))
+    result = _run(lambda sessions: run(sessions, get_settings(), clock=_now, limit=args.limit))
     print(f"{result.reminders} reminder(s) queued, {result.sent} mail(s) sent, {result.failed} failed (retried later)")
     return 1 if result.failed and not result.sent else 0
 

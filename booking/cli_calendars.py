@@ -17,7 +17,7 @@ def calendars_command(args) -> int:
     from booking.services.imports import (
         attach_and_import, calendar_sources, import_source, remove_source, url_sources,
     )
-    from booking.services.rulebook import REFUSALS
+    from common.errors import CodedError
 
     allow_private = get_settings().allow_private_imports
     data = None
@@ -43,7 +43,7 @@ def calendars_command(args) -> int:
             for source in sources:
                 try:
                     show(source, await import_source(sessions, source.id, now=_now(), allow_private=allow_private))
-                except REFUSALS as error:
+                except CodedError as error:
                     failed += 1
                     print(f"calendar {source.id} ({source.name}): error [{error.code}] {error.message_en}",
                           file=sys.stderr)

@@ -28,10 +28,10 @@ def refuse(error) -> Refused:
 def run(work):
     """Run a use case against the configured database. A refusal is printed with its
     stable code and the command exits with status 2; nothing was written."""
-    from booking.services.rulebook import REFUSALS
+    from common.errors import CodedError
     try:
         return asyncio.run(with_sessions(work))
-    except REFUSALS as error:
+    except CodedError as error:
         raise refuse(error) from None
 
 

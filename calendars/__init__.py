@@ -1,7 +1,9 @@
 """Calendars: iCalendar feeds, feed tokens and importing external calendars.
 
-Pure except for ``fetch_calendar`` (network, stdlib only). Imports neither litestar,
-sqlalchemy nor anything from ``booking``: the services layer calls in, never the reverse.
+Pure: no network (booking/services/calendar_fetch.py fetches, under the URL policy in
+``calendars.fetch``). Imports neither litestar, sqlalchemy nor anything from ``booking``
+(local time and the error base come from ``common``): the services layer calls in,
+never the reverse.
 """
 
 from calendars.errors import CalendarImportError
@@ -19,7 +21,7 @@ from calendars.feeds import (
     in_window,
     single_event_ics,
 )
-from calendars.fetch import check_import_url, fetch_calendar, normalise_import_url
+from calendars.fetch import check_import_url, normalise_import_url
 from calendars.imports import ImportedEvent, parse_calendar
 from calendars.tokens import hash_token, new_token, token_matches
 
@@ -37,7 +39,6 @@ __all__ = [
     "closure_uid",
     "event_text",
     "feed_etag",
-    "fetch_calendar",
     "hash_token",
     "in_window",
     "new_token",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from common.errors import CodedError
+
 # code -> (Norwegian bokmål, English). The code is what callers and tests match on.
 IMPORT_ERROR_MESSAGES: dict[str, tuple[str, str]] = {
     "not_icalendar": (
@@ -35,18 +37,18 @@ IMPORT_ERROR_MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
-class CalendarImportError(Exception):
+class CalendarImportError(CodedError):
     """An import failed as a whole; ``code`` is stable, the messages are for people.
 
     ``detail`` is technical (English) and meant for logs, not for showing to users.
     """
 
     def __init__(self, code: str, message_nb: str, message_en: str, *, detail: str = "") -> None:
-        super().__init__(f"{code}: {message_en}" + (f" ({detail})" if detail else ""))
-        self.code = code
-        self.message_nb = message_nb
-        self.message_en = message_en
+        super().__init__(code, message_nb, message_en)
         self.detail = detail
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message_en}" + (f" ({self.detail})" if self.detail else "")
 
     @classmethod
     def of(cls, code: str, detail: str = "", **values: object) -> CalendarImportError:

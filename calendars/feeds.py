@@ -25,12 +25,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, vDuration, vText
 
-OSLO_TZID = "Europe/Oslo"
-OSLO = ZoneInfo(OSLO_TZID)
+from common.localtime import OSLO
+
 PRODID = "-//Lokaler//Lokaler booking//NB"
 
 FEED_WINDOW_BACK = timedelta(days=30)
@@ -167,7 +166,7 @@ def event_text(event: FeedEvent) -> str:
 @lru_cache(maxsize=1)
 def oslo_vtimezone_text() -> str:
     """icalendar's own VTIMEZONE for Europe/Oslo over a fixed span (see VTIMEZONE_FIRST_DATE)."""
-    vtimezone = Timezone.from_tzid(OSLO_TZID, first_date=VTIMEZONE_FIRST_DATE, last_date=VTIMEZONE_LAST_DATE)
+    vtimezone = Timezone.from_tzid(OSLO.key, first_date=VTIMEZONE_FIRST_DATE, last_date=VTIMEZONE_LAST_DATE)
     return vtimezone.to_ical().decode("utf-8")
 
 
@@ -185,7 +184,7 @@ def _calendar_head(name: str, description: str) -> str:
     if description:
         calendar.add("description", _RfcText(description))
         calendar.add("x-wr-caldesc", _RfcText(description))
-    calendar.add("x-wr-timezone", OSLO_TZID)
+    calendar.add("x-wr-timezone", OSLO.key)
     calendar.add("refresh-interval", REFRESH_INTERVAL, parameters={"VALUE": "DURATION"})
     calendar.add("x-published-ttl", vDuration(REFRESH_INTERVAL))
     head = calendar.to_ical().decode("utf-8")

@@ -17,15 +17,14 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta, timezone
 
 import recurring_ical_events
 from icalendar import Calendar
 
 from calendars.errors import CalendarImportError
+from common.localtime import OSLO, local_day_start
 
-OSLO = ZoneInfo("Europe/Oslo")
 DEFAULT_MAX_BYTES = 2_000_000
 # Enough for any real calendar over the import window (over 30 a day for 18 months); a
 # bound so a tiny file with an endless rule cannot keep us busy (~0.3 ms per occurrence).
@@ -161,7 +160,7 @@ def _to_imported_event(component, series_uids: set[str]) -> ImportedEvent | None
         end_day = end_value if isinstance(end_value, date) and not isinstance(end_value, datetime) else None
         if end_day is None or end_day <= start_day:
             end_day = start_day + timedelta(days=1)  # RFC 5545: a DATE event without DTEND lasts one day
-        start, end = _local_midnight(start_day), _local_midnight(end_day)
+        start, end = local_day_start(start_day), local_day_start(end_day)
         all_day = True
     else:
         start = _to_utc(start_value)
@@ -170,10 +169,6 @@ def _to_imported_event(component, series_uids: set[str]) -> ImportedEvent | None
         all_day = False
     uid = _occurrence_uid(component, series_uids)
     return ImportedEvent(uid=uid, start=start, end=end, summary=summary, all_day=all_day)
-
-
-def _local_midnight(day: date) -> datetime:
-    return datetime.combine(day, time(0), tzinfo=OSLO).astimezone(timezone.utc)
 
 
 def _to_utc(value: datetime) -> datetime:
@@ -219,16 +214,3 @@ def _unique_uids(events: list[ImportedEvent]) -> list[ImportedEvent]:
         result.append(event if uid == event.uid else ImportedEvent(uid, event.start, event.end, event.summary, event.all_day))
     return result
 
-
-# The URL side of importing lives in calendars.fetch; re-exported so both are found here.
-from calendars.fetch import check_import_url, fetch_calendar, normalise_import_url  # noqa: E402
-
-__all__ = [
-    "CalendarImportError",
-    "ImportedEvent",
-    "MAX_OCCURRENCES",
-    "check_import_url",
-    "fetch_calendar",
-    "normalise_import_url",
-    "parse_calendar",
-]

@@ -12,7 +12,6 @@ from .lending import LendingDecision, cancellation_fee, check_lending
 from .parsing import load_rule_set, rule_set_from_dict
 from .quoting import Quote, QuoteLine, quote
 from .rules import (
-    OSLO,
     AddOn,
     CustomerGroup,
     Exemption,
@@ -26,7 +25,6 @@ from .serialise import content_hash, dump_toml, rule_set_to_dict
 from .terms import premises_prices, terms_document
 
 __all__ = [
-    "OSLO",
     "AddOn",
     "Booker",
     "BookingDetails",

@@ -14,7 +14,7 @@ from decimal import Decimal
 from .errors import LendingRefusal
 from .facts import Booker, BookingDetails, PremisesFacts
 from .groups import customer_group
-from .localtime import require_aware, require_interval
+from .bands import require_aware, require_interval
 from .money import kr_nb, percent, round_kroner
 from .payment_methods import method_names
 from .rules import CustomerGroup, LendingCriteria, RuleSet, local_date

@@ -11,10 +11,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from common.localtime import holiday_name
+
+from .bands import band_portions
 from .errors import PricingError
 from .facts import Booker, BookingDetails, PremisesFacts
 from .groups import GroupDecision, decide_group
-from .localtime import band_portions, holiday_name
 from .money import kr_en, kr_nb, number_en, number_nb, percent, round_kroner, tidy
 from .rules import CustomerGroup, Exemption, RuleSet, TariffCategory, TimeBand
 

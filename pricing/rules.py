@@ -10,14 +10,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
-
 from allocation.rules import PriorityRules
+from common.localtime import OSLO
 
 from .errors import PricingError
 from .serialise import content_hash
-
-OSLO = ZoneInfo("Europe/Oslo")
 
 UNITS = ("hour", "day")
 DAY_KINDS = ("weekday", "weekend_holiday")

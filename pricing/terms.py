@@ -13,6 +13,9 @@ from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
+from common.localtime import minute_instant, public_holidays
+
+from .bands import day_kind, is_regular_day
 from .facts import Booker, BookingDetails, PremisesFacts
 from .groups import GROUP_CRITERIA
 from .lending import (
@@ -27,7 +30,6 @@ from .lending import (
     payment_rule,
     quota_rule,
 )
-from .localtime import day_kind, is_regular_day, public_holidays, wall_to_utc
 from .priorities import allocation_terms
 from .quoting import quote
 from .rules import RuleSet, TariffCategory, TimeBand
@@ -42,7 +44,7 @@ def reference_slot(rule_set: RuleSet, band: TimeBand) -> tuple[datetime, datetim
     day = rule_set.valid_from
     while day_kind(day) != band.days or not is_regular_day(day):
         day += timedelta(days=1)
-    start = wall_to_utc(day, band.start_minute)
+    start = minute_instant(day, band.start_minute)
     return start, start + UNIT_PRICE_DURATION
 
 

@@ -4,14 +4,13 @@ taken are passed in."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, timedelta
 from typing import Iterable, Sequence
 
-from booking.domain.calendar import public_holiday
 from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval, clip, merge, subtract
-from booking.domain.localtime import local_day_start, local_days, to_local, wall_clock_instant
-from booking.domain.premises import DAY_MINUTES, PremisesRules
+from booking.domain.premises import PremisesRules
+from common.localtime import holiday_name, local_days, minute_instant, to_local
 
 
 @dataclass(frozen=True)
@@ -23,13 +22,7 @@ class ClosureSpan:
 def _open_on(rules: PremisesRules, day: date) -> bool:
     if rules.season is not None and not rules.season.includes(day):
         return False
-    return not (rules.closed_on_public_holidays and public_holiday(day))
-
-
-def _minute_instant(day: date, minutes: int) -> datetime:
-    if minutes == DAY_MINUTES:
-        return local_day_start(day + timedelta(days=1))
-    return wall_clock_instant(day, time(minutes // 60, minutes % 60))
+    return not (rules.closed_on_public_holidays and holiday_name(day))
 
 
 def open_intervals(rules: PremisesRules, window: Interval) -> list[Interval]:
@@ -39,7 +32,7 @@ def open_intervals(rules: PremisesRules, window: Interval) -> list[Interval]:
         if not _open_on(rules, day):
             continue
         for opens, closes in rules.opening_hours.windows.get(day.weekday(), ()):
-            spans.append(Interval(_minute_instant(day, opens), _minute_instant(day, closes)))
+            spans.append(Interval(minute_instant(day, opens), minute_instant(day, closes)))
     return clip(merge(spans), window)
 
 
@@ -100,7 +93,7 @@ def check_request(rules: PremisesRules, wanted: Interval, closures: Sequence[Clo
                 )
     if rules.closed_on_public_holidays:
         for day in days:
-            name = public_holiday(day)
+            name = holiday_name(day)
             if name:
                 raise DomainError(
                     "public_holiday",

@@ -1,22 +1,11 @@
-"""Domain errors carry a stable code, a Norwegian and an English message, and an HTTP
-status hint; the web layer's single error mapper turns them into responses."""
+"""The booking engine's refusals, on the one coded-error base class (common.errors):
+a stable code, a Norwegian and an English message, and an HTTP status hint."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
 
-
-class DomainError(Exception):
-    """A request the engine refuses. `code` is stable; clients may switch on it."""
-
-    status = 422
-
-    def __init__(self, code: str, message_nb: str, message_en: str, **details: Any) -> None:
-        super().__init__(message_en)
-        self.code = code
-        self.message_nb = message_nb
-        self.message_en = message_en
-        self.details = details
+from common.errors import DomainError
 
 
 class NotFound(DomainError):

@@ -10,7 +10,7 @@ from typing import Iterable, TypeVar
 
 from booking.domain.errors import FieldProblem, InvalidTransition
 from booking.domain.lifecycle import SLOT_HOLDING, Status
-from booking.domain.localtime import OSLO
+from common.localtime import OSLO
 
 MAX_TITLE = 120
 MAX_DESCRIPTION = 500

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Mapping
 
 from booking.domain.errors import DomainError
+from common.localtime import DAY_MINUTES
 
 KINDS = {"room": ("Rom", "Room"), "hall": ("Sal/hall", "Hall"), "outdoor_area": ("Uteområde", "Outdoor area")}
 
@@ -47,7 +48,6 @@ EQUIPMENT = {
 }
 
 SLOT_CHOICES = (15, 30, 60)
-DAY_MINUTES = 24 * 60
 
 
 def _clock_minutes(text: str) -> int:

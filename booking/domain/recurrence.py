@@ -9,8 +9,8 @@ from dateutil.rrule import rrulestr
 
 from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
-from booking.domain.localtime import resolve_local
 from booking.domain.premises import WEEKDAYS
+from common.localtime import resolve_local
 
 RRULE_DAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 MAX_OCCURRENCES = 260  # five years of weekly bookings

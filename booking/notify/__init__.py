@@ -7,7 +7,6 @@ from booking.notify.booking_mail import (
     MOVED_IN_SERIES,
     WITHDRAWN,
     booking_changed,
-    booking_event,
     booking_reference,
     enqueue_due_reminders,
     ics_attachment,
@@ -18,7 +17,7 @@ from booking.notify.outbox import Attachment, Mail, enqueue, undeliverable
 from booking.notify.series_mail import Refused, series_paid, series_summary
 
 __all__ = [
-    "GIVEN_BACK", "MOVED_IN_SERIES", "WITHDRAWN", "Attachment", "Mail", "booking_changed", "booking_event", "booking_reference", "enqueue",
+    "GIVEN_BACK", "MOVED_IN_SERIES", "WITHDRAWN", "Attachment", "Mail", "booking_changed", "booking_reference", "enqueue",
     "enqueue_due_reminders", "ics_attachment", "payment_receipt", "payment_refunded", "Refused", "series_paid",
     "series_summary", "undeliverable",
 ]

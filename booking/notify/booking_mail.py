@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from types import SimpleNamespace
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -16,12 +15,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import pricing
 from booking.db.models import Booking, Organisation, OutboxMail, Payment, Person, Premises
 from booking.domain.lifecycle import Status
-from booking.domain.localtime import OSLO
 from booking.notify.outbox import Attachment, Mail, enqueue, event_mail
-from booking.notify.render import clock, kroner, language_of, render, when
+from booking.formatting import clock, kroner, when
+from booking.notify.render import language_of, render
+from booking.services.refunds import money
 from booking.payments import TEST_MODE
 from booking.settings import get_settings
-from calendars import FeedEvent, booking_uid, single_event_ics
+from booking.services.feed_events import full_booking_events
+from calendars import single_event_ics
+from common.localtime import OSLO, local_day_start
 
 BOOKING_PATH = "/mine-bestillinger/{id}"  # the booker's page for one booking, linked from every mail
 PAY_PATH = "/betaling/{id}"  # where a held booking (or weekly series) is paid for
@@ -32,9 +34,6 @@ MOVED_IN_SERIES = "Flyttet ved endring av serien."
 GIVEN_BACK = "Gitt tilbake fra sesongtildelingen."
 WITHDRAWN = "Trukket tilbake av kommunen fra sesongtildelingen."
 QUIET_REASONS = (MOVED_IN_SERIES, GIVEN_BACK, WITHDRAWN)
-
-ICS_STATUS = {Status.CONFIRMED: "CONFIRMED", Status.REQUESTED: "TENTATIVE", Status.HELD: "TENTATIVE",
-              Status.CANCELLED: "CANCELLED", Status.REJECTED: "CANCELLED", Status.EXPIRED: "CANCELLED"}
 
 REFUND_REASONS = {
     "slot_taken": ("tiden var tatt av noen andre da betalingen kom, etter at reservasjonen hadde utløpt.",
@@ -52,19 +51,13 @@ def booking_reference(booking_id: int) -> str:
     return f"LOK-{booking_id}"
 
 
-def booking_event(booking: Booking, premises: Premises, status: Status | None = None) -> FeedEvent:
-    building = premises.building
-    summary = f"{premises.name}: {booking.purpose}" if booking.purpose else premises.name
-    return FeedEvent(
-        uid=booking_uid(booking.id), start=booking.start_at, end=booking.end_at, summary=summary,
-        location=f"{building.name}, {building.address}", description=f"Bestilling {booking_reference(booking.id)}",
-        status=ICS_STATUS[status or Status(booking.status)], sequence=booking.sequence,
-        last_modified=booking.updated_at)
-
-
-def ics_attachment(booking: Booking, premises: Premises, status: Status | None = None) -> Attachment:
-    content = single_event_ics(booking_event(booking, premises, status), f"Bestilling {booking_reference(booking.id)}")
-    return Attachment(f"bestilling-{booking.id}.ics", "text/calendar; method=PUBLISH", content.decode("utf-8"))
+async def ics_attachment(session: AsyncSession, booking_id: int, event: dict) -> Attachment:
+    """The booking as the FULL feed shows it, in the status, SEQUENCE and LAST-MODIFIED its
+    mail's `event` reports (the booking may have changed again before the mail is written)."""
+    reported = (event["status"], event["sequence"], datetime.fromisoformat(event["updated_at"]))
+    (calendar_event,) = await full_booking_events(session, [booking_id], as_reported={booking_id: reported})
+    content = single_event_ics(calendar_event, f"Bestilling {booking_reference(booking_id)}")
+    return Attachment(f"bestilling-{booking_id}.ics", "text/calendar; method=PUBLISH", content.decode("utf-8"))
 
 
 async def _parties(session: AsyncSession, booking: Booking) -> tuple[Person, Premises, Organisation | None]:
@@ -73,22 +66,6 @@ async def _parties(session: AsyncSession, booking: Booking) -> tuple[Person, Pre
     premises = await session.get(Premises, booking.premises_id)
     organisation = await session.get(Organisation, booking.organisation_id) if booking.organisation_id else None
     return person, premises, organisation
-
-
-async def money(session: AsyncSession, booking: Booking) -> dict[str, Decimal]:
-    """Paid by card, refunded, credited on the invoice, and so the fee kept."""
-    rows = (await session.execute(select(Payment).where(Payment.booking_id == booking.id))).scalars().all()
-    paid = sum((p.amount for p in rows if p.kind == "payment" and p.provider != "invoice"
-                and p.state in ("paid", "refunded")), Decimal(0))
-    refunded = sum((p.amount for p in rows if p.kind == "refund" and p.provider != "invoice"
-                    and p.state != "cancelled"), Decimal(0))
-    credited = sum((p.amount for p in rows if p.kind == "refund" and p.provider == "invoice"
-                    and p.state != "cancelled"), Decimal(0))
-    if booking.payment_method == "invoice":
-        fee = max(Decimal(booking.price_total) - credited, Decimal(0))
-    else:
-        fee = max(paid - refunded, Decimal(0))
-    return {"paid": paid, "refunded": refunded, "credited": credited, "fee": fee}
 
 
 async def _context(session: AsyncSession, booking: Booking, language: str) -> tuple[dict, Person, Premises]:
@@ -160,25 +137,16 @@ async def booking_changed(session: AsyncSession, booking: Booking, before: Statu
                                       language_of(person.language), event), now)
 
 
-def _as_stored(booking: Booking, event: dict) -> SimpleNamespace:
-    """The booking as its event saw it, for the .ics: start, end and purpose never change."""
-    return SimpleNamespace(id=booking.id, purpose=booking.purpose, start_at=booking.start_at, end_at=booking.end_at,
-                           sequence=event["sequence"], updated_at=datetime.fromisoformat(event["updated_at"]),
-                           status=event["status"])
-
-
 async def render_booking_event(session: AsyncSession, event: dict,
                                language: str) -> tuple[str, str, tuple[Attachment, ...]]:
     """(subject, body, attachments) of a booking's mail stored as an event, in `language`."""
     booking = await session.get(Booking, event["booking_id"])
     kind = event["mail"]
-    context, _, premises = await _context(session, booking, language)
+    context, _, _ = await _context(session, booking, language)
     price = Decimal(event["price_total"])
     context.update(language=language, price_total=kroner(price, language) if price > 0 else "",
                    method=event["method"])
-    stored = _as_stored(booking, event)
-    status = Status(event["status"])
-    ics = (ics_attachment(stored, premises, status),)
+    ics = (await ics_attachment(session, booking.id, event),)
     attachments: tuple[Attachment, ...] = ()
     reason, reason_en = event.get("reason", ""), event.get("reason_en", "")
     if kind == "received":
@@ -237,8 +205,7 @@ async def enqueue_due_reminders(session: AsyncSession, now: datetime) -> int:
     """A reminder for each confirmed booking that starts tomorrow (Oslo time). Idempotent:
     the key names the booking and its start, so a moved booking is reminded again."""
     tomorrow = now.astimezone(OSLO).date() + timedelta(days=1)
-    start = datetime.combine(tomorrow, datetime.min.time(), OSLO)
-    end = datetime.combine(tomorrow + timedelta(days=1), datetime.min.time(), OSLO)
+    start, end = local_day_start(tomorrow), local_day_start(tomorrow + timedelta(days=1))
     bookings = (await session.execute(
         select(Booking).where(Booking.status == Status.CONFIRMED.value, Booking.start_at >= start,
                               Booking.start_at < end).order_by(Booking.id))).scalars().all()

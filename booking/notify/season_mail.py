@@ -5,35 +5,27 @@ transaction, deduplicated by its key; the published mail is stored as an event a
 written by `booking send-mail`, so publishing renders nothing under its write lock."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Booking, Organisation, Person, Premises, Season, SeasonAllocation, SeasonApplication
 from booking.domain.premises import WEEKDAYS
-from babel.dates import format_date
 from babel.numbers import format_decimal
 
 from booking.domain.lifecycle import SLOT_HOLDING
-from booking.notify.booking_mail import booking_event
 from booking.notify.outbox import Attachment, Mail, enqueue, event_mail
-from booking.notify.render import LOCALES, kroner, language_of, render, when
+from booking.formatting import LOCALES, day, kroner, weekday_name, when
+from booking.notify.render import language_of, render
 from booking.settings import get_settings
+from booking.services.feed_events import full_booking_events
 from calendars import build_feed
 
 AGE_GROUP_NAMES = {
     "under_13": ("under 13 år", "under 13"), "13_19": ("13–19 år", "13–19"), "adults": ("voksne", "adults"),
     "seniors": ("seniorer", "seniors"), "mixed": ("blandet", "mixed ages"),
 }
-
-
-def weekday_name(weekday: int, language: str) -> str:
-    return format_date(date(2024, 1, 1) + timedelta(days=weekday), "EEEE", locale=LOCALES[language])
-
-
-def _day(day: date, language: str) -> str:
-    return format_date(day, "EEEE d. MMMM y" if language == "nb" else "EEEE d MMMM y", locale=LOCALES[language])
 
 
 def _wish_line(wish: dict, names: dict[str, str], language: str) -> str:
@@ -94,13 +86,13 @@ async def render_season_event(session: AsyncSession, event: dict,
                       "dates": len(mine),
                       "price": kroner(mine[0].price_total, language) if mine and mine[0].price_total else ""})
     collisions = (season.proposal or {}).get("published", {}).get("collisions", [])
-    missed = [{"premises": c["premises_name"], "day": _day(date.fromisoformat(c["day"]), language),
+    missed = [{"premises": c["premises_name"], "day": day(date.fromisoformat(c["day"]), language),
                "why": c["message_nb" if language == "nb" else "message_en"]}
               for c in collisions if c["application_id"] == application.id]
     context = {"name": person.name, "organisation": organisation.name, "season": season.name, "slots": slots,
                "missed": missed, "link": get_settings().base_url.rstrip("/") + "/min-sesongtid"}
     subject, body = render("season_allocated", language, context)
-    events = [booking_event(b, b.premises) for b in bookings]
+    events = await full_booking_events(session, [b.id for b in bookings])
     calendar = build_feed(f"{season.name}: {organisation.name}", events).decode("utf-8")
     attachments = (Attachment(f"sesong-{season.id}.ics", "text/calendar; method=PUBLISH", calendar),) if events else ()
     return subject, body, attachments
@@ -119,7 +111,7 @@ async def allocation_released(session: AsyncSession, row: SeasonAllocation, days
     context = {"name": person.name, "season": season.name, "withdrawn": withdrawn,
                "activity": application.needs[row.need]["activity"], "premises": premises.name,
                "when": f"{weekday_name(row.weekday, language)} {row.start_time}–{row.end_time}",
-               "dates": [_day(d, language) for d in days],
+               "dates": [day(d, language) for d in days],
                "link": get_settings().base_url.rstrip("/") + "/min-sesongtid"}
     subject, body = render("season_released", language, context)
     key = f"season-allocation-{row.id}-released-{now.isoformat()}"

@@ -113,10 +113,6 @@ class SendReport:
     failed: int = 0
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 async def render_pending(sessions: async_sessionmaker[AsyncSession], *, limit: int = 200) -> int:
     """Write the mails still stored as events: rendered from a read, stored by a short
     UPDATE. Safe with several senders: they render the same event the same way, and the
@@ -142,7 +138,7 @@ async def render_pending(sessions: async_sessionmaker[AsyncSession], *, limit: i
 
 
 async def send_pending(sessions: async_sessionmaker[AsyncSession], transport: Transport, *, sender: str,
-                       clock: Callable[[], datetime] = _utcnow, limit: int = 200, lease: timedelta = LEASE,
+                       clock: Callable[[], datetime], limit: int = 200, lease: timedelta = LEASE,
                        domain: str = "lokaler") -> SendReport:
     """Deliver what is due, one claimed row at a time. Safe to run on several machines at
     once: a row is sent only by the sender whose conditional UPDATE claimed it."""

@@ -7,11 +7,10 @@ caller's transaction, deduplicated by its key."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Sequence
 
-from babel.dates import format_date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,15 +18,16 @@ import pricing
 from booking.db.models import Booking, BookingSeries, Organisation, Payment, Person, Premises
 from booking.domain.lifecycle import SLOT_HOLDING, Status
 from booking.domain.recurrence import WeeklyPattern
-from booking.notify.booking_mail import PAY_PATH, REFUND_REASONS, booking_event, booking_reference, money
+from booking.notify.booking_mail import PAY_PATH, REFUND_REASONS, booking_reference, money
 from booking.notify.outbox import Attachment, Mail, enqueue
-from booking.notify.render import LOCALES, clock, kroner, language_of, render, when
+from booking.formatting import clock, day, kroner, weekday_name, when
+from booking.notify.render import language_of, render
 from booking.payments import TEST_MODE
 from booking.settings import get_settings
+from booking.services.feed_events import full_booking_events
 from calendars import build_feed
 
 OCCASIONS = ("created", "paid", "changed", "approved", "rejected")
-A_MONDAY = date(2024, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -45,15 +45,10 @@ def series_reference(series_id: int) -> str:
 
 def weekly(pattern: WeeklyPattern, language: str) -> str:
     """'hver tirsdag og torsdag kl. 18:00–19:30' / 'every Tuesday and Thursday, 18:00–19:30'."""
-    names = [format_date(A_MONDAY + timedelta(days=d), "EEEE", locale=LOCALES[language])
-             for d in sorted(pattern.weekdays)]
+    names = [weekday_name(d, language) for d in sorted(pattern.weekdays)]
     days = names[0] if len(names) == 1 else f"{', '.join(names[:-1])} {'og' if language == 'nb' else 'and'} {names[-1]}"
     hours = f"{pattern.start_time:%H:%M}–{pattern.end_time:%H:%M}"
     return f"hver {days} kl. {hours}" if language == "nb" else f"every {days}, {hours}"
-
-
-def _day(day: date, language: str) -> str:
-    return format_date(day, "EEEE d. MMMM y" if language == "nb" else "EEEE d MMMM y", locale=LOCALES[language])
 
 
 async def series_summary(session: AsyncSession, series_id: int, occasion: str, now: datetime, *, key: str,
@@ -88,7 +83,7 @@ async def series_summary(session: AsyncSession, series_id: int, occasion: str, n
         "occurrences": [{"when": f"{when(b.start_at, language)}–{clock(b.end_at, language)}", "status": b.status,
                          "price": kroner(b.price_total, language) if b.price_total else "",
                          "reference": booking_reference(b.id)} for b in bookings],
-        "refused": [{"day": _day(r.day, language), "why": r.message_nb if language == "nb" else r.message_en}
+        "refused": [{"day": day(r.day, language), "why": r.message_nb if language == "nb" else r.message_en}
                     for r in refused],
         "total": kroner(total, language) if total > 0 else "",
         "method": methods.pop() if len(methods) == 1 else "",
@@ -101,7 +96,8 @@ async def series_summary(session: AsyncSession, series_id: int, occasion: str, n
     subject, body = render("series", language, context)
     # Rejected dates go in the calendar file too, cancelled, so they leave the booker's calendar.
     gone = [b for b in decided if b.status == Status.REJECTED.value]
-    events = [booking_event(b, premises) for b in sorted([*bookings, *gone], key=lambda b: (b.start_at, b.id))]
+    events = await full_booking_events(
+        session, [b.id for b in sorted([*bookings, *gone], key=lambda b: (b.start_at, b.id))])
     attachments = (Attachment(f"serie-{series_id}.ics", "text/calendar; method=PUBLISH",
                               build_feed(f"Serie {series_reference(series_id)}", events).decode("utf-8")),) \
         if events else ()

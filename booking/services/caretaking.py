@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.db.models import Booking, Building, Premises
 from booking.domain.intervals import Interval
 from booking.domain.lifecycle import Status
-from booking.domain.localtime import local_day_start, to_local
+from common.localtime import local_day_start, to_local
 
 # A caretaker prepares for what is confirmed and for what may still be approved.
 SHOWN = (Status.CONFIRMED.value, Status.REQUESTED.value)

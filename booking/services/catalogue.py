@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -12,9 +12,9 @@ from booking.db.models import Season as AllocationSeason
 from booking.domain.availability import ClosureSpan, free_intervals, open_intervals
 from booking.domain.errors import DomainError, NotFound
 from booking.domain.intervals import Interval
-from booking.domain.localtime import local_day_start, to_local, wall_clock_instant
 from booking.domain.lifecycle import Status
 from booking.domain.premises import ACCESSIBILITY, OpeningHours, PremisesRules, Season
+from common.localtime import minute_instant, to_local
 
 
 @dataclass(frozen=True)
@@ -124,17 +124,11 @@ async def season_holds(session: AsyncSession, window: Interval, *, except_season
         while day <= min(last, row.ends):
             if not any(a <= day <= b for a, b in skipped):
                 for start, end in hours.windows.get(day.weekday(), ()):
-                    closes = (wall_clock_instant(day, _clock_time(end)) if end < 24 * 60
-                              else local_day_start(day + timedelta(days=1)))
-                    span = Interval(wall_clock_instant(day, _clock_time(start)), closes)
+                    span = Interval(minute_instant(day, start), minute_instant(day, end))
                     if span.overlaps(window):
                         holds.append(SeasonHold(row.premises_id, span.start, span.end, SEASON_HOLD_REASON))
             day += timedelta(days=1)
     return holds
-
-
-def _clock_time(minute: int) -> time:
-    return time(minute // 60, minute % 60)
 
 
 async def closures_in(session: AsyncSession, window: Interval, *, except_season: int | None = None

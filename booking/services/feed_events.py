@@ -1,5 +1,7 @@
 """What a feed says about a booking or a closure: the columns it is built from, two
-texts the database makes from those columns, and the FeedEvent itself.
+texts the database makes from those columns, and the FeedEvent itself. A booking's own
+.ics and the .ics a mail attaches are the FULL feed's events too (`full_booking_events`):
+one UID and one text for a booking wherever it is published.
 
 - The *stamp* of a row is what calendars.feed_etag reads: uid (the id), STATUS, SEQUENCE
   and LAST-MODIFIED. Every change to a booking or closure changes it, so the ETag is
@@ -10,10 +12,13 @@ texts the database makes from those columns, and the FeedEvent itself.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timezone
+from types import SimpleNamespace
 
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import String, and_, case, cast, func, literal, select, type_coerce
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Booking, Building, Closure, Organisation, Person, Premises
 from booking.domain.lifecycle import STATUS_NAMES_NB, Status
@@ -186,6 +191,24 @@ def booking_event(row, variant: str) -> FeedEvent:
         lines.append(f"Merknad til vaktmester: {row.caretaker_notes}")
     lines.append(f"Booking nr. {row.id}")
     return FeedEvent(summary=summary, description="\n".join(lines), categories=("Booking",), **common)
+
+
+async def full_booking_events(session: AsyncSession, booking_ids: Sequence[int], *, now: datetime | None = None,
+                              as_reported: Mapping[int, tuple[str, int, datetime]] | None = None) -> list[FeedEvent]:
+    """These bookings as the FULL feed shows them, in the order given (an unknown id is left
+    out). `now` publishes a lapsed hold as the feeds do; `as_reported` gives a booking's
+    (status, SEQUENCE, LAST-MODIFIED) as a mail reports it, when the booking has changed since."""
+    rows = {row.id: row for row in await session.execute(
+        bookings(FULL, *booking_columns(FULL, now)).where(Booking.id.in_(booking_ids)))}
+    events = []
+    for booking_id in (i for i in booking_ids if i in rows):
+        row = rows[booking_id]
+        if as_reported and booking_id in as_reported:
+            status, sequence, changed = as_reported[booking_id]
+            row = SimpleNamespace(**{**row._mapping, "shown_status": status, "shown_sequence": sequence,
+                                     "changed": changed})
+        events.append(booking_event(row, FULL))
+    return events
 
 
 def closure_sequence(changed: datetime) -> int:

@@ -37,7 +37,7 @@ from booking.services.catalogue import families
 from booking.services.feed_events import (
     ENDED, FULL, PUBLIC, RECORD_SEPARATOR, booking_cache_key, booking_columns, booking_event, booking_signature,
     booking_stamp, bookings, cache_key, closure_cache_key, closure_columns, closure_event, closure_signature,
-    closure_stamp, closures, shown,
+    closure_stamp, closures, full_booking_events, shown,
 )
 # The token service is its own module; re-exported so callers find all of feeds here.
 from booking.services.feed_tokens import (  # noqa: F401
@@ -336,17 +336,16 @@ async def feed_body(sessions: async_sessionmaker[AsyncSession], feed: Feed, now:
 # ---------------------------------------------------------------- one booking, URLs
 
 async def booking_ics(session: AsyncSession, booking_id: int, *, now: datetime | None = None) -> bytes:
-    """One booking as its own .ics (download, e-mail attachment), with every detail.
+    """One booking as its own .ics (the download), with every detail.
 
     Without `now` the stored state is published as it is; with it, a hold past its
     expiry is published as cancelled, as in the feeds. Whether the caller may see the
     booking is the caller's to check.
     """
-    row = (await session.execute(
-        bookings(FULL, *booking_columns(FULL, now)).where(Booking.id == booking_id))).one_or_none()
-    if row is None:
+    events = await full_booking_events(session, [booking_id], now=now)
+    if not events:
         raise NotFound("unknown_booking", "Fant ikke bestillingen.", f"No booking {booking_id}.")
-    return single_event_ics(booking_event(row, FULL), "Din booking hos Lokaler")
+    return single_event_ics(events[0], "Din booking hos Lokaler")
 
 
 def public_feed_path(slug: str) -> str:

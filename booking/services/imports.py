@@ -1,7 +1,7 @@
 """External calendars as closures: attach a calendar (an uploaded .ics or an http(s) URL)
 to a building or premises, and import it.
 
-An import fetches and parses the whole calendar first (calendars.fetch_calendar,
+An import fetches and parses the whole calendar first (calendar_fetch.fetch_calendar,
 calendars.parse_calendar over the feed window) and only then writes, in one transaction:
 closures upserted by (source_ref, source_uid), closures of the source whose event is gone
 deleted, the source's last_imported_at set. Any failure before or during that transaction
@@ -30,11 +30,11 @@ from booking.db.models import Booking, Building, CalendarSource, Closure, Person
 from booking.domain.errors import DomainError, Forbidden, NotFound
 from booking.domain.lifecycle import SLOT_HOLDING, Status
 from booking.domain.text import clean
+from booking.services.calendar_fetch import fetch_calendar
 from booking.services.catalogue import families, premises_by_slug
 from booking.services.feed_tokens import is_staff
 from calendars import (
-    FEED_WINDOW_AHEAD, FEED_WINDOW_BACK, CalendarImportError, ImportedEvent, fetch_calendar,
-    normalise_import_url, parse_calendar,
+    FEED_WINDOW_AHEAD, FEED_WINDOW_BACK, CalendarImportError, ImportedEvent, normalise_import_url, parse_calendar,
 )
 
 SOURCE = "ical_import"

@@ -11,17 +11,18 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import pricing
 from booking.db.engine import write_transaction
-from booking.db.models import Booking, InvoiceExport, Organisation, Payment, Person, Premises
+from booking.db.models import Booking, InvoiceExport, Organisation, Person, Premises
 from booking.domain.errors import DomainError
 from booking.domain.lifecycle import Status
-from booking.domain.localtime import OSLO
 from booking.notify import booking_reference
+from booking.services.refunds import money
+from common.localtime import OSLO, local_day_start
 
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # Years the service can export; far outside them the date arithmetic itself fails (year 1, 9999).
@@ -45,25 +46,18 @@ def period_bounds(period: str) -> tuple[datetime, datetime]:
                           f"The period must be in a year from {FIRST_YEAR} to {LAST_YEAR}.", period=period)
     first = date(year, month, 1)
     following = date(year + month // 12, month % 12 + 1, 1)
-    return (datetime.combine(first, datetime.min.time(), OSLO),
-            datetime.combine(following, datetime.min.time(), OSLO))
+    return local_day_start(first), local_day_start(following)
 
 
 def _money(value: Decimal) -> str:
     return str(Decimal(value).quantize(CENTS))
 
 
-async def _credited(session: AsyncSession, booking_id: int) -> Decimal:
-    return Decimal(await session.scalar(select(func.coalesce(func.sum(Payment.amount), 0)).where(
-        Payment.booking_id == booking_id, Payment.kind == "refund", Payment.provider == "invoice",
-        Payment.state != "cancelled")) or 0)
-
-
 async def amount_to_invoice(session: AsyncSession, booking: Booking) -> Decimal:
     """The price, less what was credited (a cancelled booking leaves only its fee)."""
     if booking.payment_method != "invoice" or booking.status not in INVOICED_STATUSES:
         return Decimal(0)
-    return max(Decimal(booking.price_total or 0) - await _credited(session, booking.id), Decimal(0))
+    return max(Decimal(booking.price_total or 0) - (await money(session, booking))["credited"], Decimal(0))
 
 
 def _lines(booking: Booking, amount: Decimal) -> list[dict]:
@@ -157,5 +151,5 @@ async def invoice_status(session: AsyncSession, booking_id: int) -> InvoiceStatu
     if booking is None or booking.payment_method != "invoice":
         return None
     export = await session.scalar(select(InvoiceExport).where(InvoiceExport.booking_id == booking_id))
-    return InvoiceStatus(booking_id, await amount_to_invoice(session, booking), await _credited(session, booking_id),
+    return InvoiceStatus(booking_id, await amount_to_invoice(session, booking), (await money(session, booking))["credited"],
                          export.period if export else None, export.exported_at if export else None)

@@ -3,7 +3,7 @@ Safe to run on several machines at once (reminders are keyed, rows are claimed).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Callable
 from urllib.parse import urlsplit
 
@@ -22,12 +22,8 @@ class MailRun:
     failed: int
 
 
-def _utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 async def send_mail(sessions: async_sessionmaker[AsyncSession], settings: Settings, *,
-                    clock: Callable[[], datetime] = _utcnow, transport: Transport | None = None,
+                    clock: Callable[[], datetime], transport: Transport | None = None,
                     limit: int = 200) -> MailRun:
     async with write_transaction(sessions) as session:
         reminders = await enqueue_due_reminders(session, clock())

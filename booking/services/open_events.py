@@ -14,7 +14,6 @@ from booking.db.engine import write_transaction
 from booking.db.models import Booking, Building, District, OpenEvent, Person, Premises
 from booking.domain.errors import InvalidTransition, NotFound
 from booking.domain.lifecycle import SLOT_HOLDING, Status
-from booking.domain.localtime import local_day_start, to_local
 from booking.domain.open_events import AUDIENCES, DayWindow, EventText, check_openable
 from booking.domain.premises import ACCESSIBILITY
 from booking.services.bookings import get_booking
@@ -22,6 +21,7 @@ from booking.services.feed_events import location
 from booking.services.premises_admin import StaffScope, forbidden_premises
 from booking.services.self_service import InvalidFields, booking_for
 from calendars import FEED_WINDOW_AHEAD, FEED_WINDOW_BACK, FeedEvent
+from common.localtime import local_day_start, to_local
 
 PAGE_PATH = "/hva-skjer"
 FEED_PATH = "/hva-skjer.ics"

@@ -29,8 +29,8 @@ from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, Organisation, Payment, Person, Premises
 from booking.domain.errors import DomainError, Forbidden, NotFound
 from booking.domain.lifecycle import Status
-from booking.domain.localtime import OSLO
-from booking.notify.render import LOCALES, language_of, when
+from booking.formatting import LOCALES, when
+from booking.notify.render import language_of
 from booking.payments import (
     TEST_MODE, CheckoutLine, CheckoutRequest, PaymentProvider, ProviderError, card_available, card_in_test_mode,
     provider_for_method, providers,
@@ -40,6 +40,7 @@ from booking.services.bookings import change_status, get_booking
 from booking.services.lending import Details
 from booking.services.rulebook import HarmonisedRules, booker_facts, details_facts
 from booking.settings import Settings
+from common.localtime import OSLO
 from pricing.payment_methods import allowed_payment_methods
 
 log = logging.getLogger("booking.payments")

@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, Building, Closure, Person, Premises, SlotClaim
 from booking.domain.errors import DomainError, FieldProblem, Forbidden, NotFound
-from booking.domain.localtime import local_day_start, resolve_local
 from booking.domain.premises import ACCESSIBILITY, EQUIPMENT, KINDS, SLOT_CHOICES, WEEKDAYS, OpeningHours, Season
 from booking.services.bookings import SLOT_HOLDING_VALUES
 from booking.services.catalogue import premises_by_slug
+from common.localtime import local_day_start, resolve_local
 
 MAX_TEXT = 4000
 MAX_MINUTES = 7 * 24 * 60

@@ -37,6 +37,23 @@ async def refundable(session: AsyncSession, payment: Payment) -> Decimal:
     return Decimal(payment.amount) - Decimal(refunded or 0)
 
 
+async def money(session: AsyncSession, booking: Booking) -> dict[str, Decimal]:
+    """A booking's money, the one reading of its payment rows for mails, pages and
+    invoices: paid by card, refunded, credited on the invoice, and so the fee kept."""
+    rows = (await session.execute(select(Payment).where(Payment.booking_id == booking.id))).scalars().all()
+    paid = sum((p.amount for p in rows if p.kind == "payment" and p.provider != INVOICE
+                and p.state in (states.PAID, states.REFUNDED)), Decimal(0))
+    refunded = sum((p.amount for p in rows if p.kind == "refund" and p.provider != INVOICE
+                    and p.state != states.CANCELLED), Decimal(0))
+    credited = sum((p.amount for p in rows if p.kind == "refund" and p.provider == INVOICE
+                    and p.state != states.CANCELLED), Decimal(0))
+    if booking.payment_method == "invoice":
+        fee = max(Decimal(booking.price_total) - credited, Decimal(0))
+    else:
+        fee = max(paid - refunded, Decimal(0))
+    return {"paid": paid, "refunded": refunded, "credited": credited, "fee": fee}
+
+
 def _sum(column):
     return func.coalesce(func.sum(column), 0)
 

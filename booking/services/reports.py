@@ -26,8 +26,8 @@ from booking.domain.availability import open_intervals
 from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
 from booking.domain.lifecycle import Status
-from booking.domain.localtime import local_day_start
 from booking.services.catalogue import rules_of
+from common.localtime import local_day_start
 
 MAX_DAYS = 366
 SECONDS_PER_HOUR = Decimal(3600)

@@ -17,13 +17,15 @@ from booking.domain.errors import DomainError
 from booking.db.models import Organisation, Person, Premises, RuleSetVersion, TariffException
 from booking.services.lending import Assessment, Details, Request
 from booking.settings import ROOT
+from common.errors import CodedError
 from pricing.lending import ApprovalCriterion, approval_criteria, approvals_needed
 from pricing.payment_methods import METHOD_NAMES, allowed_payment_methods, method_names
 
 DEFAULT_RULES = ROOT / "seed_data" / "rules" / "default.toml"
 
-# Every refusal a use case can raise: each carries a stable code and both languages.
-REFUSALS = (DomainError, pricing.PricingError)
+# Every refusal is a CodedError (common.errors); web/booking_pages.py, being rewritten,
+# still catches it by this name.
+REFUSALS = CodedError
 
 # Premises flagged `requires_approval` that no rule of the rule set sends to approval.
 PREMISES_APPROVAL = ApprovalCriterion("premises", "Lokalet krever godkjenning av virksomheten som eier det.",
@@ -255,7 +257,7 @@ async def publish(sessions: async_sessionmaker[AsyncSession], draft: pricing.Rul
                   author: str, reason: str, now: datetime, draft_id: int | None = None) -> RuleSetVersion:
     """A new, frozen version. It may not start in the past: bookings already quoted keep
     their snapshots, and history is not rewritten."""
-    from booking.domain.localtime import to_local
+    from common.localtime import to_local
     if valid_from < to_local(now).date():
         raise DomainError("valid_from_in_past", "En ny versjon kan ikke gjelde fra en dato som har vært.",
                           f"valid_from {valid_from} is in the past.")

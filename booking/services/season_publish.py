@@ -29,7 +29,6 @@ from booking.domain.availability import check_request, conflicts, occupied
 from booking.domain.errors import DomainError, Forbidden, InvalidTransition, NotFound
 from booking.domain.intervals import Interval
 from booking.domain.lifecycle import SLOT_HOLDING, Status
-from booking.domain.localtime import local_day_start, to_local
 from booking.domain.recurrence import WeeklyPattern, occurrences
 from booking.services import seasons as rounds
 from booking.services.bookings import Placement, change_status, taken_slots, write_bookings
@@ -38,6 +37,7 @@ from booking.services.rulebook import booker_facts, details_facts
 from booking.services.lending import Details
 from booking.notify.season_mail import allocation_published, allocation_released
 from booking.services.season_proposal import priority_rules
+from common.localtime import local_day_start, to_local
 
 CHILDREN_YOUTH_GROUPS = ("under_13", "13_19")
 

@@ -16,11 +16,11 @@ import allocation
 from booking.db.engine import write_transaction
 from booking.db.models import Premises, Season, SeasonAllocation, SeasonApplication, SeasonPremises
 from booking.domain.errors import DomainError, Forbidden, InvalidTransition, NotFound
-from booking.domain.localtime import local_day_start
 from booking.domain.premises import WEEKDAYS, OpeningHours
 from booking.services.bookings import booker
 from booking.services.catalogue import families
 from booking.notify.season_mail import application_received
+from common.localtime import local_day_start
 
 STATES = ("draft", "open", "closed", "published")
 # Which state each staff action moves a season to, and from where.

@@ -21,18 +21,18 @@ from booking.db.models import (
     Booking, Building, Department, District, Membership, OpenEvent, Organisation, Person, Premises,
 )
 from booking.domain.lifecycle import Status
-from booking.domain.localtime import resolve_local, to_local
 from booking.domain.organisations import valid_orgnr
 from booking.domain.premises import ACCESSIBILITY, OpeningHours
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import Details, LendingRules
-from booking.services.rulebook import REFUSALS
 from booking.media.store import MediaStore
 from booking.services.seed_photos import seed_photos
 from booking.services.seed_season import seed_round
 from booking.services.series import create_series
 from booking.settings import ROOT
+from common.localtime import resolve_local, to_local
+from common.errors import CodedError
 
 SAMPLE = ROOT / "seed_data" / "municipality.toml"
 KEY_PREFIX = "seed-"  # the sample bookings' idempotency keys: seed-0, seed-1, …
@@ -212,7 +212,7 @@ async def _seed_bookings(sessions, rules, now, bookings, premises, delegates, pr
         try:
             booking = await create_booking(sessions, new, rules=rules, now=now)
             made += booking.created_at == now  # not one that a run alongside placed first
-        except REFUSALS:
+        except CodedError:
             pass  # the draw broke a rule (closed, taken, too far ahead …): skip it
         if (n + 1) % 50 == 0:
             progress(f"bookings: {n + 1}/{bookings} tried, {made} placed")

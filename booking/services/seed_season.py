@@ -12,10 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.models import Premises, Season
-from booking.domain.localtime import resolve_local, to_local
 from booking.domain.premises import WEEKDAYS
 from booking.services import seasons
 from booking.services.rulebook import HarmonisedRules
+from common.localtime import resolve_local, to_local
 
 WEEKDAY_HOURS = ("16:00", "22:00")  # every sample hall and gym is open then on weekdays
 ACTIVITIES = [("Håndball", True), ("Fotball (innendørs)", True), ("Basketball", True), ("Volleyball", True),

@@ -4,7 +4,7 @@ and similar premises nearby (same district and kind, at least as large) free the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -13,14 +13,15 @@ from booking.db.models import Organisation, Person, Premises
 from booking.domain.availability import conflicts, occupied
 from booking.domain.errors import Collision, Conflict, DomainError
 from booking.domain.intervals import Interval
-from booking.domain.localtime import local_day_start, to_local, wall_clock_instant
 from booking.domain.premises import PremisesRules
 from booking.services.bookings import as_collisions, booker, upcoming_count
 from booking.services.catalogue import Family, SearchFilters, availability, premises_by_slug, premises_with_family, \
     rules_of, search, taken_slots
 from booking.services.lending import Details, Request, check_capacity
 from booking.services.quotes import quote_request
-from booking.services.rulebook import ENGINE_APPROVALS, REFUSALS, HarmonisedRules
+from booking.services.rulebook import ENGINE_APPROVALS, HarmonisedRules
+from common.errors import CodedError
+from common.localtime import DAY_MINUTES, local_day_start, minute_instant, to_local
 from pricing.lending import approval_criteria
 
 # Refusals about the booker, not the time or the place: other times or rooms do not help.
@@ -45,7 +46,7 @@ class Preparation:
     quote: pricing.Quote | None = None
     needs_approval: bool = False
     approval_reasons: tuple[tuple[str, str], ...] = ()  # (Norwegian, English)
-    refusal: Exception | None = None  # a DomainError or PricingError, with its code and both languages
+    refusal: CodedError | None = None
     alternatives: Alternatives = Alternatives()
     organisation: Organisation | None = None  # on whose behalf, when the booker may act for it
 
@@ -64,8 +65,8 @@ def nearest_free_times(free: list[Interval], rules: PremisesRules, wanted: Inter
     minutes += -minutes % slot
     length = timedelta(minutes=minutes)
     found = []
-    for minute in range(0, 24 * 60, slot):
-        start = wall_clock_instant(day, time(minute // 60, minute % 60))
+    for minute in range(0, DAY_MINUTES, slot):
+        start = minute_instant(day, minute)
         local_start, local_end = to_local(start), to_local(start + length)
         if local_start.hour * 60 + local_start.minute != minute or local_end.minute % slot:
             continue  # inside the spring-forward gap, or an end pushed off the grid by it
@@ -117,7 +118,7 @@ async def prepare(sessions: async_sessionmaker[AsyncSession], rules: HarmonisedR
             hits = await collisions(session, premises, fam, wanted, now)
             if hits:
                 raise Conflict(hits)
-        except REFUSALS as error:
+        except CodedError as error:
             refusal = error
         found = Alternatives()
         if suggest and refusal is not None and code_of(refusal) not in ABOUT_THE_BOOKER and wanted.end > wanted.start:

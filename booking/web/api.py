@@ -13,13 +13,13 @@ import pricing
 from booking.db.models import Organisation
 from booking.domain.errors import DomainError, NotFound
 from booking.domain.intervals import Interval
-from booking.domain.localtime import parse_instant
 from booking.services.catalogue import SearchFilters, availability, matching, premises_by_slug, search
 from booking.services.lending import Details
 from booking.services.photos import photos_of
 from booking.services.quotes import quote_request
 from booking.services.rulebook import current_rules
 from booking.web.present import interval_json, photo_json, premises_json
+from common.localtime import parse_instant
 
 MAX_WINDOW = timedelta(days=62)
 

@@ -3,7 +3,6 @@ staff, feeds and webhooks. Stateless: everything lives in the database."""
 from __future__ import annotations
 
 from contextlib import asynccontextmanager
-from datetime import datetime, timezone
 
 import hashlib
 import logging
@@ -34,7 +33,6 @@ from booking.web.auth import current_person, provide_person
 from booking.web.deps import provide_media, provide_now, provide_sessions
 from booking.web.errors import handle
 from booking.web.webhooks import Webhooks
-from booking.web.formatting import FILTERS
 from booking.web.head import head_as_get
 from booking.web.free_text import refuse_control_characters
 
@@ -58,8 +56,7 @@ SECURITY_HEADERS = {
 
 
 def _templates(engine: JinjaTemplateEngine) -> None:
-    engine.engine.filters.update(FILTERS)
-    i18n.install(engine.engine)  # after FILTERS: dates and kroner follow the page's language
+    i18n.install(engine.engine)  # gettext, and dates and kroner in the page's language
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -70,7 +67,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = make_engine(settings.database_url)
         app.state.sessions = session_factory(engine)
         try:
-            await ensure_default_published(app.state.sessions, datetime.now(timezone.utc))
+            await ensure_default_published(app.state.sessions, provide_now())
         except Exception as error:
             if not database_unavailable(error):
                 raise

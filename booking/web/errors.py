@@ -12,9 +12,9 @@ from urllib.parse import quote
 
 from booking.db.failures import database_unavailable
 from booking.services.accounts import STAFF_ROLES
-from booking.services.rulebook import REFUSALS
 from booking.web.account import retry_headers
 from booking.web.i18n import N_
+from common.errors import CodedError
 
 log = logging.getLogger("booking.web")
 
@@ -97,12 +97,9 @@ def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
 
 
 def handle(request: Request, error: Exception) -> Response:
-    if isinstance(error, REFUSALS):
-        extra = dict(getattr(error, "details", {}) or {})
-        if getattr(error, "place", None):
-            extra["place"] = error.place
+    if isinstance(error, CodedError):
         return problem(request, error.status, error.code, error.message_nb, error.message_en,
-                       headers=retry_headers(error), **extra)
+                       headers=retry_headers(error), **error.details)
     if isinstance(error, ValidationException):
         fields = [
             {"field": item.get("key") or "", "message": item.get("message", "")}

@@ -12,7 +12,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.models import District, Person
-from booking.domain.localtime import to_local
 from booking.domain.open_events import AUDIENCES, EventText, by_local_day, day_window, visibility
 from booking.services.feeds import feed_urls
 from booking.services.open_events import (
@@ -28,6 +27,7 @@ from booking.web.my_pages import EVENT_VISIBILITY, booking_page
 from booking.web.present import LABELS
 from booking.web.staff import STAFF, form_of, page
 from calendars import build_feed, feed_etag
+from common.localtime import to_local
 
 # API field names → the ids of the booking page's form fields that hold them.
 FIELD_IDS = {"title": "tittel", "description": "beskrivelse", "audience": "publikum"}

@@ -12,16 +12,12 @@ the app starts (nothing to run after a fresh clone). To refresh it after changin
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
-from decimal import Decimal
 from functools import lru_cache
 from io import BytesIO
 from typing import Annotated, Any
 
-from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 from jinja2 import Environment, pass_context
 from litestar import Controller, Request, post
@@ -31,11 +27,10 @@ from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
 
+from booking import formatting
 from booking.db.engine import write_transaction
 from booking.db.models import Person
-from booking.domain.localtime import OSLO
 from booking.settings import ROOT, get_settings
-from booking.web import formatting
 from booking.web.account import safe_next
 from booking.web.auth import current_person
 
@@ -121,7 +116,7 @@ def pick(language: str, nb: str, en: str | None) -> str:
 
 
 def message_of(connection: ASGIConnection | None, error: Any) -> str:
-    """A refusal's message (DomainError, PricingError) in the reader's language."""
+    """A refusal's message (a CodedError) in the reader's language."""
     return pick(language_of(connection), getattr(error, "message_nb", str(error)), getattr(error, "message_en", None))
 
 
@@ -157,41 +152,10 @@ def _loc(context, value: Any, key: str | None = None) -> str:
     return (english and value.get(f"{key}_en")) or value.get(f"{key}_nb", "")
 
 
-def when(language: str, instant: datetime) -> str:
-    if language != "en":
-        return formatting.when(instant)
-    local = instant.astimezone(OSLO)
-    return f"{format_date(local, 'EEEE d MMMM y', locale='en_GB')} at {format_time(local, 'HH:mm', locale='en_GB')}"
-
-
-def day(language: str, value: date) -> str:
-    if language != "en":
-        return formatting.day(value)
-    return format_date(value, "EEEE d MMMM y", locale="en_GB")
-
-
-def short_day(language: str, value: date) -> str:
-    return formatting.short_day(value) if language != "en" else format_date(value, "EEE d/M", locale="en_GB")
-
-
-def kroner(language: str, amount: Decimal | int | str) -> str:
-    if language != "en":
-        return formatting.kroner(amount)
-    value = Decimal(str(amount))
-    pattern = "#,##0" if value == value.to_integral_value() else "#,##0.00"
-    return f"NOK\u00a0{format_decimal(value, format=pattern, locale='en_GB')}"
-
-
-def stamp(language: str, instant: datetime) -> str:
-    if language != "en":
-        return formatting.stamp(instant)
-    return format_datetime(instant.astimezone(OSLO), "d/M/y HH:mm", locale="en_GB")
-
-
 def _contextual(function):
     @pass_context
     def apply(context, value, *args):
-        return function(_language(context), value, *args)
+        return function(value, _language(context), *args)
     return apply
 
 
@@ -200,8 +164,8 @@ def install(environment: Environment) -> None:
     environment.add_extension("jinja2.ext.i18n")
     environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     environment.globals.update(page_language=_page_language, loc=_loc)
-    environment.filters.update(when=_contextual(when), day=_contextual(day), short_day=_contextual(short_day),
-                               kroner=_contextual(kroner), stamp=_contextual(stamp))
+    environment.filters.update({name: _contextual(getattr(formatting, name))
+                                for name in ("when", "clock", "day", "short_day", "kroner", "stamp")})
 
 
 # ---------------------------------------------------------------- the switch

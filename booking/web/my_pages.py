@@ -23,7 +23,7 @@ from booking.services.feeds import (
 from booking.services.open_events import PAGE_PATH, event_of
 from booking.services.organisations import register_organisation
 from booking.services.payments import paid_in_test_mode
-from booking.services.rulebook import REFUSALS, current_rules
+from booking.services.rulebook import current_rules
 from booking.services.self_service import (
     booking_for, bookings_of, cancel, cancellation_of, cancellation_preview, costs_of, delegates_of,
     holds_slot, may_cancel, organisations_of,
@@ -32,6 +32,7 @@ from booking.settings import get_settings
 from booking.web.auth import requires
 from booking.web.booking_pages import TARGET_GROUPS, Problems, payment_url, settings_of
 from booking.web.i18n import N_, message_of, tr
+from common.errors import CodedError
 
 STATUS_NAMES = {"held": N_("Reservert – venter på betaling"), "requested": N_("Venter på godkjenning"),
                 "confirmed": N_("Bekreftet"), "rejected": N_("Avslått"), "cancelled": N_("Avbestilt"),
@@ -137,7 +138,7 @@ class MyPages(Controller):
         try:
             await cancel(sessions, settings_of(request), booking_id, actor=person, rules=rules, now=now,
                          reason=form.get("begrunnelse", ""))
-        except REFUSALS as refusal:
+        except CodedError as refusal:
             if isinstance(refusal, NotFound) or getattr(refusal, "code", "") == "not_your_booking":
                 raise
             async with sessions() as session:

@@ -18,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.models import Person
 from booking.domain.errors import DomainError
-from booking.domain.localtime import to_local
 from booking.services.reports import Period, report_csv_rows, usage_report
 from booking.services.rulebook import current_rules
-from booking.web.i18n import BABEL_LOCALE, N_, kroner, language_of, message_of, tr
+from booking.formatting import kroner
+from booking.web.i18n import BABEL_LOCALE, N_, language_of, message_of, tr
 from booking.web.staff import STAFF, page
+from common.localtime import to_local
 
 # Names the reports service gives the shares; the template translates them.
 SHARE_NAMES = (N_("Barn og unge"), N_("Frivillige organisasjoner"), N_("Egenorganisert aktivitet"))
@@ -114,7 +115,7 @@ class ReportPages(Controller):
         charts.append((tr(request, "Andel av timene"), "shares",
                        bars([(tr(request, s.label), s.percent, _percent(s.percent)) for s in report.shares])))
         charts.append((tr(request, "Inntekt per virksomhet"), "revenue",
-                       bars([(row.label, row.revenue, kroner(language, row.revenue)) for row in report.by_department])))
+                       bars([(row.label, row.revenue, kroner(row.revenue, language)) for row in report.by_department])))
         return page("reports.html", person, "reports", report=report, charts=charts, error=None,
                     fra=shown[0], til=shown[1], hours=_hours, percent=_percent)
 

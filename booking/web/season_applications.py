@@ -18,12 +18,13 @@ from booking.db.models import Organisation, Person, Season
 from booking.domain.errors import DomainError, Forbidden, NotFound
 from booking.domain.premises import WEEKDAYS, OpeningHours
 from booking.services import seasons
-from booking.services.rulebook import REFUSALS, current_rules
+from booking.services.rulebook import current_rules
 from booking.services.season_views import application_for, applications_of, open_rounds
 from booking.services.self_service import organisations_of
 from booking.web.auth import requires
 from booking.web.booking_pages import WEEKDAY_NAMES
 from booking.web.i18n import N_, language_of, message_of, tr
+from common.errors import CodedError
 
 WISHES = 3  # rows the form offers; a need sent through the API with more keeps them all when changed here
 MAX_ROWS = 20
@@ -261,7 +262,7 @@ class SeasonApplicationPages(Controller):
         try:
             await seasons.submit_application(sessions, season_id, person_id=person.id, organisation_id=organisation.id,
                                              needs=needs, rules=rules.in_force(season.starts).allocation, now=now)
-        except REFUSALS as refusal:
+        except CodedError as refusal:
             if isinstance(refusal, NotFound):
                 raise
             field = form.field_of(refusal, form_index) if form is not None else None

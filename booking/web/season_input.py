@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from booking.domain.errors import DomainError, FieldProblem
-from booking.domain.localtime import parse_instant, resolve_local
 from booking.services.premises_admin import FormValues, InvalidForm, opening_hours_from_form
 from booking.services.seasons import SeasonSetup
+from common.localtime import parse_instant, resolve_local
 
 # A line of the form's excluded periods: "2027-02-22–2027-02-26" (an en dash, an em dash,
 # " - " or "til"), or one date for a single day.

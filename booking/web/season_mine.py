@@ -16,13 +16,14 @@ from booking.db.models import Person
 from booking.domain.errors import DomainError, Forbidden, NotFound
 from booking.domain.premises import WEEKDAYS
 from booking.services import season_publish
-from booking.services.rulebook import REFUSALS, current_rules
+from booking.services.rulebook import current_rules
 from booking.services.season_proposal import priority_rules, reason_of
 from booking.services.season_views import premises_names, seasons_of
 from booking.services.self_service import organisations_of
 from booking.web.auth import requires
 from booking.web.booking_pages import WEEKDAY_NAMES
 from booking.web.i18n import N_, language_of, message_of, tr
+from common.errors import CodedError
 
 ALLOCATION_STATES = {"given_back": N_("Gitt tilbake"), "withdrawn": N_("Trukket tilbake av kommunen")}
 
@@ -86,7 +87,7 @@ class MySeasonPages(Controller):
                                     if what == "hele" else "invalid_date", status_code=422)
         try:
             count = await season_publish.give_back(sessions, allocation_id, person_id=person.id, days=days, now=now)
-        except REFUSALS as refusal:
+        except CodedError as refusal:
             if isinstance(refusal, (NotFound, Forbidden)):
                 raise
             field = f"dato-{allocation_id}" if what == "dato" else f"bekreft-{allocation_id}"

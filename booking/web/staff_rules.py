@@ -23,11 +23,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 import pricing
 from booking.db.models import Booking, Person
 from booking.domain.errors import DomainError
-from booking.domain.localtime import to_local
 from booking.services import rule_drafts
 from booking.services.rulebook import current_rules, impact
 from booking.web.i18n import N_, language_of, message_of, pick, tr
 from booking.web.staff import ADMIN, form_of, page
+from common.localtime import to_local
 from pricing.priorities import age_groups_words
 
 KINDS_NB = {"room": N_("rom"), "hall": N_("sal/hall"), "outdoor_area": N_("uteområde")}

@@ -12,12 +12,12 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.models import Person, Premises
-from booking.domain.localtime import to_local
 from booking.services.premises_admin import InvalidForm
 from booking.services.rulebook import current_rules
 from booking.services.tariff_exceptions import FIELD_NAMES_NB, create_exception, delete_exception, deviations
 from booking.web.i18n import N_
 from booking.web.staff import ADMIN, STAFF, field_errors, form_of, page
+from common.localtime import to_local
 
 UNIT_NB = {"hour": N_("time"), "day": N_("påbegynte dag")}  # the template translates these
 FIELD_NAMES = (N_("Grunnpris"),)  # FIELD_NAMES_NB's names, for the template to translate

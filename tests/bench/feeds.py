@@ -20,12 +20,12 @@ from sqlalchemy import insert, select, text
 
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, Building, Person, Premises
-from booking.domain.localtime import resolve_local
 from booking.services import feeds
 from booking.services.feed_events import booking_columns, booking_event, bookings
 from booking.settings import from_environment
 from booking.web.app import create_app
 from calendars import build_feed
+from common.localtime import resolve_local
 from tests import pg
 from tests.bench import machine
 from tests.bench.databases import fresh

@@ -19,10 +19,10 @@ from sqlalchemy import func, select
 import allocation
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, Building, Department, District, Membership, Organisation, Person, Premises
-from booking.domain.localtime import resolve_local, to_local
 from booking.services import season_proposal, season_publish, seasons
 from booking.services.rulebook import current_rules
 from booking.services.seed_season import coming_season, school_holidays
+from common.localtime import resolve_local, to_local
 from tests import pg
 from tests.bench import machine
 from tests.bench.databases import fresh

@@ -8,10 +8,10 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 
 from booking.db.models import Person
-from booking.domain.localtime import OSLO
 from booking.services.accounts import hash_password
 from booking.settings import from_environment
 from booking.web.app import create_app
+from common.localtime import OSLO
 from tests.world import build_world
 
 PASSWORD = "riktig-passord"

@@ -18,7 +18,7 @@ import allocation.solver  # noqa: F401
 TEST_NOW = "2026-09-01 08:00:00"  # a Tuesday in summer time; Oslo is UTC+2
 # Measure elapsed time with the real clock: a deadline set in one thread and read in
 # another (freezegun gives threads the real clock) must agree.
-REAL_CLOCK_MODULES = ["calendars.fetch"]
+REAL_CLOCK_MODULES = ["booking.services.calendar_fetch"]
 
 
 @pytest.fixture(scope="module", autouse=True)

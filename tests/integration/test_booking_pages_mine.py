@@ -8,10 +8,10 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import select
 
 from booking.db.models import Booking, BookingHistory, FeedToken, Membership, Organisation, Person
-from booking.domain.localtime import OSLO
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import Details
 from booking.services.rulebook import current_rules
+from common.localtime import OSLO
 from tests.integration.booking_web_support import (
     at, csrf, log_in, weekday_ahead,
 )

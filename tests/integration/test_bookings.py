@@ -12,9 +12,9 @@ from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, SlotClaim
 from booking.domain.errors import Conflict, DomainError, InvalidTransition, NotFound
 from booking.domain.lifecycle import Status
-from booking.domain.localtime import resolve_local
 from booking.services.bookings import NewBooking, change_status, create_booking, release_expired_holds
 from booking.services.lending import Assessment, Details, PremisesApprovalOnly
+from common.localtime import resolve_local
 from tests.world import build_world
 
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc)

@@ -18,11 +18,11 @@ from booking.db.engine import write_transaction
 from booking.db.models import Booking, Building, Closure, FeedEventCache, FeedToken, Membership, Person, Premises
 from booking.domain.errors import Forbidden, NotFound
 from booking.domain.lifecycle import Status
-from booking.domain.localtime import resolve_local
 from booking.services import feeds
 from booking.services.bookings import NewBooking, change_status, create_booking
 from booking.services.lending import Assessment, Details, PremisesApprovalOnly
 from booking.settings import from_environment
+from common.localtime import resolve_local
 from tests.world import build_world
 
 UTC = timezone.utc

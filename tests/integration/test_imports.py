@@ -21,11 +21,11 @@ from booking import cli
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, Building, CalendarSource, Closure
 from booking.domain.text import CONTROL_CHARACTERS
-from booking.domain.localtime import resolve_local
 from booking.services import feeds, imports
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import PremisesApprovalOnly
 from booking.settings import ROOT, from_environment, get_settings
+from common.localtime import resolve_local
 from tests.world import build_world
 
 # These tests run `booking` commands as processes, which have the real clock (conftest.py).

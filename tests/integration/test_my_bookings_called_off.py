@@ -7,12 +7,12 @@ import re
 from datetime import datetime, timedelta, timezone
 
 
-from booking.domain.localtime import OSLO
 from booking.services.bookings import NewBooking
 from booking.services.lending import Details, Responsible
 from booking.services.rulebook import current_rules
 from booking.services.submissions import submit_booking
 from booking.settings import from_environment
+from common.localtime import OSLO
 from tests.integration.booking_web_support import at, csrf, log_in, weekday_ahead
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}

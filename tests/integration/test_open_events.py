@@ -15,14 +15,14 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from booking.db.models import Building, District, Membership, OpenEvent, Person, Premises
-from booking.domain.localtime import resolve_local, to_local
 from booking.services.accounts import create_person, issue_api_token
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import Details
 from booking.services.rulebook import current_rules
 from booking.settings import from_environment
 from booking.web.app import create_app
-from booking.web.formatting import day as norwegian_day
+from booking.formatting import day as norwegian_day
+from common.localtime import resolve_local, to_local
 from tests.integration.test_staff import PASSWORD, build_staff_world, login_as, post_form
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}

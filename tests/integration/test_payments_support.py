@@ -25,8 +25,8 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from booking.domain.localtime import OSLO
 from booking.settings import Settings, from_environment
+from common.localtime import OSLO
 
 IN_CI = os.environ.get("CI") == "true"
 SECRET_KEY = "sk_test_lokaler"

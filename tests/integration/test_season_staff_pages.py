@@ -11,10 +11,10 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 
 from booking.db.models import Booking, Closure, OutboxMail, Person, Premises, Season, SeasonAllocation
-from booking.domain.localtime import resolve_local
 from booking.services import season_publish, seasons
 from booking.services.rulebook import current_rules
 from booking.notify.sender import render_pending
+from common.localtime import resolve_local
 from tests.integration.season_support import ADULTS, CHILDREN, SETUP
 from tests.integration.test_staff import EMAILS, login_as, post_form, staff  # noqa: F401 (the fixture)
 

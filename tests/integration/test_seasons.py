@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 
 from booking.db.models import Booking, OutboxMail, SeasonAllocation
 from booking.domain.errors import DomainError
-from booking.domain.localtime import resolve_local
 from booking.domain.intervals import Interval
 from booking.notify.sender import render_pending
 from booking.services import feeds, season_proposal, season_publish, seasons
@@ -18,6 +17,7 @@ from booking.services.catalogue import SearchFilters, search
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import Details
 from booking.services.rulebook import current_rules
+from common.localtime import resolve_local
 from tests.integration.season_support import ADULTS, CHILDREN, DEADLINE, NOW, SETUP
 from tests.world import build_world
 

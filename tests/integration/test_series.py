@@ -7,11 +7,11 @@ from datetime import date, datetime, time, timezone
 from sqlalchemy import func, select
 
 from booking.db.models import Booking, BookingSeries
-from booking.domain.localtime import to_local
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import create_booking
 from booking.services.lending import Details, PremisesApprovalOnly
 from booking.services.series import create_series, edit_series, skip_occurrence
+from common.localtime import to_local
 from tests.integration.test_bookings import at, request
 from tests.world import build_world
 

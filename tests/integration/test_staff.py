@@ -13,7 +13,6 @@ from sqlalchemy import select, update
 from booking.db.models import (
     Booking, BookingHistory, Building, Closure, Department, OutboxMail, Person, Premises,
 )
-from booking.domain.localtime import resolve_local, to_local
 from booking.notify.sender import render_pending
 from booking.services.accounts import create_person
 from booking.services.bookings import NewBooking, create_booking
@@ -21,6 +20,7 @@ from booking.services.lending import Details
 from booking.services.rulebook import current_rules
 from booking.settings import from_environment
 from booking.web.app import create_app
+from common.localtime import resolve_local, to_local
 from tests.world import World, build_world
 
 PASSWORD = "lokaler-test-1"

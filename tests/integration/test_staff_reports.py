@@ -8,8 +8,8 @@ import re
 from datetime import date, timedelta
 from decimal import Decimal
 
-from booking.domain.localtime import to_local
 from booking.services.reports import Period, usage_report
+from common.localtime import to_local
 from tests.integration.test_staff import login_as, post_form, staff  # noqa: F401 (fixture)
 
 

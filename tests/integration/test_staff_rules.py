@@ -14,11 +14,11 @@ from sqlalchemy import select
 import pricing
 
 from booking.db.models import RuleSetVersion
-from booking.domain.localtime import to_local
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import Details
 from booking.services.rulebook import current_rules, publish
 from booking.web.staff_rules import rule_fields, shown, value_at
+from common.localtime import to_local
 from tests.integration.test_staff import login_as, next_weekday, post_form, staff  # noqa: F401 (fixture)
 
 

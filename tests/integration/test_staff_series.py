@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select, update
 
 from booking.db.models import Booking, BookingHistory, OutboxMail, Payment, Person, Premises
-from booking.domain.localtime import to_local
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.approvals import decide_series
 from booking.services.lending import Details
@@ -18,6 +17,7 @@ from booking.services.payment_events import refresh_payment
 from booking.services.premises_admin import StaffScope
 from booking.services.rulebook import current_rules
 from booking.services.series import create_series
+from common.localtime import to_local
 from tests.integration.booking_web_support import world_with_passwords
 from tests.integration.test_payments_series import pay, private_series, series_bookings
 from tests.integration.test_payments_stripe import one, rows, status_of, utcnow

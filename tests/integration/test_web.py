@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from litestar.testing import AsyncTestClient
 
-from booking.domain.localtime import OSLO
 from booking.settings import from_environment
 from booking.web.app import create_app
+from common.localtime import OSLO
 from tests.world import build_world
 
 

@@ -10,8 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from booking.services.calendar_fetch import fetch_calendar
 from calendars.errors import CalendarImportError
-from calendars.fetch import check_import_url, fetch_calendar, normalise_import_url
+from calendars.fetch import check_import_url, normalise_import_url
 from calendars.imports import parse_calendar
 
 CALENDAR = (

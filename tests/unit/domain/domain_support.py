@@ -4,8 +4,8 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta
 
 from booking.domain.intervals import Interval
-from booking.domain.localtime import OSLO, UTC, resolve_local
 from booking.domain.premises import OpeningHours, PremisesRules
+from common.localtime import OSLO, UTC, resolve_local
 
 SPRING_FORWARD = date(2026, 3, 29)  # 02:00 CET -> 03:00 CEST
 FALL_BACK = date(2026, 10, 25)  # 03:00 CEST -> 02:00 CET

@@ -15,11 +15,11 @@ from booking.domain.availability import (
     occupied,
     open_intervals,
 )
-from booking.domain.calendar import public_holiday
 from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
-from booking.domain.localtime import local_day_start
 from booking.domain.premises import OpeningHours, Season
+from common.localtime import holiday_name as public_holiday
+from common.localtime import local_day_start
 
 ALL_DAY = OpeningHours.parse({d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
 CLUB_HOURS = OpeningHours.parse({

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 from booking.domain.availability import ClosureSpan, check_request, conflicts, free_intervals, open_intervals
 from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
-from booking.domain.localtime import OSLO, local_day_start
 from booking.domain.premises import WEEKDAYS, OpeningHours, PremisesRules, Season
+from common.localtime import OSLO, local_day_start
 
 STEP = timedelta(minutes=5)
 SUNDAY = 6

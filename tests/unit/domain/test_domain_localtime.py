@@ -8,7 +8,7 @@ import pytest
 
 from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
-from booking.domain.localtime import (
+from common.localtime import (
     OSLO,
     UTC,
     local_day_start,

@@ -6,8 +6,8 @@ from datetime import date, time, timedelta
 import pytest
 
 from booking.domain.errors import DomainError
-from booking.domain.localtime import OSLO
 from booking.domain.recurrence import MAX_OCCURRENCES, WeeklyPattern, occurrence_dates, occurrences
+from common.localtime import OSLO
 
 from domain_support import FALL_BACK, SPRING_FORWARD
 

@@ -1,17 +1,20 @@
-"""booking.domain, pricing, calendars and allocation are pure: importing every one of
+"""common, booking.domain, pricing, calendars and allocation are pure: importing every one of
 their modules loads neither the database layer nor the web framework.
 
 Runs in a fresh interpreter, because this test process has already imported both."""
 from __future__ import annotations
 
+import ast
 import json
 import subprocess
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[3]
-PURE_PACKAGES = ("booking/domain", "pricing", "calendars", "allocation")
+PURE_PACKAGES = ("common", "booking/domain", "pricing", "calendars", "allocation")
 FORBIDDEN = ("sqlalchemy", "litestar")
+# calendars/ judges URLs but never opens a connection: the fetch is booking/services/calendar_fetch.py.
+NETWORK = ("socket", "ssl", "http.client", "httpx", "urllib.request")
 
 
 def modules_under(folder: str) -> list[str]:
@@ -52,6 +55,30 @@ def test_pure_packages_load_neither_sqlalchemy_nor_litestar():
         assert name in loaded
     offenders = [name for name in loaded if name.startswith(FORBIDDEN)]
     assert offenders == []
+
+
+def network_imports(folder: str) -> list[str]:
+    found = []
+    for path in sorted((ROOT / folder).rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
+            else:
+                continue
+            found += [f"{path.relative_to(ROOT)}: {name}" for name in names
+                      if any(name == module or name.startswith(module + ".") for module in NETWORK)]
+    return found
+
+
+def test_calendars_import_no_network_module():
+    assert network_imports("calendars") == []
+
+
+def test_the_network_check_would_notice_the_fetch():
+    """Guards the guard: the same scan finds the fetch's own imports."""
+    assert "booking/services/calendar_fetch.py: socket" in network_imports("booking/services")
 
 
 def test_the_check_would_notice_a_forbidden_import():

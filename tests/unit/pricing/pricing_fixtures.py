@@ -7,7 +7,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from types import SimpleNamespace
 
-from pricing import OSLO, Booker, BookingDetails, OrganisationFacts, PremisesFacts
+from common.localtime import OSLO
+from pricing import Booker, BookingDetails, OrganisationFacts, PremisesFacts
 
 REPO = Path(__file__).resolve().parents[3]
 DEFAULT_RULES = REPO / "seed_data" / "rules" / "default.toml"

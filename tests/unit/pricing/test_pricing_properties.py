@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 from pricing_fixtures import CHILDREN, PEOPLE, local, premises_for
 
 from allocation.rules import AGE_GROUPS, PriorityRules, Tier, TierCondition
+from common.localtime import OSLO
 from pricing import (
-    OSLO,
     BookingDetails,
     Quote,
     content_hash,
@@ -22,7 +22,7 @@ from pricing import (
     rule_set_from_dict,
     rule_set_to_dict,
 )
-from pricing.localtime import day_kind
+from pricing.bands import day_kind
 
 FIRST_MINUTE = datetime(2026, 1, 1, tzinfo=OSLO).astimezone(UTC)
 MINUTES_IN_TWO_YEARS = 2 * 365 * 24 * 60

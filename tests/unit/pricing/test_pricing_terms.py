@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pricing_fixtures import PEOPLE, local, premises_for
 
 from pricing import BookingDetails, content_hash, quote, rule_set_from_dict, rule_set_to_dict, terms_document
-from pricing.localtime import day_kind, is_regular_day
+from pricing.bands import day_kind, is_regular_day
 
 
 def _dates_of_kind(kind: str) -> list[date]:

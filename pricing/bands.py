@@ -1,4 +1,5 @@
-"""Local (Europe/Oslo) calendar arithmetic for prices.
+"""Price bands in local (Europe/Oslo) time, on the one local-time module
+(`common.localtime`).
 
 Instants come in as aware datetimes and are compared in UTC; days, weekends, holidays and
 time bands are local wall time. Cutting a booking at local midnights measured in UTC is
@@ -9,30 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
-from functools import lru_cache
+from datetime import UTC, date, datetime, timedelta
 
-import holidays
+from common.localtime import DAY_MINUTES, holiday_name, minute_instant
 
 from .errors import PricingError
-from .rules import OSLO, RuleSet, TimeBand, local_date
-
-MINUTES_PER_DAY = 24 * 60
-
-
-@lru_cache(maxsize=64)
-def _norwegian_holidays(year: int, language: str) -> dict[date, str]:
-    # Sundays are handled as weekend; the calendar gives only the named public holidays.
-    return dict(holidays.Norway(years=year, language=language, include_sundays=False).items())
-
-
-def holiday_name(day: date, language: str = "no") -> str | None:
-    """The name of the public holiday on `day`: "Grunnlovsdag" ("no") or "Constitution Day" ("en_US")."""
-    return _norwegian_holidays(day.year, language).get(day)
-
-
-def public_holidays(year: int, language: str = "no") -> list[tuple[date, str]]:
-    return sorted(_norwegian_holidays(year, language).items())
+from .rules import RuleSet, TimeBand, local_date
 
 
 def day_kind(day: date) -> str:
@@ -40,21 +23,9 @@ def day_kind(day: date) -> str:
     return "weekend_holiday" if day.weekday() >= 5 or holiday_name(day) else "weekday"
 
 
-def wall_to_utc(day: date, minute: int) -> datetime:
-    """The instant of local wall time `minute` past midnight on `day` (1440 = next midnight).
-
-    A wall time skipped by DST is read with the offset before the change (fold=0), the same
-    way on both sides of a band boundary, so bands still meet without a gap.
-    """
-    if minute >= MINUTES_PER_DAY:
-        return wall_to_utc(day + timedelta(days=1), minute - MINUTES_PER_DAY)
-    wall = datetime.combine(day, time(minute // 60, minute % 60), OSLO)
-    return wall.astimezone(UTC)
-
-
 def is_regular_day(day: date) -> bool:
     """True when the local day is 24 hours long (not a DST change day)."""
-    return wall_to_utc(day, MINUTES_PER_DAY) - wall_to_utc(day, 0) == timedelta(hours=24)
+    return minute_instant(day, DAY_MINUTES) - minute_instant(day, 0) == timedelta(hours=24)
 
 
 def require_aware(*moments: datetime) -> None:
@@ -88,9 +59,9 @@ def band_portions(start: datetime, end: datetime, rule_set: RuleSet) -> Iterator
     require_interval(start, end)
     start, end = start.astimezone(UTC), end.astimezone(UTC)
     day = local_date(start)
-    while wall_to_utc(day, 0) < end:
+    while minute_instant(day, 0) < end:
         bands = rule_set.bands_for(day_kind(day))
-        edges = [wall_to_utc(day, band.start_minute) for band in bands] + [wall_to_utc(day, MINUTES_PER_DAY)]
+        edges = [minute_instant(day, band.start_minute) for band in bands] + [minute_instant(day, DAY_MINUTES)]
         # Two wall times inside a skipped DST hour can map out of order; keep edges monotone.
         for i in range(1, len(edges)):
             edges[i] = max(edges[i], edges[i - 1])
