@@ -17,15 +17,10 @@ from booking.domain.errors import DomainError
 from booking.db.models import Organisation, Person, Premises, RuleSetVersion, TariffException
 from booking.services.lending import Assessment, Details, Request
 from booking.settings import ROOT
-from common.errors import CodedError
 from pricing.lending import ApprovalCriterion, approval_criteria, approvals_needed
 from pricing.payment_methods import METHOD_NAMES, allowed_payment_methods, method_names
 
 DEFAULT_RULES = ROOT / "seed_data" / "rules" / "default.toml"
-
-# Every refusal is a CodedError (common.errors); web/booking_pages.py, being rewritten,
-# still catches it by this name.
-REFUSALS = CodedError
 
 # Premises flagged `requires_approval` that no rule of the rule set sends to approval.
 PREMISES_APPROVAL = ApprovalCriterion("premises", "Lokalet krever godkjenning av virksomheten som eier det.",

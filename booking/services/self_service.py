@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from booking.db.models import Booking, BookingHistory, Membership, Organisation, Person
 from booking.domain.errors import DomainError, FieldProblem, Forbidden
 from booking.domain.lifecycle import SLOT_HOLDING, Status
-from booking.notify.booking_mail import money
+from booking.services.refunds import money
 from booking.services.bookings import get_booking
 from booking.services.cancellation import CancellationTerms, cancel_booking, cancellation_terms
 from booking.services.payments import PaymentChoices
@@ -170,7 +170,7 @@ async def bookings_of(session: AsyncSession, person: Person, now: datetime) -> t
 
 async def costs_of(session: AsyncSession, bookings: list[Booking]) -> dict[int, dict[str, Decimal]]:
     """What each booking that no longer holds its slot cost in the end: the fee kept, and
-    what was refunded or credited, the amounts its e-mail states (booking_mail.money)."""
+    what was refunded or credited, the amounts its e-mail states (refunds.money)."""
     return {b.id: await money(session, b) for b in bookings if not holds_slot(b)}
 
 

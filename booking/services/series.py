@@ -23,7 +23,7 @@ from booking.db.models import Booking, BookingSeries
 from booking.domain.errors import Collision, Conflict, DomainError, KeyReused, NotFound
 from booking.domain.intervals import Interval
 from booking.domain.lifecycle import SLOT_HOLDING, Status
-from booking.domain.localtime import local_day_start
+from common.localtime import local_day_start
 from booking.domain.recurrence import Occurrence, WeeklyPattern, occurrences
 from booking.services.bookings import (
     NewBooking, Placement, Situation, change_status, decide, place_booking, read_situation, write_bookings,

@@ -18,14 +18,15 @@ from booking.db.models import Organisation, Person
 from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
 from booking.domain.lifecycle import Status
-from booking.domain.localtime import OSLO, resolve_local
+from common.errors import CodedError
+from common.localtime import OSLO, resolve_local
 from booking.domain.premises import WEEKDAYS
 from booking.domain.recurrence import WeeklyPattern
 from booking.notify.booking_mail import PAY_PATH
 from booking.services.bookings import NewBooking
 from booking.services.catalogue import premises_by_slug
 from booking.services.lending import Details, Responsible
-from booking.services.rulebook import REFUSALS, current_rules
+from booking.services.rulebook import current_rules
 from booking.services.self_service import InvalidFields, check_details, organisations_of
 from booking.services.submissions import SeriesSubmission, submit_booking, submit_series
 from booking.services.suggestions import Alternatives, alternatives_for, prepare
@@ -282,7 +283,7 @@ class BookingPages(Controller):
         try:
             booking, _ = await submit_booking(sessions, settings_of(request), await current_rules(sessions), new,
                                               responsible, now=now)
-        except REFUSALS as refusal:
+        except CodedError as refusal:
             if not payment_refusal(request, refusal, problems):
                 return await self._page(request, sessions, now, person, slug, form, refusal=refusal,
                                         status_code=getattr(refusal, "status", 422))
@@ -372,7 +373,7 @@ class BookingPages(Controller):
         confirmed = form.get("handling") == "bekreft"
         try:
             submitted = await submit_series(sessions, settings, rules, asked, now=now, preview=not confirmed)
-        except REFUSALS as error:
+        except CodedError as error:
             if payment_refusal(request, error, problems):  # shown with the preview it was refused on
                 preview = await submit_series(sessions, settings, rules, asked, now=now, preview=True)
                 return await self._series_page(request, sessions, now, person, slug, form, problems=problems,

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from booking.db.models import Booking, Person
 from booking.domain.errors import DomainError, FieldProblem, Forbidden
 from booking.domain.intervals import Interval
-from booking.domain.localtime import parse_instant
+from common.localtime import parse_instant
 from booking.domain.premises import WEEKDAYS
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import NewBooking
