@@ -108,10 +108,13 @@ async def sqlite_db(sqlite_template, tmp_path):
     await database.engine.dispose()
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(items) -> None:
     """Mark what needs PostgreSQL (the `db` fixture's postgres half, the PostgreSQL-only
     tests) and what needs Chromium (tests/e2e), so `pytest -m "not postgres and not browser"`
-    is a quick local loop; CI runs everything."""
+    is a quick local loop; CI runs everything. With pytest-xdist (`make test`: -n auto
+    --dist loadgroup) the browser tests stay together on one worker, in order, sharing
+    one seeded server; every other test goes to whichever worker is free."""
     for item in items:
         params = getattr(item, "callspec", None)
         on_postgres = params is not None and "postgres" in params.params.values()
@@ -119,3 +122,4 @@ def pytest_collection_modifyitems(items) -> None:
             item.add_marker(pytest.mark.postgres)
         if "/e2e/" in str(item.path) or "browser" in item.fixturenames:
             item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group("browser"))
