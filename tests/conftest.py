@@ -108,13 +108,10 @@ async def sqlite_db(sqlite_template, tmp_path):
     await database.engine.dispose()
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the xdist_group marks
 def pytest_collection_modifyitems(items) -> None:
     """Mark what needs PostgreSQL (the `db` fixture's postgres half, the PostgreSQL-only
     tests) and what needs Chromium (tests/e2e), so `pytest -m "not postgres and not browser"`
-    is a quick local loop; CI runs everything. With pytest-xdist (`make test`: -n auto
-    --dist loadgroup) the browser tests stay together on one worker, in order, sharing
-    one seeded server; every other test goes to whichever worker is free."""
+    is a quick local loop; CI runs everything."""
     for item in items:
         params = getattr(item, "callspec", None)
         on_postgres = params is not None and "postgres" in params.params.values()
@@ -122,4 +119,19 @@ def pytest_collection_modifyitems(items) -> None:
             item.add_marker(pytest.mark.postgres)
         if "/e2e/" in str(item.path) or "browser" in item.fixturenames:
             item.add_marker(pytest.mark.browser)
-            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """In parallel (`make test` runs pytest-xdist's -n auto), each test goes to whichever
+    worker is free, except the browser tests: they stay together on one worker, in their
+    order, sharing one seeded server, and start first, being the longest piece. (xdist's
+    `--dist loadgroup` would do this, but cannot rename pytest 9's test ids.)"""
+    if config.getvalue("dist") != "load":
+        return None  # a --dist asked for on the command line
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests/e2e" if nodeid.startswith("tests/e2e/") else nodeid
+
+    return BrowserTestsTogether(config, log)
