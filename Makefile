@@ -22,7 +22,7 @@ run: install
 	$(BIN)/booking serve --host 127.0.0.1 --port 8000
 
 test: install
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests/unit tests/integration tests/e2e
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n auto tests/unit tests/integration tests/e2e
 
 bench: install
 	$(BIN)/python -m tests.bench

@@ -1,5 +1,9 @@
 """Databases for the tests: a fresh, migrated SQLite file and a fresh PostgreSQL
-database (cloned from a migrated template) for each test that asks for one."""
+database (cloned from a migrated template) for each test that asks for one.
+
+The PostgreSQL databases are dropped together when the session ends, not one by one after
+each test: DROP DATABASE makes the server write out every dirty buffer (a checkpoint), which
+took up to a second on a busy machine, and drops made at the same time share one checkpoint."""
 from __future__ import annotations
 
 import asyncio
@@ -49,6 +53,7 @@ def sqlite_template(tmp_path_factory) -> str:
 
 
 _pg_template: list[str] = []
+_pg_databases: list[str] = []  # made by `db` this session, dropped at its end
 
 
 async def postgres_template() -> str:
@@ -66,10 +71,10 @@ def asyncpg_url(url: str) -> str:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _drop_postgres_template():
+def _drop_postgres_databases():
     yield
-    if _pg_template and PG_SERVER:
-        asyncio.run(pg.drop_database(PG_SERVER, _pg_template[0]))
+    if PG_SERVER and (_pg_databases or _pg_template):
+        asyncio.run(pg.drop_databases(PG_SERVER, _pg_databases + _pg_template))
 
 
 async def _sqlite_database(template: str, tmp_path) -> Database:
@@ -89,11 +94,11 @@ async def db(request, sqlite_template, tmp_path):
         return
     server = require_postgres()
     name = await pg.create_database(server, template=await postgres_template())
+    _pg_databases.append(name)
     url = asyncpg_url(pg.with_database(server, name))
     engine = make_engine(url)
     yield Database(url, engine, session_factory(engine))
     await engine.dispose()
-    await pg.drop_database(server, name)
 
 
 @pytest.fixture
@@ -114,3 +119,19 @@ def pytest_collection_modifyitems(items) -> None:
             item.add_marker(pytest.mark.postgres)
         if "/e2e/" in str(item.path) or "browser" in item.fixturenames:
             item.add_marker(pytest.mark.browser)
+
+
+def pytest_xdist_make_scheduler(config, log):
+    """In parallel (`make test` runs pytest-xdist's -n auto), each test goes to whichever
+    worker is free, except the browser tests: they stay together on one worker, in their
+    order, sharing one seeded server, and start first, being the longest piece. (xdist's
+    `--dist loadgroup` would do this, but cannot rename pytest 9's test ids.)"""
+    if config.getvalue("dist") != "load":
+        return None  # a --dist asked for on the command line
+    from xdist.scheduler import LoadScopeScheduling
+
+    class BrowserTestsTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests/e2e" if nodeid.startswith("tests/e2e/") else nodeid
+
+    return BrowserTestsTogether(config, log)

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
+from functools import cache
 
 from booking.db.models import Building, Department, District, Membership, Organisation, Person, Premises
+from booking.services.accounts import hash_password
 
 ALWAYS_OPEN = {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
 EVENINGS = {d: ["16:00-22:00"] for d in ("mon", "tue", "wed", "thu", "fri")}
 CREATED = datetime(2026, 1, 1, tzinfo=timezone.utc)
+
+
+@cache
+def password_hash(password: str) -> str:
+    """A test password's argon2 hash, made once a run with the app's own parameters: hashing
+    is slow on purpose (about 0.1 s), and logging in verifies this hash like any other."""
+    return hash_password(password)
 
 
 @dataclass

@@ -27,18 +27,32 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def _booking(env: dict[str, str], *args: str) -> None:
+    subprocess.run([sys.executable, "-m", "booking.cli", *args], env=env, check=True, capture_output=True)
+
+
+@pytest.fixture(scope="session")
+def seeded(tmp_path_factory) -> Path:
+    """The sample municipality as a person would load it (`booking db upgrade`, `booking
+    seed --sample`), once a session: each server runs on a copy of its own."""
+    database = tmp_path_factory.mktemp("seeded") / "seeded.db"
+    env = {**os.environ, "BOOKING_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+           "BOOKING_MEDIA_DIR": str(database.parent / "media")}  # the sample pictures, shared by the servers
+    _booking(env, "db", "upgrade")
+    _booking(env, "seed", "--sample", "--bookings", "80")
+    return database
+
+
 @contextmanager
-def running_server(database: Path, **settings: str) -> Iterator[str]:
-    """`booking db upgrade`, `booking seed --sample` and `booking serve` on a port of its
-    own, as a person would start it; extra settings go in as environment variables."""
+def running_server(seeded: Path, database: Path, **settings: str) -> Iterator[str]:
+    """`booking serve` on a copy of the seeded database, on a port of its own, as a person
+    would start it; extra settings go in as environment variables."""
+    shutil.copy(seeded, database)
     port = _free_port()
     env = {**os.environ, "BOOKING_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-           "BOOKING_BASE_URL": f"http://127.0.0.1:{port}", "BOOKING_MEDIA_DIR": str(database.parent / "media"),
+           "BOOKING_BASE_URL": f"http://127.0.0.1:{port}", "BOOKING_MEDIA_DIR": str(seeded.parent / "media"),
            **settings}
-    run = [sys.executable, "-m", "booking.cli"]
-    subprocess.run([*run, "db", "upgrade"], env=env, check=True, capture_output=True)
-    subprocess.run([*run, "seed", "--sample", "--bookings", "80"], env=env, check=True, capture_output=True)
-    process = subprocess.Popen([*run, "serve", "--port", str(port)], env=env,
+    process = subprocess.Popen([sys.executable, "-m", "booking.cli", "serve", "--port", str(port)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -58,10 +72,10 @@ def running_server(database: Path, **settings: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory):
+def server(seeded, tmp_path_factory):
     """As in production without Stripe keys: no card provider (test_testmode_payment.py
     runs a server with the offline test mode)."""
-    with running_server(tmp_path_factory.mktemp("e2e") / "e2e.db", BOOKING_ENV="production") as url:
+    with running_server(seeded, tmp_path_factory.mktemp("e2e") / "e2e.db", BOOKING_ENV="production") as url:
         yield url
 
 

@@ -21,9 +21,9 @@ PRIVATE_PERSON = "lars.pettersen@example.no"  # roles ["person"], born 1969
 
 
 @pytest.fixture(scope="module")
-def stripe_world(tmp_path_factory):
+def stripe_world(seeded, tmp_path_factory):
     with running_localstripe() as localstripe, checkout_server(upstream=localstripe.url) as checkout:
-        with running_server(tmp_path_factory.mktemp("paid") / "paid.db",
+        with running_server(seeded, tmp_path_factory.mktemp("paid") / "paid.db",
                             BOOKING_STRIPE_SECRET_KEY=SECRET_KEY, BOOKING_STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
                             BOOKING_STRIPE_API_BASE=checkout.url) as server:
             yield server, localstripe, checkout

@@ -17,8 +17,8 @@ from tests.e2e.test_staff_pages import ADMIN, check_page, login
 
 
 @pytest.fixture(scope="module")
-def own_server(tmp_path_factory):
-    with running_server(tmp_path_factory.mktemp("season-review") / "season.db") as url:
+def own_server(seeded, tmp_path_factory):
+    with running_server(seeded, tmp_path_factory.mktemp("season-review") / "season.db") as url:
         yield url
 
 

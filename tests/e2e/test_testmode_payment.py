@@ -14,9 +14,9 @@ LABEL = "Testbetaling – ingen penger trekkes"
 
 
 @pytest.fixture(scope="module")
-def testmode_server(tmp_path_factory):
+def testmode_server(seeded, tmp_path_factory):
     folder = tmp_path_factory.mktemp("testmode")
-    with running_server(folder / "testmode.db", BOOKING_ENV="development",
+    with running_server(seeded, folder / "testmode.db", BOOKING_ENV="development",
                         BOOKING_TESTPAY_DIR=str(folder / "testpay")) as server:
         yield server
 

@@ -8,11 +8,10 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 
 from booking.db.models import Person
-from booking.services.accounts import hash_password
 from booking.settings import from_environment
 from booking.web.app import create_app
 from common.localtime import OSLO
-from tests.world import build_world
+from tests.world import build_world, password_hash
 
 PASSWORD = "riktig-passord"
 
@@ -30,7 +29,7 @@ def at(day: date, clock: str) -> datetime:
 async def world_with_passwords(db):
     world = await build_world(db.sessions)
     async with db.sessions() as s:
-        await s.execute(update(Person).values(password_hash=hash_password(PASSWORD)))
+        await s.execute(update(Person).values(password_hash=password_hash(PASSWORD)))
         await s.commit()
     return world
 

@@ -18,10 +18,10 @@ from booking.db.models import (
     Booking, Building, Membership, Organisation, OutboxMail, Person, SeasonAllocation, SeasonDateUnused,
 )
 from booking.services import season_proposal, season_publish, seasons
-from booking.services.accounts import hash_password
 from booking.services.rulebook import current_rules
 from tests.integration.season_support import ADULTS as SEASON_ADULTS, CHILDREN
 from tests.integration.booking_web_support import PASSWORD, csrf, log_in
+from tests.world import password_hash
 
 DEADLINE = datetime(2026, 10, 1, 22, tzinfo=timezone.utc)  # the clock stands at 2026-09-01 08:00 UTC
 WINTER = seasons.SeasonSetup(
@@ -83,7 +83,7 @@ async def other_club(client, name: str = "Konkurrent IL", email: str = "kim@exam
     """A second checked club with a delegate of its own: (person id, organisation id)."""
     async with client.db.sessions() as s:
         person = Person(name="Kim Konkurrent", email=email, birth_date=date(1979, 3, 3), roles=["person", "delegate"],
-                        password_hash=hash_password(PASSWORD))
+                        password_hash=password_hash(PASSWORD))
         club = Organisation(name=name, orgnr="923609016", works_for_children_youth=True, sports_club=True,
                             verified_at=datetime(2026, 1, 1, tzinfo=timezone.utc))
         s.add_all([person, club])
@@ -230,7 +230,7 @@ async def test_someone_who_is_not_a_delegate_of_a_checked_organisation_is_told_w
     season = await open_round(client)
     async with client.db.sessions() as s:
         s.add(Person(name="Pål Privat", email="pal@example.no", birth_date=date(1990, 1, 1), roles=["person"],
-                     password_hash=hash_password(PASSWORD)))
+                     password_hash=password_hash(PASSWORD)))
         await s.commit()
     await log_in(client, "pal@example.no")
     page = await client.get(f"/sesong/{season.id}/soknad")
@@ -380,9 +380,9 @@ async def test_the_caretaker_marks_a_seasonal_date_that_has_begun_as_not_used(cl
     await publish(client, season, at=july)
     async with client.db.sessions() as s:
         vera = Person(name="Vera Vaktmester", email="vera@example.no", birth_date=date(1970, 1, 1),
-                      roles=["person", "caretaker"], password_hash=hash_password(PASSWORD))
+                      roles=["person", "caretaker"], password_hash=password_hash(PASSWORD))
         other = Person(name="Otto Annen", email="otto@example.no", birth_date=date(1970, 1, 1),
-                       roles=["person", "caretaker"], password_hash=hash_password(PASSWORD))
+                       roles=["person", "caretaker"], password_hash=password_hash(PASSWORD))
         s.add_all([vera, other])
         await s.flush()
         await s.execute(update(Building).values(caretaker_id=vera.id))

@@ -14,14 +14,13 @@ from booking.db.models import (
     Booking, BookingHistory, Building, Closure, Department, OutboxMail, Person, Premises,
 )
 from booking.notify.sender import render_pending
-from booking.services.accounts import create_person
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import Details
 from booking.services.rulebook import current_rules
 from booking.settings import from_environment
 from booking.web.app import create_app
 from common.localtime import resolve_local, to_local
-from tests.world import World, build_world
+from tests.world import World, build_world, password_hash
 
 PASSWORD = "lokaler-test-1"
 EMAILS = {
@@ -51,30 +50,24 @@ def next_weekday(weekday: int, hour: int, *, weeks: int = 1) -> datetime:
 
 async def build_staff_world(sessions) -> StaffWorld:
     world = await build_world(sessions)
+    hashed = password_hash(PASSWORD)
+
+    def account(name: str, who: str, *roles: str, **more) -> Person:
+        return Person(name=name, email=EMAILS[who], roles=sorted({"person", *roles}), birth_date=date(1980, 1, 1),
+                      password_hash=hashed, **more)
+
     async with sessions() as s:
         sport = (await s.execute(select(Department).where(Department.slug == "idrett"))).scalar_one()
         school = (await s.execute(select(Department).where(Department.slug == "skole"))).scalar_one()
         building = (await s.execute(select(Building))).scalar_one()
         await s.execute(update(Person).where(Person.id == world.person_id).values(
-            password_hash=None, phone="912 34 567"))
-        await s.commit()
-    from booking.services.accounts import hash_password
-    async with sessions() as s:
-        await s.execute(update(Person).where(Person.id == world.person_id).values(
-            password_hash=hash_password(PASSWORD)))
-        await s.commit()
-    born = date(1980, 1, 1)
-    await create_person(sessions, email=EMAILS["person"], name="Per Person", password=PASSWORD, roles=["person"],
-                        birth_date=born)
-    caretaker = await create_person(sessions, email=EMAILS["caretaker"], name="Vera Vaktmester", password=PASSWORD,
-                                    roles=["person", "caretaker"], birth_date=born)
-    await create_person(sessions, email=EMAILS["department_staff"], name="Ida Idrett", password=PASSWORD,
-                        roles=["person", "department_staff"], birth_date=born, department_id=sport.id)
-    await create_person(sessions, email=EMAILS["other_staff"], name="Siri Skole", password=PASSWORD,
-                        roles=["person", "department_staff"], birth_date=born, department_id=school.id)
-    await create_person(sessions, email=EMAILS["admin"], name="Ada Admin", password=PASSWORD,
-                        roles=["person", "admin"], birth_date=born)
-    async with sessions() as s:
+            password_hash=hashed, phone="912 34 567"))
+        caretaker = account("Vera Vaktmester", "caretaker", "caretaker")
+        s.add_all([account("Per Person", "person"), caretaker,
+                   account("Ida Idrett", "department_staff", "department_staff", department_id=sport.id),
+                   account("Siri Skole", "other_staff", "department_staff", department_id=school.id),
+                   account("Ada Admin", "admin", "admin")])
+        await s.flush()
         await s.execute(update(Building).where(Building.id == building.id).values(caretaker_id=caretaker.id))
         await s.commit()
     rules = await current_rules(sessions)
