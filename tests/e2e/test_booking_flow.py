@@ -64,7 +64,7 @@ def test_search_log_in_book_with_a_quote_see_it_and_cancel(server, page):
     page.wait_for_url("**/?dato=*")
     assert "ledige lokaler" in page.locator("#treff").inner_text()
     first = page.locator(".results li").first
-    name = first.locator("h3").inner_text()
+    name = first.locator("h4").inner_text()
     first.locator("a.book").click()
     page.wait_for_url("**/logg-inn?neste=**")
     page.fill("#email", FLOW_PERSON)

@@ -44,7 +44,7 @@ def test_a_private_person_pays_by_card_and_the_booking_is_confirmed(stripe_world
     page.click("form.narrow button[type=submit]")
     page.wait_for_load_state()
     page.goto(f"{server}/?dato={day}&fra=18:00&til=20:00&type=room&kapasitet=10&gruppe=privat")
-    page.locator(".results li a.book").first.click()
+    page.locator(".results li:not(:has(.approval)) a.book").first.click()  # confirmed once paid: no approval
     page.wait_for_url("**/bestill/**")
     page.select_option("#malgruppe", "adults")
     page.wait_for_selector("#result .explanation:has-text('Kundegruppe: Priv')")
@@ -83,7 +83,7 @@ def test_a_private_person_pays_a_weekly_series_in_one_checkout(stripe_world, pag
     page.click("form.narrow button[type=submit]")
     page.wait_for_load_state()
     page.goto(f"{server}/?dato={day}&fra=18:00&til=20:00&type=room&kapasitet=10&gruppe=privat")
-    slug = page.locator(".results li a.book").first.get_attribute("href").split("?")[0].split("/")[-1]
+    slug = page.locator(".results li:not(:has(.approval)) a.book").first.get_attribute("href").split("?")[0].split("/")[-1]
     page.goto(f"{server}/bestill/{slug}/serie")
     assert page.locator("#for option:checked").get_attribute("value") == "selv"  # no organisation: himself
     page.check("#ukedag-thu")

@@ -56,7 +56,7 @@ def test_search_by_keyboard_alone_then_open_a_result(server, page):
     assert f"dato={ahead}" in page.url and "type=room" in page.url and "kapasitet=10" in page.url
     heading = page.locator("#treff").inner_text()
     assert "ledige lokaler" in heading
-    first = page.locator(".results h3 a").first
+    first = page.locator(".results h4 a").first  # a premises under its district (h3)
     first.focus()
     page.keyboard.press("Enter")
     page.wait_for_url("**/lokaler/**")

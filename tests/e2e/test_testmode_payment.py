@@ -26,7 +26,7 @@ def test_a_private_person_pays_in_test_mode_and_the_booking_is_confirmed(testmod
     day = booking_day(2, 1)
     log_in(page, server, PRIVATE_PERSON)
     page.goto(f"{server}/?dato={day}&fra=18:00&til=20:00&type=room&kapasitet=10&gruppe=privat")
-    page.locator(".results li a.book").first.click()
+    page.locator(".results li:not(:has(.approval)) a.book").first.click()  # confirmed once paid: no approval
     page.wait_for_url("**/bestill/**")
     page.select_option("#malgruppe", "adults")
     page.wait_for_selector("#result .explanation:has-text('Kundegruppe: Priv')")

@@ -68,7 +68,7 @@ async def test_details_errors_are_listed_and_tied_to_their_fields(client):
                                                                    ansvarlig_voksen=None))
     assert answer.status_code == 422
     text = answer.text
-    assert 'class="error-summary"' in text and 'href="#formal"' in text and 'href="#vilkar"' in text
+    assert 'class="error-summary ds-error-summary"' in text and 'href="#formal"' in text and 'href="#vilkar"' in text
     assert re.search(r'id="formal"[^>]*aria-invalid="true" aria-describedby="formal-hjelp formal-feil"', text)
     assert 'id="formal-feil"' in text and 'id="vilkar-feil"' in text and 'id="ansvarlig_voksen-feil"' in text
     assert await bookings(client.db) == []

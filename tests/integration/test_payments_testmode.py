@@ -109,7 +109,7 @@ async def test_paying_on_the_test_checkout_confirms_the_booking(shop):
     assert again.status_code == 303
     assert await count(shop.db, WebhookEvent) == 1 and (await one(shop.db, Payment)).state == "paid"
     done = await shop.get(checkout_url)
-    assert "Betalingen er registrert." in done.text and 'type="submit" class="primary"' not in done.text
+    assert "Betalingen er registrert." in done.text and 'type="submit" class="primary ds-button"' not in done.text
 
 
 async def test_the_label_is_on_the_booking_page_and_in_english(shop):

@@ -259,7 +259,7 @@ async def test_a_delegate_of_several_organisations_chooses_which_one_applies(cli
         await s.commit()
     await log_in(client, "kari@example.no")
     page = await client.get(f"/sesong/{season.id}/soknad", params={"for": str(other)})
-    assert '<select id="for" name="for">' in page.text and "Søknaden fra Konkurrent IL" in page.text
+    assert '<select id="for" name="for" class="ds-input">' in page.text and "Søknaden fra Konkurrent IL" in page.text
     saved = await client.post(f"/sesong/{season.id}/soknad", data=need_form(client, **{"for": str(other)}))
     assert saved.status_code == 200
     async with client.db.sessions() as s:

@@ -62,6 +62,9 @@
     var button = document.createElement("button");
     var status = document.createElement("span");
     button.type = "button";
+    button.className = "ds-button";
+    button.setAttribute("data-variant", "secondary");
+    button.setAttribute("data-size", "sm");
     button.textContent = input.getAttribute("data-copy");
     status.setAttribute("role", "status");
     button.addEventListener("click", function () {
