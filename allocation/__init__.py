@@ -5,6 +5,7 @@ the web framework nor the database (a test keeps it so).
 `propose` and `check_need` load on first use: `pricing` reads `allocation.rules`, and
 importing the package must not bring OR-Tools or the booking package along with it.
 """
+
 from importlib import import_module
 
 from allocation.model import Allocation, Need, Pin, Proposal, Reason, Round, RoundPremises, Slot, Unmet
@@ -16,10 +17,27 @@ from allocation.summary import summarise
 _LOADED_ON_FIRST_USE = {"propose": "allocation.solver", "check_need": "allocation.applications"}
 
 __all__ = [
-    "AGE_GROUPS", "CHILDREN_YOUTH", "REASON_CODES",
-    "Allocation", "Need", "Pin", "PriorityRules", "Proposal", "Reason", "Round", "RoundPremises", "Slot",
-    "Tier", "TierCondition", "Unmet",
-    "check_need", "city_round", "explain", "propose", "summarise", "wish_rank",
+    "AGE_GROUPS",
+    "CHILDREN_YOUTH",
+    "REASON_CODES",
+    "Allocation",
+    "Need",
+    "Pin",
+    "PriorityRules",
+    "Proposal",
+    "Reason",
+    "Round",
+    "RoundPremises",
+    "Slot",
+    "Tier",
+    "TierCondition",
+    "Unmet",
+    "check_need",
+    "city_round",
+    "explain",
+    "propose",
+    "summarise",
+    "wish_rank",
 ]
 
 

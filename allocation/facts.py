@@ -1,5 +1,6 @@
 """Facts about weekly slots and needs that the solver, its explanations, the summary and
 the application checks share, so that all of them agree on what fits and what collides."""
+
 from __future__ import annotations
 
 from allocation.model import Need, RoundPremises, Slot
@@ -14,8 +15,9 @@ def minute_of_day(clock: str) -> int:
 
 def within_seasonal_hours(slot: Slot, premises: RoundPremises) -> bool:
     """Inside one seasonal-hours window of its weekday (two adjacent windows do not join)."""
-    return any(opens <= slot.start and slot.end <= closes
-               for opens, closes in premises.seasonal_hours.get(slot.weekday, ()))
+    return any(
+        opens <= slot.start and slot.end <= closes for opens, closes in premises.seasonal_hours.get(slot.weekday, ())
+    )
 
 
 def on_grid(slot: Slot, premises: RoundPremises) -> bool:
@@ -52,8 +54,12 @@ def breaks_core_time(need: Need, slot: Slot, rules: PriorityRules) -> bool:
 
 
 def tier_key(need: Need, rules: PriorityRules) -> str:
-    return rules.tier_of(age_group=need.age_group, disability=need.disability, hall_sport=need.hall_sport,
-                         based_in_municipality=need.based_in_municipality).key
+    return rules.tier_of(
+        age_group=need.age_group,
+        disability=need.disability,
+        hall_sport=need.hall_sport,
+        based_in_municipality=need.based_in_municipality,
+    ).key
 
 
 def need_key(need: Need) -> tuple[int, int]:

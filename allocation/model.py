@@ -4,6 +4,7 @@ Times are local wall-clock minutes of the day (Europe/Oslo), weekdays 0 = Monday
 weekly slot is the same wall time every week of the season, and the booking engine
 resolves each date to UTC when the allocation is published.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,5 +1,6 @@
 """Why each allocation was made and why each wish that was not granted was not: reason
 codes worked out from the finished allocations, so they describe what actually happened."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -9,8 +10,9 @@ from allocation.model import Allocation, Need, Reason, RoundPremises, Slot, Unme
 from allocation.rules import PriorityRules
 
 
-def granted_reasons(need: Need, wish: int | None, slot: Slot, *, pinned: bool,
-                    previous: frozenset[tuple[str, Slot]]) -> tuple[Reason, ...]:
+def granted_reasons(
+    need: Need, wish: int | None, slot: Slot, *, pinned: bool, previous: frozenset[tuple[str, Slot]]
+) -> tuple[Reason, ...]:
     reasons = []
     if wish == 0:
         reasons.append(Reason("granted_first_wish"))
@@ -25,8 +27,12 @@ def granted_reasons(need: Need, wish: int | None, slot: Slot, *, pinned: bool,
     return tuple(reasons)
 
 
-def unmet_wishes(needs: Sequence[Need], premises: Mapping[str, RoundPremises], rules: PriorityRules,
-                 allocations: Sequence[Allocation]) -> list[Unmet]:
+def unmet_wishes(
+    needs: Sequence[Need],
+    premises: Mapping[str, RoundPremises],
+    rules: PriorityRules,
+    allocations: Sequence[Allocation],
+) -> list[Unmet]:
     """Every wish not granted, with all the reasons that apply, most telling first."""
     needs_by_key = {need_key(need): need for need in needs}
     tier_rank = {tier.key: rank for rank, tier in enumerate(rules.tiers)}
@@ -46,9 +52,16 @@ def unmet_wishes(needs: Sequence[Need], premises: Mapping[str, RoundPremises], r
     return unmet
 
 
-def _why_not(need: Need, slot: Slot, own: Sequence[Allocation], others: Sequence[Allocation],
-             needs_by_key: Mapping[tuple[int, int], Need], premises: Mapping[str, RoundPremises],
-             rules: PriorityRules, tier_rank: Mapping[str, int]) -> tuple[Reason, ...]:
+def _why_not(
+    need: Need,
+    slot: Slot,
+    own: Sequence[Allocation],
+    others: Sequence[Allocation],
+    needs_by_key: Mapping[tuple[int, int], Need],
+    premises: Mapping[str, RoundPremises],
+    rules: PriorityRules,
+    tier_rank: Mapping[str, int],
+) -> tuple[Reason, ...]:
     reasons = []
     here = premises.get(slot.premises)
     if here is None:
@@ -59,9 +72,11 @@ def _why_not(need: Need, slot: Slot, own: Sequence[Allocation], others: Sequence
         reasons.append(Reason("core_time_rule"))
     if sum(allocation.slot.minutes for allocation in own) + slot.minutes > need.minutes_per_week:
         reasons.append(Reason("fair_share_reached"))
-    if any(same_time(allocation.slot, slot)
-           or (here is not None and collide(allocation.slot, premises[allocation.slot.premises], slot, here))
-           for allocation in own):
+    if any(
+        same_time(allocation.slot, slot)
+        or (here is not None and collide(allocation.slot, premises[allocation.slot.premises], slot, here))
+        for allocation in own
+    ):
         reasons.append(Reason("overlaps_own_allocation"))
     if here is not None:
         takers = [a for a in others if collide(a.slot, premises[a.slot.premises], slot, here)]
@@ -69,20 +84,30 @@ def _why_not(need: Need, slot: Slot, own: Sequence[Allocation], others: Sequence
     return tuple(reasons) or (Reason("not_chosen"),)
 
 
-def _taken_by(need: Need, takers: Sequence[Allocation],
-              needs_by_key: Mapping[tuple[int, int], Need], premises: Mapping[str, RoundPremises],
-              rules: PriorityRules, tier_rank: Mapping[str, int]) -> list[Reason]:
+def _taken_by(
+    need: Need,
+    takers: Sequence[Allocation],
+    needs_by_key: Mapping[tuple[int, int], Need],
+    premises: Mapping[str, RoundPremises],
+    rules: PriorityRules,
+    tier_rank: Mapping[str, int],
+) -> list[Reason]:
     """What the allocations holding this time say about why, naming tiers, never clubs."""
     own_tier = tier_rank[tier_key(need, rules)]
-    reasons = [Reason("lower_tier", tier=tier)
-               for tier in sorted({a.tier for a in takers if tier_rank[a.tier] < own_tier}, key=tier_rank.__getitem__)]
+    reasons = [
+        Reason("lower_tier", tier=tier)
+        for tier in sorted({a.tier for a in takers if tier_rank[a.tier] < own_tier}, key=tier_rank.__getitem__)
+    ]
     if any(a.pinned for a in takers):
         reasons.append(Reason("pinned_by_staff"))
     same_tier = [a for a in takers if tier_rank[a.tier] == own_tier]
     hall_sport_takers = [
-        a for a in same_tier
-        if rules.hall_sport_first and not need.hall_sport
-        and premises[a.slot.premises].is_hall and needs_by_key[(a.application_id, a.need)].hall_sport
+        a
+        for a in same_tier
+        if rules.hall_sport_first
+        and not need.hall_sport
+        and premises[a.slot.premises].is_hall
+        and needs_by_key[(a.application_id, a.need)].hall_sport
     ]
     if hall_sport_takers:
         reasons.append(Reason("hall_sport_first"))

@@ -1,5 +1,6 @@
 """Reason codes as sentences for the club volunteer who applied, in Norwegian bokmål
 and English. The sentences name tiers and wish ranks, never another club."""
+
 from __future__ import annotations
 
 from allocation.model import Reason
@@ -36,9 +37,9 @@ _SENTENCES: dict[str, dict[str, str]] = {
     },
     "no_seasonal_hours": {
         "nb": "Lokalet kan ikke leies for sesongen på dette tidspunktet: tiden er utenfor sesongtidene, "
-              "eller den starter eller slutter utenom lokalets faste tidspunkter.",
+        "eller den starter eller slutter utenom lokalets faste tidspunkter.",
         "en": "The premises cannot be let for the season at this time: it is outside the seasonal hours, "
-              "or it starts or ends off the premises' time grid.",
+        "or it starts or ends off the premises' time grid.",
     },
     "core_time_rule": {
         "nb": "Aktiviteter for denne aldersgruppen skal være ferdige senest kl. {core_time_end}.",

@@ -3,6 +3,7 @@
 They are part of the harmonised rule set (`[allocation]` in the rule-set TOML, parsed by
 `pricing.parsing`), so what "Slik fordeler vi tid" publishes is what the solver applies.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,10 +22,12 @@ class TierCondition:
     based_in_municipality: bool | None = None  # the organisation's home
 
     def holds(self, *, age_group: str, disability: bool, hall_sport: bool, based_in_municipality: bool) -> bool:
-        return ((self.age_groups is None or age_group in self.age_groups)
-                and (self.disability is None or disability == self.disability)
-                and (self.hall_sport is None or hall_sport == self.hall_sport)
-                and (self.based_in_municipality is None or based_in_municipality == self.based_in_municipality))
+        return (
+            (self.age_groups is None or age_group in self.age_groups)
+            and (self.disability is None or disability == self.disability)
+            and (self.hall_sport is None or hall_sport == self.hall_sport)
+            and (self.based_in_municipality is None or based_in_municipality == self.based_in_municipality)
+        )
 
 
 @dataclass(frozen=True)
@@ -50,10 +53,16 @@ class PriorityRules:
     not_used_limit: int  # seasonal dates marked not used before staff are told
 
     def tier_of(self, *, age_group: str, disability: bool, hall_sport: bool, based_in_municipality: bool) -> Tier:
-        facts = dict(age_group=age_group, disability=disability, hall_sport=hall_sport,
-                     based_in_municipality=based_in_municipality)
         for tier in self.tiers:
-            if not tier.match_any or any(condition.holds(**facts) for condition in tier.match_any):
+            if not tier.match_any or any(
+                condition.holds(
+                    age_group=age_group,
+                    disability=disability,
+                    hall_sport=hall_sport,
+                    based_in_municipality=based_in_municipality,
+                )
+                for condition in tier.match_any
+            ):
                 return tier
         return self.tiers[-1]
 

@@ -5,6 +5,7 @@ Weekday evenings, 60–90 minute wishes on a 30-minute grid, divisible halls wit
 halves, mostly local clubs with a mix of age groups, some needs for people with
 disabilities, and some slots held last season.
 """
+
 from __future__ import annotations
 
 import random
@@ -12,9 +13,16 @@ import random
 from allocation.model import Need, Round, RoundPremises, Slot
 from allocation.rules import AGE_GROUPS
 
-DISTRICTS = (("bragernes", "Bragernes"), ("stromso", "Strømsø"), ("konnerud", "Konnerud"),
-             ("assiden", "Åssiden"), ("fjell", "Fjell"), ("gulskogen", "Gulskogen"),
-             ("mjondalen", "Mjøndalen"), ("svelvik", "Svelvik"))
+DISTRICTS = (
+    ("bragernes", "Bragernes"),
+    ("stromso", "Strømsø"),
+    ("konnerud", "Konnerud"),
+    ("assiden", "Åssiden"),
+    ("fjell", "Fjell"),
+    ("gulskogen", "Gulskogen"),
+    ("mjondalen", "Mjøndalen"),
+    ("svelvik", "Svelvik"),
+)
 HALL_SPORTS = ("håndball", "basketball", "volleyball", "innebandy", "futsal", "badminton")
 OTHER_ACTIVITIES = ("dans", "turn", "korps", "yoga", "judo", "teater")
 AGE_GROUP_WEIGHTS = (30, 25, 25, 10, 10)  # in the order of AGE_GROUPS
@@ -30,7 +38,8 @@ def city_round(seed: int = 1, needs: int = 250, premises: int = 40) -> Round:
     places = _premises(premises)
     applied = _needs(rng, needs, places)
     held_last_season = frozenset(
-        (need.organisation, need.wishes[rng.choice((0, 0, 1))]) for need in applied if rng.random() < 0.3)
+        (need.organisation, need.wishes[rng.choice((0, 0, 1))]) for need in applied if rng.random() < 0.3
+    )
     return Round(premises=tuple(places), needs=tuple(applied), previous=held_last_season)
 
 
@@ -51,16 +60,30 @@ def _premises(count: int) -> list[RoundPremises]:
             places.append(_hall(f"{slug}-hall", frozenset({slug}), district))
         else:
             # Every other room needs half an hour to be cleared after use.
-            places.append(RoundPremises(
-                slug=f"{slug}-sal", units=frozenset({slug}), seasonal_hours=_evenings(ROOM_EVENING),
-                slot_minutes=GRID, buffer_after=GRID if number % 2 else 0, is_hall=False, district=district))
+            places.append(
+                RoundPremises(
+                    slug=f"{slug}-sal",
+                    units=frozenset({slug}),
+                    seasonal_hours=_evenings(ROOM_EVENING),
+                    slot_minutes=GRID,
+                    buffer_after=GRID if number % 2 else 0,
+                    is_hall=False,
+                    district=district,
+                )
+            )
         number += 1
     return places
 
 
 def _hall(slug: str, units: frozenset[str], district: str) -> RoundPremises:
-    return RoundPremises(slug=slug, units=units, seasonal_hours=_evenings(HALL_EVENING), slot_minutes=GRID,
-                         is_hall=True, district=district)
+    return RoundPremises(
+        slug=slug,
+        units=units,
+        seasonal_hours=_evenings(HALL_EVENING),
+        slot_minutes=GRID,
+        is_hall=True,
+        district=district,
+    )
 
 
 def _evenings(window: tuple[int, int]) -> dict[int, tuple[tuple[int, int], ...]]:
@@ -83,11 +106,21 @@ def _needs(rng: random.Random, count: int, places: list[RoundPremises]) -> list[
             pool = halls if hall_club or rng.random() < 0.3 else rooms
             wishes = tuple(_wish(rng, rng.choice(pool), age_group) for _ in range(3))
             minutes = wishes[0].minutes + (wishes[1].minutes if rng.random() < 0.3 else 0)
-            needs.append(Need(
-                application_id=application, index=index, organisation=f"org-{application:03d}",
-                activity=activity, hall_sport=hall_club, age_group=age_group,
-                disability=rng.random() < 0.05, participants=rng.randint(8, 35),
-                minutes_per_week=minutes, wishes=wishes, based_in_municipality=based_in_municipality))
+            needs.append(
+                Need(
+                    application_id=application,
+                    index=index,
+                    organisation=f"org-{application:03d}",
+                    activity=activity,
+                    hall_sport=hall_club,
+                    age_group=age_group,
+                    disability=rng.random() < 0.05,
+                    participants=rng.randint(8, 35),
+                    minutes_per_week=minutes,
+                    wishes=wishes,
+                    based_in_municipality=based_in_municipality,
+                )
+            )
     return needs
 
 

@@ -5,6 +5,7 @@ minutes asked, one place at a time, core time, staff pins) are constraints; the 
 rules are objectives maximised one after another, tier by tier in rule order, each
 stage's optimum held as a constraint while the next is maximised.
 """
+
 from __future__ import annotations
 
 import time
@@ -50,9 +51,16 @@ def propose(round: Round, rules: PriorityRules, *, time_limit_s: float = 20.0) -
     candidates, minutes_left = _candidates(needs, premises, rules, pinned, round.previous)
     chosen = _choose(candidates, minutes_left, premises, rules, time_limit_s)
     allocations = sorted(
-        pinned + [
-            Allocation(c.need.application_id, c.need.index, c.slot, c.wish, c.tier,
-                       granted_reasons(c.need, c.wish, c.slot, pinned=False, previous=round.previous))
+        pinned
+        + [
+            Allocation(
+                c.need.application_id,
+                c.need.index,
+                c.slot,
+                c.wish,
+                c.tier,
+                granted_reasons(c.need, c.wish, c.slot, pinned=False, previous=round.previous),
+            )
             for c in chosen
         ],
         key=lambda a: (a.application_id, a.need, _slot_order(a.slot)),
@@ -73,16 +81,23 @@ def _index_needs(needs: Sequence[Need]) -> dict[tuple[int, int], Need]:
     for need in needs:
         if need_key(need) in by_key:
             raise DomainError(
-                "duplicate_need", "Samme gruppe er med to ganger i fordelingen.",
+                "duplicate_need",
+                "Samme gruppe er med to ganger i fordelingen.",
                 f"Need {need.index} of application {need.application_id} is in the round twice.",
-                application=need.application_id, need=need.index)
+                application=need.application_id,
+                need=need.index,
+            )
         by_key[need_key(need)] = need
     return by_key
 
 
-def _pinned_allocations(pins: Sequence[Pin], needs_by_key: Mapping[tuple[int, int], Need],
-                        premises: Mapping[str, RoundPremises], rules: PriorityRules,
-                        previous: frozenset[tuple[str, Slot]]) -> list[Allocation]:
+def _pinned_allocations(
+    pins: Sequence[Pin],
+    needs_by_key: Mapping[tuple[int, int], Need],
+    premises: Mapping[str, RoundPremises],
+    rules: PriorityRules,
+    previous: frozenset[tuple[str, Slot]],
+) -> list[Allocation]:
     """Staff pins as allocations, exactly as staff set them. Pins that cannot all hold
     are refused rather than quietly dropped: staff must decide between them."""
     allocations: list[Allocation] = []
@@ -90,34 +105,56 @@ def _pinned_allocations(pins: Sequence[Pin], needs_by_key: Mapping[tuple[int, in
         need = needs_by_key.get((pin.application_id, pin.need))
         if need is None:
             raise DomainError(
-                "pin_without_need", "En fastsatt tid gjelder en gruppe som ikke er med i fordelingen.",
+                "pin_without_need",
+                "En fastsatt tid gjelder en gruppe som ikke er med i fordelingen.",
                 f"Pin for need {pin.need} of application {pin.application_id}: no such need in the round.",
-                application=pin.application_id, need=pin.need)
+                application=pin.application_id,
+                need=pin.need,
+            )
         if pin.slot.premises not in premises:
             raise DomainError(
-                "pin_premises_not_in_round", "En fastsatt tid er i et lokale som ikke er med i fordelingen.",
+                "pin_premises_not_in_round",
+                "En fastsatt tid er i et lokale som ikke er med i fordelingen.",
                 f"Pin for need {pin.need} of application {pin.application_id} is on premises "
                 f"{pin.slot.premises!r}, which is not in the round.",
-                application=pin.application_id, need=pin.need, premises=pin.slot.premises)
+                application=pin.application_id,
+                need=pin.need,
+                premises=pin.slot.premises,
+            )
         for earlier in allocations:
             if collide(earlier.slot, premises[earlier.slot.premises], pin.slot, premises[pin.slot.premises]) or (
-                    (earlier.application_id, earlier.need) == need_key(need) and same_time(earlier.slot, pin.slot)):
+                (earlier.application_id, earlier.need) == need_key(need) and same_time(earlier.slot, pin.slot)
+            ):
                 raise DomainError(
-                    "pins_overlap", "To fastsatte tider overlapper hverandre. Flytt eller fjern den ene.",
+                    "pins_overlap",
+                    "To fastsatte tider overlapper hverandre. Flytt eller fjern den ene.",
                     f"Pins for need {earlier.need} of application {earlier.application_id} and need "
                     f"{pin.need} of application {pin.application_id} overlap.",
                     first={"application": earlier.application_id, "need": earlier.need},
-                    second={"application": pin.application_id, "need": pin.need})
+                    second={"application": pin.application_id, "need": pin.need},
+                )
         wish = need.wishes.index(pin.slot) if pin.slot in need.wishes else None
-        allocations.append(Allocation(
-            need.application_id, need.index, pin.slot, wish, tier_key(need, rules),
-            granted_reasons(need, wish, pin.slot, pinned=True, previous=previous), pinned=True))
+        allocations.append(
+            Allocation(
+                need.application_id,
+                need.index,
+                pin.slot,
+                wish,
+                tier_key(need, rules),
+                granted_reasons(need, wish, pin.slot, pinned=True, previous=previous),
+                pinned=True,
+            )
+        )
     return allocations
 
 
-def _candidates(needs: Sequence[Need], premises: Mapping[str, RoundPremises], rules: PriorityRules,
-                pinned: Sequence[Allocation], previous: frozenset[tuple[str, Slot]],
-                ) -> tuple[list[_Candidate], dict[tuple[int, int], int]]:
+def _candidates(
+    needs: Sequence[Need],
+    premises: Mapping[str, RoundPremises],
+    rules: PriorityRules,
+    pinned: Sequence[Allocation],
+    previous: frozenset[tuple[str, Slot]],
+) -> tuple[list[_Candidate], dict[tuple[int, int], int]]:
     """The wishes that could still be granted once the pins are in place, and the minutes
     each need may still get."""
     pins_by_need: dict[tuple[int, int], list[Allocation]] = {}
@@ -131,17 +168,22 @@ def _candidates(needs: Sequence[Need], premises: Mapping[str, RoundPremises], ru
         tier = tier_key(need, rules)
         for wish, slot in enumerate(need.wishes):
             here = premises.get(slot.premises)
-            if (here is None or not can_be_let(slot, here) or breaks_core_time(need, slot, rules)
-                    or slot.minutes > left
-                    or any(same_time(pin.slot, slot) for pin in own_pins)
-                    or any(collide(pin.slot, premises[pin.slot.premises], slot, here) for pin in pinned)):
+            if (
+                here is None
+                or not can_be_let(slot, here)
+                or breaks_core_time(need, slot, rules)
+                or slot.minutes > left
+                or any(same_time(pin.slot, slot) for pin in own_pins)
+                or any(collide(pin.slot, premises[pin.slot.premises], slot, here) for pin in pinned)
+            ):
                 continue
             candidates.append(_Candidate(need, wish, slot, tier, _value(need, wish, slot, here, rules, previous)))
     return candidates, minutes_left
 
 
-def _value(need: Need, wish: int, slot: Slot, here: RoundPremises, rules: PriorityRules,
-           previous: frozenset[tuple[str, Slot]]) -> int:
+def _value(
+    need: Need, wish: int, slot: Slot, here: RoundPremises, rules: PriorityRules, previous: frozenset[tuple[str, Slot]]
+) -> int:
     per_quarter = rules.wish_weight(wish) + rules.participants_weight * need.participants
     if rules.hall_sport_first and need.hall_sport and here.is_hall:
         per_quarter += HALL_SPORT_BONUS
@@ -151,8 +193,13 @@ def _value(need: Need, wish: int, slot: Slot, here: RoundPremises, rules: Priori
     return value
 
 
-def _choose(candidates: Sequence[_Candidate], minutes_left: Mapping[tuple[int, int], int],
-            premises: Mapping[str, RoundPremises], rules: PriorityRules, time_limit_s: float) -> list[_Candidate]:
+def _choose(
+    candidates: Sequence[_Candidate],
+    minutes_left: Mapping[tuple[int, int], int],
+    premises: Mapping[str, RoundPremises],
+    rules: PriorityRules,
+    time_limit_s: float,
+) -> list[_Candidate]:
     model = cp_model.CpModel()
     granted = [model.new_bool_var(f"grant_{i}") for i in range(len(candidates))]
     _add_hard_rules(model, candidates, granted, minutes_left, premises)
@@ -161,8 +208,13 @@ def _choose(candidates: Sequence[_Candidate], minutes_left: Mapping[tuple[int, i
     return [c for c, var in zip(candidates, granted) if values[var.index]]
 
 
-def _add_hard_rules(model: cp_model.CpModel, candidates: Sequence[_Candidate], granted: Sequence[cp_model.IntVar],
-                    minutes_left: Mapping[tuple[int, int], int], premises: Mapping[str, RoundPremises]) -> None:
+def _add_hard_rules(
+    model: cp_model.CpModel,
+    candidates: Sequence[_Candidate],
+    granted: Sequence[cp_model.IntVar],
+    minutes_left: Mapping[tuple[int, int], int],
+    premises: Mapping[str, RoundPremises],
+) -> None:
     by_unit_day: dict[tuple[str, int], list[tuple[int, int, int]]] = {}
     by_need_day: dict[tuple[tuple[int, int], int], list[tuple[int, int, int]]] = {}
     by_need: dict[tuple[int, int], list[int]] = {}
@@ -188,12 +240,20 @@ def _overlap_cliques(spans: Iterable[tuple[int, int, int]]) -> list[list[int]]:
     ordered = sorted(spans)
     starts = sorted({start for start, _, _ in ordered})
     covering = [[i for start, end, i in ordered if start <= point < end] for point in starts]
-    return [ids for k, ids in enumerate(covering)
-            if len(ids) > 1 and not (k + 1 < len(covering) and set(ids) <= set(covering[k + 1]))]
+    return [
+        ids
+        for k, ids in enumerate(covering)
+        if len(ids) > 1 and not (k + 1 < len(covering) and set(ids) <= set(covering[k + 1]))
+    ]
 
 
-def _objectives(model: cp_model.CpModel, candidates: Sequence[_Candidate], granted: Sequence[cp_model.IntVar],
-                premises: Mapping[str, RoundPremises], rules: PriorityRules) -> list[cp_model.LinearExpr]:
+def _objectives(
+    model: cp_model.CpModel,
+    candidates: Sequence[_Candidate],
+    granted: Sequence[cp_model.IntVar],
+    premises: Mapping[str, RoundPremises],
+    rules: PriorityRules,
+) -> list[cp_model.LinearExpr]:
     """The stages, highest tier first: (a) hall-sport applicants with a hall, when hall
     sports go first; (b) applicants with anything, so no applicant gets a second slot
     while another of its tier that could be served has none; (c) needs with anything;
@@ -204,17 +264,21 @@ def _objectives(model: cp_model.CpModel, candidates: Sequence[_Candidate], grant
         if not members:
             continue
         if rules.hall_sport_first:
-            in_halls = [i for i in members
-                        if candidates[i].need.hall_sport and premises[candidates[i].slot.premises].is_hall]
+            in_halls = [
+                i for i in members if candidates[i].need.hall_sport and premises[candidates[i].slot.premises].is_hall
+            ]
             objectives.append(_count_served(model, granted, {i: candidates[i].need.organisation for i in in_halls}))
         objectives.append(_count_served(model, granted, {i: candidates[i].need.organisation for i in members}))
         objectives.append(_count_served(model, granted, {i: need_key(candidates[i].need) for i in members}))
-        objectives.append(sum(candidates[i].value * granted[i] for i in members))
+        objectives.append(
+            cp_model.LinearExpr.weighted_sum([granted[i] for i in members], [candidates[i].value for i in members])
+        )
     return objectives
 
 
-def _count_served(model: cp_model.CpModel, granted: Sequence[cp_model.IntVar],
-                  group_of: Mapping[int, object]) -> cp_model.LinearExpr:
+def _count_served(
+    model: cp_model.CpModel, granted: Sequence[cp_model.IntVar], group_of: Mapping[int, object]
+) -> cp_model.LinearExpr:
     """How many groups get at least one of their candidates."""
     groups: dict[object, list[int]] = {}
     for i, group in group_of.items():
@@ -224,11 +288,12 @@ def _count_served(model: cp_model.CpModel, granted: Sequence[cp_model.IntVar],
         is_served = model.new_bool_var("")
         model.add_bool_or([granted[i] for i in members]).only_enforce_if(is_served)
         served.append(is_served)
-    return sum(served)
+    return cp_model.LinearExpr.sum(served)
 
 
-def _maximise_in_turn(model: cp_model.CpModel, objectives: Sequence[cp_model.LinearExpr],
-                      time_limit_s: float) -> list[int]:
+def _maximise_in_turn(
+    model: cp_model.CpModel, objectives: Sequence[cp_model.LinearExpr], time_limit_s: float
+) -> list[int]:
     """Each objective's best value becomes a floor for the ones after it. Every stage
     starts from the previous stage's solution as a hint, which is feasible, so a stage
     that runs out of time still leaves a valid answer."""

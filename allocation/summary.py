@@ -1,5 +1,6 @@
 """The figures a proposal is judged by, as plain JSON-able data: who got the time, how
 much of what was asked was met, where, and who was left with nothing."""
+
 from __future__ import annotations
 
 from collections import Counter
@@ -16,9 +17,9 @@ def summarise(round: Round, rules: PriorityRules, allocations: Sequence[Allocati
     tier_of_need = {key: tier_key(need, rules) for key, need in needs.items()}
     district_of = {premises.slug: premises.district for premises in round.premises}
 
-    minutes_by_need = Counter()
-    minutes_by_district = Counter()
-    by_rank = Counter()
+    minutes_by_need: Counter[tuple[int, int]] = Counter()
+    minutes_by_district: Counter[str] = Counter()
+    by_rank: Counter[int] = Counter()
     for allocation in allocations:
         minutes_by_need[(allocation.application_id, allocation.need)] += allocation.slot.minutes
         minutes_by_district[district_of.get(allocation.slot.premises, "")] += allocation.slot.minutes
@@ -35,8 +36,9 @@ def summarise(round: Round, rules: PriorityRules, allocations: Sequence[Allocati
         empty_by_tier[tier] += minutes_by_need[key] == 0
 
     granted = sum(minutes_by_need.values())
-    to_children_youth = sum(minutes for key, minutes in minutes_by_need.items()
-                            if key in needs and needs[key].age_group in CHILDREN_YOUTH)
+    to_children_youth = sum(
+        minutes for key, minutes in minutes_by_need.items() if key in needs and needs[key].age_group in CHILDREN_YOUTH
+    )
     return {
         "needs": len(needs),
         "allocations": len(allocations),

@@ -1,5 +1,6 @@
 """The `booking` command: database, sample data, server and background jobs.
 Each background job is safe to run on several machines at once."""
+
 from __future__ import annotations
 
 import argparse
@@ -8,12 +9,16 @@ from typing import Sequence
 
 from booking.cli_calendars import add_calendar_commands
 from booking.cli_seasons import add_season_commands
-from booking.cli_support import Refused, check_texts, now as _now, refuse as _refuse, run as _run
+from booking.cli_support import Refused, check_texts
+from booking.cli_support import now as _now
+from booking.cli_support import refuse as _refuse
+from booking.cli_support import run as _run
 from booking.settings import get_settings
 
 
 def db_upgrade(args) -> int:
     from booking.db.migrate import upgrade
+
     upgrade(get_settings().database_url)
     print("database is at the newest migration")
     return 0
@@ -29,8 +34,9 @@ def seed(args) -> int:
 
     async def work(sessions):
         rules = await current_rules(sessions)
-        return await seed_sample(sessions, rules=rules, media=media_store(get_settings().media_dir), now=_now(),
-                                 bookings=args.bookings)
+        return await seed_sample(
+            sessions, rules=rules, media=media_store(get_settings().media_dir), now=_now(), bookings=args.bookings
+        )
 
     report = _run(work)
     print(f"sample data: {report.bookings} new bookings, {report.series} new weekly series")
@@ -39,8 +45,16 @@ def seed(args) -> int:
 
 def serve(args) -> int:
     import uvicorn
-    uvicorn.run("booking.web.app:create_app", factory=True, host=args.host, port=args.port,
-                workers=args.workers, log_level="info", proxy_headers=True)
+
+    uvicorn.run(
+        "booking.web.app:create_app",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        workers=args.workers,
+        log_level="info",
+        proxy_headers=True,
+    )
     return 0
 
 
@@ -83,8 +97,14 @@ def rules(args) -> int:
                     print(f"{'':8} {change['rule_en']}")
             print(json.dumps(await rulebook.impact(sessions, draft, _now()), indent=2, default=str))
         else:
-            version = await rulebook.publish(sessions, draft, valid_from=date.fromisoformat(args.valid_from),
-                                             author=args.author, reason=args.reason, now=_now())
+            version = await rulebook.publish(
+                sessions,
+                draft,
+                valid_from=date.fromisoformat(args.valid_from),
+                author=args.author,
+                reason=args.reason,
+                now=_now(),
+            )
             print(f"published version {version.label} valid from {version.valid_from} ({version.content_hash})")
         return 0
 
@@ -95,27 +115,42 @@ def users_create(args) -> int:
     from datetime import date
 
     from booking.domain.errors import DomainError
-    from common.localtime import to_local
     from booking.services.accounts import create_person
+    from common.localtime import to_local
 
     birth_date = None
     if args.birth_date:
         try:
             birth_date = date.fromisoformat(args.birth_date)
         except ValueError:
-            raise _refuse(DomainError("invalid_birth_date", "Fødselsdatoen skrives ÅÅÅÅ-MM-DD.",
-                                      f"The birth date is written YYYY-MM-DD, not {args.birth_date!r}.")) from None
+            raise _refuse(
+                DomainError(
+                    "invalid_birth_date",
+                    "Fødselsdatoen skrives ÅÅÅÅ-MM-DD.",
+                    f"The birth date is written YYYY-MM-DD, not {args.birth_date!r}.",
+                )
+            ) from None
 
     async def work(sessions):
         return await create_person(
-            sessions, email=args.email, name=args.name, password=args.password, roles=args.role or ["person"],
-            birth_date=birth_date, language=args.language, today=to_local(_now()).date())
+            sessions,
+            email=args.email,
+            name=args.name,
+            password=args.password,
+            roles=args.role or ["person"],
+            birth_date=birth_date,
+            language=args.language,
+            today=to_local(_now()).date(),
+        )
 
     person = _run(work)
     print(f"created {person.email} with roles {', '.join(person.roles)}")
     if birth_date is None:
-        print("warning: no --birth-date, so this account cannot book: booking needs the birth date "
-              "(a person must be 18 or older)", file=sys.stderr)
+        print(
+            "warning: no --birth-date, so this account cannot book: booking needs the birth date "
+            "(a person must be 18 or older)",
+            file=sys.stderr,
+        )
     return 0
 
 
@@ -168,8 +203,9 @@ def payments_command(args) -> int:
 
     async def work(sessions):
         if args.action == "reconcile":
-            outcomes = await reconcile_payments(sessions, get_settings(), now=_now(),
-                                                older_than=timedelta(minutes=args.older_than))
+            outcomes = await reconcile_payments(
+                sessions, get_settings(), now=_now(), older_than=timedelta(minutes=args.older_than)
+            )
             details = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
             print(f"{sum(outcomes.values())} open card payment(s) checked{': ' + details if details else ''}")
             return 1 if outcomes["unavailable"] else 0
@@ -180,8 +216,10 @@ def payments_command(args) -> int:
         async with sessions() as session:
             rows = await payments_needing_attention(session, _now())
         for row in rows:
-            print(f"{row.kind} {row.id}\tbooking {row.booking_id}\t{row.provider}\t{row.state}\t{row.amount} "
-                  f"{row.currency}\tattempts {row.attempts}\t{row.last_error or ''}")
+            print(
+                f"{row.kind} {row.id}\tbooking {row.booking_id}\t{row.provider}\t{row.state}\t{row.amount} "
+                f"{row.currency}\tattempts {row.attempts}\t{row.last_error or ''}"
+            )
         print(f"{len(rows)} payment(s) need attention")
         return 0
 
@@ -209,7 +247,8 @@ def parser() -> argparse.ArgumentParser:
     serving.add_argument("--workers", type=int, default=1)
     serving.set_defaults(run=serve)
     rule_commands = commands.add_parser("rules", help="the harmonised rule set").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     rule_commands.add_parser("show", help="print the version in force and the history").set_defaults(run=rules)
     for action, text in (("validate", "check a rule-set file"), ("diff", "compare a file with the rules in force")):
         sub = rule_commands.add_parser(action, help=text)
@@ -223,15 +262,19 @@ def parser() -> argparse.ArgumentParser:
     publishing.set_defaults(run=rules)
     users = commands.add_parser("users", help="accounts").add_subparsers(dest="users_command", required=True)
     creating = users.add_parser(
-        "create", help="create an account",
+        "create",
+        help="create an account",
         description="Create an account. To book, the account needs --birth-date: the lending rules let only "
-                    "persons of 18 or older book, so an account without a birth date cannot book.")
+        "persons of 18 or older book, so an account without a birth date cannot book.",
+    )
     creating.add_argument("--email", required=True)
     creating.add_argument("--name", required=True, help="the person's full name")
     creating.add_argument("--password", required=True, help="at least 8 characters")
     creating.add_argument("--role", action="append", help="person, delegate, caretaker, department_staff, admin")
-    creating.add_argument("--birth-date", help="YYYY-MM-DD, not in the future; needed for the account to book "
-                                               "(persons must be 18 or older)")
+    creating.add_argument(
+        "--birth-date",
+        help="YYYY-MM-DD, not in the future; needed for the account to book (persons must be 18 or older)",
+    )
     creating.add_argument("--language", default="nb", choices=("nb", "en"))
     creating.set_defaults(run=users_create)
     tokens = commands.add_parser("token", help="API tokens").add_subparsers(dest="token_command", required=True)
@@ -252,13 +295,21 @@ def parser() -> argparse.ArgumentParser:
     exporting.set_defaults(run=invoices_export)
     payments = commands.add_parser("payments", help="card payments").add_subparsers(dest="action", required=True)
     payments.add_parser("retry-refunds", help="call the provider again for refunds not yet done").set_defaults(
-        run=payments_command)
+        run=payments_command
+    )
     payments.add_parser("attention", help="list refunds and payments staff must look at").set_defaults(
-        run=payments_command)
-    reconciling = payments.add_parser("reconcile", help="fetch card payments still open from the provider and "
-                                                        "apply them as their webhook would have")
-    reconciling.add_argument("--older-than", type=_minutes, default=5, metavar="MINUTES",
-                             help="leave younger payments to the webhook (default 5)")
+        run=payments_command
+    )
+    reconciling = payments.add_parser(
+        "reconcile", help="fetch card payments still open from the provider and apply them as their webhook would have"
+    )
+    reconciling.add_argument(
+        "--older-than",
+        type=_minutes,
+        default=5,
+        metavar="MINUTES",
+        help="leave younger payments to the webhook (default 5)",
+    )
     reconciling.set_defaults(run=payments_command)
     return root
 

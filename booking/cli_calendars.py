@@ -1,10 +1,12 @@
 """`booking calendars` (external calendars imported as closures) and `booking feeds`
 (secret iCal feed URLs)."""
+
 from __future__ import annotations
 
 import sys
 
-from booking.cli_support import now as _now, run as _run
+from booking.cli_support import now as _now
+from booking.cli_support import run as _run
 from booking.settings import get_settings
 
 
@@ -15,7 +17,11 @@ def calendars_command(args) -> int:
 
     from booking.db.engine import write_transaction
     from booking.services.imports import (
-        attach_and_import, calendar_sources, import_source, remove_source, url_sources,
+        attach_and_import,
+        calendar_sources,
+        import_source,
+        remove_source,
+        url_sources,
     )
     from common.errors import CodedError
 
@@ -29,11 +35,15 @@ def calendars_command(args) -> int:
             return 2
 
     def show(source, report) -> None:
-        print(f"calendar {source.id} ({source.name}): {report.added} added, {report.updated} updated, "
-              f"{report.removed} removed, {report.unchanged} unchanged closures")
+        print(
+            f"calendar {source.id} ({source.name}): {report.added} added, {report.updated} updated, "
+            f"{report.removed} removed, {report.unchanged} unchanged closures"
+        )
         for hit in report.collisions:
-            print(f"  collision: booking {hit.booking_id} ({hit.status}) in {hit.premises} "
-                  f"{hit.start:%Y-%m-%d %H:%M}-{hit.end:%H:%M} UTC overlaps \"{hit.event_summary}\"")
+            print(
+                f"  collision: booking {hit.booking_id} ({hit.status}) in {hit.premises} "
+                f'{hit.start:%Y-%m-%d %H:%M}-{hit.end:%H:%M} UTC overlaps "{hit.event_summary}"'
+            )
 
     async def work(sessions):
         if args.action == "refresh":
@@ -45,15 +55,22 @@ def calendars_command(args) -> int:
                     show(source, await import_source(sessions, source.id, now=_now(), allow_private=allow_private))
                 except CodedError as error:
                     failed += 1
-                    print(f"calendar {source.id} ({source.name}): error [{error.code}] {error.message_en}",
-                          file=sys.stderr)
+                    print(
+                        f"calendar {source.id} ({source.name}): error [{error.code}] {error.message_en}",
+                        file=sys.stderr,
+                    )
             return 1 if failed else 0
         if args.action == "list":
             async with sessions() as session:
                 for source, attached_to in await calendar_sources(session):
                     imported = f"{source.last_imported_at:%Y-%m-%d %H:%M} UTC" if source.last_imported_at else "never"
-                    fields = [str(source.id), attached_to, source.name, source.url or "(uploaded file)",
-                              f"imported {imported}"] + ([f"error {source.last_error}"] if source.last_error else [])
+                    fields = [
+                        str(source.id),
+                        attached_to,
+                        source.name,
+                        source.url or "(uploaded file)",
+                        f"imported {imported}",
+                    ] + ([f"error {source.last_error}"] if source.last_error else [])
                     print("\t".join(fields))
             return 0
         if args.action == "remove":
@@ -61,10 +78,18 @@ def calendars_command(args) -> int:
                 removed = await remove_source(session, args.id)
             print(f"calendar {args.id} removed with its {removed} closure(s)")
             return 0
-        show(*await attach_and_import(
-            sessions, building_slug=args.building, premises_slug=args.premises,
-            name=args.name or (Path(args.file).name if args.file else None), url=args.url, data=data, now=_now(),
-            allow_private=allow_private))
+        show(
+            *await attach_and_import(
+                sessions,
+                building_slug=args.building,
+                premises_slug=args.premises,
+                name=args.name or (Path(args.file).name if args.file else None),
+                url=args.url,
+                data=data,
+                now=_now(),
+                allow_private=allow_private,
+            )
+        )
         return 0
 
     return _run(work)
@@ -80,8 +105,10 @@ def feeds_command(args) -> int:
 
     def show(issued) -> None:
         urls = feeds.feed_urls(base_url, issued.path)
-        print(f"feed token {issued.record.id} ({issued.record.feed} {issued.record.subject_id}); "
-              "the URL is shown only now:")
+        print(
+            f"feed token {issued.record.id} ({issued.record.feed} {issued.record.subject_id}); "
+            "the URL is shown only now:"
+        )
         print(urls["https"])
         print(urls["webcal"])
 
@@ -94,8 +121,11 @@ def feeds_command(args) -> int:
                     return 2
             if args.action == "create":
                 subject_id = await feeds.resolve_subject(session, args.feed, args.subject)
-                show(await feeds.create_token(session, feed=args.feed, subject_id=subject_id, owner_id=owner.id,
-                                              actor_id=None, now=_now()))
+                show(
+                    await feeds.create_token(
+                        session, feed=args.feed, subject_id=subject_id, owner_id=owner.id, actor_id=None, now=_now()
+                    )
+                )
             elif args.action == "list":
                 for record in await feeds.list_tokens(session, owner_id=owner.id, actor_id=None):
                     print(f"{record.id}\t{record.feed}\t{record.subject_id}\tcreated {record.created_at:%Y-%m-%d}")
@@ -111,7 +141,8 @@ def feeds_command(args) -> int:
 
 def add_calendar_commands(commands) -> None:
     calendars = commands.add_parser("calendars", help="external calendars imported as closures").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     importing = calendars.add_parser("import", help="attach a calendar to a building or premises and import it")
     target = importing.add_mutually_exclusive_group(required=True)
     target.add_argument("--building", help="building slug")
@@ -122,18 +153,23 @@ def add_calendar_commands(commands) -> None:
     importing.add_argument("--name", help="what staff call the calendar (default: file name or URL)")
     importing.set_defaults(run=calendars_command)
     calendars.add_parser("refresh", help="re-import every calendar that has a URL").set_defaults(run=calendars_command)
-    calendars.add_parser("list", help="every attached calendar: id, building or premises, name, URL, last import"
-                         ).set_defaults(run=calendars_command)
+    calendars.add_parser(
+        "list", help="every attached calendar: id, building or premises, name, URL, last import"
+    ).set_defaults(run=calendars_command)
     removing = calendars.add_parser("remove", help="detach a calendar and delete the closures it imported")
     removing.add_argument("id", type=int, help="the calendar's id (see calendars list)")
     removing.set_defaults(run=calendars_command)
     feed_tokens = commands.add_parser("feeds", help="iCal feeds").add_subparsers(dest="feeds_command", required=True)
     feed_token = feed_tokens.add_parser("token", help="secret feed URLs").add_subparsers(dest="action", required=True)
     making = feed_token.add_parser("create", help="a new secret feed URL (printed once)")
-    making.add_argument("--feed", required=True,
-                        choices=("premises", "building", "caretaker", "organisation", "person"))
-    making.add_argument("--subject", required=True, help="slug (premises, building), e-mail or id (caretaker, person), "
-                                                        "id or organisation number (organisation)")
+    making.add_argument(
+        "--feed", required=True, choices=("premises", "building", "caretaker", "organisation", "person")
+    )
+    making.add_argument(
+        "--subject",
+        required=True,
+        help="slug (premises, building), e-mail or id (caretaker, person), id or organisation number (organisation)",
+    )
     making.add_argument("--owner", required=True, help="e-mail of the person the URL is for")
     making.set_defaults(run=feeds_command)
     listing = feed_token.add_parser("list", help="a person's live feed URLs (ids only)")

@@ -1,7 +1,9 @@
 """`booking season`: list the allocation rounds, compute a proposal, publish a closed round."""
+
 from __future__ import annotations
 
-from booking.cli_support import now as _now, run as _run
+from booking.cli_support import now as _now
+from booking.cli_support import run as _run
 
 
 def season_command(args) -> int:
@@ -26,8 +28,10 @@ def season_command(args) -> int:
             async with sessions() as session:
                 priority = season_proposal.priority_rules(rules, await seasons.get_season(session, args.id))
             summary = proposal.summary
-            print(f"proposal for season {args.id}: {len(proposal.allocations)} allocations, "
-                  f"{len(proposal.unmet)} wishes not met")
+            print(
+                f"proposal for season {args.id}: {len(proposal.allocations)} allocations, "
+                f"{len(proposal.unmet)} wishes not met"
+            )
             for key in ("hours_by_tier", "children_youth_share", "demand_met", "needs_without_allocation"):
                 if key in summary:
                     print(f"  {key}: {summary[key]}")
@@ -37,8 +41,10 @@ def season_command(args) -> int:
                     print(f"  application {unmet.application_id} need {unmet.need} wish {unmet.wish}: {why}")
             return None
         published = await season_publish.publish(sessions, args.id, rule_book=rules, actor_id=None, now=_now())
-        print(f"published season {args.id}: {published.series} weekly series, {published.bookings} bookings, "
-              f"{len(published.collisions)} dates not given (collisions)")
+        print(
+            f"published season {args.id}: {published.series} weekly series, {published.bookings} bookings, "
+            f"{len(published.collisions)} dates not given (collisions)"
+        )
         for hit in published.collisions:
             print(f"  {hit['day']} {hit['premises']}: [{hit['code']}] {hit['message_en']}")
         return None
@@ -49,10 +55,13 @@ def season_command(args) -> int:
 
 def add_season_commands(commands) -> None:
     season = commands.add_parser("season", help="seasonal allocation rounds").add_subparsers(
-        dest="action", required=True)
+        dest="action", required=True
+    )
     season.add_parser("list", help="the rounds with their state").set_defaults(run=season_command)
-    for action, text in (("open", "open a draft round for applications"),
-                         ("close", "close a round for applications (early, or at the deadline)")):
+    for action, text in (
+        ("open", "open a draft round for applications"),
+        ("close", "close a round for applications (early, or at the deadline)"),
+    ):
         moving = season.add_parser(action, help=text)
         moving.add_argument("id", type=int)
         moving.set_defaults(run=season_command)

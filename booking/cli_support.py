@@ -1,5 +1,6 @@
 """What every `booking` subcommand shares: the clock, running a use case against the
 configured database, and printing a refusal (stable code, exit status 2)."""
+
 from __future__ import annotations
 
 import argparse
@@ -29,6 +30,7 @@ def run(work):
     """Run a use case against the configured database. A refusal is printed with its
     stable code and the command exits with status 2; nothing was written."""
     from common.errors import CodedError
+
     try:
         return asyncio.run(with_sessions(work))
     except CodedError as error:
@@ -41,9 +43,10 @@ def check_texts(args: argparse.Namespace) -> None:
     status 2) and nothing is written."""
     from booking.domain.errors import DomainError
     from booking.domain.text import check_text
+
     try:
         for key, value in vars(args).items():
-            for text in (value if isinstance(value, list) else [value]):
+            for text in value if isinstance(value, list) else [value]:
                 if isinstance(text, str):
                     check_text(text, key.replace("_", "-"))
     except DomainError as error:
@@ -52,6 +55,7 @@ def check_texts(args: argparse.Namespace) -> None:
 
 async def with_sessions(work):
     from booking.db.engine import make_engine, session_factory
+
     engine = make_engine(get_settings().database_url)
     try:
         return await work(session_factory(engine))

@@ -1,6 +1,7 @@
 """Formatting with Babel, in Norwegian ("nb", the default) or English ("en"): dates, times
 and kroner as people write them. The one formatter for pages (the Jinja filters follow
 the page's language, booking/web/i18n.py) and mails (booking/notify)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime

@@ -85,8 +85,11 @@ def parse_calendar(
     window_end = window_end.astimezone(timezone.utc)
     try:
         occurrences = _expand(calendar, window_start - _EXPANSION_MARGIN, window_end + _EXPANSION_MARGIN)
-        events = [_to_imported_event(occurrence, series_uids) for occurrence in occurrences]
-        events = [event for event in events if event is not None]
+        events = [
+            event
+            for event in (_to_imported_event(occurrence, series_uids) for occurrence in occurrences)
+            if event is not None
+        ]
     except CalendarImportError:
         raise
     except Exception as error:  # noqa: BLE001 - any library failure means "not a calendar we can read"
@@ -211,6 +214,7 @@ def _unique_uids(events: list[ImportedEvent]) -> list[ImportedEvent]:
         while uid in taken_uids:
             uid, number = f"{event.uid}#{number}", number + 1
         taken_uids.add(uid)
-        result.append(event if uid == event.uid else ImportedEvent(uid, event.start, event.end, event.summary, event.all_day))
+        result.append(
+            event if uid == event.uid else ImportedEvent(uid, event.start, event.end, event.summary, event.all_day)
+        )
     return result
-

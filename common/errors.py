@@ -3,6 +3,7 @@ English message, details for the API, and an HTTP status hint. The web layer's s
 error mapper (booking/web/errors.py) reads only this shape. Each core refuses with its own
 subclass (`DomainError` here; pricing's PricingError, calendars' CalendarImportError), so
 a caller can still catch one core's refusals alone."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -4,6 +4,7 @@ one module for local time, used by booking, pricing and calendars alike.
 Every rule (opening hours, seasons, weekly series, price bands) is local wall time; every
 stored instant is UTC. A local time that does not exist (spring forward) is refused; one
 that exists twice (fall back) needs an explicit offset."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
@@ -30,8 +31,7 @@ def resolve_local(local: datetime) -> datetime:
             "nonexistent_local_time",
             f"Klokkeslettet {local:%H:%M} finnes ikke {local:%d.%m.%Y} i norsk tid "
             "(klokka stilles fram). Velg et annet tidspunkt.",
-            f"The local time {local:%Y-%m-%d %H:%M} does not exist in Europe/Oslo "
-            "(clocks spring forward).",
+            f"The local time {local:%Y-%m-%d %H:%M} does not exist in Europe/Oslo (clocks spring forward).",
             local=local.isoformat(),
         )
     if first.utcoffset() != second.utcoffset():

@@ -19,7 +19,7 @@ from .rules import RuleSet, TimeBand, local_date
 
 
 def day_kind(day: date) -> str:
-    """"weekend_holiday" for Saturday, Sunday and public holidays; otherwise "weekday"."""
+    """ "weekend_holiday" for Saturday, Sunday and public holidays; otherwise "weekday"."""
     return "weekend_holiday" if day.weekday() >= 5 or holiday_name(day) else "weekday"
 
 

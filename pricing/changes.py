@@ -55,8 +55,9 @@ def _places(rule_set: RuleSet) -> dict[str, Any]:
     if allocation is not None:
         tiers = allocation.pop("tiers")
         flat["allocation.tiers"] = [tier["key"] for tier in tiers]
-        flat.update(_flatten({tier["key"]: {k: v for k, v in tier.items() if k != "key"} for tier in tiers},
-                             "allocation.tiers"))
+        flat.update(
+            _flatten({tier["key"]: {k: v for k, v in tier.items() if k != "key"} for tier in tiers}, "allocation.tiers")
+        )
         flat.update(_flatten(allocation, "allocation"))
     return flat
 

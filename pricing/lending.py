@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
+from .bands import require_aware, require_interval
 from .errors import LendingRefusal
 from .facts import Booker, BookingDetails, PremisesFacts
 from .groups import customer_group
-from .bands import require_aware, require_interval
 from .money import kr_nb, percent, round_kroner
 from .payment_methods import method_names
 from .rules import CustomerGroup, LendingCriteria, RuleSet, local_date
@@ -76,8 +76,7 @@ def payment_rule(group: CustomerGroup) -> Sentence:
             f"{group.who_en} pay by card; organisations with a valid organisation number may also be invoiced.",
         )
     if not group.payment_methods:
-        return (f"{group.who_nb} kan bare bestille det som er gratis.",
-                f"{group.who_en} can only book what is free.")
+        return (f"{group.who_nb} kan bare bestille det som er gratis.", f"{group.who_en} can only book what is free.")
     return (
         f"{group.who_nb} kan betale med {method_names(group.payment_methods, 'nb')}.",
         f"{group.who_en} can pay by {method_names(group.payment_methods, 'en')}.",
@@ -85,7 +84,7 @@ def payment_rule(group: CustomerGroup) -> Sentence:
 
 
 def notice_rule(lending: LendingCriteria, premises_kind: str | None = None) -> Sentence:
-    nb_who, en_who = KIND_PLURAL.get(premises_kind, ("Lokaler", "Premises"))
+    nb_who, en_who = KIND_PLURAL.get(premises_kind or "", ("Lokaler", "Premises"))
     nb_time, en_time = _hours(lending.min_notice_hours_for(premises_kind or ""))
     return (
         f"{nb_who} må bestilles minst {nb_time} før start.",
@@ -140,6 +139,14 @@ class ApprovalCriterion:
     applies: Callable[[PremisesFacts, BookingDetails], bool]
 
 
+def _of_kind(kind: str) -> Callable[[PremisesFacts, BookingDetails], bool]:
+    return lambda premises, details: premises.kind == kind
+
+
+def _in_category(key: str) -> Callable[[PremisesFacts, BookingDetails], bool]:
+    return lambda premises, details: premises.tariff_category == key
+
+
 def approval_criteria(rule_set: RuleSet) -> list[ApprovalCriterion]:
     """Each approval criterion with its sentence; `check_lending` and the terms both use these."""
     lending = rule_set.lending
@@ -148,8 +155,10 @@ def approval_criteria(rule_set: RuleSet) -> list[ApprovalCriterion]:
         nb, en = KIND_PLURAL[kind]
         criteria.append(
             ApprovalCriterion(
-                f"kind:{kind}", f"{nb} krever godkjenning.", f"{en} need approval.",
-                lambda p, d, kind=kind: p.kind == kind,
+                f"kind:{kind}",
+                f"{nb} krever godkjenning.",
+                f"{en} need approval.",
+                _of_kind(kind),
             )
         )
     for key in lending.approval_categories:
@@ -159,13 +168,15 @@ def approval_criteria(rule_set: RuleSet) -> list[ApprovalCriterion]:
                 f"category:{key}",
                 f"{category.name_nb} krever godkjenning.",
                 f"{category.name_en} needs approval.",
-                lambda p, d, key=key: p.tariff_category == key,
+                _in_category(key),
             )
         )
     if lending.approval_for_alcohol:
         criteria.append(
             ApprovalCriterion(
-                "alcohol", "Servering av alkohol krever godkjenning.", "Serving alcohol needs approval.",
+                "alcohol",
+                "Servering av alkohol krever godkjenning.",
+                "Serving alcohol needs approval.",
                 lambda p, d: d.alcohol,
             )
         )
@@ -255,4 +266,3 @@ def cancellation_fee(quote_total: Decimal, start: datetime, now: datetime, rule_
         return Decimal(0), f"Gratis avbestilling. {rule_nb}"
     fee = round_kroner(quote_total * lending.cancellation_fee_share)
     return fee, f"Avbestillingsgebyr {kr_nb(fee)}. {rule_nb}"
-

@@ -236,8 +236,7 @@ def _allocation(entry: TableReader) -> PriorityRules:
 
 
 def _tier(entry: TableReader) -> Tier:
-    return Tier(key=entry.name("key"), **_names(entry),
-                match_any=entry.array("match_any", _tier_condition, default=()))
+    return Tier(key=entry.name("key"), **_names(entry), match_any=entry.array("match_any", _tier_condition, default=()))
 
 
 def _tier_condition(entry: TableReader) -> TierCondition:
@@ -251,7 +250,8 @@ def _tier_condition(entry: TableReader) -> TierCondition:
     if condition == TierCondition():
         # It would hold for every need: that is what the last tier, without conditions, is for.
         raise rule_error(
-            "empty_condition", entry.place,
+            "empty_condition",
+            entry.place,
             "Et vilkår må si noe om aldersgruppe, funksjonsnedsettelse, hallidrett eller hjemsted.",
             "A condition must say something about age group, disability, hall sport or home.",
         )
@@ -261,12 +261,14 @@ def _tier_condition(entry: TableReader) -> TierCondition:
 def _age_groups(entry: TableReader, key: str) -> tuple[str, ...]:
     groups = entry.keys(key)
     if not groups:
-        raise rule_error("invalid_value", entry.at(key), "Skal ha minst én aldersgruppe.",
-                         "Must have at least one age group.")
+        raise rule_error(
+            "invalid_value", entry.at(key), "Skal ha minst én aldersgruppe.", "Must have at least one age group."
+        )
     for group in groups:
         if group not in AGE_GROUPS:
             raise rule_error(
-                "unknown_age_group", entry.at(key),
+                "unknown_age_group",
+                entry.at(key),
                 f"Ukjent aldersgruppe «{group}»; velg blant {', '.join(AGE_GROUPS)}.",
                 f"Unknown age group '{group}'; choose from {', '.join(AGE_GROUPS)}.",
             )
@@ -276,24 +278,31 @@ def _age_groups(entry: TableReader, key: str) -> tuple[str, ...]:
 def _check_tiers(tiers: tuple[Tier, ...], place: str) -> None:
     """A need belongs to the first tier that takes it, so only the last may take everyone, and must."""
     if not tiers:
-        raise rule_error("no_tiers", place, "Det må være minst én prioritetsgruppe.",
-                         "There must be at least one priority tier.")
+        raise rule_error(
+            "no_tiers", place, "Det må være minst én prioritetsgruppe.", "There must be at least one priority tier."
+        )
     seen: set[str] = set()
     for index, tier in enumerate(tiers):
         at, last = f"{place}[{index}]", index == len(tiers) - 1
         if tier.key in seen:
-            raise rule_error("duplicate_tier", f"{at}.key", f"Prioritetsgruppen «{tier.key}» finnes allerede.",
-                             f"Priority tier '{tier.key}' is already there.")
+            raise rule_error(
+                "duplicate_tier",
+                f"{at}.key",
+                f"Prioritetsgruppen «{tier.key}» finnes allerede.",
+                f"Priority tier '{tier.key}' is already there.",
+            )
         seen.add(tier.key)
         if last and tier.match_any:
             raise rule_error(
-                "last_tier_has_conditions", f"{at}.match_any",
+                "last_tier_has_conditions",
+                f"{at}.match_any",
                 "Den siste gruppen tar alle behov som ikke hører til en gruppe før den, og kan ikke ha vilkår.",
                 "The last tier takes every need no tier before it takes, so it cannot have conditions.",
             )
         if not last and not tier.match_any:
             raise rule_error(
-                "tier_without_conditions", f"{at}.match_any",
+                "tier_without_conditions",
+                f"{at}.match_any",
                 "Bare den siste gruppen kan være uten vilkår: gruppene etter denne ville aldri fått noen.",
                 "Only the last tier can be without conditions: the tiers after this one would never get a need.",
             )
@@ -305,7 +314,8 @@ def _check_wish_rank_weights(weights: tuple[int, ...], place: str) -> None:
     for index in range(1, len(weights)):
         if weights[index] > weights[index - 1]:
             raise rule_error(
-                "wish_weight_increases", f"{place}[{index}]",
+                "wish_weight_increases",
+                f"{place}[{index}]",
                 f"Et senere ønske kan ikke telle mer enn ønsket før ({weights[index]} > {weights[index - 1]}).",
                 f"A later wish cannot count more than the one before ({weights[index]} > {weights[index - 1]}).",
             )
@@ -339,8 +349,13 @@ def _check_references(rule_set: RuleSet) -> None:
         ("unknown_group", "kundegruppe", "customer group", groups, rule_set.groups),
         ("unknown_category", "takstkategori", "tariff category", categories, rule_set.tariff),
         ("unknown_premises_kind", "lokaletype", "premises kind", kinds, PREMISES_KINDS),
-        ("unknown_department", "virksomhetstype", "department kind",
-         [("lending.alcohol_forbidden_departments", lending.alcohol_forbidden_departments)], DEPARTMENT_KINDS),
+        (
+            "unknown_department",
+            "virksomhetstype",
+            "department kind",
+            [("lending.alcohol_forbidden_departments", lending.alcohol_forbidden_departments)],
+            DEPARTMENT_KINDS,
+        ),
     ]
     for code, noun_nb, noun_en, references, known in checks:
         for place, names in references:
@@ -365,19 +380,23 @@ def _check_time_bands(rule_set: RuleSet) -> None:
             place = f"time_bands.{band.key}.start"
             if band.start_minute > covered_until:
                 raise rule_error(
-                    "time_bands_gap", place,
+                    "time_bands_gap",
+                    place,
                     f"Hull i tidsbåndene for {day_kind} før {band.start}.",
                     f"Gap in the {day_kind} time bands before {band.start}.",
                 )
             if band.start_minute < covered_until:
                 raise rule_error(
-                    "time_bands_overlap", place,
+                    "time_bands_overlap",
+                    place,
                     f"Tidsbåndet overlapper «{previous}» ({band.start}).",
                     f"The time band overlaps '{previous}' ({band.start}).",
                 )
             covered_until, previous = band.end_minute, band.key
         if covered_until != minute_of_day("24:00"):
             raise rule_error(
-                "time_bands_gap", f"time_bands.{bands[-1].key}.end",
-                f"Tidsbåndene for {day_kind} slutter før 24:00.", f"The {day_kind} time bands end before 24:00.",
+                "time_bands_gap",
+                f"time_bands.{bands[-1].key}.end",
+                f"Tidsbåndene for {day_kind} slutter før 24:00.",
+                f"The {day_kind} time bands end before 24:00.",
             )

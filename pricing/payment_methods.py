@@ -22,12 +22,15 @@ def allowed_payment_methods(group: CustomerGroup, booker: Booker) -> tuple[str, 
     listed = group.payment_methods
     if listed is None:
         listed = ("card", "invoice") if invoice_to_organisation else ("card",)
-    return tuple(m for m in PAYMENT_METHODS if m in listed
-                 and (m != "invoice" or organisation is None or invoice_to_organisation))
+    return tuple(
+        m
+        for m in PAYMENT_METHODS
+        if m in listed and (m != "invoice" or organisation is None or invoice_to_organisation)
+    )
 
 
 def method_names(methods: tuple[str, ...] | list[str], language: str) -> str:
-    """"kort eller faktura" / "card or invoice"."""
+    """ "kort eller faktura" / "card or invoice"."""
     index = 0 if language == "nb" else 1
     names = [METHOD_NAMES.get(m, (m, m))[index] for m in methods]
     joiner = " eller " if language == "nb" else " or "

@@ -24,8 +24,10 @@ AGE_GROUP_NAMES = {
 CONDITION_WORDS = {
     "disability": {
         True: ("aktiviteten er for personer med funksjonsnedsettelse", "the activity is for people with disabilities"),
-        False: ("aktiviteten er ikke særskilt for personer med funksjonsnedsettelse",
-                "the activity is not specifically for people with disabilities"),
+        False: (
+            "aktiviteten er ikke særskilt for personer med funksjonsnedsettelse",
+            "the activity is not specifically for people with disabilities",
+        ),
     },
     "hall_sport": {
         True: ("aktiviteten er hallidrett", "the activity is a hall sport"),
@@ -39,7 +41,7 @@ CONDITION_WORDS = {
 
 
 def _listing(items: list[str], conjunction: str) -> str:
-    """"a, b og c"."""
+    """ "a, b og c"."""
     return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} {conjunction} {items[-1]}"
 
 
@@ -68,8 +70,7 @@ def condition_words(condition: TierCondition) -> Sentence:
 def tier_rule(tier: Tier, *, first: bool = False) -> Sentence:
     """What puts a need in this tier (a need goes to the first tier that takes it)."""
     if not tier.match_any:
-        return ("Alle behov.", "Every need.") if first else (
-            "Alle andre behov.", "Every other need.")
+        return ("Alle behov.", "Every need.") if first else ("Alle andre behov.", "Every other need.")
     conditions = [condition_words(condition) for condition in tier.match_any]
     return (
         "Behov der " + ", eller der ".join(nb for nb, _ in conditions) + ".",
@@ -87,32 +88,42 @@ def tier_order_rule(rules: PriorityRules) -> Sentence:
 
 def hall_sport_rule(rules: PriorityRules) -> Sentence:
     if rules.hall_sport_first:
-        return ("I haller går hallidrett foran annen aktivitet i samme prioritetsgruppe.",
-                "In halls, hall sports come before other activities in the same priority tier.")
-    return ("I haller går ikke hallidrett foran annen aktivitet i samme prioritetsgruppe.",
-            "In halls, hall sports do not come before other activities in the same priority tier.")
+        return (
+            "I haller går hallidrett foran annen aktivitet i samme prioritetsgruppe.",
+            "In halls, hall sports come before other activities in the same priority tier.",
+        )
+    return (
+        "I haller går ikke hallidrett foran annen aktivitet i samme prioritetsgruppe.",
+        "In halls, hall sports do not come before other activities in the same priority tier.",
+    )
 
 
 def core_time_rule(rules: PriorityRules) -> Sentence:
     nb, en = age_groups_words(rules.core_time_age_groups)
-    return (f"Kjernetid: tid for {nb} slutter senest kl. {rules.core_time_end}.",
-            f"Core time: time for {en} ends by {rules.core_time_end}.")
+    return (
+        f"Kjernetid: tid for {nb} slutter senest kl. {rules.core_time_end}.",
+        f"Core time: time for {en} ends by {rules.core_time_end}.",
+    )
 
 
 def continuity_rule(rules: PriorityRules) -> Sentence:
     weight = rules.continuity_weight
     if not weight:
         return ("Hvem som hadde tiden forrige sesong, teller ikke.", "Who had a time last season does not count.")
-    return (f"Et lag som hadde samme tid forrige sesong, får beholde den når det går (vekt {weight}).",
-            f"A club that had the same time last season keeps it where possible (weight {weight}).")
+    return (
+        f"Et lag som hadde samme tid forrige sesong, får beholde den når det går (vekt {weight}).",
+        f"A club that had the same time last season keeps it where possible (weight {weight}).",
+    )
 
 
 def participants_rule(rules: PriorityRules) -> Sentence:
     weight = rules.participants_weight
     if not weight:
         return ("Antall deltakere teller ikke.", "The number of participants does not count.")
-    return (f"Tiden deles i forhold til antall aktive deltakere (vekt {weight}).",
-            f"Time is shared in proportion to the number of active participants (weight {weight}).")
+    return (
+        f"Tiden deles i forhold til antall aktive deltakere (vekt {weight}).",
+        f"Time is shared in proportion to the number of active participants (weight {weight}).",
+    )
 
 
 def _lower_first(sentence: str) -> str:
@@ -131,11 +142,13 @@ def wish_ranks(rules: PriorityRules) -> list[dict[str, Any]]:
     rows = []
     for n, weight in enumerate(weights, 1):
         later = n == len(weights)
-        rows.append({
-            "rank_nb": f"{n}. ønske" + (" og senere" if later else ""),
-            "rank_en": f"{_ordinal_en(n)} wish" + (" and later" if later else ""),
-            "weight": weight,
-        })
+        rows.append(
+            {
+                "rank_nb": f"{n}. ønske" + (" og senere" if later else ""),
+                "rank_en": f"{_ordinal_en(n)} wish" + (" and later" if later else ""),
+                "weight": weight,
+            }
+        )
     return rows
 
 
@@ -146,23 +159,32 @@ def wish_rule(rules: PriorityRules) -> Sentence:
     rows = wish_ranks(rules)
     return (
         "Et ønske teller etter plassen det har i søknaden: "
-        + ", ".join(f"{row['rank_nb']} {row['weight']}" for row in rows) + ".",
+        + ", ".join(f"{row['rank_nb']} {row['weight']}" for row in rows)
+        + ".",
         "A wish counts by its place in the application: "
-        + ", ".join(f"{row['rank_en']} {row['weight']}" for row in rows) + ".",
+        + ", ".join(f"{row['rank_en']} {row['weight']}" for row in rows)
+        + ".",
     )
 
 
 def not_used_rule(rules: PriorityRules) -> Sentence:
     limit = rules.not_used_limit
     times_nb, times_en = ("1 gang", "once") if limit == 1 else (f"{limit} ganger", f"{limit} times")
-    return (f"Blir tildelt tid meldt som ikke brukt {times_nb} i en sesong, får kommunen beskjed.",
-            f"When allocated time is reported as not used {times_en} in a season, the municipality is told.")
+    return (
+        f"Blir tildelt tid meldt som ikke brukt {times_nb} i en sesong, får kommunen beskjed.",
+        f"When allocated time is reported as not used {times_en} in a season, the municipality is told.",
+    )
 
 
 def allocation_rules(rules: PriorityRules) -> list[Sentence]:
     """The rules besides the tiers and the wish ranks, in the order the page gives them."""
-    return [hall_sport_rule(rules), core_time_rule(rules), continuity_rule(rules), participants_rule(rules),
-            not_used_rule(rules)]
+    return [
+        hall_sport_rule(rules),
+        core_time_rule(rules),
+        continuity_rule(rules),
+        participants_rule(rules),
+        not_used_rule(rules),
+    ]
 
 
 # The sentence that states the rule at each place of `[allocation]` (the diff quotes it).

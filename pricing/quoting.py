@@ -59,10 +59,7 @@ class Quote:
 
     @classmethod
     def from_snapshot(cls, snapshot: dict[str, Any]) -> Quote:
-        lines = tuple(
-            QuoteLine(**{k: Decimal(v) if k in _LINE_DECIMALS else v for k, v in line.items()})
-            for line in snapshot["lines"]
-        )
+        lines = tuple(QuoteLine(**_line_values(line)) for line in snapshot["lines"])
         values = {k: v for k, v in snapshot.items() if k != "lines"}
         return cls(
             lines=lines,
@@ -71,6 +68,11 @@ class Quote:
 
 
 _LINE_DECIMALS = ("quantity", "rate", "factor", "amount", "vat_rate", "vat")
+
+
+def _line_values(line: dict[str, Any]) -> dict[str, Any]:
+    """A stored quote line's fields, its amounts as Decimals again."""
+    return {k: Decimal(v) if k in _LINE_DECIMALS else v for k, v in line.items()}
 
 
 def _decimals_to_text(value: Any) -> Any:

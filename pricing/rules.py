@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+
 from allocation.rules import PriorityRules
 from common.localtime import OSLO
 

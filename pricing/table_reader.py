@@ -27,7 +27,8 @@ class TableReader:
     def __init__(self, data: Any, place: str) -> None:
         if not isinstance(data, Mapping):
             raise rule_error("invalid_value", place, "Skal være en tabell.", "Must be a table.")
-        self.data, self.place, self.used = data, place, set()
+        self.data, self.place = data, place
+        self.used: set[str] = set()
 
     def at(self, key: str) -> str:
         return f"{self.place}.{key}" if self.place else key
@@ -64,8 +65,9 @@ class TableReader:
     def integers(self, key: str, default: Any = _MISSING) -> tuple[int, ...]:
         value = self.raw(key, default)
         if not isinstance(value, (list, tuple)):
-            raise rule_error("invalid_value", self.at(key), "Skal være en liste med hele tall.",
-                             "Must be a list of whole numbers.")
+            raise rule_error(
+                "invalid_value", self.at(key), "Skal være en liste med hele tall.", "Must be a list of whole numbers."
+            )
         return tuple(_whole_number(item, f"{self.at(key)}[{index}]") for index, item in enumerate(value))
 
     def optional(self, key: str, read: Callable[[str], Entry]) -> Entry | None:
@@ -163,8 +165,9 @@ class TableReader:
         """A key given as a value (`key = "children_youth"`), spelled like the keys of tables."""
         value = self.text(key)
         if not _KEY.match(value):
-            raise rule_error("invalid_key", self.at(key), "Nøkler bruker bare a-z, 0-9 og _.",
-                             "Keys use only a-z, 0-9 and _.")
+            raise rule_error(
+                "invalid_key", self.at(key), "Nøkler bruker bare a-z, 0-9 og _.", "Keys use only a-z, 0-9 and _."
+            )
         return value
 
     def table(self, key: str, default: Any = _MISSING) -> TableReader:
@@ -207,8 +210,9 @@ class TableReader:
         each built and checked for typos; the place of each is `key[index]`."""
         value = self.raw(key, default)
         if not isinstance(value, (list, tuple)):
-            raise rule_error("invalid_value", self.at(key), "Skal være en liste med tabeller.",
-                             "Must be a list of tables.")
+            raise rule_error(
+                "invalid_value", self.at(key), "Skal være en liste med tabeller.", "Must be a list of tables."
+            )
         items = []
         for index, item in enumerate(value):
             entry = TableReader(item, f"{self.at(key)}[{index}]")
@@ -228,5 +232,3 @@ def _whole_number(value: Any, place: str) -> int:
             "Must be a whole number, 0 or more.",
         )
     return value
-
-

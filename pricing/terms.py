@@ -49,7 +49,12 @@ def reference_slot(rule_set: RuleSet, band: TimeBand) -> tuple[datetime, datetim
 
 
 def unit_price(
-    rule_set: RuleSet, category: TariffCategory, group: str, band: TimeBand, *, alcohol: bool = False,
+    rule_set: RuleSet,
+    category: TariffCategory,
+    group: str,
+    band: TimeBand,
+    *,
+    alcohol: bool = False,
     premises: PremisesFacts | None = None,
 ) -> Decimal:
     """What `quote` charges `group` for one unit of `category` in `band` (of one premises,
@@ -82,8 +87,10 @@ def premises_prices(rule_set: RuleSet, premises: PremisesFacts) -> dict[str, dic
     premises with a tariff exception shows what it actually charges."""
     category = rule_set.tariff[premises.tariff_category]
     return {
-        group: {band.key: str(unit_price(rule_set, category, group, band, premises=premises))
-                for band in rule_set.time_bands.values()}
+        group: {
+            band.key: str(unit_price(rule_set, category, group, band, premises=premises))
+            for band in rule_set.time_bands.values()
+        }
         for group in rule_set.groups
     }
 
@@ -134,10 +141,7 @@ def _terms_document(rule_set: RuleSet) -> dict[str, Any]:
             "Saturdays, Sundays and public holidays count as weekend.",
             "Each line is rounded to whole kroner. Prices exclude VAT; the rate is shown per line.",
         ],
-        "groups": [
-            {"key": key, **plain["groups"][key], **_criteria(key)}
-            for key in rule_set.groups
-        ],
+        "groups": [{"key": key, **plain["groups"][key], **_criteria(key)} for key in rule_set.groups],
         "time_bands": [{"key": key, **plain["time_bands"][key]} for key in rule_set.time_bands],
         "tariff": [
             {"key": key, **plain["tariff"][key], "prices": _price_table(rule_set, category, rule_set.groups)}

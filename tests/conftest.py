@@ -4,6 +4,7 @@ database (cloned from a migrated template) for each test that asks for one.
 The PostgreSQL databases are dropped together when the session ends, not one by one after
 each test: DROP DATABASE makes the server write out every dirty buffer (a checkpoint), which
 took up to a second on a busy machine, and drops made at the same time share one checkpoint."""
+
 from __future__ import annotations
 
 import asyncio

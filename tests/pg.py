@@ -2,6 +2,7 @@
 local server at 127.0.0.1:5432 when it answers, else a throwaway cluster started from
 the local PostgreSQL binaries. With none of these the PostgreSQL tests skip loudly,
 except under CI=true, where that fails the run."""
+
 from __future__ import annotations
 
 import asyncio
@@ -38,13 +39,28 @@ def _throwaway_cluster() -> str | None:
     run_as = [] if os.geteuid() != 0 else ["runuser", "-u", "postgres", "--"]
     if run_as:
         shutil.chown(data, "postgres")
-    subprocess.run([*run_as, f"{bindir}/initdb", "-D", data, "-U", user, "-A", "trust"], check=True,
-                   capture_output=True)
-    subprocess.run([*run_as, f"{bindir}/pg_ctl", "-D", data, "-l", f"{data}/server.log",
-                    "-o", f"-p {port} -k {data} -c listen_addresses=127.0.0.1", "-w", "start"],
-                   check=True, capture_output=True)
-    atexit.register(lambda: subprocess.run([*run_as, f"{bindir}/pg_ctl", "-D", data, "-m", "fast", "stop"],
-                                           capture_output=True))
+    subprocess.run(
+        [*run_as, f"{bindir}/initdb", "-D", data, "-U", user, "-A", "trust"], check=True, capture_output=True
+    )
+    subprocess.run(
+        [
+            *run_as,
+            f"{bindir}/pg_ctl",
+            "-D",
+            data,
+            "-l",
+            f"{data}/server.log",
+            "-o",
+            f"-p {port} -k {data} -c listen_addresses=127.0.0.1",
+            "-w",
+            "start",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    atexit.register(
+        lambda: subprocess.run([*run_as, f"{bindir}/pg_ctl", "-D", data, "-m", "fast", "stop"], capture_output=True)
+    )
     return f"postgresql://{user}@127.0.0.1:{port}/postgres"
 
 
@@ -88,7 +104,9 @@ async def drop_database(server: str, name: str) -> None:
 async def drop_databases(server: str, names: list[str], connections: int = 4) -> None:
     """Drop many databases at once: each DROP DATABASE waits for a checkpoint, and drops
     waiting at the same time share one."""
+
     async def drop_each(share: list[str]) -> None:
         for name in share:
             await drop_database(server, name)
+
     await asyncio.gather(*(drop_each(names[i::connections]) for i in range(connections)))

@@ -1,5 +1,6 @@
 """A small, fixed municipality for integration tests: one building with a meeting room,
 a school classroom and a divisible hall (whole + two halves), a person and a club."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,30 +41,71 @@ async def build_world(sessions) -> World:
         sport = Department(slug="idrett", name="Idrett", kind="sport")
         s.add_all([district, school, sport])
         await s.flush()
-        building = Building(slug="bygget", name="Bygget", address="Torget 1", district_id=district.id,
-                            department_id=sport.id)
+        building = Building(
+            slug="bygget", name="Bygget", address="Torget 1", district_id=district.id, department_id=sport.id
+        )
         s.add(building)
         await s.flush()
         common = dict(building_id=building.id, capacity=20, area_m2=40, equipment=["projector"])
-        s.add(Premises(slug="motesalen", name="Møtesalen", kind="room", tariff_category="moterom",
-                       opening_hours=ALWAYS_OPEN, slot_minutes=15, min_minutes=15, max_minutes=72 * 60,
-                       buffer_before=15, buffer_after=15, step_free_access=True, **common))
-        s.add(Premises(slug="klasserom-1", name="Klasserom 1", kind="room", tariff_category="klasserom",
-                       opening_hours=EVENINGS, slot_minutes=30, min_minutes=60, max_minutes=240,
-                       closed_on_public_holidays=True, **common))
-        hall = Premises(slug="hallen", name="Hallen", kind="hall", tariff_category="idrettshall",
-                        opening_hours=ALWAYS_OPEN, **{**common, "capacity": 200})
+        s.add(
+            Premises(
+                slug="motesalen",
+                name="Møtesalen",
+                kind="room",
+                tariff_category="moterom",
+                opening_hours=ALWAYS_OPEN,
+                slot_minutes=15,
+                min_minutes=15,
+                max_minutes=72 * 60,
+                buffer_before=15,
+                buffer_after=15,
+                step_free_access=True,
+                **common,
+            )
+        )
+        s.add(
+            Premises(
+                slug="klasserom-1",
+                name="Klasserom 1",
+                kind="room",
+                tariff_category="klasserom",
+                opening_hours=EVENINGS,
+                slot_minutes=30,
+                min_minutes=60,
+                max_minutes=240,
+                closed_on_public_holidays=True,
+                **common,
+            )
+        )
+        hall = Premises(
+            slug="hallen",
+            name="Hallen",
+            kind="hall",
+            tariff_category="idrettshall",
+            opening_hours=ALWAYS_OPEN,
+            **{**common, "capacity": 200},
+        )
         s.add(hall)
         await s.flush()
         for half in "ab":
-            s.add(Premises(slug=f"hallen-{half}", name=f"Hallen {half.upper()}", kind="hall",
-                           tariff_category="idrettshall_del", parent_id=hall.id, opening_hours=ALWAYS_OPEN,
-                           **{**common, "capacity": 100}))
-        person = Person(name="Kari Nordmann", email="kari@example.no", birth_date=date(1980, 5, 1),
-                        roles=["person", "delegate"])
+            s.add(
+                Premises(
+                    slug=f"hallen-{half}",
+                    name=f"Hallen {half.upper()}",
+                    kind="hall",
+                    tariff_category="idrettshall_del",
+                    parent_id=hall.id,
+                    opening_hours=ALWAYS_OPEN,
+                    **{**common, "capacity": 100},
+                )
+            )
+        person = Person(
+            name="Kari Nordmann", email="kari@example.no", birth_date=date(1980, 5, 1), roles=["person", "delegate"]
+        )
         minor = Person(name="Ola Ung", email="ola@example.no", birth_date=date(2012, 5, 1), roles=["person"])
-        club = Organisation(name="Bragernes IL", orgnr="974760673", works_for_children_youth=True, sports_club=True,
-                            verified_at=CREATED)  # checked by staff: its bookings need no approval for that
+        club = Organisation(
+            name="Bragernes IL", orgnr="974760673", works_for_children_youth=True, sports_club=True, verified_at=CREATED
+        )  # checked by staff: its bookings need no approval for that
         s.add_all([person, minor, club])
         await s.flush()
         s.add(Membership(organisation_id=club.id, person_id=person.id))

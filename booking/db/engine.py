@@ -3,6 +3,7 @@
 SQLite serialises writers: a write transaction starts with BEGIN IMMEDIATE, so the
 conflict re-check inside it sees every committed booking. PostgreSQL relies on the
 exclusion constraint on slot_claim instead."""
+
 from __future__ import annotations
 
 from contextlib import asynccontextmanager

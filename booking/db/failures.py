@@ -5,6 +5,7 @@ database is away (cannot be reached, or will not serve now).
 PostgreSQL (asyncpg) says both exactly. SQLite has no SQLSTATE and no constraint names:
 its result code says that a constraint refused (and which kind), and only the message
 names the columns; `refused_by` reads that message as a named fallback, SQLite only."""
+
 from __future__ import annotations
 
 import sqlite3
@@ -34,6 +35,7 @@ DATABASE_MODULES = ("sqlalchemy.", "asyncpg.", "aiosqlite.", "sqlite3.")
 class Refusal:
     """The guarantee that refused a write: `sqlstate` ("23P01", "23505", …; None on SQLite)
     and the constraint's name (None when the database does not say)."""
+
     sqlstate: str | None
     constraint: str | None
 
@@ -55,8 +57,14 @@ def sqlstate(error: BaseException) -> str | None:
 
 
 def _sqlite_code(error: BaseException) -> int | None:
-    return next((e.sqlite_errorcode for e in _chain(error) if isinstance(e, sqlite3.Error)
-                 and getattr(e, "sqlite_errorcode", None) is not None), None)
+    return next(
+        (
+            e.sqlite_errorcode
+            for e in _chain(error)
+            if isinstance(e, sqlite3.Error) and getattr(e, "sqlite_errorcode", None) is not None
+        ),
+        None,
+    )
 
 
 def refused_by(error: exc.IntegrityError, sqlite_columns: dict[str, str] | None = None) -> Refusal:
@@ -66,14 +74,12 @@ def refused_by(error: exc.IntegrityError, sqlite_columns: dict[str, str] | None 
     SQLite fallback, since SQLite names no constraint."""
     state = sqlstate(error)
     if state is not None:
-        constraint = next((c for e in _chain(error) if isinstance(c := getattr(e, "constraint_name", None), str)),
-                          None)
+        constraint = next((c for e in _chain(error) if isinstance(c := getattr(e, "constraint_name", None), str)), None)
         return Refusal(state, constraint)
     code = _sqlite_code(error)
     if code in (SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY):
         message = str(error.orig)
-        constraint = next((name for columns, name in (sqlite_columns or {}).items() if message.endswith(columns)),
-                          None)
+        constraint = next((name for columns, name in (sqlite_columns or {}).items() if message.endswith(columns)), None)
         return Refusal(None, constraint)
     return Refusal(None, None)
 
@@ -98,7 +104,10 @@ def database_unavailable(error: BaseException) -> bool:
         state = getattr(item, "sqlstate", None)
         if isinstance(state, str) and (state.startswith(UNAVAILABLE_CLASS) or state in UNAVAILABLE_SQLSTATES):
             return True
-        if isinstance(item, sqlite3.Error) and ((getattr(item, "sqlite_errorcode", None) or 0) & 0xFF) in SQLITE_UNAVAILABLE:
+        if (
+            isinstance(item, sqlite3.Error)
+            and ((getattr(item, "sqlite_errorcode", None) or 0) & 0xFF) in SQLITE_UNAVAILABLE
+        ):
             return True
         # Refused or timed-out connection (asyncpg raises these unwrapped); TimeoutError is an OSError.
         if isinstance(item, OSError) and _from_database_code(item):

@@ -1,4 +1,5 @@
 """Apply Alembic migrations programmatically (used by `booking db upgrade` and tests)."""
+
 from __future__ import annotations
 
 from pathlib import Path

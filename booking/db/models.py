@@ -1,5 +1,6 @@
 """The schema. Instants are UTC (`DateTimeUTC`); rules that are local wall time
 (opening hours, seasons, series) are stored as the text the domain parses."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -7,7 +8,16 @@ from typing import Any
 
 from advanced_alchemy.types import DateTimeUTC
 from sqlalchemy import (
-    JSON, CheckConstraint, Date, ForeignKey, Index, Integer, MetaData, Numeric, String, Text,
+    JSON,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -114,6 +124,7 @@ class PremisesPhoto(Base):
     """A picture of a premises: two WebP renditions in the media store, by content key
     (`large` for its page, `small` for a search result), its alt texts, and its place
     among the premises' pictures (lowest `position` first)."""
+
     __tablename__ = "premises_photo"
     id: Mapped[int] = mapped_column(primary_key=True)
     premises_id: Mapped[int] = mapped_column(ForeignKey("premises.id"), index=True)
@@ -195,8 +206,9 @@ class Booking(Base):
         UniqueConstraint("person_id", "idempotency_key", name="idempotency"),
         CheckConstraint("end_at > start_at", name="positive_duration"),
         CheckConstraint("target_group IN ('children_youth', 'adults', 'all')", name="target_group"),
-        CheckConstraint("status IN ('held', 'requested', 'confirmed', 'rejected', 'cancelled', 'expired')",
-                        name="status"),
+        CheckConstraint(
+            "status IN ('held', 'requested', 'confirmed', 'rejected', 'cancelled', 'expired')", name="status"
+        ),
         Index("ix_booking_premises_start", "premises_id", "start_at"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -1,6 +1,7 @@
 """Availability as pure functions: when a premises is open, what is free, and whether
 a requested interval obeys the structural rules. No I/O: closures and the slots already
 taken are passed in."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -56,31 +57,36 @@ def free_intervals(
     )
 
 
-
 def check_request(rules: PremisesRules, wanted: Interval, closures: Sequence[ClosureSpan]) -> None:
     """Raise the first structural rule the request breaks, with its own code."""
     if wanted.end <= wanted.start:
-        raise DomainError("end_not_after_start", "Sluttidspunktet må være etter starttidspunktet.",
-                          "The end must be after the start.")
+        raise DomainError(
+            "end_not_after_start", "Sluttidspunktet må være etter starttidspunktet.", "The end must be after the start."
+        )
     for instant in (wanted.start, wanted.end):
         local = to_local(instant)
         if local.second or local.microsecond or (local.hour * 60 + local.minute) % rules.slot_minutes:
             raise DomainError(
                 "off_granularity",
-                f"{rules.name} leies ut i hele blokker på {rules.slot_minutes} minutter; "
-                f"{local:%H:%M} passer ikke.",
+                f"{rules.name} leies ut i hele blokker på {rules.slot_minutes} minutter; {local:%H:%M} passer ikke.",
                 f"{rules.name} is let in blocks of {rules.slot_minutes} minutes; {local:%H:%M} is off the grid.",
                 slot_minutes=rules.slot_minutes,
             )
     minutes = int(wanted.duration.total_seconds() // 60)
     if minutes < rules.min_minutes:
-        raise DomainError("too_short", f"{rules.name} må leies minst {rules.min_minutes} minutter.",
-                          f"{rules.name} must be booked for at least {rules.min_minutes} minutes.",
-                          min_minutes=rules.min_minutes)
+        raise DomainError(
+            "too_short",
+            f"{rules.name} må leies minst {rules.min_minutes} minutter.",
+            f"{rules.name} must be booked for at least {rules.min_minutes} minutes.",
+            min_minutes=rules.min_minutes,
+        )
     if minutes > rules.max_minutes:
-        raise DomainError("too_long", f"{rules.name} kan leies høyst {rules.max_minutes // 60} timer om gangen.",
-                          f"{rules.name} can be booked for at most {rules.max_minutes} minutes at a time.",
-                          max_minutes=rules.max_minutes)
+        raise DomainError(
+            "too_long",
+            f"{rules.name} kan leies høyst {rules.max_minutes // 60} timer om gangen.",
+            f"{rules.name} can be booked for at most {rules.max_minutes} minutes at a time.",
+            max_minutes=rules.max_minutes,
+        )
     days = local_days(wanted.start, wanted.end)
     if rules.season is not None:
         for day in days:
@@ -89,7 +95,8 @@ def check_request(rules: PremisesRules, wanted: Interval, closures: Sequence[Clo
                 raise DomainError(
                     "out_of_season",
                     f"{rules.name} er bare åpen i sesongen {first[1]}.{first[0]}.–{last[1]}.{last[0]}.",
-                    f"{rules.name} is only open in season ({first[0]:02d}-{first[1]:02d} to {last[0]:02d}-{last[1]:02d}).",
+                    f"{rules.name} is only open in season "
+                    f"({first[0]:02d}-{first[1]:02d} to {last[0]:02d}-{last[1]:02d}).",
                 )
     if rules.closed_on_public_holidays:
         for day in days:
@@ -109,7 +116,9 @@ def check_request(rules: PremisesRules, wanted: Interval, closures: Sequence[Clo
                 f"{rules.name} is closed at that time: {closure.reason}.",
                 reason=closure.reason,
             )
-    if not any(span.contains(wanted) for span in open_intervals(rules, wanted.widened(timedelta(days=1), timedelta(days=1)))):
+    if not any(
+        span.contains(wanted) for span in open_intervals(rules, wanted.widened(timedelta(days=1), timedelta(days=1)))
+    ):
         raise DomainError(
             "outside_opening_hours",
             f"Tidspunktet er utenfor åpningstiden til {rules.name}.",

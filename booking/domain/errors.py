@@ -1,8 +1,9 @@
 """The booking engine's refusals, on the one coded-error base class (common.errors):
 a stable code, a Norwegian and an English message, and an HTTP status hint."""
+
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from common.errors import DomainError
@@ -30,7 +31,8 @@ class KeyReused(DomainError):
             "idempotency_key_reused",
             "Denne forespørselen er allerede sendt med andre opplysninger. Last inn siden på nytt og prøv igjen.",
             f"Idempotency key {key!r} was used before for a different booking request (booking {booking_id}).",
-            booking=booking_id)
+            booking=booking_id,
+        )
 
 
 @dataclass(frozen=True)
@@ -56,8 +58,13 @@ class Conflict(DomainError):
             f"Tiden er ikke ledig: den overlapper {what_nb} i {first.premises}.",
             f"The time is not free: it overlaps {what_en} in {first.premises}.",
             collisions=[
-                {"kind": c.kind, "premises": c.premises, "start": c.start.isoformat(),
-                 "end": c.end.isoformat(), "reference": c.reference}
+                {
+                    "kind": c.kind,
+                    "premises": c.premises,
+                    "start": c.start.isoformat(),
+                    "end": c.end.isoformat(),
+                    "reference": c.reference,
+                }
                 for c in collisions
             ],
         )
@@ -69,4 +76,4 @@ class FieldProblem:
     field: str
     code: str
     message_nb: str
-    message_en: str = field(default="")
+    message_en: str = ""

@@ -1,4 +1,5 @@
 """Half-open UTC intervals [start, end) and the set operations availability needs."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -58,8 +59,4 @@ def subtract(base: Iterable[Interval], removed: Iterable[Interval]) -> list[Inte
 
 
 def clip(intervals: Iterable[Interval], window: Interval) -> list[Interval]:
-    return [
-        Interval(max(i.start, window.start), min(i.end, window.end))
-        for i in intervals
-        if i.overlaps(window)
-    ]
+    return [Interval(max(i.start, window.start), min(i.end, window.end)) for i in intervals if i.overlaps(window)]

@@ -1,5 +1,6 @@
 """The booking state machine. Only the listed transitions exist; anything else is a
 domain error, so no code path can move a booking sideways."""
+
 from __future__ import annotations
 
 from enum import Enum
@@ -8,7 +9,7 @@ from booking.domain.errors import InvalidTransition
 
 
 class Status(str, Enum):
-    HELD = "held"            # reserved while the booker pays; expires
+    HELD = "held"  # reserved while the booker pays; expires
     REQUESTED = "requested"  # awaits staff approval
     CONFIRMED = "confirmed"
     REJECTED = "rejected"

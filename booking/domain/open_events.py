@@ -1,6 +1,7 @@
 """Open events ("Hva skjer"): a booking its booker opens to the public, with a public
 title, a short description and an audience. What may be marked, what the input must be,
 when an event is listed, and the public page's window of days, as plain values."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ from common.localtime import OSLO
 MAX_TITLE = 120
 MAX_DESCRIPTION = 500
 AUDIENCES = {"all": ("For alle", "For everyone"), "children_youth": ("For barn og unge", "For children and youth")}
-WINDOW_DAYS = 60          # the public page shows this many days at a time, then a link to later ones
+WINDOW_DAYS = 60  # the public page shows this many days at a time, then a link to later ones
 MAX_DAYS_AHEAD = 2 * 366  # no booking is that far ahead; a later `fra` is brought back to it
 
 # What the booker's page says about an event: listed, waiting for the booking to be
@@ -34,25 +35,44 @@ class EventText:
     @classmethod
     def cleaned(cls, title: str, description: str, audience: str) -> EventText:
         """The title on one line, the description with plain line breaks, both trimmed."""
-        return cls(" ".join(title.split()), description.replace("\r\n", "\n").replace("\r", "\n").strip(),
-                   audience.strip())
+        return cls(
+            " ".join(title.split()), description.replace("\r\n", "\n").replace("\r", "\n").strip(), audience.strip()
+        )
 
     def problems(self) -> list[FieldProblem]:
         """Every problem with the text, each tied to its field (API names)."""
         problems = []
         if not self.title:
-            problems.append(FieldProblem("title", "required", "Skriv en tittel for arrangementet.",
-                                         "Give the event a title."))
+            problems.append(
+                FieldProblem("title", "required", "Skriv en tittel for arrangementet.", "Give the event a title.")
+            )
         elif len(self.title) > MAX_TITLE:
-            problems.append(FieldProblem("title", "too_long", f"Tittelen kan ha høyst {MAX_TITLE} tegn.",
-                                         f"The title may have at most {MAX_TITLE} characters."))
+            problems.append(
+                FieldProblem(
+                    "title",
+                    "too_long",
+                    f"Tittelen kan ha høyst {MAX_TITLE} tegn.",
+                    f"The title may have at most {MAX_TITLE} characters.",
+                )
+            )
         if len(self.description) > MAX_DESCRIPTION:
-            problems.append(FieldProblem("description", "too_long",
-                                         f"Beskrivelsen kan ha høyst {MAX_DESCRIPTION} tegn.",
-                                         f"The description may have at most {MAX_DESCRIPTION} characters."))
+            problems.append(
+                FieldProblem(
+                    "description",
+                    "too_long",
+                    f"Beskrivelsen kan ha høyst {MAX_DESCRIPTION} tegn.",
+                    f"The description may have at most {MAX_DESCRIPTION} characters.",
+                )
+            )
         if self.audience not in AUDIENCES:
-            problems.append(FieldProblem("audience", "invalid_choice", "Velg hvem arrangementet er for.",
-                                         f"audience must be one of {', '.join(AUDIENCES)}."))
+            problems.append(
+                FieldProblem(
+                    "audience",
+                    "invalid_choice",
+                    "Velg hvem arrangementet er for.",
+                    f"audience must be one of {', '.join(AUDIENCES)}.",
+                )
+            )
         return problems
 
 
@@ -67,7 +87,8 @@ def check_openable(status: str, end: datetime, now: datetime) -> None:
             "booking_not_upcoming",
             "Bare en kommende bestilling som ikke er avbestilt, avslått eller utløpt, kan være et åpent arrangement.",
             "Only an upcoming booking that is not cancelled, rejected or expired can be an open event.",
-            booking_status=status)
+            booking_status=status,
+        )
 
 
 def visibility(status: str, hidden: bool, end: datetime, now: datetime) -> str:
@@ -102,6 +123,7 @@ T = TypeVar("T")
 
 def by_local_day(events: Iterable[T], start_of) -> list[tuple[date, list[T]]]:
     """Events (in start order) grouped by the Oslo day they start on."""
+
     def day(event: T) -> date:
         return start_of(event).astimezone(OSLO).date()
 

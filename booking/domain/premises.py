@@ -1,6 +1,7 @@
 """What the engine knows about one premises, as plain values: its structural rules
 (opening hours, season, granularity, durations, buffers) and the vocabularies for
 kinds, equipment and universal design."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -97,8 +98,7 @@ class OpeningHours:
             return f"{m // 60:02d}:{m % 60:02d}"
 
         return {
-            WEEKDAYS[day]: [f"{clock(a)}-{clock(b)}" for a, b in spans]
-            for day, spans in sorted(self.windows.items())
+            WEEKDAYS[day]: [f"{clock(a)}-{clock(b)}" for a, b in spans] for day, spans in sorted(self.windows.items())
         }
 
 
@@ -117,7 +117,8 @@ class Season:
                 date(2024, month, day)  # a leap year admits 02-29
         except ValueError:
             raise DomainError(
-                "invalid_season", f"Sesongen {first}–{last} må skrives som MM-DD.",
+                "invalid_season",
+                f"Sesongen {first}–{last} må skrives som MM-DD.",
                 f"Season {first}-{last} must be MM-DD.",
             ) from None
         return cls(bounds[0], bounds[1])  # type: ignore[arg-type]

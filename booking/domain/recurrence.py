@@ -1,5 +1,6 @@
 """Weekly series in local wall time. Each occurrence is resolved to UTC on its own
 date, so 18:00 stays 18:00 in Oslo across both DST changes."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -28,11 +29,15 @@ class WeeklyPattern:
 
     def __post_init__(self) -> None:
         if self.end_time <= self.start_time:
-            raise DomainError("end_not_after_start", "Sluttid må være etter starttid.",
-                              "The end time must be after the start time.")
+            raise DomainError(
+                "end_not_after_start", "Sluttid må være etter starttid.", "The end time must be after the start time."
+            )
         if self.last_date < self.first_date:
-            raise DomainError("invalid_series_range", "Siste dato må være etter første dato.",
-                              "The last date must not be before the first date.")
+            raise DomainError(
+                "invalid_series_range",
+                "Siste dato må være etter første dato.",
+                "The last date must not be before the first date.",
+            )
         if not self.weekdays or any(d not in range(7) for d in self.weekdays):
             raise DomainError("invalid_weekdays", "Velg minst én ukedag.", "Choose at least one weekday.")
 
@@ -76,8 +81,11 @@ def occurrence_dates(pattern: WeeklyPattern) -> list[date]:
     start = datetime.combine(pattern.first_date, time(0))
     dates = [d.date() for d in rrulestr(pattern.rrule, dtstart=start)]
     if len(dates) > MAX_OCCURRENCES:
-        raise DomainError("series_too_long", f"En serie kan ha høyst {MAX_OCCURRENCES} forekomster.",
-                          f"A series may have at most {MAX_OCCURRENCES} occurrences.")
+        raise DomainError(
+            "series_too_long",
+            f"En serie kan ha høyst {MAX_OCCURRENCES} forekomster.",
+            f"A series may have at most {MAX_OCCURRENCES} occurrences.",
+        )
     return [d for d in dates if d not in pattern.skipped]
 
 

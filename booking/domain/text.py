@@ -3,6 +3,7 @@ control characters other than tab and line breaks (NUL and the like) are never m
 they break storage (PostgreSQL refuses NUL in text), logs and e-mails, and would be
 echoed back unseen, so they are refused rather than silently stripped. Text from third
 parties we cannot ask to type again (an imported calendar) is `clean`ed by the same rule."""
+
 from __future__ import annotations
 
 import re

@@ -3,6 +3,7 @@ decoded (the file's name and stated type are never trusted), a picture of too ma
 pixels is refused before it is decoded (a decompression bomb), colours are converted to
 sRGB, a camera's rotation is applied, and two WebP renditions are encoded from the
 pixels alone, so no EXIF, GPS position, XMP or other metadata survives."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,13 +35,17 @@ class Picture:
 
 
 def too_big() -> DomainError:
-    return DomainError("photo_too_big", "Bildet er for stort. Det kan være høyst 10 MB.",
-                       "The picture is too big: at most 10 MB.")
+    return DomainError(
+        "photo_too_big", "Bildet er for stort. Det kan være høyst 10 MB.", "The picture is too big: at most 10 MB."
+    )
 
 
 def too_many_pixels() -> DomainError:
-    return DomainError("photo_too_many_pixels", "Bildet har for mange piksler (høyst 50 megapiksler). "
-                       "Gjør det mindre og prøv igjen.", "The picture has too many pixels: at most 50 megapixels.")
+    return DomainError(
+        "photo_too_many_pixels",
+        "Bildet har for mange piksler (høyst 50 megapiksler). Gjør det mindre og prøv igjen.",
+        "The picture has too many pixels: at most 50 megapixels.",
+    )
 
 
 def prepare(data: bytes) -> Picture:
@@ -50,8 +55,11 @@ def prepare(data: bytes) -> Picture:
     try:
         image = Image.open(BytesIO(data), formats=FORMATS)  # reads the header only
     except UnidentifiedImageError:
-        raise DomainError("photo_wrong_type", "Filen er ikke et bilde i JPEG, PNG eller WebP.",
-                          "The file is not a JPEG, PNG or WebP picture.") from None
+        raise DomainError(
+            "photo_wrong_type",
+            "Filen er ikke et bilde i JPEG, PNG eller WebP.",
+            "The file is not a JPEG, PNG or WebP picture.",
+        ) from None
     except Image.DecompressionBombError:  # Pillow's own limit, far above ours
         raise too_many_pixels() from None
     if image.width * image.height > MAX_PIXELS:
@@ -61,8 +69,11 @@ def prepare(data: bytes) -> Picture:
         image = ImageOps.exif_transpose(image)
         image = _srgb(image)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise DomainError("photo_unreadable", "Bildet kan ikke leses. Filen kan være skadet.",
-                          "The picture cannot be read; the file may be damaged.") from None
+        raise DomainError(
+            "photo_unreadable",
+            "Bildet kan ikke leses. Filen kan være skadet.",
+            "The picture cannot be read; the file may be damaged.",
+        ) from None
     return Picture(_rendition(image, LARGE), _rendition(image, SMALL))
 
 
@@ -73,8 +84,9 @@ def _srgb(image: Image.Image) -> Image.Image:
     profile = image.info.get("icc_profile")
     if profile and image.mode in ("RGB", "RGBA"):
         try:
-            return ImageCms.profileToProfile(image, ImageCms.ImageCmsProfile(BytesIO(profile)),
-                                             ImageCms.createProfile("sRGB"), outputMode=mode)
+            return ImageCms.profileToProfile(
+                image, ImageCms.ImageCmsProfile(BytesIO(profile)), ImageCms.createProfile("sRGB"), outputMode=mode
+            )
         except (ImageCms.PyCMSError, OSError):
             pass  # a broken profile: keep the pixels as they are
     return image.convert(mode)

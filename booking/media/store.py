@@ -3,6 +3,7 @@ content-addressed (the SHA-256 of the bytes and the file type), so a file never 
 under its key and may be cached for ever. `FileStore` keeps them in a folder
 (BOOKING_MEDIA_DIR); another store (object storage, say) is one more class with the
 same three methods."""
+
 from __future__ import annotations
 
 import hashlib

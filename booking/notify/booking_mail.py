@@ -4,6 +4,7 @@ change it reports. A change's mail and a reminder are stored as events (kind, id
 the facts that may change later) and written by `render_booking_event` when the sender
 delivers them, outside the change's transaction. Amounts in a mail are read from the payment rows, so a mail says what
 the database says."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -15,13 +16,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import pricing
 from booking.db.models import Booking, Organisation, OutboxMail, Payment, Person, Premises
 from booking.domain.lifecycle import Status
-from booking.notify.outbox import Attachment, Mail, enqueue, event_mail
 from booking.formatting import clock, kroner, when
+from booking.notify.outbox import Attachment, Mail, enqueue, event_mail
 from booking.notify.render import language_of, render
-from booking.services.refunds import money
 from booking.payments import TEST_MODE
-from booking.settings import get_settings
 from booking.services.feed_events import full_booking_events
+from booking.services.refunds import money
+from booking.settings import get_settings
 from calendars import single_event_ics
 from common.localtime import OSLO, local_day_start
 
@@ -36,13 +37,18 @@ WITHDRAWN = "Trukket tilbake av kommunen fra sesongtildelingen."
 QUIET_REASONS = (MOVED_IN_SERIES, GIVEN_BACK, WITHDRAWN)
 
 REFUND_REASONS = {
-    "slot_taken": ("tiden var tatt av noen andre da betalingen kom, etter at reservasjonen hadde utløpt.",
-                   "someone else had taken the time when the payment arrived, after the reservation had expired."),
-    "refused": ("bestillingen kunne ikke gjennomføres da betalingen kom, etter at reservasjonen hadde utløpt.",
-                "the booking could no longer be made when the payment arrived, after the reservation had expired."),
-    "not_needed": ("bestillingen trengte ikke denne betalingen (den var avbestilt, allerede betalt eller "
-                   "satt til faktura).",
-                   "the booking did not need this payment (it was cancelled, already paid, or set to invoice)."),
+    "slot_taken": (
+        "tiden var tatt av noen andre da betalingen kom, etter at reservasjonen hadde utløpt.",
+        "someone else had taken the time when the payment arrived, after the reservation had expired.",
+    ),
+    "refused": (
+        "bestillingen kunne ikke gjennomføres da betalingen kom, etter at reservasjonen hadde utløpt.",
+        "the booking could no longer be made when the payment arrived, after the reservation had expired.",
+    ),
+    "not_needed": (
+        "bestillingen trengte ikke denne betalingen (den var avbestilt, allerede betalt eller satt til faktura).",
+        "the booking did not need this payment (it was cancelled, already paid, or set to invoice).",
+    ),
 }
 
 
@@ -73,15 +79,24 @@ async def _context(session: AsyncSession, booking: Booking, language: str) -> tu
     base_url = get_settings().base_url.rstrip("/")
     price = Decimal(booking.price_total or 0)
     context = {
-        "name": person.name, "reference": booking_reference(booking.id), "booking_id": booking.id,
-        "premises": premises.name, "building": premises.building.name, "address": premises.building.address,
+        "name": person.name,
+        "reference": booking_reference(booking.id),
+        "booking_id": booking.id,
+        "premises": premises.name,
+        "building": premises.building.name,
+        "address": premises.building.address,
         "department": premises.building.department.name,
-        "start": when(booking.start_at, language), "end": clock(booking.end_at, language),
+        "start": when(booking.start_at, language),
+        "end": clock(booking.end_at, language),
         "start_clock": clock(booking.start_at, language),
-        "organisation": organisation.name if organisation else "", "purpose": booking.purpose,
-        "price_total": kroner(price, language) if price > 0 else "", "method": booking.payment_method or "",
-        "link": base_url + BOOKING_PATH.format(id=booking.id), "base_url": base_url,
-        "reason": "", "approval_reasons": "",
+        "organisation": organisation.name if organisation else "",
+        "purpose": booking.purpose,
+        "price_total": kroner(price, language) if price > 0 else "",
+        "method": booking.payment_method or "",
+        "link": base_url + BOOKING_PATH.format(id=booking.id),
+        "base_url": base_url,
+        "reason": "",
+        "approval_reasons": "",
     }
     return context, person, premises
 
@@ -102,8 +117,15 @@ def _kind(before: Status | None, after: Status, booking: Booking) -> str | None:
     return None
 
 
-async def _put(session: AsyncSession, key: str, kind: str, person: Person, context: dict,
-               attachments: tuple[Attachment, ...], now: datetime) -> bool:
+async def _put(
+    session: AsyncSession,
+    key: str,
+    kind: str,
+    person: Person,
+    context: dict,
+    attachments: tuple[Attachment, ...],
+    now: datetime,
+) -> bool:
     language = context["language"]
     subject, body = render(kind, language, context)
     return await enqueue(session, Mail(key, person.email, language, subject, body, attachments), now)
@@ -112,13 +134,26 @@ async def _put(session: AsyncSession, key: str, kind: str, person: Person, conte
 def _snapshot(booking: Booking, status: Status | None) -> dict:
     """What a booking's mail says that may change after it is stored (the .ics sequence
     and stamp, the status it reports, price and method), as it is now."""
-    return {"booking_id": booking.id, "sequence": booking.sequence, "updated_at": booking.updated_at.isoformat(),
-            "status": (status or Status(booking.status)).value, "price_total": str(booking.price_total or 0),
-            "method": booking.payment_method or ""}
+    return {
+        "booking_id": booking.id,
+        "sequence": booking.sequence,
+        "updated_at": booking.updated_at.isoformat(),
+        "status": (status or Status(booking.status)).value,
+        "price_total": str(booking.price_total or 0),
+        "method": booking.payment_method or "",
+    }
 
 
-async def booking_changed(session: AsyncSession, booking: Booking, before: Status | None, after: Status, *,
-                          reason: str, now: datetime, reason_en: str = "") -> None:
+async def booking_changed(
+    session: AsyncSession,
+    booking: Booking,
+    before: Status | None,
+    after: Status,
+    *,
+    reason: str,
+    now: datetime,
+    reason_en: str = "",
+) -> None:
     """The one call the booking engine makes: store the mail this change sends, if any, as
     an event (`render_booking_event` writes it when the sender delivers).
     `reason` is in Norwegian; `reason_en`, when the engine has it, is the same in English."""
@@ -126,32 +161,43 @@ async def booking_changed(session: AsyncSession, booking: Booking, before: Statu
     if kind is None or reason in QUIET_REASONS:
         return
     person = await session.get(Person, booking.person_id)
-    event = {"mail": kind, **_snapshot(booking, after), "before": before.value if before else None,
-             "reason": reason, "reason_en": reason_en}
+    event = {
+        "mail": kind,
+        **_snapshot(booking, after),
+        "before": before.value if before else None,
+        "reason": reason,
+        "reason_en": reason_en,
+    }
     if kind in ("rejected", "cancelled"):
         amounts = await money(session, booking)
         if kind == "cancelled" and before is Status.HELD and not amounts["paid"]:
             return  # the booker left the payment page: nothing was agreed, nothing to report
         event["amounts"] = {name: str(value) for name, value in amounts.items()}
-    await enqueue(session, event_mail(f"booking-{booking.id}-{booking.sequence}-{kind}", person.email,
-                                      language_of(person.language), event), now)
+    await enqueue(
+        session,
+        event_mail(
+            f"booking-{booking.id}-{booking.sequence}-{kind}", person.email, language_of(person.language), event
+        ),
+        now,
+    )
 
 
-async def render_booking_event(session: AsyncSession, event: dict,
-                               language: str) -> tuple[str, str, tuple[Attachment, ...]]:
+async def render_booking_event(
+    session: AsyncSession, event: dict, language: str
+) -> tuple[str, str, tuple[Attachment, ...]]:
     """(subject, body, attachments) of a booking's mail stored as an event, in `language`."""
     booking = await session.get(Booking, event["booking_id"])
     kind = event["mail"]
     context, _, _ = await _context(session, booking, language)
     price = Decimal(event["price_total"])
-    context.update(language=language, price_total=kroner(price, language) if price > 0 else "",
-                   method=event["method"])
+    context.update(language=language, price_total=kroner(price, language) if price > 0 else "", method=event["method"])
     ics = (await ics_attachment(session, booking.id, event),)
     attachments: tuple[Attachment, ...] = ()
     reason, reason_en = event.get("reason", ""), event.get("reason_en", "")
     if kind == "received":
-        context["approval_reasons"] = ((reason_en or reason) if language == "en" else reason) \
-            if event["before"] is None else ""
+        context["approval_reasons"] = (
+            ((reason_en or reason) if language == "en" else reason) if event["before"] is None else ""
+        )
         attachments = ics
     elif kind in ("confirmed", "approved"):
         context["reason"] = reason if kind == "approved" else ""
@@ -159,9 +205,14 @@ async def render_booking_event(session: AsyncSession, event: dict,
     elif kind in ("rejected", "cancelled"):
         amounts = {name: Decimal(value) for name, value in event["amounts"].items()}
         context.update(
-            reason=reason, paid=kroner(amounts["paid"], language), fee=kroner(amounts["fee"], language),
+            reason=reason,
+            paid=kroner(amounts["paid"], language),
+            fee=kroner(amounts["fee"], language),
             refund=kroner(amounts["refunded"], language) if amounts["refunded"] else "",
-            credit=kroner(amounts["credited"], language), fee_zero=not amounts["fee"], fee_rule="")
+            credit=kroner(amounts["credited"], language),
+            fee_zero=not amounts["fee"],
+            fee_rule="",
+        )
         if kind == "cancelled" and event["method"] not in ("card", "invoice"):
             context["method"] = ""
         if kind == "cancelled":
@@ -180,18 +231,27 @@ async def payment_receipt(session: AsyncSession, booking: Booking, payment: Paym
     if booking.price_snapshot:
         quote = pricing.Quote.from_snapshot(booking.price_snapshot)
         vat_total = quote.vat_total
-        lines = [{"text": line.text_nb if language == "nb" else line.text_en,
-                  "amount": kroner(line.amount + line.vat, language),
-                  "vat": kroner(line.vat, language) if line.vat else ""} for line in quote.lines]
-    context.update(language=language, amount=kroner(payment.amount, language), lines=lines,
-                   vat_total=kroner(vat_total, language),
-                   payment_reference=f"{booking_reference(booking.id)}-{payment.id}",
-                   paid_at=when(now, language), test_mode=payment.provider == TEST_MODE)
+        lines = [
+            {
+                "text": line.text_nb if language == "nb" else line.text_en,
+                "amount": kroner(line.amount + line.vat, language),
+                "vat": kroner(line.vat, language) if line.vat else "",
+            }
+            for line in quote.lines
+        ]
+    context.update(
+        language=language,
+        amount=kroner(payment.amount, language),
+        lines=lines,
+        vat_total=kroner(vat_total, language),
+        payment_reference=f"{booking_reference(booking.id)}-{payment.id}",
+        paid_at=when(now, language),
+        test_mode=payment.provider == TEST_MODE,
+    )
     await _put(session, f"receipt-{payment.id}", "receipt", person, context, (), now)
 
 
-async def payment_refunded(session: AsyncSession, booking: Booking, payment: Payment, why: str,
-                           now: datetime) -> None:
+async def payment_refunded(session: AsyncSession, booking: Booking, payment: Payment, why: str, now: datetime) -> None:
     """A payment we cannot use (late and the slot is gone, or not needed) is refunded in full."""
     person = await session.get(Person, booking.person_id)
     language = language_of(person.language)
@@ -206,19 +266,46 @@ async def enqueue_due_reminders(session: AsyncSession, now: datetime) -> int:
     the key names the booking and its start, so a moved booking is reminded again."""
     tomorrow = now.astimezone(OSLO).date() + timedelta(days=1)
     start, end = local_day_start(tomorrow), local_day_start(tomorrow + timedelta(days=1))
-    bookings = (await session.execute(
-        select(Booking).where(Booking.status == Status.CONFIRMED.value, Booking.start_at >= start,
-                              Booking.start_at < end).order_by(Booking.id))).scalars().all()
+    bookings = (
+        (
+            await session.execute(
+                select(Booking)
+                .where(Booking.status == Status.CONFIRMED.value, Booking.start_at >= start, Booking.start_at < end)
+                .order_by(Booking.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     keys = {b.id: f"reminder-{b.id}-{b.start_at.astimezone(OSLO).isoformat(timespec='minutes')}" for b in bookings}
-    done = set((await session.execute(
-        select(OutboxMail.dedupe_key).where(OutboxMail.dedupe_key.in_(list(keys.values()))))).scalars())
+    done = set(
+        (
+            await session.execute(select(OutboxMail.dedupe_key).where(OutboxMail.dedupe_key.in_(list(keys.values()))))
+        ).scalars()
+    )
     added = 0
-    people = {p.id: p for p in (await session.execute(
-        select(Person).where(Person.id.in_({b.person_id for b in bookings})))).scalars()} if bookings else {}
+    people = (
+        {
+            p.id: p
+            for p in (
+                await session.execute(select(Person).where(Person.id.in_({b.person_id for b in bookings})))
+            ).scalars()
+        }
+        if bookings
+        else {}
+    )
     for booking in bookings:
         if keys[booking.id] in done:
             continue
         person = people[booking.person_id]
-        added += await enqueue(session, event_mail(keys[booking.id], person.email, language_of(person.language),
-                                                   {"mail": "reminder", **_snapshot(booking, None)}), now)
+        added += await enqueue(
+            session,
+            event_mail(
+                keys[booking.id],
+                person.email,
+                language_of(person.language),
+                {"mail": "reminder", **_snapshot(booking, None)},
+            ),
+            now,
+        )
     return added

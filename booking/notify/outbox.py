@@ -4,6 +4,7 @@ that was rolled back. A booking's mail is stored as an event (its kind, ids and 
 and rendered by the sender, so nothing is rendered while the change holds the write
 lock. A sender claims rows with a conditional UPDATE (a lease in `claimed_until`), so two
 senders never deliver one row twice."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ MAX_ATTEMPTS = 8
 class Attachment:
     filename: str
     content_type: str  # e.g. "text/calendar; method=PUBLISH"
-    content: str       # text; attachments are text files (.ics)
+    content: str  # text; attachments are text files (.ics)
 
     def to_data(self) -> dict[str, str]:
         return {"filename": self.filename, "content_type": self.content_type, "content": self.content}
@@ -45,71 +46,111 @@ def event_mail(dedupe_key: str, to_address: str, language: str, event: dict) -> 
 
 async def enqueue(session: AsyncSession, mail: Mail, now: datetime) -> bool:
     """Add the mail unless one with its key exists; True when it was added."""
-    values = {"dedupe_key": mail.dedupe_key, "to_address": mail.to_address, "language": mail.language,
-              "subject": mail.subject, "body_text": mail.body_text,
-              "attachments": [a.to_data() for a in mail.attachments], "event": mail.event,
-              "created_at": now, "claimed_until": None, "sent_at": None, "attempts": 0, "last_error": None}
+    values = {
+        "dedupe_key": mail.dedupe_key,
+        "to_address": mail.to_address,
+        "language": mail.language,
+        "subject": mail.subject,
+        "body_text": mail.body_text,
+        "attachments": [a.to_data() for a in mail.attachments],
+        "event": mail.event,
+        "created_at": now,
+        "claimed_until": None,
+        "sent_at": None,
+        "attempts": 0,
+        "last_error": None,
+    }
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     result = await session.execute(
-        dialect.insert(OutboxMail).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"]))
+        dialect.insert(OutboxMail).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
     return bool(result.rowcount)
 
 
 async def unrendered(session: AsyncSession, limit: int) -> list[OutboxMail]:
     """Mails still stored as events, oldest first."""
-    return list((await session.execute(
-        select(OutboxMail).where(OutboxMail.event.is_not(None), OutboxMail.sent_at.is_(None),
-                                 OutboxMail.attempts < MAX_ATTEMPTS)
-        .order_by(OutboxMail.id).limit(limit))).scalars())
+    return list(
+        (
+            await session.execute(
+                select(OutboxMail)
+                .where(OutboxMail.event.is_not(None), OutboxMail.sent_at.is_(None), OutboxMail.attempts < MAX_ATTEMPTS)
+                .order_by(OutboxMail.id)
+                .limit(limit)
+            )
+        ).scalars()
+    )
 
 
 async def rendering_failed(session: AsyncSession, mail_id: int, error: str) -> None:
     """An event that could not be written counts as a failed attempt: after MAX_ATTEMPTS it
     is no longer tried and is listed with the undeliverable mails, for staff to look at."""
-    await session.execute(update(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.event.is_not(None))
-                          .values(attempts=OutboxMail.attempts + 1, last_error=error[:2000])
-                          .execution_options(synchronize_session=False))
+    await session.execute(
+        update(OutboxMail)
+        .where(OutboxMail.id == mail_id, OutboxMail.event.is_not(None))
+        .values(attempts=OutboxMail.attempts + 1, last_error=error[:2000])
+        .execution_options(synchronize_session=False)
+    )
 
 
-async def store_rendering(session: AsyncSession, mail_id: int, subject: str, body_text: str,
-                          attachments: tuple[Attachment, ...]) -> bool:
+async def store_rendering(
+    session: AsyncSession, mail_id: int, subject: str, body_text: str, attachments: tuple[Attachment, ...]
+) -> bool:
     """Write the rendered mail in place of its event; a row another sender rendered first
     is left as it is (both rendered the same event)."""
     result = await session.execute(
-        update(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.event.is_not(None))
+        update(OutboxMail)
+        .where(OutboxMail.id == mail_id, OutboxMail.event.is_not(None))
         .values(subject=subject, body_text=body_text, attachments=[a.to_data() for a in attachments], event=None)
-        .execution_options(synchronize_session=False))
+        .execution_options(synchronize_session=False)
+    )
     return bool(result.rowcount)
 
 
 def _claimable(now: datetime):
-    return and_(OutboxMail.sent_at.is_(None), OutboxMail.event.is_(None), OutboxMail.attempts < MAX_ATTEMPTS,
-                or_(OutboxMail.claimed_until.is_(None), OutboxMail.claimed_until <= now))
+    return and_(
+        OutboxMail.sent_at.is_(None),
+        OutboxMail.event.is_(None),
+        OutboxMail.attempts < MAX_ATTEMPTS,
+        or_(OutboxMail.claimed_until.is_(None), OutboxMail.claimed_until <= now),
+    )
 
 
 async def due_ids(session: AsyncSession, now: datetime, limit: int) -> list[int]:
-    return list((await session.execute(
-        select(OutboxMail.id).where(_claimable(now)).order_by(OutboxMail.id).limit(limit))).scalars())
+    return list(
+        (
+            await session.execute(select(OutboxMail.id).where(_claimable(now)).order_by(OutboxMail.id).limit(limit))
+        ).scalars()
+    )
 
 
 async def claim(session: AsyncSession, mail_id: int, now: datetime, lease: timedelta) -> OutboxMail | None:
     """Take one row for `lease`. The WHERE is re-checked by the database when the row is
     updated, so of two senders racing for a row exactly one gets it."""
-    claimed = (await session.execute(
-        update(OutboxMail).where(OutboxMail.id == mail_id, _claimable(now))
-        .values(claimed_until=now + lease, attempts=OutboxMail.attempts + 1)
-        .returning(OutboxMail.id).execution_options(synchronize_session=False))).scalar_one_or_none()
+    claimed = (
+        await session.execute(
+            update(OutboxMail)
+            .where(OutboxMail.id == mail_id, _claimable(now))
+            .values(claimed_until=now + lease, attempts=OutboxMail.attempts + 1)
+            .returning(OutboxMail.id)
+            .execution_options(synchronize_session=False)
+        )
+    ).scalar_one_or_none()
     if claimed is None:
         return None
-    return (await session.execute(
-        select(OutboxMail).where(OutboxMail.id == mail_id).execution_options(populate_existing=True)
-    )).scalar_one()
+    return (
+        await session.execute(
+            select(OutboxMail).where(OutboxMail.id == mail_id).execution_options(populate_existing=True)
+        )
+    ).scalar_one()
 
 
 async def mark_sent(session: AsyncSession, mail_id: int, now: datetime) -> None:
-    await session.execute(update(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.sent_at.is_(None))
-                          .values(sent_at=now, claimed_until=None, last_error=None)
-                          .execution_options(synchronize_session=False))
+    await session.execute(
+        update(OutboxMail)
+        .where(OutboxMail.id == mail_id, OutboxMail.sent_at.is_(None))
+        .values(sent_at=now, claimed_until=None, last_error=None)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def backoff(attempts: int) -> timedelta:
@@ -118,13 +159,22 @@ def backoff(attempts: int) -> timedelta:
 
 
 async def mark_failed(session: AsyncSession, mail_id: int, attempts: int, error: str, now: datetime) -> None:
-    await session.execute(update(OutboxMail).where(OutboxMail.id == mail_id, OutboxMail.sent_at.is_(None))
-                          .values(claimed_until=now + backoff(attempts), last_error=error[:2000])
-                          .execution_options(synchronize_session=False))
+    await session.execute(
+        update(OutboxMail)
+        .where(OutboxMail.id == mail_id, OutboxMail.sent_at.is_(None))
+        .values(claimed_until=now + backoff(attempts), last_error=error[:2000])
+        .execution_options(synchronize_session=False)
+    )
 
 
 async def undeliverable(session: AsyncSession) -> list[OutboxMail]:
     """Mails that failed and are no longer retried: for staff to look at."""
-    return list((await session.execute(
-        select(OutboxMail).where(OutboxMail.sent_at.is_(None), OutboxMail.attempts >= MAX_ATTEMPTS)
-        .order_by(OutboxMail.id))).scalars())
+    return list(
+        (
+            await session.execute(
+                select(OutboxMail)
+                .where(OutboxMail.sent_at.is_(None), OutboxMail.attempts >= MAX_ATTEMPTS)
+                .order_by(OutboxMail.id)
+            )
+        ).scalars()
+    )

@@ -1,6 +1,7 @@
 """E-mail text from Jinja2 templates in templates/email/, one file per kind and
 language (`confirmed.nb.txt`, `confirmed.en.txt`). A template sets `subject` and its
 body is the mail's text; both languages get the same context."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -22,8 +23,14 @@ def language_of(value: str | None) -> str:
 @lru_cache(maxsize=1)
 def environment() -> Environment:
     # Plain text: nothing to escape, and a missing variable is a bug, not a blank.
-    return Environment(loader=FileSystemLoader(TEMPLATES), autoescape=False, undefined=StrictUndefined,
-                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True)
+    return Environment(
+        loader=FileSystemLoader(TEMPLATES),
+        autoescape=False,
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 
 
 def render(kind: str, language: str, context: dict) -> tuple[str, str]:

@@ -2,6 +2,7 @@
 here, outside the transactions that stored them), then claim a row, send it, mark it sent. SMTP with
 the settings from the environment, or `.eml` files in a folder when no SMTP host is set
 (development). A failure is kept on the row and tried again later with a back-off."""
+
 from __future__ import annotations
 
 import asyncio
@@ -137,9 +138,16 @@ async def render_pending(sessions: async_sessionmaker[AsyncSession], *, limit: i
     return stored
 
 
-async def send_pending(sessions: async_sessionmaker[AsyncSession], transport: Transport, *, sender: str,
-                       clock: Callable[[], datetime], limit: int = 200, lease: timedelta = LEASE,
-                       domain: str = "lokaler") -> SendReport:
+async def send_pending(
+    sessions: async_sessionmaker[AsyncSession],
+    transport: Transport,
+    *,
+    sender: str,
+    clock: Callable[[], datetime],
+    limit: int = 200,
+    lease: timedelta = LEASE,
+    domain: str = "lokaler",
+) -> SendReport:
     """Deliver what is due, one claimed row at a time. Safe to run on several machines at
     once: a row is sent only by the sender whose conditional UPDATE claimed it."""
     report = SendReport()

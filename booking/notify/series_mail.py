@@ -4,6 +4,7 @@ was gone), when it changes, and when staff approve or reject its dates. Every da
 with its time, status and price, the total, and one .ics file with a VEVENT per
 occurrence (the UIDs the feeds use). Like every mail, it is only an outbox row in the
 caller's transaction, deduplicated by its key."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -18,13 +19,13 @@ import pricing
 from booking.db.models import Booking, BookingSeries, Organisation, Payment, Person, Premises
 from booking.domain.lifecycle import SLOT_HOLDING, Status
 from booking.domain.recurrence import WeeklyPattern
+from booking.formatting import clock, day, kroner, weekday_name, when
 from booking.notify.booking_mail import PAY_PATH, REFUND_REASONS, booking_reference, money
 from booking.notify.outbox import Attachment, Mail, enqueue
-from booking.formatting import clock, day, kroner, weekday_name, when
 from booking.notify.render import language_of, render
 from booking.payments import TEST_MODE
-from booking.settings import get_settings
 from booking.services.feed_events import full_booking_events
+from booking.settings import get_settings
 from calendars import build_feed
 
 OCCASIONS = ("created", "paid", "changed", "approved", "rejected")
@@ -51,11 +52,20 @@ def weekly(pattern: WeeklyPattern, language: str) -> str:
     return f"hver {days} kl. {hours}" if language == "nb" else f"every {days}, {hours}"
 
 
-async def series_summary(session: AsyncSession, series_id: int, occasion: str, now: datetime, *, key: str,
-                         refused: Sequence[Refused] = (), payment: Payment | None = None,
-                         paid: Sequence[tuple[Booking, Payment]] = (),
-                         refunded: Sequence[tuple[Booking, Payment, str]] = (),
-                         decided: Sequence[Booking] = (), reason: str = "") -> bool:
+async def series_summary(
+    session: AsyncSession,
+    series_id: int,
+    occasion: str,
+    now: datetime,
+    *,
+    key: str,
+    refused: Sequence[Refused] = (),
+    payment: Payment | None = None,
+    paid: Sequence[tuple[Booking, Payment]] = (),
+    refunded: Sequence[tuple[Booking, Payment, str]] = (),
+    decided: Sequence[Booking] = (),
+    reason: str = "",
+) -> bool:
     """Enqueue the summary of the series as it now stands; True when it was added (a key
     already used adds nothing). `occasion` is created | paid | changed | approved |
     rejected; for paid, give the leading `payment` and the rows kept (`paid`) and refunded
@@ -66,30 +76,49 @@ async def series_summary(session: AsyncSession, series_id: int, occasion: str, n
     person = await session.get(Person, series.person_id)
     premises = await session.get(Premises, series.premises_id)
     organisation = await session.get(Organisation, series.organisation_id) if series.organisation_id else None
-    bookings = list((await session.execute(
-        select(Booking).where(Booking.series_id == series_id, Booking.status.in_([s.value for s in SLOT_HOLDING]))
-        .order_by(Booking.start_at, Booking.id))).scalars())
+    bookings = list(
+        (
+            await session.execute(
+                select(Booking)
+                .where(Booking.series_id == series_id, Booking.status.in_([s.value for s in SLOT_HOLDING]))
+                .order_by(Booking.start_at, Booking.id)
+            )
+        ).scalars()
+    )
     language = language_of(person.language)
     base_url = get_settings().base_url.rstrip("/")
     total = sum((Decimal(b.price_total or 0) for b in bookings), Decimal(0))
     held = [b for b in bookings if b.status == Status.HELD.value]
     methods = {b.payment_method for b in bookings if b.payment_method}
     context = {
-        "name": person.name, "occasion": occasion, "reference": series_reference(series_id),
-        "premises": premises.name, "building": premises.building.name, "address": premises.building.address,
+        "name": person.name,
+        "occasion": occasion,
+        "reference": series_reference(series_id),
+        "premises": premises.name,
+        "building": premises.building.name,
+        "address": premises.building.address,
         "department": premises.building.department.name,
         "weekly": weekly(WeeklyPattern.from_data(series.pattern), language),
-        "organisation": organisation.name if organisation else "", "purpose": bookings[0].purpose if bookings else "",
-        "occurrences": [{"when": f"{when(b.start_at, language)}–{clock(b.end_at, language)}", "status": b.status,
-                         "price": kroner(b.price_total, language) if b.price_total else "",
-                         "reference": booking_reference(b.id)} for b in bookings],
-        "refused": [{"day": day(r.day, language), "why": r.message_nb if language == "nb" else r.message_en}
-                    for r in refused],
+        "organisation": organisation.name if organisation else "",
+        "purpose": bookings[0].purpose if bookings else "",
+        "occurrences": [
+            {
+                "when": f"{when(b.start_at, language)}–{clock(b.end_at, language)}",
+                "status": b.status,
+                "price": kroner(b.price_total, language) if b.price_total else "",
+                "reference": booking_reference(b.id),
+            }
+            for b in bookings
+        ],
+        "refused": [
+            {"day": day(r.day, language), "why": r.message_nb if language == "nb" else r.message_en} for r in refused
+        ],
         "total": kroner(total, language) if total > 0 else "",
         "method": methods.pop() if len(methods) == 1 else "",
         "pay_link": base_url + PAY_PATH.format(id=held[0].id) if held else "",
         "hold_until": when(min(b.hold_expires_at for b in held), language) if held else "",
-        "link": f"{base_url}/mine-bestillinger", "base_url": base_url,
+        "link": f"{base_url}/mine-bestillinger",
+        "base_url": base_url,
         **_money(paid, refunded, payment, now, language),
         **await _decision(session, decided, reason, language),
     }
@@ -97,10 +126,19 @@ async def series_summary(session: AsyncSession, series_id: int, occasion: str, n
     # Rejected dates go in the calendar file too, cancelled, so they leave the booker's calendar.
     gone = [b for b in decided if b.status == Status.REJECTED.value]
     events = await full_booking_events(
-        session, [b.id for b in sorted([*bookings, *gone], key=lambda b: (b.start_at, b.id))])
-    attachments = (Attachment(f"serie-{series_id}.ics", "text/calendar; method=PUBLISH",
-                              build_feed(f"Serie {series_reference(series_id)}", events).decode("utf-8")),) \
-        if events else ()
+        session, [b.id for b in sorted([*bookings, *gone], key=lambda b: (b.start_at, b.id))]
+    )
+    attachments = (
+        (
+            Attachment(
+                f"serie-{series_id}.ics",
+                "text/calendar; method=PUBLISH",
+                build_feed(f"Serie {series_reference(series_id)}", events).decode("utf-8"),
+            ),
+        )
+        if events
+        else ()
+    )
     return await enqueue(session, Mail(key, person.email, language, subject, body, attachments), now)
 
 
@@ -108,45 +146,92 @@ async def _decision(session: AsyncSession, decided: Sequence[Booking], reason: s
     """The dates staff decided, and for rejected ones paid by card, what goes back."""
     rejected = [b for b in decided if b.status == Status.REJECTED.value]
     back = sum([(await money(session, b))["refunded"] for b in rejected], Decimal(0))
-    return {"decided": [{"when": f"{when(b.start_at, language)}–{clock(b.end_at, language)}",
-                         "reference": booking_reference(b.id)} for b in decided],
-            "reason": reason, "decision_refund": kroner(back, language) if back else ""}
+    return {
+        "decided": [
+            {"when": f"{when(b.start_at, language)}–{clock(b.end_at, language)}", "reference": booking_reference(b.id)}
+            for b in decided
+        ],
+        "reason": reason,
+        "decision_refund": kroner(back, language) if back else "",
+    }
 
 
-def _money(paid: Sequence[tuple[Booking, Payment]], refunded: Sequence[tuple[Booking, Payment, str]],
-           payment: Payment | None, now: datetime, language: str) -> dict:
+def _money(
+    paid: Sequence[tuple[Booking, Payment]],
+    refunded: Sequence[tuple[Booking, Payment, str]],
+    payment: Payment | None,
+    now: datetime,
+    language: str,
+) -> dict:
     """The receipt part of a 'paid' summary: what came in, what goes back and why."""
     if payment is None:
-        return {"amount": "", "payment_reference": "", "paid_at": "", "vat_total": "", "refunds": [],
-                "refund_total": "", "test_mode": False}
+        return {
+            "amount": "",
+            "payment_reference": "",
+            "paid_at": "",
+            "vat_total": "",
+            "refunds": [],
+            "refund_total": "",
+            "test_mode": False,
+        }
     back = sum((Decimal(p.amount) for _, p, _ in refunded), Decimal(0))
     came_in = sum((Decimal(p.amount) for _, p in paid), back)
-    vat = sum((pricing.Quote.from_snapshot(b.price_snapshot).vat_total for b, _ in paid if b.price_snapshot),
-              Decimal(0))
+    vat = sum(
+        (pricing.Quote.from_snapshot(b.price_snapshot).vat_total for b, _ in paid if b.price_snapshot), Decimal(0)
+    )
     reasons = {why: REFUND_REASONS[why][0 if language == "nb" else 1] for _, _, why in refunded}
     return {
         "amount": kroner(came_in, language),
-        "payment_reference": f"{booking_reference(payment.booking_id)}-{payment.id}", "paid_at": when(now, language), "vat_total": kroner(vat, language),
-        "refunds": [{"when": f"{when(b.start_at, language)}–{clock(b.end_at, language)}",
-                     "amount": kroner(p.amount, language), "why": reasons[why]} for b, p, why in refunded],
+        "payment_reference": f"{booking_reference(payment.booking_id)}-{payment.id}",
+        "paid_at": when(now, language),
+        "vat_total": kroner(vat, language),
+        "refunds": [
+            {
+                "when": f"{when(b.start_at, language)}–{clock(b.end_at, language)}",
+                "amount": kroner(p.amount, language),
+                "why": reasons[why],
+            }
+            for b, p, why in refunded
+        ],
         "refund_total": kroner(back, language) if back else "",
         "test_mode": payment.provider == TEST_MODE,
     }
 
 
-async def series_paid(session: AsyncSession, series_id: int, payment: Payment,
-                      paid: Sequence[tuple[Booking, Payment]], refunded: Sequence[tuple[Booking, Payment, str]],
-                      now: datetime) -> bool:
+async def series_paid(
+    session: AsyncSession,
+    series_id: int,
+    payment: Payment,
+    paid: Sequence[tuple[Booking, Payment]],
+    refunded: Sequence[tuple[Booking, Payment, str]],
+    now: datetime,
+) -> bool:
     """The money for a series' checkout is in: the receipt, the dates now confirmed (or
     awaiting approval), and the dates whose part is refunded."""
-    return await series_summary(session, series_id, "paid", now, key=f"series-{series_id}-paid-{payment.id}",
-                                payment=payment, paid=paid, refunded=refunded)
+    return await series_summary(
+        session,
+        series_id,
+        "paid",
+        now,
+        key=f"series-{series_id}-paid-{payment.id}",
+        payment=payment,
+        paid=paid,
+        refunded=refunded,
+    )
 
 
-async def series_decided(session: AsyncSession, series_id: int, decided: Sequence[Booking], *, approved: bool,
-                         reason: str, now: datetime) -> bool:
+async def series_decided(
+    session: AsyncSession, series_id: int, decided: Sequence[Booking], *, approved: bool, reason: str, now: datetime
+) -> bool:
     """Staff approved or rejected these dates of the series (all that waited, or one): one
     mail. Each date is decided once, so the first one's id keys the decision."""
     occasion = "approved" if approved else "rejected"
-    return await series_summary(session, series_id, occasion, now, decided=decided, reason=reason,
-                                key=f"series-{series_id}-{occasion}-{decided[0].id}")
+    return await series_summary(
+        session,
+        series_id,
+        occasion,
+        now,
+        decided=decided,
+        reason=reason,
+        key=f"series-{series_id}-{occasion}-{decided[0].id}",
+    )

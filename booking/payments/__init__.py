@@ -1,6 +1,7 @@
 """Payment providers. Each module here named `*_provider` has `configure(settings)`,
 which returns a provider when its settings are present and None otherwise; nothing else
 in the code base lists providers, so a new one is one new module."""
+
 from __future__ import annotations
 
 import importlib
@@ -24,9 +25,22 @@ from booking.payments.testmode_provider import NAME as TEST_MODE
 from booking.settings import Settings
 
 __all__ = [
-    "BadSignature", "Checkout", "CheckoutLine", "CheckoutRequest", "PaymentProvider", "ProviderError", "ProviderEvent",
-    "ProviderRefused", "ProviderUnavailable", "RemotePayment", "RemoteRefund", "TEST_MODE", "card_available",
-    "card_in_test_mode", "providers", "provider_for_method",
+    "BadSignature",
+    "Checkout",
+    "CheckoutLine",
+    "CheckoutRequest",
+    "PaymentProvider",
+    "ProviderError",
+    "ProviderEvent",
+    "ProviderRefused",
+    "ProviderUnavailable",
+    "RemotePayment",
+    "RemoteRefund",
+    "TEST_MODE",
+    "card_available",
+    "card_in_test_mode",
+    "providers",
+    "provider_for_method",
 ]
 
 

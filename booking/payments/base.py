@@ -7,6 +7,7 @@ more module ending in `_provider` with a `configure(settings)` function, found b
 
 Money crosses this boundary as Decimal NOK; each provider converts to its own units.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -71,7 +72,7 @@ class CheckoutRequest:
 @dataclass(frozen=True)
 class Checkout:
     reference: str  # the provider's id for this checkout (Stripe: the Checkout Session id)
-    url: str        # where the booker is sent to pay
+    url: str  # where the booker is sent to pay
 
 
 @dataclass(frozen=True)
@@ -79,8 +80,8 @@ class RemotePayment:
     """A payment as fetched from the provider, never as read from an event body."""
 
     payment_id: int | None  # ours, from the metadata we sent; None when it is not ours
-    reference: str          # what a refund is made against (Stripe: the PaymentIntent id)
-    state: str              # REMOTE_*
+    reference: str  # what a refund is made against (Stripe: the PaymentIntent id)
+    state: str  # REMOTE_*
     amount: Decimal | None  # what was received, when known
     currency: str
     error: str | None = None
@@ -106,7 +107,7 @@ class ProviderEvent:
 
 @runtime_checkable
 class PaymentProvider(Protocol):
-    name: str    # stored in Payment.provider; the webhook path is /webhooks/{name}
+    name: str  # stored in Payment.provider; the webhook path is /webhooks/{name}
     method: str  # the booking's payment_method it serves ("card": paid online before confirmation)
 
     async def start_checkout(self, request: CheckoutRequest, *, idempotency_key: str) -> Checkout:
@@ -125,11 +126,11 @@ class PaymentProvider(Protocol):
         """The provider's current view of a payment, by checkout or payment reference."""
         ...
 
-    async def fetch_refund(self, reference: str) -> RemoteRefund:
-        ...
+    async def fetch_refund(self, reference: str) -> RemoteRefund: ...
 
-    async def refund(self, payment_reference: str, amount: Decimal, *, refund_id: int,
-                     idempotency_key: str) -> RemoteRefund:
+    async def refund(
+        self, payment_reference: str, amount: Decimal, *, refund_id: int, idempotency_key: str
+    ) -> RemoteRefund:
         """Refund `amount` of a paid payment. Must find an earlier refund made for the same
         `refund_id` rather than make a second one."""
         ...

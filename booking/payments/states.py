@@ -4,6 +4,7 @@ Only listed transitions exist. A payment the provider reports as paid is paid ev
 we had given up on it (cancelled or failed): the money arrived, and the services then
 decide whether to keep it or refund it. Paid and refunded are never left backwards.
 """
+
 from __future__ import annotations
 
 from booking.domain.errors import InvalidTransition
@@ -45,5 +46,7 @@ def advance(kind: str, current: str, target: str) -> str:
             "invalid_payment_transition",
             f"En {'tilbakebetaling' if kind == 'refund' else 'betaling'} som er «{current}», kan ikke bli «{target}».",
             f"A {kind} cannot go from {current} to {target}.",
-            current=current, target=target)
+            current=current,
+            target=target,
+        )
     return target

@@ -6,6 +6,7 @@ the webhook secret and then used only as triggers: the object is fetched from St
 The async methods of the `stripe` library are used, with one HTTP client per call, so
 nothing is shared between event loops or processes.
 """
+
 from __future__ import annotations
 
 import json
@@ -15,8 +16,20 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, AsyncIterator, Mapping
 
 from booking.payments.base import (
-    REFUND_DONE, REFUND_FAILED, REFUND_PENDING, REMOTE_CANCELLED, REMOTE_FAILED, REMOTE_PAID, REMOTE_PENDING,
-    BadSignature, Checkout, CheckoutRequest, ProviderEvent, ProviderRefused, ProviderUnavailable, RemotePayment,
+    REFUND_DONE,
+    REFUND_FAILED,
+    REFUND_PENDING,
+    REMOTE_CANCELLED,
+    REMOTE_FAILED,
+    REMOTE_PAID,
+    REMOTE_PENDING,
+    BadSignature,
+    Checkout,
+    CheckoutRequest,
+    ProviderEvent,
+    ProviderRefused,
+    ProviderUnavailable,
+    RemotePayment,
     RemoteRefund,
 )
 from booking.settings import Settings
@@ -26,11 +39,18 @@ log = logging.getLogger("booking.payments.stripe")
 HUNDRED = Decimal(100)
 ORE = Decimal("0.01")
 
-PAYMENT_EVENTS = frozenset({
-    "payment_intent.succeeded", "payment_intent.payment_failed", "payment_intent.canceled",
-    "payment_intent.processing", "checkout.session.completed", "checkout.session.async_payment_succeeded",
-    "checkout.session.async_payment_failed", "checkout.session.expired",
-})
+PAYMENT_EVENTS = frozenset(
+    {
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
+        "payment_intent.canceled",
+        "payment_intent.processing",
+        "checkout.session.completed",
+        "checkout.session.async_payment_succeeded",
+        "checkout.session.async_payment_failed",
+        "checkout.session.expired",
+    }
+)
 REFUND_EVENTS = frozenset({"refund.created", "refund.updated", "refund.failed", "charge.refund.updated"})
 
 
@@ -81,8 +101,15 @@ class StripeProvider:
     name = "stripe"
     method = "card"
 
-    def __init__(self, secret_key: str, webhook_secret: str, *, api_base: str | None = None,
-                 timeout: float = 20.0, network_retries: int = 2) -> None:
+    def __init__(
+        self,
+        secret_key: str,
+        webhook_secret: str,
+        *,
+        api_base: str | None = None,
+        timeout: float = 20.0,
+        network_retries: int = 2,
+    ) -> None:
         import stripe  # only needed once Stripe is configured
 
         self._stripe = stripe
@@ -97,8 +124,11 @@ class StripeProvider:
         stripe = self._stripe
         http = stripe.HTTPXClient(timeout=self._timeout)
         client = stripe.StripeClient(
-            self._secret_key, http_client=http, max_network_retries=self._retries,
-            base_addresses={"api": self._api_base} if self._api_base else None)
+            self._secret_key,
+            http_client=http,
+            max_network_retries=self._retries,
+            base_addresses={"api": self._api_base} if self._api_base else None,
+        )
         try:
             yield client.v1
         except stripe.SignatureVerificationError as error:  # pragma: no cover - not raised by API calls
@@ -118,12 +148,17 @@ class StripeProvider:
         params = {
             "mode": "payment",
             "payment_method_types": ["card"],
-            "line_items": [{
-                "quantity": line.quantity,
-                "price_data": {"currency": request.currency.lower(),
-                               "unit_amount": to_minor_units(line.unit_amount),
-                               "product_data": {"name": line.description}},
-            } for line in request.lines],
+            "line_items": [
+                {
+                    "quantity": line.quantity,
+                    "price_data": {
+                        "currency": request.currency.lower(),
+                        "unit_amount": to_minor_units(line.unit_amount),
+                        "product_data": {"name": line.description},
+                    },
+                }
+                for line in request.lines
+            ],
             "success_url": request.success_url,
             "cancel_url": request.cancel_url,
             "client_reference_id": str(request.payment_id),
@@ -134,8 +169,9 @@ class StripeProvider:
             "payment_intent_data": {"metadata": metadata, "description": request.description},
         }
         async with self._client() as stripe:
-            session = _plain(await stripe.checkout.sessions.create_async(
-                params=params, options={"idempotency_key": idempotency_key}))
+            session = _plain(
+                await stripe.checkout.sessions.create_async(params=params, options={"idempotency_key": idempotency_key})
+            )
         return Checkout(reference=session["id"], url=session["url"])
 
     async def cancel_checkout(self, reference: str, *, idempotency_key: str) -> None:
@@ -152,16 +188,18 @@ class StripeProvider:
         if not signature:
             raise BadSignature("no Stripe-Signature header")
         try:
-            stripe.WebhookSignature.verify_header(body.decode("utf-8"), signature, self._webhook_secret,
-                                                  stripe.Webhook.DEFAULT_TOLERANCE)
+            stripe.WebhookSignature.verify_header(
+                body.decode("utf-8"), signature, self._webhook_secret, stripe.Webhook.DEFAULT_TOLERANCE
+            )
             event = json.loads(body)
         except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError) as error:
             raise BadSignature(str(error)) from error
         kind = event.get("type", "")
         subject = "payment" if kind in PAYMENT_EVENTS else "refund" if kind in REFUND_EVENTS else "ignored"
         data = (event.get("data") or {}).get("object") or {}
-        return ProviderEvent(event_id=str(event.get("id", "")), type=kind, subject=subject,
-                             object_id=str(data.get("id", "")))
+        return ProviderEvent(
+            event_id=str(event.get("id", "")), type=kind, subject=subject, object_id=str(data.get("id", ""))
+        )
 
     async def fetch_payment(self, reference: str) -> RemotePayment:
         async with self._client() as stripe:
@@ -173,15 +211,22 @@ class StripeProvider:
 
     async def _session_payment(self, stripe: Any, session: Any) -> RemotePayment:
         payment_id = _our_id(session.get("metadata"), "payment_id") or _our_id(
-            {"payment_id": session.get("client_reference_id")}, "payment_id")
+            {"payment_id": session.get("client_reference_id")}, "payment_id"
+        )
         intent_id = session.get("payment_intent")
         if isinstance(intent_id, dict):
             intent_id = intent_id.get("id")
         if intent_id:
             # The PaymentIntent is what was actually charged, and what a refund is made against.
             remote = self._intent_payment(_plain(await stripe.payment_intents.retrieve_async(intent_id)))
-            return RemotePayment(payment_id or remote.payment_id, remote.reference, remote.state, remote.amount,
-                                 remote.currency, remote.error)
+            return RemotePayment(
+                payment_id or remote.payment_id,
+                remote.reference,
+                remote.state,
+                remote.amount,
+                remote.currency,
+                remote.error,
+            )
         state = REMOTE_CANCELLED if session.get("status") == "expired" else REMOTE_PENDING
         return RemotePayment(payment_id, session["id"], state, None, (session.get("currency") or "nok").upper())
 
@@ -191,8 +236,13 @@ class StripeProvider:
         if received is None and state == REMOTE_PAID:
             received = intent.get("amount")
         return RemotePayment(
-            payment_id=_our_id(intent.get("metadata"), "payment_id"), reference=intent["id"], state=state,
-            amount=from_minor_units(received), currency=(intent.get("currency") or "").upper(), error=error)
+            payment_id=_our_id(intent.get("metadata"), "payment_id"),
+            reference=intent["id"],
+            state=state,
+            amount=from_minor_units(received),
+            currency=(intent.get("currency") or "").upper(),
+            error=error,
+        )
 
     async def fetch_refund(self, reference: str) -> RemoteRefund:
         async with self._client() as stripe:
@@ -201,23 +251,38 @@ class StripeProvider:
 
     def _refund(self, refund: Any) -> RemoteRefund:
         status = refund.get("status")
-        state = REFUND_DONE if status == "succeeded" else REFUND_FAILED if status in ("failed", "canceled") \
+        state = (
+            REFUND_DONE
+            if status == "succeeded"
+            else REFUND_FAILED
+            if status in ("failed", "canceled")
             else REFUND_PENDING
-        return RemoteRefund(refund_id=_our_id(refund.get("metadata"), "refund_id"), reference=refund["id"],
-                            state=state, error=refund.get("failure_reason") if state == REFUND_FAILED else None)
+        )
+        return RemoteRefund(
+            refund_id=_our_id(refund.get("metadata"), "refund_id"),
+            reference=refund["id"],
+            state=state,
+            error=refund.get("failure_reason") if state == REFUND_FAILED else None,
+        )
 
-    async def refund(self, payment_reference: str, amount: Decimal, *, refund_id: int,
-                     idempotency_key: str) -> RemoteRefund:
+    async def refund(
+        self, payment_reference: str, amount: Decimal, *, refund_id: int, idempotency_key: str
+    ) -> RemoteRefund:
         async with self._client() as stripe:
             # An idempotency key lives 24 hours at Stripe; a retry after that must not refund
             # again, so look for a refund already made for this row first.
-            listed = _plain(await stripe.refunds.list_async(params={"payment_intent": payment_reference,
-                                                                    "limit": 100}))
+            listed = _plain(await stripe.refunds.list_async(params={"payment_intent": payment_reference, "limit": 100}))
             for existing in listed.get("data", []):
                 if _our_id(existing.get("metadata"), "refund_id") == refund_id:
                     return self._refund(existing)
-            made = _plain(await stripe.refunds.create_async(
-                params={"payment_intent": payment_reference, "amount": to_minor_units(amount),
-                        "metadata": {"refund_id": str(refund_id)}},
-                options={"idempotency_key": idempotency_key}))
+            made = _plain(
+                await stripe.refunds.create_async(
+                    params={
+                        "payment_intent": payment_reference,
+                        "amount": to_minor_units(amount),
+                        "metadata": {"refund_id": str(refund_id)},
+                    },
+                    options={"idempotency_key": idempotency_key},
+                )
+            )
         return self._refund(made)

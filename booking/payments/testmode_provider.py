@@ -15,6 +15,7 @@ worker process on the machine (test mode is one machine by nature), needing no t
 migration in the production schema. A change is made under an exclusive `flock` on the
 file, written in place; a new file appears whole (written aside, then hard-linked in).
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -31,8 +32,18 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from booking.payments.base import (
-    REFUND_DONE, REMOTE_CANCELLED, REMOTE_PAID, REMOTE_PENDING, BadSignature, Checkout, CheckoutLine, CheckoutRequest,
-    ProviderEvent, ProviderRefused, RemotePayment, RemoteRefund,
+    REFUND_DONE,
+    REMOTE_CANCELLED,
+    REMOTE_PAID,
+    REMOTE_PENDING,
+    BadSignature,
+    Checkout,
+    CheckoutLine,
+    CheckoutRequest,
+    ProviderEvent,
+    ProviderRefused,
+    RemotePayment,
+    RemoteRefund,
 )
 from booking.settings import Settings
 
@@ -68,12 +79,18 @@ class TestCheckout:
 
 def _checkout(data: dict[str, Any]) -> TestCheckout:
     return TestCheckout(
-        reference=data["reference"], payment_id=data["payment_id"],
-        lines=tuple(CheckoutLine(line["description"], Decimal(line["unit_amount"]), line["quantity"])
-                    for line in data["lines"]),
-        amount=Decimal(data["amount"]), currency=data["currency"], success_url=data["success_url"],
+        reference=data["reference"],
+        payment_id=data["payment_id"],
+        lines=tuple(
+            CheckoutLine(line["description"], Decimal(line["unit_amount"]), line["quantity"]) for line in data["lines"]
+        ),
+        amount=Decimal(data["amount"]),
+        currency=data["currency"],
+        success_url=data["success_url"],
         cancel_url=data["cancel_url"],
-        expires_at=datetime.fromisoformat(data["expires_at"]), status=data["status"])
+        expires_at=datetime.fromisoformat(data["expires_at"]),
+        status=data["status"],
+    )
 
 
 class TestModeProvider:
@@ -156,16 +173,27 @@ class TestModeProvider:
     async def start_checkout(self, request: CheckoutRequest, *, idempotency_key: str) -> Checkout:
         # The same key gives the same checkout, as at Stripe; the reference cannot be guessed.
         reference = "tp_" + hmac.new(self._key, idempotency_key.encode(), hashlib.sha256).hexdigest()[:32]
-        self._create({
-            "reference": reference, "payment_id": request.payment_id, "booking_id": request.booking_id,
-            "lines": [{"description": line.description, "unit_amount": str(line.unit_amount),
-                       "quantity": line.quantity} for line in request.lines],
-            "amount": str(request.amount), "currency": request.currency, "description": request.description,
-            "customer_email": request.customer_email, "language": request.language,
-            "success_url": request.success_url, "cancel_url": request.cancel_url,
-            "expires_at": request.expires_at.astimezone(timezone.utc).isoformat(), "status": OPEN,
-            "refunds": {},
-        })
+        self._create(
+            {
+                "reference": reference,
+                "payment_id": request.payment_id,
+                "booking_id": request.booking_id,
+                "lines": [
+                    {"description": line.description, "unit_amount": str(line.unit_amount), "quantity": line.quantity}
+                    for line in request.lines
+                ],
+                "amount": str(request.amount),
+                "currency": request.currency,
+                "description": request.description,
+                "customer_email": request.customer_email,
+                "language": request.language,
+                "success_url": request.success_url,
+                "cancel_url": request.cancel_url,
+                "expires_at": request.expires_at.astimezone(timezone.utc).isoformat(),
+                "status": OPEN,
+                "refunds": {},
+            }
+        )
         return Checkout(reference=reference, url=f"{self._base_url}/testbetaling/{reference}")
 
     async def cancel_checkout(self, reference: str, *, idempotency_key: str) -> None:
@@ -191,9 +219,15 @@ class TestModeProvider:
         with self._locked(reference, write=False) as data:
             checkout = _checkout(data)
         state = {OPEN: REMOTE_PENDING, PAID: REMOTE_PAID, EXPIRED: REMOTE_CANCELLED}[
-            checkout.state(datetime.now(timezone.utc))]
-        return RemotePayment(payment_id=checkout.payment_id, reference=reference, state=state,
-                             amount=checkout.amount if state == REMOTE_PAID else None, currency=checkout.currency)
+            checkout.state(datetime.now(timezone.utc))
+        ]
+        return RemotePayment(
+            payment_id=checkout.payment_id,
+            reference=reference,
+            state=state,
+            amount=checkout.amount if state == REMOTE_PAID else None,
+            currency=checkout.currency,
+        )
 
     async def fetch_refund(self, reference: str) -> RemoteRefund:
         checkout_reference, _, refund_id = reference.rpartition("_r")
@@ -202,15 +236,17 @@ class TestModeProvider:
                 raise ProviderRefused(f"no test refund {reference!r}")
         return RemoteRefund(refund_id=int(refund_id), reference=reference, state=REFUND_DONE)
 
-    async def refund(self, payment_reference: str, amount: Decimal, *, refund_id: int,
-                     idempotency_key: str) -> RemoteRefund:
+    async def refund(
+        self, payment_reference: str, amount: Decimal, *, refund_id: int, idempotency_key: str
+    ) -> RemoteRefund:
         """Refunded at once; a second call for the same `refund_id` finds the first."""
         with self._locked(payment_reference, write=True) as data:
             refunds = data["refunds"]
             if str(refund_id) not in refunds:
                 left = Decimal(data["amount"]) - sum((Decimal(r) for r in refunds.values()), Decimal(0))
                 if data["status"] != PAID or not Decimal(0) < amount <= left:
-                    raise ProviderRefused(f"cannot refund {amount} of test checkout {payment_reference} "
-                                          f"({data['status']}, {left} left)")
+                    raise ProviderRefused(
+                        f"cannot refund {amount} of test checkout {payment_reference} ({data['status']}, {left} left)"
+                    )
                 refunds[str(refund_id)] = str(amount)
         return RemoteRefund(refund_id=refund_id, reference=f"{payment_reference}_r{refund_id}", state=REFUND_DONE)

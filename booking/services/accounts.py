@@ -1,5 +1,6 @@
 """Accounts: creating people, checking passwords (argon2), API tokens, and login rate
 limiting kept in the database so it holds across server processes."""
+
 from __future__ import annotations
 
 import math
@@ -38,9 +39,18 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
-async def create_person(sessions: async_sessionmaker[AsyncSession], *, email: str, name: str, password: str,
-                        roles: list[str], birth_date: date | None = None, language: str = "nb",
-                        department_id: int | None = None, today: date | None = None) -> Person:
+async def create_person(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    email: str,
+    name: str,
+    password: str,
+    roles: list[str],
+    birth_date: date | None = None,
+    language: str = "nb",
+    department_id: int | None = None,
+    today: date | None = None,
+) -> Person:
     """A new account; refused, with nothing written, when a field is wrong. A birth date
     after `today` (the caller's date, in Oslo) is refused; without a birth date the account
     exists but cannot book, since the lending rules must know the person is 18 or older."""
@@ -51,11 +61,17 @@ async def create_person(sessions: async_sessionmaker[AsyncSession], *, email: st
     if not name:
         raise DomainError("name_required", "Skriv inn navnet.", "A name is required.")
     if len(name) > MAX_NAME:
-        raise DomainError("name_too_long", f"Navnet kan ha høyst {MAX_NAME} tegn.",
-                          f"The name may have at most {MAX_NAME} characters, not {len(name)}.")
+        raise DomainError(
+            "name_too_long",
+            f"Navnet kan ha høyst {MAX_NAME} tegn.",
+            f"The name may have at most {MAX_NAME} characters, not {len(name)}.",
+        )
     if birth_date is not None and today is not None and birth_date > today:
-        raise DomainError("birth_date_in_future", "Fødselsdatoen kan ikke være frem i tid.",
-                          f"The birth date {birth_date.isoformat()} is in the future.")
+        raise DomainError(
+            "birth_date_in_future",
+            "Fødselsdatoen kan ikke være frem i tid.",
+            f"The birth date {birth_date.isoformat()} is in the future.",
+        )
     if len(password) < 8:
         raise DomainError("weak_password", "Passordet må ha minst 8 tegn.", "The password needs 8 characters.")
     unknown = set(roles) - set(ROLES)
@@ -63,29 +79,45 @@ async def create_person(sessions: async_sessionmaker[AsyncSession], *, email: st
         raise DomainError("unknown_role", f"Ukjent rolle: {', '.join(sorted(unknown))}.", f"Unknown roles {unknown}.")
     async with write_transaction(sessions) as session:
         if await session.scalar(select(Person.id).where(func.lower(Person.email) == email)):
-            raise DomainError("email_taken", "Det finnes allerede en konto med denne e-postadressen.",
-                              f"An account for {email} exists.")
-        person = Person(name=name, email=email, password_hash=hash_password(password),
-                        roles=sorted(set(roles) | {"person"}), birth_date=birth_date, language=language,
-                        department_id=department_id)
+            raise DomainError(
+                "email_taken",
+                "Det finnes allerede en konto med denne e-postadressen.",
+                f"An account for {email} exists.",
+            )
+        person = Person(
+            name=name,
+            email=email,
+            password_hash=hash_password(password),
+            roles=sorted(set(roles) | {"person"}),
+            birth_date=birth_date,
+            language=language,
+            department_id=department_id,
+        )
         session.add(person)
     return person
 
 
-async def authenticate(sessions: async_sessionmaker[AsyncSession], email: str, password: str, *,
-                       client: str, now: datetime) -> Person:
+async def authenticate(
+    sessions: async_sessionmaker[AsyncSession], email: str, password: str, *, client: str, now: datetime
+) -> Person:
     """The person, or a refusal. Failed attempts per e-mail and client are limited."""
     key = f"{email.strip().lower()}|{client}"
     async with write_transaction(sessions) as session:
         await session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - LOGIN_WINDOW))
-        failed = list((await session.execute(
-            select(LoginAttempt.at).where(LoginAttempt.key == key).order_by(LoginAttempt.at))).scalars())
+        failed = list(
+            (
+                await session.execute(select(LoginAttempt.at).where(LoginAttempt.key == key).order_by(LoginAttempt.at))
+            ).scalars()
+        )
         if len(failed) >= LOGIN_LIMIT:
             # The lock lifts when so many attempts have left the window that fewer than the limit remain.
             lifts = failed[len(failed) - LOGIN_LIMIT] + LOGIN_WINDOW
-            raise TooManyAttempts("too_many_attempts", "For mange mislykkede innlogginger. Vent et kvarter og prøv igjen.",
-                                  "Too many failed logins; try again in 15 minutes.",
-                                  retry_after=max(1, math.ceil((lifts - now).total_seconds())))
+            raise TooManyAttempts(
+                "too_many_attempts",
+                "For mange mislykkede innlogginger. Vent et kvarter og prøv igjen.",
+                "Too many failed logins; try again in 15 minutes.",
+                retry_after=max(1, math.ceil((lifts - now).total_seconds())),
+            )
         person = await session.scalar(select(Person).where(func.lower(Person.email) == email.strip().lower()))
         try:
             if person is None or person.password_hash is None:
@@ -99,8 +131,9 @@ async def authenticate(sessions: async_sessionmaker[AsyncSession], email: str, p
     return person
 
 
-async def issue_api_token(sessions: async_sessionmaker[AsyncSession], person_id: int, *, label: str,
-                          now: datetime) -> str:
+async def issue_api_token(
+    sessions: async_sessionmaker[AsyncSession], person_id: int, *, label: str, now: datetime
+) -> str:
     """A new bearer token, shown once; only its hash is kept."""
     token = new_token()
     async with write_transaction(sessions) as session:
@@ -109,8 +142,9 @@ async def issue_api_token(sessions: async_sessionmaker[AsyncSession], person_id:
 
 
 async def person_for_token(session: AsyncSession, token: str) -> Person | None:
-    row = await session.scalar(select(ApiToken).where(ApiToken.token_hash == hash_token(token),
-                                                      ApiToken.revoked_at.is_(None)))
+    row = await session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+    )
     return await session.get(Person, row.person_id) if row else None
 
 

@@ -3,6 +3,7 @@ the decision. A weekly series' waiting dates are one entry, decided together or 
 at a time. Every decision is `change_status` per date, whose history row carries the
 reason to the booker; a rejection first settles any payment. A single booking's mail
 comes from its state change; a series' decision is one summary mail (series_mail)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ MAX_REASON = 2000
 class PendingRequest:
     booking: Booking
     why_approval: str  # the rules that sent it to the queue, from its first history row
-    started: bool      # its start has passed without a decision
+    started: bool  # its start has passed without a decision
     why_codes: tuple[str, ...] | None = None  # the same as the criteria's codes (rows written since 0011)
 
 
@@ -72,59 +73,93 @@ class QueueEntry:
 
 async def approval_queue(session: AsyncSession, scope: StaffScope, now: datetime) -> list[QueueEntry]:
     """The requests this scope decides, by first date; a series' waiting dates as one entry."""
-    bookings = list((await session.execute(
-        select(Booking).join(Premises, Premises.id == Booking.premises_id)
-        .join(Building, Building.id == Premises.building_id)
-        .where(Booking.status == Status.REQUESTED.value, scope.building_filter())
-        .order_by(Booking.start_at, Booking.id)
-    )).scalars().unique())
+    bookings = list(
+        (
+            await session.execute(
+                select(Booking)
+                .join(Premises, Premises.id == Booking.premises_id)
+                .join(Building, Building.id == Premises.building_id)
+                .where(Booking.status == Status.REQUESTED.value, scope.building_filter())
+                .order_by(Booking.start_at, Booking.id)
+            )
+        )
+        .scalars()
+        .unique()
+    )
     reasons: dict[int, tuple[str, tuple[str, ...] | None]] = {}
     series: dict[int, BookingSeries] = {}
     if bookings:
-        rows = (await session.execute(
-            select(BookingHistory.booking_id, BookingHistory.reason, BookingHistory.reason_codes)
-            .where(BookingHistory.booking_id.in_([b.id for b in bookings]),
-                   BookingHistory.to_status == Status.REQUESTED.value)
-            .order_by(BookingHistory.id)
-        )).all()
+        rows = (
+            await session.execute(
+                select(BookingHistory.booking_id, BookingHistory.reason, BookingHistory.reason_codes)
+                .where(
+                    BookingHistory.booking_id.in_([b.id for b in bookings]),
+                    BookingHistory.to_status == Status.REQUESTED.value,
+                )
+                .order_by(BookingHistory.id)
+            )
+        ).all()
         for row in rows:
             reasons.setdefault(row.booking_id, (row.reason, tuple(row.reason_codes) if row.reason_codes else None))
         series_ids = {b.series_id for b in bookings if b.series_id is not None}
         if series_ids:
-            series = {s.id: s for s in (await session.execute(
-                select(BookingSeries).where(BookingSeries.id.in_(series_ids)))).scalars()}
+            series = {
+                s.id: s
+                for s in (
+                    await session.execute(select(BookingSeries).where(BookingSeries.id.in_(series_ids)))
+                ).scalars()
+            }
     entries: dict[tuple[str, int], list[PendingRequest]] = {}  # in the order of each entry's first date
     for booking in bookings:
         key = ("series", booking.series_id) if booking.series_id is not None else ("booking", booking.id)
         why, codes = reasons.get(booking.id, ("", None))
         pending = PendingRequest(booking, why, booking.start_at <= now, codes)
         entries.setdefault(key, []).append(pending)
-    return [QueueEntry(tuple(requests), series.get(key[1]) if key[0] == "series" else None)
-            for key, requests in entries.items()]
+    return [
+        QueueEntry(tuple(requests), series.get(key[1]) if key[0] == "series" else None)
+        for key, requests in entries.items()
+    ]
 
 
 def _checked_reason(reason: str, *, approve: bool, field: str) -> str:
     reason = reason.strip()
     if not approve and not reason:
-        raise InvalidForm([FieldProblem(field, "reason_required",
-                                        "Skriv en begrunnelse for avslaget. Den sendes til den som bestilte.",
-                                        "Give a reason for the rejection. It is sent to the person who booked.")])
+        raise InvalidForm(
+            [
+                FieldProblem(
+                    field,
+                    "reason_required",
+                    "Skriv en begrunnelse for avslaget. Den sendes til den som bestilte.",
+                    "Give a reason for the rejection. It is sent to the person who booked.",
+                )
+            ]
+        )
     if len(reason) > MAX_REASON:
-        raise InvalidForm([FieldProblem(field, "too_long",
-                                        f"Begrunnelsen kan ha høyst {MAX_REASON} tegn.",
-                                        f"The reason can be at most {MAX_REASON} characters.")])
+        raise InvalidForm(
+            [
+                FieldProblem(
+                    field,
+                    "too_long",
+                    f"Begrunnelsen kan ha høyst {MAX_REASON} tegn.",
+                    f"The reason can be at most {MAX_REASON} characters.",
+                )
+            ]
+        )
     return reason
 
 
 def _check_scope(scope: StaffScope, premises: Premises) -> None:
     if not scope.manages(premises.building.department_id):
-        raise Forbidden("not_your_department",
-                        f"{premises.name} eies av en annen virksomhet; du kan ikke behandle bestillingen.",
-                        "The premises belong to another department.")
+        raise Forbidden(
+            "not_your_department",
+            f"{premises.name} eies av en annen virksomhet; du kan ikke behandle bestillingen.",
+            "The premises belong to another department.",
+        )
 
 
-async def _decide_in(session: AsyncSession, scope: StaffScope, bookings: Sequence[Booking], *, approve: bool,
-                     reason: str, now: datetime) -> AfterCommit:
+async def _decide_in(
+    session: AsyncSession, scope: StaffScope, bookings: Sequence[Booking], *, approve: bool, reason: str, now: datetime
+) -> AfterCommit:
     """The one decision, for one date or several, in the caller's write transaction."""
     for booking in bookings:
         _check_scope(scope, booking.premises)
@@ -134,17 +169,39 @@ async def _decide_in(session: AsyncSession, scope: StaffScope, bookings: Sequenc
             settled = await settle_cancellation(session, booking, fee=Decimal(0), now=now)
             after.refund_ids += settled.refund_ids
             after.checkouts += settled.checkouts
-        decided.append(await change_status(session, booking.id, Status.CONFIRMED if approve else Status.REJECTED,
-                                           actor_id=scope.person_id, reason=reason, now=now))
+        decided.append(
+            await change_status(
+                session,
+                booking.id,
+                Status.CONFIRMED if approve else Status.REJECTED,
+                actor_id=scope.person_id,
+                reason=reason,
+                now=now,
+            )
+        )
     # A series' dates send no mail each (booking_mail._kind): one summary per series says what was decided.
     for series_id in sorted({b.series_id for b in decided if b.series_id is not None}):
-        await series_decided(session, series_id, [b for b in decided if b.series_id == series_id],
-                             approved=approve, reason=reason, now=now)
+        await series_decided(
+            session,
+            series_id,
+            [b for b in decided if b.series_id == series_id],
+            approved=approve,
+            reason=reason,
+            now=now,
+        )
     return after
 
 
-async def decide(sessions: async_sessionmaker[AsyncSession], settings: Settings, scope: StaffScope,
-                 booking_id: int, *, approve: bool, reason: str, now: datetime) -> Booking:
+async def decide(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    scope: StaffScope,
+    booking_id: int,
+    *,
+    approve: bool,
+    reason: str,
+    now: datetime,
+) -> Booking:
     """Approve (confirmed) or reject (rejected, a reason required) a request for premises
     this staff member manages. A rejection refunds in full whatever was paid."""
     reason = _checked_reason(reason, approve=approve, field=f"begrunnelse-{booking_id}")
@@ -157,8 +214,16 @@ async def decide(sessions: async_sessionmaker[AsyncSession], settings: Settings,
     return booking
 
 
-async def decide_series(sessions: async_sessionmaker[AsyncSession], settings: Settings, scope: StaffScope,
-                        series_id: int, *, approve: bool, reason: str, now: datetime) -> list[Booking]:
+async def decide_series(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    scope: StaffScope,
+    series_id: int,
+    *,
+    approve: bool,
+    reason: str,
+    now: datetime,
+) -> list[Booking]:
     """Approve or reject every date of a weekly series still waiting for approval, in one
     transaction; dates no longer waiting (cancelled meanwhile, decided one by one) are left
     as they are. The booker gets one mail for the decision."""
@@ -168,13 +233,24 @@ async def decide_series(sessions: async_sessionmaker[AsyncSession], settings: Se
         if series is None:
             raise NotFound("unknown_series", "Fant ikke serien.", f"No series {series_id}.")
         _check_scope(scope, await session.get(Premises, series.premises_id))
-        waiting = list((await session.execute(
-            select(Booking).where(Booking.series_id == series_id, Booking.status == Status.REQUESTED.value)
-            .order_by(Booking.start_at, Booking.id).with_for_update(of=Booking)
-        )).scalars().unique())
+        waiting = list(
+            (
+                await session.execute(
+                    select(Booking)
+                    .where(Booking.series_id == series_id, Booking.status == Status.REQUESTED.value)
+                    .order_by(Booking.start_at, Booking.id)
+                    .with_for_update(of=Booking)
+                )
+            )
+            .scalars()
+            .unique()
+        )
         if not waiting:
-            raise InvalidTransition("nothing_waiting", "Ingen datoer i serien venter på godkjenning.",
-                                    f"No dates of series {series_id} are awaiting approval.")
+            raise InvalidTransition(
+                "nothing_waiting",
+                "Ingen datoer i serien venter på godkjenning.",
+                f"No dates of series {series_id} are awaiting approval.",
+            )
         after = await _decide_in(session, scope, waiting, approve=approve, reason=reason, now=now)
     await after.run(sessions, settings, now)
     return waiting

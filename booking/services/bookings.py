@@ -1,5 +1,6 @@
 """Booking use cases: create (once per idempotency key, never overlapping), move
 through the state machine, and release expired holds."""
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -11,15 +12,15 @@ from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from booking import notify
 from booking.db.engine import write_transaction
 from booking.db.failures import EXCLUSION_VIOLATION, UNIQUE_VIOLATION, refused_by
 from booking.db.models import Booking, BookingHistory, Membership, Organisation, Person, Premises, SlotClaim
 from booking.domain.availability import ClosureSpan, check_request, conflicts, occupied
 from booking.domain.errors import Collision, Conflict, Forbidden, KeyReused, NotFound
 from booking.domain.intervals import Interval
-from booking.domain.premises import PremisesRules
 from booking.domain.lifecycle import SLOT_HOLDING, Status, initial_status, transition
-from booking import notify
+from booking.domain.premises import PremisesRules
 from booking.services.catalogue import Family, TakenSlot, closures_for, premises_with_family, rules_of, taken_slots
 from booking.services.lending import Assessment, Details, LendingRules, Request, Responsible, check_capacity
 
@@ -48,50 +49,76 @@ async def existing_booking(session: AsyncSession, new: NewBooking) -> Booking | 
     if new.idempotency_key is None:
         return None
     found = await session.scalar(
-        select(Booking.id).where(Booking.person_id == new.person_id, Booking.idempotency_key == new.idempotency_key))
+        select(Booking.id).where(Booking.person_id == new.person_id, Booking.idempotency_key == new.idempotency_key)
+    )
     if found is None:
         return None
     booking = await session.get(Booking, found)
-    made = (booking.premises.slug, booking.start_at, booking.end_at, booking.organisation_id,
-            Details(booking.purpose, booking.attendees, booking.target_group, booking.alcohol))
+    made = (
+        booking.premises.slug,
+        booking.start_at,
+        booking.end_at,
+        booking.organisation_id,
+        Details(booking.purpose, booking.attendees, booking.target_group, booking.alcohol),
+    )
     asked = (new.premises_slug, new.start, new.end, new.organisation_id, new.details)
     if made != asked:
         raise KeyReused(new.idempotency_key, booking.id)
     return booking
 
 
-async def booker(session: AsyncSession, person_id: int, organisation_id: int | None) -> tuple[Person, Organisation | None]:
+async def booker(
+    session: AsyncSession, person_id: int, organisation_id: int | None
+) -> tuple[Person, Organisation | None]:
     """The person, and the organisation they book for if they are its delegate: one query."""
     if organisation_id is None:
         person = await session.get(Person, person_id)
         if person is None:
             raise NotFound("unknown_person", "Fant ikke brukeren.", f"No person {person_id}.")
         return person, None
-    row = (await session.execute(
-        select(Person, Organisation, Membership.id).select_from(Person)
-        .outerjoin(Organisation, Organisation.id == organisation_id)
-        .outerjoin(Membership, and_(Membership.person_id == Person.id, Membership.organisation_id == organisation_id))
-        .where(Person.id == person_id))).first()
+    row = (
+        await session.execute(
+            select(Person, Organisation, Membership.id)
+            .select_from(Person)
+            .outerjoin(Organisation, Organisation.id == organisation_id)
+            .outerjoin(
+                Membership, and_(Membership.person_id == Person.id, Membership.organisation_id == organisation_id)
+            )
+            .where(Person.id == person_id)
+        )
+    ).first()
     if row is None:
         raise NotFound("unknown_person", "Fant ikke brukeren.", f"No person {person_id}.")
     person, organisation, member = row
     if organisation is None:
         raise NotFound("unknown_organisation", "Fant ikke organisasjonen.", f"No organisation {organisation_id}.")
     if member is None:
-        raise Forbidden("not_a_delegate", f"Du kan ikke bestille på vegne av {organisation.name}.",
-                        f"Person {person_id} is not a delegate of organisation {organisation_id}.")
+        raise Forbidden(
+            "not_a_delegate",
+            f"Du kan ikke bestille på vegne av {organisation.name}.",
+            f"Person {person_id} is not a delegate of organisation {organisation_id}.",
+        )
     return person, organisation
 
 
-async def upcoming_count(session: AsyncSession, person: Person, organisation: Organisation | None,
-                         now: datetime) -> int:
+async def upcoming_count(
+    session: AsyncSession, person: Person, organisation: Organisation | None, now: datetime
+) -> int:
     """The person's own upcoming self-organised bookings, which the quota counts; an
     organisation's booking is not counted against a person's quota, so none are read."""
     if organisation is not None:
         return 0
-    return await session.scalar(select(func.count(Booking.id)).where(
-        Booking.person_id == person.id, Booking.organisation_id.is_(None),
-        Booking.status.in_(SLOT_HOLDING_VALUES), Booking.end_at > now)) or 0
+    return (
+        await session.scalar(
+            select(func.count(Booking.id)).where(
+                Booking.person_id == person.id,
+                Booking.organisation_id.is_(None),
+                Booking.status.in_(SLOT_HOLDING_VALUES),
+                Booking.end_at > now,
+            )
+        )
+        or 0
+    )
 
 
 async def release_expired_holds(session: AsyncSession, now: datetime, units: frozenset[int] | None = None) -> list[int]:
@@ -100,23 +127,40 @@ async def release_expired_holds(session: AsyncSession, now: datetime, units: fro
     query = update(Booking).where(Booking.status == Status.HELD.value, Booking.hold_expires_at <= now)
     if units is not None:
         query = query.where(Booking.id.in_(select(SlotClaim.booking_id).where(SlotClaim.unit_id.in_(units))))
-    expired = list((await session.execute(
-        query.values(status=Status.EXPIRED.value, updated_at=now, sequence=Booking.sequence + 1)
-        .returning(Booking.id).execution_options(synchronize_session=False)
-    )).scalars())
+    expired = list(
+        (
+            await session.execute(
+                query.values(status=Status.EXPIRED.value, updated_at=now, sequence=Booking.sequence + 1)
+                .returning(Booking.id)
+                .execution_options(synchronize_session=False)
+            )
+        ).scalars()
+    )
     if expired:
         await session.execute(delete(SlotClaim).where(SlotClaim.booking_id.in_(expired)))
-        await session.execute(insert(BookingHistory), [
-            {"booking_id": b, "at": now, "actor_id": None, "from_status": Status.HELD.value,
-             "to_status": Status.EXPIRED.value, "reason": "Reservasjonen utløp."} for b in expired
-        ])
+        await session.execute(
+            insert(BookingHistory),
+            [
+                {
+                    "booking_id": b,
+                    "at": now,
+                    "actor_id": None,
+                    "from_status": Status.HELD.value,
+                    "to_status": Status.EXPIRED.value,
+                    "reason": "Reservasjonen utløp.",
+                }
+                for b in expired
+            ],
+        )
     return expired
 
 
 def as_collisions(slots) -> list[Collision]:
     """Taken slots as the collisions a Conflict names."""
-    return [Collision("booking", s.premises_name, s.interval.start, s.interval.end, f"booking:{s.booking_id}")
-            for s in slots]
+    return [
+        Collision("booking", s.premises_name, s.interval.start, s.interval.end, f"booking:{s.booking_id}")
+        for s in slots
+    ]
 
 
 async def free_claim(session: AsyncSession, structure: PremisesRules, wanted: Interval, now: datetime) -> Interval:
@@ -136,10 +180,13 @@ async def free_claim(session: AsyncSession, structure: PremisesRules, wanted: In
 
 
 async def insert_claims(session: AsyncSession, booking_id: int, units: frozenset[int], claim: Interval) -> None:
-    await session.execute(insert(SlotClaim), [
-        {"booking_id": booking_id, "unit_id": unit, "busy_from": claim.start, "busy_to": claim.end}
-        for unit in sorted(units)
-    ])
+    await session.execute(
+        insert(SlotClaim),
+        [
+            {"booking_id": booking_id, "unit_id": unit, "busy_from": claim.start, "busy_to": claim.end}
+            for unit in sorted(units)
+        ],
+    )
 
 
 @dataclass(frozen=True)
@@ -160,17 +207,35 @@ class Situation:
         return rules_of(self.premises, self.family.units)
 
 
-async def read_situation(session: AsyncSession, premises_slug: str, person_id: int, organisation_id: int | None,
-                         window: Interval, now: datetime, *, read_claims: bool = True) -> Situation:
+async def read_situation(
+    session: AsyncSession,
+    premises_slug: str,
+    person_id: int,
+    organisation_id: int | None,
+    window: Interval,
+    now: datetime,
+    *,
+    read_claims: bool = True,
+) -> Situation:
     """The one read before deciding: premises and halls, booker, quota, closures, and the
     claims in the window (unless the database is left to judge them: `read_claims`)."""
     premises, fam = await premises_with_family(session, premises_slug)
     person, organisation = await booker(session, person_id, organisation_id)
     structure = rules_of(premises, fam.units)
-    taken = await taken_slots(session, fam.units, occupied(structure, window), now=now, with_expired=True) \
-        if read_claims else []
-    return Situation(premises, fam, person, organisation, await upcoming_count(session, person, organisation, now),
-                     await closures_for(session, premises, fam, window), taken)
+    taken = (
+        await taken_slots(session, fam.units, occupied(structure, window), now=now, with_expired=True)
+        if read_claims
+        else []
+    )
+    return Situation(
+        premises,
+        fam,
+        person,
+        organisation,
+        await upcoming_count(session, person, organisation, now),
+        await closures_for(session, premises, fam, window),
+        taken,
+    )
 
 
 @dataclass(frozen=True)
@@ -195,8 +260,14 @@ class Placement:
 ChooseMethod = Callable[[Situation, NewBooking, Decimal], str | None]
 
 
-def decide(situation: Situation, new: NewBooking, rules: LendingRules, now: datetime,
-           placed: list[Placement] = (), choose_method: ChooseMethod | None = None) -> Placement:
+def decide(
+    situation: Situation,
+    new: NewBooking,
+    rules: LendingRules,
+    now: datetime,
+    placed: list[Placement] = (),
+    choose_method: ChooseMethod | None = None,
+) -> Placement:
     """Pure: whether `new` may be booked in this situation, and as what; a refusal raises
     its coded error. `placed`: dates of the same submission decided before this one
     (a series), which count against the quota and take their slots too. `choose_method`,
@@ -207,42 +278,71 @@ def decide(situation: Situation, new: NewBooking, rules: LendingRules, now: date
     check_capacity(situation.premises, new.details)
 
     def assess(method: str | None) -> Assessment:
-        return rules.assess(Request(
-            situation.premises, wanted, situation.person, situation.organisation, new.details, now,
-            situation.upcoming + (len(placed) if situation.organisation is None else 0), method))
+        return rules.assess(
+            Request(
+                situation.premises,
+                wanted,
+                situation.person,
+                situation.organisation,
+                new.details,
+                now,
+                situation.upcoming + (len(placed) if situation.organisation is None else 0),
+                method,
+            )
+        )
 
     assessment = assess(None if choose_method else new.payment_method)
     taken = [slot for slot in situation.taken if not slot.expired]
     hits = conflicts(structure, wanted, [t.interval for t in taken] + [p.claim for p in placed])
     if hits:
-        raise Conflict(as_collisions([t for t in taken if t.interval in hits])
-                       or [Collision("booking", situation.premises.name, wanted.start, wanted.end)])
+        raise Conflict(
+            as_collisions([t for t in taken if t.interval in hits])
+            or [Collision("booking", situation.premises.name, wanted.start, wanted.end)]
+        )
     if choose_method is not None:
         new = replace(new, payment_method=choose_method(situation, new, assessment.price_total))
         assessment = assess(new.payment_method) if new.payment_method else assessment
     claim = occupied(structure, wanted)
     status = initial_status(needs_payment=assessment.needs_payment, needs_approval=assessment.needs_approval)
     row = {
-        "premises_id": situation.premises.id, "person_id": situation.person.id,
+        "premises_id": situation.premises.id,
+        "person_id": situation.person.id,
         "organisation_id": situation.organisation.id if situation.organisation else None,
-        "purpose": new.details.purpose, "attendees": new.details.attendees,
-        "target_group": new.details.target_group, "alcohol": new.details.alcohol,
-        "start_at": wanted.start, "end_at": wanted.end, "status": status.value,
+        "purpose": new.details.purpose,
+        "attendees": new.details.attendees,
+        "target_group": new.details.target_group,
+        "alcohol": new.details.alcohol,
+        "start_at": wanted.start,
+        "end_at": wanted.end,
+        "status": status.value,
         "hold_expires_at": now + timedelta(minutes=assessment.hold_minutes) if status is Status.HELD else None,
-        "price_snapshot": assessment.price_snapshot, "price_total": assessment.price_total,
-        "series_id": new.series_id, "payment_method": new.payment_method if assessment.price_total > 0 else None,
-        "occurrence_date": new.occurrence_date, "idempotency_key": new.idempotency_key,
-        "created_at": now, "updated_at": now, "sequence": 0,
+        "price_snapshot": assessment.price_snapshot,
+        "price_total": assessment.price_total,
+        "series_id": new.series_id,
+        "payment_method": new.payment_method if assessment.price_total > 0 else None,
+        "occurrence_date": new.occurrence_date,
+        "idempotency_key": new.idempotency_key,
+        "created_at": now,
+        "updated_at": now,
+        "sequence": 0,
         "responsible_name": new.responsible.name if new.responsible else "",
         "responsible_phone": new.responsible.phone if new.responsible else "",
     }
     frees_expired = any(slot.expired and slot.interval.overlaps(claim) for slot in situation.taken)
-    return Placement(row, structure.units, claim, "; ".join(assessment.approval_reasons),
-                     "; ".join(assessment.approval_reasons_en), assessment.approval_codes, frees_expired)
+    return Placement(
+        row,
+        structure.units,
+        claim,
+        "; ".join(assessment.approval_reasons),
+        "; ".join(assessment.approval_reasons_en),
+        assessment.approval_codes,
+        frees_expired,
+    )
 
 
-async def write_bookings(session: AsyncSession, placements: list[Placement], *, actor_id: int | None,
-                         now: datetime) -> list[int]:
+async def write_bookings(
+    session: AsyncSession, placements: list[Placement], *, actor_id: int | None, now: datetime
+) -> list[int]:
     """The writes of decided bookings, in a few statements however many there are:
     expired holds in the way give up their claims, then the bookings, their claims (the
     exclusion constraint on PostgreSQL, the write lock on SQLite, is the final judge),
@@ -251,30 +351,59 @@ async def write_bookings(session: AsyncSession, placements: list[Placement], *, 
         return []
     if any(p.frees_expired for p in placements):
         await release_expired_holds(session, now, frozenset().union(*(p.units for p in placements)))
-    ids = list((await session.execute(insert(Booking).returning(Booking.id, sort_by_parameter_order=True),
-                                      [p.row for p in placements])).scalars())
-    await session.execute(insert(SlotClaim), [
-        {"booking_id": booking_id, "unit_id": unit, "busy_from": p.claim.start, "busy_to": p.claim.end}
-        for booking_id, p in zip(ids, placements, strict=True) for unit in sorted(p.units)])
-    await session.execute(insert(BookingHistory), [
-        {"booking_id": booking_id, "at": now, "actor_id": actor_id, "from_status": None,
-         "to_status": p.status.value, "reason": p.reason, "reason_codes": list(p.reason_codes) or None}
-        for booking_id, p in zip(ids, placements, strict=True)])
+    ids = list(
+        (
+            await session.execute(
+                insert(Booking).returning(Booking.id, sort_by_parameter_order=True), [p.row for p in placements]
+            )
+        ).scalars()
+    )
+    await session.execute(
+        insert(SlotClaim),
+        [
+            {"booking_id": booking_id, "unit_id": unit, "busy_from": p.claim.start, "busy_to": p.claim.end}
+            for booking_id, p in zip(ids, placements, strict=True)
+            for unit in sorted(p.units)
+        ],
+    )
+    await session.execute(
+        insert(BookingHistory),
+        [
+            {
+                "booking_id": booking_id,
+                "at": now,
+                "actor_id": actor_id,
+                "from_status": None,
+                "to_status": p.status.value,
+                "reason": p.reason,
+                "reason_codes": list(p.reason_codes) or None,
+            }
+            for booking_id, p in zip(ids, placements, strict=True)
+        ],
+    )
     for booking_id, p in zip(ids, placements, strict=True):
         # A plain Booking with the written values: the mail needs no read of it.
-        await notify.booking_changed(session, Booking(id=booking_id, **p.row), None, p.status,
-                                     reason=p.reason, reason_en=p.reason_en, now=now)
+        await notify.booking_changed(
+            session, Booking(id=booking_id, **p.row), None, p.status, reason=p.reason, reason_en=p.reason_en, now=now
+        )
     return ids
 
 
-async def place_booking(session: AsyncSession, new: NewBooking, rules: LendingRules, now: datetime,
-                        choose_method: ChooseMethod | None = None, *,
-                        read_claims: bool = True) -> tuple[int, Placement]:
+async def place_booking(
+    session: AsyncSession,
+    new: NewBooking,
+    rules: LendingRules,
+    now: datetime,
+    choose_method: ChooseMethod | None = None,
+    *,
+    read_claims: bool = True,
+) -> tuple[int, Placement]:
     """Read once, decide, write: one booking inside the caller's write transaction.
     Without `read_claims` a conflict is the database's to find (an IntegrityError)."""
     wanted = Interval(new.start, new.end)
-    situation = await read_situation(session, new.premises_slug, new.person_id, new.organisation_id, wanted, now,
-                                     read_claims=read_claims)
+    situation = await read_situation(
+        session, new.premises_slug, new.person_id, new.organisation_id, wanted, now, read_claims=read_claims
+    )
     placement = decide(situation, new, rules, now, choose_method=choose_method)
     (booking_id,) = await write_bookings(session, [placement], actor_id=new.person_id, now=now)
     return booking_id, placement
@@ -298,15 +427,22 @@ def _violation(error: IntegrityError) -> str:
     return "other"
 
 
-async def create_booking(sessions: async_sessionmaker[AsyncSession], new: NewBooking, *,
-                         rules: LendingRules, now: datetime) -> Booking:
+async def create_booking(
+    sessions: async_sessionmaker[AsyncSession], new: NewBooking, *, rules: LendingRules, now: datetime
+) -> Booking:
     """Create a booking, or return the one already made with the same idempotency key."""
     booking, _ = await book(sessions, new, rules=rules, now=now)
     return booking
 
 
-async def book(sessions: async_sessionmaker[AsyncSession], new: NewBooking, *, rules: LendingRules, now: datetime,
-               choose_method: ChooseMethod | None = None) -> tuple[Booking, bool]:
+async def book(
+    sessions: async_sessionmaker[AsyncSession],
+    new: NewBooking,
+    *,
+    rules: LendingRules,
+    now: datetime,
+    choose_method: ChooseMethod | None = None,
+) -> tuple[Booking, bool]:
     """(the booking, made now?): one write transaction that reads once, decides and
     writes; the booking already made with the same idempotency key is the answer to the
     same request again. On PostgreSQL the claims are inserted without reading the others
@@ -319,8 +455,9 @@ async def book(sessions: async_sessionmaker[AsyncSession], new: NewBooking, *, r
                 existing = await existing_booking(session, new)
                 if existing is not None:
                     return existing, False
-                booking_id, _ = await place_booking(session, new, rules, now, choose_method,
-                                                    read_claims=session.get_bind().dialect.name != "postgresql")
+                booking_id, _ = await place_booking(
+                    session, new, rules, now, choose_method, read_claims=session.get_bind().dialect.name != "postgresql"
+                )
                 return await session.get(Booking, booking_id), True
         except Conflict:
             # The same request under the same key, committed by another transaction after our
@@ -346,8 +483,9 @@ async def book(sessions: async_sessionmaker[AsyncSession], new: NewBooking, *, r
                 slots = await taken_slots(session, fam.units, claim, now=now, with_expired=True)
             taken = [slot for slot in slots if not slot.expired]
             if taken or last_try:
-                raise Conflict(as_collisions(taken)
-                               or [Collision("booking", premises.name, claim.start, claim.end)]) from None
+                raise Conflict(
+                    as_collisions(taken) or [Collision("booking", premises.name, claim.start, claim.end)]
+                ) from None
             async with write_transaction(sessions) as session:
                 await release_expired_holds(session, now, fam.units)
     raise AssertionError("unreachable: the last try returns or raises")
@@ -360,14 +498,22 @@ async def get_booking(session: AsyncSession, booking_id: int) -> Booking:
     return booking
 
 
-async def change_status(session: AsyncSession, booking_id: int, target: Status, *, actor_id: int | None,
-                        reason: str, now: datetime, record: str | None = None) -> Booking:
+async def change_status(
+    session: AsyncSession,
+    booking_id: int,
+    target: Status,
+    *,
+    actor_id: int | None,
+    reason: str,
+    now: datetime,
+    record: str | None = None,
+) -> Booking:
     """One state change with its history row; leaving the slot-holding states frees the slot.
     `reason` is what the booker is told (and, for a cancellation, kept on the booking);
     `record`, when given, is what the history keeps instead (the reason with more, say the fee)."""
-    booking = (await session.execute(
-        select(Booking).where(Booking.id == booking_id).with_for_update(of=Booking)
-    )).scalar_one_or_none()
+    booking = (
+        await session.execute(select(Booking).where(Booking.id == booking_id).with_for_update(of=Booking))
+    ).scalar_one_or_none()
     if booking is None:
         raise NotFound("unknown_booking", "Fant ikke bestillingen.", f"No booking {booking_id}.")
     current = Status(booking.status)
@@ -379,16 +525,25 @@ async def change_status(session: AsyncSession, booking_id: int, target: Status, 
         booking.cancellation_reason = reason
     if target not in SLOT_HOLDING:
         await session.execute(delete(SlotClaim).where(SlotClaim.booking_id == booking.id))
-    session.add(BookingHistory(booking_id=booking.id, at=now, actor_id=actor_id,
-                               from_status=current.value, to_status=target.value,
-                               reason=reason if record is None else record))
+    session.add(
+        BookingHistory(
+            booking_id=booking.id,
+            at=now,
+            actor_id=actor_id,
+            from_status=current.value,
+            to_status=target.value,
+            reason=reason if record is None else record,
+        )
+    )
     await notify.booking_changed(session, booking, current, target, reason=reason, now=now)
     return booking
 
 
 async def history(session: AsyncSession, booking_id: int) -> list[BookingHistory]:
-    return list((await session.execute(
-        select(BookingHistory).where(BookingHistory.booking_id == booking_id).order_by(BookingHistory.id)
-    )).scalars())
-
-
+    return list(
+        (
+            await session.execute(
+                select(BookingHistory).where(BookingHistory.booking_id == booking_id).order_by(BookingHistory.id)
+            )
+        ).scalars()
+    )

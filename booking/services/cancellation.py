@@ -2,6 +2,7 @@
 is refunded to the card (card) or credited, i.e. not invoiced (invoice). The refund rows
 and the cancellation commit together; the provider is called after commit, and a refund
 that fails is retried (`booking payments retry-refunds`) and shown to staff."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -33,7 +34,7 @@ class CancellationTerms:
     booking_id: int
     method: str | None  # "card" | "invoice" | None (free)
     fee: Decimal
-    paid: Decimal    # paid by card and not yet refunded
+    paid: Decimal  # paid by card and not yet refunded
     refund: Decimal  # back to the card
     credit: Decimal  # not invoiced
     explanation_nb: str
@@ -49,10 +50,14 @@ def fee_for(booking: Booking, rules: HarmonisedRules, now: datetime, *, by_staff
     if by_staff:
         return Decimal(0), "Avlyst av kommunen: ingen gebyr.", "Cancelled by the municipality: no fee."
     if booking.status != Status.CONFIRMED.value:
-        return (Decimal(0), f"Gratis: bestillingen er ikke bekreftet ennå. {rule_nb}",
-                f"Free: the booking is not confirmed yet. {rule_en}")
-    fee, _ = pricing.cancellation_fee(Decimal(booking.price_total or 0), booking.start_at, now,
-                                      rules.in_force(booking.start_at))
+        return (
+            Decimal(0),
+            f"Gratis: bestillingen er ikke bekreftet ennå. {rule_nb}",
+            f"Free: the booking is not confirmed yet. {rule_en}",
+        )
+    fee, _ = pricing.cancellation_fee(
+        Decimal(booking.price_total or 0), booking.start_at, now, rules.in_force(booking.start_at)
+    )
     fee = min(fee, Decimal(booking.price_total or 0))
     if fee == 0:
         return fee, f"Gratis avbestilling. {rule_nb}", f"Free cancellation. {rule_en}"
@@ -60,9 +65,22 @@ def fee_for(booking: Booking, rules: HarmonisedRules, now: datetime, *, by_staff
 
 
 async def _paid(session: AsyncSession, booking_id: int) -> list[tuple[Payment, Decimal]]:
-    payments = (await session.execute(select(Payment).where(
-        Payment.booking_id == booking_id, Payment.kind == "payment", Payment.provider != "invoice",
-        Payment.state == states.PAID).order_by(Payment.id))).scalars().all()
+    payments = (
+        (
+            await session.execute(
+                select(Payment)
+                .where(
+                    Payment.booking_id == booking_id,
+                    Payment.kind == "payment",
+                    Payment.provider != "invoice",
+                    Payment.state == states.PAID,
+                )
+                .order_by(Payment.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     return [(p, left) for p in payments if (left := await refundable(session, p)) > 0]
 
 
@@ -76,16 +94,18 @@ def _split(booking: Booking, fee: Decimal, paid: Decimal) -> tuple[Decimal, Deci
     return Decimal(0), Decimal(0), Decimal(0)
 
 
-async def _terms(session: AsyncSession, booking: Booking, rules: HarmonisedRules, now: datetime,
-                 by_staff: bool) -> CancellationTerms:
+async def _terms(
+    session: AsyncSession, booking: Booking, rules: HarmonisedRules, now: datetime, by_staff: bool
+) -> CancellationTerms:
     fee, nb, en = fee_for(booking, rules, now, by_staff=by_staff)
     paid = sum((left for _, left in await _paid(session, booking.id)), Decimal(0))
     kept, refund, credit = _split(booking, fee, paid)
     return CancellationTerms(booking.id, booking.payment_method, kept, paid, refund, credit, nb, en)
 
 
-async def cancellation_terms(session: AsyncSession, booking_id: int, *, rules: HarmonisedRules, now: datetime,
-                             by_staff: bool = False) -> CancellationTerms:
+async def cancellation_terms(
+    session: AsyncSession, booking_id: int, *, rules: HarmonisedRules, now: datetime, by_staff: bool = False
+) -> CancellationTerms:
     """The preview for the cancel page: the fee, and what is refunded or credited."""
     booking = await session.get(Booking, booking_id)
     if booking is None:
@@ -106,8 +126,7 @@ class AfterCommit:
             await process_refunds(sessions, settings, now=now, ids=self.refund_ids)
 
 
-async def settle_cancellation(session: AsyncSession, booking: Booking, *, fee: Decimal,
-                              now: datetime) -> AfterCommit:
+async def settle_cancellation(session: AsyncSession, booking: Booking, *, fee: Decimal, now: datetime) -> AfterCommit:
     """The money side of cancelling (or, with fee 0, rejecting) a booking, in the caller's
     transaction and before its `change_status` (the e-mail reads these rows): a refund
     row for what was paid by card less the fee, a credit row for what will not be
@@ -128,27 +147,46 @@ async def settle_cancellation(session: AsyncSession, booking: Booking, *, fee: D
 
 
 async def _locked(session: AsyncSession, booking_id: int) -> Booking:
-    booking = (await session.execute(select(Booking).where(Booking.id == booking_id)
-                                     .with_for_update(of=Booking))).scalar_one_or_none()
+    booking = (
+        await session.execute(select(Booking).where(Booking.id == booking_id).with_for_update(of=Booking))
+    ).scalar_one_or_none()
     if booking is None:
         raise NotFound("unknown_booking", "Fant ikke bestillingen.", f"No booking {booking_id}.")
     return booking
 
 
-async def cancel_booking(sessions: async_sessionmaker[AsyncSession], settings: Settings, booking_id: int, *,
-                         actor_id: int | None, reason: str, rules: HarmonisedRules, now: datetime,
-                         by_staff: bool = False) -> CancellationTerms:
+async def cancel_booking(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    booking_id: int,
+    *,
+    actor_id: int | None,
+    reason: str,
+    rules: HarmonisedRules,
+    now: datetime,
+    by_staff: bool = False,
+) -> CancellationTerms:
     """Cancel with the fee the rules set; refund the rest (card) or credit it (invoice).
     Permission to cancel is the caller's to check (the booker, a delegate, or staff)."""
     async with write_transaction(sessions) as session:
         booking = await _locked(session, booking_id)
         if booking.start_at <= now and not (by_staff and booking.end_at > now):
-            raise InvalidTransition("already_started", "Bestillingen har allerede begynt og kan ikke avbestilles.",
-                                    "The booking has already started and cannot be cancelled.")
+            raise InvalidTransition(
+                "already_started",
+                "Bestillingen har allerede begynt og kan ikke avbestilles.",
+                "The booking has already started and cannot be cancelled.",
+            )
         terms = await _terms(session, booking, rules, now, by_staff)
         after = await settle_cancellation(session, booking, fee=terms.fee, now=now)
         why = f"Begrunnelse: {reason.strip()}" if reason.strip() else ""
-        await change_status(session, booking.id, Status.CANCELLED, actor_id=actor_id, reason=reason.strip(),
-                            record=f"{why} {terms.explanation_nb}".strip(), now=now)
+        await change_status(
+            session,
+            booking.id,
+            Status.CANCELLED,
+            actor_id=actor_id,
+            reason=reason.strip(),
+            record=f"{why} {terms.explanation_nb}".strip(),
+            now=now,
+        )
     await after.run(sessions, settings, now)
     return terms

@@ -1,5 +1,6 @@
 """What a caretaker needs to know: who comes to the buildings they look after, when,
 how many, for whom, and how to reach the contact person."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,12 +35,27 @@ async def buildings_of(session: AsyncSession, caretaker_id: int | None) -> list[
 async def week_rota(session: AsyncSession, buildings: list[Building], monday: date) -> list[BuildingRota]:
     days = [monday + timedelta(days=n) for n in range(7)]
     window = Interval(local_day_start(days[0]), local_day_start(days[-1] + timedelta(days=1)))
-    rows = list((await session.execute(
-        select(Booking).join(Premises, Premises.id == Booking.premises_id)
-        .where(Premises.building_id.in_([b.id for b in buildings]), Booking.status.in_(SHOWN),
-               Booking.start_at < window.end, Booking.end_at > window.start)
-        .order_by(Booking.start_at, Premises.name)
-    )).scalars().unique()) if buildings else []
+    rows = (
+        list(
+            (
+                await session.execute(
+                    select(Booking)
+                    .join(Premises, Premises.id == Booking.premises_id)
+                    .where(
+                        Premises.building_id.in_([b.id for b in buildings]),
+                        Booking.status.in_(SHOWN),
+                        Booking.start_at < window.end,
+                        Booking.end_at > window.start,
+                    )
+                    .order_by(Booking.start_at, Premises.name)
+                )
+            )
+            .scalars()
+            .unique()
+        )
+        if buildings
+        else []
+    )
     result = []
     for building in buildings:
         mine = [b for b in rows if b.premises.building_id == building.id]

@@ -1,4 +1,5 @@
 """The premises catalogue: rules as the domain sees them, availability and search."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,7 +22,7 @@ from common.localtime import minute_instant, to_local
 class Family:
     """A premises' place in its building's hierarchy of divisible halls."""
 
-    units: frozenset[int]    # the atomic units it occupies (its leaf descendants, or itself)
+    units: frozenset[int]  # the atomic units it occupies (its leaf descendants, or itself)
     related: frozenset[int]  # itself, ancestors and descendants: closures of any of them apply
 
 
@@ -65,9 +66,9 @@ def rules_of(premises: Premises, units: frozenset[int] = frozenset()) -> Premise
 
 
 async def families(session: AsyncSession, building_ids: set[int]) -> dict[int, Family]:
-    rows = (await session.execute(
-        select(Premises.id, Premises.parent_id).where(Premises.building_id.in_(building_ids))
-    )).all()
+    rows = (
+        await session.execute(select(Premises.id, Premises.parent_id).where(Premises.building_id.in_(building_ids)))
+    ).all()
     parents = {row.id: row.parent_id for row in rows}
     return {pid: family(pid, parents) for pid in parents}
 
@@ -107,15 +108,23 @@ class SeasonHold:
 SEASON_HOLD_REASON = "Sesongtid: holdes av til fordelingen er publisert"
 
 
-async def season_holds(session: AsyncSession, window: Interval, *, except_season: int | None = None
-                       ) -> list[SeasonHold]:
+async def season_holds(
+    session: AsyncSession, window: Interval, *, except_season: int | None = None
+) -> list[SeasonHold]:
     first, last = to_local(window.start).date(), to_local(window.end).date()
     season = AllocationSeason
-    rows = (await session.execute(
-        select(SeasonPremises.premises_id, SeasonPremises.hours, season.starts, season.ends, season.excluded)
-        .join(season, season.id == SeasonPremises.season_id)
-        .where(season.state.in_(("open", "closed")), season.starts <= last, season.ends >= first,
-               season.id != (except_season or 0)))).all()
+    rows = (
+        await session.execute(
+            select(SeasonPremises.premises_id, SeasonPremises.hours, season.starts, season.ends, season.excluded)
+            .join(season, season.id == SeasonPremises.season_id)
+            .where(
+                season.state.in_(("open", "closed")),
+                season.starts <= last,
+                season.ends >= first,
+                season.id != (except_season or 0),
+            )
+        )
+    ).all()
     holds = []
     for row in rows:
         skipped = [(date.fromisoformat(p["from"]), date.fromisoformat(p["to"])) for p in row.excluded]
@@ -131,12 +140,15 @@ async def season_holds(session: AsyncSession, window: Interval, *, except_season
     return holds
 
 
-async def closures_in(session: AsyncSession, window: Interval, *, except_season: int | None = None
-                      ) -> list[Closure | SeasonHold]:
+async def closures_in(
+    session: AsyncSession, window: Interval, *, except_season: int | None = None
+) -> list[Closure | SeasonHold]:
     """Closures reaching into the window, and the seasonal hours held for a round."""
-    closures: list[Closure | SeasonHold] = list((await session.execute(
-        select(Closure).where(Closure.start_at < window.end, Closure.end_at > window.start)
-    )).scalars())
+    closures: list[Closure | SeasonHold] = list(
+        (
+            await session.execute(select(Closure).where(Closure.start_at < window.end, Closure.end_at > window.start))
+        ).scalars()
+    )
     return closures + await season_holds(session, window, except_season=except_season)
 
 
@@ -144,7 +156,8 @@ def closures_of(premises: Premises, fam: Family, closures: list[Closure | Season
     """The closures that apply to a premises: the municipality's, its building's, and
     those of itself, the hall it is part of, or its parts."""
     return [
-        ClosureSpan(Interval(c.start_at, c.end_at), c.reason) for c in closures
+        ClosureSpan(Interval(c.start_at, c.end_at), c.reason)
+        for c in closures
         if c.scope == "municipality" or c.building_id == premises.building_id or c.premises_id in fam.related
     ]
 
@@ -164,7 +177,12 @@ class TakenSlot:
 
 
 async def taken_slots(
-    session: AsyncSession, units: frozenset[int], window: Interval, *, now: datetime, with_expired: bool = False,
+    session: AsyncSession,
+    units: frozenset[int],
+    window: Interval,
+    *,
+    now: datetime,
+    with_expired: bool = False,
     longest: timedelta | None = None,
 ) -> list[TakenSlot]:
     """Claims on these units that reach into the window, one per (booking, unit).
@@ -172,19 +190,39 @@ async def taken_slots(
     `expire-holds` has run. `longest`, the longest claim there can be, lets the index
     start near the window instead of at the first claim ever made."""
     bounded = () if longest is None else (SlotClaim.busy_from > window.start - longest,)
-    rows = (await session.execute(
-        select(SlotClaim.busy_from, SlotClaim.busy_to, SlotClaim.booking_id, SlotClaim.unit_id,
-               Premises.name, Booking.status, Booking.hold_expires_at)
-        .join(Booking, Booking.id == SlotClaim.booking_id)
-        .join(Premises, Premises.id == Booking.premises_id)
-        .where(SlotClaim.unit_id.in_(units), SlotClaim.busy_from < window.end, SlotClaim.busy_to > window.start,
-               *bounded)
-    )).all()
+    rows = (
+        await session.execute(
+            select(
+                SlotClaim.busy_from,
+                SlotClaim.busy_to,
+                SlotClaim.booking_id,
+                SlotClaim.unit_id,
+                Premises.name,
+                Booking.status,
+                Booking.hold_expires_at,
+            )
+            .join(Booking, Booking.id == SlotClaim.booking_id)
+            .join(Premises, Premises.id == Booking.premises_id)
+            .where(
+                SlotClaim.unit_id.in_(units),
+                SlotClaim.busy_from < window.end,
+                SlotClaim.busy_to > window.start,
+                *bounded,
+            )
+        )
+    ).all()
     slots = sorted(
-        (TakenSlot(Interval(r.busy_from, r.busy_to), r.booking_id, r.name, r.status, r.unit_id,
-                   expired=r.status == Status.HELD.value and r.hold_expires_at is not None
-                   and r.hold_expires_at <= now)
-         for r in rows),
+        (
+            TakenSlot(
+                Interval(r.busy_from, r.busy_to),
+                r.booking_id,
+                r.name,
+                r.status,
+                r.unit_id,
+                expired=r.status == Status.HELD.value and r.hold_expires_at is not None and r.hold_expires_at <= now,
+            )
+            for r in rows
+        ),
         key=lambda t: (t.interval, t.booking_id),
     )
     return slots if with_expired else [s for s in slots if not s.expired]
@@ -230,10 +268,12 @@ class SearchFilters:
     def __post_init__(self) -> None:
         unknown = sorted(set(self.accessibility) - set(ACCESSIBILITY))
         if unknown:
-            raise DomainError("unknown_accessibility",
-                              f"Ukjent krav til universell utforming: {', '.join(unknown)}.",
-                              f"Unknown accessibility keys {unknown}; known: {sorted(ACCESSIBILITY)}.",
-                              unknown=unknown)
+            raise DomainError(
+                "unknown_accessibility",
+                f"Ukjent krav til universell utforming: {', '.join(unknown)}.",
+                f"Unknown accessibility keys {unknown}; known: {sorted(ACCESSIBILITY)}.",
+                unknown=unknown,
+            )
 
 
 async def matching(session: AsyncSession, filters: SearchFilters) -> list[Premises]:
@@ -248,7 +288,8 @@ async def matching(session: AsyncSession, filters: SearchFilters) -> list[Premis
     for key in filters.accessibility:
         query = query.where(getattr(Premises, key).is_(True))
     return [
-        p for p in (await session.execute(query)).scalars().unique()
+        p
+        for p in (await session.execute(query)).scalars().unique()
         if all(item in p.equipment for item in filters.equipment)
     ]
 
@@ -268,8 +309,12 @@ async def search(session: AsyncSession, filters: SearchFilters, *, now: datetime
     all_units = frozenset().union(*(fams[p.id].units for p in candidates))
     # A display, not a guarantee: booking re-checks without this bound, so a premises whose
     # maximum was lowered after a longer booking cannot be double-booked through it.
-    longest = timedelta(minutes=await session.scalar(
-        select(func.max(Premises.max_minutes + Premises.buffer_before + Premises.buffer_after))) or 0)
+    longest = timedelta(
+        minutes=await session.scalar(
+            select(func.max(Premises.max_minutes + Premises.buffer_before + Premises.buffer_after))
+        )
+        or 0
+    )
     for slot in await taken_slots(session, all_units, reach, now=now, longest=longest):
         slots_by_unit.setdefault(slot.unit_id, []).append(slot.interval)
     closure_rows = await closures_in(session, filters.window)

@@ -5,6 +5,7 @@ Tokens are managed by their owner and by staff ("department_staff", "admin"). A 
 opens its feed only while its owner may still see that feed: a caretaker who hands a
 building over, or a delegate who leaves the organisation, loses the feeds with it.
 """
+
 from __future__ import annotations
 
 import re
@@ -55,14 +56,20 @@ async def entitled(session: AsyncSession, owner: Person, kind: str, subject_id: 
     if kind in ("person", "caretaker"):
         return owner.id == subject_id
     if kind == "organisation":
-        return await session.scalar(select(Membership.id).where(
-            Membership.organisation_id == subject_id, Membership.person_id == owner.id)) is not None
+        return (
+            await session.scalar(
+                select(Membership.id).where(Membership.organisation_id == subject_id, Membership.person_id == owner.id)
+            )
+            is not None
+        )
     if kind == "building":
         caretaker = await session.scalar(select(Building.caretaker_id).where(Building.id == subject_id))
     elif kind == "premises":
-        caretaker = await session.scalar(select(Building.caretaker_id)
-                                         .join(Premises, Premises.building_id == Building.id)
-                                         .where(Premises.id == subject_id))
+        caretaker = await session.scalar(
+            select(Building.caretaker_id)
+            .join(Premises, Premises.building_id == Building.id)
+            .where(Premises.id == subject_id)
+        )
     else:
         return False
     return caretaker is not None and caretaker == owner.id
@@ -73,16 +80,24 @@ async def _check_actor(session: AsyncSession, actor_id: int | None, owner_id: in
     if actor_id is None or actor_id == owner_id:
         return
     if not is_staff(await session.get(Person, actor_id)):
-        raise Forbidden("feed_token_forbidden", "Du kan bare endre dine egne kalenderlenker.",
-                        "Only the owner of a feed link and staff may manage it.")
+        raise Forbidden(
+            "feed_token_forbidden",
+            "Du kan bare endre dine egne kalenderlenker.",
+            "Only the owner of a feed link and staff may manage it.",
+        )
 
 
-async def create_token(session: AsyncSession, *, feed: str, subject_id: int, owner_id: int,
-                       actor_id: int | None, now: datetime) -> IssuedToken:
+async def create_token(
+    session: AsyncSession, *, feed: str, subject_id: int, owner_id: int, actor_id: int | None, now: datetime
+) -> IssuedToken:
     """A new secret feed URL for `owner_id`, inside the caller's write transaction."""
     if feed not in FEED_KINDS:
-        raise DomainError("unknown_feed_kind", f"Ukjent kalendertype «{feed}».", f"Unknown feed kind {feed!r}.",
-                          allowed=list(FEED_KINDS))
+        raise DomainError(
+            "unknown_feed_kind",
+            f"Ukjent kalendertype «{feed}».",
+            f"Unknown feed kind {feed!r}.",
+            allowed=list(FEED_KINDS),
+        )
     owner = await session.get(Person, owner_id)
     if owner is None:
         raise NotFound("unknown_person", "Fant ikke brukeren.", f"No person {owner_id}.")
@@ -90,18 +105,28 @@ async def create_token(session: AsyncSession, *, feed: str, subject_id: int, own
         raise NotFound("unknown_feed_subject", "Fant ikke det kalenderen skal vise.", f"No {feed} {subject_id}.")
     await _check_actor(session, actor_id, owner_id)
     if not await entitled(session, owner, feed, subject_id):
-        raise Forbidden("feed_not_allowed", "Denne personen kan ikke abonnere på denne kalenderen.",
-                        f"Person {owner_id} may not see the {feed} feed {subject_id}.")
+        raise Forbidden(
+            "feed_not_allowed",
+            "Denne personen kan ikke abonnere på denne kalenderen.",
+            f"Person {owner_id} may not see the {feed} feed {subject_id}.",
+        )
     token = new_token()
-    record = FeedToken(feed=feed, subject_id=subject_id, owner_id=owner_id, token_hash=hash_token(token),
-                       created_at=now, revoked_at=None)
+    record = FeedToken(
+        feed=feed,
+        subject_id=subject_id,
+        owner_id=owner_id,
+        token_hash=hash_token(token),
+        created_at=now,
+        revoked_at=None,
+    )
     session.add(record)
     await session.flush()
     return IssuedToken(token, record)
 
 
-async def list_tokens(session: AsyncSession, *, owner_id: int, actor_id: int | None,
-                      include_revoked: bool = False) -> list[FeedToken]:
+async def list_tokens(
+    session: AsyncSession, *, owner_id: int, actor_id: int | None, include_revoked: bool = False
+) -> list[FeedToken]:
     await _check_actor(session, actor_id, owner_id)
     query = select(FeedToken).where(FeedToken.owner_id == owner_id)
     if not include_revoked:
@@ -111,9 +136,9 @@ async def list_tokens(session: AsyncSession, *, owner_id: int, actor_id: int | N
 
 async def revoke_token(session: AsyncSession, token_id: int, *, actor_id: int | None, now: datetime) -> FeedToken:
     """Revoke at once; revoking again changes nothing."""
-    record = (await session.execute(
-        select(FeedToken).where(FeedToken.id == token_id).with_for_update()
-    )).scalar_one_or_none()
+    record = (
+        await session.execute(select(FeedToken).where(FeedToken.id == token_id).with_for_update())
+    ).scalar_one_or_none()
     if record is None:
         raise NotFound("unknown_feed_token", "Fant ikke kalenderlenken.", f"No feed token {token_id}.")
     await _check_actor(session, actor_id, record.owner_id)
@@ -125,18 +150,22 @@ async def revoke_token(session: AsyncSession, token_id: int, *, actor_id: int | 
 async def rotate_token(session: AsyncSession, token_id: int, *, actor_id: int | None, now: datetime) -> IssuedToken:
     """A new URL for the same feed and owner; the old one stops working in the same transaction."""
     old = await revoke_token(session, token_id, actor_id=actor_id, now=now)
-    return await create_token(session, feed=old.feed, subject_id=old.subject_id, owner_id=old.owner_id,
-                              actor_id=actor_id, now=now)
+    return await create_token(
+        session, feed=old.feed, subject_id=old.subject_id, owner_id=old.owner_id, actor_id=actor_id, now=now
+    )
 
 
 async def token_feed(session: AsyncSession, token: str) -> tuple[str, int] | None:
     """(feed kind, subject id) for a live token whose owner may still see the feed, else None."""
     if not _TOKEN_SHAPE.fullmatch(token):
         return None
-    row = (await session.execute(
-        select(FeedToken, Person).join(Person, Person.id == FeedToken.owner_id)
-        .where(FeedToken.token_hash == hash_token(token))
-    )).first()
+    row = (
+        await session.execute(
+            select(FeedToken, Person)
+            .join(Person, Person.id == FeedToken.owner_id)
+            .where(FeedToken.token_hash == hash_token(token))
+        )
+    ).first()
     if row is None:
         return None
     record, owner = row
@@ -156,16 +185,23 @@ async def resolve_subject(session: AsyncSession, kind: str, text: str) -> int:
         model = Premises if kind == "premises" else Building
         found = await session.scalar(select(model.id).where(model.slug == text))
     elif kind in ("caretaker", "person"):
-        query = select(Person.id).where(func.lower(Person.email) == text.lower()) if "@" in text else (
-            select(Person.id).where(Person.id == int(text)) if text.isdigit() else None)
+        query = (
+            select(Person.id).where(func.lower(Person.email) == text.lower())
+            if "@" in text
+            else (select(Person.id).where(Person.id == int(text)) if text.isdigit() else None)
+        )
         found = None if query is None else await session.scalar(query)
     elif kind == "organisation" and text.isdigit():
         found = await session.scalar(select(Organisation.id).where(Organisation.orgnr == text))
         if found is None and len(text) < 9:
             found = await session.scalar(select(Organisation.id).where(Organisation.id == int(text)))
     elif kind not in FEED_KINDS:
-        raise DomainError("unknown_feed_kind", f"Ukjent kalendertype «{kind}».", f"Unknown feed kind {kind!r}.",
-                          allowed=list(FEED_KINDS))
+        raise DomainError(
+            "unknown_feed_kind",
+            f"Ukjent kalendertype «{kind}».",
+            f"Unknown feed kind {kind!r}.",
+            allowed=list(FEED_KINDS),
+        )
     if found is None:
         raise NotFound("unknown_feed_subject", f"Fant ikke «{text}».", f"No {kind} {text!r}.")
     return found

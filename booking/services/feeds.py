@@ -19,6 +19,7 @@ feed). Both steps hash the same stamps the same way, so a 200 and a later 304 ag
 Text that changes without a new stamp (a renamed building) is rebuilt for the next full
 answer, and reaches conditional clients with the next change to the feed.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -35,17 +36,47 @@ from booking.domain.errors import NotFound
 from booking.domain.lifecycle import Status
 from booking.services.catalogue import families
 from booking.services.feed_events import (
-    ENDED, FULL, PUBLIC, RECORD_SEPARATOR, booking_cache_key, booking_columns, booking_event, booking_signature,
-    booking_stamp, bookings, cache_key, closure_cache_key, closure_columns, closure_event, closure_signature,
-    closure_stamp, closures, full_booking_events, shown,
+    ENDED,
+    FULL,
+    PUBLIC,
+    RECORD_SEPARATOR,
+    booking_cache_key,
+    booking_columns,
+    booking_event,
+    booking_signature,
+    booking_stamp,
+    bookings,
+    cache_key,
+    closure_cache_key,
+    closure_columns,
+    closure_event,
+    closure_signature,
+    closure_stamp,
+    closures,
+    full_booking_events,
+    shown,
 )
+
 # The token service is its own module; re-exported so callers find all of feeds here.
 from booking.services.feed_tokens import (  # noqa: F401
-    FEED_KINDS, STAFF_ROLES, IssuedToken, create_token, list_tokens, resolve_subject, revoke_token, rotate_token,
+    FEED_KINDS,
+    STAFF_ROLES,
+    IssuedToken,
+    create_token,
+    list_tokens,
+    resolve_subject,
+    revoke_token,
+    rotate_token,
     token_feed,
 )
 from calendars import (
-    CANCELLED_KEPT, FEED_WINDOW_AHEAD, FEED_WINDOW_BACK, booking_uid, build_feed, closure_uid, event_text,
+    CANCELLED_KEPT,
+    FEED_WINDOW_AHEAD,
+    FEED_WINDOW_BACK,
+    booking_uid,
+    build_feed,
+    closure_uid,
+    event_text,
     single_event_ics,
 )
 from calendars.feeds import FEED_FORMAT_VERSION
@@ -101,6 +132,7 @@ class FeedState:
 
 # ---------------------------------------------------------------- which feed a URL means
 
+
 async def describe_feed(session: AsyncSession, kind: str, subject_id: int, *, public: bool = False) -> Feed | None:
     """The feed of this kind and subject with its name, or None when the subject is gone."""
     if kind == "premises":
@@ -110,31 +142,60 @@ async def describe_feed(session: AsyncSession, kind: str, subject_id: int, *, pu
         related = (await families(session, {premises.building_id}))[premises.id].related
         place = f"{premises.name}, {premises.building.name}"
         if public:
-            return Feed(kind, premises.id, f"{place} – opptatt",
-                        f"Når {premises.name} er opptatt eller stengt. Fra Lokaler.", PUBLIC,
-                        tuple(sorted(related)), premises.building_id)
-        return Feed(kind, premises.id, f"{place} – alle bookinger",
-                    f"Bookinger og stengte dager for {place}.", FULL, tuple(sorted(related)), premises.building_id)
+            return Feed(
+                kind,
+                premises.id,
+                f"{place} – opptatt",
+                f"Når {premises.name} er opptatt eller stengt. Fra Lokaler.",
+                PUBLIC,
+                tuple(sorted(related)),
+                premises.building_id,
+            )
+        return Feed(
+            kind,
+            premises.id,
+            f"{place} – alle bookinger",
+            f"Bookinger og stengte dager for {place}.",
+            FULL,
+            tuple(sorted(related)),
+            premises.building_id,
+        )
     if kind == "building":
         building = await session.get(Building, subject_id)
         if building is None:
             return None
-        return Feed(kind, building.id, f"{building.name} – alle lokaler",
-                    f"Bookinger og stengte dager for {building.name}.", FULL, building_id=building.id)
+        return Feed(
+            kind,
+            building.id,
+            f"{building.name} – alle lokaler",
+            f"Bookinger og stengte dager for {building.name}.",
+            FULL,
+            building_id=building.id,
+        )
     if kind in ("caretaker", "person"):
         person = await session.get(Person, subject_id)
         if person is None:
             return None
         if kind == "caretaker":
-            return Feed(kind, person.id, f"Vaktmester – {person.name}",
-                        "Bookinger og stengte dager i byggene du har ansvar for.", FULL)
+            return Feed(
+                kind,
+                person.id,
+                f"Vaktmester – {person.name}",
+                "Bookinger og stengte dager i byggene du har ansvar for.",
+                FULL,
+            )
         return Feed(kind, person.id, f"Mine bookinger – {person.name}", "Dine bookinger i Lokaler.", FULL)
     if kind == "organisation":
         organisation = await session.get(Organisation, subject_id)
         if organisation is None:
             return None
-        return Feed(kind, organisation.id, f"{organisation.name} – bookinger",
-                    f"Bookingene til {organisation.name} i alle lokaler.", FULL)
+        return Feed(
+            kind,
+            organisation.id,
+            f"{organisation.name} – bookinger",
+            f"Bookingene til {organisation.name} i alle lokaler.",
+            FULL,
+        )
     return None
 
 
@@ -150,6 +211,7 @@ async def feed_for_token(session: AsyncSession, token: str) -> Feed | None:
 
 
 # ---------------------------------------------------------------- which rows
+
 
 def _caretaker_buildings(person_id: int):
     return select(Building.id).where(Building.caretaker_id == person_id).scalar_subquery()
@@ -169,11 +231,19 @@ def _booking_filter(feed: Feed, now: datetime) -> list:
     else:
         scope = Booking.person_id == feed.subject_id
     recently = now - CANCELLED_KEPT
-    return [scope, Booking.start_at >= now - FEED_WINDOW_BACK, Booking.start_at < now + FEED_WINDOW_AHEAD,
-            or_(Booking.status.in_([Status.REQUESTED.value, Status.CONFIRMED.value]),
-                and_(Booking.status == Status.HELD.value,  # a lapsed hold is shown as cancelled
-                     or_(Booking.hold_expires_at.is_(None), Booking.hold_expires_at > recently)),
-                and_(Booking.status.in_(ENDED), Booking.updated_at > recently))]
+    return [
+        scope,
+        Booking.start_at >= now - FEED_WINDOW_BACK,
+        Booking.start_at < now + FEED_WINDOW_AHEAD,
+        or_(
+            Booking.status.in_([Status.REQUESTED.value, Status.CONFIRMED.value]),
+            and_(
+                Booking.status == Status.HELD.value,  # a lapsed hold is shown as cancelled
+                or_(Booking.hold_expires_at.is_(None), Booking.hold_expires_at > recently),
+            ),
+            and_(Booking.status.in_(ENDED), Booking.updated_at > recently),
+        ),
+    ]
 
 
 def _closure_filter(feed: Feed, now: datetime) -> list:
@@ -195,6 +265,7 @@ def _dialect(session: AsyncSession) -> str:
 
 # ---------------------------------------------------------------- validators and state
 
+
 def _etag(feed: Feed, booking_stamps: str, closure_stamps: str) -> str:
     """A strong ETag from the stamps joined in any order (SQLite's aggregate takes no
     ORDER BY): split, sorted and hashed, the same however they were joined."""
@@ -215,17 +286,36 @@ async def feed_validators(session: AsyncSession, feed: Feed, now: datetime) -> t
     """(ETag, Last-Modified) in one query, without sending any row to Python."""
     dialect = _dialect(session)
     _, _, changed = shown(now)
-    booked = bookings(PUBLIC, func.aggregate_strings(booking_stamp(dialect, now), RECORD_SEPARATOR).label("stamps"),
-                      func.max(changed).label("newest")).where(*_booking_filter(feed, now)).subquery()
+    booked = (
+        bookings(
+            PUBLIC,
+            func.aggregate_strings(booking_stamp(dialect, now), RECORD_SEPARATOR).label("stamps"),
+            func.max(changed).label("newest"),
+        )
+        .where(*_booking_filter(feed, now))
+        .subquery()
+    )
     if not feed.shows_closures:
         row = (await session.execute(select(booked.c.stamps, booked.c.newest))).one()
         return _etag(feed, row.stamps or "", ""), _newest(row.newest)
-    closed = closures(func.aggregate_strings(closure_stamp(dialect), RECORD_SEPARATOR).label("stamps"),
-                      func.max(Closure.updated_at).label("newest")).where(*_closure_filter(feed, now)).subquery()
-    row = (await session.execute(
-        select(booked.c.stamps, booked.c.newest, closed.c.stamps.label("closure_stamps"),
-               closed.c.newest.label("closure_newest")).select_from(booked.join(closed, true()))
-    )).one()
+    closed = (
+        closures(
+            func.aggregate_strings(closure_stamp(dialect), RECORD_SEPARATOR).label("stamps"),
+            func.max(Closure.updated_at).label("newest"),
+        )
+        .where(*_closure_filter(feed, now))
+        .subquery()
+    )
+    row = (
+        await session.execute(
+            select(
+                booked.c.stamps,
+                booked.c.newest,
+                closed.c.stamps.label("closure_stamps"),
+                closed.c.newest.label("closure_newest"),
+            ).select_from(booked.join(closed, true()))
+        )
+    ).one()
     return _etag(feed, row.stamps or "", row.closure_stamps or ""), _newest(row.newest, row.closure_newest)
 
 
@@ -235,33 +325,55 @@ async def feed_state(session: AsyncSession, feed: Feed, now: datetime) -> FeedSt
     dialect = _dialect(session)
     variant = feed.variant
     _, _, changed = shown(now)
-    rows = (await session.execute(
-        bookings(variant, Booking.id, Booking.start_at, changed.label("changed"),
-                 booking_stamp(dialect, now).label("stamp"),
-                 booking_signature(variant, dialect, now).label("signature"),
-                 FeedEventCache.version, FeedEventCache.body)
-        .outerjoin(FeedEventCache, FeedEventCache.uid == booking_cache_key(variant))
-        .where(*_booking_filter(feed, now))
-    )).all()
-    stamps = [Stamp(row.id, False, row.start_at, row.changed, row.stamp, row.signature, row.version, row.body)
-              for row in rows]
+    rows = (
+        await session.execute(
+            bookings(
+                variant,
+                Booking.id,
+                Booking.start_at,
+                changed.label("changed"),
+                booking_stamp(dialect, now).label("stamp"),
+                booking_signature(variant, dialect, now).label("signature"),
+                FeedEventCache.version,
+                FeedEventCache.body,
+            )
+            .outerjoin(FeedEventCache, FeedEventCache.uid == booking_cache_key(variant))
+            .where(*_booking_filter(feed, now))
+        )
+    ).all()
+    stamps = [
+        Stamp(row.id, False, row.start_at, row.changed, row.stamp, row.signature, row.version, row.body) for row in rows
+    ]
     closure_stamps = []
     if feed.shows_closures:
-        rows = (await session.execute(
-            closures(Closure.id, Closure.start_at, Closure.updated_at, closure_stamp(dialect).label("stamp"),
-                     closure_signature(dialect).label("signature"), FeedEventCache.version, FeedEventCache.body)
-            .outerjoin(FeedEventCache, FeedEventCache.uid == closure_cache_key(variant))
-            .where(*_closure_filter(feed, now))
-        )).all()
-        closure_stamps = [Stamp(row.id, True, row.start_at, row.updated_at, row.stamp, row.signature, row.version,
-                                row.body) for row in rows]
-    etag = _etag(feed, RECORD_SEPARATOR.join(s.stamp for s in stamps),
-                 RECORD_SEPARATOR.join(s.stamp for s in closure_stamps))
+        rows = (
+            await session.execute(
+                closures(
+                    Closure.id,
+                    Closure.start_at,
+                    Closure.updated_at,
+                    closure_stamp(dialect).label("stamp"),
+                    closure_signature(dialect).label("signature"),
+                    FeedEventCache.version,
+                    FeedEventCache.body,
+                )
+                .outerjoin(FeedEventCache, FeedEventCache.uid == closure_cache_key(variant))
+                .where(*_closure_filter(feed, now))
+            )
+        ).all()
+        closure_stamps = [
+            Stamp(row.id, True, row.start_at, row.updated_at, row.stamp, row.signature, row.version, row.body)
+            for row in rows
+        ]
+    etag = _etag(
+        feed, RECORD_SEPARATOR.join(s.stamp for s in stamps), RECORD_SEPARATOR.join(s.stamp for s in closure_stamps)
+    )
     everything = sorted(stamps + closure_stamps, key=lambda stamp: (stamp.start, stamp.uid))
     return FeedState(feed, everything, etag, _newest(*(stamp.changed for stamp in everything)))
 
 
 # ---------------------------------------------------------------- texts
+
 
 def _version(variant: str, stamp: Stamp) -> str:
     digest = hashlib.blake2b(stamp.signature.encode("utf-8"), digest_size=16).hexdigest()
@@ -271,7 +383,7 @@ def _version(variant: str, stamp: Stamp) -> str:
 async def _rows_by_id(session: AsyncSession, query, column, ids: list[int]) -> dict[int, object]:
     found = {}
     for index in range(0, len(ids), _CHUNK):
-        for row in (await session.execute(query.where(column.in_(ids[index:index + _CHUNK])))).all():
+        for row in (await session.execute(query.where(column.in_(ids[index : index + _CHUNK])))).all():
             found[row.id] = row
     return found
 
@@ -288,10 +400,18 @@ async def feed_texts(session: AsyncSession, state: FeedState, now: datetime) -> 
         else:
             texts.append(None)
             missing.append((position, stamp, cache_key(variant, stamp.uid), version))
-    booking_rows = await _rows_by_id(session, bookings(variant, *booking_columns(variant, now)), Booking.id,
-                                     [stamp.row_id for _, stamp, _, _ in missing if not stamp.is_closure])
-    closure_rows = await _rows_by_id(session, closures(*closure_columns()), Closure.id,
-                                     [stamp.row_id for _, stamp, _, _ in missing if stamp.is_closure])
+    booking_rows = await _rows_by_id(
+        session,
+        bookings(variant, *booking_columns(variant, now)),
+        Booking.id,
+        [stamp.row_id for _, stamp, _, _ in missing if not stamp.is_closure],
+    )
+    closure_rows = await _rows_by_id(
+        session,
+        closures(*closure_columns()),
+        Closure.id,
+        [stamp.row_id for _, stamp, _, _ in missing if stamp.is_closure],
+    )
     fresh = []
     for position, stamp, key, version in missing:
         row = (closure_rows if stamp.is_closure else booking_rows).get(stamp.row_id)
@@ -317,9 +437,10 @@ async def store_texts(sessions: async_sessionmaker[AsyncSession], rows: list[dic
             statement = insert(FeedEventCache)
             statement = statement.on_conflict_do_update(
                 index_elements=[FeedEventCache.uid],
-                set_={"version": statement.excluded.version, "body": statement.excluded.body})
+                set_={"version": statement.excluded.version, "body": statement.excluded.body},
+            )
             for index in range(0, len(rows), 1000):
-                await session.execute(statement, rows[index:index + 1000])
+                await session.execute(statement, rows[index : index + 1000])
     except Exception:  # noqa: BLE001 - the feed is already built; the cache only saves work
         log.warning("could not store %d feed event texts", len(rows), exc_info=True)
 
@@ -334,6 +455,7 @@ async def feed_body(sessions: async_sessionmaker[AsyncSession], feed: Feed, now:
 
 
 # ---------------------------------------------------------------- one booking, URLs
+
 
 async def booking_ics(session: AsyncSession, booking_id: int, *, now: datetime | None = None) -> bytes:
     """One booking as its own .ics (the download), with every detail.

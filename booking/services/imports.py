@@ -15,6 +15,7 @@ Texts kept from a calendar lose their control characters (booking.domain.text.cl
 Bookings that collide with the imported events are reported, never cancelled: staff
 decide what happens to them.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,7 +35,12 @@ from booking.services.calendar_fetch import fetch_calendar
 from booking.services.catalogue import families, premises_by_slug
 from booking.services.feed_tokens import is_staff
 from calendars import (
-    FEED_WINDOW_AHEAD, FEED_WINDOW_BACK, CalendarImportError, ImportedEvent, normalise_import_url, parse_calendar,
+    FEED_WINDOW_AHEAD,
+    FEED_WINDOW_BACK,
+    CalendarImportError,
+    ImportedEvent,
+    normalise_import_url,
+    parse_calendar,
 )
 
 SOURCE = "ical_import"
@@ -67,9 +73,15 @@ class ImportCollision:
     event_summary: str
 
     def to_json(self) -> dict:
-        return {"booking_id": self.booking_id, "premises": self.premises, "start": self.start.isoformat(),
-                "end": self.end.isoformat(), "status": self.status, "event_uid": self.event_uid,
-                "event_summary": self.event_summary}
+        return {
+            "booking_id": self.booking_id,
+            "premises": self.premises,
+            "start": self.start.isoformat(),
+            "end": self.end.isoformat(),
+            "status": self.status,
+            "event_uid": self.event_uid,
+            "event_summary": self.event_summary,
+        }
 
 
 @dataclass(frozen=True)
@@ -109,13 +121,21 @@ async def _staff_only(session: AsyncSession, actor_id: int | None) -> None:
         raise Forbidden("staff_only", "Bare ansatte kan importere kalendere.", "Only staff may import calendars.")
 
 
-async def _target(session: AsyncSession, *, building_slug: str | None, premises_slug: str | None,
-                  name: str | None, url: str | None, actor_id: int | None) -> dict:
+async def _target(
+    session: AsyncSession,
+    *,
+    building_slug: str | None,
+    premises_slug: str | None,
+    name: str | None,
+    url: str | None,
+    actor_id: int | None,
+) -> dict:
     """What a calendar is attached to and where it comes from, checked; nothing written."""
     await _staff_only(session, actor_id)
     if (building_slug is None) == (premises_slug is None):
-        raise DomainError("import_target", "Velg enten et bygg eller et lokale.",
-                          "Give exactly one of building and premises.")
+        raise DomainError(
+            "import_target", "Velg enten et bygg eller et lokale.", "Give exactly one of building and premises."
+        )
     if url is not None:
         url = normalise_import_url(url)
         if not url.lower().startswith(("http://", "https://")):
@@ -126,8 +146,9 @@ async def _target(session: AsyncSession, *, building_slug: str | None, premises_
     if building_slug is not None:
         building = await session.scalar(select(Building).where(Building.slug == building_slug))
         if building is None:
-            raise NotFound("unknown_building", f"Fant ikke bygget «{building_slug}».",
-                           f"No building {building_slug!r}.")
+            raise NotFound(
+                "unknown_building", f"Fant ikke bygget «{building_slug}».", f"No building {building_slug!r}."
+            )
         return dict(building_id=building.id, premises_id=None, name=name, url=url)
     premises = await premises_by_slug(session, premises_slug)
     return dict(building_id=None, premises_id=premises.id, name=name, url=url)
@@ -135,80 +156,135 @@ async def _target(session: AsyncSession, *, building_slug: str | None, premises_
 
 async def _existing(session: AsyncSession, target: dict) -> CalendarSource | None:
     url, name = target["url"], target["name"]
-    same_origin = (CalendarSource.url == url if url is not None
-                   else (CalendarSource.url.is_(None) & (CalendarSource.name == name)))
+    same_origin = (
+        CalendarSource.url == url if url is not None else (CalendarSource.url.is_(None) & (CalendarSource.name == name))
+    )
     query = select(CalendarSource).where(
-        CalendarSource.building_id.is_(None) if target["building_id"] is None
+        CalendarSource.building_id.is_(None)
+        if target["building_id"] is None
         else CalendarSource.building_id == target["building_id"],
-        CalendarSource.premises_id.is_(None) if target["premises_id"] is None
+        CalendarSource.premises_id.is_(None)
+        if target["premises_id"] is None
         else CalendarSource.premises_id == target["premises_id"],
-        same_origin)
+        same_origin,
+    )
     return (await session.execute(query.order_by(CalendarSource.id))).scalars().first()
 
 
-async def find_or_attach(session: AsyncSession, *, building_slug: str | None = None,
-                         premises_slug: str | None = None, name: str | None = None, url: str | None = None,
-                         actor_id: int | None = None, now: datetime) -> CalendarSource:
+async def find_or_attach(
+    session: AsyncSession,
+    *,
+    building_slug: str | None = None,
+    premises_slug: str | None = None,
+    name: str | None = None,
+    url: str | None = None,
+    actor_id: int | None = None,
+    now: datetime,
+) -> CalendarSource:
     """The calendar source for this building or premises and URL (or, for uploads, name),
     created when there is none yet. `actor_id=None` is the operator's command line."""
-    target = await _target(session, building_slug=building_slug, premises_slug=premises_slug, name=name, url=url,
-                           actor_id=actor_id)
+    target = await _target(
+        session, building_slug=building_slug, premises_slug=premises_slug, name=name, url=url, actor_id=actor_id
+    )
     existing = await _existing(session, target)
     if existing is not None:
         return existing
-    source = CalendarSource(name=target["name"][:200], url=target["url"], building_id=target["building_id"],
-                            premises_id=target["premises_id"], created_by=actor_id, created_at=now,
-                            last_imported_at=None, last_error=None)
+    source = CalendarSource(
+        name=target["name"][:200],
+        url=target["url"],
+        building_id=target["building_id"],
+        premises_id=target["premises_id"],
+        created_by=actor_id,
+        created_at=now,
+        last_imported_at=None,
+        last_error=None,
+    )
     session.add(source)
     await session.flush()
     return source
 
 
-async def attach_and_import(sessions: async_sessionmaker[AsyncSession], *, building_slug: str | None = None,
-                            premises_slug: str | None = None, name: str | None = None, url: str | None = None,
-                            data: bytes | None = None, actor_id: int | None = None, now: datetime,
-                            allow_private: bool = False, timeout: float = FETCH_TIMEOUT,
-                            max_bytes: int = MAX_BYTES) -> tuple[CalendarSource, ImportReport]:
+async def attach_and_import(
+    sessions: async_sessionmaker[AsyncSession],
+    *,
+    building_slug: str | None = None,
+    premises_slug: str | None = None,
+    name: str | None = None,
+    url: str | None = None,
+    data: bytes | None = None,
+    actor_id: int | None = None,
+    now: datetime,
+    allow_private: bool = False,
+    timeout: float = FETCH_TIMEOUT,
+    max_bytes: int = MAX_BYTES,
+) -> tuple[CalendarSource, ImportReport]:
     """Import a calendar (`data` for an upload, else `url`) into its building or premises.
     A calendar already attached is imported as `import_source` does. A new one is created
     in the same transaction as its first import, so when that import is refused (an address
     not allowed, a file that is no calendar) nothing at all is written."""
     async with sessions() as session:
-        target = await _target(session, building_slug=building_slug, premises_slug=premises_slug, name=name,
-                               url=url, actor_id=actor_id)
+        target = await _target(
+            session, building_slug=building_slug, premises_slug=premises_slug, name=name, url=url, actor_id=actor_id
+        )
         existing = await _existing(session, target)
     if existing is not None:
-        return existing, await import_source(sessions, existing.id, data=data, now=now, allow_private=allow_private,
-                                             timeout=timeout, max_bytes=max_bytes)
+        return existing, await import_source(
+            sessions, existing.id, data=data, now=now, allow_private=allow_private, timeout=timeout, max_bytes=max_bytes
+        )
     try:
-        events = await _read_calendar(target["url"], data, now=now, allow_private=allow_private, timeout=timeout,
-                                      max_bytes=max_bytes)
+        events = await _read_calendar(
+            target["url"], data, now=now, allow_private=allow_private, timeout=timeout, max_bytes=max_bytes
+        )
     except CalendarImportError as error:
         raise ImportRefused.of(error) from error
     async with write_transaction(sessions) as session:
         # Found again inside the transaction: another process may have attached it meanwhile.
-        source = await find_or_attach(session, building_slug=building_slug, premises_slug=premises_slug,
-                                      name=name, url=url, actor_id=actor_id, now=now)
+        source = await find_or_attach(
+            session,
+            building_slug=building_slug,
+            premises_slug=premises_slug,
+            name=name,
+            url=url,
+            actor_id=actor_id,
+            now=now,
+        )
         return source, await apply_import(session, source.id, events, now)
 
 
-async def _read_calendar(url: str | None, data: bytes | None, *, now: datetime, allow_private: bool,
-                         timeout: float, max_bytes: int) -> list[ImportedEvent]:
+async def _read_calendar(
+    url: str | None, data: bytes | None, *, now: datetime, allow_private: bool, timeout: float, max_bytes: int
+) -> list[ImportedEvent]:
     """Fetch (unless `data` is given) and parse the whole calendar; nothing written.
     Raises CalendarImportError, or DomainError for an upload with no file."""
     if data is None:
         if not url:
-            raise DomainError("import_needs_file", "Last opp kalenderfilen på nytt.",
-                              "This calendar was uploaded; upload the file again.")
-        data = await asyncio.to_thread(fetch_calendar, url, timeout=timeout, max_bytes=max_bytes,
-                                       allow_private=allow_private)
-    return await asyncio.to_thread(parse_calendar, data, window_start=now - FEED_WINDOW_BACK,
-                                   window_end=now + FEED_WINDOW_AHEAD, max_bytes=max_bytes)
+            raise DomainError(
+                "import_needs_file",
+                "Last opp kalenderfilen på nytt.",
+                "This calendar was uploaded; upload the file again.",
+            )
+        data = await asyncio.to_thread(
+            fetch_calendar, url, timeout=timeout, max_bytes=max_bytes, allow_private=allow_private
+        )
+    return await asyncio.to_thread(
+        parse_calendar,
+        data,
+        window_start=now - FEED_WINDOW_BACK,
+        window_end=now + FEED_WINDOW_AHEAD,
+        max_bytes=max_bytes,
+    )
 
 
-async def import_source(sessions: async_sessionmaker[AsyncSession], source_id: int, *, now: datetime,
-                        data: bytes | None = None, allow_private: bool = False,
-                        timeout: float = FETCH_TIMEOUT, max_bytes: int = MAX_BYTES) -> ImportReport:
+async def import_source(
+    sessions: async_sessionmaker[AsyncSession],
+    source_id: int,
+    *,
+    now: datetime,
+    data: bytes | None = None,
+    allow_private: bool = False,
+    timeout: float = FETCH_TIMEOUT,
+    max_bytes: int = MAX_BYTES,
+) -> ImportReport:
     """Import the calendar: `data` for an upload, else fetched from the source's URL.
     Raises ImportRefused (stable code) with nothing imported; last_error says why."""
     async with sessions() as session:
@@ -217,8 +293,9 @@ async def import_source(sessions: async_sessionmaker[AsyncSession], source_id: i
             raise NotFound("unknown_calendar_source", "Fant ikke kalenderen.", f"No calendar source {source_id}.")
         url = source.url
     try:
-        events = await _read_calendar(url, data, now=now, allow_private=allow_private, timeout=timeout,
-                                      max_bytes=max_bytes)
+        events = await _read_calendar(
+            url, data, now=now, allow_private=allow_private, timeout=timeout, max_bytes=max_bytes
+        )
     except CalendarImportError as error:
         await _record_error(sessions, source_id, f"{error.code}: {error.message_en} {error.detail}".strip())
         raise ImportRefused.of(error) from error
@@ -240,25 +317,34 @@ async def _record_error(sessions: async_sessionmaker[AsyncSession], source_id: i
             source.last_error = message
 
 
-async def apply_import(session: AsyncSession, source_id: int, events: list[ImportedEvent],
-                       now: datetime) -> ImportReport:
+async def apply_import(
+    session: AsyncSession, source_id: int, events: list[ImportedEvent], now: datetime
+) -> ImportReport:
     """The write half of an import, inside the caller's write transaction."""
     # Locks the source on PostgreSQL, so two imports of one calendar take turns
     # (SQLite's BEGIN IMMEDIATE already serialises them).
-    source = (await session.execute(
-        select(CalendarSource).where(CalendarSource.id == source_id).with_for_update()
-    )).scalar_one()
+    source = (
+        await session.execute(select(CalendarSource).where(CalendarSource.id == source_id).with_for_update())
+    ).scalar_one()
     ref = source_ref(source.id)
     scope = "building" if source.building_id is not None else "premises"
-    existing = {closure.source_uid: closure for closure in (await session.execute(
-        select(Closure).where(Closure.source_ref == ref))).scalars()}
+    existing = {
+        closure.source_uid: closure
+        for closure in (await session.execute(select(Closure).where(Closure.source_ref == ref))).scalars()
+    }
     kept = [event for event in events if event.end > event.start]
     added, updated, unchanged, seen = [], 0, 0, set()
     for event in kept:
         uid = _stored_uid(event.uid)
         seen.add(uid)
-        wanted = dict(scope=scope, building_id=source.building_id, premises_id=source.premises_id,
-                      start_at=event.start, end_at=event.end, reason=_reason(event, source))
+        wanted = dict(
+            scope=scope,
+            building_id=source.building_id,
+            premises_id=source.premises_id,
+            start_at=event.start,
+            end_at=event.end,
+            reason=_reason(event, source),
+        )
         closure = existing.get(uid)
         if closure is None:
             added.append(dict(wanted, source=SOURCE, source_ref=ref, source_uid=uid, created_at=now, updated_at=now))
@@ -273,15 +359,16 @@ async def apply_import(session: AsyncSession, source_id: int, events: list[Impor
         await session.execute(insert(Closure), added)
     vanished = [closure.id for uid, closure in existing.items() if uid not in seen]
     for index in range(0, len(vanished), 900):
-        await session.execute(delete(Closure).where(Closure.id.in_(vanished[index:index + 900])))
+        await session.execute(delete(Closure).where(Closure.id.in_(vanished[index : index + 900])))
     source.last_imported_at = now
     source.last_error = None
     collisions = await find_collisions(session, source, kept, now)
     return ImportReport(source.id, len(added), updated, len(vanished), unchanged, len(events) - len(kept), collisions)
 
 
-async def find_collisions(session: AsyncSession, source: CalendarSource, events: list[ImportedEvent],
-                          now: datetime) -> list[ImportCollision]:
+async def find_collisions(
+    session: AsyncSession, source: CalendarSource, events: list[ImportedEvent], now: datetime
+) -> list[ImportCollision]:
     """Slot-holding bookings in the source's building or premises (family) that overlap an event."""
     if not events:
         return []
@@ -292,14 +379,20 @@ async def find_collisions(session: AsyncSession, source: CalendarSource, events:
         related = (await families(session, {premises.building_id}))[premises.id].related
         where = Booking.premises_id.in_(related)
     first, last = min(event.start for event in events), max(event.end for event in events)
-    bookings = (await session.execute(
-        select(Booking.id, Booking.start_at, Booking.end_at, Booking.status, Premises.name)
-        .join(Premises, Premises.id == Booking.premises_id)
-        .where(where, Booking.start_at < last, Booking.end_at > first,
-               Booking.status.in_([status.value for status in SLOT_HOLDING]),
-               or_(Booking.status != Status.HELD.value, Booking.hold_expires_at > now))
-        .order_by(Booking.start_at, Booking.id)
-    )).all()
+    bookings = (
+        await session.execute(
+            select(Booking.id, Booking.start_at, Booking.end_at, Booking.status, Premises.name)
+            .join(Premises, Premises.id == Booking.premises_id)
+            .where(
+                where,
+                Booking.start_at < last,
+                Booking.end_at > first,
+                Booking.status.in_([status.value for status in SLOT_HOLDING]),
+                or_(Booking.status != Status.HELD.value, Booking.hold_expires_at > now),
+            )
+            .order_by(Booking.start_at, Booking.id)
+        )
+    ).all()
     ordered = sorted(events, key=lambda event: (event.start, event.uid))
     collisions, active, next_event = [], [], 0
     for booking in bookings:  # a sweep: both lists sorted by start
@@ -308,26 +401,36 @@ async def find_collisions(session: AsyncSession, source: CalendarSource, events:
             next_event += 1
         active = [event for event in active if event.end > booking.start_at]  # later bookings start later
         collisions += [
-            ImportCollision(booking.id, booking.name, booking.start_at, booking.end_at, booking.status,
-                            event.uid, _summary(event))
-            for event in active if event.start < booking.end_at
+            ImportCollision(
+                booking.id, booking.name, booking.start_at, booking.end_at, booking.status, event.uid, _summary(event)
+            )
+            for event in active
+            if event.start < booking.end_at
         ]
     return collisions
 
 
 async def url_sources(session: AsyncSession) -> list[CalendarSource]:
     """Every subscribed (URL) calendar, for the periodic refresh."""
-    return list((await session.execute(
-        select(CalendarSource).where(CalendarSource.url.is_not(None)).order_by(CalendarSource.id))).scalars())
+    return list(
+        (
+            await session.execute(
+                select(CalendarSource).where(CalendarSource.url.is_not(None)).order_by(CalendarSource.id)
+            )
+        ).scalars()
+    )
 
 
 async def calendar_sources(session: AsyncSession) -> list[tuple[CalendarSource, str]]:
     """Every attached calendar with the slug of its building or premises, oldest first."""
-    rows = (await session.execute(
-        select(CalendarSource, Building.slug, Premises.slug)
-        .outerjoin(Building, Building.id == CalendarSource.building_id)
-        .outerjoin(Premises, Premises.id == CalendarSource.premises_id)
-        .order_by(CalendarSource.id))).all()
+    rows = (
+        await session.execute(
+            select(CalendarSource, Building.slug, Premises.slug)
+            .outerjoin(Building, Building.id == CalendarSource.building_id)
+            .outerjoin(Premises, Premises.id == CalendarSource.premises_id)
+            .order_by(CalendarSource.id)
+        )
+    ).all()
     return [(source, building or premises) for source, building, premises in rows]
 
 
@@ -335,8 +438,9 @@ async def remove_source(session: AsyncSession, source_id: int, *, actor_id: int 
     """Detach a calendar: the source and every closure it imported go. Returns how many
     closures went. Bookings are not touched. `actor_id=None` is the operator's command line."""
     await _staff_only(session, actor_id)
-    source = (await session.execute(
-        select(CalendarSource).where(CalendarSource.id == source_id).with_for_update())).scalar_one_or_none()
+    source = (
+        await session.execute(select(CalendarSource).where(CalendarSource.id == source_id).with_for_update())
+    ).scalar_one_or_none()
     if source is None:
         raise NotFound("unknown_calendar_source", "Fant ikke kalenderen.", f"No calendar source {source_id}.")
     removed = await session.execute(delete(Closure).where(Closure.source_ref == source_ref(source.id)))

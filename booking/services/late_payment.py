@@ -4,6 +4,7 @@ claimed the way the booking engine does it (booking.services.bookings.place_book
 the conflict re-check inside the write transaction (SQLite serialises writers) and the
 exclusion constraint on slot_claim (PostgreSQL), so a booking made at the same moment
 makes this one lose cleanly instead of double-booking."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -52,7 +53,15 @@ async def revive(session: AsyncSession, booking: Booking, target: Status, now: d
     booking.status = target.value
     booking.updated_at = now
     booking.sequence += 1
-    session.add(BookingHistory(booking_id=booking.id, at=now, actor_id=None, from_status=before.value,
-                               to_status=target.value, reason=REASON))
+    session.add(
+        BookingHistory(
+            booking_id=booking.id,
+            at=now,
+            actor_id=None,
+            from_status=before.value,
+            to_status=target.value,
+            reason=REASON,
+        )
+    )
     await notify.booking_changed(session, booking, before, target, reason=REASON, now=now)
     return None

@@ -1,5 +1,6 @@
 """The small interface through which the engine asks the harmonised rules (pricing/)
 whether a request may be made, whether staff must approve it, and what it costs."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -39,7 +40,8 @@ def check_capacity(premises: Premises, details: Details) -> None:
             "over_capacity",
             f"{premises.name} har plass til {premises.capacity} personer. Velg færre deltakere eller et større lokale.",
             f"{premises.name} holds {premises.capacity} people. Choose fewer attendees or larger premises.",
-            capacity=premises.capacity)
+            capacity=premises.capacity,
+        )
 
 
 @dataclass(frozen=True)
@@ -92,4 +94,3 @@ class PremisesApprovalOnly:
             price_total=Decimal("0"),
             price_snapshot=None,
         )
-

@@ -1,5 +1,6 @@
 """`booking send-mail`: enqueue the reminders that are due, then deliver the outbox.
 Safe to run on several machines at once (reminders are keyed, rows are claimed)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -22,11 +23,22 @@ class MailRun:
     failed: int
 
 
-async def send_mail(sessions: async_sessionmaker[AsyncSession], settings: Settings, *,
-                    clock: Callable[[], datetime], transport: Transport | None = None,
-                    limit: int = 200) -> MailRun:
+async def send_mail(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    *,
+    clock: Callable[[], datetime],
+    transport: Transport | None = None,
+    limit: int = 200,
+) -> MailRun:
     async with write_transaction(sessions) as session:
         reminders = await enqueue_due_reminders(session, clock())
-    report = await send_pending(sessions, transport or transport_for(settings), sender=settings.smtp_from,
-                                clock=clock, limit=limit, domain=urlsplit(settings.base_url).hostname or "lokaler")
+    report = await send_pending(
+        sessions,
+        transport or transport_for(settings),
+        sender=settings.smtp_from,
+        clock=clock,
+        limit=limit,
+        domain=urlsplit(settings.base_url).hostname or "lokaler",
+    )
     return MailRun(reminders, report.sent, report.failed)

@@ -2,6 +2,7 @@
 it (whoever may manage the booking), staff hiding it, and what the public page and feed
 list. Listed are confirmed bookings' events that staff have not hidden; the booking's
 status is read, never copied, so a cancelled, rejected or expired booking drops out."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -34,6 +35,7 @@ def open_event_uid(booking_id: int) -> str:
 
 # ---------------------------------------------------------------- the booker's side
 
+
 async def event_of(session: AsyncSession, booking_id: int) -> OpenEvent | None:
     return await session.scalar(select(OpenEvent).where(OpenEvent.booking_id == booking_id))
 
@@ -57,8 +59,9 @@ async def _lock(session: AsyncSession, booking_id: int) -> None:
     await session.execute(select(Booking.id).where(Booking.id == booking_id).with_for_update())
 
 
-async def mark(sessions: async_sessionmaker[AsyncSession], person: Person, booking_id: int, text: EventText, *,
-               now: datetime) -> tuple[OpenEvent, bool]:
+async def mark(
+    sessions: async_sessionmaker[AsyncSession], person: Person, booking_id: int, text: EventText, *, now: datetime
+) -> tuple[OpenEvent, bool]:
     """Mark a booking as an open event, or change its text: (the event, created?).
     Who may not manage the booking is refused first, then a booking that has ended or was
     called off, then the text; every refusal leaves the database as it was. An edit keeps
@@ -90,18 +93,22 @@ async def unmark(sessions: async_sessionmaker[AsyncSession], person: Person, boo
         await _lock(session, booking_id)
         _, event = await managed_event(session, person, booking_id)
         if event.hidden_at is not None:
-            raise InvalidTransition("open_event_hidden",
-                                    "Kommunen har skjult arrangementet, så markeringen kan ikke fjernes. "
-                                    "Du kan endre teksten og be kommunen vise det igjen.",
-                                    "Staff have hidden this event, so it cannot be unmarked. "
-                                    "You may change its text and ask staff to show it again.")
+            raise InvalidTransition(
+                "open_event_hidden",
+                "Kommunen har skjult arrangementet, så markeringen kan ikke fjernes. "
+                "Du kan endre teksten og be kommunen vise det igjen.",
+                "Staff have hidden this event, so it cannot be unmarked. "
+                "You may change its text and ask staff to show it again.",
+            )
         await session.delete(event)
 
 
 # ---------------------------------------------------------------- staff
 
-async def set_hidden(sessions: async_sessionmaker[AsyncSession], scope: StaffScope, booking_id: int, *,
-                     hidden: bool, now: datetime) -> OpenEvent:
+
+async def set_hidden(
+    sessions: async_sessionmaker[AsyncSession], scope: StaffScope, booking_id: int, *, hidden: bool, now: datetime
+) -> OpenEvent:
     """Hide an open event from "Hva skjer" and its feed, or show it again (staff of the
     premises' department, or an administrator). The booker still sees it, marked hidden."""
     async with write_transaction(sessions) as session:
@@ -121,12 +128,14 @@ async def set_hidden(sessions: async_sessionmaker[AsyncSession], scope: StaffSco
 async def staff_events(session: AsyncSession, scope: StaffScope, window: DayWindow, now: datetime) -> list[OpenEvent]:
     """The open events of upcoming bookings this scope manages, in the window, by start;
     held and requested ones too, so staff can hide an event before it is confirmed."""
-    query = (_in_window(select(OpenEvent), window, now)
-             .where(Booking.status.in_([s.value for s in SLOT_HOLDING]), scope.building_filter()))
+    query = _in_window(select(OpenEvent), window, now).where(
+        Booking.status.in_([s.value for s in SLOT_HOLDING]), scope.building_filter()
+    )
     return list((await session.execute(query)).scalars().unique())
 
 
 # ---------------------------------------------------------------- the public page and feed
+
 
 @dataclass(frozen=True)
 class Filters:
@@ -176,23 +185,44 @@ class PublicEvent:
     def of(cls, event: OpenEvent) -> PublicEvent:
         b = event.booking
         p, building = b.premises, b.premises.building
-        return cls(b.id, event.title, event.description, event.audience, b.start_at, b.end_at, p.name, p.slug,
-                   building.name, building.address, building.postcode, building.city, building.district.name,
-                   tuple(p.accessibility), b.organisation.name if b.organisation else None,
-                   b.sequence + event.revision, max(b.updated_at, event.updated_at))
+        return cls(
+            b.id,
+            event.title,
+            event.description,
+            event.audience,
+            b.start_at,
+            b.end_at,
+            p.name,
+            p.slug,
+            building.name,
+            building.address,
+            building.postcode,
+            building.city,
+            building.district.name,
+            tuple(p.accessibility),
+            b.organisation.name if b.organisation else None,
+            b.sequence + event.revision,
+            max(b.updated_at, event.updated_at),
+        )
 
 
 def _placed(query: Select) -> Select:
     """Joined to the booking, its premises and building."""
-    return (query.join(Booking, Booking.id == OpenEvent.booking_id)
-            .join(Premises, Premises.id == Booking.premises_id).join(Building, Building.id == Premises.building_id))
+    return (
+        query.join(Booking, Booking.id == OpenEvent.booking_id)
+        .join(Premises, Premises.id == Booking.premises_id)
+        .join(Building, Building.id == Premises.building_id)
+    )
 
 
 def _in_window(query: Select, window: DayWindow, now: datetime) -> Select:
     """The events not ended that start in the window (the first window also shows one
     under way), by start."""
-    query = (_placed(query).where(Booking.end_at > now, Booking.start_at < local_day_start(window.end))
-             .order_by(Booking.start_at, Booking.id))
+    query = (
+        _placed(query)
+        .where(Booking.end_at > now, Booking.start_at < local_day_start(window.end))
+        .order_by(Booking.start_at, Booking.id)
+    )
     if window.earlier is not None:
         query = query.where(Booking.start_at >= local_day_start(window.first))
     return query
@@ -223,19 +253,33 @@ async def listed_events(session: AsyncSession, filters: Filters, window: DayWind
 
 async def feed_events(session: AsyncSession, filters: Filters, now: datetime) -> list[FeedEvent]:
     """The listed events from 30 days back to about 18 months ahead, as calendar events."""
-    query = (_listed(_placed(select(OpenEvent)), filters)
-             .where(Booking.start_at >= now - FEED_WINDOW_BACK, Booking.start_at < now + FEED_WINDOW_AHEAD)
-             .order_by(Booking.start_at, Booking.id))
+    query = (
+        _listed(_placed(select(OpenEvent)), filters)
+        .where(Booking.start_at >= now - FEED_WINDOW_BACK, Booking.start_at < now + FEED_WINDOW_AHEAD)
+        .order_by(Booking.start_at, Booking.id)
+    )
     return [feed_event(PublicEvent.of(e)) for e in (await session.execute(query)).scalars().unique()]
 
 
 def feed_event(event: PublicEvent) -> FeedEvent:
     """An open event in the public feed, in Norwegian as every feed is."""
     features = ", ".join(ACCESSIBILITY[key][0] for key in event.accessibility) or "ingen registrerte tilpasninger"
-    facts = [f"Arrangør: {event.organisation or 'privatperson'}", AUDIENCES[event.audience][0],
-             f"Universell utforming: {features}", f"Kommunedel: {event.district}"]
+    facts = [
+        f"Arrangør: {event.organisation or 'privatperson'}",
+        AUDIENCES[event.audience][0],
+        f"Universell utforming: {features}",
+        f"Kommunedel: {event.district}",
+    ]
     description = "\n\n".join(part for part in (event.description, "\n".join(facts)) if part)
-    return FeedEvent(uid=open_event_uid(event.booking_id), start=event.start, end=event.end, summary=event.title,
-                     location=location(event), description=description, status="CONFIRMED",
-                     sequence=event.sequence, last_modified=event.last_modified,
-                     categories=("Åpent arrangement",))
+    return FeedEvent(
+        uid=open_event_uid(event.booking_id),
+        start=event.start,
+        end=event.end,
+        summary=event.title,
+        location=location(event),
+        description=description,
+        status="CONFIRMED",
+        sequence=event.sequence,
+        last_modified=event.last_modified,
+        categories=("Åpent arrangement",),
+    )

@@ -5,6 +5,7 @@ one place a payment moves. A payment row (with the other rows of its checkout) m
 allowed transitions only, locked; when the money is in, each booking it pays for is
 confirmed, taken back from an expired hold if its slot is still free, or its part of the
 money is refunded and the booker told."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -24,8 +25,7 @@ from booking.db.engine import write_transaction
 from booking.db.models import Booking, Payment, WebhookEvent
 from booking.domain.errors import NotFound
 from booking.domain.lifecycle import SLOT_HOLDING, Status
-from booking.payments import PaymentProvider, ProviderError, ProviderRefused, RemotePayment, providers
-from booking.payments import states
+from booking.payments import PaymentProvider, ProviderError, ProviderRefused, RemotePayment, providers, states
 from booking.payments.base import REMOTE_CANCELLED, REMOTE_FAILED, REMOTE_PAID, REMOTE_PENDING
 from booking.services.bookings import change_status
 from booking.services.late_payment import revive
@@ -57,9 +57,16 @@ async def _use(session: AsyncSession, booking: Booking, payment: Payment, now: d
             return "confirmed", None
         log.info("late payment %s for booking %s refunded: %s", payment.id, booking.id, refusal.code)
         return "refunded", "slot_taken" if refusal.code == "conflict" else "refused"
-    others = await session.scalar(select(Payment.id).where(
-        Payment.booking_id == booking.id, Payment.kind == "payment", Payment.id != payment.id,
-        Payment.state == states.PAID).limit(1))
+    others = await session.scalar(
+        select(Payment.id)
+        .where(
+            Payment.booking_id == booking.id,
+            Payment.kind == "payment",
+            Payment.id != payment.id,
+            Payment.state == states.PAID,
+        )
+        .limit(1)
+    )
     if booking.status in {s.value for s in SLOT_HOLDING} and booking.payment_method == "card" and others is None:
         return "unchanged", None
     return "refunded", "not_needed"
@@ -94,8 +101,9 @@ async def _settle(session: AsyncSession, payments: list[Payment], now: datetime)
     return Settlement("confirmed" if "confirmed" in outcomes else "unchanged", first.id, refund_ids)
 
 
-async def apply_remote_payment(session: AsyncSession, provider: PaymentProvider, remote: RemotePayment,
-                               now: datetime) -> Settlement:
+async def apply_remote_payment(
+    session: AsyncSession, provider: PaymentProvider, remote: RemotePayment, now: datetime
+) -> Settlement:
     """Bring our payment rows (all the rows of one checkout) to what the provider says,
     by allowed transitions only. The rows are locked; paid (or refunded) rows are left alone."""
     query = select(Payment).where(Payment.kind == "payment", Payment.provider == provider.name)
@@ -114,8 +122,10 @@ async def apply_remote_payment(session: AsyncSession, provider: PaymentProvider,
             return Settlement("unchanged", lead.booking_id)
         expected = sum((Decimal(row.amount) for row in rows), Decimal(0))
         if remote.amount != expected or remote.currency.upper() != lead.currency.upper():
-            lead.last_error = (f"amount mismatch: provider says {remote.amount} {remote.currency}, "
-                               f"we expected {expected} {lead.currency}")
+            lead.last_error = (
+                f"amount mismatch: provider says {remote.amount} {remote.currency}, "
+                f"we expected {expected} {lead.currency}"
+            )
             lead.updated_at = now
             log.error("payment %s: %s", lead.id, lead.last_error)
             return Settlement("mismatch", lead.booking_id)
@@ -125,8 +135,9 @@ async def apply_remote_payment(session: AsyncSession, provider: PaymentProvider,
             row.last_error = None
             row.updated_at = now
         return await _settle(session, rows, now)
-    target = {REMOTE_FAILED: states.FAILED, REMOTE_CANCELLED: states.CANCELLED,
-              REMOTE_PENDING: states.PENDING}[remote.state]
+    target = {REMOTE_FAILED: states.FAILED, REMOTE_CANCELLED: states.CANCELLED, REMOTE_PENDING: states.PENDING}[
+        remote.state
+    ]
     if lead.state == target or not states.allowed("payment", lead.state, target):
         return Settlement("unchanged", lead.booking_id)  # a late or repeated event
     for row in rows:
@@ -134,12 +145,18 @@ async def apply_remote_payment(session: AsyncSession, provider: PaymentProvider,
             row.state = target
             row.last_error = remote.error if target == states.FAILED else row.last_error
             row.updated_at = now
-    return Settlement({states.FAILED: "failed", states.CANCELLED: "cancelled"}.get(target, "pending"),
-                      lead.booking_id)
+    return Settlement({states.FAILED: "failed", states.CANCELLED: "cancelled"}.get(target, "pending"), lead.booking_id)
 
 
-async def handle_webhook(sessions: async_sessionmaker[AsyncSession], settings: Settings, provider_name: str,
-                         body: bytes, headers: Mapping[str, str], *, now: datetime) -> str:
+async def handle_webhook(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    provider_name: str,
+    body: bytes,
+    headers: Mapping[str, str],
+    *,
+    now: datetime,
+) -> str:
     """One webhook delivery. Raises BadSignature (answer 400), ProviderUnavailable or a
     database error (answer 5xx, the provider retries); otherwise says what it did.
     The event is recorded in the transaction that applies it, so a replay, or the same
@@ -151,20 +168,23 @@ async def handle_webhook(sessions: async_sessionmaker[AsyncSession], settings: S
     if event.subject == "ignored" or not event.object_id:
         return "ignored"
     async with sessions() as session:
-        if await session.scalar(select(WebhookEvent.id).where(WebhookEvent.provider == provider.name,
-                                                               WebhookEvent.event_id == event.event_id)):
+        if await session.scalar(
+            select(WebhookEvent.id).where(
+                WebhookEvent.provider == provider.name, WebhookEvent.event_id == event.event_id
+            )
+        ):
             return "duplicate"
     try:
         remote = await (provider.fetch_payment if event.subject == "payment" else provider.fetch_refund)(
-            event.object_id)
+            event.object_id
+        )
     except ProviderRefused as error:  # e.g. the object does not exist: not ours; do not ask for retries
         log.warning("%s event %s: cannot fetch %s: %s", provider.name, event.event_id, event.object_id, error)
         remote = None
     settlement = Settlement("unknown")
     try:
         async with write_transaction(sessions) as session:
-            session.add(WebhookEvent(provider=provider.name, event_id=event.event_id, type=event.type,
-                                     received_at=now))
+            session.add(WebhookEvent(provider=provider.name, event_id=event.event_id, type=event.type, received_at=now))
             await session.flush()
             if remote is not None and event.subject == "payment":
                 settlement = await apply_remote_payment(session, provider, remote, now)
@@ -179,18 +199,23 @@ async def handle_webhook(sessions: async_sessionmaker[AsyncSession], settings: S
 
 async def _apply_remote_refund(session: AsyncSession, provider: PaymentProvider, remote, now: datetime) -> Settlement:
     query = select(Payment).where(Payment.kind == "refund", Payment.provider == provider.name)
-    query = query.where(Payment.id == remote.refund_id) if remote.refund_id is not None \
+    query = (
+        query.where(Payment.id == remote.refund_id)
+        if remote.refund_id is not None
         else query.where(Payment.provider_ref == remote.reference)
+    )
     refund = (await session.execute(query.with_for_update())).scalar_one_or_none()
     if refund is None:
         return Settlement("unknown")
-    changed = await record_refund_state(session, refund, remote.state, reference=remote.reference,
-                                        error=remote.error, now=now)
+    changed = await record_refund_state(
+        session, refund, remote.state, reference=remote.reference, error=remote.error, now=now
+    )
     return Settlement(refund.state if changed else "unchanged", refund.booking_id)
 
 
-async def _refetch(sessions: async_sessionmaker[AsyncSession], settings: Settings, payments: list[Payment],
-                   now: datetime) -> list[Settlement]:
+async def _refetch(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, payments: list[Payment], now: datetime
+) -> list[Settlement]:
     """Ask the provider about each checkout now and apply the answer, as the webhook
     would. A provider that does not answer leaves the payment for the next try."""
     configured = providers(settings)
@@ -204,8 +229,7 @@ async def _refetch(sessions: async_sessionmaker[AsyncSession], settings: Setting
         try:
             remote = await provider.fetch_payment(payment.provider_ref)
         except ProviderError as error:
-            log.warning("payment %s: cannot fetch %s from %s: %s", lead_id, payment.provider_ref, provider.name,
-                        error)
+            log.warning("payment %s: cannot fetch %s from %s: %s", lead_id, payment.provider_ref, provider.name, error)
             settlements.append(Settlement("unavailable", payment.booking_id))
             continue
         if remote.payment_id is None:
@@ -220,25 +244,38 @@ async def _refetch(sessions: async_sessionmaker[AsyncSession], settings: Setting
 
 
 def _open_card_payments():
-    return select(Payment).where(Payment.kind == "payment", Payment.provider_ref.is_not(None),
-                                 Payment.state.in_([*states.OPEN_PAYMENT, states.FAILED]))
+    return select(Payment).where(
+        Payment.kind == "payment",
+        Payment.provider_ref.is_not(None),
+        Payment.state.in_([*states.OPEN_PAYMENT, states.FAILED]),
+    )
 
 
-async def refresh_payment(sessions: async_sessionmaker[AsyncSession], settings: Settings, booking_id: int, *,
-                          now: datetime) -> Booking:
+async def refresh_payment(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, booking_id: int, *, now: datetime
+) -> Booking:
     """On the return from checkout: ask the provider now rather than wait for its
     webhook, so the booker sees the confirmation at once. Safe to repeat."""
     async with sessions() as session:
-        payments = list((await session.execute(
-            _open_card_payments().where(Payment.booking_id == booking_id).order_by(Payment.id))).scalars())
+        payments = list(
+            (
+                await session.execute(
+                    _open_card_payments().where(Payment.booking_id == booking_id).order_by(Payment.id)
+                )
+            ).scalars()
+        )
     await _refetch(sessions, settings, payments, now)
     async with sessions() as session:
-        return (await session.execute(select(Booking).where(Booking.id == booking_id)
-                                      .execution_options(populate_existing=True))).scalar_one()
+        return (
+            await session.execute(
+                select(Booking).where(Booking.id == booking_id).execution_options(populate_existing=True)
+            )
+        ).scalar_one()
 
 
-async def reconcile_payments(sessions: async_sessionmaker[AsyncSession], settings: Settings, *, now: datetime,
-                             older_than: timedelta) -> Counter:
+async def reconcile_payments(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, *, now: datetime, older_than: timedelta
+) -> Counter:
     """`booking payments reconcile`: card payments still open after `older_than` (younger
     ones are left to the webhook and the return page) are
     fetched from the provider and applied as their webhook would have been, so a webhook
@@ -247,7 +284,13 @@ async def reconcile_payments(sessions: async_sessionmaker[AsyncSession], setting
     safe to run on several machines at once (the rows are locked while applied).
     Returns how many checkouts ended how (Settlement.outcome)."""
     async with sessions() as session:
-        payments = list((await session.execute(
-            _open_card_payments().where(Payment.part_of.is_(None), Payment.created_at <= now - older_than)
-            .order_by(Payment.id))).scalars())
+        payments = list(
+            (
+                await session.execute(
+                    _open_card_payments()
+                    .where(Payment.part_of.is_(None), Payment.created_at <= now - older_than)
+                    .order_by(Payment.id)
+                )
+            ).scalars()
+        )
     return Counter(s.outcome for s in await _refetch(sessions, settings, payments, now))

@@ -1,5 +1,6 @@
 """What staff see of money: payments and refunds that need a person, and the invoice
 status of each invoice booking in the premises they manage."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,17 +29,31 @@ class Overview:
 
 
 async def overview(session: AsyncSession, scope: StaffScope, now: datetime) -> Overview:
-    managed = (select(Booking).join(Premises, Premises.id == Booking.premises_id)
-               .join(Building, Building.id == Premises.building_id).where(scope.building_filter()))
+    managed = (
+        select(Booking)
+        .join(Premises, Premises.id == Booking.premises_id)
+        .join(Building, Building.id == Premises.building_id)
+        .where(scope.building_filter())
+    )
     attention = []
     for payment in await payments_needing_attention(session, now):
         booking = (await session.execute(managed.where(Booking.id == payment.booking_id))).scalars().first()
         if booking is not None:
             attention.append((payment, booking))
-    invoiced = (await session.execute(
-        managed.where(Booking.payment_method == "invoice",
-                      Booking.status.in_([s.value for s in SLOT_HOLDING] + ["cancelled"]))
-        .order_by(Booking.start_at.desc()).limit(200))).scalars().unique()
+    invoiced = (
+        (
+            await session.execute(
+                managed.where(
+                    Booking.payment_method == "invoice",
+                    Booking.status.in_([s.value for s in SLOT_HOLDING] + ["cancelled"]),
+                )
+                .order_by(Booking.start_at.desc())
+                .limit(200)
+            )
+        )
+        .scalars()
+        .unique()
+    )
     rows = []
     for booking in invoiced:
         status = await invoice_status(session, booking.id)

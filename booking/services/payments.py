@@ -1,8 +1,8 @@
 """Paying for a booking. Free bookings skip payment; how a priced one may be paid is
 part of the rule set (each customer group's `payment_methods`, see pricing.payment_methods):
-by card on the provider's hosted page while the slot is held, or by invoice after. A payment is its own row with its own states, as in
-pretix: confirming it locks the row and does nothing when it is already done, and the
-provider's webhook is only a trigger to fetch the payment from the provider.
+by card on the provider's hosted page while the slot is held, or by invoice after. A payment
+is its own row with its own states, as in pretix: confirming it locks the row and does
+nothing when it is already done, and the provider's webhook is only a trigger to fetch the payment from the provider.
 
 A weekly series is paid in one checkout: one payment row per occurrence (so cancelling
 one date refunds that date's row), the first row leading and the others `part_of` it.
@@ -11,6 +11,7 @@ The rows of one checkout move together; a single booking is a checkout of one ro
 Calls to the provider are made outside database transactions (a slow provider must not
 hold a lock), with idempotency keys derived from our payment ids.
 """
+
 from __future__ import annotations
 
 import logging
@@ -32,10 +33,17 @@ from booking.domain.lifecycle import Status
 from booking.formatting import LOCALES, when
 from booking.notify.render import language_of
 from booking.payments import (
-    TEST_MODE, CheckoutLine, CheckoutRequest, PaymentProvider, ProviderError, card_available, card_in_test_mode,
-    provider_for_method, providers,
+    TEST_MODE,
+    CheckoutLine,
+    CheckoutRequest,
+    PaymentProvider,
+    ProviderError,
+    card_available,
+    card_in_test_mode,
+    provider_for_method,
+    providers,
+    states,
 )
-from booking.payments import states
 from booking.services.bookings import change_status, get_booking
 from booking.services.lending import Details
 from booking.services.rulebook import HarmonisedRules, booker_facts, details_facts
@@ -80,11 +88,18 @@ class PaymentChoices:
 
 def may_invoice(organisation: Organisation | None) -> bool:
     from stdnum.no import orgnr
+
     return bool(organisation and organisation.orgnr and orgnr.is_valid(organisation.orgnr))
 
 
-def allowed_by_rules(rules: HarmonisedRules, *, start: date | datetime, person: Person | None,
-                     organisation: Organisation | None, details: Details) -> tuple[str, ...]:
+def allowed_by_rules(
+    rules: HarmonisedRules,
+    *,
+    start: date | datetime,
+    person: Person | None,
+    organisation: Organisation | None,
+    details: Details,
+) -> tuple[str, ...]:
     """The methods the rule set in force at `start` lets this booker's customer group use."""
     who = booker_facts(person, organisation)
     rule_set = rules.in_force(start)
@@ -92,8 +107,9 @@ def allowed_by_rules(rules: HarmonisedRules, *, start: date | datetime, person: 
     return allowed_payment_methods(group, who)
 
 
-def payment_choices(settings: Settings, *, total: Decimal, organisation: Organisation | None,
-                    allowed: tuple[str, ...] | None = None) -> PaymentChoices:
+def payment_choices(
+    settings: Settings, *, total: Decimal, organisation: Organisation | None, allowed: tuple[str, ...] | None = None
+) -> PaymentChoices:
     """Free: nothing to choose. Otherwise what the rules allow (`allowed_by_rules`; without
     it, card, and invoice too for an organisation with a valid organisation number), less
     card when no card provider is configured."""
@@ -105,28 +121,43 @@ def payment_choices(settings: Settings, *, total: Decimal, organisation: Organis
     methods = tuple(m for m in allowed if m != "card" or card)
     if card or "card" not in allowed:
         return PaymentChoices(False, methods, card, card_test_mode=card_in_test_mode(settings))
-    return PaymentChoices(False, methods, card, "Kortbetaling er ikke tilgjengelig akkurat nå.",
-                          "Card payment is not available at the moment.")
+    return PaymentChoices(
+        False,
+        methods,
+        card,
+        "Kortbetaling er ikke tilgjengelig akkurat nå.",
+        "Card payment is not available at the moment.",
+    )
 
 
 def _card_provider(settings: Settings, name: str | None = None) -> PaymentProvider:
     provider = providers(settings).get(name) if name else provider_for_method(settings, "card")
     if provider is None:
-        raise PaymentUnavailable("card_unavailable", "Kortbetaling er ikke tilgjengelig akkurat nå.",
-                                 "Card payment is not available.")
+        raise PaymentUnavailable(
+            "card_unavailable", "Kortbetaling er ikke tilgjengelig akkurat nå.", "Card payment is not available."
+        )
     return provider
 
 
 async def paid_in_test_mode(session: AsyncSession, booking_id: int) -> bool:
     """Whether this booking's card payment went through the test mode (no money moved)."""
-    return await session.scalar(select(Payment.id).where(
-        Payment.booking_id == booking_id, Payment.provider == TEST_MODE).limit(1)) is not None
+    return (
+        await session.scalar(
+            select(Payment.id).where(Payment.booking_id == booking_id, Payment.provider == TEST_MODE).limit(1)
+        )
+        is not None
+    )
 
 
 async def locked_booking(session: AsyncSession, booking_id: int) -> Booking:
-    booking = (await session.execute(
-        select(Booking).where(Booking.id == booking_id).with_for_update(of=Booking)
-        .execution_options(populate_existing=True))).scalar_one_or_none()
+    booking = (
+        await session.execute(
+            select(Booking)
+            .where(Booking.id == booking_id)
+            .with_for_update(of=Booking)
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
     if booking is None:
         raise NotFound("unknown_booking", "Fant ikke bestillingen.", f"No booking {booking_id}.")
     return booking
@@ -144,9 +175,17 @@ def _own(booking: Booking, person_id: int) -> None:
 async def checkout_rows(session: AsyncSession, payment: Payment) -> list[Payment]:
     """The payment rows one checkout pays for, locked, the leading row first."""
     lead = payment.part_of or payment.id
-    return list((await session.execute(
-        select(Payment).where(Payment.kind == "payment", or_(Payment.id == lead, Payment.part_of == lead))
-        .order_by(Payment.id).with_for_update().execution_options(populate_existing=True))).scalars())
+    return list(
+        (
+            await session.execute(
+                select(Payment)
+                .where(Payment.kind == "payment", or_(Payment.id == lead, Payment.part_of == lead))
+                .order_by(Payment.id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+        ).scalars()
+    )
 
 
 async def paid_together(session: AsyncSession, booking: Booking, now: datetime) -> list[Booking]:
@@ -155,12 +194,23 @@ async def paid_together(session: AsyncSession, booking: Booking, now: datetime) 
     that order, so two requests for dates of one series cannot deadlock)."""
     if booking.series_id is None:
         return [await locked_booking(session, booking.id)]
-    return list((await session.execute(
-        select(Booking).where(Booking.series_id == booking.series_id, Booking.person_id == booking.person_id,
-                              Booking.status == Status.HELD.value, Booking.payment_method == "card",
-                              Booking.hold_expires_at > now)
-        .order_by(Booking.start_at, Booking.id).with_for_update(of=Booking)
-        .execution_options(populate_existing=True))).scalars())
+    return list(
+        (
+            await session.execute(
+                select(Booking)
+                .where(
+                    Booking.series_id == booking.series_id,
+                    Booking.person_id == booking.person_id,
+                    Booking.status == Status.HELD.value,
+                    Booking.payment_method == "card",
+                    Booking.hold_expires_at > now,
+                )
+                .order_by(Booking.start_at, Booking.id)
+                .with_for_update(of=Booking)
+                .execution_options(populate_existing=True)
+            )
+        ).scalars()
+    )
 
 
 def _short_date(instant: datetime, language: str) -> str:
@@ -172,11 +222,16 @@ def checkout_lines(premises: Premises, bookings: list[Booking], language: str) -
     (Stripe allows at most 100 lines, a series up to 260 dates)."""
     if len(bookings) == 1:
         (booking,) = bookings
-        return (CheckoutLine(f"{premises.name}, {when(booking.start_at, language)} "
-                             f"({notify.booking_reference(booking.id)})", Decimal(booking.price_total)),)
+        return (
+            CheckoutLine(
+                f"{premises.name}, {when(booking.start_at, language)} ({notify.booking_reference(booking.id)})",
+                Decimal(booking.price_total),
+            ),
+        )
     lines = []
-    for price, same in groupby(sorted(bookings, key=lambda b: (Decimal(b.price_total), b.start_at)),
-                               key=lambda b: Decimal(b.price_total)):
+    for price, same in groupby(
+        sorted(bookings, key=lambda b: (Decimal(b.price_total), b.start_at)), key=lambda b: Decimal(b.price_total)
+    ):
         same = list(same)
         dates = ", ".join(_short_date(b.start_at, language) for b in same[:3]) + (", …" if len(same) > 3 else "")
         times = "ganger" if language == "nb" else "times"
@@ -186,16 +241,31 @@ def checkout_lines(premises: Premises, bookings: list[Booking], language: str) -
 
 def _check_held(booking: Booking, now: datetime) -> None:
     if booking.status != Status.HELD.value:
-        raise DomainError("nothing_to_pay", "Denne bestillingen venter ikke på betaling.",
-                          "This booking is not waiting for payment.", booking_status=booking.status)
+        raise DomainError(
+            "nothing_to_pay",
+            "Denne bestillingen venter ikke på betaling.",
+            "This booking is not waiting for payment.",
+            booking_status=booking.status,
+        )
     if booking.hold_expires_at is None or booking.hold_expires_at <= now:
-        raise DomainError("hold_expired", "Reservasjonen er utløpt. Bestill tiden på nytt.",
-                          "The hold has expired. Book the time again.")
+        raise DomainError(
+            "hold_expired",
+            "Reservasjonen er utløpt. Bestill tiden på nytt.",
+            "The hold has expired. Book the time again.",
+        )
 
 
-async def start_payment(sessions: async_sessionmaker[AsyncSession], settings: Settings, booking_id: int, *,
-                        person_id: int, success_url: str, cancel_url: str, now: datetime,
-                        provider_name: str | None = None) -> str:
+async def start_payment(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    booking_id: int,
+    *,
+    person_id: int,
+    success_url: str,
+    cancel_url: str,
+    now: datetime,
+    provider_name: str | None = None,
+) -> str:
     """The URL of the provider's checkout page for a held card booking, or for all the
     held occurrences of its weekly series at once. Calling it again (a reload, a double
     click, another date of the same series) gives the same checkout, not a second one."""
@@ -205,16 +275,36 @@ async def start_payment(sessions: async_sessionmaker[AsyncSession], settings: Se
         _own(booking, person_id)
         bookings = await paid_together(session, booking, now)
         _check_held(booking, now)
-        payment = (await session.execute(
-            select(Payment).where(Payment.booking_id == booking.id, Payment.kind == "payment",
-                                  Payment.provider == provider.name, Payment.state.in_(states.OPEN_PAYMENT))
-            .order_by(Payment.id.desc()).limit(1))).scalar_one_or_none()
+        payment = (
+            await session.execute(
+                select(Payment)
+                .where(
+                    Payment.booking_id == booking.id,
+                    Payment.kind == "payment",
+                    Payment.provider == provider.name,
+                    Payment.state.in_(states.OPEN_PAYMENT),
+                )
+                .order_by(Payment.id.desc())
+                .limit(1)
+            )
+        ).scalar_one_or_none()
         if payment is not None and payment.checkout_url:
             return payment.checkout_url
         if payment is None:
-            rows = [Payment(booking_id=b.id, kind="payment", provider=provider.name, state=states.CREATED,
-                            amount=Decimal(b.price_total), currency="NOK", attempts=0, created_at=now,
-                            updated_at=now) for b in bookings]
+            rows = [
+                Payment(
+                    booking_id=b.id,
+                    kind="payment",
+                    provider=provider.name,
+                    state=states.CREATED,
+                    amount=Decimal(b.price_total),
+                    currency="NOK",
+                    attempts=0,
+                    created_at=now,
+                    updated_at=now,
+                )
+                for b in bookings
+            ]
             session.add(rows[0])
             await session.flush()
             for row in rows[1:]:
@@ -229,11 +319,19 @@ async def start_payment(sessions: async_sessionmaker[AsyncSession], settings: Se
         language = language_of(person.language)
         lines = checkout_lines(premises, bookings, language)
         request = CheckoutRequest(
-            payment_id=rows[0].id, booking_id=rows[0].booking_id, lines=lines, currency="NOK",
-            description=lines[0].description if len(lines) == 1 else
-            f"{premises.name}, {len(bookings)} {'datoer' if language == 'nb' else 'dates'}",
-            customer_email=person.email, language=language, success_url=success_url, cancel_url=cancel_url,
-            expires_at=max(min(b.hold_expires_at for b in bookings), now + MIN_CHECKOUT_LIFETIME))
+            payment_id=rows[0].id,
+            booking_id=rows[0].booking_id,
+            lines=lines,
+            currency="NOK",
+            description=lines[0].description
+            if len(lines) == 1
+            else f"{premises.name}, {len(bookings)} {'datoer' if language == 'nb' else 'dates'}",
+            customer_email=person.email,
+            language=language,
+            success_url=success_url,
+            cancel_url=cancel_url,
+            expires_at=max(min(b.hold_expires_at for b in bookings), now + MIN_CHECKOUT_LIFETIME),
+        )
         row_ids = [row.id for row in rows]
     try:
         checkout = await provider.start_checkout(request, idempotency_key=f"lokaler-payment-{row_ids[0]}-checkout")
@@ -243,8 +341,11 @@ async def start_payment(sessions: async_sessionmaker[AsyncSession], settings: Se
             row.attempts += 1
             row.last_error = f"{type(error).__name__}: {error}"
             row.updated_at = now
-        raise PaymentUnavailable("payment_unavailable", "Betalingen kunne ikke startes. Prøv igjen om litt.",
-                                 "The payment could not be started. Try again shortly.") from error
+        raise PaymentUnavailable(
+            "payment_unavailable",
+            "Betalingen kunne ikke startes. Prøv igjen om litt.",
+            "The payment could not be started. Try again shortly.",
+        ) from error
     async with write_transaction(sessions) as session:
         for row in await checkout_rows(session, await _locked_payment(session, row_ids[0])):
             if row.state == states.CREATED:
@@ -258,8 +359,9 @@ async def start_payment(sessions: async_sessionmaker[AsyncSession], settings: Se
     return checkout.url
 
 
-async def choose_invoice(sessions: async_sessionmaker[AsyncSession], settings: Settings, booking_id: int, *,
-                         person_id: int, now: datetime) -> Booking:
+async def choose_invoice(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, booking_id: int, *, person_id: int, now: datetime
+) -> Booking:
     """An organisation's held card booking (with the rest of its weekly series) is paid
     by invoice instead: the slots are kept, open card payments are given up (a late card
     payment is refunded in full)."""
@@ -268,9 +370,11 @@ async def choose_invoice(sessions: async_sessionmaker[AsyncSession], settings: S
         _own(booking, person_id)
         organisation = await session.get(Organisation, booking.organisation_id) if booking.organisation_id else None
         if not may_invoice(organisation):
-            raise DomainError("invoice_needs_organisation",
-                              "Faktura kan bare velges av organisasjoner med gyldig organisasjonsnummer.",
-                              "Invoice is only for organisations with a valid organisation number.")
+            raise DomainError(
+                "invoice_needs_organisation",
+                "Faktura kan bare velges av organisasjoner med gyldig organisasjonsnummer.",
+                "Invoice is only for organisations with a valid organisation number.",
+            )
         together = await paid_together(session, booking, now)
         _check_held(booking, now)
         checkouts = []
@@ -278,11 +382,13 @@ async def choose_invoice(sessions: async_sessionmaker[AsyncSession], settings: S
             checkouts += await give_up_open_payments(session, held.id, now)
             held.payment_method = "invoice"
             target = Status.REQUESTED if await needed_approval(session, held.id) else Status.CONFIRMED
-            await change_status(session, held.id, target, actor_id=person_id,
-                                reason="Faktura valgt i stedet for kort.", now=now)
+            await change_status(
+                session, held.id, target, actor_id=person_id, reason="Faktura valgt i stedet for kort.", now=now
+            )
         if booking.series_id is not None:
-            await notify.series_summary(session, booking.series_id, "changed", now,
-                                        key=f"series-{booking.series_id}-invoice-{booking.id}")
+            await notify.series_summary(
+                session, booking.series_id, "changed", now, key=f"series-{booking.series_id}-invoice-{booking.id}"
+            )
     await close_checkouts(settings, checkouts)
     return booking
 
@@ -293,9 +399,19 @@ async def give_up_open_payments(session: AsyncSession, booking_id: int, now: dat
     that still arrives is refunded in full. Returns the checkouts to close after commit
     as (provider, reference, leading payment id)."""
     checkouts = []
-    for payment in (await session.execute(select(Payment).where(
-            Payment.booking_id == booking_id, Payment.kind == "payment",
-            Payment.state.in_([*states.OPEN_PAYMENT, states.FAILED])))).scalars().all():
+    for payment in (
+        (
+            await session.execute(
+                select(Payment).where(
+                    Payment.booking_id == booking_id,
+                    Payment.kind == "payment",
+                    Payment.state.in_([*states.OPEN_PAYMENT, states.FAILED]),
+                )
+            )
+        )
+        .scalars()
+        .all()
+    ):
         rows = await checkout_rows(session, payment)
         for row in rows:
             if states.allowed("payment", row.state, states.CANCELLED):
@@ -321,6 +437,9 @@ async def close_checkouts(settings: Settings, checkouts: list[tuple[str, str, in
 async def needed_approval(session: AsyncSession, booking_id: int) -> bool:
     """Whether the rules asked for staff approval when the booking was made: the engine
     writes the approval reasons on the booking's first history row."""
-    first = (await session.execute(select(BookingHistory).where(BookingHistory.booking_id == booking_id)
-                                   .order_by(BookingHistory.id).limit(1))).scalar_one_or_none()
+    first = (
+        await session.execute(
+            select(BookingHistory).where(BookingHistory.booking_id == booking_id).order_by(BookingHistory.id).limit(1)
+        )
+    ).scalar_one_or_none()
     return bool(first and first.reason)

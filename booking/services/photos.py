@@ -6,6 +6,7 @@ A picture is decoded and re-encoded by `booking.media.images` before anything is
 so a refused upload stores nothing; its two renditions go to the media store under
 content keys, and one row says which premises, which files and the alt texts. A file
 is deleted with the last row that uses it."""
+
 from __future__ import annotations
 
 import asyncio
@@ -25,43 +26,83 @@ MAX_ALT = 300
 
 
 async def photos_of(session: AsyncSession, premises_id: int) -> list[PremisesPhoto]:
-    return list((await session.execute(select(PremisesPhoto).where(PremisesPhoto.premises_id == premises_id)
-                                       .order_by(PremisesPhoto.position, PremisesPhoto.id))).scalars())
+    return list(
+        (
+            await session.execute(
+                select(PremisesPhoto)
+                .where(PremisesPhoto.premises_id == premises_id)
+                .order_by(PremisesPhoto.position, PremisesPhoto.id)
+            )
+        ).scalars()
+    )
 
 
 async def first_photos(session: AsyncSession, premises_ids: list[int]) -> dict[int, PremisesPhoto]:
     """Each premises' first picture, for a list of premises, in one query."""
-    rows = (await session.execute(select(PremisesPhoto).where(PremisesPhoto.premises_id.in_(premises_ids))
-                                  .order_by(PremisesPhoto.position.desc(), PremisesPhoto.id.desc()))).scalars()
+    rows = (
+        await session.execute(
+            select(PremisesPhoto)
+            .where(PremisesPhoto.premises_id.in_(premises_ids))
+            .order_by(PremisesPhoto.position.desc(), PremisesPhoto.id.desc())
+        )
+    ).scalars()
     return {photo.premises_id: photo for photo in rows}  # the last written is the first in order
 
 
 def alt_text_problems(alt_nb: str, alt_en: str) -> list[FieldProblem]:
     problems = []
     if not alt_nb:
-        problems.append(FieldProblem("alt_nb", "alt_text_required",
-                                     "Skriv en alternativ tekst på norsk: hva bildet viser, for dem som ikke ser det.",
-                                     "Write an alt text in Norwegian: what the picture shows, for those who cannot "
-                                     "see it."))
+        problems.append(
+            FieldProblem(
+                "alt_nb",
+                "alt_text_required",
+                "Skriv en alternativ tekst på norsk: hva bildet viser, for dem som ikke ser det.",
+                "Write an alt text in Norwegian: what the picture shows, for those who cannot see it.",
+            )
+        )
     for field, text in (("alt_nb", alt_nb), ("alt_en", alt_en)):
         if len(text) > MAX_ALT:
-            problems.append(FieldProblem(field, "alt_text_too_long",
-                                         f"Den alternative teksten kan ha høyst {MAX_ALT} tegn.",
-                                         f"The alt text can be at most {MAX_ALT} characters."))
+            problems.append(
+                FieldProblem(
+                    field,
+                    "alt_text_too_long",
+                    f"Den alternative teksten kan ha høyst {MAX_ALT} tegn.",
+                    f"The alt text can be at most {MAX_ALT} characters.",
+                )
+            )
     return problems
 
 
-async def store_photo(session: AsyncSession, media: MediaStore, premises: Premises, picture: Picture,
-                      alt_nb: str, alt_en: str, *, now: datetime, by: int | None = None) -> PremisesPhoto:
+async def store_photo(
+    session: AsyncSession,
+    media: MediaStore,
+    premises: Premises,
+    picture: Picture,
+    alt_nb: str,
+    alt_en: str,
+    *,
+    now: datetime,
+    by: int | None = None,
+) -> PremisesPhoto:
     """A prepared picture, last among the premises' pictures, in the caller's transaction.
     The files are written last: when they cannot be, the row is rolled back with the rest."""
-    last = await session.scalar(select(func.max(PremisesPhoto.position))
-                                .where(PremisesPhoto.premises_id == premises.id))
+    last = await session.scalar(
+        select(func.max(PremisesPhoto.position)).where(PremisesPhoto.premises_id == premises.id)
+    )
     photo = PremisesPhoto(
-        premises_id=premises.id, position=0 if last is None else last + 1,
-        key=key_for(picture.large.data), width=picture.large.width, height=picture.large.height,
-        small_key=key_for(picture.small.data), small_width=picture.small.width, small_height=picture.small.height,
-        alt_nb=alt_nb, alt_en=alt_en, created_at=now, created_by_id=by)
+        premises_id=premises.id,
+        position=0 if last is None else last + 1,
+        key=key_for(picture.large.data),
+        width=picture.large.width,
+        height=picture.large.height,
+        small_key=key_for(picture.small.data),
+        small_width=picture.small.width,
+        small_height=picture.small.height,
+        alt_nb=alt_nb,
+        alt_en=alt_en,
+        created_at=now,
+        created_by_id=by,
+    )
     session.add(photo)
     await session.flush()
     for rendition in (picture.large, picture.small):
@@ -69,8 +110,17 @@ async def store_photo(session: AsyncSession, media: MediaStore, premises: Premis
     return photo
 
 
-async def add_photo(sessions: async_sessionmaker[AsyncSession], media: MediaStore, scope: StaffScope, slug: str,
-                    data: bytes, alt_nb: str, alt_en: str, *, now: datetime) -> PremisesPhoto:
+async def add_photo(
+    sessions: async_sessionmaker[AsyncSession],
+    media: MediaStore,
+    scope: StaffScope,
+    slug: str,
+    data: bytes,
+    alt_nb: str,
+    alt_en: str,
+    *,
+    now: datetime,
+) -> PremisesPhoto:
     """Check who asks, the alt texts and the file (all problems together), then keep it."""
     async with sessions() as session:
         await premises_to_edit(session, scope, slug)  # refuses another department before reading the file
@@ -90,19 +140,22 @@ async def add_photo(sessions: async_sessionmaker[AsyncSession], media: MediaStor
         return await store_photo(session, media, premises, picture, alt_nb, alt_en, now=now, by=scope.person_id)
 
 
-async def _photo_and_siblings(session: AsyncSession, scope: StaffScope, slug: str,
-                              photo_id: int) -> tuple[PremisesPhoto, list[PremisesPhoto]]:
+async def _photo_and_siblings(
+    session: AsyncSession, scope: StaffScope, slug: str, photo_id: int
+) -> tuple[PremisesPhoto, list[PremisesPhoto]]:
     premises = await premises_to_edit(session, scope, slug)
     photos = await photos_of(session, premises.id)
     photo = next((p for p in photos if p.id == photo_id), None)
     if photo is None:
-        raise NotFound("unknown_photo", "Fant ikke bildet. Det kan være slettet.",
-                       f"No picture {photo_id} of premises {slug!r}.")
+        raise NotFound(
+            "unknown_photo", "Fant ikke bildet. Det kan være slettet.", f"No picture {photo_id} of premises {slug!r}."
+        )
     return photo, photos
 
 
-async def move_photo(sessions: async_sessionmaker[AsyncSession], scope: StaffScope, slug: str, photo_id: int,
-                     step: int) -> None:
+async def move_photo(
+    sessions: async_sessionmaker[AsyncSession], scope: StaffScope, slug: str, photo_id: int, step: int
+) -> None:
     """One place earlier (step -1) or later (+1); at either end it stays."""
     async with write_transaction(sessions) as session:
         photo, photos = await _photo_and_siblings(session, scope, slug, photo_id)
@@ -113,15 +166,21 @@ async def move_photo(sessions: async_sessionmaker[AsyncSession], scope: StaffSco
             each.position = position
 
 
-async def remove_photo(sessions: async_sessionmaker[AsyncSession], media: MediaStore, scope: StaffScope, slug: str,
-                       photo_id: int) -> None:
+async def remove_photo(
+    sessions: async_sessionmaker[AsyncSession], media: MediaStore, scope: StaffScope, slug: str, photo_id: int
+) -> None:
     """The row, then its files unless another picture (the same file elsewhere) uses them."""
     async with write_transaction(sessions) as session:
         photo, _ = await _photo_and_siblings(session, scope, slug, photo_id)
         keys = {photo.key, photo.small_key}
         await session.delete(photo)
         await session.flush()
-        used = (await session.execute(select(PremisesPhoto.key, PremisesPhoto.small_key).where(
-            or_(PremisesPhoto.key.in_(keys), PremisesPhoto.small_key.in_(keys))))).all()
+        used = (
+            await session.execute(
+                select(PremisesPhoto.key, PremisesPhoto.small_key).where(
+                    or_(PremisesPhoto.key.in_(keys), PremisesPhoto.small_key.in_(keys))
+                )
+            )
+        ).all()
     for key in keys - {key for row in used for key in row}:
         await asyncio.to_thread(media.delete, key)

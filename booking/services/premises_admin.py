@@ -4,6 +4,7 @@ validation through the domain's own parsers, and manual closures.
 
 A form with any invalid field writes nothing: every field is checked first and all
 problems are reported together, each with the field it belongs to."""
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -51,8 +52,12 @@ class InvalidForm(DomainError):
     """One or more fields are wrong; `problems` names each field. Nothing was written."""
 
     def __init__(self, problems: list[FieldProblem]) -> None:
-        super().__init__("invalid_form", "Noen felt er ikke fylt ut riktig.", "Some fields are invalid.",
-                         errors=[{"field": p.field, "code": p.code, "message": p.message_nb} for p in problems])
+        super().__init__(
+            "invalid_form",
+            "Noen felt er ikke fylt ut riktig.",
+            "Some fields are invalid.",
+            errors=[{"field": p.field, "code": p.code, "message": p.message_nb} for p in problems],
+        )
         self.problems = problems
 
     @property
@@ -61,11 +66,15 @@ class InvalidForm(DomainError):
 
 
 def forbidden_premises(name: str) -> Forbidden:
-    return Forbidden("not_your_department", f"{name} eies av en annen virksomhet enn din.",
-                     "The premises belong to another department.")
+    return Forbidden(
+        "not_your_department",
+        f"{name} eies av en annen virksomhet enn din.",
+        "The premises belong to another department.",
+    )
 
 
 # ------------------------------------------------------------------ premises editor
+
 
 class FormValues:
     """A submitted form as {name: [values]} (checkboxes repeat a name)."""
@@ -91,8 +100,17 @@ class _Collector:
     def add(self, field: str, code: str, message: str, message_en: str = "") -> None:
         self.problems.append(FieldProblem(field, code, message, message_en))
 
-    def integer(self, form: FormValues, name: str, label: str, *, low: int, high: int,
-                optional: bool = False, label_en: str = "") -> int | None:
+    def integer(
+        self,
+        form: FormValues,
+        name: str,
+        label: str,
+        *,
+        low: int,
+        high: int,
+        optional: bool = False,
+        label_en: str = "",
+    ) -> int | None:
         label_en = label_en or label
         text = form.text(name).replace("\u00a0", "").replace(" ", "")
         if not text:
@@ -101,13 +119,21 @@ class _Collector:
             self.add(name, "required", f"Fyll inn {label}.", f"Fill in the {label_en}.")
             return None
         if not text.isdigit():
-            self.add(name, "not_a_number", f"{label.capitalize()} må være et helt tall.",
-                     f"The {label_en} must be a whole number.")
+            self.add(
+                name,
+                "not_a_number",
+                f"{label.capitalize()} må være et helt tall.",
+                f"The {label_en} must be a whole number.",
+            )
             return None
         value = int(text)
         if not low <= value <= high:
-            self.add(name, "out_of_range", f"{label.capitalize()} må være mellom {low} og {high}.",
-                     f"The {label_en} must be between {low} and {high}.")
+            self.add(
+                name,
+                "out_of_range",
+                f"{label.capitalize()} må være mellom {low} og {high}.",
+                f"The {label_en} must be between {low} and {high}.",
+            )
             return None
         return value
 
@@ -144,13 +170,17 @@ def premises_changes(form: FormValues, *, categories: Iterable[str], may_restruc
         if kind not in KINDS:
             problems.add("kind", "invalid_choice", "Velg type lokale.", "Choose the type of premises.")
         if category not in set(categories):
-            problems.add("tariff_category", "invalid_choice", "Velg en takstkategori fra regelsettet.",
-                         "Choose a tariff category from the rule set.")
+            problems.add(
+                "tariff_category",
+                "invalid_choice",
+                "Velg en takstkategori fra regelsettet.",
+                "Choose a tariff category from the rule set.",
+            )
         values.update(kind=kind, tariff_category=category)
-    values["capacity"] = problems.integer(form, "capacity", "kapasitet", low=1, high=100_000,
-                                          label_en="capacity")
-    values["area_m2"] = problems.integer(form, "area_m2", "areal", low=1, high=1_000_000, optional=True,
-                                         label_en="area")
+    values["capacity"] = problems.integer(form, "capacity", "kapasitet", low=1, high=100_000, label_en="capacity")
+    values["area_m2"] = problems.integer(
+        form, "area_m2", "areal", low=1, high=1_000_000, optional=True, label_en="area"
+    )
     unknown = [item for item in form.all("equipment") if item not in EQUIPMENT]
     if unknown:
         problems.add("equipment", "invalid_choice", "Ukjent utstyr.", "Unknown equipment.")
@@ -158,19 +188,27 @@ def premises_changes(form: FormValues, *, categories: Iterable[str], may_restruc
     for field in ("description_nb", "description_en"):
         values[field] = form.text(field)
         if len(values[field]) > MAX_TEXT:
-            problems.add(field, "too_long", f"Beskrivelsen kan ha høyst {MAX_TEXT} tegn.",
-                         f"The description can be at most {MAX_TEXT} characters.")
+            problems.add(
+                field,
+                "too_long",
+                f"Beskrivelsen kan ha høyst {MAX_TEXT} tegn.",
+                f"The description can be at most {MAX_TEXT} characters.",
+            )
     values["opening_hours"] = opening_hours_from_form(form, problems)
     first, last = form.text("season_first"), form.text("season_last")
     if bool(first) != bool(last):
-        problems.add("season_first" if not first else "season_last", "incomplete_season",
-                     "Fyll inn både første og siste dag i sesongen, eller la begge stå tomme.",
-                     "Fill in both the first and the last day of the season, or leave both empty.")
+        problems.add(
+            "season_first" if not first else "season_last",
+            "incomplete_season",
+            "Fyll inn både første og siste dag i sesongen, eller la begge stå tomme.",
+            "Fill in both the first and the last day of the season, or leave both empty.",
+        )
     elif first:
         try:
             season = Season.parse(first, last)
-            values.update(season_first="{:02d}-{:02d}".format(*season.first),
-                          season_last="{:02d}-{:02d}".format(*season.last))
+            values.update(
+                season_first="{:02d}-{:02d}".format(*season.first), season_last="{:02d}-{:02d}".format(*season.last)
+            )
         except DomainError as error:
             problems.add("season_first", error.code, error.message_nb, error.message_en)
     else:
@@ -178,23 +216,35 @@ def premises_changes(form: FormValues, *, categories: Iterable[str], may_restruc
     slot_text = form.text("slot_minutes")
     slot = int(slot_text) if slot_text.isdigit() and int(slot_text) in SLOT_CHOICES else None
     if slot is None:
-        problems.add("slot_minutes", "invalid_choice", "Velg blokklengde 15, 30 eller 60 minutter.",
-                     "Choose a block length of 15, 30 or 60 minutes.")
+        problems.add(
+            "slot_minutes",
+            "invalid_choice",
+            "Velg blokklengde 15, 30 eller 60 minutter.",
+            "Choose a block length of 15, 30 or 60 minutes.",
+        )
     values["slot_minutes"] = slot
-    least = problems.integer(form, "min_minutes", "korteste leie", low=1, high=MAX_MINUTES,
-                             label_en="shortest rental")
-    most = problems.integer(form, "max_minutes", "lengste leie", low=1, high=MAX_MINUTES,
-                            label_en="longest rental")
+    least = problems.integer(form, "min_minutes", "korteste leie", low=1, high=MAX_MINUTES, label_en="shortest rental")
+    most = problems.integer(form, "max_minutes", "lengste leie", low=1, high=MAX_MINUTES, label_en="longest rental")
     for field, minutes in (("min_minutes", least), ("max_minutes", most)):
         if slot and minutes and minutes % slot:
-            problems.add(field, "off_granularity", f"Må gå opp i blokker på {slot} minutter.",
-                         f"Must be a whole number of {slot}-minute blocks.")
+            problems.add(
+                field,
+                "off_granularity",
+                f"Må gå opp i blokker på {slot} minutter.",
+                f"Must be a whole number of {slot}-minute blocks.",
+            )
     if least and most and most < least:
-        problems.add("max_minutes", "max_below_min", "Lengste leie kan ikke være kortere enn korteste leie.",
-                     "The longest rental cannot be shorter than the shortest rental.")
+        problems.add(
+            "max_minutes",
+            "max_below_min",
+            "Lengste leie kan ikke være kortere enn korteste leie.",
+            "The longest rental cannot be shorter than the shortest rental.",
+        )
     values.update(min_minutes=least, max_minutes=most)
-    for field, label, label_en in (("buffer_before", "buffer før", "buffer before"),
-                                   ("buffer_after", "buffer etter", "buffer after")):
+    for field, label, label_en in (
+        ("buffer_before", "buffer før", "buffer before"),
+        ("buffer_after", "buffer etter", "buffer after"),
+    ):
         values[field] = problems.integer(form, field, label, low=0, high=24 * 60, label_en=label_en)
     for flag in ("requires_approval", "closed_on_public_holidays", *ACCESSIBILITY):
         values[flag] = form.checked(flag)
@@ -204,8 +254,12 @@ def premises_changes(form: FormValues, *, categories: Iterable[str], may_restruc
 
 
 async def managed_premises(session: AsyncSession, scope: StaffScope) -> list[Premises]:
-    query = (select(Premises).join(Building, Building.id == Premises.building_id)
-             .where(scope.building_filter()).order_by(Building.name, Premises.name))
+    query = (
+        select(Premises)
+        .join(Building, Building.id == Premises.building_id)
+        .where(scope.building_filter())
+        .order_by(Building.name, Premises.name)
+    )
     return list((await session.execute(query)).scalars().unique())
 
 
@@ -216,8 +270,14 @@ async def premises_to_edit(session: AsyncSession, scope: StaffScope, slug: str) 
     return premises
 
 
-async def update_premises(sessions: async_sessionmaker[AsyncSession], scope: StaffScope, slug: str,
-                          form: FormValues, *, categories: Iterable[str]) -> Premises:
+async def update_premises(
+    sessions: async_sessionmaker[AsyncSession],
+    scope: StaffScope,
+    slug: str,
+    form: FormValues,
+    *,
+    categories: Iterable[str],
+) -> Premises:
     """Validate everything, then write everything, in one transaction."""
     async with write_transaction(sessions) as session:
         premises = await premises_to_edit(session, scope, slug)
@@ -229,6 +289,7 @@ async def update_premises(sessions: async_sessionmaker[AsyncSession], scope: Sta
 
 # ------------------------------------------------------------------ closures
 
+
 @dataclass(frozen=True)
 class ClosureTarget:
     scope: str  # "premises" | "building"
@@ -237,8 +298,11 @@ class ClosureTarget:
 
 
 async def closure_targets(session: AsyncSession, scope: StaffScope) -> tuple[list[Building], list[Premises]]:
-    buildings = list((await session.execute(
-        select(Building).where(scope.building_filter()).order_by(Building.name))).scalars().unique())
+    buildings = list(
+        (await session.execute(select(Building).where(scope.building_filter()).order_by(Building.name)))
+        .scalars()
+        .unique()
+    )
     return buildings, await managed_premises(session, scope)
 
 
@@ -248,12 +312,16 @@ async def closures_in_scope(session: AsyncSession, scope: StaffScope, now: datet
     buildings, premises = await closure_targets(session, scope)
     building_names = {b.id: b.name for b in buildings}
     premises_names = {p.id: f"{p.name} ({p.building.name})" for p in premises}
-    rows = (await session.execute(
-        select(Closure).where(
-            Closure.end_at > now,
-            or_(Closure.building_id.in_(building_names), Closure.premises_id.in_(premises_names)),
-        ).order_by(Closure.start_at)
-    )).scalars()
+    rows = (
+        await session.execute(
+            select(Closure)
+            .where(
+                Closure.end_at > now,
+                or_(Closure.building_id.in_(building_names), Closure.premises_id.in_(premises_names)),
+            )
+            .order_by(Closure.start_at)
+        )
+    ).scalars()
     return [(c, premises_names.get(c.premises_id) or building_names.get(c.building_id, "")) for c in rows]
 
 
@@ -277,8 +345,9 @@ def _local_instant(day_text: str, clock_text: str, *, end: bool, field: str, pro
         return None
 
 
-async def create_closure(sessions: async_sessionmaker[AsyncSession], scope: StaffScope, form: FormValues, *,
-                         now: datetime) -> tuple[Closure, int]:
+async def create_closure(
+    sessions: async_sessionmaker[AsyncSession], scope: StaffScope, form: FormValues, *, now: datetime
+) -> tuple[Closure, int]:
     """A manual closure of one premises or a whole building. Returns it and how many
     bookings it overlaps (they are not cancelled: staff contact the bookers)."""
     problems = _Collector()
@@ -286,16 +355,26 @@ async def create_closure(sessions: async_sessionmaker[AsyncSession], scope: Staf
     start = _local_instant(form.text("fra_dato"), form.text("fra_tid"), end=False, field="fra_dato", problems=problems)
     end = _local_instant(form.text("til_dato"), form.text("til_tid"), end=True, field="til_dato", problems=problems)
     if start and end and end <= start:
-        problems.add("til_dato", "end_not_after_start", "Stengingen må slutte etter at den begynner.",
-                     "The closure must end after it begins.")
+        problems.add(
+            "til_dato",
+            "end_not_after_start",
+            "Stengingen må slutte etter at den begynner.",
+            "The closure must end after it begins.",
+        )
     if end and end <= now:
         problems.add("til_dato", "in_the_past", "Stengingen er allerede over.", "The closure is already over.")
     reason = form.text("reason")
     if not reason:
-        problems.add("reason", "required", "Skriv hvorfor det er stengt (vises for dem som leter etter ledig tid).",
-                     "Say why it is closed (shown to those looking for a free time).")
+        problems.add(
+            "reason",
+            "required",
+            "Skriv hvorfor det er stengt (vises for dem som leter etter ledig tid).",
+            "Say why it is closed (shown to those looking for a free time).",
+        )
     elif len(reason) > 300:
-        problems.add("reason", "too_long", "Begrunnelsen kan ha høyst 300 tegn.", "The reason can be at most 300 characters.")
+        problems.add(
+            "reason", "too_long", "Begrunnelsen kan ha høyst 300 tegn.", "The reason can be at most 300 characters."
+        )
     async with write_transaction(sessions) as session:
         buildings, premises = await closure_targets(session, scope)
         target = None
@@ -304,13 +383,25 @@ async def create_closure(sessions: async_sessionmaker[AsyncSession], scope: Staf
         elif what == "premises" and ident.isdigit():
             target = next((ClosureTarget("premises", p.id, p.name) for p in premises if p.id == int(ident)), None)
         if target is None:
-            problems.add("target", "invalid_choice", "Velg et bygg eller lokale som din virksomhet eier.",
-                         "Choose a building or premises your department owns.")
+            problems.add(
+                "target",
+                "invalid_choice",
+                "Velg et bygg eller lokale som din virksomhet eier.",
+                "Choose a building or premises your department owns.",
+            )
         if problems.problems:
             raise InvalidForm(problems.problems)
-        closure = Closure(scope=target.scope, premises_id=target.id if target.scope == "premises" else None,
-                          building_id=target.id if target.scope == "building" else None, start_at=start, end_at=end,
-                          reason=reason, source="manual", created_at=now, updated_at=now)
+        closure = Closure(
+            scope=target.scope,
+            premises_id=target.id if target.scope == "premises" else None,
+            building_id=target.id if target.scope == "building" else None,
+            start_at=start,
+            end_at=end,
+            reason=reason,
+            source="manual",
+            created_at=now,
+            updated_at=now,
+        )
         session.add(closure)
         await session.flush()
         overlapping = await _overlapping_bookings(session, target, start, end)
@@ -318,14 +409,21 @@ async def create_closure(sessions: async_sessionmaker[AsyncSession], scope: Staf
 
 
 async def _overlapping_bookings(session: AsyncSession, target: ClosureTarget, start: datetime, end: datetime) -> int:
-    query = (select(Booking.id).join(Premises, Premises.id == Booking.premises_id)
-             .where(Booking.status.in_(SLOT_HOLDING_VALUES), Booking.start_at < end, Booking.end_at > start))
+    query = (
+        select(Booking.id)
+        .join(Premises, Premises.id == Booking.premises_id)
+        .where(Booking.status.in_(SLOT_HOLDING_VALUES), Booking.start_at < end, Booking.end_at > start)
+    )
     if target.scope == "building":
         query = query.where(Premises.building_id == target.id)
     else:
         # the premises itself, or any booking holding one of its units (a whole hall)
-        query = query.where(or_(Booking.premises_id == target.id,
-                                Booking.id.in_(select(SlotClaim.booking_id).where(SlotClaim.unit_id == target.id))))
+        query = query.where(
+            or_(
+                Booking.premises_id == target.id,
+                Booking.id.in_(select(SlotClaim.booking_id).where(SlotClaim.unit_id == target.id)),
+            )
+        )
     return len(set((await session.execute(query)).scalars()))
 
 
@@ -335,14 +433,20 @@ async def delete_closure(sessions: async_sessionmaker[AsyncSession], scope: Staf
         if closure is None:
             raise NotFound("unknown_closure", "Fant ikke stengingen.", f"No closure {closure_id}.")
         if closure.source != "manual":
-            raise DomainError("closure_not_manual", "Denne stengingen kommer fra en import eller helligdagene, "
-                              "og endres der den kommer fra.", "Only manual closures can be deleted here.")
+            raise DomainError(
+                "closure_not_manual",
+                "Denne stengingen kommer fra en import eller helligdagene, og endres der den kommer fra.",
+                "Only manual closures can be deleted here.",
+            )
         department = None
         if closure.building_id is not None:
             department = (await session.get(Building, closure.building_id)).department_id
         elif closure.premises_id is not None:
             department = (await session.get(Premises, closure.premises_id)).building.department_id
         if not scope.manages(department):
-            raise Forbidden("not_your_department", "Stengingen gjelder lokaler som en annen virksomhet eier.",
-                            "The closure belongs to another department.")
+            raise Forbidden(
+                "not_your_department",
+                "Stengingen gjelder lokaler som en annen virksomhet eier.",
+                "The closure belongs to another department.",
+            )
         await session.delete(closure)

@@ -1,5 +1,6 @@
 """The one way to quote a request: the engine's structural rules first (a time the
 engine would refuse gets the engine's error), then the rule set in force on its date."""
+
 from __future__ import annotations
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -13,10 +14,25 @@ from booking.services.lending import Details
 from booking.services.rulebook import HarmonisedRules, booker_facts, details_facts
 
 
-async def quote_request(session: AsyncSession, rules: HarmonisedRules, *, premises_slug: str, interval: Interval,
-                        person: Person | None, organisation: Organisation | None, details: Details,
-                        group: str | None = None) -> pricing.Quote:
+async def quote_request(
+    session: AsyncSession,
+    rules: HarmonisedRules,
+    *,
+    premises_slug: str,
+    interval: Interval,
+    person: Person | None,
+    organisation: Organisation | None,
+    details: Details,
+    group: str | None = None,
+) -> pricing.Quote:
     premises, fam = await premises_with_family(session, premises_slug)
     check_request(rules_of(premises, fam.units), interval, await closures_for(session, premises, fam, interval))
-    return pricing.quote(rules.facts(premises), interval.start, interval.end, booker_facts(person, organisation),
-                         details_facts(details), rules.in_force(interval.start), group=group)
+    return pricing.quote(
+        rules.facts(premises),
+        interval.start,
+        interval.end,
+        booker_facts(person, organisation),
+        details_facts(details),
+        rules.in_force(interval.start),
+        group=group,
+    )

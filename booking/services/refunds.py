@@ -3,6 +3,7 @@ decision that makes it; only then is the provider called, outside any transactio
 call that fails leaves the row `failed` with its error, and `booking payments
 retry-refunds` tries again; each call carries an idempotency key from the row's id, so
 a retry never refunds twice. Staff see what is stuck (`payments_needing_attention`)."""
+
 from __future__ import annotations
 
 import logging
@@ -15,8 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, Payment
-from booking.payments import ProviderError, providers
-from booking.payments import states
+from booking.payments import ProviderError, providers, states
 from booking.payments.base import REFUND_DONE, REFUND_FAILED
 from booking.settings import Settings
 
@@ -32,8 +32,11 @@ def refund_key(refund_id: int) -> str:
 
 async def refundable(session: AsyncSession, payment: Payment) -> Decimal:
     """What is left of a paid payment after the refunds already decided."""
-    refunded = await session.scalar(select(_sum(Payment.amount)).where(
-        Payment.refund_of == payment.id, Payment.kind == "refund", Payment.state != states.CANCELLED))
+    refunded = await session.scalar(
+        select(_sum(Payment.amount)).where(
+            Payment.refund_of == payment.id, Payment.kind == "refund", Payment.state != states.CANCELLED
+        )
+    )
     return Decimal(payment.amount) - Decimal(refunded or 0)
 
 
@@ -41,12 +44,22 @@ async def money(session: AsyncSession, booking: Booking) -> dict[str, Decimal]:
     """A booking's money, the one reading of its payment rows for mails, pages and
     invoices: paid by card, refunded, credited on the invoice, and so the fee kept."""
     rows = (await session.execute(select(Payment).where(Payment.booking_id == booking.id))).scalars().all()
-    paid = sum((p.amount for p in rows if p.kind == "payment" and p.provider != INVOICE
-                and p.state in (states.PAID, states.REFUNDED)), Decimal(0))
-    refunded = sum((p.amount for p in rows if p.kind == "refund" and p.provider != INVOICE
-                    and p.state != states.CANCELLED), Decimal(0))
-    credited = sum((p.amount for p in rows if p.kind == "refund" and p.provider == INVOICE
-                    and p.state != states.CANCELLED), Decimal(0))
+    paid = sum(
+        (
+            p.amount
+            for p in rows
+            if p.kind == "payment" and p.provider != INVOICE and p.state in (states.PAID, states.REFUNDED)
+        ),
+        Decimal(0),
+    )
+    refunded = sum(
+        (p.amount for p in rows if p.kind == "refund" and p.provider != INVOICE and p.state != states.CANCELLED),
+        Decimal(0),
+    )
+    credited = sum(
+        (p.amount for p in rows if p.kind == "refund" and p.provider == INVOICE and p.state != states.CANCELLED),
+        Decimal(0),
+    )
     if booking.payment_method == "invoice":
         fee = max(Decimal(booking.price_total) - credited, Decimal(0))
     else:
@@ -58,13 +71,26 @@ def _sum(column):
     return func.coalesce(func.sum(column), 0)
 
 
-async def add_refund(session: AsyncSession, payment: Payment, amount: Decimal, now: datetime,
-                     *, reason: str = "") -> Payment:
+async def add_refund(
+    session: AsyncSession, payment: Payment, amount: Decimal, now: datetime, *, reason: str = ""
+) -> Payment:
     """Decide a refund of `amount` of a paid payment; the provider is called after commit."""
     amount = min(Decimal(amount), await refundable(session, payment))
-    refund = Payment(booking_id=payment.booking_id, kind="refund", provider=payment.provider, state=states.CREATED,
-                     amount=amount, currency=payment.currency, refund_of=payment.id, attempts=0,
-                     last_error=None, created_at=now, updated_at=now, checkout_url=None, provider_ref=None)
+    refund = Payment(
+        booking_id=payment.booking_id,
+        kind="refund",
+        provider=payment.provider,
+        state=states.CREATED,
+        amount=amount,
+        currency=payment.currency,
+        refund_of=payment.id,
+        attempts=0,
+        last_error=None,
+        created_at=now,
+        updated_at=now,
+        checkout_url=None,
+        provider_ref=None,
+    )
     session.add(refund)
     await session.flush()
     log.info("refund %s of payment %s decided: %s %s %s", refund.id, payment.id, amount, payment.currency, reason)
@@ -73,9 +99,21 @@ async def add_refund(session: AsyncSession, payment: Payment, amount: Decimal, n
 
 async def add_credit(session: AsyncSession, booking: Booking, amount: Decimal, now: datetime) -> Payment:
     """An invoice booking's credit: the part of the price that will not be invoiced."""
-    credit = Payment(booking_id=booking.id, kind="refund", provider=INVOICE, state=states.REFUNDED,
-                     amount=Decimal(amount), currency="NOK", refund_of=None, attempts=0, last_error=None,
-                     created_at=now, updated_at=now, checkout_url=None, provider_ref=None)
+    credit = Payment(
+        booking_id=booking.id,
+        kind="refund",
+        provider=INVOICE,
+        state=states.REFUNDED,
+        amount=Decimal(amount),
+        currency="NOK",
+        refund_of=None,
+        attempts=0,
+        last_error=None,
+        created_at=now,
+        updated_at=now,
+        checkout_url=None,
+        provider_ref=None,
+    )
     session.add(credit)
     await session.flush()
     return credit
@@ -94,31 +132,41 @@ class RefundReport:
 
 
 def _due(now: datetime):
-    return or_(Payment.state.in_([states.CREATED, states.FAILED]),
-               (Payment.state == states.PENDING) & Payment.provider_ref.is_(None)
-               & (Payment.updated_at <= now - STUCK_AFTER))
+    return or_(
+        Payment.state.in_([states.CREATED, states.FAILED]),
+        (Payment.state == states.PENDING) & Payment.provider_ref.is_(None) & (Payment.updated_at <= now - STUCK_AFTER),
+    )
 
 
-async def _claim(sessions: async_sessionmaker[AsyncSession], refund_id: int,
-                 now: datetime) -> tuple[Payment, Payment] | None:
+async def _claim(
+    sessions: async_sessionmaker[AsyncSession], refund_id: int, now: datetime
+) -> tuple[Payment, Payment] | None:
     """Take a refund row (conditional UPDATE, so two runners never both call the provider
     with it at once), with the payment it refunds."""
     async with write_transaction(sessions) as session:
-        taken = (await session.execute(
-            update(Payment).where(Payment.id == refund_id, Payment.kind == "refund", Payment.provider != INVOICE,
-                                  _due(now))
-            .values(state=states.PENDING, attempts=Payment.attempts + 1, updated_at=now)
-            .returning(Payment.id).execution_options(synchronize_session=False))).scalar_one_or_none()
+        taken = (
+            await session.execute(
+                update(Payment)
+                .where(Payment.id == refund_id, Payment.kind == "refund", Payment.provider != INVOICE, _due(now))
+                .values(state=states.PENDING, attempts=Payment.attempts + 1, updated_at=now)
+                .returning(Payment.id)
+                .execution_options(synchronize_session=False)
+            )
+        ).scalar_one_or_none()
         if taken is None:
             return None
-        refund = (await session.execute(select(Payment).where(Payment.id == refund_id)
-                                        .execution_options(populate_existing=True))).scalar_one()
+        refund = (
+            await session.execute(
+                select(Payment).where(Payment.id == refund_id).execution_options(populate_existing=True)
+            )
+        ).scalar_one()
         original = await session.get(Payment, refund.refund_of)
         return refund, original
 
 
-async def record_refund_state(session: AsyncSession, refund: Payment, state: str, *, reference: str | None,
-                              error: str | None, now: datetime) -> bool:
+async def record_refund_state(
+    session: AsyncSession, refund: Payment, state: str, *, reference: str | None, error: str | None, now: datetime
+) -> bool:
     """Move a refund row (and, when the whole payment is refunded, the payment) on; False
     when the move is not allowed (a late or repeated answer), which changes nothing."""
     target = {REFUND_DONE: states.REFUNDED, REFUND_FAILED: states.FAILED}.get(state, states.PENDING)
@@ -131,18 +179,21 @@ async def record_refund_state(session: AsyncSession, refund: Payment, state: str
     refund.last_error = error
     refund.updated_at = now
     if target == states.REFUNDED and refund.refund_of is not None:
-        original = (await session.execute(select(Payment).where(Payment.id == refund.refund_of)
-                                          .with_for_update())).scalar_one()
-        done = await session.scalar(select(_sum(Payment.amount)).where(
-            Payment.refund_of == original.id, Payment.state == states.REFUNDED))
+        original = (
+            await session.execute(select(Payment).where(Payment.id == refund.refund_of).with_for_update())
+        ).scalar_one()
+        done = await session.scalar(
+            select(_sum(Payment.amount)).where(Payment.refund_of == original.id, Payment.state == states.REFUNDED)
+        )
         if original.state == states.PAID and Decimal(done) >= Decimal(original.amount):
             original.state = states.REFUNDED
             original.updated_at = now
     return True
 
 
-async def process_refunds(sessions: async_sessionmaker[AsyncSession], settings: Settings, *, now: datetime,
-                          ids: list[int] | None = None) -> RefundReport:
+async def process_refunds(
+    sessions: async_sessionmaker[AsyncSession], settings: Settings, *, now: datetime, ids: list[int] | None = None
+) -> RefundReport:
     """Call the provider for refunds that are decided but not done (all of them, or `ids`)."""
     report = RefundReport()
     async with sessions() as session:
@@ -164,8 +215,12 @@ async def process_refunds(sessions: async_sessionmaker[AsyncSession], settings: 
             error = "the payment has no provider reference to refund against"
         else:
             try:
-                remote = await provider.refund(original.provider_ref, Decimal(refund.amount), refund_id=refund.id,
-                                               idempotency_key=refund_key(refund.id))
+                remote = await provider.refund(
+                    original.provider_ref,
+                    Decimal(refund.amount),
+                    refund_id=refund.id,
+                    idempotency_key=refund_key(refund.id),
+                )
                 state, reference, error = remote.state, remote.reference, remote.error
             except ProviderError as failure:
                 error = f"{type(failure).__name__}: {failure}"
@@ -186,15 +241,27 @@ async def process_refunds(sessions: async_sessionmaker[AsyncSession], settings: 
 async def payments_needing_attention(session: AsyncSession, now: datetime) -> list[Payment]:
     """For staff: refunds not done (failed, or decided and not yet through), and payments
     whose provider answer did not add up (amount or currency), oldest first."""
-    return list((await session.execute(
-        select(Payment).where(or_(
-            (Payment.kind == "refund") & Payment.state.in_([states.CREATED, states.FAILED]),
-            (Payment.kind == "refund") & (Payment.state == states.PENDING) & (Payment.updated_at <= now - STUCK_AFTER),
-            (Payment.kind == "payment") & Payment.last_error.is_not(None) & (Payment.state != states.PAID),
-        )).order_by(Payment.created_at, Payment.id))).scalars())
+    return list(
+        (
+            await session.execute(
+                select(Payment)
+                .where(
+                    or_(
+                        (Payment.kind == "refund") & Payment.state.in_([states.CREATED, states.FAILED]),
+                        (Payment.kind == "refund")
+                        & (Payment.state == states.PENDING)
+                        & (Payment.updated_at <= now - STUCK_AFTER),
+                        (Payment.kind == "payment") & Payment.last_error.is_not(None) & (Payment.state != states.PAID),
+                    )
+                )
+                .order_by(Payment.created_at, Payment.id)
+            )
+        ).scalars()
+    )
 
 
 async def payments_of(session: AsyncSession, booking_id: int) -> list[Payment]:
     """A booking's payments, refunds and credits, in the order they were made."""
-    return list((await session.execute(
-        select(Payment).where(Payment.booking_id == booking_id).order_by(Payment.id))).scalars())
+    return list(
+        (await session.execute(select(Payment).where(Payment.booking_id == booking_id).order_by(Payment.id))).scalars()
+    )

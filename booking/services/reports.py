@@ -12,6 +12,7 @@ Definitions (so the numbers can be checked by hand):
 - voluntary organisations: the customer group the quote derived was `frivillig`;
 - self-organised: booked without an organisation;
 - revenue: the price total of confirmed bookings that start in the period."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -42,11 +43,17 @@ class Period:
     @classmethod
     def of(cls, first: date, last: date) -> "Period":
         if last < first:
-            raise DomainError("period_reversed", "Til-datoen må være samme dag som eller etter fra-datoen.",
-                              "The end date must not be before the start date.")
+            raise DomainError(
+                "period_reversed",
+                "Til-datoen må være samme dag som eller etter fra-datoen.",
+                "The end date must not be before the start date.",
+            )
         if (last - first).days + 1 > MAX_DAYS:
-            raise DomainError("period_too_long", f"En rapport kan dekke høyst {MAX_DAYS} dager.",
-                              f"A report covers at most {MAX_DAYS} days.")
+            raise DomainError(
+                "period_too_long",
+                f"En rapport kan dekke høyst {MAX_DAYS} dager.",
+                f"A report covers at most {MAX_DAYS} days.",
+            )
         return cls(first, last)
 
     @property
@@ -120,9 +127,11 @@ async def usage_report(session: AsyncSession, period: Period, category_names: di
     total = Row("total", "Alle lokaler")
 
     def rows_of(p: Premises) -> list[Row]:
-        keys = (("district", str(p.building.district_id), districts.get(p.building.district_id, "")),
-                ("department", str(p.building.department_id), departments.get(p.building.department_id, "")),
-                ("category", p.tariff_category, category_names.get(p.tariff_category, p.tariff_category)))
+        keys = (
+            ("district", str(p.building.district_id), districts.get(p.building.district_id, "")),
+            ("department", str(p.building.department_id), departments.get(p.building.department_id, "")),
+            ("category", p.tariff_category, category_names.get(p.tariff_category, p.tariff_category)),
+        )
         return [groups[kind].setdefault(key, Row(key, label)) for kind, key, label in keys] + [total]
 
     by_premises = {}
@@ -132,16 +141,29 @@ async def usage_report(session: AsyncSession, period: Period, category_names: di
         for row in rows:
             row.open_seconds += opened
 
-    bookings = (await session.execute(
-        select(Booking.premises_id, Booking.start_at, Booking.end_at, Booking.price_total, Booking.price_snapshot,
-               Booking.organisation_id, Booking.target_group)
-        .where(Booking.status == Status.CONFIRMED.value, Booking.start_at < window.end, Booking.end_at > window.start)
-    )).all()
-    shares = {key: Share(key, label) for key, label in (
-        ("children_youth", "Barn og unge"),
-        ("voluntary", "Frivillige organisasjoner"),
-        ("self_organised", "Egenorganisert aktivitet"),
-    )}
+    bookings = (
+        await session.execute(
+            select(
+                Booking.premises_id,
+                Booking.start_at,
+                Booking.end_at,
+                Booking.price_total,
+                Booking.price_snapshot,
+                Booking.organisation_id,
+                Booking.target_group,
+            ).where(
+                Booking.status == Status.CONFIRMED.value, Booking.start_at < window.end, Booking.end_at > window.start
+            )
+        )
+    ).all()
+    shares = {
+        key: Share(key, label)
+        for key, label in (
+            ("children_youth", "Barn og unge"),
+            ("voluntary", "Frivillige organisasjoner"),
+            ("self_organised", "Egenorganisert aktivitet"),
+        )
+    }
     for b in bookings:
         inside = Interval(max(b.start_at, window.start), min(b.end_at, window.end))
         seconds = _seconds(inside)
@@ -152,9 +174,11 @@ async def usage_report(session: AsyncSession, period: Period, category_names: di
                 row.bookings += 1
                 row.revenue += Decimal(b.price_total or 0)
         group = (b.price_snapshot or {}).get("customer_group")
-        for key, applies in (("children_youth", b.target_group == "children_youth"),
-                             ("voluntary", group == "frivillig"),
-                             ("self_organised", b.organisation_id is None)):
+        for key, applies in (
+            ("children_youth", b.target_group == "children_youth"),
+            ("voluntary", group == "frivillig"),
+            ("self_organised", b.organisation_id is None),
+        ):
             if applies:
                 shares[key].seconds += seconds
     for share in shares.values():
@@ -163,24 +187,35 @@ async def usage_report(session: AsyncSession, period: Period, category_names: di
     def ordered(kind: str) -> list[Row]:
         return sorted(groups[kind].values(), key=lambda row: row.label)
 
-    return UsageReport(period, ordered("district"), ordered("department"), ordered("category"), total,
-                       list(shares.values()))
+    return UsageReport(
+        period, ordered("district"), ordered("department"), ordered("category"), total, list(shares.values())
+    )
 
 
-CSV_HEADER = ["dimensjon", "gruppe", "timer_booket", "timer_apent", "utnyttelse_prosent", "bestillinger",
-              "inntekt_kr"]
+CSV_HEADER = ["dimensjon", "gruppe", "timer_booket", "timer_apent", "utnyttelse_prosent", "bestillinger", "inntekt_kr"]
 
 
 def report_csv_rows(report: UsageReport) -> list[list[str]]:
     """Machine-readable: decimal points, no thousands separators, UTF-8."""
+
     def line(dimension: str, row: Row) -> list[str]:
         utilisation = row.utilisation
-        return [dimension, row.label, str(row.booked_hours), str(row.open_hours),
-                "" if utilisation is None else str(utilisation), str(row.bookings), str(row.revenue)]
+        return [
+            dimension,
+            row.label,
+            str(row.booked_hours),
+            str(row.open_hours),
+            "" if utilisation is None else str(utilisation),
+            str(row.bookings),
+            str(row.revenue),
+        ]
 
     rows = [CSV_HEADER]
-    for dimension, items in (("kommunedel", report.by_district), ("virksomhet", report.by_department),
-                             ("takstkategori", report.by_category)):
+    for dimension, items in (
+        ("kommunedel", report.by_district),
+        ("virksomhet", report.by_department),
+        ("takstkategori", report.by_category),
+    ):
         rows += [line(dimension, row) for row in items]
     rows.append(line("totalt", report.total))
     for share in report.shares:

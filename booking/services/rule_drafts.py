@@ -5,6 +5,7 @@ through `rulebook.publish`, which uses the draft up in the same transaction.
 A draft is always a valid rule set: every save goes through the same validator as the
 seed file, with the tariff categories the premises use, and nothing is written when
 it refuses."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -28,19 +29,27 @@ PUBLISHED = "published"
 async def newest_published(session: AsyncSession) -> RuleSetVersion:
     """The published version with the latest valid-from date: a new draft starts from it,
     so a version already published for a later date is not undone by accident."""
-    row = (await session.execute(
-        select(RuleSetVersion).where(RuleSetVersion.status == PUBLISHED)
-        .order_by(RuleSetVersion.valid_from.desc(), RuleSetVersion.id.desc()).limit(1)
-    )).scalar_one_or_none()
+    row = (
+        await session.execute(
+            select(RuleSetVersion)
+            .where(RuleSetVersion.status == PUBLISHED)
+            .order_by(RuleSetVersion.valid_from.desc(), RuleSetVersion.id.desc())
+            .limit(1)
+        )
+    ).scalar_one_or_none()
     if row is None:
         raise NotFound("no_rule_set", "Ingen versjon av priser og vilkår er publisert.", "No published rule set.")
     return row
 
 
 async def drafts(session: AsyncSession) -> list[RuleSetVersion]:
-    return list((await session.execute(
-        select(RuleSetVersion).where(RuleSetVersion.status == DRAFT).order_by(RuleSetVersion.id)
-    )).scalars())
+    return list(
+        (
+            await session.execute(
+                select(RuleSetVersion).where(RuleSetVersion.status == DRAFT).order_by(RuleSetVersion.id)
+            )
+        ).scalars()
+    )
 
 
 async def get_draft(session: AsyncSession, draft_id: int) -> RuleSetVersion:
@@ -53,9 +62,17 @@ async def get_draft(session: AsyncSession, draft_id: int) -> RuleSetVersion:
 async def start_draft(sessions: async_sessionmaker[AsyncSession], *, author: str, now: datetime) -> RuleSetVersion:
     async with write_transaction(sessions) as session:
         base = await newest_published(session)
-        draft = RuleSetVersion(label=f"Utkast fra {base.label}", valid_from=base.valid_from, status=DRAFT,
-                               author=author, reason="", content_hash=base.content_hash, content=dict(base.content),
-                               created_at=now, published_at=None)
+        draft = RuleSetVersion(
+            label=f"Utkast fra {base.label}",
+            valid_from=base.valid_from,
+            status=DRAFT,
+            author=author,
+            reason="",
+            content_hash=base.content_hash,
+            content=dict(base.content),
+            created_at=now,
+            published_at=None,
+        )
         session.add(draft)
     return draft
 
@@ -66,8 +83,9 @@ async def validated(sessions: async_sessionmaker[AsyncSession], content: Mapping
         return pricing.rule_set_from_dict(content, categories_in_use=await rulebook.categories_in_use(session))
 
 
-async def save_draft(sessions: async_sessionmaker[AsyncSession], draft_id: int,
-                     content: Mapping[str, Any]) -> pricing.RuleSet:
+async def save_draft(
+    sessions: async_sessionmaker[AsyncSession], draft_id: int, content: Mapping[str, Any]
+) -> pricing.RuleSet:
     rule_set = await validated(sessions, content)
     async with write_transaction(sessions) as session:
         draft = await get_draft(session, draft_id)
@@ -93,26 +111,44 @@ class PublishRequest:
     reason: str
 
 
-async def publish_draft(sessions: async_sessionmaker[AsyncSession], draft_id: int, request: PublishRequest, *,
-                        author: str, now: datetime) -> RuleSetVersion:
+async def publish_draft(
+    sessions: async_sessionmaker[AsyncSession], draft_id: int, request: PublishRequest, *, author: str, now: datetime
+) -> RuleSetVersion:
     """Publish with a valid-from date and a reason (`rulebook.publish` refuses the past);
     the version is named by `label`, by default its valid-from date."""
     label = request.label.strip() or request.valid_from.isoformat()
     async with sessions() as session:
         draft = await get_draft(session, draft_id)
-        taken = (await session.execute(
-            select(RuleSetVersion.label, RuleSetVersion.valid_from).where(RuleSetVersion.status == PUBLISHED)
-        )).all()
+        taken = (
+            await session.execute(
+                select(RuleSetVersion.label, RuleSetVersion.valid_from).where(RuleSetVersion.status == PUBLISHED)
+            )
+        ).all()
     if any(row.label == label for row in taken):
-        raise DomainError("version_label_taken", f"Versjonsnavnet «{label}» er allerede brukt.",
-                          f"The version label {label!r} is taken.", field="label")
+        raise DomainError(
+            "version_label_taken",
+            f"Versjonsnavnet «{label}» er allerede brukt.",
+            f"The version label {label!r} is taken.",
+            field="label",
+        )
     if any(row.valid_from == request.valid_from for row in taken):
-        raise DomainError("valid_from_taken", "En annen versjon gjelder allerede fra denne datoen.",
-                          f"Another version is valid from {request.valid_from}.", field="valid_from")
+        raise DomainError(
+            "valid_from_taken",
+            "En annen versjon gjelder allerede fra denne datoen.",
+            f"Another version is valid from {request.valid_from}.",
+            field="valid_from",
+        )
     # Validated again: a premises may have moved to a category the draft does not price.
     rule_set = await validated(sessions, {**draft.content, "version": label})
-    return await rulebook.publish(sessions, rule_set, valid_from=request.valid_from, author=author,
-                                  reason=request.reason, now=now, draft_id=draft_id)
+    return await rulebook.publish(
+        sessions,
+        rule_set,
+        valid_from=request.valid_from,
+        author=author,
+        reason=request.reason,
+        now=now,
+        draft_id=draft_id,
+    )
 
 
 async def history(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[RuleSetVersion, list[dict]]]:

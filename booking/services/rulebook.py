@@ -1,20 +1,21 @@
 """The harmonised rule set as the engine applies it: published versions from the
 database, the version in force on a booking's start date, and the adapter from
 booking records to pricing's plain facts."""
+
 from __future__ import annotations
 
+import weakref
 from collections.abc import Mapping
 from datetime import date, datetime
 from decimal import Decimal
-import weakref
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 import pricing
 from booking.db.engine import write_transaction
-from booking.domain.errors import DomainError
 from booking.db.models import Organisation, Person, Premises, RuleSetVersion, TariffException
+from booking.domain.errors import DomainError
 from booking.services.lending import Assessment, Details, Request
 from booking.settings import ROOT
 from pricing.lending import ApprovalCriterion, approval_criteria, approvals_needed
@@ -23,15 +24,20 @@ from pricing.payment_methods import METHOD_NAMES, allowed_payment_methods, metho
 DEFAULT_RULES = ROOT / "seed_data" / "rules" / "default.toml"
 
 # Premises flagged `requires_approval` that no rule of the rule set sends to approval.
-PREMISES_APPROVAL = ApprovalCriterion("premises", "Lokalet krever godkjenning av virksomheten som eier det.",
-                                      "The department that owns the premises approves every booking of it.",
-                                      lambda p, d: True)
+PREMISES_APPROVAL = ApprovalCriterion(
+    "premises",
+    "Lokalet krever godkjenning av virksomheten som eier det.",
+    "The department that owns the premises approves every booking of it.",
+    lambda p, d: True,
+)
 # A booking on behalf of an organisation staff have not yet checked (Organisation.verified_at):
 # its claimed status (voluntary, for children and youth …) is quoted, and staff decide.
-ORGANISATION_UNVERIFIED = ApprovalCriterion("organisation_unverified",
-                                            "Organisasjonen er ikke kontrollert av kommunen ennå.",
-                                            "The organisation has not yet been checked by the municipality.",
-                                            lambda p, d: True)
+ORGANISATION_UNVERIFIED = ApprovalCriterion(
+    "organisation_unverified",
+    "Organisasjonen er ikke kontrollert av kommunen ennå.",
+    "The organisation has not yet been checked by the municipality.",
+    lambda p, d: True,
+)
 # The criteria the engine adds to the rule set's own (`pricing.lending.approval_criteria`).
 ENGINE_APPROVALS = (PREMISES_APPROVAL, ORGANISATION_UNVERIFIED)
 
@@ -43,18 +49,29 @@ def unchecked_at(organisation: Organisation | None, at: datetime) -> bool:
 
 
 def premises_facts(premises: Premises, rate_override: Decimal | None = None) -> pricing.PremisesFacts:
-    return pricing.PremisesFacts(premises.slug, premises.name, premises.kind, premises.tariff_category,
-                                 premises.building.department.kind, rate_override=rate_override)
+    return pricing.PremisesFacts(
+        premises.slug,
+        premises.name,
+        premises.kind,
+        premises.tariff_category,
+        premises.building.department.kind,
+        rate_override=rate_override,
+    )
 
 
 def booker_facts(person: Person | None, organisation: Organisation | None) -> pricing.Booker:
     org = None
     if organisation is not None:
         from stdnum.no import orgnr
+
         org = pricing.OrganisationFacts(
-            organisation.name, organisation.orgnr, organisation.works_for_children_youth,
-            organisation.commercial, organisation.municipal,
-            orgnr_valid=bool(organisation.orgnr and orgnr.is_valid(organisation.orgnr)))
+            organisation.name,
+            organisation.orgnr,
+            organisation.works_for_children_youth,
+            organisation.commercial,
+            organisation.municipal,
+            orgnr_valid=bool(organisation.orgnr and orgnr.is_valid(organisation.orgnr)),
+        )
     return pricing.Booker(person.birth_date if person else None, org)
 
 
@@ -77,16 +94,16 @@ class HarmonisedRules:
         """The premises as pricing sees it, with its tariff exception if it has one."""
         return premises_facts(premises, self.rate_overrides.get(premises.id))
 
-    def approvals(self, premises: Premises, details: Details, start: datetime, *,
-                  unchecked_organisation: bool = False) -> tuple[ApprovalCriterion, ...]:
+    def approvals(
+        self, premises: Premises, details: Details, start: datetime, *, unchecked_organisation: bool = False
+    ) -> tuple[ApprovalCriterion, ...]:
         """Why a booking of these premises with these details needs approval, by the version
         in force at its start: the same criteria `assess` applies, each with its code."""
         found = approvals_needed(self.facts(premises), details_facts(details), self.in_force(start))
         found = found or ((PREMISES_APPROVAL,) if premises.requires_approval else ())
         return found + ((ORGANISATION_UNVERIFIED,) if unchecked_organisation else ())
 
-    def approval_reasons_of(self, booking, stored: str,
-                            codes: list[str] | None = None) -> tuple[tuple[str, str], ...]:
+    def approval_reasons_of(self, booking, stored: str, codes: list[str] | None = None) -> tuple[tuple[str, str], ...]:
         """The reasons a requested booking was sent to approval, as (Norwegian, English).
 
         The history row keeps the approval criteria's codes: each is shown from the rule
@@ -100,8 +117,12 @@ class HarmonisedRules:
                 return tuple((criteria[code].rule_nb, criteria[code].rule_en) for code in codes)
             return ((stored, stored),) if stored else ()
         details = Details(booking.purpose, booking.attendees, booking.target_group, booking.alcohol)
-        derived = self.approvals(booking.premises, details, booking.start_at,
-                                 unchecked_organisation=unchecked_at(booking.organisation, booking.created_at))
+        derived = self.approvals(
+            booking.premises,
+            details,
+            booking.start_at,
+            unchecked_organisation=unchecked_at(booking.organisation, booking.created_at),
+        )
         if derived and "; ".join(c.rule_nb for c in derived) == stored:
             return tuple((c.rule_nb, c.rule_en) for c in derived)
         return ((stored, stored),) if stored else ()
@@ -111,12 +132,24 @@ class HarmonisedRules:
         facts = self.facts(request.premises)
         who = booker_facts(request.person, request.organisation)
         details = details_facts(request.details)
-        decision = pricing.check_lending(facts, request.interval.start, request.interval.end, who, details,
-                                         rule_set, now=request.now, upcoming_bookings=request.upcoming_bookings)
+        decision = pricing.check_lending(
+            facts,
+            request.interval.start,
+            request.interval.end,
+            who,
+            details,
+            rule_set,
+            now=request.now,
+            upcoming_bookings=request.upcoming_bookings,
+        )
         price = pricing.quote(facts, request.interval.start, request.interval.end, who, details, rule_set)
         # In Norwegian, as the booking's history keeps them; `approval_reasons_of` gives both languages.
-        approvals = self.approvals(request.premises, request.details, request.interval.start,
-                                   unchecked_organisation=unchecked_at(request.organisation, request.now))
+        approvals = self.approvals(
+            request.premises,
+            request.details,
+            request.interval.start,
+            unchecked_organisation=unchecked_at(request.organisation, request.now),
+        )
         reasons = tuple(c.rule_nb for c in approvals)
         check_payment_method(request.payment_method, rule_set.groups[price.customer_group], who, price.total)
         return Assessment(
@@ -157,9 +190,11 @@ def method_not_allowed(method: str, allowed: tuple[str, ...]) -> DomainError:
 
 
 async def published(session: AsyncSession) -> list[pricing.RuleSet]:
-    rows = (await session.execute(
-        select(RuleSetVersion).where(RuleSetVersion.status == "published").order_by(RuleSetVersion.valid_from)
-    )).scalars()
+    rows = (
+        await session.execute(
+            select(RuleSetVersion).where(RuleSetVersion.status == "published").order_by(RuleSetVersion.valid_from)
+        )
+    ).scalars()
     return [pricing.rule_set_from_dict(row.content) for row in rows]
 
 
@@ -169,10 +204,19 @@ async def ensure_default_published(sessions: async_sessionmaker[AsyncSession], n
         if await session.scalar(select(RuleSetVersion.id).where(RuleSetVersion.status == "published").limit(1)):
             return
         rule_set = pricing.load_rule_set(DEFAULT_RULES)
-        session.add(RuleSetVersion(
-            label=rule_set.version, valid_from=rule_set.valid_from, status="published", author="Lokaler",
-            reason="Standard harmonisert regelsett", content_hash=pricing.content_hash(rule_set),
-            content=pricing.rule_set_to_dict(rule_set), created_at=now, published_at=now))
+        session.add(
+            RuleSetVersion(
+                label=rule_set.version,
+                valid_from=rule_set.valid_from,
+                status="published",
+                author="Lokaler",
+                reason="Standard harmonisert regelsett",
+                content_hash=pricing.content_hash(rule_set),
+                content=pricing.rule_set_to_dict(rule_set),
+                created_at=now,
+                published_at=now,
+            )
+        )
 
 
 async def current_rules(sessions: async_sessionmaker[AsyncSession]) -> HarmonisedRules:
@@ -200,9 +244,15 @@ async def _parsed_versions(session: AsyncSession) -> list[pricing.RuleSet]:
     """The published versions, parsed only when the set of them changed since this process
     last read them. A published row is never changed (RuleSetVersion), so the number of
     published rows and the newest id say whether anything was published (or removed)."""
-    fingerprint = tuple((await session.execute(
-        select(func.count(RuleSetVersion.id), func.max(RuleSetVersion.id))
-        .where(RuleSetVersion.status == "published"))).one())
+    fingerprint = tuple(
+        (
+            await session.execute(
+                select(func.count(RuleSetVersion.id), func.max(RuleSetVersion.id)).where(
+                    RuleSetVersion.status == "published"
+                )
+            )
+        ).one()
+    )
     if not fingerprint[0]:
         return []
     engine = session.bind.sync_engine if hasattr(session.bind, "sync_engine") else session.bind
@@ -215,12 +265,14 @@ async def _parsed_versions(session: AsyncSession) -> list[pricing.RuleSet]:
 
 
 async def rate_overrides(session: AsyncSession) -> dict[int, Decimal]:
-    rows = (await session.execute(
-        select(TariffException.premises_id, TariffException.value).where(TariffException.field == "rate")
-        .order_by(TariffException.id))).all()
+    rows = (
+        await session.execute(
+            select(TariffException.premises_id, TariffException.value)
+            .where(TariffException.field == "rate")
+            .order_by(TariffException.id)
+        )
+    ).all()
     return {row.premises_id: Decimal(row.value) for row in rows}
-
-
 
 
 async def categories_in_use(session: AsyncSession) -> set[str]:
@@ -238,33 +290,68 @@ async def impact(sessions: async_sessionmaker[AsyncSession], draft: pricing.Rule
     force: computed, not applied."""
     from booking.db.models import Booking
     from booking.services.bookings import SLOT_HOLDING_VALUES
+
     rules = await current_rules(sessions)
     async with sessions() as session:
-        rows = (await session.execute(
-            select(Booking).where(Booking.start_at > now, Booking.status.in_(SLOT_HOLDING_VALUES))
-        )).scalars().all()
-        items = [(b.id, rules.facts(b.premises), b.start_at, b.end_at, booker_facts(b.person, b.organisation),
-                  details_facts(Details(b.purpose, b.attendees, b.target_group, b.alcohol))) for b in rows]
+        rows = (
+            (
+                await session.execute(
+                    select(Booking).where(Booking.start_at > now, Booking.status.in_(SLOT_HOLDING_VALUES))
+                )
+            )
+            .scalars()
+            .all()
+        )
+        items = [
+            (
+                b.id,
+                rules.facts(b.premises),
+                b.start_at,
+                b.end_at,
+                booker_facts(b.person, b.organisation),
+                details_facts(Details(b.purpose, b.attendees, b.target_group, b.alcohol)),
+            )
+            for b in rows
+        ]
     return pricing.impact_preview(items, rules.in_force(now), draft)
 
 
-async def publish(sessions: async_sessionmaker[AsyncSession], draft: pricing.RuleSet, *, valid_from: date,
-                  author: str, reason: str, now: datetime, draft_id: int | None = None) -> RuleSetVersion:
+async def publish(
+    sessions: async_sessionmaker[AsyncSession],
+    draft: pricing.RuleSet,
+    *,
+    valid_from: date,
+    author: str,
+    reason: str,
+    now: datetime,
+    draft_id: int | None = None,
+) -> RuleSetVersion:
     """A new, frozen version. It may not start in the past: bookings already quoted keep
     their snapshots, and history is not rewritten."""
     from common.localtime import to_local
+
     if valid_from < to_local(now).date():
-        raise DomainError("valid_from_in_past", "En ny versjon kan ikke gjelde fra en dato som har vært.",
-                          f"valid_from {valid_from} is in the past.")
+        raise DomainError(
+            "valid_from_in_past",
+            "En ny versjon kan ikke gjelde fra en dato som har vært.",
+            f"valid_from {valid_from} is in the past.",
+        )
     if not reason.strip():
         raise DomainError("reason_required", "Skriv hvorfor reglene endres.", "A reason is required.")
     content = {**pricing.rule_set_to_dict(draft), "valid_from": valid_from.isoformat()}
     rule_set = pricing.rule_set_from_dict(content)
     async with write_transaction(sessions) as session:
         version = RuleSetVersion(
-            label=rule_set.version, valid_from=valid_from, status="published", author=author, reason=reason,
-            content_hash=pricing.content_hash(rule_set), content=pricing.rule_set_to_dict(rule_set),
-            created_at=now, published_at=now)
+            label=rule_set.version,
+            valid_from=valid_from,
+            status="published",
+            author=author,
+            reason=reason,
+            content_hash=pricing.content_hash(rule_set),
+            content=pricing.rule_set_to_dict(rule_set),
+            created_at=now,
+            published_at=now,
+        )
         session.add(version)
         if draft_id is not None:  # the staff draft it came from is used up, in the same transaction
             draft_row = await session.get(RuleSetVersion, draft_id)
@@ -275,6 +362,12 @@ async def publish(sessions: async_sessionmaker[AsyncSession], draft: pricing.Rul
 
 async def versions(sessions: async_sessionmaker[AsyncSession]) -> list[RuleSetVersion]:
     async with sessions() as session:
-        return list((await session.execute(
-            select(RuleSetVersion).where(RuleSetVersion.status == "published").order_by(RuleSetVersion.valid_from)
-        )).scalars())
+        return list(
+            (
+                await session.execute(
+                    select(RuleSetVersion)
+                    .where(RuleSetVersion.status == "published")
+                    .order_by(RuleSetVersion.valid_from)
+                )
+            ).scalars()
+        )

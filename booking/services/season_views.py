@@ -3,6 +3,7 @@ booking.services.seasons and booking.services.season_publish): the rounds open f
 applications, an organisation's application in a round, and after publishing its
 allocations with their coming dates and the wishes it did not get. Before a round is
 published nothing of the proposal is shown to the organisations: staff review it first."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,7 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 import allocation
 from booking.db.models import (
-    Booking, Organisation, Premises, Season, SeasonAllocation, SeasonApplication, SeasonDateUnused,
+    Booking,
+    Organisation,
+    Premises,
+    Season,
+    SeasonAllocation,
+    SeasonApplication,
+    SeasonDateUnused,
 )
 from booking.domain.lifecycle import SLOT_HOLDING
 from booking.services.season_proposal import reason_of
@@ -23,26 +30,42 @@ SHOWN_AFTER_PUBLISHING = ("published", "given_back", "withdrawn")
 
 async def open_rounds(session: AsyncSession, now: datetime) -> list[Season]:
     """Rounds taking applications now, the nearest deadline first."""
-    return list((await session.execute(select(Season).where(
-        Season.state == "open", Season.application_deadline > now)
-        .order_by(Season.application_deadline, Season.id))).scalars())
+    return list(
+        (
+            await session.execute(
+                select(Season)
+                .where(Season.state == "open", Season.application_deadline > now)
+                .order_by(Season.application_deadline, Season.id)
+            )
+        ).scalars()
+    )
 
 
 async def application_for(session: AsyncSession, season_id: int, organisation_id: int) -> SeasonApplication | None:
-    return (await session.execute(select(SeasonApplication).where(
-        SeasonApplication.season_id == season_id, SeasonApplication.organisation_id == organisation_id)
-    )).scalar_one_or_none()
+    return (
+        await session.execute(
+            select(SeasonApplication).where(
+                SeasonApplication.season_id == season_id, SeasonApplication.organisation_id == organisation_id
+            )
+        )
+    ).scalar_one_or_none()
 
 
-async def applications_of(session: AsyncSession, organisation_ids: list[int]
-                          ) -> list[tuple[Season, SeasonApplication]]:
+async def applications_of(session: AsyncSession, organisation_ids: list[int]) -> list[tuple[Season, SeasonApplication]]:
     """The organisations' applications in every round, with the round, the newest season first."""
     if not organisation_ids:
         return []
-    return [(season, application) for application, season in (await session.execute(
-        select(SeasonApplication, Season).join(Season, Season.id == SeasonApplication.season_id)
-        .where(SeasonApplication.organisation_id.in_(organisation_ids))
-        .order_by(Season.starts.desc(), Season.id.desc(), SeasonApplication.organisation_id))).all()]
+    return [
+        (season, application)
+        for application, season in (
+            await session.execute(
+                select(SeasonApplication, Season)
+                .join(Season, Season.id == SeasonApplication.season_id)
+                .where(SeasonApplication.organisation_id.in_(organisation_ids))
+                .order_by(Season.starts.desc(), Season.id.desc(), SeasonApplication.organisation_id)
+            )
+        ).all()
+    ]
 
 
 @dataclass
@@ -75,28 +98,48 @@ class SeasonOfOrganisation:
         return self.season.state == "published"
 
 
-async def seasons_of(session: AsyncSession, organisation_ids: list[int], now: datetime
-                     ) -> list[SeasonOfOrganisation]:
+async def seasons_of(session: AsyncSession, organisation_ids: list[int], now: datetime) -> list[SeasonOfOrganisation]:
     """Each round the organisations applied in; for published rounds their allocations
     (with coming dates) and their unmet wishes with the reasons; nothing of a proposal
     that is not published."""
-    result = [SeasonOfOrganisation(season, application, application.organisation)
-              for season, application in await applications_of(session, organisation_ids)]
+    result = [
+        SeasonOfOrganisation(season, application, application.organisation)
+        for season, application in await applications_of(session, organisation_ids)
+    ]
     published = {view.application.id: view for view in result if view.published}
     if not published:
         return result
-    rows = list((await session.execute(select(SeasonAllocation).where(
-        SeasonAllocation.application_id.in_(published), SeasonAllocation.state.in_(SHOWN_AFTER_PUBLISHING))
-        .order_by(SeasonAllocation.weekday, SeasonAllocation.start_time, SeasonAllocation.id))).scalars())
+    rows = list(
+        (
+            await session.execute(
+                select(SeasonAllocation)
+                .where(
+                    SeasonAllocation.application_id.in_(published), SeasonAllocation.state.in_(SHOWN_AFTER_PUBLISHING)
+                )
+                .order_by(SeasonAllocation.weekday, SeasonAllocation.start_time, SeasonAllocation.id)
+            )
+        ).scalars()
+    )
     series = [row.series_id for row in rows if row.series_id is not None]
-    bookings = list((await session.execute(select(Booking).where(
-        Booking.series_id.in_(series), Booking.status.in_([s.value for s in SLOT_HOLDING]))
-        .order_by(Booking.start_at))).scalars()) if series else []
+    bookings = (
+        list(
+            (
+                await session.execute(
+                    select(Booking)
+                    .where(Booking.series_id.in_(series), Booking.status.in_([s.value for s in SLOT_HOLDING]))
+                    .order_by(Booking.start_at)
+                )
+            ).scalars()
+        )
+        if series
+        else []
+    )
     for row in rows:
         view = published[row.application_id]
         mine = [b for b in bookings if b.series_id == row.series_id]
-        view.allocations.append(AllocationView(row, view.application.needs[row.need],
-                                               [b for b in mine if b.start_at > now], len(mine)))
+        view.allocations.append(
+            AllocationView(row, view.application.needs[row.need], [b for b in mine if b.start_at > now], len(mine))
+        )
     for view in published.values():
         # Kept when the proposal was computed; a wish staff granted since then is not unmet.
         granted = {(shown.row.need, shown.row.wish) for shown in view.allocations}
@@ -104,8 +147,15 @@ async def seasons_of(session: AsyncSession, organisation_ids: list[int], now: da
             if unmet["application_id"] != view.application.id or (unmet["need"], unmet["wish"]) in granted:
                 continue
             need = view.application.needs[unmet["need"]]
-            view.unmet.append(UnmetWish(unmet["need"], need, need["wishes"][unmet["wish"]], unmet["wish"],
-                                        [reason_of(r) for r in unmet["reasons"]]))
+            view.unmet.append(
+                UnmetWish(
+                    unmet["need"],
+                    need,
+                    need["wishes"][unmet["wish"]],
+                    unmet["wish"],
+                    [reason_of(r) for r in unmet["reasons"]],
+                )
+            )
     return result
 
 
@@ -126,9 +176,21 @@ async def season_marks(session: AsyncSession, bookings: list[Booking]) -> Season
     series = {b.series_id for b in bookings if b.series_id is not None}
     if not series:
         return SeasonMarks(frozenset(), frozenset())
-    seasonal_series = set((await session.execute(select(SeasonAllocation.series_id).where(
-        SeasonAllocation.series_id.in_(series)))).scalars())
+    seasonal_series = set(
+        (
+            await session.execute(select(SeasonAllocation.series_id).where(SeasonAllocation.series_id.in_(series)))
+        ).scalars()
+    )
     seasonal = frozenset(b.id for b in bookings if b.series_id in seasonal_series)
-    unused = frozenset((await session.execute(select(SeasonDateUnused.booking_id).where(
-        SeasonDateUnused.booking_id.in_(seasonal)))).scalars()) if seasonal else frozenset()
+    unused = (
+        frozenset(
+            (
+                await session.execute(
+                    select(SeasonDateUnused.booking_id).where(SeasonDateUnused.booking_id.in_(seasonal))
+                )
+            ).scalars()
+        )
+        if seasonal
+        else frozenset()
+    )
     return SeasonMarks(seasonal, unused)

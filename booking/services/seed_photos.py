@@ -2,6 +2,7 @@
 (nothing downloaded, no image files in the repository): a plan of the premises seen from
 above, in a colour of its own, with its name. Every fourth sample premises gets one, so
 the pages show premises with and without pictures. Made on the first run only."""
+
 from __future__ import annotations
 
 import random
@@ -66,8 +67,9 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         return ImageFont.load_default(size=size)
 
 
-async def seed_photos(sessions: async_sessionmaker[AsyncSession], media: MediaStore, slugs: list[str], *,
-                      now: datetime) -> int:
+async def seed_photos(
+    sessions: async_sessionmaker[AsyncSession], media: MediaStore, slugs: list[str], *, now: datetime
+) -> int:
     """A drawn plan for every fourth of these premises, unless there are pictures already."""
     async with sessions() as session:
         if await session.scalar(select(PremisesPhoto.id).limit(1)) is not None:
@@ -78,6 +80,13 @@ async def seed_photos(sessions: async_sessionmaker[AsyncSession], media: MediaSt
     async with write_transaction(sessions) as session:
         for p, picture in pictures:
             nb, en = SHOWS[p.kind]
-            await store_photo(session, media, p, picture, f"Tegning av {p.name} sett ovenfra: {nb}.",
-                              f"Drawing of {p.name} seen from above: {en}.", now=now)
+            await store_photo(
+                session,
+                media,
+                p,
+                picture,
+                f"Tegning av {p.name} sett ovenfra: {nb}.",
+                f"Drawing of {p.name} seen from above: {en}.",
+                now=now,
+            )
     return len(pictures)

@@ -5,6 +5,7 @@ One booking: one write transaction reads once, decides in pure code (the engine'
 checks, the rules, then how the price is paid) and writes. A series is decided the same
 way; its preview is the same decision without the write, and gives the total that
 decides how the series can be paid."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
@@ -28,21 +29,36 @@ def paid_as_asked(settings: Settings, rules: HarmonisedRules) -> ChooseMethod:
     """How a booking is paid: the method the booker asked for if the rules and the
     configured providers allow it, the only one there is when none was asked for, or a
     refusal naming what is possible (`checked_payment`)."""
+
     def choose(situation: Situation, new: NewBooking, total: Decimal) -> str | None:
-        allowed = allowed_by_rules(rules, start=new.start, person=situation.person,
-                                   organisation=situation.organisation, details=new.details)
+        allowed = allowed_by_rules(
+            rules, start=new.start, person=situation.person, organisation=situation.organisation, details=new.details
+        )
         options = payment_choices(settings, total=total, organisation=situation.organisation, allowed=allowed)
         return checked_payment(options, new.payment_method)
+
     return choose
 
 
-async def submit_booking(sessions: async_sessionmaker[AsyncSession], settings: Settings, rules: HarmonisedRules,
-                         new: NewBooking, responsible: Responsible, *, now: datetime) -> tuple[Booking, bool]:
+async def submit_booking(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    rules: HarmonisedRules,
+    new: NewBooking,
+    responsible: Responsible,
+    *,
+    now: datetime,
+) -> tuple[Booking, bool]:
     """(the booking, made now?). `new.payment_method` is what the booker asked for (None:
     the only method there is). The same request again under its idempotency key answers
     with the booking made the first time."""
-    return await book(sessions, replace(new, responsible=responsible), rules=rules, now=now,
-                      choose_method=paid_as_asked(settings, rules))
+    return await book(
+        sessions,
+        replace(new, responsible=responsible),
+        rules=rules,
+        now=now,
+        choose_method=paid_as_asked(settings, rules),
+    )
 
 
 @dataclass(frozen=True)
@@ -63,19 +79,41 @@ class SeriesSubmitted:
     payment: PaymentChoices  # how the dates that can be booked can be paid together
 
 
-async def submit_series(sessions: async_sessionmaker[AsyncSession], settings: Settings, rules: HarmonisedRules,
-                        asked: SeriesSubmission, *, now: datetime, preview: bool) -> SeriesSubmitted:
+async def submit_series(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    rules: HarmonisedRules,
+    asked: SeriesSubmission,
+    *,
+    now: datetime,
+    preview: bool,
+) -> SeriesSubmitted:
     """Preview every date (its result and price, nothing written) and how the total can be
     paid; unless `preview`, book the dates that are free, paid as asked."""
-    wanted = dict(premises_slug=asked.premises_slug, pattern=asked.pattern, person_id=asked.person.id,
-                  organisation_id=asked.organisation.id if asked.organisation else None, details=asked.details,
-                  rules=rules, now=now)
+    wanted = dict(
+        premises_slug=asked.premises_slug,
+        pattern=asked.pattern,
+        person_id=asked.person.id,
+        organisation_id=asked.organisation.id if asked.organisation else None,
+        details=asked.details,
+        rules=rules,
+        now=now,
+    )
     result = await create_series(sessions, **wanted, preview=True)
-    allowed = allowed_by_rules(rules, start=asked.pattern.first_date, person=asked.person,
-                               organisation=asked.organisation, details=asked.details)
+    allowed = allowed_by_rules(
+        rules,
+        start=asked.pattern.first_date,
+        person=asked.person,
+        organisation=asked.organisation,
+        details=asked.details,
+    )
     payment = payment_choices(settings, total=result.total, organisation=asked.organisation, allowed=allowed)
     if not preview:
-        result = await create_series(sessions, **wanted, payment_method=checked_payment(payment, asked.payment_method),
-                                     idempotency_key=asked.idempotency_key,
-                                     responsible=asked.responsible)
+        result = await create_series(
+            sessions,
+            **wanted,
+            payment_method=checked_payment(payment, asked.payment_method),
+            idempotency_key=asked.idempotency_key,
+            responsible=asked.responsible,
+        )
     return SeriesSubmitted(result, payment)

@@ -1,4 +1,5 @@
 """Logging in and out in the browser, and API tokens for programs."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -44,13 +45,22 @@ class AccountPages(Controller):
         return Template("account/login.html", context={"neste": safe_next(neste), "error": None, "email": ""})
 
     @post("/logg-inn")
-    async def login(self, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime,
-                    data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Template | Redirect:
+    async def login(
+        self,
+        request: Request,
+        sessions: async_sessionmaker[AsyncSession],
+        now: datetime,
+        data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
+    ) -> Template | Redirect:
         try:
             person = await authenticate(sessions, data.email, data.password, client=client_of(request), now=now)
         except (BadCredentials, TooManyAttempts) as refused:
-            return Template("account/login.html", status_code=refused.status, headers=retry_headers(refused),
-                            context={"neste": safe_next(data.neste), "error": refused.message_nb, "email": data.email})
+            return Template(
+                "account/login.html",
+                status_code=refused.status,
+                headers=retry_headers(refused),
+                context={"neste": safe_next(data.neste), "error": refused.message_nb, "email": data.email},
+            )
         request.set_session({"person_id": person.id})
         return Redirect(safe_next(data.neste), status_code=303)
 
@@ -71,7 +81,8 @@ class AuthApi(Controller):
     path = "/api/v1/auth"
 
     @post("/token", status_code=201)
-    async def token(self, request: Request, data: TokenRequest, sessions: async_sessionmaker[AsyncSession],
-                    now: datetime) -> dict:
+    async def token(
+        self, request: Request, data: TokenRequest, sessions: async_sessionmaker[AsyncSession], now: datetime
+    ) -> dict:
         person = await authenticate(sessions, data.email, data.password, client=client_of(request), now=now)
         return {"token": await issue_api_token(sessions, person.id, label=data.label, now=now), "token_type": "Bearer"}

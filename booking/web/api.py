@@ -1,5 +1,6 @@
 """JSON API v1 (read side and quotes). Times are ISO 8601; without an offset they are
 Europe/Oslo wall time. Errors are application/problem+json with a stable code."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,11 +28,13 @@ MAX_WINDOW = timedelta(days=62)
 def window_of(start: str, end: str) -> Interval:
     window = Interval(parse_instant(start), parse_instant(end))
     if window.end <= window.start:
-        raise DomainError("end_not_after_start", "Sluttidspunktet må være etter starttidspunktet.",
-                          "`to` must be after `from`.")
+        raise DomainError(
+            "end_not_after_start", "Sluttidspunktet må være etter starttidspunktet.", "`to` must be after `from`."
+        )
     if window.duration > MAX_WINDOW:
-        raise DomainError("window_too_long", "Du kan se på høyst 62 dager om gangen.",
-                          "The window may be at most 62 days.")
+        raise DomainError(
+            "window_too_long", "Du kan se på høyst 62 dager om gangen.", "The window may be at most 62 days."
+        )
     return window
 
 
@@ -51,16 +54,31 @@ class PremisesApi(Controller):
     path = "/api/v1"
 
     @get("/premises")
-    async def list_premises(self, sessions: async_sessionmaker[AsyncSession], now: datetime,
-                            free_from: str | None = None, free_to: str | None = None,
-                            district: str | None = None, kind: str | None = None, min_capacity: int = 0,
-                            equipment: list[str] | None = None, accessibility: list[str] | None = None) -> dict:
+    async def list_premises(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        now: datetime,
+        free_from: str | None = None,
+        free_to: str | None = None,
+        district: str | None = None,
+        kind: str | None = None,
+        min_capacity: int = 0,
+        equipment: list[str] | None = None,
+        accessibility: list[str] | None = None,
+    ) -> dict:
         if bool(free_from) != bool(free_to):
-            raise DomainError("incomplete_window", "Oppgi både free_from og free_to.",
-                              "Give both free_from and free_to.")
+            raise DomainError(
+                "incomplete_window", "Oppgi både free_from og free_to.", "Give both free_from and free_to."
+            )
         window = window_of(free_from, free_to) if free_from else None
-        filters = SearchFilters(window or Interval(now, now + timedelta(minutes=1)), district, kind, min_capacity,
-                                tuple(equipment or ()), tuple(accessibility or ()))
+        filters = SearchFilters(
+            window or Interval(now, now + timedelta(minutes=1)),
+            district,
+            kind,
+            min_capacity,
+            tuple(equipment or ()),
+            tuple(accessibility or ()),
+        )
         async with sessions() as session:
             rows = await (matching(session, filters) if window is None else search(session, filters, now=now))
         return {"items": [premises_json(p) for p in rows], "count": len(rows)}
@@ -74,29 +92,38 @@ class PremisesApi(Controller):
         return {**premises_json(premises), "photos": [photo_json(photo) for photo in photos]}
 
     @get("/premises/{slug:str}/availability")
-    async def get_availability(self, slug: str, sessions: async_sessionmaker[AsyncSession], now: datetime,
-                               from_: str | None = Parameter(query="from", default=None),
-                               to: str | None = None) -> dict:
+    async def get_availability(
+        self,
+        slug: str,
+        sessions: async_sessionmaker[AsyncSession],
+        now: datetime,
+        from_: str | None = Parameter(query="from", default=None),
+        to: str | None = None,
+    ) -> dict:
         if not from_ or not to:
             raise DomainError("incomplete_window", "Oppgi både from og to.", "Give both `from` and `to`.")
         window = window_of(from_, to)
         async with sessions() as session:
             avail = await availability(session, slug, window, now=now)
         return {
-            "premises": slug, "from": window.start.isoformat(), "to": window.end.isoformat(),
+            "premises": slug,
+            "from": window.start.isoformat(),
+            "to": window.end.isoformat(),
             "open": [interval_json(i.start, i.end) for i in avail.open],
             "free": [interval_json(i.start, i.end) for i in avail.free],
             "busy": [interval_json(b.interval.start, b.interval.end) for b in avail.busy],
-            "closures": [{**interval_json(c.interval.start, c.interval.end), "reason": c.reason}
-                         for c in avail.closures],
+            "closures": [
+                {**interval_json(c.interval.start, c.interval.end), "reason": c.reason} for c in avail.closures
+            ],
         }
 
     @post("/quotes", status_code=200)
     async def create_quote(self, data: QuoteRequest, sessions: async_sessionmaker[AsyncSession]) -> dict:
         interval = Interval(parse_instant(data.start), parse_instant(data.end))
         if data.customer_group is None and data.organisation_id is None:
-            raise DomainError("missing_customer", "Oppgi kundegruppe eller organisasjon.",
-                              "Give customer_group or organisation_id.")
+            raise DomainError(
+                "missing_customer", "Oppgi kundegruppe eller organisasjon.", "Give customer_group or organisation_id."
+            )
         rules = await current_rules(sessions)
         async with sessions() as session:
             organisation = None
@@ -105,14 +132,18 @@ class PremisesApi(Controller):
                 if organisation is None:
                     raise NotFound("unknown_organisation", "Fant ikke organisasjonen.", "No such organisation.")
             quote = await quote_request(
-                session, rules, premises_slug=data.premises, interval=interval, person=None,
-                organisation=organisation, details=Details(target_group=data.target_group,
-                                                            attendees=data.attendees, alcohol=data.alcohol),
-                group=data.customer_group)
+                session,
+                rules,
+                premises_slug=data.premises,
+                interval=interval,
+                person=None,
+                organisation=organisation,
+                details=Details(target_group=data.target_group, attendees=data.attendees, alcohol=data.alcohol),
+                group=data.customer_group,
+            )
         return quote.to_snapshot()
 
     @get("/terms")
     async def terms(self, sessions: async_sessionmaker[AsyncSession], now: datetime) -> dict:
         rules = await current_rules(sessions)
         return pricing.terms_document(rules.in_force(now))
-

@@ -1,18 +1,18 @@
 """The Litestar application: public pages, JSON API, and (from later issues) account,
 staff, feeds and webhooks. Stateless: everything lives in the database."""
-from __future__ import annotations
 
-from contextlib import asynccontextmanager
+from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import asynccontextmanager
 
 from litestar import Litestar, Request
 from litestar.config.csrf import CSRFConfig
-from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.contrib.jinja import JinjaTemplateEngine
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.middleware.session.client_side import CookieBackendConfig
 from litestar.openapi import OpenAPIConfig
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -22,19 +22,39 @@ from booking.db.failures import database_unavailable
 from booking.media.store import media_store
 from booking.services.rulebook import ensure_default_published
 from booking.settings import ROOT, Settings, get_settings
-from booking.web import account, api, feeds, payment_pages, public
-from booking.web import booking_pages, bookings_api, i18n, me_api, my_pages
-from booking.web import caretaker, reports, staff, staff_payments, staff_premises, staff_rules, staff_tariff
-from booking.web import photos, staff_organisations
-from booking.web import season_applications, season_mine
-from booking.web import events, open_events_api
-from booking.web import seasons_api, staff_seasons
+from booking.web import (
+    account,
+    api,
+    booking_pages,
+    bookings_api,
+    caretaker,
+    events,
+    feeds,
+    i18n,
+    me_api,
+    my_pages,
+    open_events_api,
+    payment_pages,
+    photos,
+    public,
+    reports,
+    season_applications,
+    season_mine,
+    seasons_api,
+    staff,
+    staff_organisations,
+    staff_payments,
+    staff_premises,
+    staff_rules,
+    staff_seasons,
+    staff_tariff,
+)
 from booking.web.auth import current_person, provide_person
 from booking.web.deps import provide_media, provide_now, provide_sessions
 from booking.web.errors import handle
-from booking.web.webhooks import Webhooks
-from booking.web.head import head_as_get
 from booking.web.free_text import refuse_control_characters
+from booking.web.head import head_as_get
+from booking.web.webhooks import Webhooks
 
 STRIPE_CHECKOUT = "https://checkout.stripe.com"
 
@@ -44,8 +64,10 @@ def content_security_policy(settings: Settings) -> str:
     provider's hosted checkout (a redirect after the POST), so that origin is allowed as
     a form target too."""
     checkout = settings.stripe_api_base or STRIPE_CHECKOUT
-    return ("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
-            f"frame-ancestors 'none'; base-uri 'self'; form-action 'self' {checkout}")
+    return (
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        f"frame-ancestors 'none'; base-uri 'self'; form-action 'self' {checkout}"
+    )
 
 
 SECURITY_HEADERS = {
@@ -95,37 +117,62 @@ def create_app(settings: Settings | None = None) -> Litestar:
     secure = settings.base_url.startswith("https://")
     secret = hashlib.sha256(settings.secret_key.encode()).digest()
     session = CookieBackendConfig(secret=secret, key="lokaler_session", secure=secure, samesite="lax", httponly=True)
-    csrf = CSRFConfig(secret=settings.secret_key, cookie_secure=secure, cookie_samesite="lax",
-                      exclude=["/api/", "/webhooks/"])
+    csrf = CSRFConfig(
+        secret=settings.secret_key, cookie_secure=secure, cookie_samesite="lax", exclude=["/api/", "/webhooks/"]
+    )
 
     app = Litestar(
-        route_handlers=[public.PublicPages, api.PremisesApi, account.AccountPages, account.AuthApi,
-                        Webhooks,
-                        feeds.FeedsController,
-                        booking_pages.BookingPages, booking_pages.InfoPages, bookings_api.BookingsApi, me_api.MeApi,
-                        payment_pages.PaymentPages, payment_pages.TestCheckoutPages,
-                        staff_payments.PaymentOverviewPages,
-                        my_pages.MyPages, i18n.LanguageSwitch,
-                        staff.ApprovalPages, staff_organisations.OrganisationCheckPages,
-                        staff_premises.PremisesEditor, staff_premises.ClosurePages, photos.PhotoFiles,
-                        staff_rules.RuleSetEditor, staff_tariff.TariffExceptionPages,
-                        staff_tariff.TariffExceptionExport, reports.ReportPages, caretaker.CaretakerPages,
-                        season_applications.SeasonApplicationPages, season_mine.MySeasonPages,
-                        seasons_api.SeasonsApi, staff_seasons.SeasonPages,
-                        events.EventPages, events.MyEventPages, events.StaffEventPages, open_events_api.OpenEventsApi,
-                        create_static_files_router(path="/static", directories=[ROOT / "booking" / "web" / "static"])],
-        dependencies={"sessions": Provide(provide_sessions, sync_to_thread=False),
-                      "media": Provide(provide_media, sync_to_thread=False),
-                      "now": Provide(provide_now, sync_to_thread=False),
-                      "person": Provide(provide_person)},
+        route_handlers=[
+            public.PublicPages,
+            api.PremisesApi,
+            account.AccountPages,
+            account.AuthApi,
+            Webhooks,
+            feeds.FeedsController,
+            booking_pages.BookingPages,
+            booking_pages.InfoPages,
+            bookings_api.BookingsApi,
+            me_api.MeApi,
+            payment_pages.PaymentPages,
+            payment_pages.TestCheckoutPages,
+            staff_payments.PaymentOverviewPages,
+            my_pages.MyPages,
+            i18n.LanguageSwitch,
+            staff.ApprovalPages,
+            staff_organisations.OrganisationCheckPages,
+            staff_premises.PremisesEditor,
+            staff_premises.ClosurePages,
+            photos.PhotoFiles,
+            staff_rules.RuleSetEditor,
+            staff_tariff.TariffExceptionPages,
+            staff_tariff.TariffExceptionExport,
+            reports.ReportPages,
+            caretaker.CaretakerPages,
+            season_applications.SeasonApplicationPages,
+            season_mine.MySeasonPages,
+            seasons_api.SeasonsApi,
+            staff_seasons.SeasonPages,
+            events.EventPages,
+            events.MyEventPages,
+            events.StaffEventPages,
+            open_events_api.OpenEventsApi,
+            create_static_files_router(path="/static", directories=[ROOT / "booking" / "web" / "static"]),
+        ],
+        dependencies={
+            "sessions": Provide(provide_sessions, sync_to_thread=False),
+            "media": Provide(provide_media, sync_to_thread=False),
+            "now": Provide(provide_now, sync_to_thread=False),
+            "person": Provide(provide_person),
+        },
         # settings for handlers that need this app's (webhooks); the media store for pictures
         state=State({"settings": settings, "media": media_store(settings.media_dir)}),
         middleware=[session.middleware],
         csrf_config=csrf,
         before_request=before_handlers,
         lifespan=[database],
-        template_config=TemplateConfig(directory=ROOT / "templates", engine=JinjaTemplateEngine,
-                                       engine_callback=_templates),
+        template_config=TemplateConfig(
+            directory=ROOT / "templates", engine=JinjaTemplateEngine, engine_callback=_templates
+        ),
         exception_handlers={Exception: handle},
         openapi_config=OpenAPIConfig(title="Lokaler API", version="1", path="/schema"),
         before_send=[security_headers],

@@ -1,5 +1,6 @@
 """Who is asking: the browser session (an encrypted cookie, nothing in process memory)
 or an API bearer token; and the role guards every route declares."""
+
 from __future__ import annotations
 
 from typing import Any

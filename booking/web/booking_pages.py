@@ -1,6 +1,7 @@
 """Booking in the browser (logged in): choose a time → the quote with its explanation →
 details → the result; refusals in words with alternatives; weekly series with every
 occurrence's result and price shown before confirming, paid like one booking."""
+
 from __future__ import annotations
 
 import hashlib
@@ -18,36 +19,43 @@ from booking.db.models import Organisation, Person
 from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
 from booking.domain.lifecycle import Status
-from common.errors import CodedError
-from common.localtime import OSLO, resolve_local
 from booking.domain.premises import WEEKDAYS
 from booking.domain.recurrence import WeeklyPattern
 from booking.notify.booking_mail import PAY_PATH
 from booking.services.bookings import NewBooking
 from booking.services.catalogue import premises_by_slug
 from booking.services.lending import Details, Responsible
+from booking.services.payments import allowed_by_rules, payment_choices
 from booking.services.rulebook import current_rules
 from booking.services.self_service import InvalidFields, check_details, organisations_of
 from booking.services.submissions import SeriesSubmission, submit_booking, submit_series
 from booking.services.suggestions import Alternatives, alternatives_for, prepare
-from booking.services.payments import allowed_by_rules, payment_choices
 from booking.settings import Settings, get_settings
 from booking.web.auth import requires
 from booking.web.i18n import N_, message_of, tr
 from booking.web.present import LABELS
+from common.errors import CodedError
+from common.localtime import OSLO, resolve_local
 
-TARGET_GROUPS = {"all": N_("Alle aldre"), "children_youth": N_("Barn og unge (under 20 år)"),
-                 "adults": N_("Voksne")}
-WEEKDAY_NAMES = (N_("mandag"), N_("tirsdag"), N_("onsdag"), N_("torsdag"), N_("fredag"), N_("lørdag"),
-                 N_("søndag"))
+TARGET_GROUPS = {"all": N_("Alle aldre"), "children_youth": N_("Barn og unge (under 20 år)"), "adults": N_("Voksne")}
+WEEKDAY_NAMES = (N_("mandag"), N_("tirsdag"), N_("onsdag"), N_("torsdag"), N_("fredag"), N_("lørdag"), N_("søndag"))
 # API field names → the ids of the form fields that hold them.
-FIELD_IDS = {"purpose": "formal", "attendees": "deltakere", "target_group": "malgruppe",
-             "responsible_name": "ansvarlig_navn", "responsible_phone": "ansvarlig_telefon",
-             "responsible_adult": "ansvarlig_voksen", "accept_terms": "vilkar",
-             "accept_fire_instructions": "branninstruks", "payment_method": "betaling"}
+FIELD_IDS = {
+    "purpose": "formal",
+    "attendees": "deltakere",
+    "target_group": "malgruppe",
+    "responsible_name": "ansvarlig_navn",
+    "responsible_phone": "ansvarlig_telefon",
+    "responsible_adult": "ansvarlig_voksen",
+    "accept_terms": "vilkar",
+    "accept_fire_instructions": "branninstruks",
+    "payment_method": "betaling",
+}
 SELF = "selv"
-PAYMENT_METHODS = {"card": N_("Kort – betal nå, tiden holdes av mens du betaler"),
-                   "invoice": N_("Faktura til organisasjonen etterpå")}
+PAYMENT_METHODS = {
+    "card": N_("Kort – betal nå, tiden holdes av mens du betaler"),
+    "invoice": N_("Faktura til organisasjonen etterpå"),
+}
 
 
 def payment_url(booking_id: int) -> str:
@@ -122,9 +130,16 @@ class Choice:
         return Details(attendees=self.attendees or 1, target_group=self.target_group, alcohol=self.alcohol)
 
     def query(self, **changes: Any) -> str:
-        values = {"dato": self.day.isoformat(), "fra": self.start, "til": self.end, "for": self.organisation,
-                  "deltakere": self.attendees_text, "malgruppe": self.target_group,
-                  "alkohol": "ja" if self.alcohol else "nei", **changes}
+        values = {
+            "dato": self.day.isoformat(),
+            "fra": self.start,
+            "til": self.end,
+            "for": self.organisation,
+            "deltakere": self.attendees_text,
+            "malgruppe": self.target_group,
+            "alkohol": "ja" if self.alcohol else "nei",
+            **changes,
+        }
         return urlencode(values)
 
 
@@ -136,13 +151,15 @@ def chosen_organisation(request: Request, value: str, organisations: list[Organi
     return value
 
 
-def read_choice(request: Request, values: Mapping[str, Any], organisations: list[Organisation], today: date,
-                problems: Problems) -> Choice:
+def read_choice(
+    request: Request, values: Mapping[str, Any], organisations: list[Organisation], today: date, problems: Problems
+) -> Choice:
     day = _day(values.get("dato"), today + timedelta(days=1), problems, request)
     start = _clock(values.get("fra"), "18:00", problems, request, "fra")
     end = _clock(values.get("til"), "20:00", problems, request, "til")
-    organisation = chosen_organisation(request, values.get("for") or (str(organisations[0].id) if organisations
-                                                                      else SELF), organisations, problems)
+    organisation = chosen_organisation(
+        request, values.get("for") or (str(organisations[0].id) if organisations else SELF), organisations, problems
+    )
     attendees_text = (values.get("deltakere") or "1").strip()
     attendees = _whole(attendees_text, problems, request, "deltakere")
     target_group = values.get("malgruppe") or "all"
@@ -152,32 +169,44 @@ def read_choice(request: Request, values: Mapping[str, Any], organisations: list
     wanted = None
     if not {"dato", "fra", "til"} & problems.by_field.keys():
         try:
-            wanted = Interval(resolve_local(datetime.combine(day, time.fromisoformat(start))),
-                              resolve_local(datetime.combine(day, time.fromisoformat(end))))
+            wanted = Interval(
+                resolve_local(datetime.combine(day, time.fromisoformat(start))),
+                resolve_local(datetime.combine(day, time.fromisoformat(end))),
+            )
         except DomainError as error:
             problems.add("fra", message_of(request, error))
         else:
             if wanted.end <= wanted.start:
                 problems.add("til", tr(request, "Til-tidspunktet må være etter fra-tidspunktet."))
                 wanted = None
-    return Choice(day, start, end, organisation, attendees_text, attendees, target_group,
-                  values.get("alkohol") == "ja", wanted)
+    return Choice(
+        day, start, end, organisation, attendees_text, attendees, target_group, values.get("alkohol") == "ja", wanted
+    )
 
 
 def _details_form(values: Mapping[str, Any], person: Person) -> dict[str, Any]:
-    return {"formal": values.get("formal", ""), "ansvarlig_navn": values.get("ansvarlig_navn", person.name),
-            "ansvarlig_telefon": values.get("ansvarlig_telefon", person.phone or ""),
-            "ansvarlig_voksen": bool(values.get("ansvarlig_voksen")), "vilkar": bool(values.get("vilkar")),
-            "branninstruks": bool(values.get("branninstruks"))}
+    return {
+        "formal": values.get("formal", ""),
+        "ansvarlig_navn": values.get("ansvarlig_navn", person.name),
+        "ansvarlig_telefon": values.get("ansvarlig_telefon", person.phone or ""),
+        "ansvarlig_voksen": bool(values.get("ansvarlig_voksen")),
+        "vilkar": bool(values.get("vilkar")),
+        "branninstruks": bool(values.get("branninstruks")),
+    }
 
 
 def check_details_form(request: Request, form: Mapping[str, Any], choice: Choice, problems: Problems) -> Responsible:
     entered = {key: (form.get(key) or "").strip() for key in ("formal", "ansvarlig_navn", "ansvarlig_telefon")}
     for problem in check_details(
-            purpose=entered["formal"], attendees=choice.attendees or 1, target_group=choice.target_group,
-            responsible_name=entered["ansvarlig_navn"], responsible_phone=entered["ansvarlig_telefon"],
-            responsible_adult=bool(form.get("ansvarlig_voksen")), accept_terms=bool(form.get("vilkar")),
-            accept_fire_instructions=bool(form.get("branninstruks"))):
+        purpose=entered["formal"],
+        attendees=choice.attendees or 1,
+        target_group=choice.target_group,
+        responsible_name=entered["ansvarlig_navn"],
+        responsible_phone=entered["ansvarlig_telefon"],
+        responsible_adult=bool(form.get("ansvarlig_voksen")),
+        accept_terms=bool(form.get("vilkar")),
+        accept_fire_instructions=bool(form.get("branninstruks")),
+    ):
         problems.add(FIELD_IDS[problem.field], message_of(request, problem))
     return Responsible(entered["ansvarlig_navn"], entered["ansvarlig_telefon"])
 
@@ -186,20 +215,31 @@ def refusal_context(request: Request, refusal: Exception | None, found: Alternat
     if refusal is None:
         return {"refusal": None}
     collisions = [c for c in getattr(refusal, "collisions", [])]
-    return {"refusal": message_of(request, refusal), "refusal_code": getattr(refusal, "code", "refused"),
-            "collisions": collisions, "alternatives": found,
-            "time_links": [(slot, choice.query(fra=slot.start.astimezone(OSLO).strftime("%H:%M"),
-                                               til=slot.end.astimezone(OSLO).strftime("%H:%M")))
-                           for slot in found.times],
-            "premises_links": [(p, choice.query()) for p in found.premises]}
+    return {
+        "refusal": message_of(request, refusal),
+        "refusal_code": getattr(refusal, "code", "refused"),
+        "collisions": collisions,
+        "alternatives": found,
+        "time_links": [
+            (
+                slot,
+                choice.query(
+                    fra=slot.start.astimezone(OSLO).strftime("%H:%M"), til=slot.end.astimezone(OSLO).strftime("%H:%M")
+                ),
+            )
+            for slot in found.times
+        ],
+        "premises_links": [(p, choice.query()) for p in found.premises],
+    }
 
 
 def form_key(key: str, slug: str, choice: Choice) -> str:
     """The idempotency key of one submission: the form's token plus what it asks for, so a
     double click books once while a changed time after "back" books anew."""
     wanted = choice.wanted
-    digest = hashlib.sha256(f"{slug}|{wanted.start.isoformat()}|{wanted.end.isoformat()}|{choice.organisation}"
-                            .encode()).hexdigest()[:16]
+    digest = hashlib.sha256(
+        f"{slug}|{wanted.start.isoformat()}|{wanted.end.isoformat()}|{choice.organisation}".encode()
+    ).hexdigest()[:16]
     return f"web:{key[:64]}:{digest}"
 
 
@@ -219,23 +259,34 @@ def settings_of(request: Request) -> Settings:
     return request.app.state.get("settings") or get_settings()
 
 
-def payment_options(request: Request, rules, prep, choice: Choice, person: Person,
-                    organisations: list[Organisation]):
+def payment_options(request: Request, rules, prep, choice: Choice, person: Person, organisations: list[Organisation]):
     """What booking.services.payments offers for this quote and booker, or None before a quote."""
     if prep is None or prep.quote is None:
         return None
     organisation = next((o for o in organisations if o.id == choice.organisation_id), None)
-    allowed = allowed_by_rules(rules, start=choice.wanted.start, person=person, organisation=organisation,
-                               details=choice.details)
+    allowed = allowed_by_rules(
+        rules, start=choice.wanted.start, person=person, organisation=organisation, details=choice.details
+    )
     return payment_choices(settings_of(request), total=prep.quote.total, organisation=organisation, allowed=allowed)
 
 
 class BookingPages(Controller):
     guards = [requires()]
 
-    async def _page(self, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime,
-                    person: Person, slug: str, values: Mapping[str, Any], *, problems: Problems | None = None,
-                    refusal: Exception | None = None, prep=None, status_code: int = 200) -> Template:
+    async def _page(
+        self,
+        request: Request,
+        sessions: async_sessionmaker[AsyncSession],
+        now: datetime,
+        person: Person,
+        slug: str,
+        values: Mapping[str, Any],
+        *,
+        problems: Problems | None = None,
+        refusal: Exception | None = None,
+        prep=None,
+        status_code: int = 200,
+    ) -> Template:
         problems = problems if problems is not None else Problems()
         async with sessions() as session:
             premises = await premises_by_slug(session, slug)
@@ -244,30 +295,53 @@ class BookingPages(Controller):
         context: dict[str, Any] = {"refusal": None}
         rules = await current_rules(sessions)
         if prep is None and choice.wanted is not None and choice.attendees is not None:
-            prep = await prepare(sessions, rules, premises_slug=slug, wanted=choice.wanted, person=person,
-                                 organisation_id=choice.organisation_id, details=choice.details, now=now)
+            prep = await prepare(
+                sessions,
+                rules,
+                premises_slug=slug,
+                wanted=choice.wanted,
+                person=person,
+                organisation_id=choice.organisation_id,
+                details=choice.details,
+                now=now,
+            )
         if prep is not None:
             shown = refusal or prep.refusal
             found = prep.alternatives
             if refusal is not None and not found:
                 found = await alternatives_for(sessions, slug, choice.wanted, refusal, now)
             context = refusal_context(request, shown, found, choice)
-        return Template("booking/book.html", status_code=status_code, context={
-            "p": premises, "choice": choice, "prep": prep, "organisations": organisations,
-            "problems": problems.by_field, "details": _details_form(values, person),
-            "key": values.get("nokkel") or uuid.uuid4().hex, "target_groups": TARGET_GROUPS,
-            "labels": LABELS, "self_value": SELF, "payment_methods": PAYMENT_METHODS,
-            "payment": payment_options(request, rules, prep, choice, person, organisations),
-            "payment_chosen": values.get("betaling"), **context})
+        return Template(
+            "booking/book.html",
+            status_code=status_code,
+            context={
+                "p": premises,
+                "choice": choice,
+                "prep": prep,
+                "organisations": organisations,
+                "problems": problems.by_field,
+                "details": _details_form(values, person),
+                "key": values.get("nokkel") or uuid.uuid4().hex,
+                "target_groups": TARGET_GROUPS,
+                "labels": LABELS,
+                "self_value": SELF,
+                "payment_methods": PAYMENT_METHODS,
+                "payment": payment_options(request, rules, prep, choice, person, organisations),
+                "payment_chosen": values.get("betaling"),
+                **context,
+            },
+        )
 
     @get("/bestill/{slug:str}", name="book")
-    async def booking_page(self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession],
-                           now: datetime, person: Person) -> Template:
+    async def booking_page(
+        self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
+    ) -> Template:
         return await self._page(request, sessions, now, person, slug, request.query_params)
 
     @post("/bestill/{slug:str}", status_code=303)
-    async def place(self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession],
-                    now: datetime, person: Person) -> Template | Redirect:
+    async def place(
+        self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
+    ) -> Template | Redirect:
         form = await request.form()
         problems = Problems()
         async with sessions() as session:
@@ -277,16 +351,32 @@ class BookingPages(Controller):
         if problems or choice.wanted is None:
             return await self._page(request, sessions, now, person, slug, form, problems=problems, status_code=422)
         details = Details(form.get("formal", "").strip(), choice.attendees or 1, choice.target_group, choice.alcohol)
-        new = NewBooking(slug, choice.wanted.start, choice.wanted.end, person.id, choice.organisation_id, details,
-                         idempotency_key=form_key(form.get("nokkel") or uuid.uuid4().hex, slug, choice),
-                         payment_method=form.get("betaling") or None)
+        new = NewBooking(
+            slug,
+            choice.wanted.start,
+            choice.wanted.end,
+            person.id,
+            choice.organisation_id,
+            details,
+            idempotency_key=form_key(form.get("nokkel") or uuid.uuid4().hex, slug, choice),
+            payment_method=form.get("betaling") or None,
+        )
         try:
-            booking, _ = await submit_booking(sessions, settings_of(request), await current_rules(sessions), new,
-                                              responsible, now=now)
+            booking, _ = await submit_booking(
+                sessions, settings_of(request), await current_rules(sessions), new, responsible, now=now
+            )
         except CodedError as refusal:
             if not payment_refusal(request, refusal, problems):
-                return await self._page(request, sessions, now, person, slug, form, refusal=refusal,
-                                        status_code=getattr(refusal, "status", 422))
+                return await self._page(
+                    request,
+                    sessions,
+                    now,
+                    person,
+                    slug,
+                    form,
+                    refusal=refusal,
+                    status_code=getattr(refusal, "status", 422),
+                )
             return await self._page(request, sessions, now, person, slug, form, problems=problems, status_code=422)
         return self._after(booking.id, booking.status)
 
@@ -299,40 +389,68 @@ class BookingPages(Controller):
 
     # ---------------------------------------------------------------- weekly series
 
-    async def _series_page(self, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime,
-                           person: Person, slug: str, values: Mapping[str, Any], *,
-                           problems: Problems | None = None, result=None, payment=None, created: int | None = None,
-                           status_code: int = 200) -> Template:
+    async def _series_page(
+        self,
+        request: Request,
+        sessions: async_sessionmaker[AsyncSession],
+        now: datetime,
+        person: Person,
+        slug: str,
+        values: Mapping[str, Any],
+        *,
+        problems: Problems | None = None,
+        result=None,
+        payment=None,
+        created: int | None = None,
+        status_code: int = 200,
+    ) -> Template:
         async with sessions() as session:
             premises = await premises_by_slug(session, slug)
             organisations = await organisations_of(session, person.id)
         today = now.astimezone(OSLO).date()
         weekdays = values.getall("ukedag", []) if hasattr(values, "getall") else values.get("ukedag", [])
-        return Template("booking/series.html", status_code=status_code, context={
-            "p": premises, "organisations": organisations, "problems": (problems or Problems()).by_field,
-            "values": {
-                "ukedag": [d for d in weekdays if d in WEEKDAYS], "fra": values.get("fra", "18:00"),
-                "til": values.get("til", "20:00"),
-                "forste": values.get("forste", (today + timedelta(days=7)).isoformat()),
-                "siste": values.get("siste", (today + timedelta(days=7 * 12)).isoformat()),
-                "for": values.get("for", str(organisations[0].id) if organisations else SELF),
-                "deltakere": values.get("deltakere", str(min(15, premises.capacity or 15))),  # never over capacity
-                "malgruppe": values.get("malgruppe", "children_youth"),
-                "alkohol": values.get("alkohol") == "ja", "betaling": values.get("betaling"),
-                **_details_form(values, person)},
-            "weekdays": list(zip(WEEKDAYS, WEEKDAY_NAMES)), "target_groups": TARGET_GROUPS, "self_value": SELF,
-            "results": result.occurrences if result else None, "total": result.total if result else 0,
-            "payment": payment, "payment_methods": PAYMENT_METHODS, "created": created,
-            "key": values.get("nokkel") or uuid.uuid4().hex})
+        return Template(
+            "booking/series.html",
+            status_code=status_code,
+            context={
+                "p": premises,
+                "organisations": organisations,
+                "problems": (problems or Problems()).by_field,
+                "values": {
+                    "ukedag": [d for d in weekdays if d in WEEKDAYS],
+                    "fra": values.get("fra", "18:00"),
+                    "til": values.get("til", "20:00"),
+                    "forste": values.get("forste", (today + timedelta(days=7)).isoformat()),
+                    "siste": values.get("siste", (today + timedelta(days=7 * 12)).isoformat()),
+                    "for": values.get("for", str(organisations[0].id) if organisations else SELF),
+                    "deltakere": values.get("deltakere", str(min(15, premises.capacity or 15))),  # never over capacity
+                    "malgruppe": values.get("malgruppe", "children_youth"),
+                    "alkohol": values.get("alkohol") == "ja",
+                    "betaling": values.get("betaling"),
+                    **_details_form(values, person),
+                },
+                "weekdays": list(zip(WEEKDAYS, WEEKDAY_NAMES)),
+                "target_groups": TARGET_GROUPS,
+                "self_value": SELF,
+                "results": result.occurrences if result else None,
+                "total": result.total if result else 0,
+                "payment": payment,
+                "payment_methods": PAYMENT_METHODS,
+                "created": created,
+                "key": values.get("nokkel") or uuid.uuid4().hex,
+            },
+        )
 
     @get("/bestill/{slug:str}/serie", name="book_series")
-    async def series_page(self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession],
-                          now: datetime, person: Person) -> Template:
+    async def series_page(
+        self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
+    ) -> Template:
         return await self._series_page(request, sessions, now, person, slug, request.query_params)
 
     @post("/bestill/{slug:str}/serie", status_code=200)
-    async def series(self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession],
-                     now: datetime, person: Person) -> Template | Redirect:
+    async def series(
+        self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
+    ) -> Template | Redirect:
         """Preview every date with its price and how it can be paid; on "bekreft", book the
         dates that are free, paid as chosen: a card payment goes on to one checkout."""
         form = await request.form()
@@ -352,23 +470,42 @@ class BookingPages(Controller):
             problems.add("ukedag", tr(request, "Velg minst én ukedag."))
         attendees = _whole(form.get("deltakere"), problems, request, "deltakere")
         target_group = form.get("malgruppe", "all")
-        choice = Choice(today, start, end, organisation, form.get("deltakere", ""), attendees,
-                        target_group if target_group in TARGET_GROUPS else "all", form.get("alkohol") == "ja", None)
+        choice = Choice(
+            today,
+            start,
+            end,
+            organisation,
+            form.get("deltakere", ""),
+            attendees,
+            target_group if target_group in TARGET_GROUPS else "all",
+            form.get("alkohol") == "ja",
+            None,
+        )
         responsible = check_details_form(request, form, choice, problems)
         pattern = None
         if not problems:
             try:
                 pattern = WeeklyPattern(weekdays, time.fromisoformat(start), time.fromisoformat(end), first, last)
             except DomainError as error:
-                problems.add({"end_not_after_start": "til", "invalid_series_range": "siste"}.get(error.code, "ukedag"),
-                             message_of(request, error))
+                problems.add(
+                    {"end_not_after_start": "til", "invalid_series_range": "siste"}.get(error.code, "ukedag"),
+                    message_of(request, error),
+                )
         if problems or pattern is None:
-            return await self._series_page(request, sessions, now, person, slug, form, problems=problems,
-                                           status_code=422)
+            return await self._series_page(
+                request, sessions, now, person, slug, form, problems=problems, status_code=422
+            )
         details = Details(form.get("formal", "").strip(), attendees or 1, choice.target_group, choice.alcohol)
         asked = SeriesSubmission(
-            slug, pattern, person, next((o for o in organisations if o.id == choice.organisation_id), None), details,
-            responsible, form.get("betaling") or None, f"web-serie:{(form.get('nokkel') or uuid.uuid4().hex)[:64]}")
+            slug,
+            pattern,
+            person,
+            next((o for o in organisations if o.id == choice.organisation_id), None),
+            details,
+            responsible,
+            form.get("betaling") or None,
+            f"web-serie:{(form.get('nokkel') or uuid.uuid4().hex)[:64]}",
+        )
         rules, settings = await current_rules(sessions), settings_of(request)
         confirmed = form.get("handling") == "bekreft"
         try:
@@ -376,18 +513,39 @@ class BookingPages(Controller):
         except CodedError as error:
             if payment_refusal(request, error, problems):  # shown with the preview it was refused on
                 preview = await submit_series(sessions, settings, rules, asked, now=now, preview=True)
-                return await self._series_page(request, sessions, now, person, slug, form, problems=problems,
-                                               result=preview.result, payment=preview.payment, status_code=422)
+                return await self._series_page(
+                    request,
+                    sessions,
+                    now,
+                    person,
+                    slug,
+                    form,
+                    problems=problems,
+                    result=preview.result,
+                    payment=preview.payment,
+                    status_code=422,
+                )
             problems.add("siste", message_of(request, error))  # e.g. more dates than a series may have, none free
-            return await self._series_page(request, sessions, now, person, slug, form, problems=problems,
-                                           status_code=getattr(error, "status", 422))
+            return await self._series_page(
+                request, sessions, now, person, slug, form, problems=problems, status_code=getattr(error, "status", 422)
+            )
         result, payment = submitted.result, submitted.payment
         if not confirmed:
             return await self._series_page(request, sessions, now, person, slug, form, result=result, payment=payment)
         if result.first_held is not None:
             return Redirect(payment_url(result.first_held), status_code=303)
-        return await self._series_page(request, sessions, now, person, slug, form, result=result, payment=payment,
-                                       created=result.created, status_code=201)
+        return await self._series_page(
+            request,
+            sessions,
+            now,
+            person,
+            slug,
+            form,
+            result=result,
+            payment=payment,
+            created=result.created,
+            status_code=201,
+        )
 
 
 class InfoPages(Controller):

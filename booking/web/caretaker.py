@@ -2,6 +2,7 @@
 after, with who comes, how many, for whom and how to reach them. Printable (the print
 style sheet drops the navigation). Administrators may look at any building. A seasonal
 date that has begun can be marked as not used (booking.services.season_publish)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -22,8 +23,15 @@ class CaretakerPages(Controller):
     guards = [CARETAKER]
 
     @get("/vaktmester", name="caretaker")
-    async def rota(self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
-                   uke: str | None = None, bygg: str | None = None, merket: int | None = None) -> Template:
+    async def rota(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+        uke: str | None = None,
+        bygg: str | None = None,
+        merket: int | None = None,
+    ) -> Template:
         today = local_today(now)
         try:
             monday = monday_of(date.fromisoformat(uke)) if uke else monday_of(today)
@@ -36,15 +44,34 @@ class CaretakerPages(Controller):
             chosen = [b for b in choices if b.slug == bygg] if bygg else mine
             rota = await week_rota(session, chosen, monday)
             marks = await season_marks(session, [b for r in rota for _, day in r.days for b in day])
-        return page("caretaker.html", person, "caretaker", rota=rota, today=today, monday=monday,
-                    previous=monday - timedelta(days=7), next=monday + timedelta(days=7),
-                    this_week=monday == monday_of(today), choices=choices, bygg=bygg or "",
-                    looks_after=mine, marks=marks, now=now, marked=merket,
-                    mine_ids={b.id for b in mine})
+        return page(
+            "caretaker.html",
+            person,
+            "caretaker",
+            rota=rota,
+            today=today,
+            monday=monday,
+            previous=monday - timedelta(days=7),
+            next=monday + timedelta(days=7),
+            this_week=monday == monday_of(today),
+            choices=choices,
+            bygg=bygg or "",
+            looks_after=mine,
+            marks=marks,
+            now=now,
+            marked=merket,
+            mine_ids={b.id for b in mine},
+        )
 
     @post("/vaktmester/ikke-brukt/{booking_id:int}", status_code=303)
-    async def not_used(self, request: Request, booking_id: int, sessions: async_sessionmaker[AsyncSession],
-                       person: Person, now: datetime) -> Redirect:
+    async def not_used(
+        self,
+        request: Request,
+        booking_id: int,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+    ) -> Redirect:
         """Mark a seasonal date of a building one looks after as not used; back to the same week."""
         await mark_not_used(sessions, booking_id, caretaker_id=person.id, now=now)
         form = await request.form()

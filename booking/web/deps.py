@@ -1,4 +1,5 @@
 """What route handlers receive: the session factory, the media store and the clock."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -1,14 +1,15 @@
 """The one exception-to-HTTP mapper. API paths answer application/problem+json
 (RFC 9457) with a stable `code`; pages answer an error page in the reader's language,
 with a way back. Unexpected errors are logged in English and never shown as a stack trace."""
+
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, PermissionDeniedException, ValidationException
 from litestar.response import Redirect, Template
-from urllib.parse import quote
 
 from booking.db.failures import database_unavailable
 from booking.services.accounts import STAFF_ROLES
@@ -24,24 +25,31 @@ GENERIC = {
     403: ("forbidden", "Du har ikke tilgang til dette.", "Forbidden."),
     404: ("not_found", "Siden finnes ikke.", "Not found."),
     405: ("method_not_allowed", "Metoden er ikke tillatt.", "Method not allowed."),
-    413: ("too_large", "Det du sendte, er for stort. Et bilde kan være høyst 10 MB.",
-          "The request is too large; a picture can be at most 10 MB."),
+    413: (
+        "too_large",
+        "Det du sendte, er for stort. Et bilde kan være høyst 10 MB.",
+        "The request is too large; a picture can be at most 10 MB.",
+    ),
     429: ("rate_limited", "For mange forsøk. Vent litt og prøv igjen.", "Too many requests."),
     500: ("internal_error", "Noe gikk galt hos oss. Prøv igjen senere.", "Internal server error."),
 }
 
 # The database cannot be reached or will not serve now: ask to come back, never a 500.
-DATABASE_UNAVAILABLE = ("database_unavailable",
-                        "Tjenesten er midlertidig utilgjengelig. Prøv igjen om litt.",
-                        "The service is temporarily unavailable. Please try again shortly.")
+DATABASE_UNAVAILABLE = (
+    "database_unavailable",
+    "Tjenesten er midlertidig utilgjengelig. Prøv igjen om litt.",
+    "The service is temporarily unavailable. Please try again shortly.",
+)
 RETRY_AFTER_SECONDS = 30
 
 # Litestar's CSRF middleware refuses with a plain PermissionDeniedException carrying this
 # detail (it has no exception class of its own); a test posts a stale token through the app.
 CSRF_DETAIL = "CSRF token verification failed"
-CSRF_FAILED = ("csrf_failed",
-               "Skjemaet er utløpt eller ble sendt fra en annen side. Last inn siden på nytt og prøv igjen.",
-               "The form has expired or was sent from another page. Reload the page and try again.")
+CSRF_FAILED = (
+    "csrf_failed",
+    "Skjemaet er utløpt eller ble sendt fra en annen side. Last inn siden på nytt og prøv igjen.",
+    "The form has expired or was sent from another page. Reload the page and try again.",
+)
 
 # Where an error page leads back to. Staff pages lead back to their own section (the
 # approval queue by default), everyone else to the search.
@@ -75,17 +83,40 @@ def back_link(request: Request) -> tuple[str, str]:
     return next((href, label) for href, label in STAFF_SECTIONS if path.startswith(href))
 
 
-def problem(request: Request, status: int, code: str, message_nb: str, message_en: str,
-            headers: dict[str, str] | None = None, **extra) -> Response:
+def problem(
+    request: Request,
+    status: int,
+    code: str,
+    message_nb: str,
+    message_en: str,
+    headers: dict[str, str] | None = None,
+    **extra,
+) -> Response:
     if wants_problem(request):
-        body = {"type": f"https://lokaler.example/problems/{code}", "title": message_en, "status": status,
-                "code": code, "detail": message_nb, **extra}
+        body = {
+            "type": f"https://lokaler.example/problems/{code}",
+            "title": message_en,
+            "status": status,
+            "code": code,
+            "detail": message_nb,
+            **extra,
+        }
         return Response(body, status_code=status, media_type="application/problem+json", headers=headers)
     back_href, back_label = back_link(request)
-    return Template("public/error.html", context={"status": status, "code": code, "message": message_nb,
-                                                  "message_en": message_en, "back_href": back_href,
-                                                  "back_label": back_label},
-                    status_code=status, media_type=MediaType.HTML, headers=headers)
+    return Template(
+        "public/error.html",
+        context={
+            "status": status,
+            "code": code,
+            "message": message_nb,
+            "message_en": message_en,
+            "back_href": back_href,
+            "back_label": back_label,
+        },
+        status_code=status,
+        media_type=MediaType.HTML,
+        headers=headers,
+    )
 
 
 def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
@@ -98,15 +129,29 @@ def _caused_by(error: BaseException | None, kind: type[BaseException]) -> bool:
 
 def handle(request: Request, error: Exception) -> Response:
     if isinstance(error, CodedError):
-        return problem(request, error.status, error.code, error.message_nb, error.message_en,
-                       headers=retry_headers(error), **error.details)
+        return problem(
+            request,
+            error.status,
+            error.code,
+            error.message_nb,
+            error.message_en,
+            headers=retry_headers(error),
+            **error.details,
+        )
     if isinstance(error, ValidationException):
         fields = [
             {"field": item.get("key") or "", "message": item.get("message", "")}
-            for item in (error.extra or []) if isinstance(item, dict)
+            for item in (error.extra or [])
+            if isinstance(item, dict)
         ]
-        return problem(request, 422, "invalid_input", "Noen felt er ikke fylt ut riktig.",
-                       "Some fields are invalid.", errors=fields)
+        return problem(
+            request,
+            422,
+            "invalid_input",
+            "Noen felt er ikke fylt ut riktig.",
+            "Some fields are invalid.",
+            errors=fields,
+        )
     if isinstance(error, HTTPException):
         if error.status_code == 401 and not wants_problem(request):
             wanted = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -122,8 +167,12 @@ def handle(request: Request, error: Exception) -> Response:
         # Date arithmetic past year 1 or 9999, or a number larger than the database holds:
         # only a value far outside anything the service stores gets here.
         log.info("value out of range on %s %s: %s", request.method, request.url.path, error)
-        return problem(request, 422, "out_of_range",
-                       "En dato eller et tall er utenfor det tjenesten kan regne med.",
-                       "A date or number is outside the range the service can handle.")
+        return problem(
+            request,
+            422,
+            "out_of_range",
+            "En dato eller et tall er utenfor det tjenesten kan regne med.",
+            "A date or number is outside the range the service can handle.",
+        )
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem(request, 500, *GENERIC[500])

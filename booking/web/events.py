@@ -1,6 +1,7 @@
 """Open events in the browser: "Hva skjer" (the public page and its iCal feed), marking
 one's own booking as an open event from its page under "Mine bestillinger", and staff
 hiding an event (and showing it again)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -15,7 +16,15 @@ from booking.db.models import District, Person
 from booking.domain.open_events import AUDIENCES, EventText, by_local_day, day_window, visibility
 from booking.services.feeds import feed_urls
 from booking.services.open_events import (
-    FEED_PATH, PAGE_PATH, Filters, feed_events, listed_events, mark, set_hidden, staff_events, unmark,
+    FEED_PATH,
+    PAGE_PATH,
+    Filters,
+    feed_events,
+    listed_events,
+    mark,
+    set_hidden,
+    staff_events,
+    unmark,
 )
 from booking.services.premises_admin import StaffScope
 from booking.services.self_service import InvalidFields
@@ -32,8 +41,10 @@ from common.localtime import to_local
 # API field names → the ids of the booking page's form fields that hold them.
 FIELD_IDS = {"title": "tittel", "description": "beskrivelse", "audience": "publikum"}
 STAFF_PATH = "/saksbehandling/arrangementer"
-STAFF_DONE = {"skjult": N_("Arrangementet er skjult fra «Hva skjer». Den som bestilte, ser at det er skjult."),
-              "vist": N_("Arrangementet vises igjen på «Hva skjer» (når bestillingen er bekreftet).")}
+STAFF_DONE = {
+    "skjult": N_("Arrangementet er skjult fra «Hva skjer». Den som bestilte, ser at det er skjult."),
+    "vist": N_("Arrangementet vises igjen på «Hva skjer» (når bestillingen er bekreftet)."),
+}
 
 
 def _day(text: str | None) -> date | None:
@@ -62,26 +73,45 @@ class EventPages(Controller):
     """The public side: no login."""
 
     @get(PAGE_PATH, name="events")
-    async def events_page(self, sessions: async_sessionmaker[AsyncSession], now: datetime,
-                          kommunedel: str | None = None, publikum: str | None = None,
-                          fra: str | None = None) -> Template:
+    async def events_page(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        now: datetime,
+        kommunedel: str | None = None,
+        publikum: str | None = None,
+        fra: str | None = None,
+    ) -> Template:
         window = day_window(_day(fra), to_local(now).date())
         async with sessions() as session:
             filters, districts = await _filters(session, kommunedel, publikum)
             found = await listed_events(session, filters, window, now)
         query = filters.query()
         feed = feed_urls(get_settings().base_url, FEED_PATH + (f"?{urlencode(query)}" if query else ""))
-        return Template("public/events.html", context={
-            "days": by_local_day(found.events, lambda e: e.start), "window": window,
-            "last_day": window.end - timedelta(days=1), "filters": filters, "districts": districts,
-            "audiences": AUDIENCES, "labels": LABELS,
-            "earlier": urlencode({**query, "fra": window.earlier.isoformat()}) if window.earlier else None,
-            "later": urlencode({**query, "fra": window.end.isoformat()}) if found.later else None,
-            "feed": feed})
+        return Template(
+            "public/events.html",
+            context={
+                "days": by_local_day(found.events, lambda e: e.start),
+                "window": window,
+                "last_day": window.end - timedelta(days=1),
+                "filters": filters,
+                "districts": districts,
+                "audiences": AUDIENCES,
+                "labels": LABELS,
+                "earlier": urlencode({**query, "fra": window.earlier.isoformat()}) if window.earlier else None,
+                "later": urlencode({**query, "fra": window.end.isoformat()}) if found.later else None,
+                "feed": feed,
+            },
+        )
 
     @get(FEED_PATH, name="events_feed", opt={"exclude_from_csrf": True})
-    async def events_feed(self, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime,
-                          kommunedel: str | None = None, publikum: str | None = None) -> Response:
+    async def events_feed(
+        self,
+        request: Request,
+        sessions: async_sessionmaker[AsyncSession],
+        now: datetime,
+        kommunedel: str | None = None,
+        publikum: str | None = None,
+    ) -> Response:
         """Every listed event from 30 days back to about 18 months ahead, with the page's filters."""
         async with sessions() as session:
             filters, districts = await _filters(session, kommunedel, publikum)
@@ -104,18 +134,28 @@ class MyEventPages(Controller):
     guards = [requires()]
 
     @post("/", status_code=303)
-    async def save(self, request: Request, booking_id: int, sessions: async_sessionmaker[AsyncSession],
-                   now: datetime, person: Person) -> Template | Redirect:
+    async def save(
+        self,
+        request: Request,
+        booking_id: int,
+        sessions: async_sessionmaker[AsyncSession],
+        now: datetime,
+        person: Person,
+    ) -> Template | Redirect:
         form = await form_of(request)
-        values = {"tittel": form.text("tittel"), "beskrivelse": form.text("beskrivelse"),
-                  "publikum": form.text("publikum")}
+        values = {
+            "tittel": form.text("tittel"),
+            "beskrivelse": form.text("beskrivelse"),
+            "publikum": form.text("publikum"),
+        }
         text = EventText.cleaned(values["tittel"], values["beskrivelse"], values["publikum"])
         try:
             await mark(sessions, person, booking_id, text, now=now)
         except InvalidFields as invalid:
             errors = {FIELD_IDS[p.field]: message_of(request, p) for p in invalid.problems}
-            return await booking_page(sessions, person, booking_id, now, status_code=422,
-                                      event_values=values, event_errors=errors)
+            return await booking_page(
+                sessions, person, booking_id, now, status_code=422, event_values=values, event_errors=errors
+            )
         return Redirect(f"/mine-bestillinger/{booking_id}?arrangement=lagret#arrangement", status_code=303)
 
     @post("/fjern", status_code=303)
@@ -131,25 +171,44 @@ class StaffEventPages(Controller):
     guards = [STAFF]
 
     @get("/", name="staff_events")
-    async def list_events(self, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person,
-                          fra: str | None = None, utfort: str | None = None) -> Template:
+    async def list_events(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        now: datetime,
+        person: Person,
+        fra: str | None = None,
+        utfort: str | None = None,
+    ) -> Template:
         window = day_window(_day(fra), to_local(now).date())
         async with sessions() as session:
             events = await staff_events(session, StaffScope.of(person), window, now)
-        shown = {e.booking_id: EVENT_VISIBILITY[visibility(e.booking.status, e.hidden_at is not None,
-                                                           e.booking.end_at, now)] for e in events}
-        return page("events.html", person, "events", days=by_local_day(events, lambda e: e.booking.start_at),
-                    window=window, last_day=window.end - timedelta(days=1), shown=shown, audiences=AUDIENCES,
-                    later=window.end, done=STAFF_DONE.get(utfort or ""))
+        shown = {
+            e.booking_id: EVENT_VISIBILITY[visibility(e.booking.status, e.hidden_at is not None, e.booking.end_at, now)]
+            for e in events
+        }
+        return page(
+            "events.html",
+            person,
+            "events",
+            days=by_local_day(events, lambda e: e.booking.start_at),
+            window=window,
+            last_day=window.end - timedelta(days=1),
+            shown=shown,
+            audiences=AUDIENCES,
+            later=window.end,
+            done=STAFF_DONE.get(utfort or ""),
+        )
 
     @post("/{booking_id:int}/skjul", status_code=303)
-    async def hide(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], person: Person,
-                   now: datetime) -> Redirect:
+    async def hide(
+        self, booking_id: int, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime
+    ) -> Redirect:
         await set_hidden(sessions, StaffScope.of(person), booking_id, hidden=True, now=now)
         return Redirect(f"{STAFF_PATH}?utfort=skjult#arrangement-{booking_id}", status_code=303)
 
     @post("/{booking_id:int}/vis", status_code=303)
-    async def show(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], person: Person,
-                   now: datetime) -> Redirect:
+    async def show(
+        self, booking_id: int, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime
+    ) -> Redirect:
         await set_hidden(sessions, StaffScope.of(person), booking_id, hidden=False, now=now)
         return Redirect(f"{STAFF_PATH}?utfort=vist#arrangement-{booking_id}", status_code=303)

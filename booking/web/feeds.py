@@ -5,6 +5,7 @@ cheap: the ETag and Last-Modified come from the feed's rows before any text is b
 and a matching If-None-Match (or, without one, If-Modified-Since) gets 304 with no body.
 An unknown, revoked or no longer entitled token is the same 404 as any missing page.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -16,7 +17,12 @@ from litestar.exceptions import NotFoundException
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.services.feeds import (
-    feed_for_token, feed_state, feed_texts, feed_validators, public_feed, store_texts,
+    feed_for_token,
+    feed_state,
+    feed_texts,
+    feed_validators,
+    public_feed,
+    store_texts,
 )
 
 MEDIA_TYPE = "text/calendar"  # Litestar adds "; charset=utf-8" to text types
@@ -60,8 +66,9 @@ def feed_headers(etag: str, last_modified: datetime | None, public: bool) -> dic
     return headers
 
 
-async def serve(request: Request, sessions: async_sessionmaker[AsyncSession], lookup, now: datetime, *,
-                public: bool) -> Response:
+async def serve(
+    request: Request, sessions: async_sessionmaker[AsyncSession], lookup, now: datetime, *, public: bool
+) -> Response:
     """Answer for the feed `lookup(session)` finds (None: 404). A conditional request is
     first checked against the one-query validators."""
     conditional = "if-none-match" in request.headers or "if-modified-since" in request.headers
@@ -76,8 +83,12 @@ async def serve(request: Request, sessions: async_sessionmaker[AsyncSession], lo
         state = await feed_state(session, feed, now)
         body, fresh = await feed_texts(session, state, now)
     # Stored after the answer is sent: on SQLite the write may wait for other writers.
-    return Response(content=body, media_type=MEDIA_TYPE, headers=feed_headers(state.etag, state.last_modified, public),
-                    background=BackgroundTask(store_texts, sessions, fresh) if fresh else None)
+    return Response(
+        content=body,
+        media_type=MEDIA_TYPE,
+        headers=feed_headers(state.etag, state.last_modified, public),
+        background=BackgroundTask(store_texts, sessions, fresh) if fresh else None,
+    )
 
 
 class FeedsController(Controller):
@@ -87,13 +98,15 @@ class FeedsController(Controller):
     opt = {"exclude_from_csrf": True}
 
     @get("/lokaler/{filename:str}")
-    async def premises_feed(self, filename: str, request: Request, sessions: async_sessionmaker[AsyncSession],
-                            now: datetime) -> Response:
+    async def premises_feed(
+        self, filename: str, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime
+    ) -> Response:
         slug = _strip_suffix(filename)
         return await serve(request, sessions, lambda session: public_feed(session, slug), now, public=True)
 
     @get("/{filename:str}")
-    async def token_feed(self, filename: str, request: Request, sessions: async_sessionmaker[AsyncSession],
-                         now: datetime) -> Response:
+    async def token_feed(
+        self, filename: str, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime
+    ) -> Response:
         token = _strip_suffix(filename)
         return await serve(request, sessions, lambda session: feed_for_token(session, token), now, public=False)

@@ -1,6 +1,7 @@
 """Where free text enters: every string a form or a JSON body brings is held to the one
 rule in `booking.domain.text` before any handler reads it, so no page or API route can
 save (or echo) a control character, and none needs its own copy of the check."""
+
 from __future__ import annotations
 
 import json

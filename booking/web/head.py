@@ -3,6 +3,7 @@ the iCal feeds with their ETag and 304): uptime monitors, link checkers and cale
 clients ask with HEAD. It wraps the whole application, before routing, so a route needs
 no declaration of its own: the request is routed and handled as a GET, every header is
 kept (Content-Length too, as RFC 9110 9.3.2 allows) and the body is not sent."""
+
 from __future__ import annotations
 
 from litestar.types import ASGIApp, Message, Receive, Scope, Send

@@ -9,6 +9,7 @@ the app starts (nothing to run after a fresh clone). To refresh it after changin
     .venv/bin/pybabel update -i locale/messages.pot -d locale -l en
     (translate the new entries in locale/en/LC_MESSAGES/messages.po)
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,9 +53,16 @@ def N_(message: str) -> str:
 EXTRA_MESSAGES = (
     N_("Feil e-post eller passord."),
     N_("For mange mislykkede innlogginger. Vent et kvarter og prøv igjen."),
-    N_("Ledig"), N_("Opptatt"), N_("Stengt"),
-    N_("Til-tidspunktet må være etter fra-tidspunktet."), N_("Ugyldig tidspunkt."),
-    N_("Barn og unge"), N_("Frivillig organisasjon"), N_("Privatperson"), N_("Kommersiell"), N_("Kommunal enhet"),
+    N_("Ledig"),
+    N_("Opptatt"),
+    N_("Stengt"),
+    N_("Til-tidspunktet må være etter fra-tidspunktet."),
+    N_("Ugyldig tidspunkt."),
+    N_("Barn og unge"),
+    N_("Frivillig organisasjon"),
+    N_("Privatperson"),
+    N_("Kommersiell"),
+    N_("Kommunal enhet"),
 )
 
 
@@ -122,6 +130,7 @@ def message_of(connection: ASGIConnection | None, error: Any) -> str:
 
 # ---------------------------------------------------------------- templates
 
+
 def _language(context) -> str:
     if context.get("language") in LANGUAGES:
         return context["language"]
@@ -156,6 +165,7 @@ def _contextual(function):
     @pass_context
     def apply(context, value, *args):
         return function(value, _language(context), *args)
+
     return apply
 
 
@@ -164,11 +174,16 @@ def install(environment: Environment) -> None:
     environment.add_extension("jinja2.ext.i18n")
     environment.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]
     environment.globals.update(page_language=_page_language, loc=_loc)
-    environment.filters.update({name: _contextual(getattr(formatting, name))
-                                for name in ("when", "clock", "day", "short_day", "kroner", "stamp")})
+    environment.filters.update(
+        {
+            name: _contextual(getattr(formatting, name))
+            for name in ("when", "clock", "day", "short_day", "kroner", "stamp")
+        }
+    )
 
 
 # ---------------------------------------------------------------- the switch
+
 
 @dataclass
 class LanguageForm:
@@ -178,12 +193,20 @@ class LanguageForm:
 
 class LanguageSwitch(Controller):
     @post("/sprak", name="language")
-    async def switch(self, request: Request,
-                     data: Annotated[LanguageForm, Body(media_type=RequestEncodingType.URL_ENCODED)]) -> Redirect:
+    async def switch(
+        self, request: Request, data: Annotated[LanguageForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+    ) -> Redirect:
         language = data.sprak if data.sprak in LANGUAGES else DEFAULT
         await remember_for_person(request, language)
-        cookie = Cookie(key=COOKIE, value=language, max_age=365 * 24 * 3600, path="/", samesite="lax",
-                        secure=get_settings().base_url.startswith("https://"), httponly=True)
+        cookie = Cookie(
+            key=COOKIE,
+            value=language,
+            max_age=365 * 24 * 3600,
+            path="/",
+            samesite="lax",
+            secure=get_settings().base_url.startswith("https://"),
+            httponly=True,
+        )
         return Redirect(safe_next(data.neste), status_code=303, cookies=[cookie])
 
 

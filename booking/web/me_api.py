@@ -2,6 +2,7 @@
 organisations they book for (and whether staff have checked them), and where to manage
 their calendar feed links. A feed's secret URL is never shown again after it is made:
 only its hash is stored, so this lists the links' records and the page that manages them."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -22,8 +23,13 @@ ORGANISATIONS_PAGE = "/mine-organisasjoner"
 
 
 def organisation_json(o: Organisation) -> dict:
-    return {"id": o.id, "name": o.name, "orgnr": o.orgnr, "checked": o.verified_at is not None,
-            "checked_at": o.verified_at.isoformat() if o.verified_at else None}
+    return {
+        "id": o.id,
+        "name": o.name,
+        "orgnr": o.orgnr,
+        "checked": o.verified_at is not None,
+        "checked_at": o.verified_at.isoformat() if o.verified_at else None,
+    }
 
 
 class MeApi(Controller):
@@ -38,13 +44,30 @@ class MeApi(Controller):
             tokens = await list_tokens(session, owner_id=person.id, actor_id=person.id)
         age = age_on(person.birth_date, local_date(now)) if person.birth_date else None
         return {
-            "id": person.id, "name": person.name, "email": person.email, "language": person.language,
+            "id": person.id,
+            "name": person.name,
+            "email": person.email,
+            "language": person.language,
             "birth_date": person.birth_date.isoformat() if person.birth_date else None,
-            "age": age, "min_age": min_age, "old_enough": None if age is None else age >= min_age,
+            "age": age,
+            "min_age": min_age,
+            "old_enough": None if age is None else age >= min_age,
             "roles": sorted(person.roles or ()),
             "organisations": [organisation_json(o) for o in organisations],
-            "feeds": [{"id": t.id, "feed": t.feed, "subject_id": t.subject_id,
-                       "created_at": t.created_at.isoformat(), "manage": FEEDS_PAGE} for t in tokens],
-            "links": {"self": "/api/v1/me", "bookings": "/api/v1/me/bookings", "feeds": FEEDS_PAGE,
-                      "organisations": ORGANISATIONS_PAGE},
+            "feeds": [
+                {
+                    "id": t.id,
+                    "feed": t.feed,
+                    "subject_id": t.subject_id,
+                    "created_at": t.created_at.isoformat(),
+                    "manage": FEEDS_PAGE,
+                }
+                for t in tokens
+            ],
+            "links": {
+                "self": "/api/v1/me",
+                "bookings": "/api/v1/me/bookings",
+                "feeds": FEEDS_PAGE,
+                "organisations": ORGANISATIONS_PAGE,
+            },
         }

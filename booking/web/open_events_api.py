@@ -2,6 +2,7 @@
 reads, sets (PUT: creates or changes) and removes (DELETE) its public title, description
 and audience. Authenticated like the rest of the booking API (session with x-csrftoken,
 or a bearer token); errors are application/problem+json with a stable code."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -27,13 +28,20 @@ class OpenEventRequest:
 
 def open_event_json(event: OpenEvent, booking: Booking, now: datetime) -> dict:
     return {
-        "booking_id": booking.id, "title": event.title, "description": event.description,
-        "audience": event.audience, "hidden_by_staff": event.hidden_at is not None,
+        "booking_id": booking.id,
+        "title": event.title,
+        "description": event.description,
+        "audience": event.audience,
+        "hidden_by_staff": event.hidden_at is not None,
         # listed | awaiting_confirmation | hidden | not_listed
         "visibility": visibility(booking.status, event.hidden_at is not None, booking.end_at, now),
-        "created_at": event.created_at.isoformat(), "updated_at": event.updated_at.isoformat(),
-        "links": {"self": f"/api/v1/bookings/{booking.id}/open-event", "booking": f"/api/v1/bookings/{booking.id}",
-                  "public_page": PAGE_PATH},
+        "created_at": event.created_at.isoformat(),
+        "updated_at": event.updated_at.isoformat(),
+        "links": {
+            "self": f"/api/v1/bookings/{booking.id}/open-event",
+            "booking": f"/api/v1/bookings/{booking.id}",
+            "public_page": PAGE_PATH,
+        },
     }
 
 
@@ -42,18 +50,26 @@ class OpenEventsApi(Controller):
     guards = [requires(), session_csrf]
 
     @get("/")
-    async def read(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime,
-                   person: Person) -> dict:
+    async def read(
+        self, booking_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
+    ) -> dict:
         async with sessions() as session:
             booking, event = await managed_event(session, person, booking_id)
         return open_event_json(event, booking, now)
 
     @put("/")
-    async def save(self, booking_id: int, data: OpenEventRequest, sessions: async_sessionmaker[AsyncSession],
-                  now: datetime, person: Person) -> Response:
+    async def save(
+        self,
+        booking_id: int,
+        data: OpenEventRequest,
+        sessions: async_sessionmaker[AsyncSession],
+        now: datetime,
+        person: Person,
+    ) -> Response:
         """Mark the booking as an open event (201), or change its text (200)."""
-        event, created = await mark(sessions, person, booking_id,
-                                    EventText.cleaned(data.title, data.description, data.audience), now=now)
+        event, created = await mark(
+            sessions, person, booking_id, EventText.cleaned(data.title, data.description, data.audience), now=now
+        )
         async with sessions() as session:
             booking = await booking_for(session, person, booking_id)
         return Response(open_event_json(event, booking, now), status_code=201 if created else 200)

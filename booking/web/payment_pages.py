@@ -1,6 +1,7 @@
 """The booker's way through card payment: off to the provider's hosted checkout, and
 back again to a confirmation (or to a page that says the payment was cancelled). In test
 mode the hosted checkout is served here too (`TestCheckoutPages`)."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -34,32 +35,53 @@ class PaymentPages(Controller):
     guards = [requires()]
 
     @get("", name="pay")
-    async def pay(self, request: Request, booking_id: int, sessions: async_sessionmaker[AsyncSession],
-                  person: Person, now: datetime) -> Redirect:
+    async def pay(
+        self,
+        request: Request,
+        booking_id: int,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+    ) -> Redirect:
         """Repeating this (a reload, a double click) gives the same checkout."""
         await own_booking(sessions, booking_id, person)
         settings = settings_of(request)
         here = f"{settings.base_url}/betaling/{booking_id}"
-        url = await start_payment(sessions, settings, booking_id, person_id=person.id, success_url=f"{here}/ferdig",
-                                  cancel_url=f"{here}/avbrutt", now=now)
+        url = await start_payment(
+            sessions,
+            settings,
+            booking_id,
+            person_id=person.id,
+            success_url=f"{here}/ferdig",
+            cancel_url=f"{here}/avbrutt",
+            now=now,
+        )
         return Redirect(url, status_code=303)
 
     @get("/ferdig", name="paid")
-    async def paid(self, request: Request, booking_id: int, sessions: async_sessionmaker[AsyncSession],
-                   person: Person, now: datetime) -> Redirect:
+    async def paid(
+        self,
+        request: Request,
+        booking_id: int,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+    ) -> Redirect:
         await own_booking(sessions, booking_id, person)
         booking = await refresh_payment(sessions, settings_of(request), booking_id, now=now)
         return Redirect(f"/mine-bestillinger/{booking.id}?ny=1", status_code=303)
 
     @get("/avbrutt", name="payment_cancelled")
-    async def cancelled(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], person: Person,
-                        now: datetime) -> Template:
+    async def cancelled(
+        self, booking_id: int, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime
+    ) -> Template:
         booking = await own_booking(sessions, booking_id, person)
         still_held = booking.status == "held" and booking.hold_expires_at and booking.hold_expires_at > now
         async with sessions() as session:
             test_mode = await paid_in_test_mode(session, booking_id)
-        return Template("payment/cancelled.html",
-                        context={"booking": booking, "still_held": still_held, "test_mode": test_mode})
+        return Template(
+            "payment/cancelled.html", context={"booking": booking, "still_held": still_held, "test_mode": test_mode}
+        )
 
 
 class TestCheckoutPages(Controller):
@@ -84,14 +106,18 @@ class TestCheckoutPages(Controller):
         return Template("payment/test_checkout.html", context={"checkout": checkout, "state": checkout.state(now)})
 
     @post("", status_code=303)
-    async def pay(self, request: Request, reference: str, sessions: async_sessionmaker[AsyncSession],
-                  now: datetime) -> Redirect | Template:
+    async def pay(
+        self, request: Request, reference: str, sessions: async_sessionmaker[AsyncSession], now: datetime
+    ) -> Redirect | Template:
         provider, checkout = self._open(request, reference)
         try:
             body, headers = provider.pay(reference, now)
         except ProviderRefused:  # expired (or closed) before the booker pressed pay
             checkout = provider.checkout(reference)
-            return Template("payment/test_checkout.html", status_code=409,
-                            context={"checkout": checkout, "state": checkout.state(now)})
+            return Template(
+                "payment/test_checkout.html",
+                status_code=409,
+                context={"checkout": checkout, "state": checkout.state(now)},
+            )
         await handle_webhook(sessions, settings_of(request), provider.name, body, headers, now=now)
         return Redirect(checkout.success_url, status_code=303)

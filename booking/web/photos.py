@@ -1,6 +1,7 @@
 """Picture files, served from the media store. A key is the SHA-256 of the file's bytes,
 so what is under a key never changes: browsers and proxies may keep it for a year, and
 the key is its ETag."""
+
 from __future__ import annotations
 
 import asyncio

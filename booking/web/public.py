@@ -1,4 +1,5 @@
 """Public pages, no login: search, premises page with a week view, prices and terms."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -45,15 +46,18 @@ def week_grid(avail: Availability, monday: date, now: datetime) -> dict:
     """Hour rows × day columns, each cell (word, the closure's public reason or "")."""
     days = [monday + timedelta(days=n) for n in range(7)]
     hours = {s.start.astimezone(OSLO).hour for s in avail.open} | {
-        (s.end - timedelta(minutes=1)).astimezone(OSLO).hour for s in avail.open}
+        (s.end - timedelta(minutes=1)).astimezone(OSLO).hour for s in avail.open
+    }
     first, last = (min(hours), max(hours)) if hours else (8, 21)
     rows = []
     for hour in range(first, last + 1):
         cells = []
         for day in days:
             try:
-                cell = Interval(resolve_local(datetime.combine(day, time(hour))),
-                                resolve_local(datetime.combine(day, time(hour))) + timedelta(hours=1))
+                cell = Interval(
+                    resolve_local(datetime.combine(day, time(hour))),
+                    resolve_local(datetime.combine(day, time(hour))) + timedelta(hours=1),
+                )
             except DomainError:  # the hour that does not exist on the spring-forward day
                 cells.append((CLOSED, ""))
                 continue
@@ -83,26 +87,42 @@ def default_group(person: Person | None, organisations: list[Organisation]) -> s
 
 class PublicPages(Controller):
     @get("/", name="search")
-    async def search_page(self, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime,
-                          dato: str | None = None, fra: str | None = None, til: str | None = None,
-                          kommunedel: str | None = None, type: str | None = None, kapasitet: int | None = None,
-                          utstyr: list[str] | None = None, tilgjengelighet: list[str] | None = None,
-                          gruppe: str | None = None, person: Person | None = None) -> Template:
+    async def search_page(
+        self,
+        request: Request,
+        sessions: async_sessionmaker[AsyncSession],
+        now: datetime,
+        dato: str | None = None,
+        fra: str | None = None,
+        til: str | None = None,
+        kommunedel: str | None = None,
+        type: str | None = None,
+        kapasitet: int | None = None,
+        utstyr: list[str] | None = None,
+        tilgjengelighet: list[str] | None = None,
+        gruppe: str | None = None,
+        person: Person | None = None,
+    ) -> Template:
         tomorrow = now.astimezone(OSLO).date() + timedelta(days=1)
         day = _parse_day(dato, tomorrow)
         start_clock, end_clock = _parse_clock(fra, time(18)), _parse_clock(til, time(20))
         errors, results, photos = [], [], {}
         filters = None
         try:
-            window = Interval(resolve_local(datetime.combine(day, start_clock)),
-                              resolve_local(datetime.combine(day, end_clock)))
+            window = Interval(
+                resolve_local(datetime.combine(day, start_clock)), resolve_local(datetime.combine(day, end_clock))
+            )
             if window.end <= window.start:
                 errors.append("Til-tidspunktet må være etter fra-tidspunktet.")
             else:
                 filters = SearchFilters(
-                    window, kommunedel or None, type or None, kapasitet or 0,
+                    window,
+                    kommunedel or None,
+                    type or None,
+                    kapasitet or 0,
                     tuple(u for u in utstyr or () if u in LABELS["equipment"]),
-                    tuple(t for t in tilgjengelighet or () if t in LABELS["accessibility"]))
+                    tuple(t for t in tilgjengelighet or () if t in LABELS["accessibility"]),
+                )
         except DomainError as error:  # a local time that does not exist, or exists twice
             errors.append(error.message_nb)
         if filters and filters.window.start <= now:
@@ -119,22 +139,45 @@ class PublicPages(Controller):
                 rules = await current_rules(sessions)
                 rule_set = rules.in_force(filters.window.start)
                 for premises in found:
-                    price = pricing.quote(rules.facts(premises), filters.window.start, filters.window.end,
-                                          booker_facts(None, None), pricing.BookingDetails("all", 1),
-                                          rule_set, group=group)
+                    price = pricing.quote(
+                        rules.facts(premises),
+                        filters.window.start,
+                        filters.window.end,
+                        booker_facts(None, None),
+                        pricing.BookingDetails("all", 1),
+                        rule_set,
+                        group=group,
+                    )
                     results.append((premises, price))
                 photos = await first_photos(session, [premises.id for premises in found])
-        return Template("public/search.html", context={
-            "day": day, "fra": start_clock.strftime("%H:%M"), "til": end_clock.strftime("%H:%M"),
-            "districts": districts, "chosen": {"kommunedel": kommunedel, "type": type, "kapasitet": kapasitet,
-                                               "utstyr": utstyr or [], "tilgjengelighet": tilgjengelighet or [],
-                                               "gruppe": group},
-            "groups": GROUPS, "results": results, "photos": photos, "errors": errors, "searched": filters is not None,
-            "labels": LABELS})
+        return Template(
+            "public/search.html",
+            context={
+                "day": day,
+                "fra": start_clock.strftime("%H:%M"),
+                "til": end_clock.strftime("%H:%M"),
+                "districts": districts,
+                "chosen": {
+                    "kommunedel": kommunedel,
+                    "type": type,
+                    "kapasitet": kapasitet,
+                    "utstyr": utstyr or [],
+                    "tilgjengelighet": tilgjengelighet or [],
+                    "gruppe": group,
+                },
+                "groups": GROUPS,
+                "results": results,
+                "photos": photos,
+                "errors": errors,
+                "searched": filters is not None,
+                "labels": LABELS,
+            },
+        )
 
     @get("/lokaler/{slug:str}", name="premises")
-    async def premises_page(self, slug: str, sessions: async_sessionmaker[AsyncSession], now: datetime,
-                            uke: str | None = None) -> Template:
+    async def premises_page(
+        self, slug: str, sessions: async_sessionmaker[AsyncSession], now: datetime, uke: str | None = None
+    ) -> Template:
         today = now.astimezone(OSLO).date()
         monday = _parse_day(uke, today)
         monday -= timedelta(days=monday.weekday())
@@ -147,12 +190,24 @@ class PublicPages(Controller):
         terms = pricing.terms_document(rule_set)
         category = next((t for t in terms["tariff"] if t["key"] == avail.premises.tariff_category), None)
         facts = rules.facts(avail.premises)
-        return Template("public/premises.html", context={
-            "p": avail.premises, "photos": photos, "grid": week_grid(avail, monday, now), "monday": monday,
-            "previous": monday - timedelta(days=7), "next": monday + timedelta(days=7),
-            "opening": opening_rows(avail.premises), "labels": LABELS, "category": category, "terms": terms,
-            "prices": pricing.premises_prices(rule_set, facts), "rate_override": facts.rate_override,
-            "tomorrow": today + timedelta(days=1)})
+        return Template(
+            "public/premises.html",
+            context={
+                "p": avail.premises,
+                "photos": photos,
+                "grid": week_grid(avail, monday, now),
+                "monday": monday,
+                "previous": monday - timedelta(days=7),
+                "next": monday + timedelta(days=7),
+                "opening": opening_rows(avail.premises),
+                "labels": LABELS,
+                "category": category,
+                "terms": terms,
+                "prices": pricing.premises_prices(rule_set, facts),
+                "rate_override": facts.rate_override,
+                "tomorrow": today + timedelta(days=1),
+            },
+        )
 
     @get("/priser-og-vilkar", name="terms")
     async def terms_page(self, sessions: async_sessionmaker[AsyncSession], now: datetime) -> Template:

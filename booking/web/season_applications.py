@@ -3,6 +3,7 @@ rounds open for applications, the organisation's application in a round (each ne
 its ranked wishes, added, changed and removed one at a time; every save sends the whole
 list to booking.services.seasons.submit_application, which mails the receipt), and
 "Min sesongtid" after publishing (booking.web.season_mine)."""
+
 from __future__ import annotations
 
 import re
@@ -28,12 +29,18 @@ from common.errors import CodedError
 
 WISHES = 3  # rows the form offers; a need sent through the API with more keeps them all when changed here
 MAX_ROWS = 20
-AGE_GROUP_NAMES = {"under_13": N_("Barn under 13 år"), "13_19": N_("Ungdom 13–19 år"), "adults": N_("Voksne"),
-                   "seniors": N_("Seniorer"), "mixed": N_("Blandede aldersgrupper")}
+AGE_GROUP_NAMES = {
+    "under_13": N_("Barn under 13 år"),
+    "13_19": N_("Ungdom 13–19 år"),
+    "adults": N_("Voksne"),
+    "seniors": N_("Seniorer"),
+    "mixed": N_("Blandede aldersgrupper"),
+}
 # Why the page shows no form, by the code kept in the page.
 CANNOT_APPLY = {
-    "not_a_delegate": N_("Du er ikke kontaktperson for noen organisasjon. Bare lag og foreninger kan søke om "
-                         "sesongtid."),
+    "not_a_delegate": N_(
+        "Du er ikke kontaktperson for noen organisasjon. Bare lag og foreninger kan søke om sesongtid."
+    ),
     "organisation_unverified": N_("Organisasjonen må være kontrollert av kommunen før den kan søke om sesongtid."),
 }
 ROUND_STATES = {
@@ -42,15 +49,27 @@ ROUND_STATES = {
     "published": N_("Tiden i denne runden er fordelt og publisert."),
 }
 # Where a refusal of the need in the form belongs: the need's own fields, or a wish's.
-NEED_FIELDS = {"activity_required": "aktivitet", "invalid_participants": "deltakere", "invalid_hours": "timer",
-               "hours_unfillable": "timer", "invalid_age_group": "aldersgruppe", "no_wishes": "onske-1-lokale"}
-WISH_FIELDS = {"invalid_wish": "dag", "premises_not_in_round": "lokale", "outside_seasonal_hours": "fra",
-               "off_grid": "fra", "end_not_after_start": "til"}
+NEED_FIELDS = {
+    "activity_required": "aktivitet",
+    "invalid_participants": "deltakere",
+    "invalid_hours": "timer",
+    "hours_unfillable": "timer",
+    "invalid_age_group": "aldersgruppe",
+    "no_wishes": "onske-1-lokale",
+}
+WISH_FIELDS = {
+    "invalid_wish": "dag",
+    "premises_not_in_round": "lokale",
+    "outside_seasonal_hours": "fra",
+    "off_grid": "fra",
+    "end_not_after_start": "til",
+}
 CLOCK = re.compile(r"^\d{1,2}:\d{2}$")
-CHANGED = DomainError("application_changed",
-                      "Søknaden er endret av noen andre mens du hadde den oppe. Se over den og prøv igjen.",
-                      "The application was changed by someone else while you had it open. Look it over and "
-                      "try again.")
+CHANGED = DomainError(
+    "application_changed",
+    "Søknaden er endret av noen andre mens du hadde den oppe. Se over den og prøv igjen.",
+    "The application was changed by someone else while you had it open. Look it over and try again.",
+)
 
 
 def wish_keys(row: int) -> tuple[str, str, str, str]:
@@ -71,8 +90,14 @@ class NeedForm:
 
     @classmethod
     def empty(cls, rows: int = WISHES) -> NeedForm:
-        values: dict[str, Any] = {"aktivitet": "", "hallidrett": False, "aldersgruppe": "",
-                                  "funksjonsnedsettelse": False, "deltakere": "", "timer": ""}
+        values: dict[str, Any] = {
+            "aktivitet": "",
+            "hallidrett": False,
+            "aldersgruppe": "",
+            "funksjonsnedsettelse": False,
+            "deltakere": "",
+            "timer": "",
+        }
         for row in range(1, rows + 1):
             values.update(dict.fromkeys(wish_keys(row), ""))
         return cls(values, rows)
@@ -80,10 +105,16 @@ class NeedForm:
     @classmethod
     def of_need(cls, need: Mapping[str, Any], language: str) -> NeedForm:
         form = cls.empty(max(WISHES, len(need["wishes"])))
-        form.values.update({"aktivitet": need["activity"], "hallidrett": need["hall_sport"],
-                            "aldersgruppe": need["age_group"], "funksjonsnedsettelse": need["disability"],
-                            "deltakere": str(need["participants"]),
-                            "timer": hours_text(need["hours_per_week"], language)})
+        form.values.update(
+            {
+                "aktivitet": need["activity"],
+                "hallidrett": need["hall_sport"],
+                "aldersgruppe": need["age_group"],
+                "funksjonsnedsettelse": need["disability"],
+                "deltakere": str(need["participants"]),
+                "timer": hours_text(need["hours_per_week"], language),
+            }
+        )
         for row, wish in enumerate(need["wishes"], start=1):
             form.values.update(zip(wish_keys(row), (wish["premises"], wish["weekday"], wish["start"], wish["end"])))
         return form
@@ -110,10 +141,15 @@ class NeedForm:
         for row in self.wish_rows():
             premises, weekday, start, end = (self.values[key] for key in wish_keys(row))
             wishes.append({"premises": premises, "weekday": weekday, "start": start, "end": end})
-        return {"activity": self.values["aktivitet"], "hall_sport": self.values["hallidrett"],
-                "age_group": self.values["aldersgruppe"], "disability": self.values["funksjonsnedsettelse"],
-                "participants": int(participants) if participants.isdigit() else participants,
-                "hours_per_week": self.values["timer"].replace(",", ".").replace(" ", ""), "wishes": wishes}
+        return {
+            "activity": self.values["aktivitet"],
+            "hall_sport": self.values["hallidrett"],
+            "age_group": self.values["aldersgruppe"],
+            "disability": self.values["funksjonsnedsettelse"],
+            "participants": int(participants) if participants.isdigit() else participants,
+            "hours_per_week": self.values["timer"].replace(",", ".").replace(" ", ""),
+            "wishes": wishes,
+        }
 
     def field_of(self, refusal: Exception, index: int | None) -> str | None:
         """The field a refusal of the need at `index` (the one in this form) is about."""
@@ -149,8 +185,9 @@ def cannot_apply(organisations: list[Organisation], chosen: Organisation | None)
     return "organisation_unverified" if chosen.verified_at is None else None
 
 
-def chosen_organisation(organisations: list[Organisation], wanted: Any,
-                        applied: set[int] = frozenset()) -> Organisation | None:  # type: ignore[assignment]
+def chosen_organisation(
+    organisations: list[Organisation], wanted: Any, applied: set[int] = frozenset()
+) -> Organisation | None:  # type: ignore[assignment]
     """The organisation asked for; else one that has applied in the round; else the first."""
     by_id = {str(o.id): o for o in organisations}
     if wanted not in (None, "") and str(wanted) in by_id:
@@ -161,9 +198,13 @@ def chosen_organisation(organisations: list[Organisation], wanted: Any,
 def hours_rows(hours: Mapping[str, list[str]]) -> list[tuple[str, str]]:
     """A round premises' seasonal hours: (weekday name, "16:00–22:30") per open weekday."""
     windows = OpeningHours.parse(hours).windows
-    return [(WEEKDAY_NAMES[day], ", ".join(f"{a // 60:02d}:{a % 60:02d}–{b // 60:02d}:{b % 60:02d}"
-                                           for a, b in windows[day]))
-            for day in sorted(windows)]
+    return [
+        (
+            WEEKDAY_NAMES[day],
+            ", ".join(f"{a // 60:02d}:{a % 60:02d}–{b // 60:02d}:{b % 60:02d}" for a, b in windows[day]),
+        )
+        for day in sorted(windows)
+    ]
 
 
 class SeasonApplicationPages(Controller):
@@ -175,22 +216,45 @@ class SeasonApplicationPages(Controller):
             organisations = await organisations_of(session, person.id)
             rounds = await open_rounds(session, now)
             applied = await applications_of(session, [o.id for o in organisations])
-        return Template("seasons/rounds.html", context={
-            "rounds": rounds, "organisations": organisations, "applied": applied,
-            "states": ROUND_STATES, "round_state": lambda s: round_state(s, now), "cannot": CANNOT_APPLY,
-            "verified": [o for o in organisations if o.verified_at is not None]})
+        return Template(
+            "seasons/rounds.html",
+            context={
+                "rounds": rounds,
+                "organisations": organisations,
+                "applied": applied,
+                "states": ROUND_STATES,
+                "round_state": lambda s: round_state(s, now),
+                "cannot": CANNOT_APPLY,
+                "verified": [o for o in organisations if o.verified_at is not None],
+            },
+        )
 
-    async def _page(self, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime,
-                    person: Person, season_id: int, wanted_organisation: Any, *, form: NeedForm | None = None,
-                    editing: int | None = None, refusal: Exception | None = None, field: str | None = None,
-                    done: str | None = None, status_code: int = 200) -> Template:
+    async def _page(
+        self,
+        request: Request,
+        sessions: async_sessionmaker[AsyncSession],
+        now: datetime,
+        person: Person,
+        season_id: int,
+        wanted_organisation: Any,
+        *,
+        form: NeedForm | None = None,
+        editing: int | None = None,
+        refusal: Exception | None = None,
+        field: str | None = None,
+        done: str | None = None,
+        status_code: int = 200,
+    ) -> Template:
         language = language_of(request)
         async with sessions() as session:
             season = await seasons.get_season(session, season_id)
             places = await seasons.round_premises(session, season_id)
             organisations = await organisations_of(session, person.id)
-            applied = {a.organisation_id for s, a in await applications_of(session, [o.id for o in organisations])
-                       if s.id == season_id}
+            applied = {
+                a.organisation_id
+                for s, a in await applications_of(session, [o.id for o in organisations])
+                if s.id == season_id
+            }
             chosen = chosen_organisation(organisations, wanted_organisation, applied)
             application = await application_for(session, season_id, chosen.id) if chosen else None
         needs = application.needs if application else []
@@ -199,34 +263,65 @@ class SeasonApplicationPages(Controller):
         if form is None:
             form = NeedForm.of_need(needs[editing], language) if editing is not None else NeedForm.empty()
         names = {p.premises.slug: p.premises.name for p in places}
-        return Template("seasons/application.html", status_code=status_code, context={
-            "season": season, "places": [(p, hours_rows(p.hours)) for p in places], "names": names,
-            "excluded": [(date.fromisoformat(p["from"]), date.fromisoformat(p["to"])) for p in season.excluded],
-            "organisations": organisations, "chosen": chosen, "application": application, "needs": needs,
-            "state": round_state(season, now), "states": ROUND_STATES,
-            "cannot": cannot_apply(organisations, chosen), "cannot_texts": CANNOT_APPLY,
-            "form": form.values, "editing": editing, "wish_rows": range(1, form.rows + 1),
-            "age_groups": AGE_GROUP_NAMES,
-            "age_options": [(key, tr(request, name)) for key, name in AGE_GROUP_NAMES.items()],
-            "day_options": [(key, tr(request, name).capitalize()) for key, name in zip(WEEKDAYS, WEEKDAY_NAMES)],
-            "place_options": [(p.premises.slug, p.premises.name) for p in places],
-            "weekday_names": dict(zip(WEEKDAYS, WEEKDAY_NAMES)), "hours_text": lambda h: hours_text(h, language),
-            "refusal": message_of(request, refusal) if refusal is not None else None,
-            "refusal_code": getattr(refusal, "code", None), "problems": {field: message_of(request, refusal)}
-            if field and refusal is not None else {}, "done": done,
-            "version": application.updated_at.isoformat() if application else ""})
+        return Template(
+            "seasons/application.html",
+            status_code=status_code,
+            context={
+                "season": season,
+                "places": [(p, hours_rows(p.hours)) for p in places],
+                "names": names,
+                "excluded": [(date.fromisoformat(p["from"]), date.fromisoformat(p["to"])) for p in season.excluded],
+                "organisations": organisations,
+                "chosen": chosen,
+                "application": application,
+                "needs": needs,
+                "state": round_state(season, now),
+                "states": ROUND_STATES,
+                "cannot": cannot_apply(organisations, chosen),
+                "cannot_texts": CANNOT_APPLY,
+                "form": form.values,
+                "editing": editing,
+                "wish_rows": range(1, form.rows + 1),
+                "age_groups": AGE_GROUP_NAMES,
+                "age_options": [(key, tr(request, name)) for key, name in AGE_GROUP_NAMES.items()],
+                "day_options": [(key, tr(request, name).capitalize()) for key, name in zip(WEEKDAYS, WEEKDAY_NAMES)],
+                "place_options": [(p.premises.slug, p.premises.name) for p in places],
+                "weekday_names": dict(zip(WEEKDAYS, WEEKDAY_NAMES)),
+                "hours_text": lambda h: hours_text(h, language),
+                "refusal": message_of(request, refusal) if refusal is not None else None,
+                "refusal_code": getattr(refusal, "code", None),
+                "problems": {field: message_of(request, refusal)} if field and refusal is not None else {},
+                "done": done,
+                "version": application.updated_at.isoformat() if application else "",
+            },
+        )
 
     @get("/sesong/{season_id:int}/soknad", name="season_application")
-    async def application_page(self, request: Request, season_id: int, sessions: async_sessionmaker[AsyncSession],
-                               now: datetime, person: Person, endre: int | None = None,
-                               lagret: str | None = None, fjernet: str | None = None) -> Template:
+    async def application_page(
+        self,
+        request: Request,
+        season_id: int,
+        sessions: async_sessionmaker[AsyncSession],
+        now: datetime,
+        person: Person,
+        endre: int | None = None,
+        lagret: str | None = None,
+        fjernet: str | None = None,
+    ) -> Template:
         done = "saved" if lagret is not None else "removed" if fjernet is not None else None
-        return await self._page(request, sessions, now, person, season_id, request.query_params.get("for"),
-                                editing=endre, done=done)
+        return await self._page(
+            request, sessions, now, person, season_id, request.query_params.get("for"), editing=endre, done=done
+        )
 
     @post("/sesong/{season_id:int}/soknad", status_code=303)
-    async def save(self, request: Request, season_id: int, sessions: async_sessionmaker[AsyncSession],
-                   now: datetime, person: Person) -> Template | Redirect:
+    async def save(
+        self,
+        request: Request,
+        season_id: int,
+        sessions: async_sessionmaker[AsyncSession],
+        now: datetime,
+        person: Person,
+    ) -> Template | Redirect:
         """Add or change one need ("lagre", with `behov` empty for a new one) or remove one
         ("fjern"); the whole list goes to the service, which replaces the application."""
         values = await request.form()
@@ -235,8 +330,11 @@ class SeasonApplicationPages(Controller):
             organisations = await organisations_of(session, person.id)
             organisation = next((o for o in organisations if str(o.id) == values.get("for")), None)
             if organisation is None:
-                raise Forbidden("not_a_delegate", "Du kan bare søke for organisasjoner du er kontaktperson for.",
-                                f"Person {person.id} is not a delegate of organisation {values.get('for')!r}.")
+                raise Forbidden(
+                    "not_a_delegate",
+                    "Du kan bare søke for organisasjoner du er kontaktperson for.",
+                    f"Person {person.id} is not a delegate of organisation {values.get('for')!r}.",
+                )
             application = await application_for(session, season_id, organisation.id)
         needs = list(application.needs) if application else []
         behov = values.get("behov") or ""
@@ -247,27 +345,45 @@ class SeasonApplicationPages(Controller):
         form = NeedForm.of_form(values) if action == "lagre" else None
         again = dict(editing=index, form=form)
         if round_state(season, now) is None and values.get("versjon", "") != (
-                application.updated_at.isoformat() if application else ""):
-            return await self._page(request, sessions, now, person, season_id, organisation.id, refusal=CHANGED,
-                                    status_code=409, **again)
+            application.updated_at.isoformat() if application else ""
+        ):
+            return await self._page(
+                request, sessions, now, person, season_id, organisation.id, refusal=CHANGED, status_code=409, **again
+            )
         if action == "fjern" and index is not None:
             del needs[index]
             form_index, again = None, {}
         elif form is not None:
             form_index = index if index is not None else len(needs)
-            needs[form_index:form_index + 1] = [form.to_data()]
+            needs[form_index : form_index + 1] = [form.to_data()]
         else:
             raise DomainError("unknown_action", "Ukjent handling.", "Unknown action.")
         rules = await current_rules(sessions)
         try:
-            await seasons.submit_application(sessions, season_id, person_id=person.id, organisation_id=organisation.id,
-                                             needs=needs, rules=rules.in_force(season.starts).allocation, now=now)
+            await seasons.submit_application(
+                sessions,
+                season_id,
+                person_id=person.id,
+                organisation_id=organisation.id,
+                needs=needs,
+                rules=rules.in_force(season.starts).allocation,
+                now=now,
+            )
         except CodedError as refusal:
             if isinstance(refusal, NotFound):
                 raise
             field = form.field_of(refusal, form_index) if form is not None else None
-            return await self._page(request, sessions, now, person, season_id, organisation.id, refusal=refusal,
-                                    field=field, status_code=getattr(refusal, "status", 422), **again)
+            return await self._page(
+                request,
+                sessions,
+                now,
+                person,
+                season_id,
+                organisation.id,
+                refusal=refusal,
+                field=field,
+                status_code=getattr(refusal, "status", 422),
+                **again,
+            )
         done = "lagret" if action == "lagre" else "fjernet"
         return Redirect(f"/sesong/{season_id}/soknad?for={organisation.id}&{done}=1#soknaden", status_code=303)
-

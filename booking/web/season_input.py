@@ -1,6 +1,7 @@
 """Reading a season's setup from the JSON API and from the staff form: both end in the
 same `SeasonSetup`, which `booking.services.seasons.create_season` checks and stores.
 Only the parsing is here; every rule about what a season may be is the service's."""
+
 from __future__ import annotations
 
 import re
@@ -18,9 +19,14 @@ PERIOD = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\s*(?:–|—|\s-\s|til|to)\s*(\d{4
 
 # Which form field a refusal of the service belongs to.
 FIELD_OF_CODE = {
-    "name_required": "navn", "invalid_season_dates": "siste_dato", "season_too_long": "siste_dato",
-    "deadline_after_start": "frist_dato", "no_premises": "lokaler", "unknown_premises": "lokaler",
-    "no_seasonal_hours": "apent_mon", "invalid_excluded_period": "unntak",
+    "name_required": "navn",
+    "invalid_season_dates": "siste_dato",
+    "season_too_long": "siste_dato",
+    "deadline_after_start": "frist_dato",
+    "no_premises": "lokaler",
+    "unknown_premises": "lokaler",
+    "no_seasonal_hours": "apent_mon",
+    "invalid_excluded_period": "unntak",
 }
 MAX_NAME = 200
 
@@ -43,14 +49,22 @@ def parse_date(text: str, name: str) -> date:
     try:
         return date.fromisoformat(str(text).strip())
     except ValueError:
-        raise DomainError("invalid_date", f"«{text}» er ikke en gyldig dato (skriv ÅÅÅÅ-MM-DD).",
-                          f"{name}: {text!r} is not a date (YYYY-MM-DD).", field=name) from None
+        raise DomainError(
+            "invalid_date",
+            f"«{text}» er ikke en gyldig dato (skriv ÅÅÅÅ-MM-DD).",
+            f"{name}: {text!r} is not a date (YYYY-MM-DD).",
+            field=name,
+        ) from None
 
 
 def _name(text: str) -> str:
     if len(text.strip()) > MAX_NAME:
-        raise DomainError("name_too_long", f"Navnet kan ha høyst {MAX_NAME} tegn.",
-                          f"The name can be at most {MAX_NAME} characters.", field="name")
+        raise DomainError(
+            "name_too_long",
+            f"Navnet kan ha høyst {MAX_NAME} tegn.",
+            f"The name can be at most {MAX_NAME} characters.",
+            field="name",
+        )
     return text.strip()
 
 
@@ -59,16 +73,25 @@ def setup_from_request(data: SeasonRequest) -> SeasonSetup:
     excluded = []
     for index, period in enumerate(data.excluded):
         if "from" not in period or "to" not in period:
-            raise DomainError("invalid_excluded_period", "Et unntatt tidsrom trenger både fra- og til-dato.",
-                              f"Excluded period {index} needs both `from` and `to`.", index=index)
+            raise DomainError(
+                "invalid_excluded_period",
+                "Et unntatt tidsrom trenger både fra- og til-dato.",
+                f"Excluded period {index} needs both `from` and `to`.",
+                index=index,
+            )
         excluded.append((parse_date(period["from"], "excluded.from"), parse_date(period["to"], "excluded.to")))
     return SeasonSetup(
-        name=_name(data.name), starts=parse_date(data.starts, "starts"), ends=parse_date(data.ends, "ends"),
-        application_deadline=parse_instant(data.application_deadline), premises=tuple(data.premises),
+        name=_name(data.name),
+        starts=parse_date(data.starts, "starts"),
+        ends=parse_date(data.ends, "ends"),
+        application_deadline=parse_instant(data.application_deadline),
+        premises=tuple(data.premises),
         seasonal_hours={day: hours for day, hours in data.seasonal_hours.items() if hours},
         excluded=tuple(excluded),
-        premises_hours={slug: {day: hours for day, hours in week.items() if hours}
-                        for slug, week in data.premises_hours.items()})
+        premises_hours={
+            slug: {day: hours for day, hours in week.items() if hours} for slug, week in data.premises_hours.items()
+        },
+    )
 
 
 class _Problems:
@@ -93,9 +116,12 @@ def excluded_from_text(text: str, problems: _Problems) -> tuple[tuple[date, date
             continue
         match = PERIOD.match(line)
         if match is None:
-            problems.add("unntak", "invalid_excluded_period",
-                         f"«{line}» må skrives som ÅÅÅÅ-MM-DD–ÅÅÅÅ-MM-DD, én periode per linje.",
-                         f"{line!r} must be written YYYY-MM-DD–YYYY-MM-DD, one period a line.")
+            problems.add(
+                "unntak",
+                "invalid_excluded_period",
+                f"«{line}» må skrives som ÅÅÅÅ-MM-DD–ÅÅÅÅ-MM-DD, én periode per linje.",
+                f"{line!r} must be written YYYY-MM-DD–YYYY-MM-DD, one period a line.",
+            )
             continue
         try:
             first = parse_date(match.group(1), "unntak")
@@ -122,8 +148,12 @@ def setup_from_form(form: FormValues) -> SeasonSetup:
     try:
         at = datetime.strptime(clock, "%H:%M").time()
     except ValueError:
-        problems.add("frist_tid", "invalid_time", f"Klokkeslettet «{clock}» må skrives som TT:MM.",
-                     f"The time {clock!r} must be HH:MM.")
+        problems.add(
+            "frist_tid",
+            "invalid_time",
+            f"Klokkeslettet «{clock}» må skrives som TT:MM.",
+            f"The time {clock!r} must be HH:MM.",
+        )
     else:
         if "frist_dato" in dates:
             try:
@@ -132,19 +162,29 @@ def setup_from_form(form: FormValues) -> SeasonSetup:
                 problems.error("frist_tid", error)
     name = form.text("navn")
     if len(name) > MAX_NAME:
-        problems.add("navn", "name_too_long", f"Navnet kan ha høyst {MAX_NAME} tegn.",
-                     f"The name can be at most {MAX_NAME} characters.")
+        problems.add(
+            "navn",
+            "name_too_long",
+            f"Navnet kan ha høyst {MAX_NAME} tegn.",
+            f"The name can be at most {MAX_NAME} characters.",
+        )
     hours = opening_hours_from_form(form, problems)
     excluded = excluded_from_text("\n".join(form.all("unntak")), problems)
     if problems.problems:
         raise InvalidForm(problems.problems)
-    return SeasonSetup(name=name, starts=dates["forste_dato"], ends=dates["siste_dato"],
-                       application_deadline=deadline, premises=tuple(form.all("lokaler")),
-                       seasonal_hours=hours, excluded=excluded)
+    return SeasonSetup(
+        name=name,
+        starts=dates["forste_dato"],
+        ends=dates["siste_dato"],
+        application_deadline=deadline,
+        premises=tuple(form.all("lokaler")),
+        seasonal_hours=hours,
+        excluded=excluded,
+    )
 
 
 def form_problem(error: DomainError) -> InvalidForm:
     """A refusal of the service, placed at the form field it is about."""
-    return InvalidForm([FieldProblem(FIELD_OF_CODE.get(error.code, "navn"), error.code, error.message_nb,
-                                     error.message_en)])
-
+    return InvalidForm(
+        [FieldProblem(FIELD_OF_CODE.get(error.code, "navn"), error.code, error.message_nb, error.message_en)]
+    )

@@ -2,6 +2,7 @@
 each premises (weekdays as columns, half-hours as rows), the allocations and unmet wishes
 with their reasons as sentences in the reader's language, and the proposal's summary with
 tier names. Presentation only: nothing here decides anything."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -91,13 +92,25 @@ def sentences(reasons: list[dict], rules: allocation.PriorityRules | None, langu
 
 
 def allocation_views(rows: list[SeasonAllocation], rules, language: str) -> list[AllocationView]:
-    return [AllocationView(
-        id=row.id, organisation=row.application.organisation.name,
-        activity=row.application.needs[row.need]["activity"], tier=tier_name(rules, row.tier, language),
-        premises=row.premises.slug, premises_label=premises_label(row.premises), weekday=row.weekday,
-        start=row.start_time, end=row.end_time, pinned=row.pinned, state=row.state, wish=row.wish,
-        reasons=sentences(row.reasons or [], rules, language),
-        rank=allocation.wish_rank(row.wish, language) if row.wish is not None else "") for row in rows]
+    return [
+        AllocationView(
+            id=row.id,
+            organisation=row.application.organisation.name,
+            activity=row.application.needs[row.need]["activity"],
+            tier=tier_name(rules, row.tier, language),
+            premises=row.premises.slug,
+            premises_label=premises_label(row.premises),
+            weekday=row.weekday,
+            start=row.start_time,
+            end=row.end_time,
+            pinned=row.pinned,
+            state=row.state,
+            wish=row.wish,
+            reasons=sentences(row.reasons or [], rules, language),
+            rank=allocation.wish_rank(row.wish, language) if row.wish is not None else "",
+        )
+        for row in rows
+    ]
 
 
 def week_plans(round_premises: list[SeasonPremises], views: list[AllocationView]) -> list[WeekPlan]:
@@ -124,8 +137,14 @@ def week_plans(round_premises: list[SeasonPremises], views: list[AllocationView]
                 if index not in covered:
                     inside = any(opens <= at and at + ROW_MINUTES <= closes for opens, closes in hours[day])
                     grid[index][column] = Cell(seasonal=inside)
-        plans.append(WeekPlan(row.premises.slug, premises_label(row.premises), days,
-                              [(clock(at), cells) for at, cells in zip(times, grid)]))
+        plans.append(
+            WeekPlan(
+                row.premises.slug,
+                premises_label(row.premises),
+                days,
+                [(clock(at), cells) for at, cells in zip(times, grid)],
+            )
+        )
     return plans
 
 
@@ -157,8 +176,9 @@ class UnmetView:
     reasons: list[str]
 
 
-def unmet_views(season: Season, applications: list[SeasonApplication], labels: dict[str, str], rules,
-                language: str) -> list[UnmetView]:
+def unmet_views(
+    season: Season, applications: list[SeasonApplication], labels: dict[str, str], rules, language: str
+) -> list[UnmetView]:
     by_id = {a.id: a for a in applications}
     out = []
     for item in (season.proposal or {}).get("unmet", []):
@@ -169,9 +189,19 @@ def unmet_views(season: Season, applications: list[SeasonApplication], labels: d
         wish = need["wishes"][item["wish"]]
         weekday = WEEKDAYS.index(wish["weekday"]) if wish["weekday"] in WEEKDAYS else None
         label = labels.get(wish["premises"], wish["premises"])
-        out.append(UnmetView(application.organisation.name, need["activity"], item["wish"],
-                             allocation.wish_rank(item["wish"], language), label,
-                             weekday, wish["start"], wish["end"], sentences(item["reasons"], rules, language)))
+        out.append(
+            UnmetView(
+                application.organisation.name,
+                need["activity"],
+                item["wish"],
+                allocation.wish_rank(item["wish"], language),
+                label,
+                weekday,
+                wish["start"],
+                wish["end"],
+                sentences(item["reasons"], rules, language),
+            )
+        )
     return out
 
 
@@ -200,15 +230,28 @@ def summary_view(summary: dict, rules, language: str) -> SummaryView | None:
     minutes = summary.get("minutes_by_tier", {})
     met = summary.get("demand_met", {})
     empty = summary.get("needs_without_allocation", {})
-    tiers = [TierRow(tier_name(rules, key, language), hours_text(language, Decimal(value) / 60),
-                     percent_text(language, Decimal(str(met.get("by_tier", {}).get(key, 0))) * 100),
-                     empty.get("by_tier", {}).get(key, 0)) for key, value in minutes.items()]
-    districts = [(name or "–", hours_text(language, Decimal(value) / 60))
-                 for name, value in summary.get("minutes_by_district", {}).items()]
-    return SummaryView(summary.get("needs", 0), summary.get("allocations", 0), tiers,
-                       percent_text(language, Decimal(str(summary.get("children_youth_share", 0))) * 100),
-                       percent_text(language, Decimal(str(met.get("overall", 0))) * 100), districts,
-                       empty.get("count", 0))
+    tiers = [
+        TierRow(
+            tier_name(rules, key, language),
+            hours_text(language, Decimal(value) / 60),
+            percent_text(language, Decimal(str(met.get("by_tier", {}).get(key, 0))) * 100),
+            empty.get("by_tier", {}).get(key, 0),
+        )
+        for key, value in minutes.items()
+    ]
+    districts = [
+        (name or "–", hours_text(language, Decimal(value) / 60))
+        for name, value in summary.get("minutes_by_district", {}).items()
+    ]
+    return SummaryView(
+        summary.get("needs", 0),
+        summary.get("allocations", 0),
+        tiers,
+        percent_text(language, Decimal(str(summary.get("children_youth_share", 0))) * 100),
+        percent_text(language, Decimal(str(met.get("overall", 0))) * 100),
+        districts,
+        empty.get("count", 0),
+    )
 
 
 def collision_views(published: dict | None, applications: list[SeasonApplication], language: str) -> list[dict]:
@@ -217,8 +260,14 @@ def collision_views(published: dict | None, applications: list[SeasonApplication
     for c in (published or {}).get("collisions", []):
         application = by_id.get(c["application_id"])
         need = application.needs[c["need"]] if application else {}
-        out.append({"day": date.fromisoformat(c["day"]), "premises": c.get("premises_name") or c["premises"],
-                    "organisation": application.organisation.name if application else "",
-                    "activity": need.get("activity", ""), "code": c["code"],
-                    "message": (c.get("message_en") if language == "en" else None) or c.get("message_nb", "")})
+        out.append(
+            {
+                "day": date.fromisoformat(c["day"]),
+                "premises": c.get("premises_name") or c["premises"],
+                "organisation": application.organisation.name if application else "",
+                "activity": need.get("activity", ""),
+                "code": c["code"],
+                "message": (c.get("message_en") if language == "en" else None) or c.get("message_nb", ""),
+            }
+        )
     return out

@@ -4,10 +4,10 @@ The same use cases as the staff pages (booking.services.seasons, season_proposal
 season_publish); this module only parses and presents. Authenticated like the booking
 API (bearer token, or the browser session with the CSRF header); errors are
 application/problem+json with a stable code."""
+
 from __future__ import annotations
 
 import json
-
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -39,14 +39,19 @@ def is_staff(person: Person) -> bool:
 
 
 def season_json(season: Season, premises: list) -> dict:
-    return {"id": season.id, "name": season.name, "starts": season.starts.isoformat(),
-            "ends": season.ends.isoformat(), "application_deadline": season.application_deadline.isoformat(),
-            "state": season.state, "premises": [row.premises.slug for row in premises],
-            # The hours most premises of the round have, and those with other hours by slug.
-            "seasonal_hours": _common_hours(premises),
-            "premises_hours": {row.premises.slug: row.hours for row in premises
-                               if row.hours != _common_hours(premises)},
-            "excluded": list(season.excluded or [])}
+    return {
+        "id": season.id,
+        "name": season.name,
+        "starts": season.starts.isoformat(),
+        "ends": season.ends.isoformat(),
+        "application_deadline": season.application_deadline.isoformat(),
+        "state": season.state,
+        "premises": [row.premises.slug for row in premises],
+        # The hours most premises of the round have, and those with other hours by slug.
+        "seasonal_hours": _common_hours(premises),
+        "premises_hours": {row.premises.slug: row.hours for row in premises if row.hours != _common_hours(premises)},
+        "excluded": list(season.excluded or []),
+    }
 
 
 def _common_hours(premises: list) -> dict:
@@ -55,25 +60,47 @@ def _common_hours(premises: list) -> dict:
 
 
 def allocation_json(row: SeasonAllocation) -> dict:
-    return {"id": row.id, "application_id": row.application_id, "need": row.need, "wish": row.wish,
-            "premises": row.premises.slug, "weekday": WEEKDAYS[row.weekday], "start": row.start_time,
-            "end": row.end_time, "tier": row.tier, "pinned": row.pinned, "state": row.state,
-            "reasons": [reason["code"] for reason in row.reasons or []]}
+    return {
+        "id": row.id,
+        "application_id": row.application_id,
+        "need": row.need,
+        "wish": row.wish,
+        "premises": row.premises.slug,
+        "weekday": WEEKDAYS[row.weekday],
+        "start": row.start_time,
+        "end": row.end_time,
+        "tier": row.tier,
+        "pinned": row.pinned,
+        "state": row.state,
+        "reasons": [reason["code"] for reason in row.reasons or []],
+    }
 
 
 def proposal_json(season: Season, rows: list[SeasonAllocation]) -> dict:
     kept = season.proposal or {}
-    return {"allocations": [allocation_json(row) for row in rows],
-            "unmet": [{**{k: u[k] for k in ("application_id", "need", "wish")},
-                       "reasons": [reason["code"] for reason in u["reasons"]]} for u in kept.get("unmet", [])],
-            "summary": kept.get("summary", {}), "computed_at": kept.get("computed_at")}
+    return {
+        "allocations": [allocation_json(row) for row in rows],
+        "unmet": [
+            {
+                **{k: u[k] for k in ("application_id", "need", "wish")},
+                "reasons": [reason["code"] for reason in u["reasons"]],
+            }
+            for u in kept.get("unmet", [])
+        ],
+        "summary": kept.get("summary", {}),
+        "computed_at": kept.get("computed_at"),
+    }
 
 
 def application_json(application: SeasonApplication) -> dict:
-    return {"id": application.id, "season_id": application.season_id,
-            "organisation": {"id": application.organisation_id, "name": application.organisation.name},
-            "needs": application.needs, "created_at": application.created_at.isoformat(),
-            "updated_at": application.updated_at.isoformat()}
+    return {
+        "id": application.id,
+        "season_id": application.season_id,
+        "organisation": {"id": application.organisation_id, "name": application.organisation.name},
+        "needs": application.needs,
+        "created_at": application.created_at.isoformat(),
+        "updated_at": application.updated_at.isoformat(),
+    }
 
 
 class SeasonsApi(Controller):
@@ -81,8 +108,9 @@ class SeasonsApi(Controller):
     guards = [requires(), session_csrf]
 
     @post("/", status_code=201, guards=[STAFF])
-    async def create(self, data: SeasonRequest, sessions: async_sessionmaker[AsyncSession], now: datetime,
-                     person: Person) -> dict:
+    async def create(
+        self, data: SeasonRequest, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
+    ) -> dict:
         season = await seasons.create_season(sessions, setup_from_request(data), actor_id=person.id, now=now)
         return {"id": season.id, "state": season.state}
 
@@ -103,28 +131,45 @@ class SeasonsApi(Controller):
         return {"id": season.id, "state": season.state}
 
     @post("/{season_id:int}/applications", status_code=201)
-    async def apply(self, season_id: int, data: ApplicationRequest, sessions: async_sessionmaker[AsyncSession],
-                    now: datetime, person: Person) -> Response:
+    async def apply(
+        self,
+        season_id: int,
+        data: ApplicationRequest,
+        sessions: async_sessionmaker[AsyncSession],
+        now: datetime,
+        person: Person,
+    ) -> Response:
         """Apply for an organisation one is a delegate of; sent again before the deadline,
         it replaces the organisation's application (200)."""
         rule_book = await current_rules(sessions)
         async with sessions() as session:
             season = await seasons.get_season(session, season_id)
         result = await seasons.submit_application(
-            sessions, season_id, person_id=person.id, organisation_id=data.organisation_id, needs=data.needs,
-            rules=season_proposal.priority_rules(rule_book, season), now=now)
+            sessions,
+            season_id,
+            person_id=person.id,
+            organisation_id=data.organisation_id,
+            needs=data.needs,
+            rules=season_proposal.priority_rules(rule_book, season),
+            now=now,
+        )
         return Response({"id": result.id}, status_code=201 if result.created else 200)
 
     @get("/{season_id:int}/applications/{application_id:int}")
-    async def application(self, season_id: int, application_id: int, sessions: async_sessionmaker[AsyncSession],
-                          person: Person) -> dict:
+    async def application(
+        self, season_id: int, application_id: int, sessions: async_sessionmaker[AsyncSession], person: Person
+    ) -> dict:
         async with sessions() as session:
             await seasons.get_season(session, season_id)
-            application = await seasons.application_of(session, application_id, person_id=person.id,
-                                                       staff=is_staff(person))
+            application = await seasons.application_of(
+                session, application_id, person_id=person.id, staff=is_staff(person)
+            )
             if application.season_id != season_id:
-                raise NotFound("unknown_application", "Fant ikke søknaden.",
-                               f"No application {application_id} in season {season_id}.")
+                raise NotFound(
+                    "unknown_application",
+                    "Fant ikke søknaden.",
+                    f"No application {application_id} in season {season_id}.",
+                )
             return application_json(application)
 
     @get("/{season_id:int}/proposal", guards=[STAFF])
@@ -143,9 +188,11 @@ class SeasonsApi(Controller):
             return proposal_json(season, await seasons.allocations(session, season_id, ("proposed",)))
 
     @post("/{season_id:int}/publish", status_code=200, guards=[STAFF])
-    async def publish(self, season_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime,
-                      person: Person) -> dict:
+    async def publish(
+        self, season_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
+    ) -> dict:
         """Publish a closed round as weekly series; again, the same answer and nothing new."""
-        published = await season_publish.publish(sessions, season_id, rule_book=await current_rules(sessions),
-                                                 actor_id=person.id, now=now)
+        published = await season_publish.publish(
+            sessions, season_id, rule_book=await current_rules(sessions), actor_id=person.id, now=now
+        )
         return published.to_data()

@@ -2,6 +2,7 @@
 a date at a time), and what every staff page shares
 (the role guards, the sub-navigation, reading a form). Department staff handle their
 own department's premises; administrators handle everything."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,8 +24,13 @@ CARETAKER = requires("caretaker", "admin")
 
 # The templates translate these (message ids are the Norwegian text).
 TARGET_GROUPS_NB = {"children_youth": N_("Barn og unge"), "adults": N_("Voksne"), "all": N_("Alle aldre")}
-CUSTOMER_GROUPS_NB = {"barn_og_unge": N_("barn og unge"), "frivillig": N_("frivillig organisasjon"),
-                      "privat": N_("privat"), "kommersiell": N_("kommersiell"), "kommunal": N_("kommunal")}
+CUSTOMER_GROUPS_NB = {
+    "barn_og_unge": N_("barn og unge"),
+    "frivillig": N_("frivillig organisasjon"),
+    "privat": N_("privat"),
+    "kommersiell": N_("kommersiell"),
+    "kommunal": N_("kommunal"),
+}
 
 STAFF_ROLES, ADMIN_ROLES, CARETAKER_ROLES = {"department_staff", "admin"}, {"admin"}, {"caretaker", "admin"}
 SECTIONS = (
@@ -45,16 +51,26 @@ SECTIONS = (
 def staff_nav(person: Person, current: str) -> list[dict]:
     """The staff pages this person may open; a caretaker alone has only their list."""
     roles = set(person.roles)
-    items = [{"key": key, "href": href, "label": label, "current": key == current}
-             for key, href, label, allowed in SECTIONS if allowed & roles]
+    items = [
+        {"key": key, "href": href, "label": label, "current": key == current}
+        for key, href, label, allowed in SECTIONS
+        if allowed & roles
+    ]
     return items if len(items) > 1 else []
 
 
 def page(template: str, person: Person, section: str, status_code: int = 200, **context) -> Template:
-    return Template(f"staff/{template}", status_code=status_code, context={
-        "nav": staff_nav(person, section), "scope": StaffScope.of(person), "target_groups": TARGET_GROUPS_NB,
-        "customer_groups": CUSTOMER_GROUPS_NB,
-        **context})
+    return Template(
+        f"staff/{template}",
+        status_code=status_code,
+        context={
+            "nav": staff_nav(person, section),
+            "scope": StaffScope.of(person),
+            "target_groups": TARGET_GROUPS_NB,
+            "customer_groups": CUSTOMER_GROUPS_NB,
+            **context,
+        },
+    )
 
 
 async def form_of(request: Request) -> FormValues:
@@ -79,28 +95,62 @@ class ApprovalPages(Controller):
     path = "/saksbehandling"
     guards = [STAFF]
 
-    async def _queue(self, sessions, person: Person, now: datetime, *, status_code: int = 200,
-                     errors: dict | None = None, values: dict | None = None, done: str | None = None) -> Template:
+    async def _queue(
+        self,
+        sessions,
+        person: Person,
+        now: datetime,
+        *,
+        status_code: int = 200,
+        errors: dict | None = None,
+        values: dict | None = None,
+        done: str | None = None,
+    ) -> Template:
         scope = StaffScope.of(person)
         rules = await current_rules(sessions)
         async with sessions() as session:
             entries = await approval_queue(session, scope, now)
         # Each reason as (Norwegian, English), from the rule that gave it; the template picks the reader's.
         # A series shows each reason its dates have, once.
-        why = {e.key: list(dict.fromkeys(reason for r in e.requests
-                                         for reason in rules.approval_reasons_of(r.booking, r.why_approval,
-                                                                                   r.why_codes)))
-               for e in entries}
-        return page("queue.html", person, "queue", status_code, entries=entries, why=why, errors=errors or {},
-                    values=values or {}, done=DONE.get(done or ""))
+        why = {
+            e.key: list(
+                dict.fromkeys(
+                    reason
+                    for r in e.requests
+                    for reason in rules.approval_reasons_of(r.booking, r.why_approval, r.why_codes)
+                )
+            )
+            for e in entries
+        }
+        return page(
+            "queue.html",
+            person,
+            "queue",
+            status_code,
+            entries=entries,
+            why=why,
+            errors=errors or {},
+            values=values or {},
+            done=DONE.get(done or ""),
+        )
 
     @get("/", name="staff_queue")
-    async def queue(self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
-                    utfort: str | None = None) -> Template:
+    async def queue(
+        self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime, utfort: str | None = None
+    ) -> Template:
         return await self._queue(sessions, person, now, done=utfort)
 
-    async def _decide(self, request: Request, sessions, person: Person, now: datetime, approve: bool, *,
-                      booking_id: int | None = None, series_id: int | None = None) -> Template | Redirect:
+    async def _decide(
+        self,
+        request: Request,
+        sessions,
+        person: Person,
+        now: datetime,
+        approve: bool,
+        *,
+        booking_id: int | None = None,
+        series_id: int | None = None,
+    ) -> Template | Redirect:
         """One booking's request, or (`series_id`) every date of a series still waiting."""
         form = await form_of(request)
         reason = form.text("begrunnelse")
@@ -112,28 +162,56 @@ class ApprovalPages(Controller):
                 await decide_series(sessions, settings, scope, series_id, approve=approve, reason=reason, now=now)
         except InvalidForm as invalid:
             field = f"begrunnelse-{booking_id}" if series_id is None else f"begrunnelse-serie-{series_id}"
-            return await self._queue(sessions, person, now, status_code=422, errors=field_errors(request, invalid),
-                                     values={field: reason})
-        done = ("godkjent" if approve else "avvist") if series_id is None else \
-            ("serie-godkjent" if approve else "serie-avvist")
+            return await self._queue(
+                sessions, person, now, status_code=422, errors=field_errors(request, invalid), values={field: reason}
+            )
+        done = (
+            ("godkjent" if approve else "avvist")
+            if series_id is None
+            else ("serie-godkjent" if approve else "serie-avvist")
+        )
         return Redirect(f"/saksbehandling?utfort={done}", status_code=303)
 
     @post("/bestillinger/{booking_id:int}/godkjenn", status_code=303)
-    async def approve(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person,
-                      now: datetime, booking_id: int) -> Template | Redirect:
+    async def approve(
+        self,
+        request: Request,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+        booking_id: int,
+    ) -> Template | Redirect:
         return await self._decide(request, sessions, person, now, True, booking_id=booking_id)
 
     @post("/bestillinger/{booking_id:int}/avvis", status_code=303)
-    async def reject(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person,
-                     now: datetime, booking_id: int) -> Template | Redirect:
+    async def reject(
+        self,
+        request: Request,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+        booking_id: int,
+    ) -> Template | Redirect:
         return await self._decide(request, sessions, person, now, False, booking_id=booking_id)
 
     @post("/serier/{series_id:int}/godkjenn", status_code=303)
-    async def approve_series(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person,
-                             now: datetime, series_id: int) -> Template | Redirect:
+    async def approve_series(
+        self,
+        request: Request,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+        series_id: int,
+    ) -> Template | Redirect:
         return await self._decide(request, sessions, person, now, True, series_id=series_id)
 
     @post("/serier/{series_id:int}/avvis", status_code=303)
-    async def reject_series(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person,
-                            now: datetime, series_id: int) -> Template | Redirect:
+    async def reject_series(
+        self,
+        request: Request,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+        series_id: int,
+    ) -> Template | Redirect:
         return await self._decide(request, sessions, person, now, False, series_id=series_id)

@@ -1,6 +1,7 @@
 """Staff: organisations waiting for the municipality's check. An organisation registered
 through the site claims its own status; staff compare it with the public registers and
 mark it checked. Until then its bookings wait in the approval queue."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,8 +24,12 @@ CLAIMS = {
     "commercial": N_("Driver kommersielt"),
     "municipal": N_("Kommunal enhet"),
 }
-DONE = {"kontrollert": N_("Organisasjonen er markert som kontrollert. Bestillinger den allerede har sendt, "
-                          "behandler du i godkjenningskøen.")}
+DONE = {
+    "kontrollert": N_(
+        "Organisasjonen er markert som kontrollert. Bestillinger den allerede har sendt, "
+        "behandler du i godkjenningskøen."
+    )
+}
 
 
 class OrganisationCheckPages(Controller):
@@ -32,15 +37,18 @@ class OrganisationCheckPages(Controller):
     guards = [STAFF]
 
     @get("/", name="staff_organisations")
-    async def waiting(self, sessions: async_sessionmaker[AsyncSession], person: Person,
-                      utfort: str | None = None) -> Template:
+    async def waiting(
+        self, sessions: async_sessionmaker[AsyncSession], person: Person, utfort: str | None = None
+    ) -> Template:
         async with sessions() as session:
             waiting = await awaiting_check(session)
-        return page("organisations.html", person, "organisations", waiting=waiting, claims=CLAIMS,
-                    done=DONE.get(utfort or ""))
+        return page(
+            "organisations.html", person, "organisations", waiting=waiting, claims=CLAIMS, done=DONE.get(utfort or "")
+        )
 
     @post("/{organisation_id:int}/kontroller", status_code=303)
-    async def check(self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
-                    organisation_id: int) -> Redirect:
+    async def check(
+        self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime, organisation_id: int
+    ) -> Redirect:
         await mark_checked(sessions, organisation_id, staff_id=person.id, now=now)
         return Redirect("/saksbehandling/organisasjoner?utfort=kontrollert", status_code=303)

@@ -1,4 +1,5 @@
 """Staff: payments and refunds that need a person, and invoice status per booking."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -12,10 +13,19 @@ from booking.services.payment_overview import overview
 from booking.services.premises_admin import StaffScope
 from booking.web.staff import STAFF, page
 
-INVOICE_STATES_NB = {"exported": "Eksportert til regnskap", "to_invoice": "Skal faktureres",
-                     "nothing_to_invoice": "Ingenting å fakturere"}
-PAYMENT_STATES_NB = {"created": "opprettet", "pending": "venter", "paid": "betalt", "failed": "feilet",
-                     "cancelled": "avbrutt", "refunded": "refundert"}
+INVOICE_STATES_NB = {
+    "exported": "Eksportert til regnskap",
+    "to_invoice": "Skal faktureres",
+    "nothing_to_invoice": "Ingenting å fakturere",
+}
+PAYMENT_STATES_NB = {
+    "created": "opprettet",
+    "pending": "venter",
+    "paid": "betalt",
+    "failed": "feilet",
+    "cancelled": "avbrutt",
+    "refunded": "refundert",
+}
 
 
 class PaymentOverviewPages(Controller):
@@ -25,5 +35,11 @@ class PaymentOverviewPages(Controller):
     async def payments(self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime) -> Template:
         async with sessions() as session:
             data = await overview(session, StaffScope.of(person), now)
-        return page("payments.html", person, "payments", overview=data, invoice_states=INVOICE_STATES_NB,
-                    payment_states=PAYMENT_STATES_NB)
+        return page(
+            "payments.html",
+            person,
+            "payments",
+            overview=data,
+            invoice_states=INVOICE_STATES_NB,
+            payment_states=PAYMENT_STATES_NB,
+        )

@@ -1,6 +1,7 @@
 """The premises editor, its pictures, and closures, for the department that owns the
 premises (and administrators). Every field is validated by the domain's own parsers; a
 form with an error is shown again with each message at its field, and nothing is saved."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -31,15 +32,31 @@ from booking.services.rulebook import current_rules
 from booking.web.i18n import N_, tr
 from booking.web.staff import STAFF, field_errors, form_of, page
 
-TEXT_FIELDS = ("name", "kind", "tariff_category", "capacity", "area_m2", "description_nb", "description_en",
-               "season_first", "season_last", "slot_minutes", "min_minutes", "max_minutes", "buffer_before",
-               "buffer_after")
+TEXT_FIELDS = (
+    "name",
+    "kind",
+    "tariff_category",
+    "capacity",
+    "area_m2",
+    "description_nb",
+    "description_en",
+    "season_first",
+    "season_last",
+    "slot_minutes",
+    "min_minutes",
+    "max_minutes",
+    "buffer_before",
+    "buffer_after",
+)
 FLAGS = ("requires_approval", "closed_on_public_holidays", *ACCESSIBILITY)
 
 
 # What the page says after a change to its pictures (?bilde=…).
-PHOTO_DONE = {"lagt-til": N_("Bildet er lagt til."), "flyttet": N_("Bildet er flyttet."),
-              "slettet": N_("Bildet er slettet.")}
+PHOTO_DONE = {
+    "lagt-til": N_("Bildet er lagt til."),
+    "flyttet": N_("Bildet er flyttet."),
+    "slettet": N_("Bildet er slettet."),
+}
 # A file a little over the limit still reaches the form, which says how big it may be;
 # a larger body is refused before it is read (413).
 UPLOAD_BODY_LIMIT = MAX_UPLOAD_BYTES + 1024 * 1024
@@ -81,28 +98,68 @@ class PremisesEditor(Controller):
             premises = await managed_premises(session, StaffScope.of(person))
         return page("premises_list.html", person, "premises", premises=premises, kinds=KINDS)
 
-    async def _form(self, sessions, person: Person, now: datetime, p: Premises, values: dict, *,
-                    errors: dict | None = None, saved: bool = False, status_code: int = 200,
-                    photo_errors: dict | None = None, photo_values: dict | None = None,
-                    photo_done: str | None = None) -> Template:
+    async def _form(
+        self,
+        sessions,
+        person: Person,
+        now: datetime,
+        p: Premises,
+        values: dict,
+        *,
+        errors: dict | None = None,
+        saved: bool = False,
+        status_code: int = 200,
+        photo_errors: dict | None = None,
+        photo_values: dict | None = None,
+        photo_done: str | None = None,
+    ) -> Template:
         async with sessions() as session:
             photos = await photos_of(session, p.id)
-        return page("premises_edit.html", person, "premises", status_code, p=p, v=values, errors=errors or {},
-                    saved=saved, kinds=KINDS, equipment=EQUIPMENT, accessibility=ACCESSIBILITY,
-                    slots=SLOT_CHOICES, weekdays=list(zip(WEEKDAYS, WEEKDAY_NAMES_NB)),
-                    categories=await _categories(sessions, now), photos=photos, photo_errors=photo_errors or {},
-                    photo_values=photo_values or {}, photo_done=PHOTO_DONE.get(photo_done or ""))
+        return page(
+            "premises_edit.html",
+            person,
+            "premises",
+            status_code,
+            p=p,
+            v=values,
+            errors=errors or {},
+            saved=saved,
+            kinds=KINDS,
+            equipment=EQUIPMENT,
+            accessibility=ACCESSIBILITY,
+            slots=SLOT_CHOICES,
+            weekdays=list(zip(WEEKDAYS, WEEKDAY_NAMES_NB)),
+            categories=await _categories(sessions, now),
+            photos=photos,
+            photo_errors=photo_errors or {},
+            photo_values=photo_values or {},
+            photo_done=PHOTO_DONE.get(photo_done or ""),
+        )
 
     @get("/{slug:str}", name="staff_premises_edit")
-    async def edit(self, slug: str, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
-                   lagret: bool = False, bilde: str | None = None) -> Template:
+    async def edit(
+        self,
+        slug: str,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+        lagret: bool = False,
+        bilde: str | None = None,
+    ) -> Template:
         async with sessions() as session:
             p = await premises_to_edit(session, StaffScope.of(person), slug)
         return await self._form(sessions, person, now, p, values_of(p), saved=lagret, photo_done=bilde)
 
     @post("/{slug:str}/bilder", status_code=303, request_max_body_size=UPLOAD_BODY_LIMIT)
-    async def upload_photo(self, slug: str, request: Request, sessions: async_sessionmaker[AsyncSession],
-                        media: MediaStore, person: Person, now: datetime) -> Template | Redirect:
+    async def upload_photo(
+        self,
+        slug: str,
+        request: Request,
+        sessions: async_sessionmaker[AsyncSession],
+        media: MediaStore,
+        person: Person,
+        now: datetime,
+    ) -> Template | Redirect:
         form = await request.form()
         upload = form.get("bilde")
         data = await upload.read() if isinstance(upload, UploadFile) else b""
@@ -113,28 +170,38 @@ class PremisesEditor(Controller):
         except InvalidForm as invalid:
             async with sessions() as session:
                 p = await premises_to_edit(session, scope, slug)
-            return await self._form(sessions, person, now, p, values_of(p), status_code=422,
-                                    photo_errors=field_errors(request, invalid),
-                                    photo_values={"alt_nb": alt_nb, "alt_en": alt_en})
+            return await self._form(
+                sessions,
+                person,
+                now,
+                p,
+                values_of(p),
+                status_code=422,
+                photo_errors=field_errors(request, invalid),
+                photo_values={"alt_nb": alt_nb, "alt_en": alt_en},
+            )
         return Redirect(f"/saksbehandling/lokaler/{slug}?bilde=lagt-til#bilder", status_code=303)
 
     @post("/{slug:str}/bilder/{photo_id:int}/flytt", status_code=303)
-    async def reorder_photo(self, slug: str, photo_id: int, request: Request,
-                         sessions: async_sessionmaker[AsyncSession], person: Person) -> Redirect:
+    async def reorder_photo(
+        self, slug: str, photo_id: int, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person
+    ) -> Redirect:
         form = await form_of(request)
         step = {"opp": -1, "ned": 1}.get(form.text("retning"), 0)
         await move_photo(sessions, StaffScope.of(person), slug, photo_id, step)
         return Redirect(f"/saksbehandling/lokaler/{slug}?bilde=flyttet#bilder", status_code=303)
 
     @post("/{slug:str}/bilder/{photo_id:int}/slett", status_code=303)
-    async def delete_photo(self, slug: str, photo_id: int, sessions: async_sessionmaker[AsyncSession],
-                           media: MediaStore, person: Person) -> Redirect:
+    async def delete_photo(
+        self, slug: str, photo_id: int, sessions: async_sessionmaker[AsyncSession], media: MediaStore, person: Person
+    ) -> Redirect:
         await remove_photo(sessions, media, StaffScope.of(person), slug, photo_id)
         return Redirect(f"/saksbehandling/lokaler/{slug}?bilde=slettet#bilder", status_code=303)
 
     @post("/{slug:str}", status_code=303)
-    async def save(self, slug: str, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person,
-                   now: datetime) -> Template | Redirect:
+    async def save(
+        self, slug: str, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime
+    ) -> Template | Redirect:
         form = await form_of(request)
         scope = StaffScope.of(person)
         try:
@@ -142,8 +209,9 @@ class PremisesEditor(Controller):
         except InvalidForm as invalid:
             async with sessions() as session:
                 p = await premises_to_edit(session, scope, slug)
-            return await self._form(sessions, person, now, p, values_from(form, p), errors=field_errors(request, invalid),
-                                    status_code=422)
+            return await self._form(
+                sessions, person, now, p, values_from(form, p), errors=field_errors(request, invalid), status_code=422
+            )
         return Redirect(f"/saksbehandling/lokaler/{slug}?lagret=true", status_code=303)
 
 
@@ -151,46 +219,81 @@ class ClosurePages(Controller):
     path = "/saksbehandling/stenginger"
     guards = [STAFF]
 
-    async def _page(self, request: Request, sessions, person: Person, now: datetime, *, errors: dict | None = None,
-                    values: dict | None = None, done: str | None = None, status_code: int = 200) -> Template:
+    async def _page(
+        self,
+        request: Request,
+        sessions,
+        person: Person,
+        now: datetime,
+        *,
+        errors: dict | None = None,
+        values: dict | None = None,
+        done: str | None = None,
+        status_code: int = 200,
+    ) -> Template:
         scope = StaffScope.of(person)
         async with sessions() as session:
             closures = await closures_in_scope(session, scope, now)
             buildings, premises = await closure_targets(session, scope)
         targets = [(f"building:{b.id}", tr(request, "Hele bygget: %(name)s", name=b.name)) for b in buildings]
         targets += [(f"premises:{p.id}", f"{p.name} ({p.building.name})") for p in premises]
-        return page("closures.html", person, "closures", status_code, closures=closures, targets=targets,
-                    errors=errors or {}, v=values or {}, done=done)
+        return page(
+            "closures.html",
+            person,
+            "closures",
+            status_code,
+            closures=closures,
+            targets=targets,
+            errors=errors or {},
+            v=values or {},
+            done=done,
+        )
 
     @get("/", name="staff_closures")
-    async def list_closures(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
-                            opprettet: int | None = None, overlapper: int = 0, slettet: bool = False) -> Template:
+    async def list_closures(
+        self,
+        request: Request,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+        opprettet: int | None = None,
+        overlapper: int = 0,
+        slettet: bool = False,
+    ) -> Template:
         done = None
         if opprettet is not None:
             done = tr(request, "Stengingen er lagret.")
             if overlapper == 1:
-                done += " " + tr(request, "Den overlapper %(n)s bestilling, som ikke er avbestilt: kontakt dem som har "
-                                          "bestilt.", n=overlapper)
+                done += " " + tr(
+                    request,
+                    "Den overlapper %(n)s bestilling, som ikke er avbestilt: kontakt dem som har bestilt.",
+                    n=overlapper,
+                )
             elif overlapper:
-                done += " " + tr(request, "Den overlapper %(n)s bestillinger, som ikke er avbestilt: kontakt dem som har "
-                                          "bestilt.", n=overlapper)
+                done += " " + tr(
+                    request,
+                    "Den overlapper %(n)s bestillinger, som ikke er avbestilt: kontakt dem som har bestilt.",
+                    n=overlapper,
+                )
         elif slettet:
             done = tr(request, "Stengingen er slettet.")
         return await self._page(request, sessions, person, now, done=done)
 
     @post("/", status_code=303)
-    async def create(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person,
-                     now: datetime) -> Template | Redirect:
+    async def create(
+        self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime
+    ) -> Template | Redirect:
         form = await form_of(request)
         try:
             closure, overlapping = await create_closure(sessions, StaffScope.of(person), form, now=now)
         except InvalidForm as invalid:
-            values = {name: form.text(name) for name in ("target", "fra_dato", "fra_tid", "til_dato", "til_tid",
-                                                         "reason")}
-            return await self._page(request, sessions, person, now, errors=field_errors(request, invalid), values=values,
-                                    status_code=422)
-        return Redirect(f"/saksbehandling/stenginger?opprettet={closure.id}&overlapper={overlapping}",
-                        status_code=303)
+            values = {
+                name: form.text(name) for name in ("target", "fra_dato", "fra_tid", "til_dato", "til_tid", "reason")
+            }
+            return await self._page(
+                request, sessions, person, now, errors=field_errors(request, invalid), values=values, status_code=422
+            )
+        return Redirect(f"/saksbehandling/stenginger?opprettet={closure.id}&overlapper={overlapping}", status_code=303)
 
     @post("/{closure_id:int}/slett", status_code=303)
     async def delete(self, closure_id: int, sessions: async_sessionmaker[AsyncSession], person: Person) -> Redirect:

@@ -6,6 +6,7 @@ the version history with diffs.
 
 Form fields are named by the rule set's own places (`tariff.gymsal.rate`), so a
 RuleSetError's `place` points straight at the field it is about."""
+
 from __future__ import annotations
 
 import copy
@@ -31,9 +32,15 @@ from common.localtime import to_local
 from pricing.priorities import age_groups_words
 
 KINDS_NB = {"room": N_("rom"), "hall": N_("sal/hall"), "outdoor_area": N_("uteområde")}
-DEPARTMENTS_NB = {"school": N_("skole"), "culture": N_("kultur"), "sport": N_("idrett"), "property": N_("eiendom"),
-                  "citizen_service": N_("innbyggertorg"), "volunteer_centre": N_("frivilligsentral"),
-                  "library": N_("bibliotek")}
+DEPARTMENTS_NB = {
+    "school": N_("skole"),
+    "culture": N_("kultur"),
+    "sport": N_("idrett"),
+    "property": N_("eiendom"),
+    "citizen_service": N_("innbyggertorg"),
+    "volunteer_centre": N_("frivilligsentral"),
+    "library": N_("bibliotek"),
+}
 LENDING_NB = {
     "min_age": (N_("Minstealder for den som bestiller (år)"), "int"),
     "min_notice_hours": (N_("Varsel før start, i timer"), "int"),
@@ -52,8 +59,12 @@ ALLOCATION_NB = {
     "not_used_limit": (N_("Kommunen får beskjed når tildelt tid er meldt ubrukt så mange ganger i en sesong"), "int"),
 }
 CHANGE_NB = {"changed": N_("Endret"), "added": N_("Lagt til"), "removed": N_("Fjernet")}  # the templates translate
-ERROR_FIELDS = {"valid_from_in_past": "valid_from", "valid_from_taken": "valid_from", "reason_required": "reason",
-                "version_label_taken": "label"}
+ERROR_FIELDS = {
+    "valid_from_in_past": "valid_from",
+    "valid_from_taken": "valid_from",
+    "reason_required": "reason",
+    "version_label_taken": "label",
+}
 
 
 @dataclass(frozen=True)
@@ -83,60 +94,130 @@ def rule_fields(content: dict, connection=None) -> list[tuple[str, list[RuleFiel
     tariff = content["tariff"]
     categories = tuple((key, name(c)) for key, c in tariff.items())
     unit = {"hour": N_("time"), "day": N_("påbegynte dag")}
-    sections = [(N_("Grunnpriser (kroner uten mva.)"), [
-        RuleField(f"tariff.{key}.rate", t("%(name)s, kr per %(unit)s", name=name(c),
-                                          unit=t(unit[c["unit"]]) if c["unit"] in unit else c["unit"]), "money")
-        for key, c in tariff.items()])]
+    sections = [
+        (
+            N_("Grunnpriser (kroner uten mva.)"),
+            [
+                RuleField(
+                    f"tariff.{key}.rate",
+                    t(
+                        "%(name)s, kr per %(unit)s",
+                        name=name(c),
+                        unit=t(unit[c["unit"]]) if c["unit"] in unit else c["unit"],
+                    ),
+                    "money",
+                )
+                for key, c in tariff.items()
+            ],
+        )
+    ]
     groups = []
     for key, g in content["groups"].items():
         groups += [
-            RuleField(f"groups.{key}.factor", t("%(name)s: faktor", name=name(g)), "factor",
-                      hint=t("0 = gratis, 1 = full pris")),
-            RuleField(f"groups.{key}.book_ahead_days", t("%(name)s: kan bestille så mange dager fram", name=name(g)),
-                      "int"),
-            RuleField(f"groups.{key}.max_upcoming_bookings",
-                      t("%(name)s: høyst så mange kommende bestillinger", name=name(g)),
-                      "optional_int", hint=t("Tomt = ingen grense")),
+            RuleField(
+                f"groups.{key}.factor",
+                t("%(name)s: faktor", name=name(g)),
+                "factor",
+                hint=t("0 = gratis, 1 = full pris"),
+            ),
+            RuleField(
+                f"groups.{key}.book_ahead_days", t("%(name)s: kan bestille så mange dager fram", name=name(g)), "int"
+            ),
+            RuleField(
+                f"groups.{key}.max_upcoming_bookings",
+                t("%(name)s: høyst så mange kommende bestillinger", name=name(g)),
+                "optional_int",
+                hint=t("Tomt = ingen grense"),
+            ),
         ]
     sections.append((N_("Kundegrupper"), groups))
-    sections.append((N_("Tidsbånd"), [
-        RuleField(f"time_bands.{key}.surcharge", t("%(name)s (%(start)s–%(end)s): tillegg", name=name(b),
-                                                   start=b["start"], end=b["end"]), "factor",
-                  hint=t("0,25 = 25 % tillegg")) for key, b in content["time_bands"].items()]))
+    sections.append(
+        (
+            N_("Tidsbånd"),
+            [
+                RuleField(
+                    f"time_bands.{key}.surcharge",
+                    t("%(name)s (%(start)s–%(end)s): tillegg", name=name(b), start=b["start"], end=b["end"]),
+                    "factor",
+                    hint=t("0,25 = 25 % tillegg"),
+                )
+                for key, b in content["time_bands"].items()
+            ],
+        )
+    )
     extras = []
     for key, a in content.get("add_ons", {}).items():
-        extras += [RuleField(f"add_ons.{key}.price", t("%(name)s: pris i kroner", name=name(a)), "money"),
-                   RuleField(f"add_ons.{key}.attendees_over",
-                             t("%(name)s: gjelder når flere enn så mange deltakere", name=name(a)), "int")]
+        extras += [
+            RuleField(f"add_ons.{key}.price", t("%(name)s: pris i kroner", name=name(a)), "money"),
+            RuleField(
+                f"add_ons.{key}.attendees_over",
+                t("%(name)s: gjelder når flere enn så mange deltakere", name=name(a)),
+                "int",
+            ),
+        ]
     for key, e in content.get("exemptions", {}).items():
-        extras.append(RuleField(f"exemptions.{key}.factor", t("Unntak «%(text)s»: faktor", text=name(e, "text")),
-                                "factor"))
+        extras.append(
+            RuleField(f"exemptions.{key}.factor", t("Unntak «%(text)s»: faktor", text=name(e, "text")), "factor")
+        )
     if extras:
         sections.append((N_("Tillegg og unntak"), extras))
     lending = [RuleField(f"lending.{key}", t(label), kind) for key, (label, kind) in LENDING_NB.items()]
-    lending += [RuleField(f"lending.min_notice_hours_by_kind.{kind}",
-                          t("Varsel før start for %(kind)s, i timer", kind=t(kind_name)),
-                          "optional_int", hint=t("Tomt = den generelle regelen")) for kind, kind_name in KINDS_NB.items()]
-    lending += [RuleField(f"lending.max_hours_by_category.{key}",
-                          t("Lengste bestilling for %(category)s, i timer", category=category_name),
-                          "optional_int", hint=t("Tomt = den generelle regelen")) for key, category_name in categories]
     lending += [
-        RuleField("lending.approval_kinds", t("Godkjenning kreves alltid for disse lokaletypene"), "choices",
-                  tuple((key, t(kind_name)) for key, kind_name in KINDS_NB.items())),
-        RuleField("lending.approval_categories", t("Godkjenning kreves alltid for disse takstkategoriene"), "choices",
-                  categories),
-        RuleField("lending.alcohol_forbidden_departments", t("Alkohol er ikke tillatt i lokaler som eies av"),
-                  "choices", tuple((key, t(department)) for key, department in DEPARTMENTS_NB.items())),
+        RuleField(
+            f"lending.min_notice_hours_by_kind.{kind}",
+            t("Varsel før start for %(kind)s, i timer", kind=t(kind_name)),
+            "optional_int",
+            hint=t("Tomt = den generelle regelen"),
+        )
+        for kind, kind_name in KINDS_NB.items()
+    ]
+    lending += [
+        RuleField(
+            f"lending.max_hours_by_category.{key}",
+            t("Lengste bestilling for %(category)s, i timer", category=category_name),
+            "optional_int",
+            hint=t("Tomt = den generelle regelen"),
+        )
+        for key, category_name in categories
+    ]
+    lending += [
+        RuleField(
+            "lending.approval_kinds",
+            t("Godkjenning kreves alltid for disse lokaletypene"),
+            "choices",
+            tuple((key, t(kind_name)) for key, kind_name in KINDS_NB.items()),
+        ),
+        RuleField(
+            "lending.approval_categories",
+            t("Godkjenning kreves alltid for disse takstkategoriene"),
+            "choices",
+            categories,
+        ),
+        RuleField(
+            "lending.alcohol_forbidden_departments",
+            t("Alkohol er ikke tillatt i lokaler som eies av"),
+            "choices",
+            tuple((key, t(department)) for key, department in DEPARTMENTS_NB.items()),
+        ),
     ]
     sections.append((N_("Utlånskriterier"), lending))
     allocation = content.get("allocation")
     if allocation:  # a version from before there were allocation rules has none to edit
         who = pick(language, *age_groups_words(tuple(allocation["core_time_age_groups"])))
-        sections.append((N_("Sesongfordeling"), [
-            RuleField("allocation.core_time_end", t("Kjernetid: tid for %(who)s slutter senest", who=who), "time",
-                      hint=t("Klokkeslett TT:MM, for eksempel 20:30")),
-            *(RuleField(f"allocation.{key}", t(label), kind) for key, (label, kind) in ALLOCATION_NB.items()),
-        ]))
+        sections.append(
+            (
+                N_("Sesongfordeling"),
+                [
+                    RuleField(
+                        "allocation.core_time_end",
+                        t("Kjernetid: tid for %(who)s slutter senest", who=who),
+                        "time",
+                        hint=t("Klokkeslett TT:MM, for eksempel 20:30"),
+                    ),
+                    *(RuleField(f"allocation.{key}", t(label), kind) for key, (label, kind) in ALLOCATION_NB.items()),
+                ],
+            )
+        )
     return sections
 
 
@@ -246,26 +327,55 @@ class RuleSetEditor(Controller):
     guards = [ADMIN]
 
     @get("/", name="staff_rules")
-    async def overview(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
-                       publisert: str | None = None, forkastet: bool = False) -> Template:
+    async def overview(
+        self,
+        request: Request,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+        publisert: str | None = None,
+        forkastet: bool = False,
+    ) -> Template:
         rules = await current_rules(sessions)
         async with sessions() as session:
             drafts = await rule_drafts.drafts(session)
         history = await rule_drafts.history(sessions)
-        done = tr(request, "Versjon %(label)s er publisert.", label=publisert) if publisert else (
-            tr(request, "Utkastet er forkastet.") if forkastet else None)
-        return page("rules.html", person, "rules", in_force=rules.in_force(now), drafts=drafts, history=history,
-                    labels=CHANGE_NB, done=done)
+        done = (
+            tr(request, "Versjon %(label)s er publisert.", label=publisert)
+            if publisert
+            else (tr(request, "Utkastet er forkastet.") if forkastet else None)
+        )
+        return page(
+            "rules.html",
+            person,
+            "rules",
+            in_force=rules.in_force(now),
+            drafts=drafts,
+            history=history,
+            labels=CHANGE_NB,
+            done=done,
+        )
 
     @post("/utkast", status_code=303)
     async def start(self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime) -> Redirect:
         draft = await rule_drafts.start_draft(sessions, author=person.name, now=now)
         return Redirect(f"/saksbehandling/regler/utkast/{draft.id}", status_code=303)
 
-    async def _editor(self, request: Request, sessions, person: Person, now: datetime, draft_id: int, *,
-                      values: dict | None = None,
-                      errors: dict | None = None, publish_errors: dict | None = None,
-                      publish_values: dict | None = None, saved: bool = False, status_code: int = 200) -> Template:
+    async def _editor(
+        self,
+        request: Request,
+        sessions,
+        person: Person,
+        now: datetime,
+        draft_id: int,
+        *,
+        values: dict | None = None,
+        errors: dict | None = None,
+        publish_errors: dict | None = None,
+        publish_values: dict | None = None,
+        saved: bool = False,
+        status_code: int = 200,
+    ) -> Template:
         draft, base = await _draft_rule_set(sessions, draft_id)
         sections = rule_fields(draft.content, request)
         if values is None:
@@ -275,21 +385,43 @@ class RuleSetEditor(Controller):
         preview = await impact(sessions, draft_rules, now)
         await _name_bookings(sessions, preview["largest_changes"])
         tomorrow = to_local(now).date().toordinal() + 1
-        return page("rules_draft.html", person, "rules", status_code, draft=draft, base=base, sections=sections,
-                    v=values, errors=errors or {}, labels=_labels(sections), changes=changes, change_names=CHANGE_NB,
-                    impact=preview, publish_errors=publish_errors or {}, pv=publish_values or {
-                        "valid_from": date.fromordinal(tomorrow).isoformat(), "label": "", "reason": ""},
-                    saved=saved, earliest=to_local(now).date().isoformat(),
-                    ids={f.place: f.id for _, fields in sections for f in fields})
+        return page(
+            "rules_draft.html",
+            person,
+            "rules",
+            status_code,
+            draft=draft,
+            base=base,
+            sections=sections,
+            v=values,
+            errors=errors or {},
+            labels=_labels(sections),
+            changes=changes,
+            change_names=CHANGE_NB,
+            impact=preview,
+            publish_errors=publish_errors or {},
+            pv=publish_values or {"valid_from": date.fromordinal(tomorrow).isoformat(), "label": "", "reason": ""},
+            saved=saved,
+            earliest=to_local(now).date().isoformat(),
+            ids={f.place: f.id for _, fields in sections for f in fields},
+        )
 
     @get("/utkast/{draft_id:int}", name="staff_rules_draft")
-    async def edit(self, draft_id: int, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
-                   lagret: bool = False) -> Template:
+    async def edit(
+        self,
+        draft_id: int,
+        request: Request,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+        lagret: bool = False,
+    ) -> Template:
         return await self._editor(request, sessions, person, now, draft_id, saved=lagret)
 
     @post("/utkast/{draft_id:int}", status_code=303)
-    async def save(self, draft_id: int, request: Request, sessions: async_sessionmaker[AsyncSession],
-                   person: Person, now: datetime) -> Template | Redirect:
+    async def save(
+        self, draft_id: int, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime
+    ) -> Template | Redirect:
         form = await form_of(request)
         draft, _ = await _draft_rule_set(sessions, draft_id)
         edited, problems, values = apply_form(draft.content, rule_fields(draft.content, request), form, request)
@@ -299,19 +431,27 @@ class RuleSetEditor(Controller):
             except pricing.RuleSetError as error:
                 problems[error.place or "regelsett"] = message_of(request, error)
         if problems:
-            return await self._editor(request, sessions, person, now, draft_id, values=values, errors=problems,
-                                      status_code=422)
+            return await self._editor(
+                request, sessions, person, now, draft_id, values=values, errors=problems, status_code=422
+            )
         return Redirect(f"/saksbehandling/regler/utkast/{draft_id}?lagret=true#endringer", status_code=303)
 
     @get("/utkast/{draft_id:int}/toml", name="staff_rules_text")
     async def text_form(self, draft_id: int, sessions: async_sessionmaker[AsyncSession], person: Person) -> Template:
         draft, _ = await _draft_rule_set(sessions, draft_id)
-        return page("rules_text.html", person, "rules", draft=draft,
-                    text=pricing.dump_toml(pricing.rule_set_from_dict(draft.content)), error=None)
+        return page(
+            "rules_text.html",
+            person,
+            "rules",
+            draft=draft,
+            text=pricing.dump_toml(pricing.rule_set_from_dict(draft.content)),
+            error=None,
+        )
 
     @post("/utkast/{draft_id:int}/toml", status_code=303)
-    async def save_text(self, draft_id: int, request: Request, sessions: async_sessionmaker[AsyncSession],
-                        person: Person) -> Template | Redirect:
+    async def save_text(
+        self, draft_id: int, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person
+    ) -> Template | Redirect:
         form = await form_of(request)
         text = form.data.get("toml", [""])[-1]
         try:
@@ -322,26 +462,55 @@ class RuleSetEditor(Controller):
         return Redirect(f"/saksbehandling/regler/utkast/{draft_id}?lagret=true#endringer", status_code=303)
 
     @post("/utkast/{draft_id:int}/publiser", status_code=303)
-    async def publish(self, draft_id: int, request: Request, sessions: async_sessionmaker[AsyncSession],
-                      person: Person, now: datetime) -> Template | Redirect:
+    async def publish(
+        self, draft_id: int, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime
+    ) -> Template | Redirect:
         form = await form_of(request)
         values = {name: form.text(name) for name in ("valid_from", "label", "reason")}
         try:
             valid_from = date.fromisoformat(values["valid_from"])
         except ValueError:
-            return await self._editor(request, sessions, person, now, draft_id, publish_values=values, status_code=422,
-                                      publish_errors={"valid_from": tr(request, "Velg datoen versjonen skal gjelde fra.")})
+            return await self._editor(
+                request,
+                sessions,
+                person,
+                now,
+                draft_id,
+                publish_values=values,
+                status_code=422,
+                publish_errors={"valid_from": tr(request, "Velg datoen versjonen skal gjelde fra.")},
+            )
         try:
             version = await rule_drafts.publish_draft(
-                sessions, draft_id, rule_drafts.PublishRequest(valid_from, values["label"], values["reason"]),
-                author=person.name, now=now)
+                sessions,
+                draft_id,
+                rule_drafts.PublishRequest(valid_from, values["label"], values["reason"]),
+                author=person.name,
+                now=now,
+            )
         except DomainError as refused:
             field = ERROR_FIELDS.get(refused.code, "valid_from")
-            return await self._editor(request, sessions, person, now, draft_id, publish_values=values, status_code=422,
-                                      publish_errors={field: message_of(request, refused)})
+            return await self._editor(
+                request,
+                sessions,
+                person,
+                now,
+                draft_id,
+                publish_values=values,
+                status_code=422,
+                publish_errors={field: message_of(request, refused)},
+            )
         except pricing.RuleSetError as refused:
-            return await self._editor(request, sessions, person, now, draft_id, publish_values=values, status_code=422,
-                                      publish_errors={"valid_from": f"{refused.place}: {message_of(request, refused)}"})
+            return await self._editor(
+                request,
+                sessions,
+                person,
+                now,
+                draft_id,
+                publish_values=values,
+                status_code=422,
+                publish_errors={"valid_from": f"{refused.place}: {message_of(request, refused)}"},
+            )
         return Redirect(f"/saksbehandling/regler?publisert={quote(version.label)}", status_code=303)
 
     @post("/utkast/{draft_id:int}/slett", status_code=303)

@@ -5,6 +5,7 @@ in the reader's language, pinning and moving allocations, and after publishing t
 result and withdrawing; and the queue of published time caretakers often find unused.
 Each action is one use case of booking.services.seasons, season_proposal or
 season_publish; the pages only read forms and present."""
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -23,15 +24,28 @@ from booking.services.rulebook import current_rules
 from booking.web.i18n import N_, language_of, message_of
 from booking.web.season_input import form_problem, setup_from_form
 from booking.web.season_view import (
-    allocation_views, collision_views, premises_label, summary_view, unmet_views, week_plans,
+    allocation_views,
+    collision_views,
+    premises_label,
+    summary_view,
+    unmet_views,
+    week_plans,
 )
 from booking.web.staff import STAFF, field_errors, form_of, page
 
 HOME = "/saksbehandling/sesonger"
-STATES = {"draft": N_("Utkast (ikke åpnet)"), "open": N_("Åpen for søknader"), "closed": N_("Lukket for søknader"),
-          "published": N_("Publisert")}
-ALLOCATION_STATES = {"proposed": N_("Foreslått"), "published": N_("Publisert"), "given_back": N_("Gitt tilbake"),
-                     "withdrawn": N_("Trukket tilbake")}
+STATES = {
+    "draft": N_("Utkast (ikke åpnet)"),
+    "open": N_("Åpen for søknader"),
+    "closed": N_("Lukket for søknader"),
+    "published": N_("Publisert"),
+}
+ALLOCATION_STATES = {
+    "proposed": N_("Foreslått"),
+    "published": N_("Publisert"),
+    "given_back": N_("Gitt tilbake"),
+    "withdrawn": N_("Trukket tilbake"),
+}
 DONE = {
     "opprettet": N_("Sesongen er opprettet som utkast. Åpne den når søknadene kan komme."),
     "apnet": N_("Sesongen er åpen for søknader."),
@@ -49,8 +63,15 @@ NOT_USED_LIMIT = 3  # when no rule set has priority rules: the default rule set'
 
 async def halls_by_building(session: AsyncSession) -> list[tuple[Building, list[Premises]]]:
     """Halls and gyms, the premises seasonal time is given in, grouped by building."""
-    rows = (await session.execute(select(Premises).join(Building).where(Premises.kind == "hall")
-                                  .order_by(Building.name, Premises.name))).scalars().unique()
+    rows = (
+        (
+            await session.execute(
+                select(Premises).join(Building).where(Premises.kind == "hall").order_by(Building.name, Premises.name)
+            )
+        )
+        .scalars()
+        .unique()
+    )
     grouped: dict[int, tuple[Building, list[Premises]]] = {}
     for p in rows:
         grouped.setdefault(p.building_id, (p.building, []))[1].append(p)
@@ -68,32 +89,60 @@ class SeasonPages(Controller):
     path = HOME
     guards = [STAFF]
 
-    async def _list(self, sessions, person: Person, *, values: dict | None = None, errors: dict | None = None,
-                    status_code: int = 200) -> Template:
+    async def _list(
+        self,
+        sessions,
+        person: Person,
+        *,
+        values: dict | None = None,
+        errors: dict | None = None,
+        status_code: int = 200,
+    ) -> Template:
         async with sessions() as session:
             rounds = await seasons.seasons(session)
             halls = await halls_by_building(session)
         values = values or {"apent_" + day: hours for day, hours in DEFAULT_HOURS.items()}
-        return page("seasons.html", person, "seasons", status_code, seasons=rounds, states=STATES, halls=halls,
-                    v=values, errors=errors or {}, weekdays=list(zip(WEEKDAYS, WEEKDAY_NAMES_NB)))
+        return page(
+            "seasons.html",
+            person,
+            "seasons",
+            status_code,
+            seasons=rounds,
+            states=STATES,
+            halls=halls,
+            v=values,
+            errors=errors or {},
+            weekdays=list(zip(WEEKDAYS, WEEKDAY_NAMES_NB)),
+        )
 
     @get("/", name="staff_seasons")
     async def list_seasons(self, sessions: async_sessionmaker[AsyncSession], person: Person) -> Template:
         return await self._list(sessions, person)
 
     @post("/", status_code=303)
-    async def create(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person,
-                     now: datetime) -> Template | Redirect:
+    async def create(
+        self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime
+    ) -> Template | Redirect:
         form = await form_of(request)
         try:
             season = await seasons.create_season(sessions, setup_from_form(form), actor_id=person.id, now=now)
         except DomainError as error:
             invalid = error if isinstance(error, InvalidForm) else form_problem(error)
-            values = {name: form.text(name) for name in ("navn", "forste_dato", "siste_dato", "frist_dato",
-                                                         "frist_tid", *("apent_" + day for day in WEEKDAYS))}
+            values = {
+                name: form.text(name)
+                for name in (
+                    "navn",
+                    "forste_dato",
+                    "siste_dato",
+                    "frist_dato",
+                    "frist_tid",
+                    *("apent_" + day for day in WEEKDAYS),
+                )
+            }
             values.update(unntak="\n".join(form.all("unntak")), lokaler=form.all("lokaler"))
-            return await self._list(sessions, person, values=values, errors=field_errors(request, invalid),
-                                    status_code=422)
+            return await self._list(
+                sessions, person, values=values, errors=field_errors(request, invalid), status_code=422
+            )
         return Redirect(f"{HOME}/{season.id}?utfort=opprettet", status_code=303)
 
     @get("/ubrukt", name="staff_seasons_unused")
@@ -103,19 +152,32 @@ class SeasonPages(Controller):
         rule_book = await current_rules(sessions)
         async with sessions() as session:
             rounds = await seasons.seasons(session)
-            limits = {s.id: (rules.not_used_limit if (rules := _rules(rule_book, s)) else NOT_USED_LIMIT)
-                      for s in rounds}
+            limits = {
+                s.id: (rules.not_used_limit if (rules := _rules(rule_book, s)) else NOT_USED_LIMIT) for s in rounds
+            }
             found = await season_publish.often_unused(session, min(limits.values(), default=NOT_USED_LIMIT))
             found = [(row, count) for row, count in found if count >= limits.get(row.season_id, NOT_USED_LIMIT)]
         names = {s.id: s.name for s in rounds}
         language = language_of(request)
-        items = [(view, count, names.get(row.season_id, ""), row.season_id)
-                 for (row, count), view in zip(found, allocation_views([r for r, _ in found], None, language))]
+        items = [
+            (view, count, names.get(row.season_id, ""), row.season_id)
+            for (row, count), view in zip(found, allocation_views([r for r, _ in found], None, language))
+        ]
         return page("seasons_unused.html", person, "seasons", items=items)
 
-    async def _season(self, request: Request, sessions, person: Person, season_id: int, *, status_code: int = 200,
-                      done: str | None = None, errors: dict | None = None, values: dict | None = None,
-                      action_error: str | None = None) -> Template:
+    async def _season(
+        self,
+        request: Request,
+        sessions,
+        person: Person,
+        season_id: int,
+        *,
+        status_code: int = 200,
+        done: str | None = None,
+        errors: dict | None = None,
+        values: dict | None = None,
+        action_error: str | None = None,
+    ) -> Template:
         rule_book = await current_rules(sessions)
         async with sessions() as session:
             season = await seasons.get_season(session, season_id)
@@ -128,100 +190,218 @@ class SeasonPages(Controller):
         active = [v for v in views if v.state in ("proposed", "published")]
         labels = {row.premises.slug: premises_label(row.premises) for row in premises}
         kept = season.proposal or {}
-        return page("season.html", person, "seasons", status_code, season=season, states=STATES,
-                    allocation_states=ALLOCATION_STATES, premises=premises, labels=labels,
-                    applications=applications, needs=sum(len(a.needs) for a in applications),
-                    allocations=views, plans=week_plans(premises, active),
-                    unmet=unmet_views(season, applications, labels, rules, language),
-                    summary=summary_view(kept.get("summary", {}), rules, language),
-                    computed_at=datetime.fromisoformat(kept["computed_at"]) if kept.get("computed_at") else None,
-                    published=kept.get("published"),
-                    collisions=collision_views(kept.get("published"), applications, language),
-                    weekdays=list(zip(WEEKDAYS, WEEKDAY_NAMES_NB)), done=DONE.get(done or ""),
-                    errors=errors or {}, v=values or {}, action_error=action_error)
+        return page(
+            "season.html",
+            person,
+            "seasons",
+            status_code,
+            season=season,
+            states=STATES,
+            allocation_states=ALLOCATION_STATES,
+            premises=premises,
+            labels=labels,
+            applications=applications,
+            needs=sum(len(a.needs) for a in applications),
+            allocations=views,
+            plans=week_plans(premises, active),
+            unmet=unmet_views(season, applications, labels, rules, language),
+            summary=summary_view(kept.get("summary", {}), rules, language),
+            computed_at=datetime.fromisoformat(kept["computed_at"]) if kept.get("computed_at") else None,
+            published=kept.get("published"),
+            collisions=collision_views(kept.get("published"), applications, language),
+            weekdays=list(zip(WEEKDAYS, WEEKDAY_NAMES_NB)),
+            done=DONE.get(done or ""),
+            errors=errors or {},
+            v=values or {},
+            action_error=action_error,
+        )
 
     @get("/{season_id:int}", name="staff_season")
-    async def season(self, request: Request, season_id: int, sessions: async_sessionmaker[AsyncSession],
-                     person: Person, utfort: str | None = None) -> Template:
+    async def season(
+        self,
+        request: Request,
+        season_id: int,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        utfort: str | None = None,
+    ) -> Template:
         return await self._season(request, sessions, person, season_id, done=utfort)
 
-    async def _act(self, request: Request, sessions, person: Person, season_id: int, done: str, action,
-                   anchor: str = "") -> Template | Redirect:
+    async def _act(
+        self, request: Request, sessions, person: Person, season_id: int, done: str, action, anchor: str = ""
+    ) -> Template | Redirect:
         """Run a use case; a refusal is shown on the season's page, in the reader's language."""
         try:
             await action()
         except DomainError as error:
             if isinstance(error, NotFound) and error.code in ("unknown_season", "unknown_allocation"):
                 raise
-            return await self._season(request, sessions, person, season_id, status_code=error.status,
-                                      action_error=message_of(request, error))
+            return await self._season(
+                request, sessions, person, season_id, status_code=error.status, action_error=message_of(request, error)
+            )
         return Redirect(f"{HOME}/{season_id}?utfort={done}{anchor}", status_code=303)
 
     @post("/{season_id:int}/apne", status_code=303)
-    async def open_round(self, request: Request, season_id: int, sessions: async_sessionmaker[AsyncSession],
-                         person: Person, now: datetime) -> Template | Redirect:
-        return await self._act(request, sessions, person, season_id, "apnet",
-                               lambda: seasons.move_season(sessions, season_id, "open", now=now))
+    async def open_round(
+        self,
+        request: Request,
+        season_id: int,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+    ) -> Template | Redirect:
+        return await self._act(
+            request,
+            sessions,
+            person,
+            season_id,
+            "apnet",
+            lambda: seasons.move_season(sessions, season_id, "open", now=now),
+        )
 
     @post("/{season_id:int}/lukk", status_code=303)
-    async def close_round(self, request: Request, season_id: int, sessions: async_sessionmaker[AsyncSession],
-                          person: Person, now: datetime) -> Template | Redirect:
-        return await self._act(request, sessions, person, season_id, "lukket",
-                               lambda: seasons.move_season(sessions, season_id, "close", now=now))
+    async def close_round(
+        self,
+        request: Request,
+        season_id: int,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+    ) -> Template | Redirect:
+        return await self._act(
+            request,
+            sessions,
+            person,
+            season_id,
+            "lukket",
+            lambda: seasons.move_season(sessions, season_id, "close", now=now),
+        )
 
     @post("/{season_id:int}/forslag", status_code=303)
-    async def propose(self, request: Request, season_id: int, sessions: async_sessionmaker[AsyncSession],
-                      person: Person, now: datetime) -> Template | Redirect:
+    async def propose(
+        self,
+        request: Request,
+        season_id: int,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+    ) -> Template | Redirect:
         rule_book = await current_rules(sessions)
-        return await self._act(request, sessions, person, season_id, "forslag", lambda: season_proposal.propose(
-            sessions, season_id, rule_book=rule_book, now=now), "#oppsummering")
+        return await self._act(
+            request,
+            sessions,
+            person,
+            season_id,
+            "forslag",
+            lambda: season_proposal.propose(sessions, season_id, rule_book=rule_book, now=now),
+            "#oppsummering",
+        )
 
     @post("/{season_id:int}/publiser", status_code=303)
-    async def publish(self, request: Request, season_id: int, sessions: async_sessionmaker[AsyncSession],
-                      person: Person, now: datetime) -> Template | Redirect:
+    async def publish(
+        self,
+        request: Request,
+        season_id: int,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+    ) -> Template | Redirect:
         rule_book = await current_rules(sessions)
-        return await self._act(request, sessions, person, season_id, "publisert", lambda: season_publish.publish(
-            sessions, season_id, rule_book=rule_book, actor_id=person.id, now=now), "#resultat")
+        return await self._act(
+            request,
+            sessions,
+            person,
+            season_id,
+            "publisert",
+            lambda: season_publish.publish(sessions, season_id, rule_book=rule_book, actor_id=person.id, now=now),
+            "#resultat",
+        )
 
     async def _allocation(self, sessions, season_id: int, allocation_id: int) -> SeasonAllocation:
         async with sessions() as session:
             row = await session.get(SeasonAllocation, allocation_id)
         if row is None or row.season_id != season_id:
-            raise NotFound("unknown_allocation", "Fant ikke tildelingen.",
-                           f"No allocation {allocation_id} in season {season_id}.")
+            raise NotFound(
+                "unknown_allocation", "Fant ikke tildelingen.", f"No allocation {allocation_id} in season {season_id}."
+            )
         return row
 
     @post("/{season_id:int}/tildelinger/{allocation_id:int}/fest", status_code=303)
-    async def pin(self, request: Request, season_id: int, allocation_id: int,
-                  sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime) -> Template | Redirect:
+    async def pin(
+        self,
+        request: Request,
+        season_id: int,
+        allocation_id: int,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+    ) -> Template | Redirect:
         await self._allocation(sessions, season_id, allocation_id)
         pinned = (await form_of(request)).text("festet") != "nei"
-        return await self._act(request, sessions, person, season_id, "festet" if pinned else "lost",
-                               lambda: season_proposal.pin(sessions, allocation_id, pinned=pinned, now=now),
-                               f"#tildeling-{allocation_id}")
+        return await self._act(
+            request,
+            sessions,
+            person,
+            season_id,
+            "festet" if pinned else "lost",
+            lambda: season_proposal.pin(sessions, allocation_id, pinned=pinned, now=now),
+            f"#tildeling-{allocation_id}",
+        )
 
     @post("/{season_id:int}/tildelinger/{allocation_id:int}/flytt", status_code=303)
-    async def move(self, request: Request, season_id: int, allocation_id: int,
-                   sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime) -> Template | Redirect:
+    async def move(
+        self,
+        request: Request,
+        season_id: int,
+        allocation_id: int,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+    ) -> Template | Redirect:
         await self._allocation(sessions, season_id, allocation_id)
         form = await form_of(request)
         wanted = {name: form.text(name) for name in ("lokale", "ukedag", "fra", "til")}
         try:
-            await season_proposal.move(sessions, allocation_id, premises_slug=wanted["lokale"],
-                                       weekday=wanted["ukedag"], start=wanted["fra"], end=wanted["til"], now=now)
+            await season_proposal.move(
+                sessions,
+                allocation_id,
+                premises_slug=wanted["lokale"],
+                weekday=wanted["ukedag"],
+                start=wanted["fra"],
+                end=wanted["til"],
+                now=now,
+            )
         except DomainError as error:
             if isinstance(error, NotFound):
                 raise
-            return await self._season(request, sessions, person, season_id, status_code=error.status,
-                                      errors={f"flytt-{allocation_id}": message_of(request, error)},
-                                      values={f"flytt-{allocation_id}": wanted})
+            return await self._season(
+                request,
+                sessions,
+                person,
+                season_id,
+                status_code=error.status,
+                errors={f"flytt-{allocation_id}": message_of(request, error)},
+                values={f"flytt-{allocation_id}": wanted},
+            )
         return Redirect(f"{HOME}/{season_id}?utfort=flyttet#tildeling-{allocation_id}", status_code=303)
 
     @post("/{season_id:int}/tildelinger/{allocation_id:int}/trekk", status_code=303)
-    async def withdraw(self, request: Request, season_id: int, allocation_id: int,
-                       sessions: async_sessionmaker[AsyncSession], person: Person,
-                       now: datetime) -> Template | Redirect:
+    async def withdraw(
+        self,
+        request: Request,
+        season_id: int,
+        allocation_id: int,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+    ) -> Template | Redirect:
         await self._allocation(sessions, season_id, allocation_id)
-        return await self._act(request, sessions, person, season_id, "trukket",
-                               lambda: season_publish.withdraw(sessions, allocation_id, actor_id=person.id, now=now),
-                               f"#tildeling-{allocation_id}")
+        return await self._act(
+            request,
+            sessions,
+            person,
+            season_id,
+            "trukket",
+            lambda: season_publish.withdraw(sessions, allocation_id, actor_id=person.id, now=now),
+            f"#tildeling-{allocation_id}",
+        )

@@ -1,5 +1,6 @@
 """Premises-level tariff exceptions: every deviation from the harmonised tariff, as a
 page and a CSV file for staff; only administrators make or remove one."""
+
 from __future__ import annotations
 
 import csv
@@ -33,32 +34,56 @@ class TariffExceptionPages(Controller):
     path = "/saksbehandling/takstunntak"
     guards = [STAFF]
 
-    async def _page(self, sessions, person: Person, now: datetime, *, errors=None, values=None, done=None,
-                    status_code: int = 200) -> Template:
+    async def _page(
+        self, sessions, person: Person, now: datetime, *, errors=None, values=None, done=None, status_code: int = 200
+    ) -> Template:
         rows = await _deviations(sessions, now)
         premises = []
         if "admin" in person.roles:
             async with sessions() as session:
                 premises = list((await session.execute(select(Premises).order_by(Premises.name))).scalars().unique())
-        return page("tariff_exceptions.html", person, "exceptions", status_code, rows=rows, premises=premises,
-                    errors=errors or {}, v=values or {}, done=done, units=UNIT_NB, fields=FIELD_NAMES_NB)
+        return page(
+            "tariff_exceptions.html",
+            person,
+            "exceptions",
+            status_code,
+            rows=rows,
+            premises=premises,
+            errors=errors or {},
+            v=values or {},
+            done=done,
+            units=UNIT_NB,
+            fields=FIELD_NAMES_NB,
+        )
 
     @get("/", name="staff_tariff_exceptions")
-    async def report(self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime,
-                     lagret: bool = False, slettet: bool = False) -> Template:
-        done = N_("Unntaket er lagret og brukes i prisberegningen fra nå.") if lagret else (
-            N_("Unntaket er slettet. Lokalet har igjen prisen i prislisten.") if slettet else None)
+    async def report(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        person: Person,
+        now: datetime,
+        lagret: bool = False,
+        slettet: bool = False,
+    ) -> Template:
+        done = (
+            N_("Unntaket er lagret og brukes i prisberegningen fra nå.")
+            if lagret
+            else (N_("Unntaket er slettet. Lokalet har igjen prisen i prislisten.") if slettet else None)
+        )
         return await self._page(sessions, person, now, done=done)
 
     @post("/", guards=[ADMIN], status_code=303)
-    async def create(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person,
-                     now: datetime) -> Template | Redirect:
+    async def create(
+        self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime
+    ) -> Template | Redirect:
         form = await form_of(request)
         try:
             await create_exception(sessions, form, approver_id=person.id, now=now)
         except InvalidForm as invalid:
             values = {name: form.text(name) for name in ("premises", "rate", "reason")}
-            return await self._page(sessions, person, now, errors=field_errors(request, invalid), values=values, status_code=422)
+            return await self._page(
+                sessions, person, now, errors=field_errors(request, invalid), values=values, status_code=422
+            )
         return Redirect("/saksbehandling/takstunntak?lagret=true", status_code=303)
 
     @post("/{exception_id:int}/slett", guards=[ADMIN], status_code=303)
@@ -75,16 +100,50 @@ class TariffExceptionExport(Controller):
         rows = await _deviations(sessions, now)
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
-        writer.writerow(["lokale", "bygg", "virksomhet", "kommunedel", "takstkategori", "felt", "enhet",
-                         "harmonisert_sats_kr", "unntak_sats_kr", "avvik_kr", "avvik_prosent", "regelsett_versjon",
-                         "begrunnelse", "godkjent_av", "godkjent_dato"])
+        writer.writerow(
+            [
+                "lokale",
+                "bygg",
+                "virksomhet",
+                "kommunedel",
+                "takstkategori",
+                "felt",
+                "enhet",
+                "harmonisert_sats_kr",
+                "unntak_sats_kr",
+                "avvik_kr",
+                "avvik_prosent",
+                "regelsett_versjon",
+                "begrunnelse",
+                "godkjent_av",
+                "godkjent_dato",
+            ]
+        )
         for row in rows:
             p, e = row.premises, row.exception
-            writer.writerow([p.name, p.building.name, p.building.department.name, p.building.district.name,
-                             p.tariff_category, e.field, row.unit,
-                             "" if row.harmonised_rate is None else str(row.harmonised_rate), str(e.value),
-                             "" if row.difference is None else str(row.difference),
-                             "" if row.percent is None else str(row.percent), row.rule_set_version, e.reason,
-                             row.approved_by, to_local(e.created_at).date().isoformat()])
-        return Response(out.getvalue(), media_type="text/csv", headers={  # Litestar adds "; charset=utf-8"
-            "Content-Disposition": 'attachment; filename="takstunntak.csv"'})
+            writer.writerow(
+                [
+                    p.name,
+                    p.building.name,
+                    p.building.department.name,
+                    p.building.district.name,
+                    p.tariff_category,
+                    e.field,
+                    row.unit,
+                    "" if row.harmonised_rate is None else str(row.harmonised_rate),
+                    str(e.value),
+                    "" if row.difference is None else str(row.difference),
+                    "" if row.percent is None else str(row.percent),
+                    row.rule_set_version,
+                    e.reason,
+                    row.approved_by,
+                    to_local(e.created_at).date().isoformat(),
+                ]
+            )
+        return Response(
+            out.getvalue(),
+            media_type="text/csv",
+            headers={  # Litestar adds "; charset=utf-8"
+                "Content-Disposition": 'attachment; filename="takstunntak.csv"'
+            },
+        )

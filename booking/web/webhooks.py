@@ -5,6 +5,7 @@ is a trigger: the services fetch the payment from the provider before acting.
 Answers: 200 handled (or already handled, or not about us); 400 bad signature, with
 nothing changed; 404 unknown provider; 503 when the provider or the database is
 unavailable for now, so the provider delivers the event again later."""
+
 from __future__ import annotations
 
 import logging
@@ -35,10 +36,15 @@ class Webhooks(Controller):
     path = "/webhooks"
     include_in_schema = False
 
-    @post("/{provider:str}", opt={"exclude_from_csrf": True, "exclude_from_auth": True}, status_code=200,
-          request_max_body_size=MAX_BODY)
-    async def receive(self, request: Request, provider: str, sessions: async_sessionmaker[AsyncSession],
-                      now: datetime) -> Response:
+    @post(
+        "/{provider:str}",
+        opt={"exclude_from_csrf": True, "exclude_from_auth": True},
+        status_code=200,
+        request_max_body_size=MAX_BODY,
+    )
+    async def receive(
+        self, request: Request, provider: str, sessions: async_sessionmaker[AsyncSession], now: datetime
+    ) -> Response:
         body = await request.body()
         settings = app_settings(request)
         try:

@@ -1,5 +1,6 @@
 """`python -m tests.bench`: run every measurement, print the tables and write
 docs/BENCHMARKS.md. Takes about three minutes on two cores; progress goes to stderr."""
+
 from __future__ import annotations
 
 import argparse
@@ -31,8 +32,10 @@ def arguments() -> argparse.Namespace:
 
 def _summary(result: WriteResult) -> str:
     t = result.tally
-    text = (f"    {result.per_second:.0f} written/s, {t.conflicts} conflicts ({t.by_constraint} by constraint), "
-            f"{result.overlaps} overlapping claims")
+    text = (
+        f"    {result.per_second:.0f} written/s, {t.conflicts} conflicts ({t.by_constraint} by constraint), "
+        f"{result.overlaps} overlapping claims"
+    )
     return text + (f", errors {dict(t.errors)}, first: {t.first_error}" if t.errors else "")
 
 

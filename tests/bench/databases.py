@@ -1,5 +1,6 @@
 """A fresh, migrated database for each measurement: a uniquely named PostgreSQL
 database (dropped afterwards) or an SQLite file in a temporary directory."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,11 +21,11 @@ from tests import pg
 
 @dataclass
 class Fresh:
-    label: str            # "SQLite" or "PostgreSQL"
-    url: str              # SQLAlchemy URL
+    label: str  # "SQLite" or "PostgreSQL"
+    url: str  # SQLAlchemy URL
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    libpq: str | None     # for asyncpg, PostgreSQL only
+    libpq: str | None  # for asyncpg, PostgreSQL only
 
 
 @asynccontextmanager

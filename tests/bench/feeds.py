@@ -5,6 +5,7 @@ Prints a table and writes it into docs/BENCHMARKS.md under its own heading ("## 
 feeds"), replacing that section when it is already there. `python -m tests.bench`
 rewrites the whole file, so run this after it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -12,7 +13,8 @@ import asyncio
 import logging
 import statistics
 import time
-from datetime import datetime, time as clock_time, timedelta, timezone
+from datetime import datetime, timedelta, timezone
+from datetime import time as clock_time
 from pathlib import Path
 
 from litestar.testing import AsyncTestClient
@@ -52,9 +54,15 @@ async def fill_building(sessions, events: int, now: datetime) -> tuple[int, int]
     premises (10-12 and 18-20 local time); returns (building id, caretaker id)."""
     async with write_transaction(sessions) as session:
         building = (await session.execute(select(Building).order_by(Building.id).limit(1))).scalar_one()
-        premises = list((await session.execute(
-            select(Premises.id).where(Premises.building_id == building.id, Premises.parent_id.is_(None))
-            .order_by(Premises.id))).scalars())
+        premises = list(
+            (
+                await session.execute(
+                    select(Premises.id)
+                    .where(Premises.building_id == building.id, Premises.parent_id.is_(None))
+                    .order_by(Premises.id)
+                )
+            ).scalars()
+        )
         people = list((await session.execute(select(Person.id).order_by(Person.id))).scalars())
         caretaker = people[0]
         building.caretaker_id = caretaker
@@ -66,17 +74,31 @@ async def fill_building(sessions, events: int, now: datetime) -> tuple[int, int]
                         break
                     start = resolve_local(datetime.combine(day, clock_time(start_hour)))
                     number = len(rows)
-                    rows.append(dict(
-                        premises_id=premises_id, person_id=people[number % len(people)], organisation_id=None,
-                        purpose=f"Øving nr. {number}", attendees=10 + number % 30, target_group="all",
-                        alcohol=False, start_at=start, end_at=start + timedelta(hours=2), status="confirmed",
-                        price_total=0, created_at=now - timedelta(days=2), updated_at=now - timedelta(days=2),
-                        sequence=0, caretaker_notes="Nøkkel i resepsjonen." if number % 7 == 0 else ""))
+                    rows.append(
+                        dict(
+                            premises_id=premises_id,
+                            person_id=people[number % len(people)],
+                            organisation_id=None,
+                            purpose=f"Øving nr. {number}",
+                            attendees=10 + number % 30,
+                            target_group="all",
+                            alcohol=False,
+                            start_at=start,
+                            end_at=start + timedelta(hours=2),
+                            status="confirmed",
+                            price_total=0,
+                            created_at=now - timedelta(days=2),
+                            updated_at=now - timedelta(days=2),
+                            sequence=0,
+                            caretaker_notes="Nøkkel i resepsjonen." if number % 7 == 0 else "",
+                        )
+                    )
             day += timedelta(days=1)
         for index in range(0, len(rows), 1000):
-            await session.execute(insert(Booking), rows[index:index + 1000])
+            await session.execute(insert(Booking), rows[index : index + 1000])
         await session.execute(
-            Person.__table__.update().where(Person.id == caretaker).values(roles=["person", "caretaker"]))
+            Person.__table__.update().where(Person.id == caretaker).values(roles=["person", "caretaker"])
+        )
     return building.id, caretaker
 
 
@@ -94,13 +116,18 @@ async def measure(kind: str, server: str | None, events: int, repeat: int) -> di
             await connection.execute(text("ANALYZE"))
             await connection.commit()
         async with write_transaction(db.sessions) as session:
-            issued = await feeds.create_token(session, feed="building", subject_id=building_id, owner_id=caretaker,
-                                              actor_id=None, now=now)
+            issued = await feeds.create_token(
+                session, feed="building", subject_id=building_id, owner_id=caretaker, actor_id=None, now=now
+            )
         async with db.sessions() as session:
             feed = await feeds.describe_feed(session, "building", building_id)
-            rows = (await session.execute(
-                bookings(feed.variant, *booking_columns(feed.variant, now))
-                .where(Premises.building_id == building_id).order_by(Booking.start_at, Booking.id))).all()
+            rows = (
+                await session.execute(
+                    bookings(feed.variant, *booking_columns(feed.variant, now))
+                    .where(Premises.building_id == building_id)
+                    .order_by(Booking.start_at, Booking.id)
+                )
+            ).all()
         assert len(rows) == events, f"{len(rows)} events in the feed, wanted {events}"
         feed_events = sorted((booking_event(row, feed.variant) for row in rows), key=lambda e: (e.start, e.uid))
 
@@ -125,10 +152,19 @@ async def measure(kind: str, server: str | None, events: int, repeat: int) -> di
                 response = await client.get(issued.path, headers={"If-None-Match": first.headers["etag"]})
                 not_modified.append(time.perf_counter() - started)
                 assert response.status_code == 304 and response.content == b""
-        say(f"    icalendar {median_ms(naive):.0f} ms, served {median_ms(served):.0f} ms, "
-            f"304 {median_ms(not_modified):.1f} ms")
-        return {"label": db.label, "events": events, "bytes": len(first.content), "naive": median_ms(naive),
-                "cold": cold * 1000, "served": median_ms(served), "not_modified": median_ms(not_modified)}
+        say(
+            f"    icalendar {median_ms(naive):.0f} ms, served {median_ms(served):.0f} ms, "
+            f"304 {median_ms(not_modified):.1f} ms"
+        )
+        return {
+            "label": db.label,
+            "events": events,
+            "bytes": len(first.content),
+            "naive": median_ms(naive),
+            "cold": cold * 1000,
+            "served": median_ms(served),
+            "not_modified": median_ms(not_modified),
+        }
 
 
 def table(results: list[dict], repeat: int) -> str:
@@ -150,7 +186,8 @@ def table(results: list[dict], repeat: int) -> str:
         lines.append(
             f"| {r['label']} | {r['naive']:.0f} ms | {r['cold']:.0f} ms | {r['served']:.0f} ms | "
             f"{served_x:.1f}× {'✓' if served_x >= TARGET_SERVED else '✗'} | {r['not_modified']:.1f} ms | "
-            f"{not_modified_x:.0f}× {'✓' if not_modified_x >= TARGET_304 else '✗'} |")
+            f"{not_modified_x:.0f}× {'✓' if not_modified_x >= TARGET_304 else '✗'} |"
+        )
     facts = f"{machine.cores()} cores, load average {machine.load_average()}"
     lines += ["", f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {facts}; `{COMMAND}`.", ""]
     return "\n".join(lines)
@@ -162,7 +199,7 @@ def write_section(path: Path, section: str, heading: str = HEADING) -> None:
     if heading in text:
         before, _, rest = text.partition(heading)
         following = rest.find("\n## ")
-        text = before + section + (rest[following + 1:] if following >= 0 else "")
+        text = before + section + (rest[following + 1 :] if following >= 0 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -173,8 +210,9 @@ async def main(args: argparse.Namespace) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     server, how = pg.server_url()
     say(f"PostgreSQL: {how}" if server else f"PostgreSQL not available ({how}): its row is skipped")
-    results = [await measure(kind, server, args.events, args.repeat)
-               for kind in ["sqlite"] + (["postgres"] if server else [])]
+    results = [
+        await measure(kind, server, args.events, args.repeat) for kind in ["sqlite"] + (["postgres"] if server else [])
+    ]
     section = table(results, args.repeat)
     print(section)
     if not args.no_write:

@@ -6,6 +6,7 @@ pgbench's rate for one INSERT per transaction into a table with an `EXCLUDE USIN
 (unit WITH =, during WITH &&)` constraint, 16 clients, which bookings created per second
 are measured against. Prints a table and writes it into docs/BENCHMARKS.md under its own
 heading."""
+
 from __future__ import annotations
 
 import argparse
@@ -69,8 +70,9 @@ def arguments() -> argparse.Namespace:
 
 
 def booking_cli(env: dict, *args: str) -> str:
-    return subprocess.run([sys.executable, "-m", "booking.cli", *args], env=env, check=True,
-                          capture_output=True, text=True).stdout.strip()
+    return subprocess.run(
+        [sys.executable, "-m", "booking.cli", *args], env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
 
 
 async def run_clients(seconds: float, request) -> tuple[int, dict[str, int], list[float]]:
@@ -80,6 +82,7 @@ async def run_clients(seconds: float, request) -> tuple[int, dict[str, int], lis
     counter = iter(range(10**9))
     deadline = time.perf_counter() + seconds
     async with httpx.AsyncClient(timeout=30, limits=httpx.Limits(max_connections=CLIENTS)) as client:
+
         async def loop():
             while time.perf_counter() < deadline:
                 started = time.perf_counter()
@@ -89,6 +92,7 @@ async def run_clients(seconds: float, request) -> tuple[int, dict[str, int], lis
                 if answer.status_code >= 400:  # which refusal, by its stable code
                     status += f" {answer.json().get('code', '')}"
                 statuses[status] = statuses.get(status, 0) + 1
+
         began = time.perf_counter()
         await asyncio.gather(*(loop() for _ in range(CLIENTS)))
         elapsed = time.perf_counter() - began
@@ -105,8 +109,11 @@ async def pgbench_rate(libpq: str, seconds: float) -> float:
     with tempfile.NamedTemporaryFile("w", suffix=".sql") as script:
         script.write(PGBENCH_SCRIPT)
         script.flush()
-        done = subprocess.run(["pgbench", "-n", "-c", str(CLIENTS), "-j", "2", "-T", str(int(seconds)),
-                               "-f", script.name, libpq], capture_output=True, text=True)
+        done = subprocess.run(
+            ["pgbench", "-n", "-c", str(CLIENTS), "-j", "2", "-T", str(int(seconds)), "-f", script.name, libpq],
+            capture_output=True,
+            text=True,
+        )
     if done.returncode:
         raise RuntimeError(f"pgbench failed: {done.stderr[-2000:]}")
     return float(re.search(r"tps = ([0-9.]+)", done.stdout).group(1))
@@ -122,8 +129,11 @@ async def measure(seconds: float) -> list[dict]:
         say(f"PostgreSQL not available ({how}): nothing to measure")
         return []
     async with empty_postgres(server) as libpq:
-        env = {**os.environ, "BOOKING_DATABASE_URL": libpq.replace("postgresql://", "postgresql+asyncpg://"),
-               "BOOKING_MEDIA_DIR": tempfile.mkdtemp(prefix="lokaler-bench-media-")}
+        env = {
+            **os.environ,
+            "BOOKING_DATABASE_URL": libpq.replace("postgresql://", "postgresql+asyncpg://"),
+            "BOOKING_MEDIA_DIR": tempfile.mkdtemp(prefix="lokaler-bench-media-"),
+        }
         say("migrating and loading the sample municipality")
         booking_cli(env, "db", "upgrade")
         booking_cli(env, "seed", "--sample", "--bookings", "100")
@@ -132,18 +142,25 @@ async def measure(seconds: float) -> list[dict]:
         try:
             organisation = await connection.fetchval(
                 "SELECT m.organisation_id FROM membership m JOIN person p ON p.id = m.person_id "
-                "WHERE p.email = $1 ORDER BY m.id LIMIT 1", DELEGATE)
+                "WHERE p.email = $1 ORDER BY m.id LIMIT 1",
+                DELEGATE,
+            )
             # Premises open 09:00-15:00 on weekdays, needing no approval and seating the ten who
             # come, and not part of a divisible hall: each a timeline of its own, bookable at once.
             rows = await connection.fetch(
                 "SELECT slug, opening_hours FROM premises p WHERE NOT requires_approval AND capacity >= 10 "
-                "AND parent_id IS NULL AND NOT EXISTS (SELECT 1 FROM premises c WHERE c.parent_id = p.id)")
+                "AND parent_id IS NULL AND NOT EXISTS (SELECT 1 FROM premises c WHERE c.parent_id = p.id)"
+            )
         finally:
             await connection.close()
         rooms = [r["slug"] for r in rows if open_on_weekdays(json.loads(r["opening_hours"]))]
         port = _free_port()
-        process = subprocess.Popen([sys.executable, "-m", "booking.cli", "serve", "--port", str(port),
-                                    "--workers", "2"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "booking.cli", "serve", "--port", str(port), "--workers", "2"],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         base = f"http://127.0.0.1:{port}"
         try:
             for _ in range(100):
@@ -156,19 +173,23 @@ async def measure(seconds: float) -> list[dict]:
             # Weeks from four months ahead, past the sample's bookings (organisations book up to
             # a year ahead); weekdays that are public holidays are left out.
             monday = date.today() + timedelta(days=119 - date.today().weekday())
-            free_days = [d for d in (monday + timedelta(days=i) for i in range(7 * 30))
-                         if d.weekday() < 5 and d not in holidays.Norway(years=range(d.year, d.year + 1))]
+            free_days = [
+                d
+                for d in (monday + timedelta(days=i) for i in range(7 * 30))
+                if d.weekday() < 5 and d not in holidays.Norway(years=range(d.year, d.year + 1))
+            ]
             rng = random.Random(7)
 
             async def availability(client, n):
                 day = monday + timedelta(days=rng.randrange(28))
-                answer = await client.get(f"{base}/api/v1/premises/{rng.choice(rooms)}/availability",
-                                          params={"from": f"{day}T00:00", "to": f"{day + timedelta(days=7)}T00:00"})
+                answer = await client.get(
+                    f"{base}/api/v1/premises/{rng.choice(rooms)}/availability",
+                    params={"from": f"{day}T00:00", "to": f"{day + timedelta(days=7)}T00:00"},
+                )
                 return answer
 
             say(f"GET availability, {CLIENTS} clients, {seconds:.0f} s")
-            results.append(("GET /api/v1/premises/{slug}/availability",
-                             *await run_clients(seconds, availability)))
+            results.append(("GET /api/v1/premises/{slug}/availability", *await run_clients(seconds, availability)))
             headers = {"Authorization": f"Bearer {token}"}
 
             async def book(client, n):
@@ -177,11 +198,22 @@ async def measure(seconds: float) -> list[dict]:
                 step = n // len(rooms)
                 day = free_days[step // 3]
                 hour = 9 + 2 * (step % 3)
-                answer = await client.post(f"{base}/api/v1/bookings", headers={
-                    **headers, "Idempotency-Key": uuid.uuid4().hex}, json={
-                    "premises": room, "start": f"{day}T{hour:02d}:00", "end": f"{day}T{hour + 1:02d}:00",
-                    "organisation_id": organisation, "payment_method": "invoice", "purpose": "Benchmark", "attendees": 10,
-                    "target_group": "children_youth", "accept_terms": True, "accept_fire_instructions": True})
+                answer = await client.post(
+                    f"{base}/api/v1/bookings",
+                    headers={**headers, "Idempotency-Key": uuid.uuid4().hex},
+                    json={
+                        "premises": room,
+                        "start": f"{day}T{hour:02d}:00",
+                        "end": f"{day}T{hour + 1:02d}:00",
+                        "organisation_id": organisation,
+                        "payment_method": "invoice",
+                        "purpose": "Benchmark",
+                        "attendees": 10,
+                        "target_group": "children_youth",
+                        "accept_terms": True,
+                        "accept_fire_instructions": True,
+                    },
+                )
                 return answer
 
             say(f"POST bookings, {CLIENTS} clients, {seconds:.0f} s")
@@ -199,36 +231,56 @@ async def measure(seconds: float) -> list[dict]:
             overlaps = await connection.fetchval(OVERLAPS)
         finally:
             await connection.close()
-    return [{"route": route, "per_second": rate, "statuses": statuses, "p50": percentile(lat, 0.5),
-             "p95": percentile(lat, 0.95), "overlaps": overlaps, "pgbench": limit,
-             "server_cpu": server_cpu, "database_cpu": database_cpu}
-            for route, rate, statuses, lat in results]
+    return [
+        {
+            "route": route,
+            "per_second": rate,
+            "statuses": statuses,
+            "p50": percentile(lat, 0.5),
+            "p95": percentile(lat, 0.95),
+            "overlaps": overlaps,
+            "pgbench": limit,
+            "server_cpu": server_cpu,
+            "database_cpu": database_cpu,
+        }
+        for route, rate, statuses, lat in results
+    ]
 
 
 def table(results: list[dict], seconds: float) -> str:
-    lines = [HEADING, "",
-             f"PostgreSQL, `booking serve --workers 2`, {CLIENTS} concurrent clients, {seconds:.0f} s each, "
-             f"on {machine.cores()} cores (load average at the end: {machine.load_average()}); "
-             "`python -m tests.bench.http`. Every booking attempt asks for a distinct free slot.", "",
-             "| route | requests/s | p50 ms | p95 ms | answers | overlapping claims afterwards |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = [
+        HEADING,
+        "",
+        f"PostgreSQL, `booking serve --workers 2`, {CLIENTS} concurrent clients, {seconds:.0f} s each, "
+        f"on {machine.cores()} cores (load average at the end: {machine.load_average()}); "
+        "`python -m tests.bench.http`. Every booking attempt asks for a distinct free slot.",
+        "",
+        "| route | requests/s | p50 ms | p95 ms | answers | overlapping claims afterwards |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
     for r in results:
         answers = ", ".join(f"{code}: {count}" for code, count in sorted(r["statuses"].items()))
-        lines.append(f"| `{r['route']}` | {r['per_second']} | {r['p50']:.1f} | {r['p95']:.1f} | {answers} | "
-                     f"{r['overlaps']} |")
+        lines.append(
+            f"| `{r['route']}` | {r['per_second']} | {r['p50']:.1f} | {r['p95']:.1f} | {answers} | {r['overlaps']} |"
+        )
     posts = next(r for r in results if r["route"].startswith("POST"))
     created = posts["per_second"] * posts["statuses"].get("201", 0) / sum(posts["statuses"].values())
     share, limit = created / posts["pgbench"], posts["pgbench"]
-    lines += ["", "| target (same run) | measured | verdict |", "| --- | --- | --- |",
-              f"| bookings created/s ≥ {TARGET_SHARE:.0%} of pgbench's rate (one INSERT per transaction with the "
-              f"exclusion constraint, {CLIENTS} clients: {limit:,.0f}/s) | {share:.1%} ({created:.0f}/s) | "
-              f"{'PASS' if share >= TARGET_SHARE else 'MISS'} |",
-              f"| POST p95 ≤ {TARGET_P95_MS} ms | {posts['p95']:.0f} ms | "
-              f"{'PASS' if posts['p95'] <= TARGET_P95_MS else 'MISS'} |",
-              "", f"CPU per created booking, measured from outside during the POST run: the server's processes "
-              f"{posts['server_cpu'] * 1000 / max(posts['statuses'].get('201', 0), 1):.1f} ms, PostgreSQL's "
-              f"{posts['database_cpu'] * 1000 / max(posts['statuses'].get('201', 0), 1):.1f} ms (every postgres "
-              "process on the machine, so other work on the database counts too)."]
+    lines += [
+        "",
+        "| target (same run) | measured | verdict |",
+        "| --- | --- | --- |",
+        f"| bookings created/s ≥ {TARGET_SHARE:.0%} of pgbench's rate (one INSERT per transaction with the "
+        f"exclusion constraint, {CLIENTS} clients: {limit:,.0f}/s) | {share:.1%} ({created:.0f}/s) | "
+        f"{'PASS' if share >= TARGET_SHARE else 'MISS'} |",
+        f"| POST p95 ≤ {TARGET_P95_MS} ms | {posts['p95']:.0f} ms | "
+        f"{'PASS' if posts['p95'] <= TARGET_P95_MS else 'MISS'} |",
+        "",
+        f"CPU per created booking, measured from outside during the POST run: the server's processes "
+        f"{posts['server_cpu'] * 1000 / max(posts['statuses'].get('201', 0), 1):.1f} ms, PostgreSQL's "
+        f"{posts['database_cpu'] * 1000 / max(posts['statuses'].get('201', 0), 1):.1f} ms (every postgres "
+        "process on the machine, so other work on the database counts too).",
+    ]
     return "\n".join(lines) + "\n"
 
 

@@ -1,4 +1,5 @@
 """The facts about the machine a benchmark ran on, for the report."""
+
 from __future__ import annotations
 
 import os
@@ -83,8 +84,10 @@ def load_average() -> str:
 
 def code_version(root: str) -> str:
     """The commit measured, and whether the work tree differed from it."""
+
     def git(*args: str) -> str:
         return subprocess.run(["git", "-C", root, *args], capture_output=True, text=True, check=True).stdout.strip()
+
     try:
         commit = git("rev-parse", "--short", "HEAD")
         changed = git("status", "--porcelain", "--untracked-files=no", "--", "booking", "pricing", "calendars")
@@ -123,8 +126,8 @@ def _processes() -> list[tuple[int, int, str, float]]:
                 text = stat.read()
         except OSError:
             continue  # gone meanwhile
-        name = text[text.index("(") + 1:text.rindex(")")]
-        fields = text[text.rindex(")") + 2:].split()
+        name = text[text.index("(") + 1 : text.rindex(")")]
+        fields = text[text.rindex(")") + 2 :].split()
         found.append((int(entry), int(fields[1]), name, (int(fields[11]) + int(fields[12])) / tick))
     return found
 

@@ -6,6 +6,7 @@ the steps of `place_booking` (exact with one writer: nothing else runs in betwee
 SQL statements per attempt with their mean latency, and with --cprofile the functions
 with the most own and cumulative time. For a sampling profile of CPU only, run it under
 py-spy: `py-spy record --format raw -o stacks.txt -- python -m tests.bench.profile`."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,8 +29,16 @@ from tests.bench.writes import OWN_BASE, WARMUP_BASE, Tally, engine_writer, time
 
 # What `place_booking` calls, by the names it looks up at call time; dotted ones live on a
 # module it imported. Names the engine no longer has are skipped.
-STEPS = ("existing_booking", "premises_with_family", "booker", "closures_for", "upcoming_count",
-         "release_expired_holds", "taken_slots", "notify.booking_changed")
+STEPS = (
+    "existing_booking",
+    "premises_with_family",
+    "booker",
+    "closures_for",
+    "upcoming_count",
+    "release_expired_holds",
+    "taken_slots",
+    "notify.booking_changed",
+)
 REST = "the rest: session, transaction, INSERTs (ORM flush), commit, event loop"
 
 
@@ -54,6 +63,7 @@ def steps_timed(cpu: dict[str, float]) -> Iterator[None]:
                 return await original(*args, **kwargs)
             finally:
                 cpu[name] += time.process_time() - started
+
         return step
 
     for name, (owner, attribute) in found.items():
@@ -65,8 +75,9 @@ def steps_timed(cpu: dict[str, float]) -> Iterator[None]:
             setattr(owner, attribute, originals[name])
 
 
-async def step_breakdown(db: Fresh, world: BenchWorld, seconds: float,
-                         base: datetime = OWN_BASE) -> tuple[Tally, float, dict[str, float]]:
+async def step_breakdown(
+    db: Fresh, world: BenchWorld, seconds: float, base: datetime = OWN_BASE
+) -> tuple[Tally, float, dict[str, float]]:
     """One writer: the client's CPU ms per attempt in total and per step (REST included)."""
     cpu: dict[str, float] = defaultdict(float)
     await timed([engine_writer(db, world, 0, 1, limit=20, base=WARMUP_BASE)], 30)
@@ -105,9 +116,11 @@ async def main(kind: str, writers: int, seconds: float, use_cprofile: bool) -> N
     print(f"\nOne writer, client CPU per attempt by step ({per_attempt:.2f} ms in all):")
     for name, ms in split.items():
         print(f"  {ms:6.2f} ms  {name}")
-    print(f"\n{db.label}, {writers} writer(s): {tally.written} written, {tally.conflicts} conflicts in {elapsed:.1f} s "
-          f"= {tally.written / elapsed:.0f}/s; client CPU {cpu:.1f} s ({cpu / elapsed:.0%} of wall), "
-          f"{cpu / max(1, tally.attempts) * 1000:.1f} ms per attempt")
+    print(
+        f"\n{db.label}, {writers} writer(s): {tally.written} written, {tally.conflicts} conflicts in {elapsed:.1f} s "
+        f"= {tally.written / elapsed:.0f}/s; client CPU {cpu:.1f} s ({cpu / elapsed:.0%} of wall), "
+        f"{cpu / max(1, tally.attempts) * 1000:.1f} ms per attempt"
+    )
     print(f"\nSQL statements per attempt ({tally.attempts} attempts), mean latency incl. driver and event loop:")
     total = 0.0
     for statement, spans in sorted(latencies.items(), key=lambda kv: -sum(kv[1])):
@@ -122,7 +135,11 @@ async def main(kind: str, writers: int, seconds: float, use_cprofile: bool) -> N
 
 if __name__ == "__main__":
     positional = [a for a in sys.argv[1:] if not a.startswith("--")]
-    asyncio.run(main(positional[0] if positional else "postgres",
-                     int(positional[1]) if len(positional) > 1 else 16,
-                     float(positional[2]) if len(positional) > 2 else 8,
-                     "--cprofile" in sys.argv))
+    asyncio.run(
+        main(
+            positional[0] if positional else "postgres",
+            int(positional[1]) if len(positional) > 1 else 16,
+            float(positional[2]) if len(positional) > 2 else 8,
+            "--cprofile" in sys.argv,
+        )
+    )

@@ -1,4 +1,5 @@
 """Progress on stderr, so the table on stdout stays clean."""
+
 from __future__ import annotations
 
 import sys

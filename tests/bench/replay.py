@@ -10,6 +10,7 @@ writer, with the benchmark's attempts:
   writes these rows can go faster than this, whatever it does on the client.
 
 `python -m tests.bench.replay [writers] [seconds]` runs both alone."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,12 +29,16 @@ from tests.bench.writes import NOW, Tally, WriteResult, overlapping_claims, plan
 HOLDING = ["held", "requested", "confirmed"]
 BODY = "Hei!\n\nBestillingen din er bekreftet.\n" * 30  # about the size of a real mail
 FAMILY = "SELECT * FROM premises WHERE building_id = (SELECT building_id FROM premises WHERE slug = $1)"
-BOOKING = ("INSERT INTO booking (premises_id, person_id, organisation_id, purpose, attendees, target_group, "
-           "alcohol, start_at, end_at, status, price_total, idempotency_key, created_at, updated_at, sequence, "
-           "caretaker_notes) VALUES ($1, $2, $3, '', 1, 'all', false, $4, $5, $6, 0, $7, $8, $8, 0, '') RETURNING id")
-OUTBOX = ("INSERT INTO outbox_mail (dedupe_key, to_address, language, subject, body_text, attachments, "
-          "created_at, attempts) VALUES ($1, 'booker@example.no', 'nb', 'Bekreftet', $2, '[]', $3, 0) "
-          "ON CONFLICT (dedupe_key) DO NOTHING")
+BOOKING = (
+    "INSERT INTO booking (premises_id, person_id, organisation_id, purpose, attendees, target_group, "
+    "alcohol, start_at, end_at, status, price_total, idempotency_key, created_at, updated_at, sequence, "
+    "caretaker_notes) VALUES ($1, $2, $3, '', 1, 'all', false, $4, $5, $6, 0, $7, $8, $8, 0, '') RETURNING id"
+)
+OUTBOX = (
+    "INSERT INTO outbox_mail (dedupe_key, to_address, language, subject, body_text, attachments, "
+    "created_at, attempts) VALUES ($1, 'booker@example.no', 'nb', 'Bekreftet', $2, '[]', $3, 0) "
+    "ON CONFLICT (dedupe_key) DO NOTHING"
+)
 ALL_ROWS = (
     f"WITH b AS ({BOOKING}), "
     "c AS (INSERT INTO slot_claim (booking_id, unit_id, busy_from, busy_to) "
@@ -43,7 +48,8 @@ ALL_ROWS = (
     "o AS (INSERT INTO outbox_mail (dedupe_key, to_address, language, subject, body_text, attachments, "
     "      created_at, attempts) SELECT 'booking-' || b.id || '-0', 'booker@example.no', 'nb', 'Bekreftet', $12, "
     "      '[]', $8, 0 FROM b) "
-    "SELECT id FROM b")
+    "SELECT id FROM b"
+)
 
 
 def _premises(family: list[asyncpg.Record], slug: str) -> tuple[asyncpg.Record, list[int]]:
@@ -51,8 +57,9 @@ def _premises(family: list[asyncpg.Record], slug: str) -> tuple[asyncpg.Record, 
     return premises, [r["id"] for r in family if r["parent_id"] == premises["id"]] or [premises["id"]]
 
 
-async def replay_booking(c: asyncpg.Connection, person: int, organisation: int | None, slug: str,
-                         start, end, key: str, tally: Tally) -> None:
+async def replay_booking(
+    c: asyncpg.Connection, person: int, organisation: int | None, slug: str, start, end, key: str, tally: Tally
+) -> None:
     async with c.transaction():
         if await c.fetchval("SELECT id FROM booking WHERE person_id = $1 AND idempotency_key = $2", person, key):
             return
@@ -60,42 +67,77 @@ async def replay_booking(c: asyncpg.Connection, person: int, organisation: int |
         if organisation is None:
             await c.fetchrow("SELECT * FROM person WHERE id = $1", person)
         else:
-            await c.fetchrow("SELECT p.*, o.*, m.id FROM person p LEFT JOIN organisation o ON o.id = $2 "
-                             "LEFT JOIN membership m ON m.person_id = p.id AND m.organisation_id = $2 "
-                             "WHERE p.id = $1", person, organisation)
+            await c.fetchrow(
+                "SELECT p.*, o.*, m.id FROM person p LEFT JOIN organisation o ON o.id = $2 "
+                "LEFT JOIN membership m ON m.person_id = p.id AND m.organisation_id = $2 "
+                "WHERE p.id = $1",
+                person,
+                organisation,
+            )
         await c.fetch("SELECT * FROM closure WHERE start_at < $1 AND end_at > $2", end, start)
         if organisation is None:
-            await c.fetchval("SELECT count(id) FROM booking WHERE person_id = $1 AND organisation_id IS NULL "
-                             "AND status = ANY($2) AND end_at > $3", person, HOLDING, NOW)
+            await c.fetchval(
+                "SELECT count(id) FROM booking WHERE person_id = $1 AND organisation_id IS NULL "
+                "AND status = ANY($2) AND end_at > $3",
+                person,
+                HOLDING,
+                NOW,
+            )
         busy_from = start - timedelta(minutes=premises["buffer_before"])
         busy_to = end + timedelta(minutes=premises["buffer_after"])
         taken = await c.fetch(
             "SELECT s.busy_from, s.busy_to, s.booking_id, s.unit_id, p.name, b.status, b.hold_expires_at "
             "FROM slot_claim s JOIN booking b ON b.id = s.booking_id JOIN premises p ON p.id = b.premises_id "
-            "WHERE s.unit_id = ANY($1) AND s.busy_from < $2 AND s.busy_to > $3", units, busy_to, busy_from)
+            "WHERE s.unit_id = ANY($1) AND s.busy_from < $2 AND s.busy_to > $3",
+            units,
+            busy_to,
+            busy_from,
+        )
         if taken:
             tally.conflicts += 1
             return
         status = "requested" if premises["requires_approval"] else "confirmed"
         booking = await c.fetchval(BOOKING, premises["id"], person, organisation, start, end, status, key, NOW)
-        await c.executemany("INSERT INTO slot_claim (booking_id, unit_id, busy_from, busy_to) VALUES ($1, $2, $3, $4)",
-                            [(booking, u, busy_from, busy_to) for u in sorted(units)])
-        await c.execute("INSERT INTO booking_history (booking_id, at, actor_id, from_status, to_status, reason) "
-                        "VALUES ($1, $2, $3, NULL, $4, '')", booking, NOW, person, status)
+        await c.executemany(
+            "INSERT INTO slot_claim (booking_id, unit_id, busy_from, busy_to) VALUES ($1, $2, $3, $4)",
+            [(booking, u, busy_from, busy_to) for u in sorted(units)],
+        )
+        await c.execute(
+            "INSERT INTO booking_history (booking_id, at, actor_id, from_status, to_status, reason) "
+            "VALUES ($1, $2, $3, NULL, $4, '')",
+            booking,
+            NOW,
+            person,
+            status,
+        )
         await c.execute(OUTBOX, f"booking-{booking}-0", BODY, NOW)
     tally.written += 1
 
 
 def floor_booking(known: dict[str, tuple[asyncpg.Record, list[int]]]):
-    async def write(c: asyncpg.Connection, person: int, organisation: int | None, slug: str,
-                    start, end, key: str, tally: Tally) -> None:
+    async def write(
+        c: asyncpg.Connection, person: int, organisation: int | None, slug: str, start, end, key: str, tally: Tally
+    ) -> None:
         if slug not in known:  # read once per premises, outside the measured path's loop
             known[slug] = _premises(await c.fetch(FAMILY, slug), slug)
         premises, units = known[slug]
-        await c.fetchval(ALL_ROWS, premises["id"], person, organisation, start, end, "confirmed", key, NOW, units,
-                         start - timedelta(minutes=premises["buffer_before"]),
-                         end + timedelta(minutes=premises["buffer_after"]), BODY)
+        await c.fetchval(
+            ALL_ROWS,
+            premises["id"],
+            person,
+            organisation,
+            start,
+            end,
+            "confirmed",
+            key,
+            NOW,
+            units,
+            start - timedelta(minutes=premises["buffer_before"]),
+            end + timedelta(minutes=premises["buffer_after"]),
+            BODY,
+        )
         tally.written += 1
+
     return write
 
 
@@ -114,13 +156,22 @@ async def reference_run(what: str, db: Fresh, world: BenchWorld, writers: int, s
                 timeline = world.timelines[attempt.timeline]
                 tally.attempts += 1
                 try:
-                    await one(connections[w], person, organisation, timeline.slugs[attempt.member % len(timeline.slugs)],
-                              attempt.start, attempt.end, f"{what}-{w}-{tally.attempts}", tally)
+                    await one(
+                        connections[w],
+                        person,
+                        organisation,
+                        timeline.slugs[attempt.member % len(timeline.slugs)],
+                        attempt.start,
+                        attempt.end,
+                        f"{what}-{w}-{tally.attempts}",
+                        tally,
+                    )
                 except asyncpg.ExclusionViolationError:
                     tally.conflicts += 1
                     tally.by_constraint += 1
                 except Exception as exc:
                     tally.error(exc)
+
         return run
 
     try:
@@ -128,8 +179,9 @@ async def reference_run(what: str, db: Fresh, world: BenchWorld, writers: int, s
     finally:
         for connection in connections:
             await connection.close()
-    return WriteResult(what, db.label, writers, run.seconds, run.tally, await overlapping_claims(db),
-                       run.cpu_seconds, run.machine_busy)
+    return WriteResult(
+        what, db.label, writers, run.seconds, run.tally, await overlapping_claims(db), run.cpu_seconds, run.machine_busy
+    )
 
 
 async def main(writers: int, seconds: float) -> None:
@@ -139,10 +191,12 @@ async def main(writers: int, seconds: float) -> None:
             world = await build_bench_world(db.sessions)
             result = await reference_run(what, db, world, writers, seconds)
         t = result.tally
-        say(f"{what}, {writers} connection(s): {result.per_second:.0f} bookings/s, {t.conflicts} conflicts "
+        say(
+            f"{what}, {writers} connection(s): {result.per_second:.0f} bookings/s, {t.conflicts} conflicts "
             f"({t.by_constraint} by constraint), errors {dict(t.errors)} {t.first_error}; "
             f"client CPU {result.cpu_seconds / max(1, t.attempts) * 1000:.2f} ms/attempt, "
-            f"{result.overlaps} overlapping claims")
+            f"{result.overlaps} overlapping claims"
+        )
 
 
 if __name__ == "__main__":

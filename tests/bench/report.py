@@ -1,4 +1,5 @@
 """The report: Markdown tables for stdout and docs/BENCHMARKS.md."""
+
 from __future__ import annotations
 
 from statistics import mean
@@ -38,30 +39,80 @@ def writes_table(results: list[WriteResult]) -> str:
     for r in results:
         t = r.tally
         errors = ", ".join(f"{name} ×{n}" for name, n in t.errors.items()) or "0"
-        rows.append([
-            RUN_NAMES[r.what],
-            r.database, str(r.writers), f"{r.seconds:.1f}", str(t.attempts), str(t.written),
-            f"{t.conflicts} ({t.by_constraint})", errors, f"**{r.per_second:.0f}**",
-            f"{r.cpu_seconds / max(1, t.attempts) * 1000:.2f}", f"{r.cpu_seconds / r.seconds:.0%}",
-            f"{r.machine_busy:.0%}", str(r.overlaps),
-        ])
-    return _table(["run", "database", "writers", "seconds", "attempts", "written", "conflicts (by constraint)",
-                   "errors", "written/s", "client CPU ms/attempt", "client CPU, of one core",
-                   f"machine busy, of {machine.cores()} cores", "overlapping claims"], rows)
+        rows.append(
+            [
+                RUN_NAMES[r.what],
+                r.database,
+                str(r.writers),
+                f"{r.seconds:.1f}",
+                str(t.attempts),
+                str(t.written),
+                f"{t.conflicts} ({t.by_constraint})",
+                errors,
+                f"**{r.per_second:.0f}**",
+                f"{r.cpu_seconds / max(1, t.attempts) * 1000:.2f}",
+                f"{r.cpu_seconds / r.seconds:.0%}",
+                f"{r.machine_busy:.0%}",
+                str(r.overlaps),
+            ]
+        )
+    return _table(
+        [
+            "run",
+            "database",
+            "writers",
+            "seconds",
+            "attempts",
+            "written",
+            "conflicts (by constraint)",
+            "errors",
+            "written/s",
+            "client CPU ms/attempt",
+            "client CPU, of one core",
+            f"machine busy, of {machine.cores()} cores",
+            "overlapping claims",
+        ],
+        rows,
+    )
 
 
 def search_table(results: list[SearchResult]) -> str:
-    rows = [[r.database, f"{r.bookings:,} ({r.claims:,})", f"{len(r.timings_ms)} ({r.filtered})",
-             f"{r.percentile(50):.1f}", f"**{r.percentile(95):.1f}**", f"{max(r.timings_ms):.1f}",
-             f"{mean(r.found):.1f}", f"{r.machine_busy:.0%}", str(r.overlaps)] for r in results]
-    return _table(["database", "bookings (slot claims)", "searches (with filters)", "p50 ms", "p95 ms", "max ms",
-                   "premises found, mean", f"machine busy, of {machine.cores()} cores", "overlapping claims"], rows)
+    rows = [
+        [
+            r.database,
+            f"{r.bookings:,} ({r.claims:,})",
+            f"{len(r.timings_ms)} ({r.filtered})",
+            f"{r.percentile(50):.1f}",
+            f"**{r.percentile(95):.1f}**",
+            f"{max(r.timings_ms):.1f}",
+            f"{mean(r.found):.1f}",
+            f"{r.machine_busy:.0%}",
+            str(r.overlaps),
+        ]
+        for r in results
+    ]
+    return _table(
+        [
+            "database",
+            "bookings (slot claims)",
+            "searches (with filters)",
+            "p50 ms",
+            "p95 ms",
+            "max ms",
+            "premises found, mean",
+            f"machine busy, of {machine.cores()} cores",
+            "overlapping claims",
+        ],
+        rows,
+    )
 
 
 def breakdown_table(breakdown: tuple[float, dict[str, float]]) -> str:
     total, split = breakdown
-    rows = [[f"`{name}`" if not name.startswith("the rest") else name, f"{ms:.2f}", f"{ms / total:.0%}"]
-            for name, ms in split.items()]
+    rows = [
+        [f"`{name}`" if not name.startswith("the rest") else name, f"{ms:.2f}", f"{ms / total:.0%}"]
+        for name, ms in split.items()
+    ]
     rows.append(["**all**", f"**{total:.2f}**", "100%"])
     return _table(["step of `create_booking`", "client CPU ms per attempt", "share"], rows)
 
@@ -78,25 +129,44 @@ def targets_table(writes: list[WriteResult], searches: list[SearchResult]) -> st
     if pair:
         engine, limit = pair
         share = engine.per_second / limit.per_second
-        rows.append(["PostgreSQL, 16 writers: engine ≥ 20 % of the plain-SQL limit",
-                     f"{share:.1%} ({engine.per_second:.0f} / {limit.per_second:.0f} per s)",
-                     _verdict(share >= RATIO_TARGET)])
+        rows.append(
+            [
+                "PostgreSQL, 16 writers: engine ≥ 20 % of the plain-SQL limit",
+                f"{share:.1%} ({engine.per_second:.0f} / {limit.per_second:.0f} per s)",
+                _verdict(share >= RATIO_TARGET),
+            ]
+        )
         for what in ("replay", "floor"):  # for reading the verdict: what SQL alone reaches
             reference = next((r for r in writes if r.what == what), None)
             if reference:
-                rows.append([f"(for comparison, no target) {RUN_NAMES[what]}",
-                             f"{reference.per_second / limit.per_second:.1%} ({reference.per_second:.0f} per s)", ""])
+                rows.append(
+                    [
+                        f"(for comparison, no target) {RUN_NAMES[what]}",
+                        f"{reference.per_second / limit.per_second:.1%} ({reference.per_second:.0f} per s)",
+                        "",
+                    ]
+                )
     else:
         rows.append(["PostgreSQL, 16 writers: engine ≥ 20 % of the plain-SQL limit", "not measured", "MISS"])
     overlaps = sum(r.overlaps for r in writes) + sum(r.overlaps for r in searches)
-    rows.append(["no overlapping claims after any run", f"{overlaps} in {len(writes) + len(searches)} databases",
-                 _verdict(overlaps == 0)])
+    rows.append(
+        [
+            "no overlapping claims after any run",
+            f"{overlaps} in {len(writes) + len(searches)} databases",
+            _verdict(overlaps == 0),
+        ]
+    )
     errors = sum(sum(r.tally.errors.values()) for r in writes)
     rows.append(["no write ends in an unexpected error (a conflict is expected)", str(errors), _verdict(errors == 0)])
     for r in searches:
         p95 = r.percentile(95)
-        rows.append([f"{r.database}: search p95 < 50 ms with {r.bookings:,} bookings", f"{p95:.1f} ms",
-                     _verdict(p95 < P95_TARGET_MS)])
+        rows.append(
+            [
+                f"{r.database}: search p95 < 50 ms with {r.bookings:,} bookings",
+                f"{p95:.1f} ms",
+                _verdict(p95 < P95_TARGET_MS),
+            ]
+        )
     return _table(["target", "measured", "verdict"], rows)
 
 
@@ -151,14 +221,24 @@ OWN_HEADINGS = ("## Targets", "## Writes", "## Availability search", "## Machine
 def keep_other_sections(new: str, old: str) -> str:
     """Sections other tools wrote into the same file (`## Calendar feeds`, say) survive
     a rerun: they are carried over, after this report's own."""
-    kept = ["## " + part.rstrip("\n") for part in ("\n" + old).split("\n## ")[1:]
-            if not ("## " + part).startswith(OWN_HEADINGS)]
+    kept = [
+        "## " + part.rstrip("\n")
+        for part in ("\n" + old).split("\n## ")[1:]
+        if not ("## " + part).startswith(OWN_HEADINGS)
+    ]
     return new.rstrip("\n") + "".join("\n\n" + section for section in kept) + "\n"
 
 
-def document(facts: list[tuple[str, str]], writes: list[WriteResult], searches: list[SearchResult],
-             breakdown: tuple[float, dict[str, float]] | None, command: str, *, bookings: int,
-             busy: tuple[float, int] | None = None) -> str:
+def document(
+    facts: list[tuple[str, str]],
+    writes: list[WriteResult],
+    searches: list[SearchResult],
+    breakdown: tuple[float, dict[str, float]] | None,
+    command: str,
+    *,
+    bookings: int,
+    busy: tuple[float, int] | None = None,
+) -> str:
     """`busy`: (load average at the start, cores) when the machine was not quiet."""
     parts = [
         "# Benchmarks",
@@ -171,9 +251,12 @@ def document(facts: list[tuple[str, str]], writes: list[WriteResult], searches: 
         "## Writes\n\n" + writes_table(writes),
     ]
     if breakdown:
-        parts.append("### Client CPU per booking, PostgreSQL, one writer\n\n" + breakdown_table(breakdown)
-                     + "\n\nMore detail: `python -m tests.bench.profile postgres 16` (SQL per attempt with latencies;"
-                       " `--cprofile` for functions), `python -m tests.bench.replay`.")
+        parts.append(
+            "### Client CPU per booking, PostgreSQL, one writer\n\n"
+            + breakdown_table(breakdown)
+            + "\n\nMore detail: `python -m tests.bench.profile postgres 16` (SQL per attempt with latencies;"
+            " `--cprofile` for functions), `python -m tests.bench.replay`."
+        )
     parts += [
         "## Availability search\n\n" + search_table(searches),
         "## Machine\n\n" + machine_table(facts),

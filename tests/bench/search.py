@@ -2,6 +2,7 @@
 week, with a calendar of 100,000 bookings spread over two years. The calendar is
 bulk-inserted with SQL (executemany), not through the engine: it is the reading that
 is measured here."""
+
 from __future__ import annotations
 
 import random
@@ -51,17 +52,41 @@ def calendar(world: BenchWorld, total: int, seed: int = 11) -> tuple[list[dict],
             status = "confirmed" if roll < 0.90 else "requested" if roll < 0.95 else "cancelled"
             booking_id = len(bookings) + 1
             person = world.person_ids[booking_id % len(world.person_ids)]
-            bookings.append(dict(
-                id=booking_id, premises_id=timeline.premises_ids[member], person_id=person,
-                organisation_id=world.organisation_id if booking_id % 2 else None, purpose="Trening",
-                attendees=rng.randint(1, 100), target_group="all", alcohol=False, start_at=start, end_at=end,
-                status=status, hold_expires_at=None, price_snapshot=None, price_total=0, series_id=None,
-                occurrence_date=None, idempotency_key=None, created_at=NOW, updated_at=NOW, sequence=0,
-                cancellation_reason=None))
+            bookings.append(
+                dict(
+                    id=booking_id,
+                    premises_id=timeline.premises_ids[member],
+                    person_id=person,
+                    organisation_id=world.organisation_id if booking_id % 2 else None,
+                    purpose="Trening",
+                    attendees=rng.randint(1, 100),
+                    target_group="all",
+                    alcohol=False,
+                    start_at=start,
+                    end_at=end,
+                    status=status,
+                    hold_expires_at=None,
+                    price_snapshot=None,
+                    price_total=0,
+                    series_id=None,
+                    occurrence_date=None,
+                    idempotency_key=None,
+                    created_at=NOW,
+                    updated_at=NOW,
+                    sequence=0,
+                    cancellation_reason=None,
+                )
+            )
             if status != "cancelled":
-                claims.extend(dict(booking_id=booking_id, unit_id=unit, busy_from=start - timedelta(minutes=before),
-                                   busy_to=end + timedelta(minutes=after))
-                              for unit in timeline.units[member])
+                claims.extend(
+                    dict(
+                        booking_id=booking_id,
+                        unit_id=unit,
+                        busy_from=start - timedelta(minutes=before),
+                        busy_to=end + timedelta(minutes=after),
+                    )
+                    for unit in timeline.units[member]
+                )
     return bookings, claims
 
 
@@ -70,11 +95,13 @@ async def bulk_load(db: Fresh, world: BenchWorld, total: int) -> tuple[int, int]
     async with db.engine.begin() as connection:
         for table, rows in ((Booking.__table__, bookings), (SlotClaim.__table__, claims)):
             for first in range(0, len(rows), CHUNK):
-                await connection.execute(insert(table), rows[first:first + CHUNK])
+                await connection.execute(insert(table), rows[first : first + CHUNK])
                 if (first + CHUNK) % 25_000 == 0 or first + CHUNK >= len(rows):
                     say(f"    … {min(first + CHUNK, len(rows)):,} of {len(rows):,} rows in {table.name}")
         if db.engine.dialect.name == "postgresql":
-            await connection.execute(text("SELECT setval(pg_get_serial_sequence('booking', 'id'), max(id)) FROM booking"))
+            await connection.execute(
+                text("SELECT setval(pg_get_serial_sequence('booking', 'id'), max(id)) FROM booking")
+            )
     async with db.engine.connect() as connection:
         # What autovacuum does on PostgreSQL after a load this size, and `PRAGMA optimize` on SQLite.
         await connection.execute(text("ANALYZE"))

@@ -5,13 +5,15 @@ proposal (solver and all) and publishing every allocation as a weekly series.
 
 Prints a table and writes it into docs/BENCHMARKS.md under "## Seasonal allocation".
 """
+
 from __future__ import annotations
 
 import argparse
 import asyncio
 import time
 from collections import defaultdict
-from datetime import date, datetime, time as clock_time, timezone
+from datetime import date, datetime, timezone
+from datetime import time as clock_time
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -61,28 +63,49 @@ async def build_city(sessions, round_: allocation.Round, now: datetime) -> dict[
         for place in round_.premises:
             key = sorted(place.units)[0].split("/")[0]
             if key not in buildings:
-                buildings[key] = Building(slug=f"b-{key}", name=f"Bygg {key}", address="Gata 1",
-                                          district_id=districts[place.district].id, department_id=department.id)
+                buildings[key] = Building(
+                    slug=f"b-{key}",
+                    name=f"Bygg {key}",
+                    address="Gata 1",
+                    district_id=districts[place.district].id,
+                    department_id=department.id,
+                )
         s.add_all(buildings.values())
         await s.flush()
         rows = {}
         for place in sorted(round_.premises, key=lambda p: -len(p.units)):  # whole halls before their halves
-            parent = next((rows[p.slug] for p in round_.premises
-                           if p.slug in rows and place.units < p.units), None)
+            parent = next((rows[p.slug] for p in round_.premises if p.slug in rows and place.units < p.units), None)
             rows[place.slug] = Premises(
-                slug=place.slug, name=place.slug, kind="hall" if place.is_hall else "room",
-                tariff_category="idrettshall" if place.is_hall else "moterom", capacity=200,
+                slug=place.slug,
+                name=place.slug,
+                kind="hall" if place.is_hall else "room",
+                tariff_category="idrettshall" if place.is_hall else "moterom",
+                capacity=200,
                 building_id=buildings[sorted(place.units)[0].split("/")[0]].id,
-                parent_id=parent.id if parent else None, opening_hours=OPEN, slot_minutes=place.slot_minutes,
-                min_minutes=30, max_minutes=240, buffer_after=place.buffer_after)
+                parent_id=parent.id if parent else None,
+                opening_hours=OPEN,
+                slot_minutes=place.slot_minutes,
+                min_minutes=30,
+                max_minutes=240,
+                buffer_after=place.buffer_after,
+            )
             s.add(rows[place.slug])
             await s.flush()
         organisations = {}
         for name in sorted({need.organisation for need in round_.needs}):
-            club = Organisation(name=f"Klubb {name}", works_for_children_youth=True, sports_club=True,
-                                based_in_municipality=True, verified_at=now)
-            person = Person(name=f"Leder {name}", email=f"{name}@example.no", birth_date=date(1980, 1, 1),
-                            roles=["person", "delegate"])
+            club = Organisation(
+                name=f"Klubb {name}",
+                works_for_children_youth=True,
+                sports_club=True,
+                based_in_municipality=True,
+                verified_at=now,
+            )
+            person = Person(
+                name=f"Leder {name}",
+                email=f"{name}@example.no",
+                birth_date=date(1980, 1, 1),
+                roles=["person", "delegate"],
+            )
             s.add_all([club, person])
             await s.flush()
             s.add(Membership(organisation_id=club.id, person_id=person.id))
@@ -98,12 +121,20 @@ async def measure(kind: str, server: str | None, needs: int, premises: int) -> d
         organisations = await build_city(db.sessions, round_, now)
         rules = await current_rules(db.sessions)
         starts, ends, last_day = coming_season(to_local(now).date())
-        season = await seasons.create_season(db.sessions, seasons.SeasonSetup(
-            name="Bench", starts=starts, ends=ends,
-            application_deadline=resolve_local(datetime.combine(last_day, clock_time(23, 59))),
-            premises=tuple(p.slug for p in round_.premises),
-            seasonal_hours={day: ["16:00-22:30"] for day in ("mon", "tue", "wed", "thu", "fri")},
-            excluded=school_holidays(starts, ends)), actor_id=None, now=now)
+        season = await seasons.create_season(
+            db.sessions,
+            seasons.SeasonSetup(
+                name="Bench",
+                starts=starts,
+                ends=ends,
+                application_deadline=resolve_local(datetime.combine(last_day, clock_time(23, 59))),
+                premises=tuple(p.slug for p in round_.premises),
+                seasonal_hours={day: ["16:00-22:30"] for day in ("mon", "tue", "wed", "thu", "fri")},
+                excluded=school_holidays(starts, ends),
+            ),
+            actor_id=None,
+            now=now,
+        )
         await seasons.move_season(db.sessions, season.id, "open", now=now)
         by_organisation = defaultdict(list)
         for need in round_.needs:
@@ -112,9 +143,15 @@ async def measure(kind: str, server: str | None, needs: int, premises: int) -> d
         started = time.perf_counter()
         for name, data in by_organisation.items():
             organisation_id, person_id = organisations[name]
-            await seasons.submit_application(db.sessions, season.id, person_id=person_id,
-                                             organisation_id=organisation_id, needs=data,
-                                             rules=rules.in_force(starts).allocation, now=now)
+            await seasons.submit_application(
+                db.sessions,
+                season.id,
+                person_id=person_id,
+                organisation_id=organisation_id,
+                needs=data,
+                rules=rules.in_force(starts).allocation,
+                now=now,
+            )
         applying = time.perf_counter() - started
         say(f"{db.label}: proposal")
         started = time.perf_counter()
@@ -129,41 +166,63 @@ async def measure(kind: str, server: str | None, needs: int, premises: int) -> d
             stored = await s.scalar(select(func.count(Booking.id)))
     summary = proposal.summary
     tiers = [t.key for t in rules.in_force(starts).allocation.tiers]
-    return {"label": db.label, "applications": len(by_organisation), "applying": applying, "proposal": proposing,
-            "publish": publishing, "allocations": len(proposal.allocations), "bookings": published.bookings,
-            "stored": stored, "collisions": len(published.collisions),
-            "met": {t: summary["demand_met"]["by_tier"][t] for t in tiers},
-            "by_rank": summary["wishes_granted_by_rank"], "empty": summary["needs_without_allocation"]["count"],
-            "needs": summary["needs"]}
+    return {
+        "label": db.label,
+        "applications": len(by_organisation),
+        "applying": applying,
+        "proposal": proposing,
+        "publish": publishing,
+        "allocations": len(proposal.allocations),
+        "bookings": published.bookings,
+        "stored": stored,
+        "collisions": len(published.collisions),
+        "met": {t: summary["demand_met"]["by_tier"][t] for t in tiers},
+        "by_rank": summary["wishes_granted_by_rank"],
+        "empty": summary["needs_without_allocation"]["count"],
+        "needs": summary["needs"],
+    }
 
 
 def table(results: list[dict], needs: int, premises: int) -> str:
     def mark(seconds: float, target: float) -> str:
         return f"{seconds:.1f} s {'✓' if seconds < target else '✗'}"
-    lines = [HEADING, "",
-             f"A round of {premises} premises and {needs} needs with three ranked wishes each "
-             f"(`allocation.city_round(seed=1)`), through the services. Targets: proposal under "
-             f"{TARGET_PROPOSAL_S} s, publish under {TARGET_PUBLISH_S} s.", "",
-             "| database | applications (all) | proposal | publish | allocations | bookings written | dates refused |",
-             "| --- | --- | --- | --- | --- | --- | --- |"]
+
+    lines = [
+        HEADING,
+        "",
+        f"A round of {premises} premises and {needs} needs with three ranked wishes each "
+        f"(`allocation.city_round(seed=1)`), through the services. Targets: proposal under "
+        f"{TARGET_PROPOSAL_S} s, publish under {TARGET_PUBLISH_S} s.",
+        "",
+        "| database | applications (all) | proposal | publish | allocations | bookings written | dates refused |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
     for r in results:
-        lines.append(f"| {r['label']} | {r['applications']} in {r['applying']:.1f} s | "
-                     f"{mark(r['proposal'], TARGET_PROPOSAL_S)} | {mark(r['publish'], TARGET_PUBLISH_S)} | "
-                     f"{r['allocations']} | {r['bookings']} | {r['collisions']} |")
+        lines.append(
+            f"| {r['label']} | {r['applications']} in {r['applying']:.1f} s | "
+            f"{mark(r['proposal'], TARGET_PROPOSAL_S)} | {mark(r['publish'], TARGET_PUBLISH_S)} | "
+            f"{r['allocations']} | {r['bookings']} | {r['collisions']} |"
+        )
     r = results[0]
     met = ", ".join(f"{tier} {share:.0%}" for tier, share in r["met"].items())
-    lines += ["", f"Quality (the same on every database): demand met by tier: {met}; wishes granted by rank "
-                  f"(1st, 2nd, 3rd…): {r['by_rank']}; needs left with nothing: {r['empty']} of {r['needs']}.",
-              "", f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {machine.cores()} cores, load average "
-                  f"{machine.load_average()}; `{COMMAND}`.", ""]
+    lines += [
+        "",
+        f"Quality (the same on every database): demand met by tier: {met}; wishes granted by rank "
+        f"(1st, 2nd, 3rd…): {r['by_rank']}; needs left with nothing: {r['empty']} of {r['needs']}.",
+        "",
+        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC on {machine.cores()} cores, load average "
+        f"{machine.load_average()}; `{COMMAND}`.",
+        "",
+    ]
     return "\n".join(lines)
 
 
 async def main(args: argparse.Namespace) -> None:
     server, how = pg.server_url()
     say(f"PostgreSQL: {how}" if server else f"PostgreSQL not available ({how}): its row is skipped")
-    results = [await measure(kind, server, args.needs, args.premises)
-               for kind in ["sqlite"] + (["postgres"] if server else [])]
+    results = [
+        await measure(kind, server, args.needs, args.premises) for kind in ["sqlite"] + (["postgres"] if server else [])
+    ]
     section = table(results, args.needs, args.premises)
     print(section)
     if not args.no_write:

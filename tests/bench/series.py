@@ -3,13 +3,15 @@ booked one by one, through the engine (`create_series`, `create_booking`), on ea
 database. Each round books fresh premises, so nothing collides; the ratio is the
 series' speed-up. Prints a table and writes it into docs/BENCHMARKS.md under
 "## Weekly series"."""
+
 from __future__ import annotations
 
 import argparse
 import asyncio
 import statistics
 import time
-from datetime import date, time as clock_time, timedelta
+from datetime import date, timedelta
+from datetime import time as clock_time
 from pathlib import Path
 
 from booking.domain.recurrence import WeeklyPattern, occurrences
@@ -51,16 +53,32 @@ async def measure(kind: str, server: str | None, dates: int, rounds: int) -> tup
         for round_ in range(rounds + 1):  # the first round warms up and is not counted
             say(f"    {db.label}: round {round_ + 1} of {rounds + 1}")
             started = time.perf_counter()
-            made = await create_series(db.sessions, premises_slug=slugs[2 * round_], pattern=pattern,
-                                       person_id=person, organisation_id=None, details=DETAILS, rules=RULES,
-                                       now=NOW)
+            made = await create_series(
+                db.sessions,
+                premises_slug=slugs[2 * round_],
+                pattern=pattern,
+                person_id=person,
+                organisation_id=None,
+                details=DETAILS,
+                rules=RULES,
+                now=NOW,
+            )
             series_seconds = time.perf_counter() - started
             assert made.created == dates, made
             started = time.perf_counter()
             for occurrence in occurrences(pattern):
-                await create_booking(db.sessions, NewBooking(
-                    slugs[2 * round_ + 1], occurrence.interval.start, occurrence.interval.end, person,
-                    details=DETAILS), rules=RULES, now=NOW)
+                await create_booking(
+                    db.sessions,
+                    NewBooking(
+                        slugs[2 * round_ + 1],
+                        occurrence.interval.start,
+                        occurrence.interval.end,
+                        person,
+                        details=DETAILS,
+                    ),
+                    rules=RULES,
+                    now=NOW,
+                )
             singles_seconds = time.perf_counter() - started
             if round_:
                 as_series.append(series_seconds)
@@ -69,15 +87,22 @@ async def measure(kind: str, server: str | None, dates: int, rounds: int) -> tup
 
 
 def table(rows: list[tuple[str, float, float]], dates: int, rounds: int, load: str) -> str:
-    lines = [HEADING, "", f"Written by `{COMMAND}`: a weekly series of {dates} dates (`create_series`) against "
-             f"the same {dates} dates booked one by one (`create_booking`), the median of {rounds} rounds on "
-             f"fresh premises. Target: the series at least {TARGET_RATIO}× faster. Load average at start: {load}.", "",
-             "| database | series, s | one by one, s | series faster by | verdict |",
-             "| --- | --- | --- | --- | --- |"]
+    lines = [
+        HEADING,
+        "",
+        f"Written by `{COMMAND}`: a weekly series of {dates} dates (`create_series`) against "
+        f"the same {dates} dates booked one by one (`create_booking`), the median of {rounds} rounds on "
+        f"fresh premises. Target: the series at least {TARGET_RATIO}× faster. Load average at start: {load}.",
+        "",
+        "| database | series, s | one by one, s | series faster by | verdict |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for label, series_seconds, singles_seconds in rows:
         ratio = singles_seconds / series_seconds
-        lines.append(f"| {label} | {series_seconds:.3f} | {singles_seconds:.3f} | **{ratio:.1f}×** | "
-                     f"{'PASS' if ratio >= TARGET_RATIO else 'MISS'} |")
+        lines.append(
+            f"| {label} | {series_seconds:.3f} | {singles_seconds:.3f} | **{ratio:.1f}×** | "
+            f"{'PASS' if ratio >= TARGET_RATIO else 'MISS'} |"
+        )
     return "\n".join(lines) + "\n"
 
 
@@ -85,8 +110,9 @@ async def main(args: argparse.Namespace) -> None:
     load = machine.load_average()
     server, how = pg.server_url()
     say(f"PostgreSQL: {how}" if server else f"PostgreSQL not available ({how}): its row is skipped")
-    rows = [await measure(kind, server, args.dates, args.rounds)
-            for kind in ["sqlite"] + (["postgres"] if server else [])]
+    rows = [
+        await measure(kind, server, args.dates, args.rounds) for kind in ["sqlite"] + (["postgres"] if server else [])
+    ]
     section = table(rows, args.dates, args.rounds, load)
     print(section)
     write_section(args.output, section, HEADING)

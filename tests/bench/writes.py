@@ -3,6 +3,7 @@ plain SQL into a table with the same exclusion constraint, the limit the engine 
 compared to. Every writer mostly books its own premises at times nobody else wants,
 and sometimes (CONTESTED_SHARE) a slot that every writer is after, so conflicts, and
 on PostgreSQL lost races caught by the constraint, happen along the way."""
+
 from __future__ import annotations
 
 import asyncio
@@ -28,7 +29,7 @@ from tests.bench.world import BenchWorld
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=UTC)
 RULES = PremisesApprovalOnly()
 CONTESTED_SHARE = 0.1
-STEP = timedelta(hours=3)        # own bookings: 2 h every 3 h, so even 30-min buffers fit
+STEP = timedelta(hours=3)  # own bookings: 2 h every 3 h, so even 30-min buffers fit
 LENGTH = timedelta(hours=2)
 OWN_BASE = datetime(2027, 1, 4, tzinfo=UTC)
 CONTESTED_LATER = timedelta(days=364)  # contested slots lie a year after the own ones
@@ -43,8 +44,7 @@ class Attempt:
     end: datetime
 
 
-def plan(writer: int, writers: int, timelines: int, *, base: datetime = OWN_BASE,
-         seed: int = 1) -> Iterator[Attempt]:
+def plan(writer: int, writers: int, timelines: int, *, base: datetime = OWN_BASE, seed: int = 1) -> Iterator[Attempt]:
     """A writer's endless sequence of attempts. Own timelines are dealt out round-robin,
     so own attempts never collide; contested ones walk one shared sequence of slots,
     each writer at a random offset of 0 or 1 hour, so they overlap fully or in part."""
@@ -87,7 +87,7 @@ class Tally:
 
 @dataclass
 class WriteResult:
-    what: str       # "engine" or "limit"
+    what: str  # "engine" or "limit"
     database: str
     writers: int
     seconds: float
@@ -105,8 +105,8 @@ class WriteResult:
 class Timed:
     seconds: float
     tally: Tally
-    cpu_seconds: float    # this process
-    machine_busy: float   # all cores, 0..1
+    cpu_seconds: float  # this process
+    machine_busy: float  # all cores, 0..1
 
 
 async def timed(writers: list[Callable[[float, Tally], Awaitable[None]]], seconds: float) -> Timed:
@@ -157,8 +157,9 @@ async def overlapping_claims(db: Fresh) -> int:
         return (await connection.execute(text(OVERLAPS_SQL))).scalar_one()
 
 
-def engine_writer(db: Fresh, world: BenchWorld, writer: int, writers: int, *, base: datetime = OWN_BASE,
-                  limit: int | None = None):
+def engine_writer(
+    db: Fresh, world: BenchWorld, writer: int, writers: int, *, base: datetime = OWN_BASE, limit: int | None = None
+):
     person = world.person_ids[writer]
     organisation = world.organisation_id if writer % 2 == 0 else None  # clubs and self-organised
 
@@ -168,9 +169,14 @@ def engine_writer(db: Fresh, world: BenchWorld, writer: int, writers: int, *, ba
             attempt = next(attempts)
             timeline = world.timelines[attempt.timeline]
             member = attempt.member % len(timeline.slugs)
-            new = NewBooking(premises_slug=timeline.slugs[member], start=attempt.start, end=attempt.end,
-                             person_id=person, organisation_id=organisation,
-                             idempotency_key=f"bench-{base:%Y}-{writer}-{tally.attempts}")
+            new = NewBooking(
+                premises_slug=timeline.slugs[member],
+                start=attempt.start,
+                end=attempt.end,
+                person_id=person,
+                organisation_id=organisation,
+                idempotency_key=f"bench-{base:%Y}-{writer}-{tally.attempts}",
+            )
             tally.attempts += 1
             try:
                 await create_booking(db.sessions, new, rules=RULES, now=NOW)
@@ -189,8 +195,16 @@ async def engine_run(db: Fresh, world: BenchWorld, writers: int, seconds: float)
     # Warm up (statement caches, pool, imports) on times the measured run never uses.
     await timed([engine_writer(db, world, 0, 1, base=WARMUP_BASE, limit=20)], 30)
     run = await timed([engine_writer(db, world, w, writers) for w in range(writers)], seconds)
-    return WriteResult("engine", db.label, writers, run.seconds, run.tally, await overlapping_claims(db),
-                       run.cpu_seconds, run.machine_busy)
+    return WriteResult(
+        "engine",
+        db.label,
+        writers,
+        run.seconds,
+        run.tally,
+        await overlapping_claims(db),
+        run.cpu_seconds,
+        run.machine_busy,
+    )
 
 
 LIMIT_TABLE = """
@@ -229,6 +243,7 @@ async def limit_run(libpq: str, timelines: int, writers: int, seconds: float) ->
                     tally.by_constraint += 1
                 except Exception as exc:
                     tally.error(exc)
+
         return run
 
     try:
@@ -239,5 +254,6 @@ async def limit_run(libpq: str, timelines: int, writers: int, seconds: float) ->
     finally:
         for connection in connections:
             await connection.close()
-    return WriteResult("limit", "PostgreSQL", writers, run.seconds, run.tally, overlaps, run.cpu_seconds,
-                       run.machine_busy)
+    return WriteResult(
+        "limit", "PostgreSQL", writers, run.seconds, run.tally, overlaps, run.cpu_seconds, run.machine_busy
+    )

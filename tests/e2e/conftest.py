@@ -1,6 +1,7 @@
 """A real server (`booking serve`) on a seeded SQLite database, and Debian's headless
 Chromium driven by Playwright. Without Chromium the browser tests skip loudly, except
 under CI=true, where that fails the run."""
+
 from __future__ import annotations
 
 import os
@@ -17,8 +18,16 @@ import pytest
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 def _free_port() -> int:
@@ -36,8 +45,11 @@ def seeded(tmp_path_factory) -> Path:
     """The sample municipality as a person would load it (`booking db upgrade`, `booking
     seed --sample`), once a session: each server runs on a copy of its own."""
     database = tmp_path_factory.mktemp("seeded") / "seeded.db"
-    env = {**os.environ, "BOOKING_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-           "BOOKING_MEDIA_DIR": str(database.parent / "media")}  # the sample pictures, shared by the servers
+    env = {
+        **os.environ,
+        "BOOKING_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "BOOKING_MEDIA_DIR": str(database.parent / "media"),
+    }  # the sample pictures, shared by the servers
     _booking(env, "db", "upgrade")
     _booking(env, "seed", "--sample", "--bookings", "80")
     return database
@@ -49,11 +61,19 @@ def running_server(seeded: Path, database: Path, **settings: str) -> Iterator[st
     would start it; extra settings go in as environment variables."""
     shutil.copy(seeded, database)
     port = _free_port()
-    env = {**os.environ, "BOOKING_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-           "BOOKING_BASE_URL": f"http://127.0.0.1:{port}", "BOOKING_MEDIA_DIR": str(seeded.parent / "media"),
-           **settings}
-    process = subprocess.Popen([sys.executable, "-m", "booking.cli", "serve", "--port", str(port)], env=env,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    env = {
+        **os.environ,
+        "BOOKING_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
+        "BOOKING_BASE_URL": f"http://127.0.0.1:{port}",
+        "BOOKING_MEDIA_DIR": str(seeded.parent / "media"),
+        **settings,
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "booking.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -89,6 +109,7 @@ def browser():
             pytest.fail(message + " (CI=true: browser tests must not be skipped)")
         pytest.skip("!!! " + message)
     from playwright.sync_api import sync_playwright
+
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield chromium

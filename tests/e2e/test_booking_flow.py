@@ -2,6 +2,7 @@
 search anonymously → log in → book with a quote → my bookings → cancel; the same flow by
 keyboard alone; axe-core (WCAG 2.0 A/AA, 2.1 A/AA) on every booking and "my" page,
 logged out and logged in, at desktop and 320 px; screenshots as test artefacts."""
+
 from __future__ import annotations
 
 import re
@@ -15,9 +16,9 @@ from tests.e2e.conftest import screenshot
 from tests.e2e.test_public_pages import assert_accessible
 
 PASSWORD = "lokaler-demo"
-FLOW_PERSON = "per.amundsen@example.no"        # delegate of Bragernes Idrettsforening
-KEYBOARD_PERSON = "hilde.ronning@example.no"   # delegate of the same club
-AXE_PERSON = "stian.moen@example.no"           # delegate of two organisations
+FLOW_PERSON = "per.amundsen@example.no"  # delegate of Bragernes Idrettsforening
+KEYBOARD_PERSON = "hilde.ronning@example.no"  # delegate of the same club
+AXE_PERSON = "stian.moen@example.no"  # delegate of two organisations
 
 
 def booking_day(weeks: int = 1, weekday: int = 2) -> date:
@@ -181,17 +182,31 @@ def booked(server, page):
     page.goto(f"{server}/bestill/{slug}")
     club = int(page.locator("input[name=for]").first.get_attribute("value"))
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
-    answer = page.request.post(f"{server}/api/v1/bookings", data={
-        "premises": slug, "start": f"{day}T18:00", "end": f"{day}T20:00", "purpose": "Kurs",
-        "attendees": 10, "target_group": "adults", "organisation_id": club, "payment_method": "invoice",
-        "accept_terms": True, "accept_fire_instructions": True},
-        headers={"x-csrftoken": token, "Idempotency-Key": uuid.uuid4().hex})
+    answer = page.request.post(
+        f"{server}/api/v1/bookings",
+        data={
+            "premises": slug,
+            "start": f"{day}T18:00",
+            "end": f"{day}T20:00",
+            "purpose": "Kurs",
+            "attendees": 10,
+            "target_group": "adults",
+            "organisation_id": club,
+            "payment_method": "invoice",
+            "accept_terms": True,
+            "accept_fire_instructions": True,
+        },
+        headers={"x-csrftoken": token, "Idempotency-Key": uuid.uuid4().hex},
+    )
     assert answer.status == 201, answer.text()
     return {"slug": slug, "day": day, "id": answer.json()["id"]}
 
 
-LOGGED_OUT = [("/branninstruks", "fire-instructions"), ("/bestill/marienlyst-fotballhall-hele", "book-logged-out"),
-              ("/mine-bestillinger", "my-bookings-logged-out")]
+LOGGED_OUT = [
+    ("/branninstruks", "fire-instructions"),
+    ("/bestill/marienlyst-fotballhall-hele", "book-logged-out"),
+    ("/mine-bestillinger", "my-bookings-logged-out"),
+]
 
 
 @pytest.mark.parametrize("path,name", LOGGED_OUT)

@@ -2,6 +2,7 @@
 (more than one column at 1280 px, one at 320 px), and a booking's own page prints without
 the menu, the forms and the buttons. The README's tour is taken on every run (kept with the
 test artefacts); with LOKALER_TOUR=1 it is written to docs/tour/, where README shows it."""
+
 from __future__ import annotations
 
 import os
@@ -26,17 +27,31 @@ def book_for_the_club(page, server: str, weeks: int, weekday: int) -> int:
     sample room that is free then."""
     day = booking_day(weeks, weekday)
     page.goto(f"{server}/?dato={day}&fra=18:00&til=20:00&type=room&kapasitet=10")
-    slugs = [href.split("?")[0].split("/")[-1] for href in
-             page.locator(".results a.book").evaluate_all("links => links.map(a => a.getAttribute('href'))")]
+    slugs = [
+        href.split("?")[0].split("/")[-1]
+        for href in page.locator(".results a.book").evaluate_all("links => links.map(a => a.getAttribute('href'))")
+    ]
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
     club = page.request.get(f"{server}/api/v1/me").json()["organisations"][0]["id"]
     for slug in slugs:
-        answer = page.request.post(f"{server}/api/v1/bookings", data={
-            "premises": slug, "start": f"{day}T18:00", "end": f"{day}T20:00", "purpose": "Styremøte",
-            "attendees": 10, "target_group": "adults", "organisation_id": club, "payment_method": "invoice",
-            "responsible_name": "Ola Voksen", "responsible_phone": "98765432",
-            "accept_terms": True, "accept_fire_instructions": True},
-            headers={"x-csrftoken": token, "Idempotency-Key": uuid.uuid4().hex})
+        answer = page.request.post(
+            f"{server}/api/v1/bookings",
+            data={
+                "premises": slug,
+                "start": f"{day}T18:00",
+                "end": f"{day}T20:00",
+                "purpose": "Styremøte",
+                "attendees": 10,
+                "target_group": "adults",
+                "organisation_id": club,
+                "payment_method": "invoice",
+                "responsible_name": "Ola Voksen",
+                "responsible_phone": "98765432",
+                "accept_terms": True,
+                "accept_fire_instructions": True,
+            },
+            headers={"x-csrftoken": token, "Idempotency-Key": uuid.uuid4().hex},
+        )
         if answer.status == 201:
             return answer.json()["id"]
         assert answer.status == 409, answer.text()  # taken meanwhile: try the next
@@ -70,7 +85,15 @@ def test_a_bookings_page_prints_without_menu_forms_or_buttons(server, page):
     assert page.locator("form.who button").is_visible()
 
     page.emulate_media(media="print")
-    for hidden in ("header.site nav", ".subnav", "form.who", "form.language", "main form", "main button", "main .actions"):
+    for hidden in (
+        "header.site nav",
+        ".subnav",
+        "form.who",
+        "form.language",
+        "main form",
+        "main button",
+        "main .actions",
+    ):
         items = page.locator(hidden)
         assert all(not items.nth(i).is_visible() for i in range(items.count())), f"{hidden} is printed"
     # what the booking is stays on paper
@@ -85,6 +108,7 @@ def test_a_bookings_page_prints_without_menu_forms_or_buttons(server, page):
 def _save(page, name: str) -> None:
     """A 1280 × 900 view, as a palette PNG (small enough to keep in the repository)."""
     from PIL import Image
+
     path = TOUR / f"{name}.png"
     page.screenshot(path=str(path))
     with Image.open(path) as shot:

@@ -1,6 +1,7 @@
 """A cancelled booking in a real headless Chromium: it leaves "Kommende" for its own
 section with what it cost, its page says who cancelled and why in the page's language,
 and axe-core finds nothing on either page, in Norwegian and in English, at both widths."""
+
 from __future__ import annotations
 
 import uuid
@@ -19,12 +20,24 @@ def test_a_cancelled_booking_has_its_own_section_and_page(server, page):
     page.goto(f"{server}/bestill/{slug}")
     club = int(page.locator("input[name=for]").first.get_attribute("value"))
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
-    answer = page.request.post(f"{server}/api/v1/bookings", data={
-        "premises": slug, "start": f"{day}T18:00", "end": f"{day}T20:00", "purpose": "Årsmøte",
-        "attendees": 10, "target_group": "adults", "organisation_id": club, "payment_method": "invoice",
-        "responsible_name": "Ola Voksen", "responsible_phone": "98765432",
-        "accept_terms": True, "accept_fire_instructions": True},
-        headers={"x-csrftoken": token, "Idempotency-Key": uuid.uuid4().hex})
+    answer = page.request.post(
+        f"{server}/api/v1/bookings",
+        data={
+            "premises": slug,
+            "start": f"{day}T18:00",
+            "end": f"{day}T20:00",
+            "purpose": "Årsmøte",
+            "attendees": 10,
+            "target_group": "adults",
+            "organisation_id": club,
+            "payment_method": "invoice",
+            "responsible_name": "Ola Voksen",
+            "responsible_phone": "98765432",
+            "accept_terms": True,
+            "accept_fire_instructions": True,
+        },
+        headers={"x-csrftoken": token, "Idempotency-Key": uuid.uuid4().hex},
+    )
     assert answer.status == 201, answer.text()
     booking_id = answer.json()["id"]
 

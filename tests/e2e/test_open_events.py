@@ -2,6 +2,7 @@
 open event on its page, finds it on "Hva skjer" from the main menu with the district and
 audience filters, and an administrator hides it again; axe-core finds nothing on any of
 the pages, at both widths."""
+
 from __future__ import annotations
 
 import uuid
@@ -12,8 +13,12 @@ from tests.e2e.test_booking_flow import booking_day, both_widths_accessible, log
 CHESS_DELEGATE = "leif.hovland@example.no"  # Drammen Sjakklubb's only delegate; no other browser test uses him
 ADMIN = "ingrid.halvorsen@example.no"
 # Sample classrooms that need no approval, with their districts: the first one free is booked.
-CLASSROOMS = {"skoger-skole-klasserom-2": "skoger", "konnerud-skole-klasserom-6a": "konnerud",
-              "solbergelva-skole-klasserom-5b": "solbergelva", "assiden-skole-klasserom-5a": "assiden"}
+CLASSROOMS = {
+    "skoger-skole-klasserom-2": "skoger",
+    "konnerud-skole-klasserom-6a": "konnerud",
+    "solbergelva-skole-klasserom-5b": "solbergelva",
+    "assiden-skole-klasserom-5a": "assiden",
+}
 TITLE = f"Sjakk for nybegynnere {uuid.uuid4().hex[:6]}"
 
 
@@ -24,11 +29,22 @@ def book_a_classroom(page, server: str) -> tuple[int, str]:
     token = next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken")
     club = page.request.get(f"{server}/api/v1/me").json()["organisations"][0]["id"]
     for slug, district in CLASSROOMS.items():
-        answer = page.request.post(f"{server}/api/v1/bookings", data={
-            "premises": slug, "start": f"{day}T18:00", "end": f"{day}T20:00", "purpose": "Sjakkurs",
-            "attendees": 12, "target_group": "children_youth", "organisation_id": club, "payment_method": "invoice",
-            "accept_terms": True, "accept_fire_instructions": True},
-            headers={"x-csrftoken": token, "Idempotency-Key": uuid.uuid4().hex})
+        answer = page.request.post(
+            f"{server}/api/v1/bookings",
+            data={
+                "premises": slug,
+                "start": f"{day}T18:00",
+                "end": f"{day}T20:00",
+                "purpose": "Sjakkurs",
+                "attendees": 12,
+                "target_group": "children_youth",
+                "organisation_id": club,
+                "payment_method": "invoice",
+                "accept_terms": True,
+                "accept_fire_instructions": True,
+            },
+            headers={"x-csrftoken": token, "Idempotency-Key": uuid.uuid4().hex},
+        )
         if answer.status == 201:
             assert answer.json()["status"] == "confirmed", answer.text()
             return answer.json()["id"], district

@@ -1,5 +1,6 @@
 """The pages everyone shares (search, a premises page, prices and terms, my bookings),
 checked by axe-core for each role: the header and menus differ by role."""
+
 from __future__ import annotations
 
 import pytest

@@ -3,6 +3,7 @@ books a meeting room, pays by card on the "hosted checkout" (a local server stan
 for Stripe Checkout, which records what was sent, in front of localstripe for the
 PaymentIntent), comes back, and sees the booking confirmed; then books a weekly series
 and pays for all its dates in one checkout."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,7 +15,11 @@ import pytest
 from tests.e2e.conftest import running_server, screenshot
 from tests.e2e.test_booking_flow import PASSWORD, booking_day, both_widths_accessible
 from tests.integration.test_payments_support import (
-    SECRET_KEY, WEBHOOK_SECRET, Customer, checkout_server, running_localstripe,
+    SECRET_KEY,
+    WEBHOOK_SECRET,
+    Customer,
+    checkout_server,
+    running_localstripe,
 )
 
 PRIVATE_PERSON = "lars.pettersen@example.no"  # roles ["person"], born 1969
@@ -23,9 +28,13 @@ PRIVATE_PERSON = "lars.pettersen@example.no"  # roles ["person"], born 1969
 @pytest.fixture(scope="module")
 def stripe_world(seeded, tmp_path_factory):
     with running_localstripe() as localstripe, checkout_server(upstream=localstripe.url) as checkout:
-        with running_server(seeded, tmp_path_factory.mktemp("paid") / "paid.db",
-                            BOOKING_STRIPE_SECRET_KEY=SECRET_KEY, BOOKING_STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
-                            BOOKING_STRIPE_API_BASE=checkout.url) as server:
+        with running_server(
+            seeded,
+            tmp_path_factory.mktemp("paid") / "paid.db",
+            BOOKING_STRIPE_SECRET_KEY=SECRET_KEY,
+            BOOKING_STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+            BOOKING_STRIPE_API_BASE=checkout.url,
+        ) as server:
             yield server, localstripe, checkout
 
 
@@ -83,7 +92,9 @@ def test_a_private_person_pays_a_weekly_series_in_one_checkout(stripe_world, pag
     page.click("form.narrow button[type=submit]")
     page.wait_for_load_state()
     page.goto(f"{server}/?dato={day}&fra=18:00&til=20:00&type=room&kapasitet=10&gruppe=privat")
-    slug = page.locator(".results li:not(:has(.approval)) a.book").first.get_attribute("href").split("?")[0].split("/")[-1]
+    slug = (
+        page.locator(".results li:not(:has(.approval)) a.book").first.get_attribute("href").split("?")[0].split("/")[-1]
+    )
     page.goto(f"{server}/bestill/{slug}/serie")
     assert page.locator("#for option:checked").get_attribute("value") == "selv"  # no organisation: himself
     page.check("#ukedag-thu")

@@ -2,6 +2,7 @@
 culture staff upload a photo with its alt text (a missing alt text is refused at its
 field first), and it shows on the premises page, loaded at the size the page reserved;
 the sample's drawn pictures show in search results. axe-core finds nothing on any of it."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta

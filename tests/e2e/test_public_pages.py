@@ -1,5 +1,6 @@
 """Public pages in a real headless Chromium: keyboard search, the premises page, and
 axe-core (WCAG 2.0 A/AA, 2.1 AA) finding nothing."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -17,13 +18,16 @@ def assert_accessible(page) -> None:
     assert results.violations_count == 0, results.generate_report()
 
 
-@pytest.mark.parametrize("path,name", [
-    ("/", "search"),
-    (f"/?dato={date.today() + timedelta(days=7)}&fra=18:00&til=20:00", "search-results"),  # counted from today
-    ("/lokaler/marienlyst-fotballhall-hele", "premises"),
-    ("/priser-og-vilkar", "terms"),
-    ("/lokaler/finnes-ikke", "not-found"),
-])
+@pytest.mark.parametrize(
+    "path,name",
+    [
+        ("/", "search"),
+        (f"/?dato={date.today() + timedelta(days=7)}&fra=18:00&til=20:00", "search-results"),  # counted from today
+        ("/lokaler/marienlyst-fotballhall-hele", "premises"),
+        ("/priser-og-vilkar", "terms"),
+        ("/lokaler/finnes-ikke", "not-found"),
+    ],
+)
 def test_page_has_no_axe_violations(server, page, path, name):
     response = page.goto(server + path)
     assert response.status == (404 if name == "not-found" else 200)
@@ -36,8 +40,9 @@ def test_page_has_no_axe_violations(server, page, path, name):
 def _same_day_and_month_ahead() -> date:
     """The next date at least two days ahead whose day and month are the same number (not 1 January, a holiday)."""
     today = date.today()
-    return min(d for d in (date(today.year + y, m, m) for y in (0, 1) for m in range(2, 13))
-               if d >= today + timedelta(days=2))
+    return min(
+        d for d in (date(today.year + y, m, m) for y in (0, 1) for m in range(2, 13)) if d >= today + timedelta(days=2)
+    )
 
 
 def test_search_by_keyboard_alone_then_open_a_result(server, page):

@@ -6,6 +6,7 @@ nothing on the pages on the way, at desktop width and at 320 px.
 
 Publishing changes the round for good, so this module runs a server of its own on its own
 seeded database: the shared `server` keeps its round open for the other browser tests."""
+
 from __future__ import annotations
 
 import re

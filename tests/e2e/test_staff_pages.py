@@ -2,6 +2,7 @@
 staff approve a request, and a weekly series as one entry; an administrator publishes a new rule-set version and the
 quote changes; axe-core (WCAG 2.0 A/AA, 2.1 AA) finds nothing on any staff page for
 any staff role, at desktop width and at 320 px; screenshots are kept as artefacts."""
+
 from __future__ import annotations
 
 import json
@@ -160,14 +161,30 @@ def test_a_weekly_series_is_one_entry_in_the_queue_and_approved_at_once(server, 
     page.goto(server + f"/bestill/{CULTURE_HALL}/serie")
     organisation = page.locator("#for option").first.get_attribute("value")
     first = date.today() + timedelta(days=(6 - date.today().weekday()) % 7 + 7 * 9)  # a Sunday after the sample's
-    answer = page.request.post(server + "/api/v1/series", data=json.dumps({
-        "premises": CULTURE_HALL, "weekdays": ["sun"], "start_time": "20:00", "end_time": "22:00",
-        "first_date": first.isoformat(), "last_date": (first + timedelta(weeks=5)).isoformat(),
-        "organisation_id": int(organisation), "purpose": "Korøving før vårkonserten", "attendees": 30,
-        "target_group": "adults", "accept_terms": True, "accept_fire_instructions": True,
-        "payment_method": "invoice"}), headers={"content-type": "application/json",
-                                               "x-csrftoken": next(c["value"] for c in page.context.cookies()
-                                                                   if c["name"] == "csrftoken")})
+    answer = page.request.post(
+        server + "/api/v1/series",
+        data=json.dumps(
+            {
+                "premises": CULTURE_HALL,
+                "weekdays": ["sun"],
+                "start_time": "20:00",
+                "end_time": "22:00",
+                "first_date": first.isoformat(),
+                "last_date": (first + timedelta(weeks=5)).isoformat(),
+                "organisation_id": int(organisation),
+                "purpose": "Korøving før vårkonserten",
+                "attendees": 30,
+                "target_group": "adults",
+                "accept_terms": True,
+                "accept_fire_instructions": True,
+                "payment_method": "invoice",
+            }
+        ),
+        headers={
+            "content-type": "application/json",
+            "x-csrftoken": next(c["value"] for c in page.context.cookies() if c["name"] == "csrftoken"),
+        },
+    )
     assert answer.status == 201, answer.text()
     waiting = [o for o in answer.json()["occurrences"] if o["status"] == "requested"]
     assert len(waiting) == 6
@@ -194,9 +211,18 @@ def test_a_weekly_series_is_one_entry_in_the_queue_and_approved_at_once(server, 
 
 
 def gym_quote(page, server: str, day: date) -> dict:
-    answer = page.request.post(server + "/api/v1/quotes", data=json.dumps({
-        "premises": GYM, "start": f"{day.isoformat()}T18:00", "end": f"{day.isoformat()}T20:00",
-        "customer_group": "frivillig"}), headers={"content-type": "application/json"})
+    answer = page.request.post(
+        server + "/api/v1/quotes",
+        data=json.dumps(
+            {
+                "premises": GYM,
+                "start": f"{day.isoformat()}T18:00",
+                "end": f"{day.isoformat()}T20:00",
+                "customer_group": "frivillig",
+            }
+        ),
+        headers={"content-type": "application/json"},
+    )
     assert answer.ok, answer.text()
     return answer.json()
 
@@ -250,9 +276,18 @@ def test_admin_records_a_tariff_exception_that_the_quote_uses(server, page):
     page.wait_for_url("**/saksbehandling/takstunntak?lagret=true")
     assert page.locator("table", has_text="Gymsalen mangler garderober").count() == 1
     check_page(page, "admin-tariff-exceptions-listed")
-    answer = page.request.post(server + "/api/v1/quotes", data=json.dumps({
-        "premises": "stromso-skole-gymsal", "start": f"{tuesday}T18:00", "end": f"{tuesday}T20:00",
-        "customer_group": "frivillig"}), headers={"content-type": "application/json"})
+    answer = page.request.post(
+        server + "/api/v1/quotes",
+        data=json.dumps(
+            {
+                "premises": "stromso-skole-gymsal",
+                "start": f"{tuesday}T18:00",
+                "end": f"{tuesday}T20:00",
+                "customer_group": "frivillig",
+            }
+        ),
+        headers={"content-type": "application/json"},
+    )
     assert answer.json()["total"] == "200"  # 2 h × 200 × 0.5 instead of 350
     page.get_by_role("button", name="Slett unntaket for Gymsal").click()  # leave the sample as it was
     page.wait_for_url("**/saksbehandling/takstunntak?slettet=true")

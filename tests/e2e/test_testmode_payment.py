@@ -2,12 +2,13 @@
 real headless Chromium: a private person books a priced meeting room, pays on the app's own
 test checkout, and ends on the confirmed booking; every page on the way says that no money
 is taken, and axe finds nothing on any of them."""
+
 from __future__ import annotations
 
 import pytest
 
 from tests.e2e.conftest import running_server, screenshot
-from tests.e2e.test_booking_flow import both_widths_accessible, booking_day, log_in
+from tests.e2e.test_booking_flow import booking_day, both_widths_accessible, log_in
 from tests.e2e.test_paid_booking import PRIVATE_PERSON
 
 LABEL = "Testbetaling – ingen penger trekkes"
@@ -16,8 +17,9 @@ LABEL = "Testbetaling – ingen penger trekkes"
 @pytest.fixture(scope="module")
 def testmode_server(seeded, tmp_path_factory):
     folder = tmp_path_factory.mktemp("testmode")
-    with running_server(seeded, folder / "testmode.db", BOOKING_ENV="development",
-                        BOOKING_TESTPAY_DIR=str(folder / "testpay")) as server:
+    with running_server(
+        seeded, folder / "testmode.db", BOOKING_ENV="development", BOOKING_TESTPAY_DIR=str(folder / "testpay")
+    ) as server:
         yield server
 
 

@@ -1,5 +1,6 @@
 """Shared by the booking page and booking API tests: the test world with passwords, an
 app client, logging in, and times relative to today (the lending rules look at `now`)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
@@ -50,6 +51,9 @@ def csrf(client) -> str:
 
 async def log_in(client, email: str) -> None:
     await client.get("/logg-inn")
-    answer = await client.post("/logg-inn", data={"email": email, "password": PASSWORD, "neste": "/",
-                                                   "_csrf_token": csrf(client)}, follow_redirects=False)
+    answer = await client.post(
+        "/logg-inn",
+        data={"email": email, "password": PASSWORD, "neste": "/", "_csrf_token": csrf(client)},
+        follow_redirects=False,
+    )
     assert answer.status_code == 303, answer.text

@@ -5,6 +5,7 @@ counted from it (`booking_web_support.weekday_ahead`). asyncio keeps the real cl
 timeouts and the event loop are unaffected. The browser tests run a real server in
 another process on the real clock and count their dates from today instead, and so do
 the modules that run `booking` commands as processes (they set REAL_CLOCK = True)."""
+
 from __future__ import annotations
 
 import pytest
@@ -35,6 +36,7 @@ async def client(db):
     """An app client on the test world (tests/world.py) with passwords set; `client.world`
     and `client.db` for the test. A module with other needs defines its own `client`."""
     from tests.integration.booking_web_support import app_for, world_with_passwords
+
     world = await world_with_passwords(db)
     async with AsyncTestClient(app=app_for(db)) as client:
         client.world, client.db = world, db

@@ -1,4 +1,5 @@
 """Accounts, login, bearer tokens and the login rate limit, through the app."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -14,8 +15,14 @@ from booking.web.app import create_app
 
 @pytest.fixture
 async def client(db):
-    await create_person(db.sessions, email="Staff@Example.no", name="Sara Staff", password="hemmelig-1",
-                        roles=["department_staff"], birth_date=date(1980, 1, 1))
+    await create_person(
+        db.sessions,
+        email="Staff@Example.no",
+        name="Sara Staff",
+        password="hemmelig-1",
+        roles=["department_staff"],
+        birth_date=date(1980, 1, 1),
+    )
     app = create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))
     async with AsyncTestClient(app=app) as client:
         yield client
@@ -27,8 +34,11 @@ def csrf(client) -> str:
 
 async def login(client, email, password):
     await client.get("/logg-inn")
-    return await client.post("/logg-inn", data={"email": email, "password": password, "neste": "/priser-og-vilkar",
-                                                 "_csrf_token": csrf(client)}, follow_redirects=False)
+    return await client.post(
+        "/logg-inn",
+        data={"email": email, "password": password, "neste": "/priser-og-vilkar", "_csrf_token": csrf(client)},
+        follow_redirects=False,
+    )
 
 
 async def test_login_sets_a_session_and_logout_clears_it(client):

@@ -1,6 +1,7 @@
 """GET /api/v1/me on SQLite and PostgreSQL: who the token belongs to, their roles, the
 organisations they book for (checked or not) and where their feed links are managed;
 never a feed's secret URL. Without a token: 401 problem+json."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -23,16 +24,19 @@ async def client(db):
         s.add(unchecked)
         await s.flush()
         s.add(Membership(organisation_id=unchecked.id, person_id=world.person_id))
-        issued = await create_token(s, feed="person", subject_id=world.person_id, owner_id=world.person_id,
-                                    actor_id=world.person_id, now=now)
+        issued = await create_token(
+            s, feed="person", subject_id=world.person_id, owner_id=world.person_id, actor_id=world.person_id, now=now
+        )
         await s.commit()
         world.unchecked_id, world.feed_token, world.feed_id = unchecked.id, issued.token, issued.record.id
     async with AsyncTestClient(app=app_for(db)) as client:
         client.world = world
-        client.kari = {"Authorization": "Bearer " + await issue_api_token(db.sessions, world.person_id,
-                                                                           label="test", now=now)}
-        client.ola = {"Authorization": "Bearer " + await issue_api_token(db.sessions, world.minor_id,
-                                                                          label="test", now=now)}
+        client.kari = {
+            "Authorization": "Bearer " + await issue_api_token(db.sessions, world.person_id, label="test", now=now)
+        }
+        client.ola = {
+            "Authorization": "Bearer " + await issue_api_token(db.sessions, world.minor_id, label="test", now=now)
+        }
         yield client
 
 
@@ -49,15 +53,27 @@ async def test_the_delegate_sees_their_organisations_checked_or_not(client):
     assert answer.status_code == 200, answer.text
     me = answer.json()
     assert (me["id"], me["name"], me["email"], me["language"]) == (
-        client.world.person_id, "Kari Nordmann", "kari@example.no", "nb")
+        client.world.person_id,
+        "Kari Nordmann",
+        "kari@example.no",
+        "nb",
+    )
     assert me["birth_date"] == "1980-05-01" and me["age"] == 46 and me["old_enough"] is True
     assert me["roles"] == ["delegate", "person"]
     assert [(o["id"], o["name"], o["orgnr"], o["checked"]) for o in me["organisations"]] == [
         (client.world.unchecked_id, "Aaa Nabolagslag", None, False),
-        (client.world.organisation_id, "Bragernes IL", "974760673", True)]
+        (client.world.organisation_id, "Bragernes IL", "974760673", True),
+    ]
     assert me["organisations"][1]["checked_at"].startswith("2026-01-01")
-    assert me["feeds"] == [{"id": client.world.feed_id, "feed": "person", "subject_id": client.world.person_id,
-                            "created_at": me["feeds"][0]["created_at"], "manage": "/mine-kalendere"}]
+    assert me["feeds"] == [
+        {
+            "id": client.world.feed_id,
+            "feed": "person",
+            "subject_id": client.world.person_id,
+            "created_at": me["feeds"][0]["created_at"],
+            "manage": "/mine-kalendere",
+        }
+    ]
     assert client.world.feed_token not in answer.text  # the secret URL is shown once, when made
     assert me["links"]["feeds"] == "/mine-kalendere" and me["links"]["bookings"] == "/api/v1/me/bookings"
 

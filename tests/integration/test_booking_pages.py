@@ -1,17 +1,18 @@
 """Booking in the browser, through the app on SQLite and PostgreSQL: the quote page,
 the details form with errors tied to fields, the result, refusals with alternatives,
 weekly series with a preview, and the payment hook."""
+
 from __future__ import annotations
 
 import re
 
+from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from booking.db.models import Booking, BookingSeries, Premises
 from booking.settings import from_environment
 from booking.web.app import create_app
 from tests.integration.booking_web_support import at, csrf, log_in, weekday_ahead
-from litestar.testing import AsyncTestClient
 
 
 def page_key(page) -> str:
@@ -20,11 +21,24 @@ def page_key(page) -> str:
 
 def details(client, day, **changes) -> dict:
     """The club books for adults: the voluntary-organisation price, paid by invoice."""
-    form = {"_csrf_token": csrf(client), "dato": day.isoformat(), "fra": "18:00", "til": "20:00",
-            "for": str(client.world.organisation_id), "betaling": "invoice",
-            "deltakere": "12", "malgruppe": "adults", "alkohol": "nei", "formal": "Styremøte",
-            "ansvarlig_navn": "Kari Nordmann", "ansvarlig_telefon": "+47 900 00 000", "ansvarlig_voksen": "ja",
-            "vilkar": "ja", "branninstruks": "ja", "nokkel": "k1"}
+    form = {
+        "_csrf_token": csrf(client),
+        "dato": day.isoformat(),
+        "fra": "18:00",
+        "til": "20:00",
+        "for": str(client.world.organisation_id),
+        "betaling": "invoice",
+        "deltakere": "12",
+        "malgruppe": "adults",
+        "alkohol": "nei",
+        "formal": "Styremøte",
+        "ansvarlig_navn": "Kari Nordmann",
+        "ansvarlig_telefon": "+47 900 00 000",
+        "ansvarlig_voksen": "ja",
+        "vilkar": "ja",
+        "branninstruks": "ja",
+        "nokkel": "k1",
+    }
     form.update(changes)
     return {k: v for k, v in form.items() if v is not None}
 
@@ -47,8 +61,10 @@ async def test_booking_needs_login_and_comes_back_to_the_chosen_time(client):
 async def test_quote_page_shows_price_explanation_and_the_details_form(client):
     await log_in(client, "kari@example.no")
     day = weekday_ahead()
-    page = await client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00&for={client.world.organisation_id}"
-                            "&deltakere=10&malgruppe=adults")
+    page = await client.get(
+        f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00&for={client.world.organisation_id}"
+        "&deltakere=10&malgruppe=adults"
+    )
     assert page.status_code == 200
     assert "Leie Møterom, hverdag, 2 t" in page.text and "150\u00a0kr" in page.text
     assert "Kundegruppe: Frivillig organisasjon (faktor 0,5)" in page.text  # the explanation
@@ -56,16 +72,18 @@ async def test_quote_page_shows_price_explanation_and_the_details_form(client):
     assert 'id="details"' in page.text and 'name="nokkel"' in page.text
     assert 'name="betaling" value="invoice" id="betaling" checked' in page.text  # the one way to pay
     assert '<script src="/static/booking.js" defer></script>' in page.text
-    club = await client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00&for={client.world.organisation_id}"
-                            "&malgruppe=children_youth")
-    assert "Barn og unge" in club.text and "Totalt</th><td class=\"amount\"><strong>0\u00a0kr" in club.text
+    club = await client.get(
+        f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00&for={client.world.organisation_id}&malgruppe=children_youth"
+    )
+    assert "Barn og unge" in club.text and 'Totalt</th><td class="amount"><strong>0\u00a0kr' in club.text
 
 
 async def test_details_errors_are_listed_and_tied_to_their_fields(client):
     await log_in(client, "kari@example.no")
     day = weekday_ahead()
-    answer = await client.post("/bestill/motesalen", data=details(client, day, formal="", vilkar=None,
-                                                                   ansvarlig_voksen=None))
+    answer = await client.post(
+        "/bestill/motesalen", data=details(client, day, formal="", vilkar=None, ansvarlig_voksen=None)
+    )
     assert answer.status_code == 422
     text = answer.text
     assert 'class="error-summary ds-error-summary"' in text and 'href="#formal"' in text and 'href="#vilkar"' in text
@@ -161,10 +179,19 @@ async def test_series_preview_writes_nothing_then_confirm_books(client):
     first, last = weekday_ahead(1, 2), weekday_ahead(1, 5)
     page = await client.get("/bestill/motesalen/serie")
     assert page.status_code == 200 and "Bragernes IL" in page.text
-    form = details(client, first, fra="18:00", til="19:30", forste=first.isoformat(), siste=last.isoformat(),
-                   ukedag="tue", **{"for": str(client.world.organisation_id)})
-    await client.post("/bestill/motesalen", data=details(client, weekday_ahead(1, 3), nokkel="x"),
-                      follow_redirects=False)  # one of the Tuesdays is taken
+    form = details(
+        client,
+        first,
+        fra="18:00",
+        til="19:30",
+        forste=first.isoformat(),
+        siste=last.isoformat(),
+        ukedag="tue",
+        **{"for": str(client.world.organisation_id)},
+    )
+    await client.post(
+        "/bestill/motesalen", data=details(client, weekday_ahead(1, 3), nokkel="x"), follow_redirects=False
+    )  # one of the Tuesdays is taken
     preview = await client.post("/bestill/motesalen/serie", data={**form, "handling": "forhandsvis"})
     assert preview.status_code == 200
     assert "Slik blir serien" in preview.text and "3 av 4 datoer kan bestilles" in preview.text
@@ -183,8 +210,17 @@ async def test_a_series_sent_twice_is_made_once_and_one_with_no_free_date_is_not
     page = await client.get("/bestill/motesalen/serie")
     assert 'name="til" value="20:00"' in page.text  # the default fits every slot granularity
     key = page.text.split('name="nokkel" value="')[1].split('"')[0]
-    form = details(client, first, fra="18:00", til="20:00", forste=first.isoformat(), siste=last.isoformat(),
-                   ukedag="tue", nokkel=key, **{"for": str(client.world.organisation_id)})
+    form = details(
+        client,
+        first,
+        fra="18:00",
+        til="20:00",
+        forste=first.isoformat(),
+        siste=last.isoformat(),
+        ukedag="tue",
+        nokkel=key,
+        **{"for": str(client.world.organisation_id)},
+    )
     done = await client.post("/bestill/motesalen/serie", data={**form, "handling": "bekreft"})
     assert done.status_code == 201 and "3 av 3 datoer er bestilt." in done.text
     assert "ikke kunne bestilles" not in done.text
@@ -205,8 +241,13 @@ async def test_a_series_sent_twice_is_made_once_and_one_with_no_free_date_is_not
 async def test_series_form_errors(client):
     await log_in(client, "kari@example.no")
     day = weekday_ahead()
-    form = details(client, day, forste=day.isoformat(), siste=(day.replace(year=day.year - 1)).isoformat(),
-                   **{"for": str(client.world.organisation_id)})
+    form = details(
+        client,
+        day,
+        forste=day.isoformat(),
+        siste=(day.replace(year=day.year - 1)).isoformat(),
+        **{"for": str(client.world.organisation_id)},
+    )
     answer = await client.post("/bestill/motesalen/serie", data={**form, "handling": "forhandsvis"})
     assert answer.status_code == 422 and 'id="ukedag-feil"' in answer.text
     form["ukedag"] = "tue"
@@ -231,36 +272,50 @@ async def test_without_card_a_private_person_is_invoiced_without_being_asked(cli
     assert "300\u00a0kr" in page.text and "Kundegruppe: Privat" in page.text
     assert "Kortbetaling er ikke tilgjengelig akkurat nå." in page.text  # no card provider in the tests
     assert 'name="betaling" value="invoice" id="betaling" checked' in page.text  # the one way left
-    made = await client.post("/bestill/motesalen", data=details(client, day, **{"for": "selv", "betaling": None}),
-                             follow_redirects=False)
+    made = await client.post(
+        "/bestill/motesalen", data=details(client, day, **{"for": "selv", "betaling": None}), follow_redirects=False
+    )
     assert made.status_code == 303, made.text
     assert [(b.organisation_id, b.payment_method, b.status) for b in await bookings(client.db)] == [
-        (None, "invoice", "confirmed")]
+        (None, "invoice", "confirmed")
+    ]
 
 
 def with_card_payments(client) -> AsyncTestClient:
     """The same database and world through an app with a card provider configured (no
     call reaches Stripe before the payment page)."""
-    card_client = AsyncTestClient(app=create_app(from_environment({
-        "BOOKING_DATABASE_URL": client.db.url, "BOOKING_STRIPE_SECRET_KEY": "sk_test_pages",
-        "BOOKING_STRIPE_WEBHOOK_SECRET": "whsec_pages"})))
+    card_client = AsyncTestClient(
+        app=create_app(
+            from_environment(
+                {
+                    "BOOKING_DATABASE_URL": client.db.url,
+                    "BOOKING_STRIPE_SECRET_KEY": "sk_test_pages",
+                    "BOOKING_STRIPE_WEBHOOK_SECRET": "whsec_pages",
+                }
+            )
+        )
+    )
     card_client.db, card_client.world = client.db, client.world
     return card_client
 
 
 async def test_payment_hook_sends_a_held_booking_on_to_payment(client):
     from booking.web import booking_pages
+
     day = weekday_ahead()
     async with with_card_payments(client) as card_client:
         await log_in(card_client, "kari@example.no")
         page = await card_client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00&for=selv")
         assert 'name="betaling" value="card"' in page.text
-        missing = await card_client.post("/bestill/motesalen",
-                                         data=details(card_client, day, **{"for": "selv", "betaling": None}))
+        missing = await card_client.post(
+            "/bestill/motesalen", data=details(card_client, day, **{"for": "selv", "betaling": None})
+        )
         assert missing.status_code == 422 and 'id="betaling-feil"' in missing.text
-        answer = await card_client.post("/bestill/motesalen",
-                                        data=details(card_client, day, **{"for": "selv", "betaling": "card"}),
-                                        follow_redirects=False)
+        answer = await card_client.post(
+            "/bestill/motesalen",
+            data=details(card_client, day, **{"for": "selv", "betaling": "card"}),
+            follow_redirects=False,
+        )
     (booking,) = await bookings(client.db)
     assert booking.status == "held" and booking.payment_method == "card"
     assert answer.headers["location"] == booking_pages.payment_url(booking.id)
@@ -269,8 +324,9 @@ async def test_payment_hook_sends_a_held_booking_on_to_payment(client):
 async def test_free_bookings_ask_for_no_payment(client):
     async with with_card_payments(client) as card_client:
         await log_in(card_client, "kari@example.no")
-        page = await card_client.get(f"/bestill/motesalen?dato={weekday_ahead()}&for={client.world.organisation_id}"
-                                     "&malgruppe=children_youth")
+        page = await card_client.get(
+            f"/bestill/motesalen?dato={weekday_ahead()}&for={client.world.organisation_id}&malgruppe=children_youth"
+        )
         assert 'name="betaling"' not in page.text
         priced = await card_client.get(f"/bestill/motesalen?dato={weekday_ahead()}&fra=18:00&til=20:00&for=selv")
         assert 'name="betaling" value="card"' in priced.text  # the same page with a price asks

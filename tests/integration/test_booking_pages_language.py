@@ -1,5 +1,6 @@
 """Language: bokmål by default, English by the switch (a cookie) or Accept-Language; the
 English catalogue covers every message in the pages; dates and amounts follow."""
+
 from __future__ import annotations
 
 import pytest
@@ -14,10 +15,19 @@ from tests.integration.booking_web_support import csrf, log_in, weekday_ahead
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 
 
-@pytest.mark.parametrize("header,language", [
-    ("", "nb"), ("nb-NO,nb;q=0.9", "nb"), ("en-US,en;q=0.9", "en"), ("nn,en;q=0.5", "nb"),
-    ("de-DE,en;q=0.8,nb;q=0.7", "en"), ("de", "nb"), ("en;q=0.2,no;q=0.8", "nb"), ("en;q=x", "nb"),
-])
+@pytest.mark.parametrize(
+    "header,language",
+    [
+        ("", "nb"),
+        ("nb-NO,nb;q=0.9", "nb"),
+        ("en-US,en;q=0.9", "en"),
+        ("nn,en;q=0.5", "nb"),
+        ("de-DE,en;q=0.8,nb;q=0.7", "en"),
+        ("de", "nb"),
+        ("en;q=0.2,no;q=0.8", "nb"),
+        ("en;q=x", "nb"),
+    ],
+)
 def test_accept_language(header, language):
     assert from_accept_language(header) == language
 
@@ -33,15 +43,19 @@ async def test_norwegian_by_default_english_by_accept_language(client):
 
 async def test_the_switch_sets_a_cookie_that_wins_over_accept_language(client):
     await client.get("/")
-    answer = await client.post("/sprak", data={"_csrf_token": csrf(client), "sprak": "en",
-                                               "neste": "/priser-og-vilkar?x=1"}, follow_redirects=False)
+    answer = await client.post(
+        "/sprak",
+        data={"_csrf_token": csrf(client), "sprak": "en", "neste": "/priser-og-vilkar?x=1"},
+        follow_redirects=False,
+    )
     assert answer.status_code == 303 and answer.headers["location"] == "/priser-og-vilkar?x=1"
     assert "sprak=en" in answer.headers["set-cookie"] and "HttpOnly" in answer.headers["set-cookie"]
     terms = await client.get("/priser-og-vilkar", headers={"Accept-Language": "nb"})
     assert "<h1>Prices and terms</h1>" in terms.text and "Hourly rates are pro rata" in terms.text
     assert "NOK\u00a01,145" in terms.text  # kroner in English
-    back = await client.post("/sprak", data={"_csrf_token": csrf(client), "sprak": "nb", "neste": "//evil.example"},
-                             follow_redirects=False)
+    back = await client.post(
+        "/sprak", data={"_csrf_token": csrf(client), "sprak": "nb", "neste": "//evil.example"}, follow_redirects=False
+    )
     assert back.headers["location"] == "/"
     assert "<h1>Priser og vilkår</h1>" in (await client.get("/priser-og-vilkar", headers=ENGLISH)).text
 
@@ -73,8 +87,9 @@ async def test_public_pages_in_english(client):
 async def test_booking_pages_in_english(client):
     await log_in(client, "kari@example.no")
     day = weekday_ahead()
-    page = await client.get(f"/bestill/hallen?dato={day}&fra=18:00&til=20:00&deltakere=150&malgruppe=adults",
-                            headers=ENGLISH)
+    page = await client.get(
+        f"/bestill/hallen?dato={day}&fra=18:00&til=20:00&deltakere=150&malgruppe=adults", headers=ENGLISH
+    )
     assert "<h1>Book Hallen</h1>" in page.text and "Rent Sports hall, whole" in page.text
     assert "More than 100 attendees need approval." in page.text and "Send request" in page.text
     assert "NOK\u00a01,145" in page.text and "Invoice to the organisation afterwards" in page.text
@@ -89,9 +104,21 @@ async def test_booking_pages_in_english(client):
 async def test_field_errors_in_english(client):
     await log_in(client, "kari@example.no")
     day = weekday_ahead()
-    answer = await client.post("/bestill/motesalen", headers=ENGLISH, data={
-        "_csrf_token": csrf(client), "dato": day.isoformat(), "fra": "18:00", "til": "20:00", "for": "selv",
-        "deltakere": "3", "malgruppe": "adults", "alkohol": "nei", "nokkel": "e"})
+    answer = await client.post(
+        "/bestill/motesalen",
+        headers=ENGLISH,
+        data={
+            "_csrf_token": csrf(client),
+            "dato": day.isoformat(),
+            "fra": "18:00",
+            "til": "20:00",
+            "for": "selv",
+            "deltakere": "3",
+            "malgruppe": "adults",
+            "alkohol": "nei",
+            "nokkel": "e",
+        },
+    )
     assert answer.status_code == 422
     assert "Say what the premises will be used for." in answer.text
     assert "You must accept the terms to book." in answer.text
@@ -102,8 +129,10 @@ def test_the_english_catalogue_covers_every_message():
     method_map = [("booking/web/**.py", "python"), ("templates/**.html", "jinja2")]
     options = {"templates/**.html": {"extensions": "jinja2.ext.i18n"}}
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "tr": (2,), "N_": None}
-    found = {message if isinstance(message, str) else message[0]
-             for _, _, message, _, _ in extract_from_dir(str(ROOT), method_map, options, keywords=keywords)}
+    found = {
+        message if isinstance(message, str) else message[0]
+        for _, _, message, _, _ in extract_from_dir(str(ROOT), method_map, options, keywords=keywords)
+    }
     with (ROOT / "locale" / "en" / "LC_MESSAGES" / "messages.po").open("rb") as source:
         catalogue = read_po(source, locale="en")
     translated = {m.id: m.string for m in catalogue if m.id and m.string and "fuzzy" not in m.flags}

@@ -1,5 +1,6 @@
 """My pages through the app on SQLite and PostgreSQL: my and my organisations' bookings,
 cancelling with the fee shown first, .ics download, feed links, organisations."""
+
 from __future__ import annotations
 
 import re
@@ -13,23 +14,52 @@ from booking.services.lending import Details
 from booking.services.rulebook import current_rules
 from common.localtime import OSLO
 from tests.integration.booking_web_support import (
-    at, csrf, log_in, weekday_ahead,
+    at,
+    csrf,
+    log_in,
+    weekday_ahead,
 )
 
 VALID_ORGNR = "923609016"  # Equinor's, a valid mod-11 number
 
 
-async def book(client, *, day, start="18:00", end="20:00", person_id=None, organisation_id=None,
-               slug="motesalen", payment_method=None) -> Booking:
+async def book(
+    client,
+    *,
+    day,
+    start="18:00",
+    end="20:00",
+    person_id=None,
+    organisation_id=None,
+    slug="motesalen",
+    payment_method=None,
+) -> Booking:
     rules = await current_rules(client.db.sessions)
-    return await create_booking(client.db.sessions, NewBooking(
-        slug, at(day, start), at(day, end), person_id or client.world.person_id, organisation_id,
-        Details("Korøvelse", 10, "adults"), payment_method=payment_method), rules=rules, now=datetime.now(timezone.utc))
+    return await create_booking(
+        client.db.sessions,
+        NewBooking(
+            slug,
+            at(day, start),
+            at(day, end),
+            person_id or client.world.person_id,
+            organisation_id,
+            Details("Korøvelse", 10, "adults"),
+            payment_method=payment_method,
+        ),
+        rules=rules,
+        now=datetime.now(timezone.utc),
+    )
 
 
 async def test_my_pages_need_login(client):
-    for path in ("/mine-bestillinger", "/mine-bestillinger/1", "/mine-bestillinger/1/avbestill",
-                 "/mine-organisasjoner", "/mine-kalendere", "/kalender/booking/1.ics"):
+    for path in (
+        "/mine-bestillinger",
+        "/mine-bestillinger/1",
+        "/mine-bestillinger/1/avbestill",
+        "/mine-organisasjoner",
+        "/mine-kalendere",
+        "/kalender/booking/1.ics",
+    ):
         answer = await client.get(path, follow_redirects=False)
         assert answer.status_code == 303 and answer.headers["location"].startswith("/logg-inn?neste="), path
 
@@ -38,10 +68,17 @@ async def test_my_bookings_lists_mine_and_my_organisations(client):
     day = weekday_ahead()
     mine = await book(client, day=day)
     other_delegate = await _adult(client, "Per Delegat", "per@example.no", delegate=True)
-    theirs = await book(client, day=day, start="10:00", end="11:00", person_id=other_delegate,
-                        organisation_id=client.world.organisation_id)
-    stranger = await book(client, day=day, start="12:00", end="13:00",
-                          person_id=await _adult(client, "Siri Fremmed", "siri@example.no"))
+    theirs = await book(
+        client,
+        day=day,
+        start="10:00",
+        end="11:00",
+        person_id=other_delegate,
+        organisation_id=client.world.organisation_id,
+    )
+    stranger = await book(
+        client, day=day, start="12:00", end="13:00", person_id=await _adult(client, "Siri Fremmed", "siri@example.no")
+    )
     await log_in(client, "kari@example.no")
     page = await client.get("/mine-bestillinger")
     assert page.status_code == 200
@@ -75,15 +112,25 @@ async def test_cancel_shows_the_fee_first_then_cancels(client):
     confirm = await client.get(f"/mine-bestillinger/{booking.id}/avbestill")
     assert "Det koster 0\u00a0kr å avbestille nå." in confirm.text
     assert "Avbestilling er gratis fram til 48 timer før start" in confirm.text
-    done = await client.post(f"/mine-bestillinger/{booking.id}/avbestill",
-                             data={"_csrf_token": csrf(client), "begrunnelse": "Flyttet møtet"}, follow_redirects=False)
+    done = await client.post(
+        f"/mine-bestillinger/{booking.id}/avbestill",
+        data={"_csrf_token": csrf(client), "begrunnelse": "Flyttet møtet"},
+        follow_redirects=False,
+    )
     assert done.status_code == 303 and done.headers["location"] == f"/mine-bestillinger/{booking.id}?avbestilt=1"
     page = await client.get(done.headers["location"])
     assert "Bestillingen er avbestilt" in page.text and "Avbestilt av Kari Nordmann" in page.text
     async with client.db.sessions() as s:
         row = await s.get(Booking, booking.id)
-        history = (await s.execute(select(BookingHistory).where(BookingHistory.booking_id == booking.id)
-                                   .order_by(BookingHistory.id))).scalars().all()
+        history = (
+            (
+                await s.execute(
+                    select(BookingHistory).where(BookingHistory.booking_id == booking.id).order_by(BookingHistory.id)
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert row.status == "cancelled"
     assert history[-1].actor_id == client.world.person_id and "Begrunnelse: Flyttet møtet" in history[-1].reason
     # Cancelling twice is refused in words, not with a crash.
@@ -97,9 +144,20 @@ async def test_late_cancellation_of_a_confirmed_booking_costs_half(client):
     soon = (datetime.now(timezone.utc) + timedelta(hours=30)).astimezone(OSLO)
     start = soon.replace(minute=0, second=0, microsecond=0).astimezone(timezone.utc)
     rules = await current_rules(client.db.sessions)
-    booking = await create_booking(client.db.sessions, NewBooking(
-        "motesalen", start, start + timedelta(hours=2), client.world.person_id, client.world.organisation_id,
-        Details("Møte", 5, "adults"), payment_method="invoice"), rules=rules, now=datetime.now(timezone.utc))
+    booking = await create_booking(
+        client.db.sessions,
+        NewBooking(
+            "motesalen",
+            start,
+            start + timedelta(hours=2),
+            client.world.person_id,
+            client.world.organisation_id,
+            Details("Møte", 5, "adults"),
+            payment_method="invoice",
+        ),
+        rules=rules,
+        now=datetime.now(timezone.utc),
+    )
     await log_in(client, "kari@example.no")
     confirm = await client.get(f"/mine-bestillinger/{booking.id}/avbestill")
     assert "Det koster 75\u00a0kr å avbestille nå." in confirm.text  # 50 % of 150 kr inside 48 hours
@@ -139,26 +197,35 @@ async def test_feed_links_are_made_shown_once_rotated_and_deleted(client):
     await log_in(client, "kari@example.no")
     page = await client.get("/mine-kalendere")
     assert page.status_code == 200 and "Bragernes IL" in page.text and "Mine egne bestillinger" in page.text
-    made = await client.post("/mine-kalendere", data={"_csrf_token": csrf(client), "handling": "ny",
-                                                      "kalender": f"organisation:{client.world.organisation_id}"})
+    made = await client.post(
+        "/mine-kalendere",
+        data={
+            "_csrf_token": csrf(client),
+            "handling": "ny",
+            "kalender": f"organisation:{client.world.organisation_id}",
+        },
+    )
     url = re.search(r'id="lenke-https" value="(http://[^"]+/kalender/[A-Za-z0-9_-]+\.ics)"', made.text).group(1)
     feed = await client.get(url.split("127.0.0.1:8000")[1])
     assert feed.status_code == 200 and "BEGIN:VCALENDAR" in feed.text
     async with client.db.sessions() as s:
         (token,) = (await s.execute(select(FeedToken))).scalars().all()
-    rotated = await client.post("/mine-kalendere", data={"_csrf_token": csrf(client), "handling": "bytt",
-                                                         "lenke": str(token.id)})
+    rotated = await client.post(
+        "/mine-kalendere", data={"_csrf_token": csrf(client), "handling": "bytt", "lenke": str(token.id)}
+    )
     new_url = re.search(r'id="lenke-https" value="([^"]+)"', rotated.text).group(1)
     assert new_url != url and (await client.get(url.split("127.0.0.1:8000")[1])).status_code == 404
     listed = await client.get("/mine-kalendere")
     assert new_url not in listed.text  # shown once only
     async with client.db.sessions() as s:
         live = (await s.execute(select(FeedToken).where(FeedToken.revoked_at.is_(None)))).scalars().all()
-    await client.post("/mine-kalendere", data={"_csrf_token": csrf(client), "handling": "slett",
-                                               "lenke": str(live[0].id)})
+    await client.post(
+        "/mine-kalendere", data={"_csrf_token": csrf(client), "handling": "slett", "lenke": str(live[0].id)}
+    )
     assert (await client.get(new_url.split("127.0.0.1:8000")[1])).status_code == 404
-    refused = await client.post("/mine-kalendere", data={"_csrf_token": csrf(client), "handling": "ny",
-                                                         "kalender": "organisation:999999"})
+    refused = await client.post(
+        "/mine-kalendere", data={"_csrf_token": csrf(client), "handling": "ny", "kalender": "organisation:999999"}
+    )
     assert refused.status_code == 404
 
 
@@ -166,31 +233,42 @@ async def test_my_organisations_and_registering_one(client):
     await log_in(client, "kari@example.no")
     page = await client.get("/mine-organisasjoner")
     assert "Bragernes IL" in page.text and "kari@example.no" in page.text
-    bad = await client.post("/mine-organisasjoner", data={"_csrf_token": csrf(client), "navn": "Nytt kor",
-                                                          "orgnr": "123456789"})
+    bad = await client.post(
+        "/mine-organisasjoner", data={"_csrf_token": csrf(client), "navn": "Nytt kor", "orgnr": "123456789"}
+    )
     assert bad.status_code == 422 and 'id="orgnr-feil"' in bad.text and 'aria-invalid="true"' in bad.text
     assert 'value="Nytt kor"' in bad.text
-    empty = await client.post("/mine-organisasjoner", data={"_csrf_token": csrf(client), "navn": "",
-                                                            "orgnr": VALID_ORGNR})
+    empty = await client.post(
+        "/mine-organisasjoner", data={"_csrf_token": csrf(client), "navn": "", "orgnr": VALID_ORGNR}
+    )
     assert empty.status_code == 422 and 'id="navn-feil"' in empty.text
-    made = await client.post("/mine-organisasjoner", data={
-        "_csrf_token": csrf(client), "navn": "Nytt kor", "orgnr": VALID_ORGNR, "in_frivillighetsregisteret": "ja"},
-        follow_redirects=False)
+    made = await client.post(
+        "/mine-organisasjoner",
+        data={
+            "_csrf_token": csrf(client),
+            "navn": "Nytt kor",
+            "orgnr": VALID_ORGNR,
+            "in_frivillighetsregisteret": "ja",
+        },
+        follow_redirects=False,
+    )
     assert made.status_code == 303
     page = await client.get(made.headers["location"])
     assert "Organisasjonen er registrert" in page.text and "Nytt kor" in page.text
     async with client.db.sessions() as s:
         org = await s.scalar(select(Organisation).where(Organisation.orgnr == VALID_ORGNR))
     assert org.in_frivillighetsregisteret and not org.commercial
-    twice = await client.post("/mine-organisasjoner", data={"_csrf_token": csrf(client), "navn": "Igjen",
-                                                            "orgnr": VALID_ORGNR})
+    twice = await client.post(
+        "/mine-organisasjoner", data={"_csrf_token": csrf(client), "navn": "Igjen", "orgnr": VALID_ORGNR}
+    )
     assert twice.status_code == 409 and "allerede registrert" in twice.text
 
 
 async def test_registering_makes_a_person_a_delegate(client):
     await log_in(client, "ola@example.no")
-    await client.post("/mine-organisasjoner", data={"_csrf_token": csrf(client), "navn": "Ungdomsklubben",
-                                                    "orgnr": VALID_ORGNR})
+    await client.post(
+        "/mine-organisasjoner", data={"_csrf_token": csrf(client), "navn": "Ungdomsklubben", "orgnr": VALID_ORGNR}
+    )
     async with client.db.sessions() as s:
         ola = await s.get(Person, client.world.minor_id)
     assert "delegate" in ola.roles

@@ -1,4 +1,5 @@
 """The booking engine against real SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,8 +37,9 @@ async def count(db, model) -> int:
 
 async def test_a_booking_is_confirmed_and_recorded(db):
     world = await build_world(db.sessions)
-    booking = await create_booking(db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"),
-                                   rules=RULES, now=NOW)
+    booking = await create_booking(
+        db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
+    )
     assert booking.status == "confirmed"
     assert booking.start_at == datetime(2026, 9, 8, 16, 0, tzinfo=timezone.utc)
     async with db.sessions() as s:
@@ -45,44 +47,59 @@ async def test_a_booking_is_confirmed_and_recorded(db):
         rows = (await s.execute(select(BookingHistory))).scalars().all()
     # The claim includes the room's 15-minute buffers on both sides.
     assert [(c.busy_from, c.busy_to) for c in claims] == [
-        (datetime(2026, 9, 8, 15, 45, tzinfo=timezone.utc), datetime(2026, 9, 8, 18, 15, tzinfo=timezone.utc))]
+        (datetime(2026, 9, 8, 15, 45, tzinfo=timezone.utc), datetime(2026, 9, 8, 18, 15, tzinfo=timezone.utc))
+    ]
     assert [(r.from_status, r.to_status) for r in rows] == [(None, "confirmed")]
 
 
 async def test_spring_forward_booking_lasts_two_hours(db):
     world = await build_world(db.sessions)
-    booking = await create_booking(db.sessions, request(world, world.room, "2026-03-29T01:00", "2026-03-29T04:00"),
-                                   rules=RULES, now=datetime(2026, 3, 1, tzinfo=timezone.utc))
+    booking = await create_booking(
+        db.sessions,
+        request(world, world.room, "2026-03-29T01:00", "2026-03-29T04:00"),
+        rules=RULES,
+        now=datetime(2026, 3, 1, tzinfo=timezone.utc),
+    )
     assert booking.end_at - booking.start_at == timedelta(hours=2)
 
 
 async def test_buffers_keep_bookings_apart(db):
     world = await build_world(db.sessions)
-    await create_booking(db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"),
-                         rules=RULES, now=NOW)
+    await create_booking(
+        db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
+    )
     with pytest.raises(Conflict) as refused:
-        await create_booking(db.sessions, request(world, world.room, "2026-09-08T20:15", "2026-09-08T21:00"),
-                             rules=RULES, now=NOW)
+        await create_booking(
+            db.sessions, request(world, world.room, "2026-09-08T20:15", "2026-09-08T21:00"), rules=RULES, now=NOW
+        )
     assert refused.value.code == "conflict"
     # Half an hour after the end both buffers fit.
-    later = await create_booking(db.sessions, request(world, world.room, "2026-09-08T20:30", "2026-09-08T21:00"),
-                                 rules=RULES, now=NOW)
+    later = await create_booking(
+        db.sessions, request(world, world.room, "2026-09-08T20:30", "2026-09-08T21:00"), rules=RULES, now=NOW
+    )
     assert later.status == "confirmed"
 
 
-@pytest.mark.parametrize("start,end,code", [
-    ("2026-09-08T18:00", "2026-09-08T18:00", "end_not_after_start"),
-    ("2026-09-08T18:10", "2026-09-08T19:00", "off_granularity"),
-    ("2026-09-08T14:00", "2026-09-08T16:00", "outside_opening_hours"),
-    ("2026-09-08T16:00", "2026-09-08T16:30", "too_short"),
-    ("2026-09-08T16:00", "2026-09-08T21:00", "too_long"),
-    ("2026-05-14T17:00", "2026-05-14T19:00", "public_holiday"),  # Kristi himmelfartsdag
-])
+@pytest.mark.parametrize(
+    "start,end,code",
+    [
+        ("2026-09-08T18:00", "2026-09-08T18:00", "end_not_after_start"),
+        ("2026-09-08T18:10", "2026-09-08T19:00", "off_granularity"),
+        ("2026-09-08T14:00", "2026-09-08T16:00", "outside_opening_hours"),
+        ("2026-09-08T16:00", "2026-09-08T16:30", "too_short"),
+        ("2026-09-08T16:00", "2026-09-08T21:00", "too_long"),
+        ("2026-05-14T17:00", "2026-05-14T19:00", "public_holiday"),  # Kristi himmelfartsdag
+    ],
+)
 async def test_bad_requests_get_their_own_code_and_write_nothing(db, start, end, code):
     world = await build_world(db.sessions)
     with pytest.raises(DomainError) as refused:
-        await create_booking(db.sessions, request(world, world.classroom, start, end), rules=RULES,
-                             now=datetime(2026, 5, 1, tzinfo=timezone.utc))
+        await create_booking(
+            db.sessions,
+            request(world, world.classroom, start, end),
+            rules=RULES,
+            now=datetime(2026, 5, 1, tzinfo=timezone.utc),
+        )
     assert refused.value.code == code
     assert refused.value.message_nb and refused.value.message_en
     assert await count(db, Booking) == 0
@@ -91,8 +108,9 @@ async def test_bad_requests_get_their_own_code_and_write_nothing(db, start, end,
 
 async def test_more_people_than_the_premises_holds_is_refused(db):
     world = await build_world(db.sessions)
-    full = dataclasses.replace(request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"),
-                               details=Details("Årsmøte", 21, "adults"))  # the room holds 20
+    full = dataclasses.replace(
+        request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), details=Details("Årsmøte", 21, "adults")
+    )  # the room holds 20
     with pytest.raises(DomainError) as refused:
         await create_booking(db.sessions, full, rules=RULES, now=NOW)
     assert refused.value.code == "over_capacity" and "plass til 20" in refused.value.message_nb
@@ -104,20 +122,32 @@ async def test_more_people_than_the_premises_holds_is_refused(db):
 async def test_unknown_premises_is_not_found(db):
     world = await build_world(db.sessions)
     with pytest.raises(NotFound) as refused:
-        await create_booking(db.sessions, request(world, "finnes-ikke", "2026-09-08T18:00", "2026-09-08T19:00"),
-                             rules=RULES, now=NOW)
+        await create_booking(
+            db.sessions, request(world, "finnes-ikke", "2026-09-08T18:00", "2026-09-08T19:00"), rules=RULES, now=NOW
+        )
     assert refused.value.code == "unknown_premises"
 
 
 async def test_closure_refuses_with_its_reason(db):
     world = await build_world(db.sessions)
     from booking.db.models import Closure
+
     async with write_transaction(db.sessions) as s:
-        s.add(Closure(scope="municipality", start_at=at("2026-09-08T00:00"), end_at=at("2026-09-09T00:00"),
-                      reason="Valgdag", source="manual", created_at=NOW, updated_at=NOW))
+        s.add(
+            Closure(
+                scope="municipality",
+                start_at=at("2026-09-08T00:00"),
+                end_at=at("2026-09-09T00:00"),
+                reason="Valgdag",
+                source="manual",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
     with pytest.raises(DomainError) as refused:
-        await create_booking(db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T19:00"),
-                             rules=RULES, now=NOW)
+        await create_booking(
+            db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T19:00"), rules=RULES, now=NOW
+        )
     assert refused.value.code == "closed" and "Valgdag" in refused.value.message_nb
 
 
@@ -141,11 +171,11 @@ async def test_concurrent_same_idempotency_key_gives_one_booking(db):
 async def test_fifty_concurrent_overlapping_attempts_give_one_booking(db):
     world = await build_world(db.sessions)
     attempts = [
-        request(world, world.room, f"2026-09-08T{18 + (i % 3)}:00", f"2026-09-08T{20 + (i % 3)}:00")
-        for i in range(50)
+        request(world, world.room, f"2026-09-08T{18 + (i % 3)}:00", f"2026-09-08T{20 + (i % 3)}:00") for i in range(50)
     ]
     results = await asyncio.gather(
-        *(create_booking(db.sessions, a, rules=RULES, now=NOW) for a in attempts), return_exceptions=True)
+        *(create_booking(db.sessions, a, rules=RULES, now=NOW) for a in attempts), return_exceptions=True
+    )
     won = [r for r in results if isinstance(r, Booking)]
     lost = [r for r in results if isinstance(r, Conflict)]
     assert len(won) == 1 and len(lost) == 49, [r for r in results if not isinstance(r, (Booking, Conflict))]
@@ -157,10 +187,12 @@ async def test_fifty_concurrent_overlapping_attempts_give_one_booking(db):
 
 async def test_whole_hall_and_half_race_has_one_winner(db):
     world = await build_world(db.sessions)
-    attempts = [request(world, slug, "2026-09-08T18:00", "2026-09-08T20:00")
-                for slug in [world.hall, world.half_a] * 10]
+    attempts = [
+        request(world, slug, "2026-09-08T18:00", "2026-09-08T20:00") for slug in [world.hall, world.half_a] * 10
+    ]
     results = await asyncio.gather(
-        *(create_booking(db.sessions, a, rules=RULES, now=NOW) for a in attempts), return_exceptions=True)
+        *(create_booking(db.sessions, a, rules=RULES, now=NOW) for a in attempts), return_exceptions=True
+    )
     won = [r for r in results if isinstance(r, Booking)]
     assert len(won) == 1
     assert all(isinstance(r, Conflict) for r in results if not isinstance(r, Booking))
@@ -169,11 +201,13 @@ async def test_whole_hall_and_half_race_has_one_winner(db):
 async def test_halves_can_be_booked_side_by_side_but_block_the_whole(db):
     world = await build_world(db.sessions)
     for half in (world.half_a, world.half_b):
-        await create_booking(db.sessions, request(world, half, "2026-09-08T18:00", "2026-09-08T20:00"),
-                             rules=RULES, now=NOW)
+        await create_booking(
+            db.sessions, request(world, half, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
+        )
     with pytest.raises(Conflict) as refused:
-        await create_booking(db.sessions, request(world, world.hall, "2026-09-08T19:00", "2026-09-08T21:00"),
-                             rules=RULES, now=NOW)
+        await create_booking(
+            db.sessions, request(world, world.hall, "2026-09-08T19:00", "2026-09-08T21:00"), rules=RULES, now=NOW
+        )
     assert {c.premises for c in refused.value.collisions} == {"Hallen A", "Hallen B"}
 
 
@@ -184,15 +218,21 @@ class HoldForPayment:
 
 async def test_held_slot_is_busy_until_it_expires_then_free(db):
     world = await build_world(db.sessions)
-    held = await create_booking(db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"),
-                                rules=HoldForPayment(), now=NOW)
+    held = await create_booking(
+        db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=HoldForPayment(), now=NOW
+    )
     assert held.status == "held" and held.hold_expires_at == NOW + timedelta(minutes=15)
     with pytest.raises(Conflict):
-        await create_booking(db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T19:00"),
-                             rules=RULES, now=NOW + timedelta(minutes=14))
+        await create_booking(
+            db.sessions,
+            request(world, world.room, "2026-09-08T18:00", "2026-09-08T19:00"),
+            rules=RULES,
+            now=NOW + timedelta(minutes=14),
+        )
     later = NOW + timedelta(minutes=16)
-    taken = await create_booking(db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T19:00"),
-                                 rules=RULES, now=later)
+    taken = await create_booking(
+        db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T19:00"), rules=RULES, now=later
+    )
     assert taken.status == "confirmed"
     async with db.sessions() as s:
         assert (await s.get(Booking, held.id)).status == "expired"
@@ -201,8 +241,12 @@ async def test_held_slot_is_busy_until_it_expires_then_free(db):
 async def test_expire_holds_releases_each_hold_once_across_workers(db):
     world = await build_world(db.sessions)
     for hour in (10, 12, 14):
-        await create_booking(db.sessions, request(world, world.room, f"2026-09-08T{hour}:00",
-                                                   f"2026-09-08T{hour + 1}:00"), rules=HoldForPayment(), now=NOW)
+        await create_booking(
+            db.sessions,
+            request(world, world.room, f"2026-09-08T{hour}:00", f"2026-09-08T{hour + 1}:00"),
+            rules=HoldForPayment(),
+            now=NOW,
+        )
 
     async def worker():
         async with write_transaction(db.sessions) as s:
@@ -212,30 +256,34 @@ async def test_expire_holds_releases_each_hold_once_across_workers(db):
     assert sorted(i for ids in released for i in ids) == [1, 2, 3]
     assert await count(db, SlotClaim) == 0
     async with db.sessions() as s:
-        expired = await s.scalar(select(func.count()).select_from(BookingHistory)
-                                 .where(BookingHistory.to_status == "expired"))
+        expired = await s.scalar(
+            select(func.count()).select_from(BookingHistory).where(BookingHistory.to_status == "expired")
+        )
     assert expired == 3
 
 
 async def test_state_machine_cancel_frees_slot_and_forbids_nonsense(db):
     world = await build_world(db.sessions)
-    booking = await create_booking(db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"),
-                                   rules=RULES, now=NOW)
+    booking = await create_booking(
+        db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
+    )
     async with write_transaction(db.sessions) as s:
         await change_status(s, booking.id, Status.CANCELLED, actor_id=world.person_id, reason="Syk", now=NOW)
     assert await count(db, SlotClaim) == 0
     with pytest.raises(InvalidTransition):
         async with write_transaction(db.sessions) as s:
             await change_status(s, booking.id, Status.CONFIRMED, actor_id=None, reason="", now=NOW)
-    again = await create_booking(db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"),
-                                 rules=RULES, now=NOW)
+    again = await create_booking(
+        db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
+    )
     assert again.status == "confirmed"
 
 
 async def test_history_is_append_only(db):
     world = await build_world(db.sessions)
-    await create_booking(db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"),
-                         rules=RULES, now=NOW)
+    await create_booking(
+        db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
+    )
     for statement in ("UPDATE booking_history SET reason = 'x'", "DELETE FROM booking_history"):
         with pytest.raises(Exception, match="append-only"):
             async with write_transaction(db.sessions) as s:
@@ -246,7 +294,13 @@ async def test_history_is_append_only(db):
 async def test_delegate_only_for_own_organisation(db):
     world = await build_world(db.sessions)
     from booking.domain.errors import Forbidden
-    new = NewBooking(premises_slug=world.room, start=at("2026-09-08T18:00"), end=at("2026-09-08T19:00"),
-                     person_id=world.minor_id, organisation_id=world.organisation_id)
+
+    new = NewBooking(
+        premises_slug=world.room,
+        start=at("2026-09-08T18:00"),
+        end=at("2026-09-08T19:00"),
+        person_id=world.minor_id,
+        organisation_id=world.organisation_id,
+    )
     with pytest.raises(Forbidden):
         await create_booking(db.sessions, new, rules=RULES, now=NOW)

@@ -1,5 +1,6 @@
 """The `booking` command as an operator runs it: on a fresh SQLite database, and on the
 test's database (SQLite and PostgreSQL)."""
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,11 @@ REAL_CLOCK = True
 
 @pytest.fixture
 def booking(tmp_path):
-    env = {**os.environ, "BOOKING_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
-           "BOOKING_MEDIA_DIR": str(tmp_path / "media")}
+    env = {
+        **os.environ,
+        "BOOKING_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        "BOOKING_MEDIA_DIR": str(tmp_path / "media"),
+    }
 
     def run(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "booking.cli", *args], env=env, capture_output=True, text=True)
@@ -53,8 +57,20 @@ def test_refusals_exit_2_with_their_code(booking, tmp_path):
 
 
 def test_users_and_tokens(booking):
-    made = booking("users", "create", "--email", "kari@example.no", "--name", "Kari", "--password", "langt-passord",
-                   "--role", "caretaker", "--birth-date", "1980-02-03")
+    made = booking(
+        "users",
+        "create",
+        "--email",
+        "kari@example.no",
+        "--name",
+        "Kari",
+        "--password",
+        "langt-passord",
+        "--role",
+        "caretaker",
+        "--birth-date",
+        "1980-02-03",
+    )
     assert made.returncode == 0 and "caretaker, person" in made.stdout
     token = booking("token", "create", "kari@example.no")
     assert token.returncode == 0 and len(token.stdout.strip()) >= 22
@@ -67,8 +83,9 @@ def command(db, tmp_path):
     env = {**os.environ, "BOOKING_DATABASE_URL": db.url, "BOOKING_MEDIA_DIR": str(tmp_path / "media")}
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "booking.cli", *args], env=env, cwd=ROOT, capture_output=True,
-                              text=True, timeout=300)
+        return subprocess.run(
+            [sys.executable, "-m", "booking.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=300
+        )
 
     return run
 
@@ -82,8 +99,18 @@ async def test_seeding_books_only_for_the_sample_organisations_and_again_adds_no
     """Regression: the draws came from every membership in the database, so organisations
     registered on the site got sample bookings, and a re-run after one was registered
     booked new slots."""
-    made = command("users", "create", "--email", "ny@example.no", "--name", "Nina Ny", "--password", "langt-passord",
-                   "--birth-date", "1985-04-05")
+    made = command(
+        "users",
+        "create",
+        "--email",
+        "ny@example.no",
+        "--name",
+        "Nina Ny",
+        "--password",
+        "langt-passord",
+        "--birth-date",
+        "1985-04-05",
+    )
     assert made.returncode == 0, made.stderr
     now = datetime.now(timezone.utc)
 
@@ -127,10 +154,22 @@ async def test_control_characters_in_any_text_option_are_refused(db, command, tm
     for args, field in [
         (["users", "create", "--email", "a@example.no", "--name", "A", "--password", "langt\x1bpassord"], "password"),
         (["token", "create", "kari@example.no", "--label", "bell\x07"], "label"),
-        (["calendars", "import", "--building", "bygget", "--url", "https://example.no/x.ics", "--name", "K\x01"],
-         "name"),
-        (["rules", "publish", str(ROOT / "seed_data" / "rules" / "default.toml"), "--valid-from", "2999-01-01",
-          "--reason", "Ny\x08pris"], "reason"),
+        (
+            ["calendars", "import", "--building", "bygget", "--url", "https://example.no/x.ics", "--name", "K\x01"],
+            "name",
+        ),
+        (
+            [
+                "rules",
+                "publish",
+                str(ROOT / "seed_data" / "rules" / "default.toml"),
+                "--valid-from",
+                "2999-01-01",
+                "--reason",
+                "Ny\x08pris",
+            ],
+            "reason",
+        ),
     ]:
         answer = command(*args)
         assert answer.returncode == 2 and answer.stderr.startswith("error [invalid_text]"), answer.stderr
@@ -140,8 +179,12 @@ async def test_control_characters_in_any_text_option_are_refused(db, command, tm
 
 async def test_rules_diff_says_allocation_changes_in_words(db, command, tmp_path):
     draft = tmp_path / "draft.toml"
-    draft.write_text((ROOT / "seed_data" / "rules" / "default.toml").read_text(encoding="utf-8").replace(
-        "continuity_weight = 3", "continuity_weight = 0"), encoding="utf-8")
+    draft.write_text(
+        (ROOT / "seed_data" / "rules" / "default.toml")
+        .read_text(encoding="utf-8")
+        .replace("continuity_weight = 3", "continuity_weight = 0"),
+        encoding="utf-8",
+    )
     answer = command("rules", "diff", str(draft))
     assert answer.returncode == 0, answer.stderr
     lines = answer.stdout.splitlines()
@@ -153,11 +196,31 @@ async def test_an_account_without_a_birth_date_is_made_with_a_warning_that_it_ca
     helped = command("users", "create", "--help")
     assert helped.returncode == 0
     assert "--birth-date" in helped.stdout and "18 or older" in helped.stdout and "cannot book" in helped.stdout
-    made = command("users", "create", "--email", "vera@example.no", "--name", "Vera", "--password", "langt-passord",
-                   "--role", "caretaker")
+    made = command(
+        "users",
+        "create",
+        "--email",
+        "vera@example.no",
+        "--name",
+        "Vera",
+        "--password",
+        "langt-passord",
+        "--role",
+        "caretaker",
+    )
     assert made.returncode == 0, made.stderr
     (warning,) = made.stderr.splitlines()
     assert warning.startswith("warning:") and "cannot book" in warning and "--birth-date" in warning
-    dated = command("users", "create", "--email", "kari@example.no", "--name", "Kari", "--password", "langt-passord",
-                    "--birth-date", "1980-02-03")
+    dated = command(
+        "users",
+        "create",
+        "--email",
+        "kari@example.no",
+        "--name",
+        "Kari",
+        "--password",
+        "langt-passord",
+        "--birth-date",
+        "1980-02-03",
+    )
     assert dated.returncode == 0 and dated.stderr == ""

@@ -2,6 +2,7 @@
 its own, a weekly series' idempotency key on the series, approval reasons as the
 criteria's codes, booking states checked by the database; and migration 0011 carries rows
 written the old way over (and back)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,8 +13,8 @@ from alembic import command
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from booking.db.migrate import alembic_config, upgrade
 import pricing
+from booking.db.migrate import alembic_config, upgrade
 from booking.db.models import Booking, BookingHistory, BookingSeries, Premises
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import NewBooking, create_booking
@@ -29,14 +30,31 @@ FREE = PremisesApprovalOnly()
 
 async def _made(db):
     world = await build_world(db.sessions)
-    one = await create_booking(db.sessions, NewBooking(
-        "motesalen", at(date(2026, 9, 8), "18:00"), at(date(2026, 9, 8), "20:00"), world.person_id,
-        details=Details("Styremøte", 5, "adults"), responsible=Responsible("Kari Nordmann", "+47 900 00 000")),
-        rules=FREE, now=NOW)
-    series = await create_series(db.sessions, premises_slug="motesalen", now=NOW, rules=FREE,
-                                 pattern=WeeklyPattern((2,), time(18), time(20), date(2026, 9, 9), date(2026, 9, 23)),
-                                 person_id=world.person_id, organisation_id=None, details=Details("Kor", 5, "adults"),
-                                 idempotency_key="serie-1", responsible=Responsible("Ola Hansen"))
+    one = await create_booking(
+        db.sessions,
+        NewBooking(
+            "motesalen",
+            at(date(2026, 9, 8), "18:00"),
+            at(date(2026, 9, 8), "20:00"),
+            world.person_id,
+            details=Details("Styremøte", 5, "adults"),
+            responsible=Responsible("Kari Nordmann", "+47 900 00 000"),
+        ),
+        rules=FREE,
+        now=NOW,
+    )
+    series = await create_series(
+        db.sessions,
+        premises_slug="motesalen",
+        now=NOW,
+        rules=FREE,
+        pattern=WeeklyPattern((2,), time(18), time(20), date(2026, 9, 9), date(2026, 9, 23)),
+        person_id=world.person_id,
+        organisation_id=None,
+        details=Details("Kor", 5, "adults"),
+        idempotency_key="serie-1",
+        responsible=Responsible("Ola Hansen"),
+    )
     return world, one, series
 
 
@@ -47,7 +65,10 @@ async def test_the_responsible_person_and_the_series_key_are_columns(db):
         row = await s.get(BookingSeries, series.series_id)
         dates = list((await s.execute(select(Booking).where(Booking.series_id == series.series_id))).scalars())
     assert (booking.responsible_name, booking.responsible_phone, booking.caretaker_notes) == (
-        "Kari Nordmann", "+47 900 00 000", "")
+        "Kari Nordmann",
+        "+47 900 00 000",
+        "",
+    )
     assert {(b.responsible_name, b.responsible_phone) for b in dates} == {("Ola Hansen", "")}
     assert row.idempotency_key == "serie-1" and len(row.request_digest) == 16
 
@@ -69,8 +90,9 @@ async def test_migration_0011_carries_old_rows_over_and_back(db):
     await db.engine.dispose()
     await asyncio.to_thread(command.downgrade, alembic_config(db.url), "0010")
     async with db.engine.connect() as connection:
-        note = (await connection.execute(text("SELECT caretaker_notes FROM booking WHERE id = :id"),
-                                         {"id": one.id})).scalar_one()
+        note = (
+            await connection.execute(text("SELECT caretaker_notes FROM booking WHERE id = :id"), {"id": one.id})
+        ).scalar_one()
         columns = (await connection.execute(text("SELECT * FROM booking_series"))).keys()
     assert note == "Ansvarlig person (18+): Kari Nordmann, tlf. +47 900 00 000"
     assert "idempotency_key" not in columns
@@ -80,12 +102,23 @@ async def test_migration_0011_carries_old_rows_over_and_back(db):
         booking = await s.get(Booking, one.id)
         row = await s.get(BookingSeries, series.series_id)
     assert (booking.responsible_name, booking.responsible_phone, booking.caretaker_notes) == (
-        "Kari Nordmann", "+47 900 00 000", "")
+        "Kari Nordmann",
+        "+47 900 00 000",
+        "",
+    )
     assert row.idempotency_key == "serie-1" and len(row.request_digest) == 16
-    again = await create_series(db.sessions, premises_slug="motesalen", now=NOW, rules=FREE,
-                                pattern=WeeklyPattern((2,), time(18), time(20), date(2026, 9, 9), date(2026, 9, 23)),
-                                person_id=booking.person_id, organisation_id=None, details=Details("Kor", 5, "adults"),
-                                idempotency_key="serie-1", responsible=Responsible("Ola Hansen"))
+    again = await create_series(
+        db.sessions,
+        premises_slug="motesalen",
+        now=NOW,
+        rules=FREE,
+        pattern=WeeklyPattern((2,), time(18), time(20), date(2026, 9, 9), date(2026, 9, 23)),
+        person_id=booking.person_id,
+        organisation_id=None,
+        details=Details("Kor", 5, "adults"),
+        idempotency_key="serie-1",
+        responsible=Responsible("Ola Hansen"),
+    )
     assert again.series_id == series.series_id  # the carried-over key still finds the series
 
 
@@ -94,14 +127,24 @@ async def test_approval_reasons_are_kept_as_codes_and_shown_from_the_rules(db):
     async with db.sessions() as s:
         await s.execute(update(Premises).where(Premises.slug == "motesalen").values(requires_approval=True))
         await s.commit()
-    made = await create_booking(db.sessions, NewBooking(
-        "motesalen", at(date(2026, 9, 8), "18:00"), at(date(2026, 9, 8), "20:00"), world.person_id,
-        details=Details("Styremøte", 5, "adults")), rules=FREE, now=NOW)
+    made = await create_booking(
+        db.sessions,
+        NewBooking(
+            "motesalen",
+            at(date(2026, 9, 8), "18:00"),
+            at(date(2026, 9, 8), "20:00"),
+            world.person_id,
+            details=Details("Styremøte", 5, "adults"),
+        ),
+        rules=FREE,
+        now=NOW,
+    )
     async with db.sessions() as s:
         (row,) = (await s.execute(select(BookingHistory).where(BookingHistory.booking_id == made.id))).scalars()
         booking = await s.get(Booking, made.id)
     assert (made.status, row.reason_codes, row.reason) == ("requested", ["premises"], "Lokalet krever godkjenning.")
     rules = HarmonisedRules([pricing.load_rule_set(DEFAULT_RULES)])
     assert rules.approval_reasons_of(booking, "stored text", row.reason_codes) == (
-        (PREMISES_APPROVAL.rule_nb, PREMISES_APPROVAL.rule_en),)  # from the rule by its code, not the stored text
+        (PREMISES_APPROVAL.rule_nb, PREMISES_APPROVAL.rule_en),
+    )  # from the rule by its code, not the stored text
     assert rules.approval_reasons_of(booking, "Eldre tekst.", ["no-such-rule"]) == (("Eldre tekst.", "Eldre tekst."),)

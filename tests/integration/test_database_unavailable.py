@@ -1,6 +1,7 @@
 """A database that is away: every route answers 503 (problem+json with `database_unavailable`
 and Retry-After for the API, a short Norwegian page for pages), soon and never a 500;
 the app starts anyway, and serves again by itself once the database is back."""
+
 from __future__ import annotations
 
 import shutil

@@ -1,6 +1,7 @@
 """One English name for "barn og unge": the rule set's own ("Children and youth"), in the
 catalogue and on the pages. Regression: the queue and the report said "children and young
 people" while the terms and the booking form said "Children and youth"."""
+
 from __future__ import annotations
 
 import re
@@ -23,9 +24,14 @@ def test_the_catalogue_names_children_and_youth_as_the_rule_set_does():
     name = the_rule_sets_name().lower()
     with (ROOT / "locale" / "en" / "LC_MESSAGES" / "messages.po").open("rb") as source:
         catalogue = read_po(source, locale="en")
-    wrong = [(m.id, m.string) for m in catalogue
-             if m.id and m.string and re.search("barn og unge", m.id, re.IGNORECASE)
-             and m.string.lower().count(name) < len(re.findall("barn og unge", m.id, re.IGNORECASE))]
+    wrong = [
+        (m.id, m.string)
+        for m in catalogue
+        if m.id
+        and m.string
+        and re.search("barn og unge", m.id, re.IGNORECASE)
+        and m.string.lower().count(name) < len(re.findall("barn og unge", m.id, re.IGNORECASE))
+    ]
     assert wrong == []
 
 

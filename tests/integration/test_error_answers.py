@@ -1,6 +1,7 @@
 """How the app answers when something is refused, through the app on SQLite and PostgreSQL:
 a stale or foreign CSRF token says what happened and what to do (`csrf_failed`), staff
 error pages lead back into the staff pages, and the login lock says when it lifts."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -36,16 +37,22 @@ async def test_an_expired_csrf_cookie_is_explained(staff):
     await login_as(staff, "department_staff")
     token = csrf(staff)
     staff.cookies.delete("csrftoken")  # the form was opened before the cookie went away
-    answer = await staff.post(f"/saksbehandling/bestillinger/{staff.staff.requested_id}/godkjenn",
-                              data={"_csrf_token": token}, follow_redirects=False)
+    answer = await staff.post(
+        f"/saksbehandling/bestillinger/{staff.staff.requested_id}/godkjenn",
+        data={"_csrf_token": token},
+        follow_redirects=False,
+    )
     assert answer.status_code == 403 and CSRF_NB in answer.text
 
 
-@pytest.mark.parametrize(("method", "path", "back", "label"), [
-    ("post", "/saksbehandling/bestillinger/999999/godkjenn", "/saksbehandling", "Tilbake til godkjenningskøen"),
-    ("get", "/saksbehandling/lokaler/finnes-ikke", "/saksbehandling/lokaler", "Tilbake til lokalene"),
-    ("get", "/saksbehandling/ukjent", "/saksbehandling", "Tilbake til godkjenningskøen"),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "back", "label"),
+    [
+        ("post", "/saksbehandling/bestillinger/999999/godkjenn", "/saksbehandling", "Tilbake til godkjenningskøen"),
+        ("get", "/saksbehandling/lokaler/finnes-ikke", "/saksbehandling/lokaler", "Tilbake til lokalene"),
+        ("get", "/saksbehandling/ukjent", "/saksbehandling", "Tilbake til godkjenningskøen"),
+    ],
+)
 async def test_staff_error_pages_lead_back_to_the_staff_pages(staff, method, path, back, label):
     await login_as(staff, "department_staff")
     answer = await (post_form(staff, path) if method == "post" else staff.get(path))
@@ -66,8 +73,11 @@ async def test_staff_error_page_back_link_in_english_and_not_for_others(staff):
 
 async def _fail_login(client):
     await client.get("/logg-inn")
-    return await client.post("/logg-inn", data={"email": EMAILS["admin"], "password": "feil-passord",
-                                                "neste": "/", "_csrf_token": csrf(client)}, follow_redirects=False)
+    return await client.post(
+        "/logg-inn",
+        data={"email": EMAILS["admin"], "password": "feil-passord", "neste": "/", "_csrf_token": csrf(client)},
+        follow_redirects=False,
+    )
 
 
 async def test_the_login_lock_says_when_it_lifts(staff):

@@ -1,5 +1,6 @@
 """The iCal feeds through the app, on SQLite and PostgreSQL, parsed back with icalendar
 and with the independent `ics` parser."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -30,8 +31,17 @@ OSLO = ZoneInfo("Europe/Oslo")
 BOOKED = datetime(2026, 2, 15, 8, 0, tzinfo=UTC)  # when the bookings are made
 NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)  # the feeds' clock: both 2026 DST days lie ahead
 RULES = PremisesApprovalOnly()
-PERSONAL = ("Kari", "Nordmann", "912 34 567", "kari@example.no", "Bragernes IL", "Per Hansen", "Årsmøte",
-            "nøkkel", "Kontaktperson")
+PERSONAL = (
+    "Kari",
+    "Nordmann",
+    "912 34 567",
+    "kari@example.no",
+    "Bragernes IL",
+    "Per Hansen",
+    "Årsmøte",
+    "nøkkel",
+    "Kontaktperson",
+)
 
 
 def at(text: str) -> datetime:
@@ -54,8 +64,13 @@ class Town:
     async def token(self, kind: str, subject_id: int, owner: str, actor: str | None = None) -> str:
         async with write_transaction(self.db.sessions) as session:
             issued = await feeds.create_token(
-                session, feed=kind, subject_id=subject_id, owner_id=self.people[owner],
-                actor_id=self.people[actor] if actor else None, now=self.clock["now"])
+                session,
+                feed=kind,
+                subject_id=subject_id,
+                owner_id=self.people[owner],
+                actor_id=self.people[actor] if actor else None,
+                now=self.clock["now"],
+            )
         return issued.path
 
     async def premises_id(self, slug: str) -> int:
@@ -64,13 +79,20 @@ class Town:
 
     async def cancel(self, name: str, when: datetime) -> None:
         async with write_transaction(self.db.sessions) as session:
-            await change_status(session, self.ids[name], Status.CANCELLED, actor_id=self.people["kari"],
-                                reason="Avlyst", now=when)
+            await change_status(
+                session, self.ids[name], Status.CANCELLED, actor_id=self.people["kari"], reason="Avlyst", now=when
+            )
 
 
 async def _book(db, slug, start, end, person_id, organisation_id=None, rules=RULES, **details) -> int:
-    new = NewBooking(premises_slug=slug, start=start, end=end, person_id=person_id,
-                     organisation_id=organisation_id, details=Details(**details))
+    new = NewBooking(
+        premises_slug=slug,
+        start=start,
+        end=end,
+        person_id=person_id,
+        organisation_id=organisation_id,
+        details=Details(**details),
+    )
     return (await create_booking(db.sessions, new, rules=rules, now=BOOKED)).id
 
 
@@ -78,32 +100,50 @@ async def _book(db, slug, start, end, person_id, organisation_id=None, rules=RUL
 async def town(db, monkeypatch):
     world = await build_world(db.sessions)
     async with write_transaction(db.sessions) as s:
-        s.add_all([Person(name="Per Hansen", email="per@example.no", roles=["person"]),
-                   Person(name="Vera Vaktmester", email="vera@example.no", roles=["person", "caretaker"]),
-                   Person(name="Sara Saksbehandler", email="sara@example.no", roles=["person", "department_staff"])])
+        s.add_all(
+            [
+                Person(name="Per Hansen", email="per@example.no", roles=["person"]),
+                Person(name="Vera Vaktmester", email="vera@example.no", roles=["person", "caretaker"]),
+                Person(name="Sara Saksbehandler", email="sara@example.no", roles=["person", "department_staff"]),
+            ]
+        )
         await s.flush()
         people = {p.email.split("@")[0]: p.id for p in (await s.execute(select(Person))).scalars()}
         await s.execute(update(Person).where(Person.id == world.person_id).values(phone="912 34 567"))
         building_id = await s.scalar(select(Building.id))
-        await s.execute(update(Building).where(Building.id == building_id).values(
-            caretaker_id=people["vera"], postcode="3015", city="Drammen"))
+        await s.execute(
+            update(Building)
+            .where(Building.id == building_id)
+            .values(caretaker_id=people["vera"], postcode="3015", city="Drammen")
+        )
         await s.execute(update(Premises).where(Premises.slug == "klasserom-1").values(requires_approval=True))
     kari, club = world.person_id, world.organisation_id
     ids = {
-        "spring": await _book(db, "motesalen", at("2026-03-29T18:00"), at("2026-03-29T20:00"), kari, club,
-                              purpose="Årsmøte", attendees=18, target_group="children_youth"),
+        "spring": await _book(
+            db,
+            "motesalen",
+            at("2026-03-29T18:00"),
+            at("2026-03-29T20:00"),
+            kari,
+            club,
+            purpose="Årsmøte",
+            attendees=18,
+            target_group="children_youth",
+        ),
         "spring_gap": await _book(db, "motesalen", at("2026-03-29T01:00"), at("2026-03-29T04:00"), kari),
         "autumn": await _book(db, "motesalen", at("2026-10-25T18:00"), at("2026-10-25T20:00"), people["per"]),
         "autumn_repeat": await _book(db, "motesalen", at("2026-10-25T01:00"), at("2026-10-25T04:00"), kari, club),
         # 02:30 in the second (CET) run of the repeated hour: only UTC can say which one.
-        "repeated_hour": await _book(db, "hallen-b", datetime(2026, 10, 25, 1, 30, tzinfo=UTC),
-                                     datetime(2026, 10, 25, 2, 30, tzinfo=UTC), kari),
+        "repeated_hour": await _book(
+            db, "hallen-b", datetime(2026, 10, 25, 1, 30, tzinfo=UTC), datetime(2026, 10, 25, 2, 30, tzinfo=UTC), kari
+        ),
         "requested": await _book(db, "klasserom-1", at("2026-03-31T18:00"), at("2026-03-31T20:00"), kari, club),
         "to_cancel": await _book(db, "hallen-a", at("2026-04-07T18:00"), at("2026-04-07T20:00"), kari, club),
     }
     async with write_transaction(db.sessions) as s:
-        await s.execute(update(Booking).where(Booking.id == ids["spring"]).values(
-            caretaker_notes="Trenger nøkkel til lageret."))
+        await s.execute(
+            update(Booking).where(Booking.id == ids["spring"]).values(caretaker_notes="Trenger nøkkel til lageret.")
+        )
     clock = {"now": NOW}
     monkeypatch.setattr(web_app, "provide_now", lambda: clock["now"])
     app = web_app.create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))
@@ -114,11 +154,18 @@ async def town(db, monkeypatch):
 def by_icalendar(body: bytes) -> dict[str, dict]:
     calendar = Calendar.from_ical(body)
     # In UTC: Python subtracts two datetimes of one zone by wall time, which is wrong across DST.
-    return {str(e["UID"]): {"start": e.decoded("DTSTART").astimezone(UTC), "end": e.decoded("DTEND").astimezone(UTC),
-                            "status": str(e["STATUS"]),
-                            "sequence": int(e["SEQUENCE"]), "summary": str(e["SUMMARY"]),
-                            "description": str(e.get("DESCRIPTION", "")), "location": str(e.get("LOCATION", ""))}
-            for e in calendar.walk("VEVENT")}
+    return {
+        str(e["UID"]): {
+            "start": e.decoded("DTSTART").astimezone(UTC),
+            "end": e.decoded("DTEND").astimezone(UTC),
+            "status": str(e["STATUS"]),
+            "sequence": int(e["SEQUENCE"]),
+            "summary": str(e["SUMMARY"]),
+            "description": str(e.get("DESCRIPTION", "")),
+            "location": str(e.get("LOCATION", "")),
+        }
+        for e in calendar.walk("VEVENT")
+    }
 
 
 def by_ics(body: bytes) -> dict[str, ics.Event]:
@@ -194,9 +241,15 @@ async def test_full_feed_tells_the_caretaker_who_comes_and_what_they_need(town):
     spring = by_icalendar(body)[uid(town, "spring")]
     assert spring["summary"] == "Møtesalen – Bragernes IL"
     assert spring["location"] == "Møtesalen, Bygget, Torget 1, 3015 Drammen"
-    for line in ("Arrangør: Bragernes IL", "Formål: Årsmøte", "Kontaktperson: Kari Nordmann, tlf. 912 34 567",
-                 "Forventet antall: 18", "Målgruppe: barn og unge", "Status: bekreftet",
-                 "Merknad til vaktmester: Trenger nøkkel til lageret."):
+    for line in (
+        "Arrangør: Bragernes IL",
+        "Formål: Årsmøte",
+        "Kontaktperson: Kari Nordmann, tlf. 912 34 567",
+        "Forventet antall: 18",
+        "Målgruppe: barn og unge",
+        "Status: bekreftet",
+        "Merknad til vaktmester: Trenger nøkkel til lageret.",
+    ):
         assert line in spring["description"].splitlines()
     requested = by_icalendar(body)[uid(town, "requested")]
     assert requested["status"] == "TENTATIVE" and "Status: venter på godkjenning" in requested["description"]
@@ -256,8 +309,11 @@ async def test_conditional_requests_get_304_without_a_body(town):
     path = (await feed_paths(town))["building"]
     first = await town.get(path)
     etag, last_modified = first.headers["etag"], first.headers["last-modified"]
-    for headers in ({"If-None-Match": etag}, {"If-None-Match": f'"other", W/{etag}'},
-                    {"If-Modified-Since": last_modified}):
+    for headers in (
+        {"If-None-Match": etag},
+        {"If-None-Match": f'"other", W/{etag}'},
+        {"If-Modified-Since": last_modified},
+    ):
         response = await town.get(path, **headers)
         assert response.status_code == 304, headers
         assert response.content == b"" and response.headers["etag"] == etag
@@ -266,8 +322,9 @@ async def test_conditional_requests_get_304_without_a_body(town):
     # If-None-Match wins over If-Modified-Since (RFC 9110).
     assert (await town.get(path, **{"If-None-Match": '"stale"', "If-Modified-Since": last_modified})).status_code == 200
     public = await town.get("/kalender/lokaler/motesalen.ics")
-    assert (await town.get("/kalender/lokaler/motesalen.ics",
-                           **{"If-None-Match": public.headers["etag"]})).status_code == 304
+    assert (
+        await town.get("/kalender/lokaler/motesalen.ics", **{"If-None-Match": public.headers["etag"]})
+    ).status_code == 304
 
 
 async def test_unknown_revoked_and_rotated_tokens_are_plain_404s(town):
@@ -281,8 +338,14 @@ async def test_unknown_revoked_and_rotated_tokens_are_plain_404s(town):
         rotated = await feeds.rotate_token(s, token_id, actor_id=town.people["kari"], now=NOW)
     assert (await town.get(rotated.path)).status_code == 200
     revoked = path
-    for probe in (revoked, "/kalender/" + "A" * 32 + ".ics", "/kalender/x.ics", "/kalender/lokaler/finnes-ikke.ics",
-                  "/kalender/lokaler/motesalen", rotated.path.removesuffix(".ics")):
+    for probe in (
+        revoked,
+        "/kalender/" + "A" * 32 + ".ics",
+        "/kalender/x.ics",
+        "/kalender/lokaler/finnes-ikke.ics",
+        "/kalender/lokaler/motesalen",
+        rotated.path.removesuffix(".ics"),
+    ):
         response = await town.get(probe)
         # The page names the path asked for (a "log in and come back" link), nothing else.
         assert (response.status_code, response.text.replace(probe, "/finnes/ikke")) == (404, missing_page.text), probe
@@ -321,9 +384,18 @@ async def test_only_owners_and_staff_manage_tokens_and_only_entitled_owners_get_
 
 async def test_closures_appear_in_building_caretaker_and_premises_feeds(town):
     async with write_transaction(town.db.sessions) as s:
-        s.add(Closure(scope="building", building_id=town.building_id, start_at=at("2026-05-17T00:00"),
-                      end_at=at("2026-05-18T00:00"), reason="17. mai", source="manual", created_at=NOW,
-                      updated_at=NOW))
+        s.add(
+            Closure(
+                scope="building",
+                building_id=town.building_id,
+                start_at=at("2026-05-17T00:00"),
+                end_at=at("2026-05-18T00:00"),
+                reason="17. mai",
+                source="manual",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
         await s.flush()
         closure_id = await s.scalar(select(func.max(Closure.id)))
     paths = await feed_paths(town)
@@ -331,8 +403,10 @@ async def test_closures_appear_in_building_caretaker_and_premises_feeds(town):
     for kind in ("building", "caretaker", "premises", "public"):
         body = (await town.get(paths[kind])).content
         event = by_icalendar(body)[closure]
-        assert (event["start"], event["end"]) == (datetime(2026, 5, 16, 22, tzinfo=UTC),
-                                                  datetime(2026, 5, 17, 22, tzinfo=UTC)), kind
+        assert (event["start"], event["end"]) == (
+            datetime(2026, 5, 16, 22, tzinfo=UTC),
+            datetime(2026, 5, 17, 22, tzinfo=UTC),
+        ), kind
         assert event["summary"] == ("Stengt" if kind == "public" else "Stengt: 17. mai")
         assert closure in by_ics(body)
     for kind in ("organisation", "person"):
@@ -371,8 +445,9 @@ async def test_a_lapsed_hold_is_published_as_cancelled(town):
         def assess(self, request) -> Assessment:
             return Assessment(False, (), True, 15, super().assess(request).price_total, None)
 
-    held = await _book(town.db, "hallen-b", at("2026-04-01T18:00"), at("2026-04-01T19:00"), town.world.person_id,
-                       rules=PayFirst())
+    held = await _book(
+        town.db, "hallen-b", at("2026-04-01T18:00"), at("2026-04-01T19:00"), town.world.person_id, rules=PayFirst()
+    )
     path = (await feed_paths(town))["person"]
     town.clock["now"] = BOOKED + timedelta(minutes=5)
     event = by_icalendar((await town.get(path)).content)[f"booking-{held}@lokaler"]
@@ -389,4 +464,6 @@ async def test_single_booking_ics_and_feed_urls(town):
     assert event["start"] == datetime(2026, 3, 29, 16, tzinfo=UTC) and event["status"] == "CONFIRMED"
     assert "Kontaktperson: Kari Nordmann, tlf. 912 34 567" in event["description"]
     assert feeds.feed_urls("https://lokaler.example/", "/kalender/abc.ics") == {
-        "https": "https://lokaler.example/kalender/abc.ics", "webcal": "webcal://lokaler.example/kalender/abc.ics"}
+        "https": "https://lokaler.example/kalender/abc.ics",
+        "webcal": "webcal://lokaler.example/kalender/abc.ics",
+    }

@@ -1,6 +1,7 @@
 """Every GET route answers HEAD with what GET answers: the same status and caching
 headers, no body (uptime monitors, link checkers and calendar clients ask with HEAD).
 On SQLite and PostgreSQL, logged in as a delegate so that most pages render."""
+
 from __future__ import annotations
 
 import re
@@ -29,6 +30,7 @@ def concrete(path: str) -> str:
     def value(match: re.Match) -> str:
         name, kind = match.group(1), match.group(2)
         return "999999" if kind == "int" else PARAMETERS.get(name, "x")
+
     return re.sub(r"\{(\w+):(\w+)\}", value, path)
 
 
@@ -75,8 +77,9 @@ async def test_head_of_a_static_file_and_its_etag(client):
 async def test_head_of_the_feeds_keeps_etag_and_304(client):
     now = datetime.now(timezone.utc)
     async with client.db.sessions() as s:
-        issued = await create_token(s, feed="person", subject_id=client.world.person_id,
-                                    owner_id=client.world.person_id, actor_id=None, now=now)
+        issued = await create_token(
+            s, feed="person", subject_id=client.world.person_id, owner_id=client.world.person_id, actor_id=None, now=now
+        )
         await s.commit()
     for url in ("/kalender/lokaler/motesalen.ics", issued.path):
         get = await client.get(url)

@@ -1,6 +1,7 @@
 """External calendars imported as closures, on SQLite and PostgreSQL: uploads and URLs
 (from a local HTTP server), idempotent re-imports, collisions, and bad input that
 leaves nothing behind."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,8 +37,11 @@ NOW = datetime(2026, 3, 1, 8, 0, tzinfo=UTC)
 
 
 def calendar(*events: str) -> bytes:
-    return ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Fjell skole//Kalender//NO\r\n" + "".join(events)
-            + "END:VCALENDAR\r\n").encode("utf-8")
+    return (
+        "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//Fjell skole//Kalender//NO\r\n"
+        + "".join(events)
+        + "END:VCALENDAR\r\n"
+    ).encode("utf-8")
 
 
 def vevent(uid: str, *lines: str) -> str:
@@ -45,11 +49,20 @@ def vevent(uid: str, *lines: str) -> str:
     return f"BEGIN:VEVENT\r\n{body}END:VEVENT\r\n"
 
 
-MEETING = vevent("foreldremote@skole", "DTSTART;TZID=Europe/Oslo:20260329T170000",
-                 "DTEND;TZID=Europe/Oslo:20260329T190000", "SUMMARY:Foreldremøte")
+MEETING = vevent(
+    "foreldremote@skole",
+    "DTSTART;TZID=Europe/Oslo:20260329T170000",
+    "DTEND;TZID=Europe/Oslo:20260329T190000",
+    "SUMMARY:Foreldremøte",
+)
 MAY_17 = vevent("17mai@skole", "DTSTART;VALUE=DATE:20260517", "DTEND;VALUE=DATE:20260518", "SUMMARY:17. mai")
-BAND = vevent("korps@skole", "DTSTART;TZID=Europe/Oslo:20260324T180000", "DTEND;TZID=Europe/Oslo:20260324T200000",
-              "RRULE:FREQ=WEEKLY;COUNT=3", "SUMMARY:Korpsøvelse")
+BAND = vevent(
+    "korps@skole",
+    "DTSTART;TZID=Europe/Oslo:20260324T180000",
+    "DTEND;TZID=Europe/Oslo:20260324T200000",
+    "RRULE:FREQ=WEEKLY;COUNT=3",
+    "SUMMARY:Korpsøvelse",
+)
 SCHOOL = calendar(MEETING, MAY_17, BAND)
 
 
@@ -74,8 +87,12 @@ async def last_error(db, source_id: int) -> str | None:
 async def world(db):
     world = await build_world(db.sessions)
     # Overlaps the parents' meeting (17:00-19:00) on the spring DST day.
-    new = NewBooking(premises_slug="motesalen", start=resolve_local(datetime(2026, 3, 29, 18)),
-                     end=resolve_local(datetime(2026, 3, 29, 20)), person_id=world.person_id)
+    new = NewBooking(
+        premises_slug="motesalen",
+        start=resolve_local(datetime(2026, 3, 29, 18)),
+        end=resolve_local(datetime(2026, 3, 29, 20)),
+        person_id=world.person_id,
+    )
     world.booking_id = (await create_booking(db.sessions, new, rules=PremisesApprovalOnly(), now=NOW)).id
     return world
 
@@ -114,6 +131,7 @@ async def test_upload_becomes_closures_and_collisions_are_reported(db, world):
     report = await imports.import_source(db.sessions, source_id, data=SCHOOL, now=NOW)
     assert (report.added, report.updated, report.removed) == (5, 0, 0)
     rows = await closures(db)
+
     def utc(month: int, day: int, hour: int) -> datetime:
         return datetime(2026, month, day, hour, tzinfo=UTC)
 
@@ -127,7 +145,10 @@ async def test_upload_becomes_closures_and_collisions_are_reported(db, world):
     ]
     (collision,) = report.collisions
     assert (collision.booking_id, collision.premises, collision.event_uid) == (
-        world.booking_id, "Møtesalen", "foreldremote@skole")
+        world.booking_id,
+        "Møtesalen",
+        "foreldremote@skole",
+    )
     assert collision.to_json()["start"] == "2026-03-29T16:00:00+00:00"
     async with db.sessions() as s:
         assert (await s.get(Booking, world.booking_id)).status == "confirmed"  # reported, not overridden
@@ -135,7 +156,10 @@ async def test_upload_becomes_closures_and_collisions_are_reported(db, world):
         assert (source.last_imported_at, source.last_error) == (NOW, None)
         closure = (await s.execute(select(Closure).limit(1))).scalar_one()
         assert (closure.source, closure.source_ref, closure.scope) == (
-            "ical_import", f"calendar_source:{source_id}", "building")
+            "ical_import",
+            f"calendar_source:{source_id}",
+            "building",
+        )
 
 
 async def test_reimport_is_idempotent_and_follows_the_source(db, world):
@@ -209,8 +233,9 @@ async def test_bad_input_is_refused_with_a_code_and_changes_nothing(db, world, c
         routes["/skole.ics"] = case["route"]
     options = {key: case[key] for key in ("max_bytes", "timeout") if key in case}
     with pytest.raises(imports.ImportRefused) as refused:
-        await imports.import_source(db.sessions, source_id, data=case.get("data"), now=NOW + timedelta(hours=1),
-                                    allow_private=True, **options)
+        await imports.import_source(
+            db.sessions, source_id, data=case.get("data"), now=NOW + timedelta(hours=1), allow_private=True, **options
+        )
     assert refused.value.code == code and refused.value.status == 422
     assert refused.value.message_nb and refused.value.message_en
     assert await closures(db) == before
@@ -234,16 +259,23 @@ async def test_a_failure_inside_the_write_rolls_everything_back(db, world, monke
     assert "database went away" in await last_error(db, source_id)
 
 
-async def test_command_line_import_refresh_and_feed_token(db, world, tmp_path, monkeypatch, capsys,
-                                                          calendar_server):
+async def test_command_line_import_refresh_and_feed_token(db, world, tmp_path, monkeypatch, capsys, calendar_server):
     async with write_transaction(db.sessions) as s:
         await s.execute(update(Building).values(caretaker_id=world.person_id))
     # The command uses the real clock, so this calendar and booking are a month from today.
     day = datetime.now(UTC).date() + timedelta(days=30)
-    event = vevent("kommende@skole", f"DTSTART;TZID=Europe/Oslo:{day:%Y%m%d}T170000",
-                   f"DTEND;TZID=Europe/Oslo:{day:%Y%m%d}T190000", "SUMMARY:Foreldremøte")
-    new = NewBooking(premises_slug="motesalen", start=resolve_local(datetime.combine(day, time(18))),
-                     end=resolve_local(datetime.combine(day, time(20))), person_id=world.person_id)
+    event = vevent(
+        "kommende@skole",
+        f"DTSTART;TZID=Europe/Oslo:{day:%Y%m%d}T170000",
+        f"DTEND;TZID=Europe/Oslo:{day:%Y%m%d}T190000",
+        "SUMMARY:Foreldremøte",
+    )
+    new = NewBooking(
+        premises_slug="motesalen",
+        start=resolve_local(datetime.combine(day, time(18))),
+        end=resolve_local(datetime.combine(day, time(20))),
+        person_id=world.person_id,
+    )
     booking_id = (await create_booking(db.sessions, new, rules=PremisesApprovalOnly(), now=datetime.now(UTC))).id
     path = tmp_path / "skole.ics"
     path.write_bytes(calendar(event))
@@ -268,8 +300,10 @@ async def test_command_line_import_refresh_and_feed_token(db, world, tmp_path, m
         code = await asyncio.to_thread(cli.main, ["calendars", "refresh"])  # the URL calendars only
         assert code == 0
         assert capsys.readouterr().out.startswith(f"calendar {url_source} (Kommunens kalender): 1 added")
-        code = await asyncio.to_thread(cli.main, ["feeds", "token", "create", "--feed", "building",
-                                                  "--subject", "bygget", "--owner", "kari@example.no"])
+        code = await asyncio.to_thread(
+            cli.main,
+            ["feeds", "token", "create", "--feed", "building", "--subject", "bygget", "--owner", "kari@example.no"],
+        )
         assert code == 0
         lines = capsys.readouterr().out.splitlines()
     finally:
@@ -286,8 +320,12 @@ async def test_command_line_import_refresh_and_feed_token(db, world, tmp_path, m
 
 async def test_control_characters_in_an_imported_calendar_are_removed(db, world):
     """Regression: SUMMARY:Ctrl<BEL>bell became a closure reason shown on public pages."""
-    ringing = vevent("bell\x07@skole", "DTSTART;TZID=Europe/Oslo:20260329T170000",
-                     "DTEND;TZID=Europe/Oslo:20260329T190000", "SUMMARY:Ctrl\x07bell\x1b[31m")
+    ringing = vevent(
+        "bell\x07@skole",
+        "DTSTART;TZID=Europe/Oslo:20260329T170000",
+        "DTEND;TZID=Europe/Oslo:20260329T190000",
+        "SUMMARY:Ctrl\x07bell\x1b[31m",
+    )
     report = await imports.import_source(db.sessions, await source_for(db), data=calendar(ringing), now=NOW)
     assert report.added == 1
     ((_, uid, _, _, reason, _),) = await closures(db)
@@ -306,8 +344,9 @@ def command(db):
     env["BOOKING_DATABASE_URL"] = db.url
 
     def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "booking.cli", *args], env=env, cwd=ROOT, capture_output=True,
-                              text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "booking.cli", *args], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
 
     return run
 
@@ -334,8 +373,12 @@ async def test_a_refused_first_import_saves_no_calendar(db, world, command, tmp_
 
 async def test_a_calendar_is_listed_and_removed_with_its_closures(db, world, command, tmp_path):
     day = datetime.now(UTC).date() + timedelta(days=30)  # the command uses the real clock
-    event = vevent("kommende@skole", f"DTSTART;TZID=Europe/Oslo:{day:%Y%m%d}T170000",
-                   f"DTEND;TZID=Europe/Oslo:{day:%Y%m%d}T190000", "SUMMARY:Foreldremøte")
+    event = vevent(
+        "kommende@skole",
+        f"DTSTART;TZID=Europe/Oslo:{day:%Y%m%d}T170000",
+        f"DTEND;TZID=Europe/Oslo:{day:%Y%m%d}T190000",
+        "SUMMARY:Foreldremøte",
+    )
     path = tmp_path / "skole.ics"
     path.write_bytes(calendar(event))
     imported = command("calendars", "import", "--building", "bygget", "--file", str(path))
@@ -346,8 +389,13 @@ async def test_a_calendar_is_listed_and_removed_with_its_closures(db, world, com
     (upload,) = [source for source in await sources(db) if source != dead]
     listed = command("calendars", "list").stdout.splitlines()
     assert listed[0].split("\t")[:4] == [str(upload), "bygget", "skole.ics", "(uploaded file)"]
-    assert listed[1].split("\t")[:5] == [str(dead), "bygget", "Nedlagt", "http://127.0.0.1:9/borte.ics",
-                                          "imported never"]
+    assert listed[1].split("\t")[:5] == [
+        str(dead),
+        "bygget",
+        "Nedlagt",
+        "http://127.0.0.1:9/borte.ics",
+        "imported never",
+    ]
     assert listed[1].split("\t")[5].startswith("error url_not_allowed")
 
     removed = command("calendars", "remove", str(dead))

@@ -2,6 +2,7 @@
 send-mail` to a real SMTP server (aiosmtpd in this process), once per row even with two
 senders at once; Norwegian or English by the person's language, with the .ics attached.
 On SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,15 +23,15 @@ from booking.db.engine import make_engine, session_factory, write_transaction
 from booking.db.models import BookingSeries, OutboxMail, Person, Premises
 from booking.domain.errors import Conflict
 from booking.domain.lifecycle import Status
+from booking.domain.recurrence import WeeklyPattern
 from booking.notify import Mail, enqueue, series_summary, undeliverable
 from booking.notify.outbox import MAX_ATTEMPTS, event_mail
 from booking.notify.sender import SmtpTransport, send_pending
 from booking.services.bookings import NewBooking, change_status, create_booking, place_booking
 from booking.services.lending import Details, PremisesApprovalOnly
 from booking.services.mail import send_mail
-from booking.services.series import create_series, edit_series
-from booking.domain.recurrence import WeeklyPattern
 from booking.services.rulebook import current_rules
+from booking.services.series import create_series, edit_series
 from booking.settings import ROOT, from_environment
 from tests.integration.test_bookings import at
 from tests.integration.test_payments_support import free_port, need
@@ -71,8 +72,9 @@ def smtp():
 
 
 async def free_booking(db, world, start: str, end: str, **kw):
-    return await create_booking(db.sessions, NewBooking(world.room, at(start), at(end), world.person_id, **kw),
-                                rules=FREE, now=NOW)
+    return await create_booking(
+        db.sessions, NewBooking(world.room, at(start), at(end), world.person_id, **kw), rules=FREE, now=NOW
+    )
 
 
 def clock(at_: datetime):
@@ -103,17 +105,31 @@ async def test_a_confirmation_in_english_with_the_price_and_the_calendar_file(db
     world = await build_world(db.sessions)
     await set_language(db, "kari@example.no", "en")
     rules = await current_rules(db.sessions)
-    booking = await create_booking(db.sessions, NewBooking(
-        world.room, at("2026-09-08T18:00"), at("2026-09-08T20:00"), world.person_id, world.organisation_id,
-        Details("Board meeting", 8, "adults"), payment_method="invoice"), rules=rules, now=NOW)
+    booking = await create_booking(
+        db.sessions,
+        NewBooking(
+            world.room,
+            at("2026-09-08T18:00"),
+            at("2026-09-08T20:00"),
+            world.person_id,
+            world.organisation_id,
+            Details("Board meeting", 8, "adults"),
+            payment_method="invoice",
+        ),
+        rules=rules,
+        now=NOW,
+    )
     (row,) = await outbox(db)
     assert (row.language, row.to_address, row.sent_at) == ("en", "kari@example.no", None)
     # Nothing is rendered in the booking's transaction: the row holds what happened.
     assert (row.event["mail"], row.event["booking_id"], row.subject, row.attachments) == (
-        "confirmed", booking.id, "", [])
+        "confirmed",
+        booking.id,
+        "",
+        [],
+    )
 
-    report = await send_pending(db.sessions, smtp.transport, sender="Lokaler <noreply@lokaler.test>",
-                                clock=clock(NOW))
+    report = await send_pending(db.sessions, smtp.transport, sender="Lokaler <noreply@lokaler.test>", clock=clock(NOW))
     assert (report.sent, report.failed) == (1, 0)
     (message,) = smtp.messages
     assert message["Subject"] == "Confirmed: Møtesalen Tuesday 8 September 2026 at 18:00"
@@ -137,9 +153,20 @@ async def test_a_request_in_english_says_why_it_needs_approval_in_english(db, sm
     world = await build_world(db.sessions)
     await set_language(db, "kari@example.no", "en")
     rules = await current_rules(db.sessions)
-    booking = await create_booking(db.sessions, NewBooking(
-        world.room, at("2026-09-08T18:00"), at("2026-09-08T20:00"), world.person_id, world.organisation_id,
-        Details("Anniversary", 12, "adults", alcohol=True), payment_method="invoice"), rules=rules, now=NOW)
+    booking = await create_booking(
+        db.sessions,
+        NewBooking(
+            world.room,
+            at("2026-09-08T18:00"),
+            at("2026-09-08T20:00"),
+            world.person_id,
+            world.organisation_id,
+            Details("Anniversary", 12, "adults", alcohol=True),
+            payment_method="invoice",
+        ),
+        rules=rules,
+        now=NOW,
+    )
     assert booking.status == "requested"
     await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
     (received,) = smtp.messages
@@ -155,8 +182,9 @@ async def test_norwegian_by_default_and_the_approval_story_told(db, smtp):
     booking = await free_booking(db, world, "2026-09-08T18:00", "2026-09-08T20:00")
     assert booking.status == "requested"
     async with write_transaction(db.sessions) as s:
-        await change_status(s, booking.id, Status.REJECTED, actor_id=None,
-                            reason="Hallen er stengt for vedlikehold.", now=NOW)
+        await change_status(
+            s, booking.id, Status.REJECTED, actor_id=None, reason="Hallen er stengt for vedlikehold.", now=NOW
+        )
     await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
     received, rejected = smtp.messages
     assert received["Subject"].startswith("Vi har mottatt forespørselen din: Møtesalen tirsdag 8. september 2026")
@@ -179,8 +207,11 @@ async def test_approval_and_cancellation_mails(db, smtp):
     async with write_transaction(db.sessions) as s:
         await change_status(s, booking.id, Status.CANCELLED, actor_id=world.person_id, reason="Ble syk.", now=NOW)
     keys = [m.dedupe_key for m in await outbox(db)]
-    assert keys == [f"booking-{booking.id}-0-received", f"booking-{booking.id}-1-approved",
-                    f"booking-{booking.id}-2-cancelled"]
+    assert keys == [
+        f"booking-{booking.id}-0-received",
+        f"booking-{booking.id}-1-approved",
+        f"booking-{booking.id}-2-cancelled",
+    ]
     await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
     _, approved, cancelled = smtp.messages
     assert "Idrett har godkjent forespørselen din." in body(approved) and "Kommentar: Velkommen!" in body(approved)
@@ -214,7 +245,8 @@ async def test_two_senders_at_once_deliver_each_mail_exactly_once(db, smtp):
     try:
         reports = await asyncio.gather(
             send_pending(db.sessions, smtp.transport, sender="a@lokaler.test", clock=clock(NOW)),
-            send_pending(session_factory(second_engine), smtp.transport, sender="b@lokaler.test", clock=clock(NOW)))
+            send_pending(session_factory(second_engine), smtp.transport, sender="b@lokaler.test", clock=clock(NOW)),
+        )
     finally:
         await second_engine.dispose()
     delivered = [m["X-Lokaler-Outbox"] for m in smtp.messages]
@@ -234,11 +266,13 @@ async def test_a_failed_delivery_is_kept_and_retried_later(db, smtp):
     (row,) = await outbox(db)
     assert (report.failed, row.sent_at, row.attempts) == (1, None, 1)
     assert "ConnectionRefusedError" in row.last_error and row.claimed_until == NOW + timedelta(minutes=1)
-    soon = await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test",
-                              clock=clock(NOW + timedelta(seconds=30)))
+    soon = await send_pending(
+        db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW + timedelta(seconds=30))
+    )
     assert soon.sent == 0 and smtp.messages == []  # backing off
-    later = await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test",
-                               clock=clock(NOW + timedelta(minutes=2)))
+    later = await send_pending(
+        db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW + timedelta(minutes=2))
+    )
     (row,) = await outbox(db)
     assert later.sent == 1 and len(smtp.messages) == 1 and row.attempts == 2 and row.sent_at is not None
 
@@ -246,8 +280,12 @@ async def test_a_failed_delivery_is_kept_and_retried_later(db, smtp):
 async def test_reminders_the_day_before_are_queued_once(db, smtp):
     world = await build_world(db.sessions)
     tomorrow = await free_booking(db, world, "2026-09-02T18:00", "2026-09-02T19:00")
-    await create_booking(db.sessions, NewBooking(world.room, at("2026-09-03T18:00"), at("2026-09-03T19:00"),
-                                                 world.person_id), rules=FREE, now=NOW)
+    await create_booking(
+        db.sessions,
+        NewBooking(world.room, at("2026-09-03T18:00"), at("2026-09-03T19:00"), world.person_id),
+        rules=FREE,
+        now=NOW,
+    )
     settings = from_environment({"BOOKING_DATABASE_URL": db.url})
     first = await send_mail(db.sessions, settings, clock=clock(NOW), transport=smtp.transport)
     second = await send_mail(db.sessions, settings, clock=clock(NOW + timedelta(hours=3)), transport=smtp.transport)
@@ -259,17 +297,26 @@ async def test_reminders_the_day_before_are_queued_once(db, smtp):
 
 async def test_a_series_sends_no_mail_per_occurrence(db):
     world = await build_world(db.sessions)
-    await create_booking(db.sessions, NewBooking(world.room, at("2026-09-08T18:00"), at("2026-09-08T20:00"),
-                                                 world.person_id, series_id=None), rules=FREE, now=NOW)
+    await create_booking(
+        db.sessions,
+        NewBooking(world.room, at("2026-09-08T18:00"), at("2026-09-08T20:00"), world.person_id, series_id=None),
+        rules=FREE,
+        now=NOW,
+    )
     async with db.sessions() as s:
         room = (await s.execute(select(Premises).where(Premises.slug == world.room))).scalar_one()
-        series = BookingSeries(premises_id=room.id, person_id=world.person_id, rrule="FREQ=WEEKLY", pattern={},
-                               created_at=NOW)
+        series = BookingSeries(
+            premises_id=room.id, person_id=world.person_id, rrule="FREQ=WEEKLY", pattern={}, created_at=NOW
+        )
         s.add(series)
         await s.commit()
         series_id = series.id
-    await create_booking(db.sessions, NewBooking(world.room, at("2026-09-15T18:00"), at("2026-09-15T20:00"),
-                                                 world.person_id, series_id=series_id), rules=FREE, now=NOW)
+    await create_booking(
+        db.sessions,
+        NewBooking(world.room, at("2026-09-15T18:00"), at("2026-09-15T20:00"), world.person_id, series_id=series_id),
+        rules=FREE,
+        now=NOW,
+    )
     assert len(await outbox(db)) == 1
 
 
@@ -278,15 +325,27 @@ async def test_in_development_mails_are_written_as_eml_files(db, tmp_path):
     booking = await free_booking(db, world, "2026-09-08T18:00", "2026-09-08T20:00")
     env = {**os.environ, "BOOKING_DATABASE_URL": db.url, "BOOKING_MAIL_DIR": str(tmp_path / "outbox")}
     env.pop("BOOKING_SMTP_HOST", None)
-    done = subprocess.run([sys.executable, "-m", "booking.cli", "send-mail"], env=env, cwd=ROOT,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "booking.cli", "send-mail"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert "1 mail(s) sent" in done.stdout
     (path,) = (tmp_path / "outbox").glob("*.eml")
     message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
     assert message["Subject"].startswith("Bekreftet: Møtesalen") and f"LOK-{booking.id}" in body(message)
-    again = subprocess.run([sys.executable, "-m", "booking.cli", "send-mail"], env=env, cwd=ROOT,
-                           capture_output=True, text=True, timeout=120)
+    again = subprocess.run(
+        [sys.executable, "-m", "booking.cli", "send-mail"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert "0 mail(s) sent" in again.stdout and len(list((tmp_path / "outbox").glob("*.eml"))) == 1
     async with db.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(OutboxMail).where(OutboxMail.sent_at.is_(None))) == 0
@@ -296,9 +355,17 @@ SEPTEMBER_TUESDAYS = WeeklyPattern((1,), time(18), time(20), date(2026, 9, 8), d
 
 
 async def club_series(db, world, *, rules, method="invoice"):
-    return await create_series(db.sessions, premises_slug=world.room, pattern=SEPTEMBER_TUESDAYS,
-                               person_id=world.person_id, organisation_id=world.organisation_id,
-                               details=Details("Styremøte", 10, "adults"), rules=rules, now=NOW, payment_method=method)
+    return await create_series(
+        db.sessions,
+        premises_slug=world.room,
+        pattern=SEPTEMBER_TUESDAYS,
+        person_id=world.person_id,
+        organisation_id=world.organisation_id,
+        details=Details("Styremøte", 10, "adults"),
+        rules=rules,
+        now=NOW,
+        payment_method=method,
+    )
 
 
 async def test_a_series_sends_one_summary_with_every_date_and_a_calendar_file(db, smtp):
@@ -350,13 +417,29 @@ async def test_a_series_summary_in_english_says_what_awaits_payment(db, smtp):
 
 async def test_editing_a_series_sends_one_summary_not_a_cancellation_per_date(db):
     world = await build_world(db.sessions)
-    result = await create_series(db.sessions, premises_slug=world.room, pattern=SEPTEMBER_TUESDAYS,
-                                 person_id=world.person_id, organisation_id=None, details=Details("Kor", 8),
-                                 rules=FREE, now=NOW)
+    result = await create_series(
+        db.sessions,
+        premises_slug=world.room,
+        pattern=SEPTEMBER_TUESDAYS,
+        person_id=world.person_id,
+        organisation_id=None,
+        details=Details("Kor", 8),
+        rules=FREE,
+        now=NOW,
+    )
     before = {m.dedupe_key for m in await outbox(db)}
     assert before == {f"series-{result.series_id}-created"}
-    moved = await edit_series(db.sessions, result.series_id, day=date(2026, 9, 8), scope="all", start_time=time(19),
-                              end_time=time(21), actor_id=world.person_id, rules=FREE, now=NOW)
+    moved = await edit_series(
+        db.sessions,
+        result.series_id,
+        day=date(2026, 9, 8),
+        scope="all",
+        start_time=time(19),
+        end_time=time(21),
+        actor_id=world.person_id,
+        rules=FREE,
+        now=NOW,
+    )
     added = [m for m in await outbox(db) if m.dedupe_key not in before]
     assert [m.dedupe_key for m in added] == [f"series-{result.series_id}-changed-{moved.occurrences[0].booking_id}"]
     assert added[0].subject == "Fast ukentlig tid endret: Møtesalen, hver tirsdag kl. 19:00–21:00"
@@ -368,9 +451,20 @@ async def test_a_mail_written_after_later_changes_still_says_what_happened_then(
     booking was cancelled still confirms, with the calendar sequence of that moment."""
     world = await build_world(db.sessions)
     rules = await current_rules(db.sessions)
-    booking = await create_booking(db.sessions, NewBooking(
-        world.room, at("2026-09-08T18:00"), at("2026-09-08T20:00"), world.person_id, world.organisation_id,
-        Details("Styremøte", 8, "adults"), payment_method="invoice"), rules=rules, now=NOW)
+    booking = await create_booking(
+        db.sessions,
+        NewBooking(
+            world.room,
+            at("2026-09-08T18:00"),
+            at("2026-09-08T20:00"),
+            world.person_id,
+            world.organisation_id,
+            Details("Styremøte", 8, "adults"),
+            payment_method="invoice",
+        ),
+        rules=rules,
+        now=NOW,
+    )
     async with write_transaction(db.sessions) as s:
         await change_status(s, booking.id, Status.CANCELLED, actor_id=world.person_id, reason="Avlyst", now=NOW)
     await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
@@ -385,11 +479,25 @@ async def test_a_mail_written_after_later_changes_still_says_what_happened_then(
 async def test_an_event_that_cannot_be_written_holds_up_no_other_mail_and_is_listed_in_the_end(db, smtp):
     world = await build_world(db.sessions)
     async with write_transaction(db.sessions) as s:  # an event naming a booking that is not there
-        await enqueue(s, event_mail("booking-999-0-confirmed", "kari@example.no", "nb",
-                                    {"mail": "confirmed", "booking_id": 999}), NOW)
-    await create_booking(db.sessions, NewBooking(
-        world.room, at("2026-09-08T18:00"), at("2026-09-08T20:00"), world.person_id, world.organisation_id,
-        Details("Styremøte", 8, "adults"), payment_method="invoice"), rules=await current_rules(db.sessions), now=NOW)
+        await enqueue(
+            s,
+            event_mail("booking-999-0-confirmed", "kari@example.no", "nb", {"mail": "confirmed", "booking_id": 999}),
+            NOW,
+        )
+    await create_booking(
+        db.sessions,
+        NewBooking(
+            world.room,
+            at("2026-09-08T18:00"),
+            at("2026-09-08T20:00"),
+            world.person_id,
+            world.organisation_id,
+            Details("Styremøte", 8, "adults"),
+            payment_method="invoice",
+        ),
+        rules=await current_rules(db.sessions),
+        now=NOW,
+    )
     report = await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
     assert report.sent == 1 and smtp.messages[0]["Subject"].startswith("Bekreftet")
     for _ in range(MAX_ATTEMPTS):

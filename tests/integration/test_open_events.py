@@ -3,6 +3,7 @@ from its page and through the API (the booker, a delegate of its organisation), 
 that write nothing, the public page with its facts, filters and window, the iCal feed
 (parsed with icalendar), staff hiding an event and showing it again, and a cancelled
 booking dropping out. No person's name, e-mail or phone reaches the public."""
+
 from __future__ import annotations
 
 import html
@@ -15,13 +16,13 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
 from booking.db.models import Building, District, Membership, OpenEvent, Person, Premises
+from booking.formatting import day as norwegian_day
 from booking.services.accounts import create_person, issue_api_token
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import Details
 from booking.services.rulebook import current_rules
 from booking.settings import from_environment
 from booking.web.app import create_app
-from booking.formatting import day as norwegian_day
 from common.localtime import resolve_local, to_local
 from tests.integration.test_staff import PASSWORD, build_staff_world, login_as, post_form
 
@@ -37,34 +38,54 @@ async def events(db):
     behalf; Dora, another delegate of the club; a second district with a hall."""
     world = await build_staff_world(db.sessions)
     now = datetime.now(timezone.utc)
-    dora = await create_person(db.sessions, email="dora@example.no", name="Dora Delegat", password=PASSWORD,
-                               roles=["person", "delegate"], birth_date=date(1985, 1, 1))
+    dora = await create_person(
+        db.sessions,
+        email="dora@example.no",
+        name="Dora Delegat",
+        password=PASSWORD,
+        roles=["person", "delegate"],
+        birth_date=date(1985, 1, 1),
+    )
     async with db.sessions() as s:
         s.add(Membership(organisation_id=world.world.organisation_id, person_id=dora.id))
         stromso = District(slug="stromso", name="Strømsø")
         s.add(stromso)
         await s.flush()
         building = await s.get(Building, world.building_id)
-        other = Building(slug="elvebyen", name="Elvebyen kulturhus", address="Elvegata 2", district_id=stromso.id,
-                         department_id=building.department_id)
+        other = Building(
+            slug="elvebyen",
+            name="Elvebyen kulturhus",
+            address="Elvegata 2",
+            district_id=stromso.id,
+            department_id=building.department_id,
+        )
         s.add(other)
         await s.flush()
-        s.add(Premises(slug="elvesalen", name="Elvesalen", kind="room", tariff_category="moterom",
-                       building_id=other.id, capacity=80, opening_hours={d: ["00:00-24:00"] for d in
-                                                                         ("mon", "tue", "wed", "thu", "fri", "sat",
-                                                                          "sun")},
-                       hearing_loop=True))
+        s.add(
+            Premises(
+                slug="elvesalen",
+                name="Elvesalen",
+                kind="room",
+                tariff_category="moterom",
+                building_id=other.id,
+                capacity=80,
+                opening_hours={d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")},
+                hearing_loop=True,
+            )
+        )
         stranger = await s.scalar(select(Person.id).where(Person.email == "person@example.no"))
         await s.commit()
     app = create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))
     async with AsyncTestClient(app=app) as client:
         client.staff, client.db = world, db
-        client.kari = {"Authorization": "Bearer " + await issue_api_token(db.sessions, world.world.person_id,
-                                                                           label="test", now=now)}
-        client.dora = {"Authorization": "Bearer " + await issue_api_token(db.sessions, dora.id, label="test",
-                                                                           now=now)}
-        client.stranger = {"Authorization": "Bearer " + await issue_api_token(db.sessions, stranger, label="test",
-                                                                               now=now)}
+        client.kari = {
+            "Authorization": "Bearer "
+            + await issue_api_token(db.sessions, world.world.person_id, label="test", now=now)
+        }
+        client.dora = {"Authorization": "Bearer " + await issue_api_token(db.sessions, dora.id, label="test", now=now)}
+        client.stranger = {
+            "Authorization": "Bearer " + await issue_api_token(db.sessions, stranger, label="test", now=now)
+        }
         yield client
 
 
@@ -83,9 +104,19 @@ async def rows(db) -> list[OpenEvent]:
 async def book(client, slug: str, start: datetime, *, organisation: bool = True, hours: int = 2) -> int:
     world = client.staff.world
     rules = await current_rules(client.db.sessions)
-    booking = await create_booking(client.db.sessions, NewBooking(
-        slug, start, start + timedelta(hours=hours), world.person_id, world.organisation_id if organisation else None,
-        Details("Internt styremøte", 20, "all")), rules=rules, now=datetime.now(timezone.utc))
+    booking = await create_booking(
+        client.db.sessions,
+        NewBooking(
+            slug,
+            start,
+            start + timedelta(hours=hours),
+            world.person_id,
+            world.organisation_id if organisation else None,
+            Details("Internt styremøte", 20, "all"),
+        ),
+        rules=rules,
+        now=datetime.now(timezone.utc),
+    )
     assert booking.status == "confirmed"
     return booking.id
 
@@ -109,20 +140,28 @@ def feed_events(body: bytes) -> list:
 
 # ---------------------------------------------------------------- marking
 
+
 async def test_the_booker_marks_a_booking_on_its_page_and_the_public_sees_it_without_personal_data(events):
     booking_id, start = events.staff.confirmed_id, events.staff.start
     await login_as(events, "delegate")
     page = await events.get(f"/mine-bestillinger/{booking_id}")
     assert 'action="/mine-bestillinger/%d/arrangement"' % booking_id in page.text
     assert "Vis som åpent arrangement" in page.text
-    saved = await post_form(events, f"/mine-bestillinger/{booking_id}/arrangement",
-                            {"tittel": " Åpen  korøvelse ", "beskrivelse": "Syng med oss!\r\nNoter finnes.",
-                             "publikum": "all"})
+    saved = await post_form(
+        events,
+        f"/mine-bestillinger/{booking_id}/arrangement",
+        {"tittel": " Åpen  korøvelse ", "beskrivelse": "Syng med oss!\r\nNoter finnes.", "publikum": "all"},
+    )
     assert saved.status_code == 303
     assert saved.headers["location"] == f"/mine-bestillinger/{booking_id}?arrangement=lagret#arrangement"
     [event] = await rows(events.db)
     assert (event.booking_id, event.title, event.description, event.audience, event.hidden_at) == (
-        booking_id, "Åpen korøvelse", "Syng med oss!\nNoter finnes.", "all", None)
+        booking_id,
+        "Åpen korøvelse",
+        "Syng med oss!\nNoter finnes.",
+        "all",
+        None,
+    )
     mine = text_of((await events.get(saved.headers["location"])).text)
     assert "Det åpne arrangementet er lagret." in mine and "Vises på «Hva skjer»." in mine
 
@@ -168,14 +207,20 @@ async def test_someone_who_may_not_manage_the_booking_is_refused_and_nothing_is_
     booking_id = events.staff.confirmed_id
     assert_problem(await events.put(api(booking_id), json=EVENT, headers=events.stranger), 403, "not_your_booking")
     await login_as(events, "other_staff")  # staff of a department that does not own the premises
-    refused = await post_form(events, f"/mine-bestillinger/{booking_id}/arrangement",
-                              {"tittel": "Kapret", "beskrivelse": "", "publikum": "all"})
+    refused = await post_form(
+        events,
+        f"/mine-bestillinger/{booking_id}/arrangement",
+        {"tittel": "Kapret", "beskrivelse": "", "publikum": "all"},
+    )
     assert refused.status_code == 403
     assert await rows(events.db) == []
 
     assert (await events.put(api(booking_id), json=EVENT, headers=events.kari)).status_code == 201
-    assert_problem(await events.put(api(booking_id), json={**EVENT, "title": "Kapret"}, headers=events.stranger),
-                   403, "not_your_booking")
+    assert_problem(
+        await events.put(api(booking_id), json={**EVENT, "title": "Kapret"}, headers=events.stranger),
+        403,
+        "not_your_booking",
+    )
     assert_problem(await events.delete(api(booking_id), headers=events.stranger), 403, "not_your_booking")
     assert_problem(await events.get(api(booking_id), headers=events.stranger), 403, "not_your_booking")
     [event] = await rows(events.db)
@@ -185,27 +230,45 @@ async def test_someone_who_may_not_manage_the_booking_is_refused_and_nothing_is_
 
 async def test_bad_input_is_refused_field_by_field_and_nothing_is_written(events):
     booking_id = events.staff.confirmed_id
-    refused = assert_problem(await events.put(api(booking_id), json={
-        "title": "  ", "description": "x" * 501, "audience": "adults"}, headers=events.kari), 422, "invalid_input")
+    refused = assert_problem(
+        await events.put(
+            api(booking_id), json={"title": "  ", "description": "x" * 501, "audience": "adults"}, headers=events.kari
+        ),
+        422,
+        "invalid_input",
+    )
     assert [(e["field"], e["code"]) for e in refused["errors"]] == [
-        ("title", "required"), ("description", "too_long"), ("audience", "invalid_choice")]
-    assert_problem(await events.put(api(booking_id), json={"description": "Uten tittel"}, headers=events.kari),
-                   422, "invalid_input")
-    assert_problem(await events.put(api(booking_id), json={**EVENT, "title": "Konsert\x00"}, headers=events.kari),
-                   422, "invalid_text")
+        ("title", "required"),
+        ("description", "too_long"),
+        ("audience", "invalid_choice"),
+    ]
+    assert_problem(
+        await events.put(api(booking_id), json={"description": "Uten tittel"}, headers=events.kari),
+        422,
+        "invalid_input",
+    )
+    assert_problem(
+        await events.put(api(booking_id), json={**EVENT, "title": "Konsert\x00"}, headers=events.kari),
+        422,
+        "invalid_text",
+    )
     assert await rows(events.db) == []
 
     await login_as(events, "delegate")
-    page = await post_form(events, f"/mine-bestillinger/{booking_id}/arrangement",
-                           {"tittel": "x" * 121, "beskrivelse": "Beholdes", "publikum": "all"})
+    page = await post_form(
+        events,
+        f"/mine-bestillinger/{booking_id}/arrangement",
+        {"tittel": "x" * 121, "beskrivelse": "Beholdes", "publikum": "all"},
+    )
     assert page.status_code == 422
     assert "Skjemaet er ikke lagret" in page.text and "Tittelen kan ha høyst 120 tegn." in page.text
     assert 'id="tittel-error"' in page.text and ">Beholdes</textarea>" in page.text  # what was written stays
     assert await rows(events.db) == []
 
     assert (await events.put(api(booking_id), json=EVENT, headers=events.kari)).status_code == 201
-    assert_problem(await events.put(api(booking_id), json={**EVENT, "title": ""}, headers=events.kari),
-                   422, "invalid_input")
+    assert_problem(
+        await events.put(api(booking_id), json={**EVENT, "title": ""}, headers=events.kari), 422, "invalid_input"
+    )
     [event] = await rows(events.db)
     assert (event.title, event.revision) == ("Åpen korøvelse", 0)
 
@@ -236,13 +299,15 @@ async def test_the_booker_unmarks_an_event(events):
 
 # ---------------------------------------------------------------- the public page
 
+
 async def test_the_page_filters_by_district_and_audience(events):
     start = events.staff.start
     bragernes = events.staff.confirmed_id
     stromso = await book(events, "elvesalen", start + timedelta(days=1))
     assert (await events.put(api(bragernes), json=EVENT, headers=events.kari)).status_code == 201
-    assert (await events.put(api(stromso), json={"title": "Leksehjelp", "audience": "children_youth"},
-                             headers=events.kari)).status_code == 201
+    assert (
+        await events.put(api(stromso), json={"title": "Leksehjelp", "audience": "children_youth"}, headers=events.kari)
+    ).status_code == 201
 
     def listed(page) -> list[str]:
         return re.findall(r'<h4 id="arrangement-\d+">([^<]+)</h4>', page.text)
@@ -256,7 +321,9 @@ async def test_the_page_filters_by_district_and_audience(events):
     assert listed(await events.get("/hva-skjer?publikum=all")) == ["Åpen korøvelse"]
     assert listed(await events.get("/hva-skjer?kommunedel=bragernes&publikum=children_youth")) == []
     assert listed(await events.get("/hva-skjer?kommunedel=ukjent&publikum=x")) == ["Åpen korøvelse", "Leksehjelp"]
-    assert "Ingen åpne arrangementer" in (await events.get("/hva-skjer?kommunedel=bragernes&publikum=children_youth")).text
+    assert (
+        "Ingen åpne arrangementer" in (await events.get("/hva-skjer?kommunedel=bragernes&publikum=children_youth")).text
+    )
 
 
 async def test_the_page_shows_sixty_days_at_a_time_with_a_link_to_later_ones(events):
@@ -284,6 +351,7 @@ async def test_the_page_in_english(events):
 
 # ---------------------------------------------------------------- the feed
 
+
 async def test_the_feed_lists_the_events_with_a_stable_uid_and_no_personal_data(events):
     booking_id, start = events.staff.confirmed_id, events.staff.start
     assert (await events.put(api(booking_id), json=EVENT, headers=events.kari)).status_code == 201
@@ -303,7 +371,9 @@ async def test_the_feed_lists_the_events_with_a_stable_uid_and_no_personal_data(
 
     etag = feed.headers["etag"]
     assert (await events.get("/hva-skjer.ics", headers={"If-None-Match": etag})).status_code == 304
-    assert (await events.put(api(booking_id), json={**EVENT, "title": "Ny tittel"}, headers=events.kari)).status_code == 200
+    assert (
+        await events.put(api(booking_id), json={**EVENT, "title": "Ny tittel"}, headers=events.kari)
+    ).status_code == 200
     again = await events.get("/hva-skjer.ics", headers={"If-None-Match": etag})
     assert again.status_code == 200 and again.headers["etag"] != etag
     [changed] = feed_events(again.content)
@@ -314,8 +384,9 @@ async def test_the_feed_lists_the_events_with_a_stable_uid_and_no_personal_data(
 async def test_the_feed_takes_the_page_s_filters(events):
     stromso = await book(events, "elvesalen", events.staff.start + timedelta(days=1))
     assert (await events.put(api(events.staff.confirmed_id), json=EVENT, headers=events.kari)).status_code == 201
-    assert (await events.put(api(stromso), json={"title": "Leksehjelp", "audience": "children_youth"},
-                             headers=events.kari)).status_code == 201
+    assert (
+        await events.put(api(stromso), json={"title": "Leksehjelp", "audience": "children_youth"}, headers=events.kari)
+    ).status_code == 201
 
     async def summaries(query: str) -> list[str]:
         return [str(e["summary"]) for e in feed_events((await events.get(f"/hva-skjer.ics{query}")).content)]
@@ -330,6 +401,7 @@ async def test_the_feed_takes_the_page_s_filters(events):
 
 
 # ---------------------------------------------------------------- staff, and a booking called off
+
 
 async def test_staff_hide_an_event_and_show_it_again(events):
     booking_id = events.staff.confirmed_id

@@ -3,6 +3,7 @@ PostgreSQL. An organisation registered on the site starts unchecked; every booki
 behalf needs approval (reason `organisation_unverified`, in both languages, in the booking
 page's preview, the booking's history and the staff queue) at the price quoted; staff mark
 it checked on their own page, and its later bookings follow the usual rules."""
+
 from __future__ import annotations
 
 import asyncio
@@ -30,11 +31,24 @@ REASON_EN = "The organisation has not yet been checked by the municipality."
 
 
 def booking_form(client, day, organisation_id: int, key: str) -> dict:
-    return {"_csrf_token": csrf(client), "dato": day.isoformat(), "fra": "18:00", "til": "20:00",
-            "for": str(organisation_id), "betaling": "invoice", "deltakere": "12", "malgruppe": "adults",
-            "alkohol": "nei", "formal": "Korøvelse", "ansvarlig_navn": "Kari Nordmann",
-            "ansvarlig_telefon": "+47 900 00 000", "ansvarlig_voksen": "ja", "vilkar": "ja", "branninstruks": "ja",
-            "nokkel": key}
+    return {
+        "_csrf_token": csrf(client),
+        "dato": day.isoformat(),
+        "fra": "18:00",
+        "til": "20:00",
+        "for": str(organisation_id),
+        "betaling": "invoice",
+        "deltakere": "12",
+        "malgruppe": "adults",
+        "alkohol": "nei",
+        "formal": "Korøvelse",
+        "ansvarlig_navn": "Kari Nordmann",
+        "ansvarlig_telefon": "+47 900 00 000",
+        "ansvarlig_voksen": "ja",
+        "vilkar": "ja",
+        "branninstruks": "ja",
+        "nokkel": key,
+    }
 
 
 async def organisation(db, orgnr: str) -> Organisation:
@@ -50,8 +64,11 @@ async def person_id(db, email: str) -> int:
 async def test_a_new_organisation_books_by_request_until_staff_have_checked_it(staff):
     db = staff.db
     await login_as(staff, "delegate")
-    made = await post_form(staff, "/mine-organisasjoner", {
-        "navn": "Nytt kor", "orgnr": NEW_ORGNR, "in_frivillighetsregisteret": "ja", "based_in_municipality": "ja"})
+    made = await post_form(
+        staff,
+        "/mine-organisasjoner",
+        {"navn": "Nytt kor", "orgnr": NEW_ORGNR, "in_frivillighetsregisteret": "ja", "based_in_municipality": "ja"},
+    )
     assert made.status_code == 303
     choir = await organisation(db, NEW_ORGNR)
     assert choir.verified_at is None and choir.verified_by_id is None
@@ -73,8 +90,9 @@ async def test_a_new_organisation_books_by_request_until_staff_have_checked_it(s
     assert "Kundegruppe: Frivillig organisasjon" in preview.text and "150\u00a0kr" in preview.text
     assert f"<li>{REASON_EN}</li>" in (await staff.get(wanted, headers=ENGLISH)).text
 
-    answer = await staff.post("/bestill/motesalen", data=booking_form(staff, day, choir.id, "kor-1"),
-                              follow_redirects=False)
+    answer = await staff.post(
+        "/bestill/motesalen", data=booking_form(staff, day, choir.id, "kor-1"), follow_redirects=False
+    )
     assert answer.status_code == 303
     async with db.sessions() as s:
         booking = await s.scalar(select(Booking).where(Booking.organisation_id == choir.id))
@@ -99,11 +117,16 @@ async def test_a_new_organisation_books_by_request_until_staff_have_checked_it(s
     assert f'href="https://data.brreg.no/enhetsregisteret/oppslag/enheter/{NEW_ORGNR}"' in waiting.text
     assert f'action="/saksbehandling/organisasjoner/{choir.id}/kontroller"' in waiting.text
     assert "Bragernes IL" not in waiting.text  # checked already
-    assert "Registered in the Register of Non-Profit Organisations" in (
-        await staff.get("/saksbehandling/organisasjoner", headers=ENGLISH)).text
+    assert (
+        "Registered in the Register of Non-Profit Organisations"
+        in (await staff.get("/saksbehandling/organisasjoner", headers=ENGLISH)).text
+    )
 
     checked = await post_form(staff, f"/saksbehandling/organisasjoner/{choir.id}/kontroller")
-    assert (checked.status_code, checked.headers["location"]) == (303, "/saksbehandling/organisasjoner?utfort=kontrollert")
+    assert (checked.status_code, checked.headers["location"]) == (
+        303,
+        "/saksbehandling/organisasjoner?utfort=kontrollert",
+    )
     done = await staff.get(checked.headers["location"])
     assert "Organisasjonen er markert som kontrollert." in done.text
     assert "Ingen organisasjoner venter på kontroll." in done.text
@@ -119,14 +142,20 @@ async def test_a_new_organisation_books_by_request_until_staff_have_checked_it(s
     await login_as(staff, "delegate")
     later = await staff.get(wanted.replace(f"dato={day}", f"dato={day + timedelta(days=7)}"))
     assert "Bestillingen blir bekreftet med en gang" in later.text and REASON_NB not in later.text
-    assert "Kontrollert av kommunen." in (await staff.get("/mine-organisasjoner")).text.split(
-        'id="org-%d"' % choir.id)[1]
+    assert (
+        "Kontrollert av kommunen." in (await staff.get("/mine-organisasjoner")).text.split('id="org-%d"' % choir.id)[1]
+    )
 
 
 async def test_marking_checked_is_for_staff_and_refuses_what_it_cannot_do(staff):
     db = staff.db
-    choir = await register_organisation(db.sessions, name="Nytt kor", orgnr=NEW_ORGNR,
-                                        delegate_id=staff.staff.world.person_id, now=datetime.now(timezone.utc))
+    choir = await register_organisation(
+        db.sessions,
+        name="Nytt kor",
+        orgnr=NEW_ORGNR,
+        delegate_id=staff.staff.world.person_id,
+        now=datetime.now(timezone.utc),
+    )
     path = f"/saksbehandling/organisasjoner/{choir.id}/kontroller"
 
     await login_as(staff, "delegate")
@@ -161,6 +190,7 @@ def test_the_reason_has_its_code_and_both_languages():
 
 async def test_the_sample_organisations_come_checked_and_seeding_again_changes_nothing(db):
     import tomllib
+
     data = tomllib.loads(SAMPLE.read_text(encoding="utf-8"))
     first, later = datetime(2026, 3, 2, 9, tzinfo=timezone.utc), datetime(2026, 3, 9, 9, tzinfo=timezone.utc)
     async with write_transaction(db.sessions) as session:
@@ -173,6 +203,7 @@ async def test_the_sample_organisations_come_checked_and_seeding_again_changes_n
 
 
 # ------------------------------------------------------------------ the migration
+
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def empty_database(request, tmp_path):
@@ -191,23 +222,36 @@ async def test_the_migration_marks_existing_organisations_checked(empty_database
     engine = make_engine(empty_database)
     try:
         async with engine.begin() as connection:  # an organisation with a delegate, from before the check
-            await connection.execute(text(
-                "INSERT INTO person (id, name, email, phone, roles, language) "
-                "VALUES (1, 'Kari Nordmann', 'kari@example.no', '', '[]', 'nb')"))
-            await connection.execute(text(
-                "INSERT INTO organisation (id, name, orgnr, works_for_children_youth, in_frivillighetsregisteret, "
-                "sports_club, based_in_municipality, commercial, municipal) "
-                "VALUES (1, 'Gamle kor', '974760673', false, true, false, true, false, false)"))
+            await connection.execute(
+                text(
+                    "INSERT INTO person (id, name, email, phone, roles, language) "
+                    "VALUES (1, 'Kari Nordmann', 'kari@example.no', '', '[]', 'nb')"
+                )
+            )
+            await connection.execute(
+                text(
+                    "INSERT INTO organisation (id, name, orgnr, works_for_children_youth, in_frivillighetsregisteret, "
+                    "sports_club, based_in_municipality, commercial, municipal) "
+                    "VALUES (1, 'Gamle kor', '974760673', false, true, false, true, false, false)"
+                )
+            )
             await connection.execute(text("INSERT INTO membership (organisation_id, person_id) VALUES (1, 1)"))
         await asyncio.to_thread(upgrade, empty_database, "head")
         async with engine.connect() as connection:
-            row = (await connection.execute(text(
-                "SELECT verified_at, verified_by_id, registered_at FROM organisation WHERE id = 1"))).one()
+            row = (
+                await connection.execute(
+                    text("SELECT verified_at, verified_by_id, registered_at FROM organisation WHERE id = 1")
+                )
+            ).one()
             assert row.verified_at is not None and row.verified_by_id is None and row.registered_at is None
-            await connection.execute(text("INSERT INTO organisation (id, name, works_for_children_youth, "
-                                          "in_frivillighetsregisteret, sports_club, based_in_municipality, commercial, "
-                                          "municipal, verified_by_id) "
-                                          "VALUES (2, 'Nytt', false, false, false, true, false, false, 1)"))
+            await connection.execute(
+                text(
+                    "INSERT INTO organisation (id, name, works_for_children_youth, "
+                    "in_frivillighetsregisteret, sports_club, based_in_municipality, commercial, "
+                    "municipal, verified_by_id) "
+                    "VALUES (2, 'Nytt', false, false, false, true, false, false, 1)"
+                )
+            )
             assert (await connection.scalar(text("SELECT verified_at FROM organisation WHERE id = 2"))) is None
             with pytest.raises(Exception):  # verified_by_id refers to a person
                 await connection.execute(text("UPDATE organisation SET verified_by_id = 99 WHERE id = 2"))

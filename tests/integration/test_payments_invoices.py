@@ -1,6 +1,7 @@
 """Invoices for organisations: booked without payment, exported once per booking as CSV
 for the municipality's accounting; cancelling keeps the fee on the invoice and credits
 the rest. On SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -33,10 +34,20 @@ AFTER = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
 
 async def invoice_booking(db, world, day: str, *, method="invoice", target_group="adults", organisation=True):
     rules = await current_rules(db.sessions)
-    return await create_booking(db.sessions, NewBooking(
-        world.room, at(f"{day}T18:00"), at(f"{day}T20:00"), world.person_id,
-        world.organisation_id if organisation else None, Details("Trening", 12, target_group),
-        payment_method=method), rules=rules, now=BOOKED)
+    return await create_booking(
+        db.sessions,
+        NewBooking(
+            world.room,
+            at(f"{day}T18:00"),
+            at(f"{day}T20:00"),
+            world.person_id,
+            world.organisation_id if organisation else None,
+            Details("Trening", 12, target_group),
+            payment_method=method,
+        ),
+        rules=rules,
+        now=BOOKED,
+    )
 
 
 @pytest.fixture
@@ -66,35 +77,58 @@ async def test_an_organisation_books_on_invoice_and_the_month_is_exported_once(d
     free = await invoice_booking(db, world, "2026-09-29", target_group="children_youth")
     card = await invoice_booking(db, world, "2026-09-10", method="card", organisation=False)
     october = await invoice_booking(db, world, "2026-10-06")
-    assert (confirmed.status, confirmed.payment_method, confirmed.price_total) == ("confirmed", "invoice",
-                                                                                   Decimal("150"))
+    assert (confirmed.status, confirmed.payment_method, confirmed.price_total) == (
+        "confirmed",
+        "invoice",
+        Decimal("150"),
+    )
     assert (free.payment_method, free.price_total) == (None, Decimal("0"))
     assert card.status == "held"
 
-    late = await cancel_booking(db.sessions, settings, late_cancel.id, actor_id=world.person_id, reason="",
-                                rules=rules, now=at("2026-09-14T12:00"))
-    early = await cancel_booking(db.sessions, settings, early_cancel.id, actor_id=world.person_id, reason="",
-                                 rules=rules, now=BOOKED)
+    late = await cancel_booking(
+        db.sessions,
+        settings,
+        late_cancel.id,
+        actor_id=world.person_id,
+        reason="",
+        rules=rules,
+        now=at("2026-09-14T12:00"),
+    )
+    early = await cancel_booking(
+        db.sessions, settings, early_cancel.id, actor_id=world.person_id, reason="", rules=rules, now=BOOKED
+    )
     assert (late.fee, late.credit, early.fee, early.credit) == (Decimal("75"), Decimal("75"), 0, Decimal("150"))
 
     first = await export_invoices(db.sessions, "2026-09", now=AFTER)
     lines = parse(first)
     assert list(lines[0]) == list(COLUMNS)
     assert [(r["booking_id"], r["line_code"], r["amount"]) for r in lines] == [
-        (str(confirmed.id), "leie.hverdag", "150.00"), (str(late_cancel.id), "avbestillingsgebyr", "75.00")]
+        (str(confirmed.id), "leie.hverdag", "150.00"),
+        (str(late_cancel.id), "avbestillingsgebyr", "75.00"),
+    ]
     rent = lines[0]
-    assert (rent["orgnr"], rent["organisation"], rent["our_reference"]) == ("974760673", "Bragernes IL",
-                                                                            f"LOK-{confirmed.id}")
+    assert (rent["orgnr"], rent["organisation"], rent["our_reference"]) == (
+        "974760673",
+        "Bragernes IL",
+        f"LOK-{confirmed.id}",
+    )
     assert (rent["account_code"], rent["department"], rent["completed"]) == ("3120-55", "Idrett", "2026-09-08")
     assert (rent["quantity"], rent["unit"], rent["rate"], rent["amount_ex_vat"], rent["vat_rate"], rent["vat"]) == (
-        "2", "hour", "75.00", "150.00", "0", "0.00")
+        "2",
+        "hour",
+        "75.00",
+        "150.00",
+        "0",
+        "0.00",
+    )
     assert rent["contact_email"] == "kari@example.no" and "Møterom" in rent["line"]
     assert await exported(db) == 2
 
     again = await export_invoices(db.sessions, "2026-09", now=datetime(2026, 12, 24, tzinfo=timezone.utc))
     assert again == first and await exported(db) == 2
     assert [r["booking_id"] for r in parse(await export_invoices(db.sessions, "2026-10", now=AFTER))] == [
-        str(october.id)]
+        str(october.id)
+    ]
     assert await export_invoices(db.sessions, "2026-09", now=AFTER) == first
 
     async with db.sessions() as s:
@@ -110,8 +144,9 @@ async def test_an_organisation_books_on_invoice_and_the_month_is_exported_once(d
 async def test_two_exports_at_once_mark_each_booking_once(db, world):
     for day in ("2026-09-08", "2026-09-09", "2026-09-10"):
         await invoice_booking(db, world, day)
-    one, two = await asyncio.gather(export_invoices(db.sessions, "2026-09", now=AFTER),
-                                    export_invoices(db.sessions, "2026-09", now=AFTER))
+    one, two = await asyncio.gather(
+        export_invoices(db.sessions, "2026-09", now=AFTER), export_invoices(db.sessions, "2026-09", now=AFTER)
+    )
     assert one == two and len(parse(one)) == 3 and await exported(db) == 3
 
 
@@ -131,13 +166,25 @@ async def test_the_command_writes_the_same_file(db, world, tmp_path):
     env = {**os.environ, "BOOKING_DATABASE_URL": db.url}
     paths = [tmp_path / "first.csv", tmp_path / "second.csv"]
     for path in paths:
-        done = subprocess.run([sys.executable, "-m", "booking.cli", "invoices", "export", "--period", "2026-09",
-                               "--out", str(path)], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+        done = subprocess.run(
+            [sys.executable, "-m", "booking.cli", "invoices", "export", "--period", "2026-09", "--out", str(path)],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert done.returncode == 0, done.stderr
     assert paths[0].read_bytes() == paths[1].read_bytes()
     assert [r["booking_id"] for r in parse(paths[0].read_bytes())] == [str(confirmed.id)]
-    refused = subprocess.run([sys.executable, "-m", "booking.cli", "invoices", "export", "--period", "2030-01"],
-                             env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    refused = subprocess.run(
+        [sys.executable, "-m", "booking.cli", "invoices", "export", "--period", "2030-01"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert refused.returncode == 2 and "period_not_ended" in refused.stderr
 
 
@@ -145,8 +192,14 @@ async def test_the_command_writes_the_same_file(db, world, tmp_path):
 async def test_a_period_at_the_ends_of_the_calendar_is_refused_not_a_traceback(db, world, period):
     await invoice_booking(db, world, "2026-09-08")
     env = {**os.environ, "BOOKING_DATABASE_URL": db.url}
-    refused = subprocess.run([sys.executable, "-m", "booking.cli", "invoices", "export", "--period", period],
-                             env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
+    refused = subprocess.run(
+        [sys.executable, "-m", "booking.cli", "invoices", "export", "--period", period],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert refused.returncode == 2, refused.stderr
     assert refused.stderr.startswith("error [invalid_period]") and "Traceback" not in refused.stderr
     assert refused.stdout == "" and await exported(db) == 0
@@ -155,14 +208,27 @@ async def test_a_period_at_the_ends_of_the_calendar_is_refused_not_a_traceback(d
 async def test_a_cancellation_tells_the_booker_their_reason_and_what_is_not_invoiced(db, world):
     settings = from_environment({"BOOKING_DATABASE_URL": db.url})
     booking = await invoice_booking(db, world, "2026-09-22")
-    await cancel_booking(db.sessions, settings, booking.id, actor_id=world.person_id, reason=" Syk trener ",
-                         rules=await current_rules(db.sessions), now=BOOKED)
+    await cancel_booking(
+        db.sessions,
+        settings,
+        booking.id,
+        actor_id=world.person_id,
+        reason=" Syk trener ",
+        rules=await current_rules(db.sessions),
+        now=BOOKED,
+    )
     await render_pending(db.sessions)  # the sender writes the mail from the stored event
     async with db.sessions() as s:
-        mail = (await s.execute(select(OutboxMail).where(OutboxMail.dedupe_key.like(f"booking-{booking.id}-%-cancelled"))
-                                )).scalar_one()
-        record = (await s.execute(select(BookingHistory.reason).where(
-            BookingHistory.booking_id == booking.id, BookingHistory.to_status == "cancelled"))).scalar_one()
+        mail = (
+            await s.execute(select(OutboxMail).where(OutboxMail.dedupe_key.like(f"booking-{booking.id}-%-cancelled")))
+        ).scalar_one()
+        record = (
+            await s.execute(
+                select(BookingHistory.reason).where(
+                    BookingHistory.booking_id == booking.id, BookingHistory.to_status == "cancelled"
+                )
+            )
+        ).scalar_one()
         kept = await s.scalar(select(Booking.cancellation_reason).where(Booking.id == booking.id))
     assert "Årsak: Syk trener\n" in mail.body_text and "Begrunnelse" not in mail.body_text
     assert "Faktureres ikke: 150\u00a0kr" in mail.body_text and "Krediteres" not in mail.body_text

@@ -2,6 +2,7 @@
 Stripe (localstripe behind the recording Checkout server) and applied by the webhook's
 own code; running it again, on two machines at once, or after the webhook changes
 nothing twice. On SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,7 +23,14 @@ from booking.settings import ROOT
 from booking.web.app import create_app
 from tests.integration.test_payments_stripe import book, one, pay_start, post_event, rows, status_of, utcnow
 from tests.integration.test_payments_support import (  # noqa: F401 - fixtures
-    SECRET_KEY, WEBHOOK_SECRET, Customer, checkout_server, event_body, free_port, localstripe, stripe_settings,
+    SECRET_KEY,
+    WEBHOOK_SECRET,
+    Customer,
+    checkout_server,
+    event_body,
+    free_port,
+    localstripe,
+    stripe_settings,
 )
 from tests.world import build_world
 
@@ -51,10 +59,14 @@ async def snapshot(db) -> tuple:
     async with db.sessions() as s:
         return (
             [(b.id, b.status, b.sequence) for b in (await s.execute(select(Booking).order_by(Booking.id))).scalars()],
-            [(h.booking_id, h.from_status, h.to_status) for h in
-             (await s.execute(select(BookingHistory).order_by(BookingHistory.id))).scalars()],
-            [(p.id, p.kind, p.state, p.provider_ref, p.amount) for p in
-             (await s.execute(select(Payment).order_by(Payment.id))).scalars()],
+            [
+                (h.booking_id, h.from_status, h.to_status)
+                for h in (await s.execute(select(BookingHistory).order_by(BookingHistory.id))).scalars()
+            ],
+            [
+                (p.id, p.kind, p.state, p.provider_ref, p.amount)
+                for p in (await s.execute(select(Payment).order_by(Payment.id))).scalars()
+            ],
             sorted((await s.execute(select(OutboxMail.dedupe_key))).scalars()),
         )
 
@@ -71,7 +83,9 @@ async def test_a_paid_payment_whose_webhook_never_came_is_reconciled_once(db, pa
     history = await rows(db, BookingHistory, BookingHistory.booking_id == booking.id)
     assert [(h.from_status, h.to_status) for h in history] == [(None, "held"), ("held", "confirmed")]
     assert {m.dedupe_key for m in await rows(db, OutboxMail)} == {
-        f"booking-{booking.id}-1-confirmed", f"receipt-{payment.id}"}
+        f"booking-{booking.id}-1-confirmed",
+        f"receipt-{payment.id}",
+    }
 
     before = await snapshot(db)
     again = await reconcile_payments(db.sessions, settings, now=utcnow() + LATER, older_than=timedelta(minutes=5))
@@ -90,8 +104,10 @@ async def test_reconcile_after_the_webhook_changes_nothing(db, paid_without_webh
         first = await post_event(client, event_body("evt_first", "payment_intent.succeeded", intent))
     assert first.json()["outcome"] == "confirmed"
     before = await snapshot(db)
-    assert await reconcile_payments(db.sessions, settings, now=utcnow() + LATER,
-                                    older_than=timedelta(minutes=5)) == Counter()
+    assert (
+        await reconcile_payments(db.sessions, settings, now=utcnow() + LATER, older_than=timedelta(minutes=5))
+        == Counter()
+    )
     assert await snapshot(db) == before
 
 
@@ -101,13 +117,16 @@ async def test_two_machines_reconciling_at_once_confirm_once(db, paid_without_we
     try:
         results = await asyncio.gather(
             reconcile_payments(db.sessions, settings, now=utcnow() + LATER, older_than=timedelta(minutes=5)),
-            reconcile_payments(session_factory(other_machine), settings, now=utcnow() + LATER,
-                               older_than=timedelta(minutes=5)))
+            reconcile_payments(
+                session_factory(other_machine), settings, now=utcnow() + LATER, older_than=timedelta(minutes=5)
+            ),
+        )
     finally:
         await other_machine.dispose()
     assert sum(results, Counter())["confirmed"] == 1  # the other one found it done (or already closed)
-    changes = await rows(db, BookingHistory, BookingHistory.booking_id == booking.id,
-                         BookingHistory.to_status == "confirmed")
+    changes = await rows(
+        db, BookingHistory, BookingHistory.booking_id == booking.id, BookingHistory.to_status == "confirmed"
+    )
     assert len(changes) == 1
     assert len(await rows(db, OutboxMail, OutboxMail.dedupe_key == f"receipt-{payment.id}")) == 1
 
@@ -120,24 +139,33 @@ async def test_an_abandoned_checkout_is_closed_and_a_provider_that_does_not_answ
         await pay_start(db, settings, booking)
         payment = await one(db, Payment)
         down = stripe_settings(db.url, f"http://127.0.0.1:{free_port()}")
-        unanswered = await reconcile_payments(db.sessions, down, now=utcnow() + LATER,
-                                              older_than=timedelta(minutes=5))
+        unanswered = await reconcile_payments(db.sessions, down, now=utcnow() + LATER, older_than=timedelta(minutes=5))
         assert unanswered == Counter({"unavailable": 1}) and (await one(db, Payment)).state == "pending"
         stripe_api.sessions[payment.provider_ref]["status"] = "expired"  # the booker never paid
-        closed = await reconcile_payments(db.sessions, settings, now=utcnow() + LATER,
-                                          older_than=timedelta(minutes=5))
+        closed = await reconcile_payments(db.sessions, settings, now=utcnow() + LATER, older_than=timedelta(minutes=5))
     assert closed == Counter({"cancelled": 1}) and (await one(db, Payment)).state == "cancelled"
     assert await status_of(db, booking.id) == "held"  # the hold runs out on its own (expire-holds)
 
 
 async def test_the_command_reconciles_and_a_second_run_finds_nothing(db, paid_without_webhook):
     settings, booking, payment, intent, stripe_api = paid_without_webhook
-    env = {**os.environ, "BOOKING_DATABASE_URL": db.url, "BOOKING_STRIPE_SECRET_KEY": SECRET_KEY,
-           "BOOKING_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, "BOOKING_STRIPE_API_BASE": stripe_api.url}
+    env = {
+        **os.environ,
+        "BOOKING_DATABASE_URL": db.url,
+        "BOOKING_STRIPE_SECRET_KEY": SECRET_KEY,
+        "BOOKING_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "BOOKING_STRIPE_API_BASE": stripe_api.url,
+    }
 
     def reconcile(*extra: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "booking.cli", "payments", "reconcile", *extra], env=env,
-                              cwd=ROOT, capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [sys.executable, "-m", "booking.cli", "payments", "reconcile", *extra],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
 
     waiting = reconcile()
     assert waiting.returncode == 0 and waiting.stdout.strip() == "0 open card payment(s) checked"

@@ -3,6 +3,7 @@ booker pays, all confirmed by one payment, a late payment taking back the dates 
 free and refunding the part for a date taken, one date cancelled refunding that date.
 Through the services, the webhook, the booking pages and the JSON API; Checkout on the
 recording server, PaymentIntents and refunds on localstripe. On SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 from datetime import date, time, timedelta
@@ -14,8 +15,8 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import func, select
 
 from booking.db.engine import write_transaction
-from booking.domain.errors import DomainError
 from booking.db.models import Booking, BookingHistory, BookingSeries, OutboxMail, Payment, Person, SlotClaim
+from booking.domain.errors import DomainError
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.accounts import issue_api_token
 from booking.services.bookings import NewBooking, create_booking, release_expired_holds
@@ -29,7 +30,11 @@ from booking.web.app import create_app
 from tests.integration.booking_web_support import app_for, csrf, log_in, weekday_ahead, world_with_passwords
 from tests.integration.test_payments_stripe import count, one, post_event, rows, status_of, utcnow
 from tests.integration.test_payments_support import (  # noqa: F401 - fixtures
-    Customer, checkout_server, event_body, localstripe, stripe_settings,
+    Customer,
+    checkout_server,
+    event_body,
+    localstripe,
+    stripe_settings,
 )
 
 PRICE = Decimal("300")  # Møtesalen 18–20 for a private person (the default rule set)
@@ -43,10 +48,17 @@ def tuesdays(weeks_ahead: int = 2, count_: int = 3) -> WeeklyPattern:
 
 async def private_series(db, world, *, now, method="card", pattern=None):
     rules = await current_rules(db.sessions)
-    return await create_series(db.sessions, premises_slug=world.room, pattern=pattern or tuesdays(),
-                               person_id=world.person_id, organisation_id=None,
-                               details=Details("Korøvelse", 10, "adults"), rules=rules, now=now,
-                               payment_method=method)
+    return await create_series(
+        db.sessions,
+        premises_slug=world.room,
+        pattern=pattern or tuesdays(),
+        person_id=world.person_id,
+        organisation_id=None,
+        details=Details("Korøvelse", 10, "adults"),
+        rules=rules,
+        now=now,
+        payment_method=method,
+    )
 
 
 async def series_bookings(db, series_id) -> list[Booking]:
@@ -54,8 +66,15 @@ async def series_bookings(db, series_id) -> list[Booking]:
 
 
 async def pay(db, settings, booking, now=None) -> str:
-    return await start_payment(db.sessions, settings, booking.id, person_id=booking.person_id,
-                               success_url=PAID.format(id=booking.id), cancel_url=PAID, now=now or utcnow())
+    return await start_payment(
+        db.sessions,
+        settings,
+        booking.id,
+        person_id=booking.person_id,
+        success_url=PAID.format(id=booking.id),
+        cancel_url=PAID,
+        now=now or utcnow(),
+    )
 
 
 @pytest.fixture
@@ -101,19 +120,23 @@ async def test_a_private_series_is_held_and_paid_in_one_checkout_for_all_dates(d
             history = await rows(db, BookingHistory, BookingHistory.booking_id == booking.id)
             assert [(h.from_status, h.to_status) for h in history] == [(None, "held"), ("held", "confirmed")]
         mails = await rows(db, OutboxMail)
-        assert [m.dedupe_key for m in mails] == [f"series-{result.series_id}-created",
-                                                 f"series-{result.series_id}-paid-{lead.id}"]
+        assert [m.dedupe_key for m in mails] == [
+            f"series-{result.series_id}-created",
+            f"series-{result.series_id}-paid-{lead.id}",
+        ]
         made, paid = mails
         assert "venter på betaling" in made.body_text and "/betaling/" in made.body_text
         assert "Betalt: 900\u00a0kr" in paid.body_text and paid.body_text.count("bekreftet, 300\u00a0kr") == 3
         events = icalendar.Calendar.from_ical(paid.attachments[0]["content"]).walk("VEVENT")
         assert [(str(e["UID"]), str(e["STATUS"])) for e in events] == [
-            (f"booking-{b.id}@lokaler", "CONFIRMED") for b in bookings]
+            (f"booking-{b.id}@lokaler", "CONFIRMED") for b in bookings
+        ]
 
         # Cancelling one date (long before, so free) refunds that date's part only.
         rules = await current_rules(db.sessions)
-        terms = await cancel_booking(db.sessions, settings, bookings[1].id, actor_id=world.person_id, reason="",
-                                     rules=rules, now=utcnow())
+        terms = await cancel_booking(
+            db.sessions, settings, bookings[1].id, actor_id=world.person_id, reason="", rules=rules, now=utcnow()
+        )
         assert (terms.fee, terms.refund) == (Decimal("0"), PRICE)
         assert [r["amount"] for r in await customer.refunds(intent)] == [30000]
         refund = await one(db, Payment, Payment.kind == "refund")
@@ -122,7 +145,8 @@ async def test_a_private_series_is_held_and_paid_in_one_checkout_for_all_dates(d
 
 
 async def test_a_series_paid_after_its_holds_expired_keeps_the_free_dates_and_refunds_the_taken_one(
-        db, world, localstripe):
+    db, world, localstripe
+):
     with checkout_server(upstream=localstripe.url) as stripe_api:
         settings = stripe_settings(db.url, stripe_api.url)
         result = await private_series(db, world, now=utcnow())
@@ -135,9 +159,19 @@ async def test_a_series_paid_after_its_holds_expired_keeps_the_free_dates_and_re
         async with db.sessions() as s:
             other = await s.scalar(select(Person.id).where(Person.email == "per@example.no"))
         rules = await current_rules(db.sessions)
-        taken = await create_booking(db.sessions, NewBooking(
-            world.room, bookings[1].start_at, bookings[1].end_at, other, details=Details("Møte", 4, "adults"),
-            payment_method="card"), rules=rules, now=utcnow())
+        taken = await create_booking(
+            db.sessions,
+            NewBooking(
+                world.room,
+                bookings[1].start_at,
+                bookings[1].end_at,
+                other,
+                details=Details("Møte", 4, "adults"),
+                payment_method="card",
+            ),
+            rules=rules,
+            now=utcnow(),
+        )
         customer = Customer(localstripe.url)
         intent = await customer.pay(payments[0].id, 90000)
         async with AsyncTestClient(app=create_app(settings)) as client:
@@ -166,8 +200,9 @@ async def test_cancelling_a_held_date_closes_the_checkout_and_the_rest_are_paid_
         bookings = await series_bookings(db, result.series_id)
         await pay(db, settings, bookings[0])
         rules = await current_rules(db.sessions)
-        await cancel_booking(db.sessions, settings, bookings[0].id, actor_id=world.person_id, reason="",
-                             rules=rules, now=utcnow())
+        await cancel_booking(
+            db.sessions, settings, bookings[0].id, actor_id=world.person_id, reason="", rules=rules, now=utcnow()
+        )
         assert [p.state for p in await rows(db, Payment)] == ["cancelled"] * 3  # a closed checkout pays for none
         assert stripe_api.sessions["cs_test_0001"]["status"] == "expired"
         url = await pay(db, settings, bookings[1])
@@ -183,8 +218,17 @@ async def test_dates_paid_by_card_are_not_moved_by_a_series_edit(db, world):
     before = [(b.id, b.status, b.start_at) for b in await series_bookings(db, result.series_id)]
     rules = await current_rules(db.sessions)
     with pytest.raises(DomainError) as refused:
-        await edit_series(db.sessions, result.series_id, day=tuesdays().first_date, scope="all",
-                          start_time=time(19), end_time=time(21), actor_id=world.person_id, rules=rules, now=utcnow())
+        await edit_series(
+            db.sessions,
+            result.series_id,
+            day=tuesdays().first_date,
+            scope="all",
+            start_time=time(19),
+            end_time=time(21),
+            actor_id=world.person_id,
+            rules=rules,
+            now=utcnow(),
+        )
     assert refused.value.code == "card_series_cannot_move"
     assert [(b.id, b.status, b.start_at) for b in await series_bookings(db, result.series_id)] == before
     assert await count(db, OutboxMail) == 1  # the summary of the series as made, nothing since
@@ -194,14 +238,23 @@ async def test_an_organisation_may_switch_a_held_series_to_invoice(db, world):
     with checkout_server() as stripe_api:
         settings = stripe_settings(db.url, stripe_api.url)
         rules = await current_rules(db.sessions)
-        result = await create_series(db.sessions, premises_slug=world.room, pattern=tuesdays(), rules=rules,
-                                     person_id=world.person_id, organisation_id=world.organisation_id,
-                                     details=Details("Styremøte", 10, "adults"), now=utcnow(), payment_method="card")
+        result = await create_series(
+            db.sessions,
+            premises_slug=world.room,
+            pattern=tuesdays(),
+            rules=rules,
+            person_id=world.person_id,
+            organisation_id=world.organisation_id,
+            details=Details("Styremøte", 10, "adults"),
+            now=utcnow(),
+            payment_method="card",
+        )
         bookings = await series_bookings(db, result.series_id)
         await pay(db, settings, bookings[0])
         await choose_invoice(db.sessions, settings, bookings[2].id, person_id=world.person_id, now=utcnow())
         assert [(b.status, b.payment_method) for b in await series_bookings(db, result.series_id)] == [
-            ("confirmed", "invoice")] * 3
+            ("confirmed", "invoice")
+        ] * 3
         assert [p.state for p in await rows(db, Payment)] == ["cancelled"] * 3
         assert stripe_api.sessions["cs_test_0001"]["status"] == "expired"
     mail = await one(db, OutboxMail, OutboxMail.dedupe_key == f"series-{result.series_id}-invoice-{bookings[2].id}")
@@ -214,9 +267,16 @@ async def test_an_organisation_may_pay_a_series_by_card_or_invoice_and_a_free_on
     made = {}
     for method, weeks, group in (("card", 2, "adults"), ("invoice", 6, "adults"), ("card", 10, "children_youth")):
         made[(method, group)] = await create_series(
-            db.sessions, premises_slug=world.room, pattern=tuesdays(weeks), person_id=world.person_id,
-            organisation_id=world.organisation_id, details=Details("Styremøte", 10, group), rules=rules,
-            now=utcnow(), payment_method=method)
+            db.sessions,
+            premises_slug=world.room,
+            pattern=tuesdays(weeks),
+            person_id=world.person_id,
+            organisation_id=world.organisation_id,
+            details=Details("Styremøte", 10, group),
+            rules=rules,
+            now=utcnow(),
+            payment_method=method,
+        )
     assert {o.status for o in made[("card", "adults")].occurrences} == {"held"}
     assert made[("card", "adults")].total == Decimal("450")  # frivillig: half price, 150 a date
     assert {o.status for o in made[("invoice", "adults")].occurrences} == {"confirmed"}
@@ -230,10 +290,24 @@ async def test_an_organisation_may_pay_a_series_by_card_or_invoice_and_a_free_on
 
 def series_form(client, *, who: str, weeks: int = 2, **changes) -> dict:
     first = weekday_ahead(1, weeks)
-    form = {"_csrf_token": csrf(client), "for": who, "ukedag": "tue", "fra": "18:00", "til": "20:00",
-            "forste": first.isoformat(), "siste": (first + timedelta(weeks=2)).isoformat(), "deltakere": "10",
-            "malgruppe": "adults", "alkohol": "nei", "formal": "Korøvelse", "ansvarlig_navn": "Kari Nordmann",
-            "ansvarlig_voksen": "ja", "vilkar": "ja", "branninstruks": "ja", **changes}
+    form = {
+        "_csrf_token": csrf(client),
+        "for": who,
+        "ukedag": "tue",
+        "fra": "18:00",
+        "til": "20:00",
+        "forste": first.isoformat(),
+        "siste": (first + timedelta(weeks=2)).isoformat(),
+        "deltakere": "10",
+        "malgruppe": "adults",
+        "alkohol": "nei",
+        "formal": "Korøvelse",
+        "ansvarlig_navn": "Kari Nordmann",
+        "ansvarlig_voksen": "ja",
+        "vilkar": "ja",
+        "branninstruks": "ja",
+        **changes,
+    }
     return {k: v for k, v in form.items() if v is not None}
 
 
@@ -247,12 +321,17 @@ async def test_the_series_page_previews_prices_then_sends_a_private_person_to_on
             assert preview.text.count("300\u00a0kr") == 3 and "900\u00a0kr" in preview.text
             assert "blir bekreftet" not in preview.text  # a priced date is confirmed once paid, not before
             assert 'name="betaling" value="card"' in preview.text and 'value="invoice"' in preview.text
-            unpaid = await client.post("/bestill/motesalen/serie",  # two ways to pay: the booker chooses
-                                       data=series_form(client, who="selv", handling="bekreft"))
+            unpaid = await client.post(
+                "/bestill/motesalen/serie",  # two ways to pay: the booker chooses
+                data=series_form(client, who="selv", handling="bekreft"),
+            )
             assert unpaid.status_code == 422 and 'id="betaling-feil"' in unpaid.text
             assert await count(db, Booking) == 0 and await count(db, BookingSeries) == 0
-            done = await client.post("/bestill/motesalen/serie", follow_redirects=False,
-                                     data=series_form(client, who="selv", handling="bekreft", betaling="card"))
+            done = await client.post(
+                "/bestill/motesalen/serie",
+                follow_redirects=False,
+                data=series_form(client, who="selv", handling="bekreft", betaling="card"),
+            )
             bookings = await rows(db, Booking)
             assert done.status_code == 303 and done.headers["location"] == f"/betaling/{bookings[0].id}"
             assert [(b.status, b.payment_method, b.organisation_id) for b in bookings] == [("held", "card", None)] * 3
@@ -270,8 +349,9 @@ async def test_the_series_page_lets_an_organisation_choose_invoice(db, world):
             preview = await client.post("/bestill/motesalen/serie", data=series_form(client, who=club))
             assert 'value="card"' in preview.text and 'value="invoice"' in preview.text
             assert "450\u00a0kr" in preview.text
-            done = await client.post("/bestill/motesalen/serie",
-                                     data=series_form(client, who=club, handling="bekreft", betaling="invoice"))
+            done = await client.post(
+                "/bestill/motesalen/serie", data=series_form(client, who=club, handling="bekreft", betaling="invoice")
+            )
             assert done.status_code == 201 and "3 av 3 datoer er bestilt." in done.text
     assert {(b.status, b.payment_method) for b in await rows(db, Booking)} == {("confirmed", "invoice")}
     assert stripe_api.created() == []
@@ -283,10 +363,19 @@ async def test_the_series_page_lets_an_organisation_choose_invoice(db, world):
 async def test_the_api_charges_a_private_series_like_one_booking(db, world):
     token = await issue_api_token(db.sessions, world.person_id, label="test", now=utcnow())
     first = weekday_ahead(1, 2)
-    series = {"premises": "motesalen", "weekdays": ["tue"], "start_time": "18:00", "end_time": "20:00",
-              "first_date": first.isoformat(), "last_date": (first + timedelta(weeks=2)).isoformat(),
-              "purpose": "Korøvelse", "attendees": 10, "target_group": "adults", "accept_terms": True,
-              "accept_fire_instructions": True}
+    series = {
+        "premises": "motesalen",
+        "weekdays": ["tue"],
+        "start_time": "18:00",
+        "end_time": "20:00",
+        "first_date": first.isoformat(),
+        "last_date": (first + timedelta(weeks=2)).isoformat(),
+        "purpose": "Korøvelse",
+        "attendees": 10,
+        "target_group": "adults",
+        "accept_terms": True,
+        "accept_fire_instructions": True,
+    }
     headers = {"Authorization": f"Bearer {token}"}
     async with AsyncTestClient(app=app_for(db)) as client:  # no card provider configured
         refused = await client.post("/api/v1/series", json={**series, "payment_method": "card"}, headers=headers)

@@ -1,6 +1,7 @@
 """Card payments with the real `stripe` library over real HTTP: Checkout creation against
 a recording server (localstripe has no Checkout), PaymentIntents, refunds and webhooks
 against localstripe, with Stripe's signatures. On SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -15,24 +16,40 @@ from sqlalchemy import func, select, text
 
 from booking.db.engine import write_transaction
 from booking.db.models import (
-    Booking, BookingHistory, Organisation, OutboxMail, Payment, Person, Premises, SlotClaim, WebhookEvent,
+    Booking,
+    BookingHistory,
+    Organisation,
+    OutboxMail,
+    Payment,
+    Person,
+    Premises,
+    SlotClaim,
+    WebhookEvent,
 )
 from booking.domain.errors import DomainError
 from booking.notify.sender import render_pending
 from booking.payments import card_available
-from booking.services.bookings import NewBooking, create_booking, place_booking, release_expired_holds
 from booking.services.approvals import decide
+from booking.services.bookings import NewBooking, create_booking, place_booking, release_expired_holds
 from booking.services.cancellation import cancel_booking, cancellation_terms
-from booking.services.premises_admin import StaffScope
 from booking.services.lending import Details
 from booking.services.payment_events import refresh_payment
 from booking.services.payments import PaymentUnavailable, choose_invoice, payment_choices, start_payment
+from booking.services.premises_admin import StaffScope
 from booking.services.refunds import payments_needing_attention, process_refunds
 from booking.services.rulebook import HarmonisedRules, current_rules
 from booking.settings import from_environment
 from booking.web.app import create_app
 from tests.integration.test_payments_support import (  # noqa: F401 - fixtures
-    Customer, checkout_server, delivering_localstripe, event_body, eventually, free_port, localstripe, served, sign,
+    Customer,
+    checkout_server,
+    delivering_localstripe,
+    event_body,
+    eventually,
+    free_port,
+    localstripe,
+    served,
+    sign,
     slot,
     stripe_settings,
 )
@@ -50,19 +67,37 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-async def book(db, world, *, method="card", days=7, hour=18, now=None, person_id=None, organisation_id=None,
-               target_group="adults"):
+async def book(
+    db, world, *, method="card", days=7, hour=18, now=None, person_id=None, organisation_id=None, target_group="adults"
+):
     rules = await current_rules(db.sessions)
     start, end = slot(days, hour)
-    return await create_booking(db.sessions, NewBooking(
-        world.room, start, end, person_id or world.person_id, organisation_id,
-        Details("Styremøte", 10, target_group), payment_method=method), rules=rules, now=now or utcnow())
+    return await create_booking(
+        db.sessions,
+        NewBooking(
+            world.room,
+            start,
+            end,
+            person_id or world.person_id,
+            organisation_id,
+            Details("Styremøte", 10, target_group),
+            payment_method=method,
+        ),
+        rules=rules,
+        now=now or utcnow(),
+    )
 
 
 async def pay_start(db, settings, booking, now=None) -> str:
-    return await start_payment(db.sessions, settings, booking.id, person_id=booking.person_id,
-                               success_url=SUCCESS.format(id=booking.id), cancel_url=CANCEL.format(id=booking.id),
-                               now=now or utcnow())
+    return await start_payment(
+        db.sessions,
+        settings,
+        booking.id,
+        person_id=booking.person_id,
+        success_url=SUCCESS.format(id=booking.id),
+        cancel_url=CANCEL.format(id=booking.id),
+        now=now or utcnow(),
+    )
 
 
 async def rows(db, model, *where):
@@ -105,7 +140,11 @@ async def test_checkout_session_is_created_with_what_stripe_needs(db, world):
         payment = await one(db, Payment, Payment.booking_id == booking.id)
         assert url == f"{checkout.url}/pay/cs_test_0001" == payment.checkout_url
         assert (payment.state, payment.provider, payment.provider_ref, payment.amount) == (
-            "pending", "stripe", "cs_test_0001", Decimal("300"))
+            "pending",
+            "stripe",
+            "cs_test_0001",
+            Decimal("300"),
+        )
         assert sent.headers["idempotency-key"] == f"lokaler-payment-{payment.id}-checkout"
         assert sent.headers["authorization"] == "Bearer sk_test_lokaler"
         params = sent.params
@@ -163,7 +202,9 @@ async def test_in_production_without_stripe_keys_card_is_unavailable_but_free_an
     assert (private.methods, private.bookable) == ((), False) and "ikke tilgjengelig" in private.message_nb
     assert payment_choices(plain, total=Decimal("300"), organisation=club).methods == ("invoice",)
     assert payment_choices(stripe_settings(db.url, None), total=Decimal("300"), organisation=club).methods == (
-        "card", "invoice")
+        "card",
+        "invoice",
+    )
     assert payment_choices(plain, total=Decimal("0"), organisation=None).free
     held = await book(db, world)
     with pytest.raises(PaymentUnavailable) as refused:
@@ -171,8 +212,9 @@ async def test_in_production_without_stripe_keys_card_is_unavailable_but_free_an
     assert refused.value.code == "card_unavailable"
     invoiced = await book(db, world, method="invoice", days=8, organisation_id=world.organisation_id)
     assert (invoiced.status, invoiced.payment_method) == ("confirmed", "invoice")
-    free = await book(db, world, method="card", days=9, organisation_id=world.organisation_id,
-                      target_group="children_youth")
+    free = await book(
+        db, world, method="card", days=9, organisation_id=world.organisation_id, target_group="children_youth"
+    )
     assert (free.status, free.payment_method, free.price_total) == ("confirmed", None, Decimal("0"))
 
 
@@ -181,14 +223,26 @@ async def test_a_private_persons_invoice_follows_the_rule_set(db, world):
     assert (invoiced.status, invoiced.payment_method) == ("confirmed", "invoice")
     rules = await current_rules(db.sessions)
     rule_set = rules.in_force(utcnow())
-    card_only = replace(rule_set, groups={**rule_set.groups,
-                                          "privat": replace(rule_set.groups["privat"], payment_methods=("card",))})
+    card_only = replace(
+        rule_set, groups={**rule_set.groups, "privat": replace(rule_set.groups["privat"], payment_methods=("card",))}
+    )
     start, end = slot(8, 18)
     for method in ("invoice", "cash"):
         with pytest.raises(DomainError) as refused:
-            await create_booking(db.sessions, NewBooking(world.room, start, end, world.person_id, None,
-                                                         Details("Styremøte", 10, "adults"), payment_method=method),
-                                 rules=HarmonisedRules([card_only]), now=utcnow())
+            await create_booking(
+                db.sessions,
+                NewBooking(
+                    world.room,
+                    start,
+                    end,
+                    world.person_id,
+                    None,
+                    Details("Styremøte", 10, "adults"),
+                    payment_method=method,
+                ),
+                rules=HarmonisedRules([card_only]),
+                now=utcnow(),
+            )
         assert refused.value.code == "payment_method_not_allowed"
         assert refused.value.details == {"method": method, "allowed": ["card"]}
         assert "You can pay by card." in refused.value.message_en and "kort" in refused.value.message_nb
@@ -206,8 +260,9 @@ async def test_paid_on_checkout_and_delivered_by_webhook_confirms_the_booking(db
         await pay_start(db, settings, booking)
         payment = await one(db, Payment)
         with served(create_app(settings)) as app_url:
-            localstripe.configure_webhook(f"{app_url}/webhooks/stripe",
-                                          events=["payment_intent.succeeded", "payment_intent.payment_failed"])
+            localstripe.configure_webhook(
+                f"{app_url}/webhooks/stripe", events=["payment_intent.succeeded", "payment_intent.payment_failed"]
+            )
             try:
                 intent = await Customer(localstripe.url).pay(payment.id, 30000)
                 assert await eventually(lambda: _is(db, booking.id, "confirmed"))
@@ -242,8 +297,11 @@ async def paid_setup(db, world, localstripe):
 
 
 async def post_event(client, body: bytes, signature: str | None = None):
-    return await client.post("/webhooks/stripe", content=body, headers={
-        "Stripe-Signature": signature or sign(body), "Content-Type": "application/json"})
+    return await client.post(
+        "/webhooks/stripe",
+        content=body,
+        headers={"Stripe-Signature": signature or sign(body), "Content-Type": "application/json"},
+    )
 
 
 async def test_a_bad_signature_is_refused_and_changes_nothing(db, paid_setup):
@@ -274,8 +332,9 @@ async def test_the_same_event_twice_changes_the_booking_once(db, paid_setup):
     other = event_body("evt_other", "payment_intent.succeeded", intent)
     assert (await post_event(client, other)).json()["outcome"] == "unchanged"
     assert await count(db, WebhookEvent) == 2
-    changes = await rows(db, BookingHistory, BookingHistory.booking_id == booking.id,
-                         BookingHistory.to_status == "confirmed")
+    changes = await rows(
+        db, BookingHistory, BookingHistory.booking_id == booking.id, BookingHistory.to_status == "confirmed"
+    )
     assert len(changes) == 1
     assert await count(db, OutboxMail, OutboxMail.dedupe_key == f"receipt-{payment.id}") == 1
 
@@ -292,7 +351,8 @@ async def test_events_out_of_order_never_move_a_payment_backwards(db, paid_setup
     # The booker tries another card: paid. The old failure arriving late changes nothing.
     paid = await customer.pay(payment.id, 30000)
     assert (await post_event(client, event_body("evt_paid", "payment_intent.succeeded", paid))).json()[
-        "outcome"] == "confirmed"
+        "outcome"
+    ] == "confirmed"
     late = event_body("evt_failed_again", "payment_intent.payment_failed", declined)
     assert (await post_event(client, late)).json()["outcome"] == "unchanged"
     session_done = event_body("evt_session", "checkout.session.expired", payment.provider_ref)
@@ -348,8 +408,11 @@ async def test_a_payment_after_the_hold_expired_with_the_slot_taken_is_refunded(
         await pay_start(db, settings, late, now=started + timedelta(minutes=1))
         payment = await one(db, Payment)
         async with db.sessions() as s:
-            s.add(Person(name="Per Annen", email="per@example.no", roles=["person"],
-                         birth_date=datetime(1970, 1, 1).date()))
+            s.add(
+                Person(
+                    name="Per Annen", email="per@example.no", roles=["person"], birth_date=datetime(1970, 1, 1).date()
+                )
+            )
             await s.commit()
             other = await s.scalar(select(Person.id).where(Person.email == "per@example.no"))
         taken = await book(db, world, person_id=other)  # the expired hold gives way
@@ -392,13 +455,21 @@ async def test_a_payment_after_the_hold_expired_with_the_slot_free_confirms_the_
     assert (payment.state, payment.booking_id, payment.provider_ref) == ("paid", booking.id, intent)
     (again,) = await rows(db, Booking)  # the same booking, not a new one
     assert (again.id, again.status, again.start_at, again.price_total, again.payment_method) == (
-        booking.id, "confirmed", booking.start_at, booking.price_total, "card")
+        booking.id,
+        "confirmed",
+        booking.start_at,
+        booking.price_total,
+        "card",
+    )
     (claim,) = await rows(db, SlotClaim, SlotClaim.booking_id == booking.id)  # the slot is claimed again
     buffer = timedelta(minutes=15)  # Møtesalen's set-up and clearing time
     assert (claim.busy_from, claim.busy_to) == (booking.start_at - buffer, booking.end_at + buffer)
     history = await rows(db, BookingHistory, BookingHistory.booking_id == booking.id)
-    assert [(h.from_status, h.to_status) for h in history] == [(None, "held"), ("held", "expired"),
-                                                               ("expired", "confirmed")]
+    assert [(h.from_status, h.to_status) for h in history] == [
+        (None, "held"),
+        ("held", "expired"),
+        ("expired", "confirmed"),
+    ]
     assert "etter at reservasjonen utløp" in history[-1].reason and history[-1].actor_id is None
     keys = {m.dedupe_key for m in await rows(db, OutboxMail)}
     assert keys == {f"booking-{booking.id}-2-confirmed", f"receipt-{payment.id}"}
@@ -412,9 +483,14 @@ async def test_a_payment_after_the_hold_expired_with_the_slot_free_confirms_the_
 async def _waiting_on_a_lock(db) -> bool:
     """PostgreSQL: another connection to this database waits for a lock (ours)."""
     async with db.engine.connect() as connection:
-        return bool(await connection.scalar(text(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-            "AND wait_event_type = 'Lock'")))
+        return bool(
+            await connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                    "AND wait_event_type = 'Lock'"
+                )
+            )
+        )
 
 
 async def test_a_late_payment_racing_a_new_booking_for_the_slot_loses_cleanly_and_is_refunded(db, world, paid_setup):
@@ -435,11 +511,26 @@ async def test_a_late_payment_racing_a_new_booking_for_the_slot_loses_cleanly_an
     with served(create_app(settings)) as app_url:
         async with httpx.AsyncClient(timeout=60) as http:
             async with write_transaction(db.sessions) as s:
-                taken_id, _ = await place_booking(s, NewBooking(
-                    world.room, late.start_at, late.end_at, other, details=Details("Annet møte", 5, "adults"),
-                    payment_method="card"), rules, utcnow())
-                delivery = asyncio.create_task(http.post(f"{app_url}/webhooks/stripe", content=body, headers={
-                    "Stripe-Signature": sign(body), "Content-Type": "application/json"}))
+                taken_id, _ = await place_booking(
+                    s,
+                    NewBooking(
+                        world.room,
+                        late.start_at,
+                        late.end_at,
+                        other,
+                        details=Details("Annet møte", 5, "adults"),
+                        payment_method="card",
+                    ),
+                    rules,
+                    utcnow(),
+                )
+                delivery = asyncio.create_task(
+                    http.post(
+                        f"{app_url}/webhooks/stripe",
+                        content=body,
+                        headers={"Stripe-Signature": sign(body), "Content-Type": "application/json"},
+                    )
+                )
                 if db.dialect == "postgresql":
                     assert await eventually(lambda: _waiting_on_a_lock(db), timeout=20)
                 else:
@@ -475,14 +566,22 @@ async def test_cancelling_late_keeps_the_fee_and_refunds_the_rest_to_the_card(db
     with checkout_server(upstream=localstripe.url) as stripe_api:
         settings = stripe_settings(db.url, stripe_api.url)
         customer = Customer(localstripe.url)
-        booking, payment, intent, rules = await _paid_booking(db, settings, world, customer, stripe_api, days=1,
-                                                              hour=20)
+        booking, payment, intent, rules = await _paid_booking(
+            db, settings, world, customer, stripe_api, days=1, hour=20
+        )
         async with db.sessions() as s:
             preview = await cancellation_terms(s, booking.id, rules=rules, now=utcnow())
         assert (preview.fee, preview.refund, preview.paid) == (Decimal("150"), Decimal("150"), Decimal("300"))
         assert "Avbestillingsgebyr 150" in preview.explanation_nb
-        terms = await cancel_booking(db.sessions, settings, booking.id, actor_id=world.person_id,
-                                     reason="Avlyst møte.", rules=rules, now=utcnow())
+        terms = await cancel_booking(
+            db.sessions,
+            settings,
+            booking.id,
+            actor_id=world.person_id,
+            reason="Avlyst møte.",
+            rules=rules,
+            now=utcnow(),
+        )
         assert terms == preview
         (refund,) = await customer.refunds(intent)
         assert refund["amount"] == 15000
@@ -501,8 +600,9 @@ async def test_cancelling_early_refunds_everything(db, world, localstripe):
         settings = stripe_settings(db.url, stripe_api.url)
         customer = Customer(localstripe.url)
         booking, payment, intent, rules = await _paid_booking(db, settings, world, customer, stripe_api, days=10)
-        terms = await cancel_booking(db.sessions, settings, booking.id, actor_id=world.person_id, reason="",
-                                     rules=rules, now=utcnow())
+        terms = await cancel_booking(
+            db.sessions, settings, booking.id, actor_id=world.person_id, reason="", rules=rules, now=utcnow()
+        )
         assert (terms.fee, terms.refund) == (Decimal("0"), payment.amount)
         assert [r["amount"] for r in await customer.refunds(intent)] == [ore(payment.amount)]
         assert (await one(db, Payment, Payment.kind == "payment")).state == "refunded"
@@ -514,8 +614,9 @@ async def test_a_refund_that_fails_is_retried_once_and_shown_to_staff(db, world,
         customer = Customer(localstripe.url)
         booking, payment, intent, rules = await _paid_booking(db, settings, world, customer, stripe_api, days=10)
         down = stripe_settings(db.url, f"http://127.0.0.1:{free_port()}")
-        await cancel_booking(db.sessions, down, booking.id, actor_id=world.person_id, reason="",
-                             rules=rules, now=utcnow())
+        await cancel_booking(
+            db.sessions, down, booking.id, actor_id=world.person_id, reason="", rules=rules, now=utcnow()
+        )
         assert await status_of(db, booking.id) == "cancelled"  # the cancellation stands
         refund = await one(db, Payment, Payment.kind == "refund")
         assert refund.state == "failed" and "ProviderUnavailable" in refund.last_error and refund.attempts == 1
@@ -536,12 +637,14 @@ async def test_a_retry_finds_a_refund_stripe_made_but_we_never_heard_of(db, worl
         customer = Customer(localstripe.url)
         booking, payment, intent, rules = await _paid_booking(db, settings, world, customer, stripe_api, days=10)
         down = stripe_settings(db.url, f"http://127.0.0.1:{free_port()}")
-        await cancel_booking(db.sessions, down, booking.id, actor_id=world.person_id, reason="",
-                             rules=rules, now=utcnow())
+        await cancel_booking(
+            db.sessions, down, booking.id, actor_id=world.person_id, reason="", rules=rules, now=utcnow()
+        )
         refund = await one(db, Payment, Payment.kind == "refund")
         # Stripe made it (our answer was lost); more than 24 hours later the key is forgotten.
-        await customer.client.v1.refunds.create_async(params={
-            "payment_intent": intent, "amount": ore(refund.amount), "metadata": {"refund_id": str(refund.id)}})
+        await customer.client.v1.refunds.create_async(
+            params={"payment_intent": intent, "amount": ore(refund.amount), "metadata": {"refund_id": str(refund.id)}}
+        )
         assert (await process_refunds(db.sessions, settings, now=utcnow())).refunded == [refund.id]
         assert len(await customer.refunds(intent)) == 1
 
@@ -559,11 +662,11 @@ async def test_rejecting_a_paid_request_refunds_it_in_full(db, world, localstrip
         payment = await one(db, Payment)
         intent = await customer.pay(payment.id, ore(payment.amount))
         stripe_api.complete(payment.provider_ref, intent)
-        assert (await refresh_payment(db.sessions, settings, booking.id, now=utcnow())).status == \
-            "requested"  # paid, and now awaiting approval
+        assert (
+            await refresh_payment(db.sessions, settings, booking.id, now=utcnow())
+        ).status == "requested"  # paid, and now awaiting approval
         admin = StaffScope(world.person_id, "Admin", is_admin=True, department_id=None)
-        await decide(db.sessions, settings, admin, booking.id, approve=False, reason="Lokalet er stengt.",
-                     now=utcnow())
+        await decide(db.sessions, settings, admin, booking.id, approve=False, reason="Lokalet er stengt.", now=utcnow())
         assert [r["amount"] for r in await customer.refunds(intent)] == [ore(payment.amount)]
         await render_pending(db.sessions)  # the sender writes the mail from the stored event
         mail = await one(db, OutboxMail, OutboxMail.dedupe_key.like(f"booking-{booking.id}-%-rejected"))

@@ -2,6 +2,7 @@
 a recording stand-in for Stripe Checkout (which localstripe lacks) that passes every
 other call on to localstripe, the app served over real HTTP so localstripe can deliver
 webhooks to it, Stripe's signature scheme, and the booking world with prices."""
+
 from __future__ import annotations
 
 import asyncio
@@ -79,8 +80,12 @@ class LocalStripe:
     def configure_webhook(self, url: str, secret: str = WEBHOOK_SECRET, events: list[str] | None = None) -> None:
         data = [("url", url), ("secret", secret)] + [("events[]", e) for e in events or []]
         body = "&".join(f"{k}={urllib.request.quote(v, safe='')}" for k, v in data).encode()
-        request = urllib.request.Request(f"{self.url}/_config/webhooks/lokaler", data=body, method="POST",
-                                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+        request = urllib.request.Request(
+            f"{self.url}/_config/webhooks/lokaler",
+            data=body,
+            method="POST",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
         urllib.request.urlopen(request, timeout=5).close()
 
     def stop_webhooks(self) -> None:
@@ -108,8 +113,9 @@ def running_localstripe() -> Iterator[LocalStripe]:
     need("localstripe")
     need("stripe")
     port = free_port()
-    process = subprocess.Popen([sys.executable, "-c", LAUNCHER, str(port)], stdout=subprocess.DEVNULL,
-                               stderr=subprocess.PIPE)
+    process = subprocess.Popen(
+        [sys.executable, "-c", LAUNCHER, str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     try:
         wait_for_port(port)
     except RuntimeError:
@@ -175,8 +181,9 @@ def _handler(server: CheckoutServer):
             path, _, query = self.path.partition("?")
             params = dict(parse_qsl(raw.decode() if raw else query, keep_blank_values=True))
             with server.lock:
-                server.requests.append(Recorded(self.command, path, {k.lower(): v for k, v in self.headers.items()},
-                                                params))
+                server.requests.append(
+                    Recorded(self.command, path, {k.lower(): v for k, v in self.headers.items()}, params)
+                )
             if path == "/v1/checkout/sessions" and self.command == "POST":
                 return self._create(params)
             if path.startswith("/v1/checkout/sessions/"):
@@ -201,13 +208,19 @@ def _handler(server: CheckoutServer):
                     return self._json(200, server.sessions[server.by_key[key]])
                 session_id = f"cs_test_{len(server.sessions) + 1:04d}"
                 server.sessions[session_id] = {
-                    "id": session_id, "object": "checkout.session", "url": f"{server.url}/pay/{session_id}",
-                    "status": "open", "payment_status": "unpaid", "payment_intent": None, "mode": "payment",
+                    "id": session_id,
+                    "object": "checkout.session",
+                    "url": f"{server.url}/pay/{session_id}",
+                    "status": "open",
+                    "payment_status": "unpaid",
+                    "payment_intent": None,
+                    "mode": "payment",
                     "client_reference_id": params.get("client_reference_id"),
                     "currency": params.get("line_items[0][price_data][currency]"),
                     "amount_total": int(params.get("line_items[0][price_data][unit_amount]", "0")),
                     "metadata": {k[9:-1]: v for k, v in params.items() if k.startswith("metadata[")},
-                    "success_url": params.get("success_url"), "cancel_url": params.get("cancel_url"),
+                    "success_url": params.get("success_url"),
+                    "cancel_url": params.get("cancel_url"),
                 }
                 if key:
                     server.by_key[key] = session_id
@@ -216,8 +229,9 @@ def _handler(server: CheckoutServer):
 
         def _forward(self, raw: bytes) -> None:
             headers = {k: v for k, v in self.headers.items() if k.lower() in ("authorization", "content-type")}
-            request = urllib.request.Request(server.upstream + self.path, data=raw or None, method=self.command,
-                                             headers=headers)
+            request = urllib.request.Request(
+                server.upstream + self.path, data=raw or None, method=self.command, headers=headers
+            )
             try:
                 with urllib.request.urlopen(request, timeout=10) as answer:
                     return self._reply(answer.status, answer.read())
@@ -244,8 +258,12 @@ def checkout_server(upstream: str | None = None) -> Iterator[CheckoutServer]:
 
 
 def stripe_settings(db_url: str, api_base: str | None, **extra: str) -> Settings:
-    env = {"BOOKING_DATABASE_URL": db_url, "BOOKING_STRIPE_SECRET_KEY": SECRET_KEY,
-           "BOOKING_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET, **extra}
+    env = {
+        "BOOKING_DATABASE_URL": db_url,
+        "BOOKING_STRIPE_SECRET_KEY": SECRET_KEY,
+        "BOOKING_STRIPE_WEBHOOK_SECRET": WEBHOOK_SECRET,
+        **extra,
+    }
     if api_base:
         env["BOOKING_STRIPE_API_BASE"] = api_base
     return from_environment(env)
@@ -260,8 +278,16 @@ def sign(payload: bytes, secret: str = WEBHOOK_SECRET, at: int | None = None) ->
 
 def event_body(event_id: str, kind: str, object_id: str, **stale: Any) -> bytes:
     """An event as Stripe sends it; `stale` fields show the handler does not trust them."""
-    return json.dumps({"id": event_id, "object": "event", "type": kind, "api_version": "2024-06-20",
-                       "created": int(time.time()), "data": {"object": {"id": object_id, **stale}}}).encode()
+    return json.dumps(
+        {
+            "id": event_id,
+            "object": "event",
+            "type": kind,
+            "api_version": "2024-06-20",
+            "created": int(time.time()),
+            "data": {"object": {"id": object_id, **stale}},
+        }
+    ).encode()
 
 
 @contextmanager
@@ -292,17 +318,24 @@ class Customer:
     def __init__(self, localstripe_url: str) -> None:
         import stripe
 
-        self.client = stripe.StripeClient(SECRET_KEY, base_addresses={"api": localstripe_url},
-                                          http_client=stripe.HTTPXClient())
+        self.client = stripe.StripeClient(
+            SECRET_KEY, base_addresses={"api": localstripe_url}, http_client=stripe.HTTPXClient()
+        )
 
-    async def pay(self, payment_id: int, amount_ore: int, *, card: str = "4242424242424242",
-                  confirm: bool = True) -> str:
+    async def pay(
+        self, payment_id: int, amount_ore: int, *, card: str = "4242424242424242", confirm: bool = True
+    ) -> str:
         import stripe
 
-        method = await self.client.v1.payment_methods.create_async(params={
-            "type": "card", "card": {"number": card, "exp_month": 12, "exp_year": 2030, "cvc": "123"}})
-        params = {"amount": amount_ore, "currency": "nok", "payment_method": method.id,
-                  "metadata": {"payment_id": str(payment_id)}}
+        method = await self.client.v1.payment_methods.create_async(
+            params={"type": "card", "card": {"number": card, "exp_month": 12, "exp_year": 2030, "cvc": "123"}}
+        )
+        params = {
+            "amount": amount_ore,
+            "currency": "nok",
+            "payment_method": method.id,
+            "metadata": {"payment_id": str(payment_id)},
+        }
         intent = await self.client.v1.payment_intents.create_async(params=params)
         if confirm:
             try:

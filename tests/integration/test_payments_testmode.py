@@ -2,6 +2,7 @@
 HTTP on SQLite and PostgreSQL: a private person books, goes to the app's own checkout page
 and pays, cancels or walks away; a late payment; a refund; its signed webhooks; and that it
 is never on in production or beside Stripe, and always says that no money is taken."""
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,9 @@ BASE = "http://testserver.local"  # the test client's own address, so the checko
 
 
 def settings_for(db, folder, **extra):
-    return from_environment({"BOOKING_DATABASE_URL": db.url, "BOOKING_BASE_URL": BASE,
-                             "BOOKING_TESTPAY_DIR": str(folder), **extra})
+    return from_environment(
+        {"BOOKING_DATABASE_URL": db.url, "BOOKING_BASE_URL": BASE, "BOOKING_TESTPAY_DIR": str(folder), **extra}
+    )
 
 
 @pytest.fixture
@@ -54,15 +56,19 @@ async def shop(db, tmp_path):
 
 def later(minutes: int):
     """The clock `minutes` ahead (the app, the provider and the services all read it)."""
-    return freeze_time(datetime.now(timezone.utc) + timedelta(minutes=minutes), tick=True, real_asyncio=True,
-                       ignore=REAL_CLOCK_MODULES)
+    return freeze_time(
+        datetime.now(timezone.utc) + timedelta(minutes=minutes), tick=True, real_asyncio=True, ignore=REAL_CLOCK_MODULES
+    )
 
 
 async def book_by_card(client, day=None, hour="18:00") -> tuple[Booking, str]:
     """Kari books Møtesalen (300 kr) for herself, by card, and is sent on to the checkout page."""
     day = day or weekday_ahead()
-    made = await client.post("/bestill/motesalen", data=details(client, day, fra=hour, **{
-        "for": "selv", "betaling": "card"}), follow_redirects=False)
+    made = await client.post(
+        "/bestill/motesalen",
+        data=details(client, day, fra=hour, **{"for": "selv", "betaling": "card"}),
+        follow_redirects=False,
+    )
     assert made.status_code == 303, made.text
     booking = (await rows(client.db, Booking))[-1]
     assert (booking.status, booking.payment_method, booking.price_total) == ("held", "card", Decimal("300"))
@@ -153,8 +159,9 @@ async def test_an_abandoned_checkout_lets_the_hold_expire_and_then_expires_itsel
         refused = await press_pay(shop, checkout_url)
         assert refused.status_code == 409 and "Betalingen er utløpt" in refused.text
         assert await count(shop.db, WebhookEvent) == 0
-        outcomes = await reconcile_payments(shop.db.sessions, shop.settings, now=datetime.now(timezone.utc),
-                                            older_than=timedelta(minutes=5))
+        outcomes = await reconcile_payments(
+            shop.db.sessions, shop.settings, now=datetime.now(timezone.utc), older_than=timedelta(minutes=5)
+        )
     assert outcomes == {"cancelled": 1}
     assert (await one(shop.db, Payment)).state == "cancelled" and await status_of(shop.db, booking.id) == "expired"
 
@@ -174,9 +181,15 @@ async def test_a_late_payment_with_the_slot_still_free_confirms_the_same_booking
 async def test_a_late_payment_with_the_slot_taken_is_refunded(shop):
     booking, checkout_url = await book_by_card(shop)
     async with shop.db.sessions() as s:
-        s.add(Person(name="Per Annen", email="per@example.no", roles=["person"], birth_date=datetime(1970, 1, 1).date(),
-                     password_hash=(await s.scalar(select(Person.password_hash).where(
-                         Person.email == "kari@example.no")))))
+        s.add(
+            Person(
+                name="Per Annen",
+                email="per@example.no",
+                roles=["person"],
+                birth_date=datetime(1970, 1, 1).date(),
+                password_hash=(await s.scalar(select(Person.password_hash).where(Person.email == "kari@example.no"))),
+            )
+        )
         await s.commit()
     with later(20):
         async with AsyncTestClient(app=create_app(shop.settings), base_url=BASE) as other:
@@ -189,7 +202,11 @@ async def test_a_late_payment_with_the_slot_taken_is_refunded(shop):
     payment = await one(shop.db, Payment, Payment.booking_id == booking.id, Payment.kind == "payment")
     refund = await one(shop.db, Payment, Payment.kind == "refund")
     assert (payment.state, refund.state, refund.amount, refund.refund_of) == (
-        "refunded", "refunded", Decimal("300"), payment.id)
+        "refunded",
+        "refunded",
+        Decimal("300"),
+        payment.id,
+    )
     remote = await provider_of(shop).fetch_refund(refund.provider_ref)
     assert (remote.refund_id, remote.state) == (refund.id, "refunded")
     mail = await one(shop.db, OutboxMail, OutboxMail.dedupe_key == f"refunded-in-full-{payment.id}")
@@ -199,8 +216,11 @@ async def test_a_late_payment_with_the_slot_taken_is_refunded(shop):
 async def test_cancelling_a_paid_booking_refunds_it_through_the_provider(shop):
     booking, checkout_url = await book_by_card(shop)  # two weeks ahead: cancelled free of charge
     await press_pay(shop, checkout_url)
-    cancelled = await shop.post(f"/mine-bestillinger/{booking.id}/avbestill",
-                                data={"begrunnelse": "", "_csrf_token": csrf(shop)}, follow_redirects=False)
+    cancelled = await shop.post(
+        f"/mine-bestillinger/{booking.id}/avbestill",
+        data={"begrunnelse": "", "_csrf_token": csrf(shop)},
+        follow_redirects=False,
+    )
     assert cancelled.status_code == 303, cancelled.text
     assert await status_of(shop.db, booking.id) == "cancelled"
     refund = await one(shop.db, Payment, Payment.kind == "refund")
@@ -295,8 +315,9 @@ async def test_never_in_production_and_never_beside_stripe(db, tmp_path):
 
 def test_a_misspelt_booking_env_stops_the_command_with_a_clear_error():
     env = {**os.environ, "BOOKING_ENV": "prod", "BOOKING_DATABASE_URL": "sqlite+aiosqlite:///:memory:"}
-    refused = subprocess.run([sys.executable, "-m", "booking.cli", "expire-holds"], env=env, capture_output=True,
-                             text=True)
+    refused = subprocess.run(
+        [sys.executable, "-m", "booking.cli", "expire-holds"], env=env, capture_output=True, text=True
+    )
     assert refused.returncode == 2 and refused.stdout == ""
     assert refused.stderr.startswith("error [invalid_setting] BOOKING_ENV must be one of development, production")
     assert "Traceback" not in refused.stderr

@@ -1,5 +1,6 @@
 """The fallback the tests use when no PostgreSQL server answers: a throwaway cluster
 from the local binaries really starts and accepts connections."""
+
 import asyncpg
 import pytest
 

@@ -2,6 +2,7 @@
 one with alt texts, and it shows on the premises page, in search and in the API, resized
 and without its camera's metadata; every refusal says why at its field and stores nothing; only the
 owning department (and administrators) may add, move or remove; removing deletes the files."""
+
 from __future__ import annotations
 
 import html
@@ -52,11 +53,24 @@ async def staff(db, tmp_path):
         yield client
 
 
-async def upload(client, slug: str, data: bytes, *, filename="bilde.jpg", content_type="image/jpeg",
-                 alt_nb=ALT_NB, alt_en="", headers=None):
-    return await client.post(f"/saksbehandling/lokaler/{slug}/bilder",
-                             data={"alt_nb": alt_nb, "alt_en": alt_en, "_csrf_token": csrf(client)},
-                             files={"bilde": (filename, data, content_type)}, headers=headers, follow_redirects=False)
+async def upload(
+    client,
+    slug: str,
+    data: bytes,
+    *,
+    filename="bilde.jpg",
+    content_type="image/jpeg",
+    alt_nb=ALT_NB,
+    alt_en="",
+    headers=None,
+):
+    return await client.post(
+        f"/saksbehandling/lokaler/{slug}/bilder",
+        data={"alt_nb": alt_nb, "alt_en": alt_en, "_csrf_token": csrf(client)},
+        files={"bilde": (filename, data, content_type)},
+        headers=headers,
+        follow_redirects=False,
+    )
 
 
 async def photos(client, slug: str | None = None) -> list[PremisesPhoto]:
@@ -104,33 +118,50 @@ async def test_an_uploaded_photo_shows_resized_and_without_metadata(staff):
     english = (await staff.get("/lokaler/motesalen", headers=ENGLISH)).text
     assert f'alt="{ALT_EN}"' in english
     search = (await staff.get("/")).text
-    assert f'<img class="thumb" src="/bilder/{row.small_key}" width="160" height="240" alt="{html.escape(ALT_NB)}"' \
-           in search
+    assert (
+        f'<img class="thumb" src="/bilder/{row.small_key}" width="160" height="240" alt="{html.escape(ALT_NB)}"'
+        in search
+    )
     assert search.count('class="thumb"') == 1  # the other premises have none, and show as before
     assert "Klasserom 1" in search
     without = await staff.get("/lokaler/klasserom-1")
     assert without.status_code == 200 and 'class="photos"' not in without.text
-    assert (await staff.get("/api/v1/premises/motesalen")).json()["photos"] == [{
-        "url": f"/bilder/{row.key}", "width": 1067, "height": 1600,
-        "small": {"url": f"/bilder/{row.small_key}", "width": 160, "height": 240}, "alt_nb": ALT_NB, "alt_en": ALT_EN}]
+    assert (await staff.get("/api/v1/premises/motesalen")).json()["photos"] == [
+        {
+            "url": f"/bilder/{row.key}",
+            "width": 1067,
+            "height": 1600,
+            "small": {"url": f"/bilder/{row.small_key}", "width": 160, "height": 240},
+            "alt_nb": ALT_NB,
+            "alt_en": ALT_EN,
+        }
+    ]
     assert (await staff.get("/api/v1/premises/klasserom-1")).json()["photos"] == []
 
 
 async def test_english_alt_text_falls_back_to_norwegian_and_photos_keep_their_order(staff):
     await login_as(staff, "department_staff")
-    for colour, alt in (("red", "Første bilde: scenen"), ("green", "Andre bilde: garderoben"),
-                        ("blue", "Tredje bilde: inngangen")):
+    for colour, alt in (
+        ("red", "Første bilde: scenen"),
+        ("green", "Andre bilde: garderoben"),
+        ("blue", "Tredje bilde: inngangen"),
+    ):
         assert (await upload(staff, "hallen", photo((800, 600), colour), alt_nb=alt)).status_code == 303
     first, second, third = await photos(staff, "hallen")
     english = (await staff.get("/lokaler/hallen", headers=ENGLISH)).text
-    assert re.findall(r'alt="([^"]*)"', english) == ["Første bilde: scenen", "Andre bilde: garderoben",
-                                                      "Tredje bilde: inngangen"]
+    assert re.findall(r'alt="([^"]*)"', english) == [
+        "Første bilde: scenen",
+        "Andre bilde: garderoben",
+        "Tredje bilde: inngangen",
+    ]
     assert (first.width, first.height) == (800, 600)  # never made larger
 
-    assert (await post_form(staff, f"/saksbehandling/lokaler/hallen/bilder/{third.id}/flytt",
-                            {"retning": "opp"})).status_code == 303
-    assert (await post_form(staff, f"/saksbehandling/lokaler/hallen/bilder/{first.id}/flytt",
-                            {"retning": "ned"})).status_code == 303
+    assert (
+        await post_form(staff, f"/saksbehandling/lokaler/hallen/bilder/{third.id}/flytt", {"retning": "opp"})
+    ).status_code == 303
+    assert (
+        await post_form(staff, f"/saksbehandling/lokaler/hallen/bilder/{first.id}/flytt", {"retning": "ned"})
+    ).status_code == 303
     assert [p.id for p in await photos(staff, "hallen")] == [third.id, first.id, second.id]
     moved = await post_form(staff, f"/saksbehandling/lokaler/hallen/bilder/{third.id}/flytt", {"retning": "opp"})
     assert moved.headers["location"] == "/saksbehandling/lokaler/hallen?bilde=flyttet#bilder"
@@ -182,17 +213,26 @@ def bomb() -> bytes:
 
 REFUSALS = [
     # (what, file, alt text, field, code's message)
-    ("a text file named .jpg", b"Dette er ikke et bilde.\n", ALT_NB, "bilde",
-     "Filen er ikke et bilde i JPEG, PNG eller WebP."),
+    (
+        "a text file named .jpg",
+        b"Dette er ikke et bilde.\n",
+        ALT_NB,
+        "bilde",
+        "Filen er ikke et bilde i JPEG, PNG eller WebP.",
+    ),
     ("a GIF named .jpg", gif_named_jpeg(), ALT_NB, "bilde", "Filen er ikke et bilde i JPEG, PNG eller WebP."),
     ("half a JPEG", photo()[:4000], ALT_NB, "bilde", "Bildet kan ikke leses. Filen kan være skadet."),
     ("a decompression bomb", bomb(), ALT_NB, "bilde", "Bildet har for mange piksler (høyst 50 megapiksler)."),
-    ("over 10 MB", photo((200, 200)) + bytes(10 * 1024 * 1024), ALT_NB, "bilde",
-     "Bildet er for stort. Det kan være høyst 10 MB."),
+    (
+        "over 10 MB",
+        photo((200, 200)) + bytes(10 * 1024 * 1024),
+        ALT_NB,
+        "bilde",
+        "Bildet er for stort. Det kan være høyst 10 MB.",
+    ),
     ("no file", b"", ALT_NB, "bilde", "Velg en bildefil."),
     ("no alt text", photo(), "   ", "alt_nb", "Skriv en alternativ tekst på norsk"),
-    ("an alt text of 301 characters", photo(), "x" * 301, "alt_nb",
-     "Den alternative teksten kan ha høyst 300 tegn."),
+    ("an alt text of 301 characters", photo(), "x" * 301, "alt_nb", "Den alternative teksten kan ha høyst 300 tegn."),
 ]
 
 
@@ -228,10 +268,12 @@ async def test_only_the_owning_department_and_administrators_manage_photos(staff
     for role, status in (("other_staff", 403), ("person", 403), ("caretaker", 403)):
         await login_as(staff, role)
         assert (await upload(staff, "motesalen", photo((640, 480), "red"))).status_code == status, role
-        assert (await post_form(staff, f"/saksbehandling/lokaler/motesalen/bilder/{kept.id}/slett")).status_code \
-            == status, role
-        assert (await post_form(staff, f"/saksbehandling/lokaler/motesalen/bilder/{kept.id}/flytt",
-                                {"retning": "ned"})).status_code == status, role
+        assert (
+            await post_form(staff, f"/saksbehandling/lokaler/motesalen/bilder/{kept.id}/slett")
+        ).status_code == status, role
+        assert (
+            await post_form(staff, f"/saksbehandling/lokaler/motesalen/bilder/{kept.id}/flytt", {"retning": "ned"})
+        ).status_code == status, role
     await login_as(staff, None)
     answer = await upload(staff, "motesalen", photo((640, 480), "red"))
     assert answer.status_code == 303 and answer.headers["location"].startswith("/logg-inn")
@@ -249,13 +291,22 @@ async def test_the_staff_page_lists_photos_with_their_alt_texts_and_controls(sta
     await login_as(staff, "department_staff")
     page = (await staff.get("/saksbehandling/lokaler/motesalen")).text
     assert "Lokalet har ingen bilder ennå." in page and 'enctype="multipart/form-data"' in page
-    assert '<label for="bilde">Bildefil</label>' in page and '<label for="alt_nb">Alternativ tekst på norsk</label>' in page
+    assert (
+        '<label for="bilde">Bildefil</label>' in page
+        and '<label for="alt_nb">Alternativ tekst på norsk</label>' in page
+    )
     for colour in ("red", "green"):
         await upload(staff, "motesalen", photo((640, 480), colour), alt_en=ALT_EN)
     page = (await staff.get("/saksbehandling/lokaler/motesalen?bilde=lagt-til")).text
     assert "Bildet er lagt til." in page and page.count(f"Alternativ tekst: {ALT_NB}") == 2
     assert page.count(">Flytt opp<") == 1 and page.count(">Flytt ned<") == 1 and page.count(">Slett bildet<") == 2
     english = (await staff.get("/saksbehandling/lokaler/motesalen?bilde=lagt-til", headers=ENGLISH)).text
-    for text in ("Pictures", "The picture has been added.", "Move up", "Delete the picture", "Alt text in Norwegian",
-                 "Upload the picture"):
+    for text in (
+        "Pictures",
+        "The picture has been added.",
+        "Move up",
+        "Delete the picture",
+        "Alt text in Norwegian",
+        "Upload the picture",
+    ):
         assert text in english, text

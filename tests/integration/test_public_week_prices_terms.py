@@ -2,6 +2,7 @@
 "Ledig", a closure read only "Opptatt", the search showed volunteer prices to anonymous
 visitors, and "Priser og vilkår" never said what needs approval. SQLite and PostgreSQL,
 through the app."""
+
 from __future__ import annotations
 
 import re
@@ -47,21 +48,32 @@ async def test_a_closure_reads_closed_with_its_public_reason(client):
     now = datetime.now(timezone.utc)
     async with client.db.sessions() as s:
         room = (await s.execute(select(Premises).where(Premises.slug == "motesalen"))).scalar_one()
-        s.add(Closure(scope="premises", premises_id=room.id, reason="Vannskade i gulvet",
-                      start_at=resolve_local(datetime.combine(day, time(10))),
-                      end_at=resolve_local(datetime.combine(day, time(14))), source="manual",
-                      created_at=now, updated_at=now))
+        s.add(
+            Closure(
+                scope="premises",
+                premises_id=room.id,
+                reason="Vannskade i gulvet",
+                start_at=resolve_local(datetime.combine(day, time(10))),
+                end_at=resolve_local(datetime.combine(day, time(14))),
+                source="manual",
+                created_at=now,
+                updated_at=now,
+            )
+        )
         await s.commit()
     week = await _week(client, day)
     column = day.weekday()
     assert [week[f"{h:02d}:00"][column] for h in range(9, 15)] == [
-        "Ledig", *["Stengt: Vannskade i gulvet"] * 4, "Ledig"]
+        "Ledig",
+        *["Stengt: Vannskade i gulvet"] * 4,
+        "Ledig",
+    ]
     english = await _week(client, day, ENGLISH)
     assert english["10:00"][column] == "Closed: Vannskade i gulvet"
 
 
 def _chosen_group(page: str) -> str:
-    return re.search(r'<option value="([a-z_]+)" selected>', page[page.index('id="gruppe"'):]).group(1)
+    return re.search(r'<option value="([a-z_]+)" selected>', page[page.index('id="gruppe"') :]).group(1)
 
 
 async def test_search_shows_the_price_the_visitor_would_pay(client):
@@ -84,58 +96,82 @@ async def test_a_person_without_an_organisation_sees_private_prices(client):
 
 async def test_terms_say_what_needs_approval_from_the_rules_in_force(client):
     page = (await client.get("/priser-og-vilkar")).text
-    approval = page[page.index('id="godkjenning"'):]
-    for rule in ("Uteområder krever godkjenning.", "Servering av alkohol krever godkjenning.",
-                 "Mer enn 100 deltakere krever godkjenning."):
+    approval = page[page.index('id="godkjenning"') :]
+    for rule in (
+        "Uteområder krever godkjenning.",
+        "Servering av alkohol krever godkjenning.",
+        "Mer enn 100 deltakere krever godkjenning.",
+    ):
         assert rule in approval, rule
     assert "Til det er gjort, må bestillingene den gjør, godkjennes." in approval  # an organisation not yet checked
     english = (await client.get("/priser-og-vilkar", headers=ENGLISH)).text
     assert "When a booking needs approval" in english and "More than 100 attendees need approval." in english
     assert "Until that is done, its bookings must be approved." in english
 
-    stricter = DEFAULT_RULES.read_text(encoding="utf-8").replace(
-        "approval_attendees_over = 100", "approval_attendees_over = 50").replace(
-        "approval_for_alcohol = true", "approval_for_alcohol = false")
+    stricter = (
+        DEFAULT_RULES.read_text(encoding="utf-8")
+        .replace("approval_attendees_over = 100", "approval_attendees_over = 50")
+        .replace("approval_for_alcohol = true", "approval_for_alcohol = false")
+    )
     draft = await read_draft(client.db.sessions, stricter)
-    await publish(client.db.sessions, draft, valid_from=_today(), author="Admin", reason="Strengere",
-                  now=datetime.now(timezone.utc))
+    await publish(
+        client.db.sessions,
+        draft,
+        valid_from=_today(),
+        author="Admin",
+        reason="Strengere",
+        now=datetime.now(timezone.utc),
+    )
     changed = (await client.get("/priser-og-vilkar")).text
-    approval = changed[changed.index('id="godkjenning"'):]
+    approval = changed[changed.index('id="godkjenning"') :]
     assert "Mer enn 50 deltakere krever godkjenning." in approval
     assert "Mer enn 100 deltakere" not in approval and "alkohol krever godkjenning" not in approval
 
 
 async def test_terms_say_how_time_is_allocated_from_the_rules_in_force(client):
-    """"Slik fordeler vi tid": the priority tiers in order in a table with headers, and
+    """ "Slik fordeler vi tid": the priority tiers in order in a table with headers, and
     the other allocation rules, in both languages, from the same rules the solver gets."""
     page = (await client.get("/priser-og-vilkar")).text
-    section = page[page.index('<h2 id="fordeling">Slik fordeler vi tid</h2>'):]
+    section = page[page.index('<h2 id="fordeling">Slik fordeler vi tid</h2>') :]
     assert '<caption id="fordeling-grupper">Prioritetsgrupper, høyest først</caption>' in section
     assert '<th scope="col">Prioritet</th><th scope="col">Prioritetsgruppe</th>' in section
     tiers = re.findall(r'<tr><td>(\d)</td><th scope="row">(.*?)</th><td>(.*?)</td></tr>', section)
     assert [(rank, name) for rank, name, _ in tiers] == [
         ("1", "Barn og unge, og aktivitet for personer med funksjonsnedsettelse"),
-        ("2", "Andre lag og foreninger i kommunen"), ("3", "Andre")]
+        ("2", "Andre lag og foreninger i kommunen"),
+        ("3", "Andre"),
+    ]
     assert "aktiviteten er for personer med funksjonsnedsettelse og organisasjonen hører hjemme" in tiers[0][2]
-    for rule in ("I haller går hallidrett foran annen aktivitet i samme prioritetsgruppe.",
-                 "Kjernetid: tid for barn under 13 år slutter senest kl. 20:30.",
-                 "Et lag som hadde samme tid forrige sesong, får beholde den når det går (vekt 3).",
-                 "Tiden deles i forhold til antall aktive deltakere (vekt 1).",
-                 "Blir tildelt tid meldt som ikke brukt 3 ganger i en sesong, får kommunen beskjed."):
+    for rule in (
+        "I haller går hallidrett foran annen aktivitet i samme prioritetsgruppe.",
+        "Kjernetid: tid for barn under 13 år slutter senest kl. 20:30.",
+        "Et lag som hadde samme tid forrige sesong, får beholde den når det går (vekt 3).",
+        "Tiden deles i forhold til antall aktive deltakere (vekt 1).",
+        "Blir tildelt tid meldt som ikke brukt 3 ganger i en sesong, får kommunen beskjed.",
+    ):
         assert f"<li>{rule}</li>" in section, rule
     assert '<tr><th scope="row">4. ønske og senere</th><td>25</td></tr>' in section
 
     english = (await client.get("/priser-og-vilkar", headers=ENGLISH)).text
-    section = english[english.index('<h2 id="fordeling">How we allocate time</h2>'):]
+    section = english[english.index('<h2 id="fordeling">How we allocate time</h2>') :]
     assert "Priority tiers, highest first" in section and "Children and youth, and activities for people" in section
     assert "<li>Core time: time for children under 13 ends by 20:30.</li>" in section
     assert '<tr><th scope="row">1st wish</th><td>100</td></tr>' in section and "Slik fordeler" not in english
 
-    later = DEFAULT_RULES.read_text(encoding="utf-8").replace("not_used_limit = 3", "not_used_limit = 2").replace(
-        'core_time_end = "20:30"', 'core_time_end = "21:00"')
+    later = (
+        DEFAULT_RULES.read_text(encoding="utf-8")
+        .replace("not_used_limit = 3", "not_used_limit = 2")
+        .replace('core_time_end = "20:30"', 'core_time_end = "21:00"')
+    )
     draft = await read_draft(client.db.sessions, later)
-    await publish(client.db.sessions, draft, valid_from=_today(), author="Admin", reason="Senere kjernetid",
-                  now=datetime.now(timezone.utc))
+    await publish(
+        client.db.sessions,
+        draft,
+        valid_from=_today(),
+        author="Admin",
+        reason="Senere kjernetid",
+        now=datetime.now(timezone.utc),
+    )
     changed = (await client.get("/priser-og-vilkar")).text
     assert "slutter senest kl. 21:00." in changed and "ikke brukt 2 ganger i en sesong" in changed
     assert "kl. 20:30" not in changed

@@ -6,6 +6,7 @@ open it. `test_every_route_allows_and_denies_as_decided` then asks each route as
 role: a denial is a redirect to the login page (pages) or 401 (API) when logged out,
 403 when logged in; anything else (200, 404 for the made-up ids used here, 422 for an
 empty form …) counts as allowed. No answer may be a 500."""
+
 from __future__ import annotations
 
 import re
@@ -49,10 +50,21 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     # the test mode's hosted checkout (never in production): its unguessable link is the key, as at Stripe
     ("GET", "/testbetaling/{reference:str}"): ANYONE,
     ("POST", "/testbetaling/{reference:str}"): ANYONE,
-    **{("GET", path): ANYONE for path in (
-        "/schema", "/schema/elements", "/schema/oauth2-redirect.html", "/schema/openapi.json",
-        "/schema/openapi.yaml", "/schema/openapi.yml", "/schema/rapidoc", "/schema/redoc", "/schema/swagger",
-        "/schema/{path:str}")},
+    **{
+        ("GET", path): ANYONE
+        for path in (
+            "/schema",
+            "/schema/elements",
+            "/schema/oauth2-redirect.html",
+            "/schema/openapi.json",
+            "/schema/openapi.yaml",
+            "/schema/openapi.yml",
+            "/schema/rapidoc",
+            "/schema/redoc",
+            "/schema/swagger",
+            "/schema/{path:str}",
+        )
+    },
     # booking and my pages: any logged-in person
     ("GET", "/bestill/{slug:str}"): LOGGED_IN,
     ("POST", "/bestill/{slug:str}"): LOGGED_IN,
@@ -117,16 +129,22 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
     ("POST", "/saksbehandling/sesonger"): STAFF,
     ("GET", "/saksbehandling/sesonger/ubrukt"): STAFF,
     ("GET", "/saksbehandling/sesonger/{season_id:int}"): STAFF,
-    **{("POST", f"/saksbehandling/sesonger/{{season_id:int}}/{action}"): STAFF
-       for action in ("apne", "lukk", "forslag", "publiser")},
-    **{("POST", f"/saksbehandling/sesonger/{{season_id:int}}/tildelinger/{{allocation_id:int}}/{action}"): STAFF
-       for action in ("fest", "flytt", "trekk")},
+    **{
+        ("POST", f"/saksbehandling/sesonger/{{season_id:int}}/{action}"): STAFF
+        for action in ("apne", "lukk", "forslag", "publiser")
+    },
+    **{
+        ("POST", f"/saksbehandling/sesonger/{{season_id:int}}/tildelinger/{{allocation_id:int}}/{action}"): STAFF
+        for action in ("fest", "flytt", "trekk")
+    },
     ("POST", "/api/v1/seasons"): STAFF,
     ("GET", "/api/v1/seasons/{season_id:int}"): LOGGED_IN,
     ("POST", "/api/v1/seasons/{season_id:int}/applications"): LOGGED_IN,
     ("GET", "/api/v1/seasons/{season_id:int}/applications/{application_id:int}"): LOGGED_IN,
-    **{("POST", f"/api/v1/seasons/{{season_id:int}}/{action}"): STAFF
-       for action in ("open", "close", "proposal", "publish")},
+    **{
+        ("POST", f"/api/v1/seasons/{{season_id:int}}/{action}"): STAFF
+        for action in ("open", "close", "proposal", "publish")
+    },
     ("GET", "/api/v1/seasons/{season_id:int}/proposal"): STAFF,
     # administrators only: the tariff and its exceptions
     ("POST", "/saksbehandling/takstunntak"): ADMIN,
@@ -145,20 +163,24 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
 }
 
 # Made-up values: a handler behind an open guard answers 404, and nothing is changed.
-PARAMETERS = {"slug": "finnes-ikke", "filename": "finnes-ikke.ics", "file_path": "site.css",
-              "path": "openapi.json"}
+PARAMETERS = {"slug": "finnes-ikke", "filename": "finnes-ikke.ics", "file_path": "site.css", "path": "openapi.json"}
 LAST = {("POST", "/logg-inn"), ("POST", "/logg-ut"), ("POST", "/sprak")}  # they change the session
 
 
 def app_routes(app) -> set[tuple[str, str]]:
-    return {(method, path) for path, methods in app.route_handler_method_map.items()
-            for method in methods if method not in ("HEAD", "OPTIONS")}
+    return {
+        (method, path)
+        for path, methods in app.route_handler_method_map.items()
+        for method in methods
+        if method not in ("HEAD", "OPTIONS")
+    }
 
 
 def concrete(path: str) -> str:
     def value(match: re.Match) -> str:
         name, kind = match.group(1), match.group(2)
         return "999999" if kind == "int" else PARAMETERS.get(name, "x")
+
     return re.sub(r"\{(\w+):(\w+)\}", value, path)
 
 
@@ -178,8 +200,9 @@ async def ask(client, role: str, method: str, path: str):
         return await client.get(url, follow_redirects=False)
     if path.startswith("/api/"):
         body = {"email": email, "password": PASSWORD} if path == "/api/v1/auth/token" else {}
-        return await client.request(method, url, json=body, headers={"x-csrftoken": csrf(client) or ""},
-                                    follow_redirects=False)
+        return await client.request(
+            method, url, json=body, headers={"x-csrftoken": csrf(client) or ""}, follow_redirects=False
+        )
     data = {"_csrf_token": csrf(client)}
     if path == "/logg-inn":
         data.update(email=email, password=PASSWORD, neste="/")
@@ -207,9 +230,11 @@ async def test_every_route_allows_and_denies_as_decided(db):
             client.cookies.clear()
             await client.get("/logg-inn")
             if role != "anonymous":
-                answer = await client.post("/logg-inn", data={"email": EMAILS[role], "password": PASSWORD,
-                                                              "neste": "/", "_csrf_token": csrf(client)},
-                                           follow_redirects=False)
+                answer = await client.post(
+                    "/logg-inn",
+                    data={"email": EMAILS[role], "password": PASSWORD, "neste": "/", "_csrf_token": csrf(client)},
+                    follow_redirects=False,
+                )
                 assert answer.status_code == 303
             for method, path in routes:
                 answer = await ask(client, role, method, path)

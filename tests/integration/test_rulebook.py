@@ -1,5 +1,6 @@
 """Rule-set versions through the engine: the version in force on a booking's start
 date prices it, confirmed bookings keep their snapshot, published versions are frozen."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
@@ -22,14 +23,18 @@ NOW = datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc)
 def gym_price_draft() -> str:
     return DEFAULT_RULES.read_text(encoding="utf-8").replace(
         '[tariff.moterom]\nname_nb = "Møterom"\nname_en = "Meeting room"\nunit = "hour"\nrate = 150',
-        '[tariff.moterom]\nname_nb = "Møterom"\nname_en = "Meeting room"\nunit = "hour"\nrate = 200')
+        '[tariff.moterom]\nname_nb = "Møterom"\nname_en = "Meeting room"\nunit = "hour"\nrate = 200',
+    )
 
 
 async def book(db, world, start, end):
     rules = await current_rules(db.sessions)
-    return await create_booking(db.sessions, NewBooking(world.room, at(start), at(end), world.person_id,
-                                                        details=Details("Møte", 10, "adults")),
-                                rules=rules, now=NOW)
+    return await create_booking(
+        db.sessions,
+        NewBooking(world.room, at(start), at(end), world.person_id, details=Details("Møte", 10, "adults")),
+        rules=rules,
+        now=NOW,
+    )
 
 
 async def test_new_version_prices_from_its_date_and_snapshots_stay(db):
@@ -61,12 +66,19 @@ async def test_the_default_published_on_first_start_carries_the_allocation_rules
     """The first start publishes seed_data/rules/default.toml as it is, priority rules
     included; a version stored without them is kept as it was and read with none."""
     import pricing
+
     rules = await current_rules(db.sessions)
     default = pricing.load_rule_set(DEFAULT_RULES)
     assert rules.in_force(NOW) == default and rules.in_force(NOW).allocation.tiers[0].key == "children_youth"
     without = {k: v for k, v in pricing.rule_set_to_dict(default).items() if k != "allocation"}
-    await publish(db.sessions, pricing.rule_set_from_dict(without), valid_from=date(2027, 1, 1), author="Admin",
-                  reason="Uten fordeling", now=NOW)
+    await publish(
+        db.sessions,
+        pricing.rule_set_from_dict(without),
+        valid_from=date(2027, 1, 1),
+        author="Admin",
+        reason="Uten fordeling",
+        now=NOW,
+    )
     again = await current_rules(db.sessions)
     assert len(again.versions) == 2 and again.in_force(date(2027, 1, 1)).allocation is None
 
@@ -77,6 +89,7 @@ async def test_the_rules_are_parsed_once_per_version_and_a_publish_elsewhere_is_
     database, as another worker would) is in force from the next call on."""
     import pricing
     from booking.db.engine import make_engine, session_factory
+
     await build_world(db.sessions)
     await current_rules(db.sessions)  # the default version, published and parsed
     parsed = []
@@ -88,8 +101,14 @@ async def test_the_rules_are_parsed_once_per_version_and_a_publish_elsewhere_is_
     other_worker = make_engine(db.url)
     try:
         draft = await read_draft(db.sessions, gym_price_draft())
-        await publish(session_factory(other_worker), draft, valid_from=date(2026, 10, 15), author="Admin",
-                      reason="Ny sats", now=NOW)
+        await publish(
+            session_factory(other_worker),
+            draft,
+            valid_from=date(2026, 10, 15),
+            author="Admin",
+            reason="Ny sats",
+            now=NOW,
+        )
     finally:
         await other_worker.dispose()
     parsed.clear()

@@ -3,6 +3,7 @@ round up by form (an error shown at its field, then valid), compute the proposal
 the week plan and the reasons as sentences, move an allocation by form (it is then
 pinned, and a re-run keeps it), publish and see the result, withdraw, and the queue of
 time often marked not used."""
+
 from __future__ import annotations
 
 import re
@@ -11,22 +12,32 @@ from datetime import datetime, timezone
 from sqlalchemy import func, select
 
 from booking.db.models import Booking, Closure, OutboxMail, Person, Premises, Season, SeasonAllocation
+from booking.notify.sender import render_pending
 from booking.services import season_publish, seasons
 from booking.services.rulebook import current_rules
-from booking.notify.sender import render_pending
 from common.localtime import resolve_local
 from tests.integration.season_support import ADULTS, CHILDREN, SETUP
 from tests.integration.test_staff import EMAILS, login_as, post_form, staff  # noqa: F401 (the fixture)
 
 NOW = datetime(2026, 9, 1, 10, tzinfo=timezone.utc)
 ENGLISH = {"Accept-Language": "en"}
-HIGHER_TIER_NB = "Tiden gikk til en gruppe med høyere prioritet: Barn og unge, og aktivitet for personer med " \
-                 "funksjonsnedsettelse."
-HIGHER_TIER_EN = "The time went to a group with higher priority: Children and youth, and activities for people " \
-                 "with disabilities."
-VALID = {"navn": "Vinter 2027", "forste_dato": "2027-01-04", "siste_dato": "2027-01-31", "frist_dato": "2026-10-01",
-         "frist_tid": "23:00", "lokaler": ["hallen-a", "hallen-b"], "apent_mon": "16:00-22:30",
-         "apent_tue": "16:00–20:00, 20:30-22:30", "unntak": "2027-01-18–2027-01-19\n2027-01-26"}
+HIGHER_TIER_NB = (
+    "Tiden gikk til en gruppe med høyere prioritet: Barn og unge, og aktivitet for personer med funksjonsnedsettelse."
+)
+HIGHER_TIER_EN = (
+    "The time went to a group with higher priority: Children and youth, and activities for people with disabilities."
+)
+VALID = {
+    "navn": "Vinter 2027",
+    "forste_dato": "2027-01-04",
+    "siste_dato": "2027-01-31",
+    "frist_dato": "2026-10-01",
+    "frist_tid": "23:00",
+    "lokaler": ["hallen-a", "hallen-b"],
+    "apent_mon": "16:00-22:30",
+    "apent_tue": "16:00–20:00, 20:30-22:30",
+    "unntak": "2027-01-18–2027-01-19\n2027-01-26",
+}
 
 
 async def round_with_applications(staff) -> int:
@@ -35,16 +46,24 @@ async def round_with_applications(staff) -> int:
     season = await seasons.create_season(db.sessions, SETUP, actor_id=None, now=NOW)
     await seasons.move_season(db.sessions, season.id, "open", now=NOW)
     rules = await current_rules(db.sessions)
-    await seasons.submit_application(db.sessions, season.id, person_id=world.person_id,
-                                     organisation_id=world.organisation_id, needs=[CHILDREN, ADULTS],
-                                     rules=rules.in_force(SETUP.starts).allocation, now=NOW)
+    await seasons.submit_application(
+        db.sessions,
+        season.id,
+        person_id=world.person_id,
+        organisation_id=world.organisation_id,
+        needs=[CHILDREN, ADULTS],
+        rules=rules.in_force(SETUP.starts).allocation,
+        now=NOW,
+    )
     return season.id
 
 
 async def allocation_rows(db, season_id: int) -> dict[int, SeasonAllocation]:
     async with db.sessions() as s:
-        return {row.need: row for row in await seasons.allocations(s, season_id, (
-            "proposed", "published", "given_back", "withdrawn"))}
+        return {
+            row.need: row
+            for row in await seasons.allocations(s, season_id, ("proposed", "published", "given_back", "withdrawn"))
+        }
 
 
 async def test_a_season_is_set_up_by_form_with_errors_at_their_fields(staff):
@@ -79,8 +98,9 @@ async def test_a_season_is_set_up_by_form_with_errors_at_their_fields(staff):
         hours = {row.premises.slug: row.hours for row in await seasons.round_premises(s, season.id)}
     assert season.excluded == [{"from": "2027-01-18", "to": "2027-01-19"}, {"from": "2027-01-26", "to": "2027-01-26"}]
     assert season.application_deadline == datetime(2026, 10, 1, 21, tzinfo=timezone.utc)
-    assert hours == {slug: {"mon": ["16:00-22:30"], "tue": ["16:00-20:00", "20:30-22:30"]}
-                     for slug in ("hallen-a", "hallen-b")}
+    assert hours == {
+        slug: {"mon": ["16:00-22:30"], "tue": ["16:00-20:00", "20:30-22:30"]} for slug in ("hallen-a", "hallen-b")
+    }
     listed = await staff.get("/saksbehandling/sesonger")
     assert "Vinter 2027" in listed.text and "Utkast (ikke åpnet)" in listed.text
 
@@ -92,8 +112,8 @@ async def test_the_proposal_shows_a_week_plan_and_why_a_wish_was_not_met(staff):
     assert computed.status_code == 303
     assert computed.headers["location"] == f"/saksbehandling/sesonger/{season_id}?utfort=forslag#oppsummering"
     page = (await staff.get(f"/saksbehandling/sesonger/{season_id}")).text
-    plan = page[page.index('<caption id="plan-hallen-a">'):]
-    plan = plan[:plan.index("</table>")]
+    plan = page[page.index('<caption id="plan-hallen-a">') :]
+    plan = plan[: plan.index("</table>")]
     assert '<th scope="col">Mandag</th><th scope="col">Tirsdag</th>' in plan
     assert '<th scope="row">17:00</th>' in plan
     # The children's team on Monday 17:00–18:30: three half-hour rows, labelled in words.
@@ -116,23 +136,31 @@ async def test_moving_an_allocation_by_form_pins_it_and_a_new_proposal_keeps_it(
     adults = rows[1]
     path = f"/saksbehandling/sesonger/{season_id}/tildelinger/{adults.id}"
 
-    overlapping = await post_form(staff, f"{path}/flytt", {"lokale": "hallen", "ukedag": "mon", "fra": "17:00",
-                                                           "til": "19:00"})
+    overlapping = await post_form(
+        staff, f"{path}/flytt", {"lokale": "hallen", "ukedag": "mon", "fra": "17:00", "til": "19:00"}
+    )
     assert overlapping.status_code == 422
     assert f'id="flytt-{adults.id}-error" role="alert">Tiden overlapper en annen tildeling' in overlapping.text
-    outside = await post_form(staff, f"{path}/flytt", {"lokale": "hallen-b", "ukedag": "wed", "fra": "18:00",
-                                                       "til": "20:00"})
+    outside = await post_form(
+        staff, f"{path}/flytt", {"lokale": "hallen-b", "ukedag": "wed", "fra": "18:00", "til": "20:00"}
+    )
     assert outside.status_code == 422 and "innenfor sesongtimene" in outside.text
 
-    moved = await post_form(staff, f"{path}/flytt", {"lokale": "hallen-b", "ukedag": "tue", "fra": "20:00",
-                                                     "til": "22:00"})
+    moved = await post_form(
+        staff, f"{path}/flytt", {"lokale": "hallen-b", "ukedag": "tue", "fra": "20:00", "til": "22:00"}
+    )
     assert moved.status_code == 303 and moved.headers["location"].endswith(f"utfort=flyttet#tildeling-{adults.id}")
     row = (await allocation_rows(staff.db, season_id))[1]
     assert (row.premises.slug, row.weekday, row.start_time, row.end_time, row.pinned) == (
-        "hallen-b", 1, "20:00", "22:00", True)
+        "hallen-b",
+        1,
+        "20:00",
+        "22:00",
+        True,
+    )
     page = (await staff.get(moved.headers["location"])).text
-    item = page[page.index(f'<li id="tildeling-{adults.id}">'):]
-    item = item[:item.index("</article>")]
+    item = page[page.index(f'<li id="tildeling-{adults.id}">') :]
+    item = item[: item.index("</article>")]
     assert "tirsdag 20:00–22:00" in item and "festet" in item and ">Løsne<" in item
     assert "Kommunens saksbehandler har gitt dere en annen tid enn dere ønsket" in item
 
@@ -140,8 +168,9 @@ async def test_moving_an_allocation_by_form_pins_it_and_a_new_proposal_keeps_it(
     assert again.status_code == 303
     kept = (await allocation_rows(staff.db, season_id))[1]
     assert (kept.premises.slug, kept.weekday, kept.start_time, kept.pinned) == ("hallen-b", 1, "20:00", True)
-    unpinned = await post_form(staff, f"/saksbehandling/sesonger/{season_id}/tildelinger/{kept.id}/fest",
-                               {"festet": "nei"})
+    unpinned = await post_form(
+        staff, f"/saksbehandling/sesonger/{season_id}/tildelinger/{kept.id}/fest", {"festet": "nei"}
+    )
     assert unpinned.status_code == 303
     assert not (await allocation_rows(staff.db, season_id))[1].pinned
     other = await post_form(staff, f"/saksbehandling/sesonger/{season_id + 1}/tildelinger/{kept.id}/fest")
@@ -152,9 +181,17 @@ async def test_publishing_shows_the_result_and_published_time_can_be_withdrawn(s
     season_id = await round_with_applications(staff)
     async with staff.db.sessions() as s:  # hall A closed one Monday: that date cannot be booked
         hall_a = (await s.execute(select(Premises).where(Premises.slug == "hallen-a"))).scalar_one()
-        s.add(Closure(scope="premises", premises_id=hall_a.id, reason="Gulvlakk",
-                      start_at=resolve_local(datetime(2027, 1, 11, 8)), end_at=resolve_local(datetime(2027, 1, 11, 23)),
-                      created_at=NOW, updated_at=NOW))
+        s.add(
+            Closure(
+                scope="premises",
+                premises_id=hall_a.id,
+                reason="Gulvlakk",
+                start_at=resolve_local(datetime(2027, 1, 11, 8)),
+                end_at=resolve_local(datetime(2027, 1, 11, 23)),
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
         await s.commit()
     await login_as(staff, "admin")
     base = f"/saksbehandling/sesonger/{season_id}"
@@ -169,7 +206,7 @@ async def test_publishing_shows_the_result_and_published_time_can_be_withdrawn(s
     assert published.status_code == 303 and published.headers["location"].endswith("utfort=publisert#resultat")
     page = (await staff.get(published.headers["location"])).text
     assert "2 faste bestillinger med 5 datoer i alt." in page
-    collisions = page[page.index('id="kollisjoner"'):page.index("</table>", page.index('id="kollisjoner"'))]
+    collisions = page[page.index('id="kollisjoner"') : page.index("</table>", page.index('id="kollisjoner"'))]
     assert "mandag 11. januar 2027" in collisions and "Hallen A" in collisions and "Minihåndball" in collisions
     assert ">Trekk tilbake<" in page and ">Lag forslag<" not in page
     again = await post_form(staff, f"{base}/publiser")  # a second click publishes nothing new
@@ -182,10 +219,15 @@ async def test_publishing_shows_the_result_and_published_time_can_be_withdrawn(s
     assert withdrawn.status_code == 303
     await render_pending(staff.db.sessions)  # the sender writes the published mail stored as an event
     async with staff.db.sessions() as s:
-        statuses = set((await s.execute(select(Booking.status).where(
-            Booking.series_id == children.series_id))).scalars())
-        assert await s.scalar(select(func.count()).select_from(OutboxMail).where(
-            OutboxMail.subject.like("Tildelt sesongtid%"))) == 1
+        statuses = set(
+            (await s.execute(select(Booking.status).where(Booking.series_id == children.series_id))).scalars()
+        )
+        assert (
+            await s.scalar(
+                select(func.count()).select_from(OutboxMail).where(OutboxMail.subject.like("Tildelt sesongtid%"))
+            )
+            == 1
+        )
     assert statuses == {"cancelled"}
     page = (await staff.get(f"{base}?utfort=trukket")).text
     assert "Tildelingen er trukket tilbake." in page and "Trukket tilbake" in page
@@ -195,13 +237,19 @@ async def test_time_often_marked_not_used_is_listed_for_staff(staff):
     season_id = await round_with_applications(staff)
     rules = await current_rules(staff.db.sessions)
     from booking.services import season_proposal
+
     await season_proposal.propose(staff.db.sessions, season_id, rule_book=rules, now=NOW)
     await seasons.move_season(staff.db.sessions, season_id, "close", now=NOW)
     await season_publish.publish(staff.db.sessions, season_id, rule_book=rules, actor_id=None, now=NOW)
     children = (await allocation_rows(staff.db, season_id))[0]
     async with staff.db.sessions() as s:
-        dates = list((await s.execute(select(Booking.id).where(Booking.series_id == children.series_id)
-                                      .order_by(Booking.start_at))).scalars())
+        dates = list(
+            (
+                await s.execute(
+                    select(Booking.id).where(Booking.series_id == children.series_id).order_by(Booking.start_at)
+                )
+            ).scalars()
+        )
         caretaker = (await s.execute(select(Person).where(Person.email == EMAILS["caretaker"]))).scalar_one()
     later = datetime(2027, 2, 1, tzinfo=timezone.utc)  # when the dates have been
     await login_as(staff, "department_staff")
@@ -210,7 +258,7 @@ async def test_time_often_marked_not_used_is_listed_for_staff(staff):
     assert "Ingen tildelinger er meldt ubrukt" in (await staff.get("/saksbehandling/sesonger/ubrukt")).text
     await season_publish.mark_not_used(staff.db.sessions, dates[2], caretaker_id=caretaker.id, now=later)
     page = (await staff.get("/saksbehandling/sesonger/ubrukt")).text  # the default rules: 3 times
-    row = page[page.index("<tbody>"):page.index("</tbody>")]
+    row = page[page.index("<tbody>") : page.index("</tbody>")]
     assert "Bragernes IL: Minihåndball" in row and "Vinter 2027" in row and "Mandag 17:00–18:30" in row
     assert "<td>3</td>" in row
     await login_as(staff, "caretaker")

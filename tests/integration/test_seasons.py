@@ -1,6 +1,7 @@
 """A seasonal round on both databases, through the services: set up, apply, propose,
 publish as weekly series (idempotently), give back, and the seasonal hours held while
 the round runs and released after it."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
@@ -13,13 +14,14 @@ from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
 from booking.notify.sender import render_pending
 from booking.services import feeds, season_proposal, season_publish, seasons
-from booking.services.catalogue import SearchFilters, search
 from booking.services.bookings import NewBooking, create_booking
+from booking.services.catalogue import SearchFilters, search
 from booking.services.lending import Details
 from booking.services.rulebook import current_rules
 from common.localtime import resolve_local
 from tests.integration.season_support import ADULTS, CHILDREN, DEADLINE, NOW, SETUP
 from tests.world import build_world
+
 
 def local(day: str, clock: str) -> datetime:
     return resolve_local(datetime.fromisoformat(f"{day}T{clock}"))
@@ -34,9 +36,15 @@ async def open_round(db):
 
 
 async def apply(db, world, season, rules, needs, now=NOW):
-    return await seasons.submit_application(db.sessions, season.id, person_id=world.person_id,
-                                            organisation_id=world.organisation_id, needs=needs,
-                                            rules=rules.in_force(SETUP.starts).allocation, now=now)
+    return await seasons.submit_application(
+        db.sessions,
+        season.id,
+        person_id=world.person_id,
+        organisation_id=world.organisation_id,
+        needs=needs,
+        rules=rules.in_force(SETUP.starts).allocation,
+        now=now,
+    )
 
 
 async def published_round(db, needs):
@@ -73,8 +81,9 @@ async def test_a_round_from_application_to_published_series(db):
     await render_pending(db.sessions)  # the sender writes the mail stored as an event
     async with db.sessions() as s:
         bookings = list((await s.execute(select(Booking).order_by(Booking.start_at))).scalars())
-        published_mails = list((await s.execute(select(OutboxMail).where(
-            OutboxMail.subject.like("Tildelt sesongtid%")))).scalars())
+        published_mails = list(
+            (await s.execute(select(OutboxMail).where(OutboxMail.subject.like("Tildelt sesongtid%")))).scalars()
+        )
         mails = [mail.subject for mail in published_mails]
     assert len(bookings) == 6 and {b.status for b in bookings} == {"confirmed"}
     assert date(2027, 1, 18) not in {b.occurrence_date for b in bookings}
@@ -93,8 +102,14 @@ async def test_a_round_from_application_to_published_series(db):
 async def test_seasonal_hours_are_held_during_the_round_and_what_is_given_back_is_free(db):
     world, season, rules = await open_round(db)
     await apply(db, world, season, rules, [CHILDREN])
-    ad_hoc = NewBooking("hallen-b", local("2027-01-04", "20:00"), local("2027-01-04", "21:00"), world.person_id,
-                        world.organisation_id, Details("Trening", 10))
+    ad_hoc = NewBooking(
+        "hallen-b",
+        local("2027-01-04", "20:00"),
+        local("2027-01-04", "21:00"),
+        world.person_id,
+        world.organisation_id,
+        Details("Trening", 10),
+    )
     with pytest.raises(DomainError) as held:
         await create_booking(db.sessions, ad_hoc, rules=rules, now=NOW)
     assert held.value.code == "closed"
@@ -103,31 +118,51 @@ async def test_seasonal_hours_are_held_during_the_round_and_what_is_given_back_i
     await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
     # Published: what was not allocated is free to anyone at once.
     assert (await create_booking(db.sessions, ad_hoc, rules=rules, now=NOW)).status == "confirmed"
-    allocated = NewBooking("hallen-a", local("2027-01-11", "17:00"), local("2027-01-11", "18:30"), world.person_id,
-                           world.organisation_id, Details("Trening", 10))
+    allocated = NewBooking(
+        "hallen-a",
+        local("2027-01-11", "17:00"),
+        local("2027-01-11", "18:30"),
+        world.person_id,
+        world.organisation_id,
+        Details("Trening", 10),
+    )
     with pytest.raises(DomainError) as taken:
         await create_booking(db.sessions, allocated, rules=rules, now=NOW)
     assert taken.value.code == "conflict"
     async with db.sessions() as s:
         row = (await s.execute(select(SeasonAllocation))).scalar_one()
-    assert await season_publish.give_back(db.sessions, row.id, person_id=world.person_id,
-                                          days=[date(2027, 1, 11)], now=NOW) == 1
+    assert (
+        await season_publish.give_back(
+            db.sessions, row.id, person_id=world.person_id, days=[date(2027, 1, 11)], now=NOW
+        )
+        == 1
+    )
     assert (await create_booking(db.sessions, allocated, rules=rules, now=NOW)).status == "confirmed"
     async with db.sessions() as s:
-        receipts = list((await s.execute(select(OutboxMail.body_text).where(
-            OutboxMail.subject.like("Sesongtid gitt tilbake%")))).scalars())
+        receipts = list(
+            (
+                await s.execute(select(OutboxMail.body_text).where(OutboxMail.subject.like("Sesongtid gitt tilbake%")))
+            ).scalars()
+        )
     assert len(receipts) == 1 and "11. januar 2027" in receipts[0]  # one mail for the give-back, not one per date
 
 
-@pytest.mark.parametrize("change, code", [
-    ({"wishes": [{"premises": "motesalen", "weekday": "mon", "start": "17:00", "end": "18:00"}]},
-     "premises_not_in_round"),
-    ({"wishes": [{"premises": "hallen", "weekday": "wed", "start": "17:00", "end": "18:00"}]},
-     "outside_seasonal_hours"),
-    ({"wishes": [{"premises": "hallen", "weekday": "mon", "start": "17:10", "end": "18:10"}]}, "off_grid"),
-    ({"hours_per_week": 0.5}, "hours_unfillable"),
-    ({"age_group": "babies"}, "invalid_age_group"),
-])
+@pytest.mark.parametrize(
+    "change, code",
+    [
+        (
+            {"wishes": [{"premises": "motesalen", "weekday": "mon", "start": "17:00", "end": "18:00"}]},
+            "premises_not_in_round",
+        ),
+        (
+            {"wishes": [{"premises": "hallen", "weekday": "wed", "start": "17:00", "end": "18:00"}]},
+            "outside_seasonal_hours",
+        ),
+        ({"wishes": [{"premises": "hallen", "weekday": "mon", "start": "17:10", "end": "18:10"}]}, "off_grid"),
+        ({"hours_per_week": 0.5}, "hours_unfillable"),
+        ({"age_group": "babies"}, "invalid_age_group"),
+    ],
+)
 async def test_an_application_that_cannot_be_met_is_refused_and_nothing_is_saved(db, change, code):
     world, season, rules = await open_round(db)
     with pytest.raises(DomainError) as refused:
@@ -149,9 +184,19 @@ async def test_a_date_that_collides_with_an_existing_booking_is_reported_not_for
     world = await build_world(db.sessions)
     rules = await current_rules(db.sessions)
     # Booked before the round opened: the whole hall on the second Tuesday.
-    existing = await create_booking(db.sessions, NewBooking(
-        "hallen", local("2027-01-12", "18:00"), local("2027-01-12", "19:00"), world.person_id,
-        world.organisation_id, Details("Cup", 10)), rules=rules, now=NOW)
+    existing = await create_booking(
+        db.sessions,
+        NewBooking(
+            "hallen",
+            local("2027-01-12", "18:00"),
+            local("2027-01-12", "19:00"),
+            world.person_id,
+            world.organisation_id,
+            Details("Cup", 10),
+        ),
+        rules=rules,
+        now=NOW,
+    )
     season = await seasons.create_season(db.sessions, SETUP, actor_id=None, now=NOW)
     await seasons.move_season(db.sessions, season.id, "open", now=NOW)
     await apply(db, world, season, rules, [ADULTS])
@@ -159,7 +204,8 @@ async def test_a_date_that_collides_with_an_existing_booking_is_reported_not_for
     await seasons.move_season(db.sessions, season.id, "close", now=NOW)
     published = await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
     assert [(c["day"], c["premises"], c["code"]) for c in published.collisions] == [
-        ("2027-01-12", "hallen-b", "slot_taken")]
+        ("2027-01-12", "hallen-b", "slot_taken")
+    ]
     async with db.sessions() as s:
         kept = await s.get(Booking, existing.id)
         assert kept.status == "confirmed"
@@ -172,8 +218,9 @@ async def test_a_staff_move_is_pinned_and_the_unmet_wishes_say_what_the_plan_now
     await season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW)
     async with db.sessions() as s:
         children = (await s.execute(select(SeasonAllocation).where(SeasonAllocation.need == 0))).scalar_one()
-    moved = await season_proposal.move(db.sessions, children.id, premises_slug="hallen-a", weekday="tue",
-                                       start="16:00", end="17:30", now=NOW)
+    moved = await season_proposal.move(
+        db.sessions, children.id, premises_slug="hallen-a", weekday="tue", start="16:00", end="17:30", now=NOW
+    )
     assert (moved.pinned, moved.wish, moved.reasons[0]["code"]) == (True, None, "moved_by_staff")
     async with db.sessions() as s:
         unmet = (await seasons.get_season(s, season.id)).proposal["unmet"]
@@ -181,8 +228,9 @@ async def test_a_staff_move_is_pinned_and_the_unmet_wishes_say_what_the_plan_now
     (adults_first,) = [u for u in unmet if (u["need"], u["wish"]) == (1, 0)]
     assert "lower_tier" not in [r["code"] for r in adults_first["reasons"]]
     with pytest.raises(DomainError) as overlapping:
-        await season_proposal.move(db.sessions, children.id, premises_slug="hallen", weekday="tue",
-                                   start="18:00", end="19:30", now=NOW)
+        await season_proposal.move(
+            db.sessions, children.id, premises_slug="hallen", weekday="tue", start="18:00", end="19:30", now=NOW
+        )
     assert overlapping.value.code == "allocation_overlaps"  # the adults hold hall B then
 
 
@@ -206,9 +254,12 @@ async def test_after_publishing_allocations_cannot_change_and_a_changed_round_is
     world, season, rules = await published_round(db, [CHILDREN])
     async with db.sessions() as s:
         row = (await s.execute(select(SeasonAllocation))).scalar_one()
-    for change in (lambda: season_proposal.move(db.sessions, row.id, premises_slug="hallen-a", weekday="tue",
-                                                start="17:00", end="18:30", now=NOW),
-                   lambda: season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW)):
+    for change in (
+        lambda: season_proposal.move(
+            db.sessions, row.id, premises_slug="hallen-a", weekday="tue", start="17:00", end="18:30", now=NOW
+        ),
+        lambda: season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW),
+    ):
         with pytest.raises(DomainError) as refused:
             await change()
         assert refused.value.code == "already_published"

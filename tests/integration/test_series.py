@@ -1,5 +1,6 @@
 """Weekly series on both databases: wall-clock stability across DST, per-occurrence
 results, preview without writing, and edits by scope that keep exceptions."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
@@ -30,9 +31,16 @@ async def live(db, series_id=None):
 
 async def test_series_stays_at_1800_local_across_both_dst_changes(db):
     world = await build_world(db.sessions)
-    result = await create_series(db.sessions, premises_slug=world.room, pattern=TUESDAYS, person_id=world.person_id,
-                                 organisation_id=world.organisation_id, details=Details("Trening", 15),
-                                 rules=RULES, now=NOW)
+    result = await create_series(
+        db.sessions,
+        premises_slug=world.room,
+        pattern=TUESDAYS,
+        person_id=world.person_id,
+        organisation_id=world.organisation_id,
+        details=Details("Trening", 15),
+        rules=RULES,
+        now=NOW,
+    )
     bookings = await live(db, result.series_id)
     assert len(bookings) == result.created == 35
     assert {to_local(b.start_at).hour for b in bookings} == {18}
@@ -41,39 +49,96 @@ async def test_series_stays_at_1800_local_across_both_dst_changes(db):
 
 async def test_occurrences_report_their_own_result_and_preview_writes_nothing(db):
     world = await build_world(db.sessions)
-    await create_booking(db.sessions, request(world, world.room, "2026-03-17T19:00", "2026-03-17T21:00"),
-                         rules=RULES, now=NOW)
-    preview = await create_series(db.sessions, premises_slug=world.room, pattern=TUESDAYS, person_id=world.person_id,
-                                  organisation_id=None, details=Details(), rules=RULES, now=NOW, preview=True)
+    await create_booking(
+        db.sessions, request(world, world.room, "2026-03-17T19:00", "2026-03-17T21:00"), rules=RULES, now=NOW
+    )
+    preview = await create_series(
+        db.sessions,
+        premises_slug=world.room,
+        pattern=TUESDAYS,
+        person_id=world.person_id,
+        organisation_id=None,
+        details=Details(),
+        rules=RULES,
+        now=NOW,
+        preview=True,
+    )
     refused = [o for o in preview.occurrences if o.error_code]
     assert [(o.day, o.error_code) for o in refused] == [(date(2026, 3, 17), "conflict")]
     assert len(await live(db)) == 1
     async with db.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(BookingSeries)) == 0
-    real = await create_series(db.sessions, premises_slug=world.room, pattern=TUESDAYS, person_id=world.person_id,
-                               organisation_id=None, details=Details(), rules=RULES, now=NOW)
+    real = await create_series(
+        db.sessions,
+        premises_slug=world.room,
+        pattern=TUESDAYS,
+        person_id=world.person_id,
+        organisation_id=None,
+        details=Details(),
+        rules=RULES,
+        now=NOW,
+    )
     assert real.created == 34 and len(await live(db)) == 35
 
 
 async def test_edit_scopes_keep_exceptions(db):
     world = await build_world(db.sessions)
     pattern = WeeklyPattern((1,), time(18), time(20), date(2026, 9, 1), date(2026, 9, 29))
-    result = await create_series(db.sessions, premises_slug=world.room, pattern=pattern, person_id=world.person_id,
-                                 organisation_id=None, details=Details(), rules=RULES, now=NOW)
+    result = await create_series(
+        db.sessions,
+        premises_slug=world.room,
+        pattern=pattern,
+        person_id=world.person_id,
+        organisation_id=None,
+        details=Details(),
+        rules=RULES,
+        now=NOW,
+    )
     sid = result.series_id
-    await edit_series(db.sessions, sid, day=date(2026, 9, 8), scope="this", start_time=time(10),
-                      end_time=time(12), actor_id=world.person_id, rules=RULES, now=NOW)
+    await edit_series(
+        db.sessions,
+        sid,
+        day=date(2026, 9, 8),
+        scope="this",
+        start_time=time(10),
+        end_time=time(12),
+        actor_id=world.person_id,
+        rules=RULES,
+        now=NOW,
+    )
     await skip_occurrence(db.sessions, sid, date(2026, 9, 22), actor_id=world.person_id, reason="Høstferie", now=NOW)
-    await edit_series(db.sessions, sid, day=date(2026, 9, 1), scope="all", start_time=time(19),
-                      end_time=time(21), actor_id=world.person_id, rules=RULES, now=NOW)
+    await edit_series(
+        db.sessions,
+        sid,
+        day=date(2026, 9, 1),
+        scope="all",
+        start_time=time(19),
+        end_time=time(21),
+        actor_id=world.person_id,
+        rules=RULES,
+        now=NOW,
+    )
     hours = {b.occurrence_date.day: to_local(b.start_at).hour for b in await live(db)}
     assert hours == {1: 19, 8: 10, 15: 19, 29: 19}  # the moved date kept, the skipped one stays away
-    split = await edit_series(db.sessions, sid, day=date(2026, 9, 15), scope="following", start_time=time(17),
-                              end_time=time(18), actor_id=world.person_id, rules=RULES, now=NOW)
+    split = await edit_series(
+        db.sessions,
+        sid,
+        day=date(2026, 9, 15),
+        scope="following",
+        start_time=time(17),
+        end_time=time(18),
+        actor_id=world.person_id,
+        rules=RULES,
+        now=NOW,
+    )
     assert split.series_id != sid
     rows = await live(db)
     assert {b.occurrence_date.day: (to_local(b.start_at).hour, b.series_id == sid) for b in rows} == {
-        1: (19, True), 8: (10, True), 15: (17, False), 29: (17, False)}
+        1: (19, True),
+        8: (10, True),
+        15: (17, False),
+        29: (17, False),
+    }
     async with db.sessions() as s:
         old, new = await s.get(BookingSeries, sid), await s.get(BookingSeries, split.series_id)
     assert old.pattern["last_date"] == "2026-09-14" and new.pattern["first_date"] == "2026-09-15"
@@ -83,28 +148,57 @@ async def test_edit_scopes_keep_exceptions(db):
 async def test_conflicting_edit_changes_nothing(db):
     world = await build_world(db.sessions)
     pattern = WeeklyPattern((1,), time(18), time(20), date(2026, 9, 1), date(2026, 9, 15))
-    result = await create_series(db.sessions, premises_slug=world.room, pattern=pattern, person_id=world.person_id,
-                                 organisation_id=None, details=Details(), rules=RULES, now=NOW)
-    await create_booking(db.sessions, request(world, world.room, "2026-09-15T08:00", "2026-09-15T09:00"),
-                         rules=RULES, now=NOW)
+    result = await create_series(
+        db.sessions,
+        premises_slug=world.room,
+        pattern=pattern,
+        person_id=world.person_id,
+        organisation_id=None,
+        details=Details(),
+        rules=RULES,
+        now=NOW,
+    )
+    await create_booking(
+        db.sessions, request(world, world.room, "2026-09-15T08:00", "2026-09-15T09:00"), rules=RULES, now=NOW
+    )
     before = [(b.id, b.start_at) for b in await live(db)]
     import pytest
+
     from booking.domain.errors import Conflict
+
     with pytest.raises(Conflict):
-        await edit_series(db.sessions, result.series_id, day=date(2026, 9, 1), scope="all", start_time=time(8),
-                          end_time=time(9), actor_id=world.person_id, rules=RULES, now=NOW)
+        await edit_series(
+            db.sessions,
+            result.series_id,
+            day=date(2026, 9, 1),
+            scope="all",
+            start_time=time(8),
+            end_time=time(9),
+            actor_id=world.person_id,
+            rules=RULES,
+            now=NOW,
+        )
     assert [(b.id, b.start_at) for b in await live(db)] == before
     assert at("2026-09-15T08:00") in [b.start_at for b in await live(db)]
 
 
 async def test_a_priced_organisation_series_is_invoiced(db):
     from booking.services.rulebook import current_rules
+
     world = await build_world(db.sessions)
     rules = await current_rules(db.sessions)
     pattern = WeeklyPattern((1,), time(18), time(20), date(2026, 12, 1), date(2026, 12, 15))
-    result = await create_series(db.sessions, premises_slug=world.room, pattern=pattern, person_id=world.person_id,
-                                 organisation_id=world.organisation_id, details=Details("Styremøte", 10, "adults"),
-                                 rules=rules, now=datetime(2026, 11, 1, tzinfo=timezone.utc), payment_method="invoice")
+    result = await create_series(
+        db.sessions,
+        premises_slug=world.room,
+        pattern=pattern,
+        person_id=world.person_id,
+        organisation_id=world.organisation_id,
+        details=Details("Styremøte", 10, "adults"),
+        rules=rules,
+        now=datetime(2026, 11, 1, tzinfo=timezone.utc),
+        payment_method="invoice",
+    )
     bookings = await live(db, result.series_id)
     assert len(bookings) == 3
     assert {(b.payment_method, str(b.price_total)) for b in bookings} == {("invoice", "150.00")}

@@ -3,6 +3,7 @@ loses no booking it answered and leaves nothing half-written: every answered boo
 there with its slot claims and history, no claim or history row lacks its booking,
 nothing overlaps, and after a restart the same requests again (same Idempotency-Key)
 answer with the booking they made, or make it now: never a second one."""
+
 from __future__ import annotations
 
 import asyncio
@@ -32,10 +33,21 @@ def slots(first: date, organisation_id: int):
     for n in count():
         day = first + timedelta(days=n // 5)
         hour = 8 + 3 * (n % 5)  # an hour apart, more than the room's buffers
-        yield n, {"premises": "motesalen", "start": f"{day}T{hour:02d}:00", "end": f"{day}T{hour + 2:02d}:00",
-                  "purpose": "Styremøte", "attendees": 5, "target_group": "adults", "accept_terms": True,
-                  "accept_fire_instructions": True, "organisation_id": organisation_id,
-                  "payment_method": "invoice"}
+        yield (
+            n,
+            {
+                "premises": "motesalen",
+                "start": f"{day}T{hour:02d}:00",
+                "end": f"{day}T{hour + 2:02d}:00",
+                "purpose": "Styremøte",
+                "attendees": 5,
+                "target_group": "adults",
+                "accept_terms": True,
+                "accept_fire_instructions": True,
+                "organisation_id": organisation_id,
+                "payment_method": "invoice",
+            },
+        )
 
 
 async def wait_until_serving(url: str, process: subprocess.Popen) -> None:
@@ -54,19 +66,22 @@ async def wait_until_serving(url: str, process: subprocess.Popen) -> None:
 
 def start_server(db, port: int) -> subprocess.Popen:
     env = {**os.environ, "BOOKING_DATABASE_URL": db.url, "BOOKING_BASE_URL": f"http://127.0.0.1:{port}"}
-    return subprocess.Popen([sys.executable, "-m", "booking.cli", "serve", "--port", str(port)], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "booking.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 async def test_a_server_killed_mid_write_loses_no_answered_booking(db):
     world = await build_world(db.sessions)
     now = datetime.now(timezone.utc)
-    headers = {"Authorization": "Bearer " + await issue_api_token(db.sessions, world.person_id, label="kill",
-                                                                    now=now)}
+    headers = {"Authorization": "Bearer " + await issue_api_token(db.sessions, world.person_id, label="kill", now=now)}
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     server = start_server(db, port)
-    answered: dict[int, int] = {}   # request number → the booking id the server answered with
+    answered: dict[int, int] = {}  # request number → the booking id the server answered with
     unanswered: dict[int, dict] = {}  # sent, but the server died before it answered
     sent = slots(now.date() + timedelta(days=14), world.organisation_id)
     enough = asyncio.Event()
@@ -76,8 +91,9 @@ async def test_a_server_killed_mid_write_loses_no_answered_booking(db):
             while server.poll() is None:
                 number, body = next(sent)
                 try:
-                    answer = await http.post(f"{url}/api/v1/bookings", json=body,
-                                             headers={**headers, "Idempotency-Key": f"kill-{number}"})
+                    answer = await http.post(
+                        f"{url}/api/v1/bookings", json=body, headers={**headers, "Idempotency-Key": f"kill-{number}"}
+                    )
                 except httpx.TransportError:
                     unanswered[number] = body
                     return
@@ -104,21 +120,26 @@ async def test_a_server_killed_mid_write_loses_no_answered_booking(db):
         assert {h.booking_id for h in history} == set(bookings), "a booking without its history"
         assert len(bookings) <= len(answered) + len(unanswered)
         for a in claims:
-            assert not any(b.id != a.id and b.unit_id == a.unit_id and a.busy_from < b.busy_to
-                           and b.busy_from < a.busy_to for b in claims), "overlapping claims"
+            assert not any(
+                b.id != a.id and b.unit_id == a.unit_id and a.busy_from < b.busy_to and b.busy_from < a.busy_to
+                for b in claims
+            ), "overlapping claims"
 
         server = start_server(db, port)
         await wait_until_serving(url, server)
         async with httpx.AsyncClient(timeout=30) as http:
             for number, body in sorted(unanswered.items()):
-                again = await http.post(f"{url}/api/v1/bookings", json=body,
-                                        headers={**headers, "Idempotency-Key": f"kill-{number}"})
+                again = await http.post(
+                    f"{url}/api/v1/bookings", json=body, headers={**headers, "Idempotency-Key": f"kill-{number}"}
+                )
                 assert again.status_code in (200, 201), again.text  # made before the kill, or made now
             for number, booking_id in sorted(answered.items())[:3]:
-                _, body = next((n, b) for n, b in slots(now.date() + timedelta(days=14), world.organisation_id)
-                               if n == number)
-                again = await http.post(f"{url}/api/v1/bookings", json=body,
-                                        headers={**headers, "Idempotency-Key": f"kill-{number}"})
+                _, body = next(
+                    (n, b) for n, b in slots(now.date() + timedelta(days=14), world.organisation_id) if n == number
+                )
+                again = await http.post(
+                    f"{url}/api/v1/bookings", json=body, headers={**headers, "Idempotency-Key": f"kill-{number}"}
+                )
                 assert (again.status_code, again.json()["id"]) == (200, booking_id)
         async with db.sessions() as s:
             total = await s.scalar(select(func.count()).select_from(Booking))

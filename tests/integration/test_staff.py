@@ -1,6 +1,7 @@
 """Staff work through the app on SQLite and PostgreSQL: the approval queue, the premises
 editor and closures (department staff only for their own department), the caretaker's
 list. The fixtures here are shared by the other staff tests and the route-guard test."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,7 +12,14 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 
 from booking.db.models import (
-    Booking, BookingHistory, Building, Closure, Department, OutboxMail, Person, Premises,
+    Booking,
+    BookingHistory,
+    Building,
+    Closure,
+    Department,
+    OutboxMail,
+    Person,
+    Premises,
 )
 from booking.notify.sender import render_pending
 from booking.services.bookings import NewBooking, create_booking
@@ -53,32 +61,59 @@ async def build_staff_world(sessions) -> StaffWorld:
     hashed = password_hash(PASSWORD)
 
     def account(name: str, who: str, *roles: str, **more) -> Person:
-        return Person(name=name, email=EMAILS[who], roles=sorted({"person", *roles}), birth_date=date(1980, 1, 1),
-                      password_hash=hashed, **more)
+        return Person(
+            name=name,
+            email=EMAILS[who],
+            roles=sorted({"person", *roles}),
+            birth_date=date(1980, 1, 1),
+            password_hash=hashed,
+            **more,
+        )
 
     async with sessions() as s:
         sport = (await s.execute(select(Department).where(Department.slug == "idrett"))).scalar_one()
         school = (await s.execute(select(Department).where(Department.slug == "skole"))).scalar_one()
         building = (await s.execute(select(Building))).scalar_one()
-        await s.execute(update(Person).where(Person.id == world.person_id).values(
-            password_hash=hashed, phone="912 34 567"))
+        await s.execute(
+            update(Person).where(Person.id == world.person_id).values(password_hash=hashed, phone="912 34 567")
+        )
         caretaker = account("Vera Vaktmester", "caretaker", "caretaker")
-        s.add_all([account("Per Person", "person"), caretaker,
-                   account("Ida Idrett", "department_staff", "department_staff", department_id=sport.id),
-                   account("Siri Skole", "other_staff", "department_staff", department_id=school.id),
-                   account("Ada Admin", "admin", "admin")])
+        s.add_all(
+            [
+                account("Per Person", "person"),
+                caretaker,
+                account("Ida Idrett", "department_staff", "department_staff", department_id=sport.id),
+                account("Siri Skole", "other_staff", "department_staff", department_id=school.id),
+                account("Ada Admin", "admin", "admin"),
+            ]
+        )
         await s.flush()
         await s.execute(update(Building).where(Building.id == building.id).values(caretaker_id=caretaker.id))
         await s.commit()
     rules = await current_rules(sessions)
     now = datetime.now(timezone.utc)
     start = next_weekday(1, 18)
-    requested = await create_booking(sessions, NewBooking(
-        world.hall, start, start + timedelta(hours=2), world.person_id, world.organisation_id,
-        Details("Cup for 150", 150, "children_youth")), rules=rules, now=now)
-    confirmed = await create_booking(sessions, NewBooking(
-        world.room, start, start + timedelta(hours=2), world.person_id, None,
-        Details("Styremøte", 12, "adults")), rules=rules, now=now)
+    requested = await create_booking(
+        sessions,
+        NewBooking(
+            world.hall,
+            start,
+            start + timedelta(hours=2),
+            world.person_id,
+            world.organisation_id,
+            Details("Cup for 150", 150, "children_youth"),
+        ),
+        rules=rules,
+        now=now,
+    )
+    confirmed = await create_booking(
+        sessions,
+        NewBooking(
+            world.room, start, start + timedelta(hours=2), world.person_id, None, Details("Styremøte", 12, "adults")
+        ),
+        rules=rules,
+        now=now,
+    )
     assert (requested.status, confirmed.status) == ("requested", "confirmed")
     return StaffWorld(world, requested.id, confirmed.id, start, building.id)
 
@@ -92,8 +127,11 @@ async def login_as(client, role: str | None) -> None:
     await client.get("/logg-inn")
     if role is None:
         return
-    answer = await client.post("/logg-inn", data={"email": EMAILS[role], "password": PASSWORD, "neste": "/",
-                                                   "_csrf_token": csrf(client)}, follow_redirects=False)
+    answer = await client.post(
+        "/logg-inn",
+        data={"email": EMAILS[role], "password": PASSWORD, "neste": "/", "_csrf_token": csrf(client)},
+        follow_redirects=False,
+    )
     assert answer.status_code == 303, answer.text
 
 
@@ -119,6 +157,7 @@ async def status_of(db, booking_id: int) -> str:
 
 # ------------------------------------------------------------------ approval queue
 
+
 async def test_queue_shows_requests_for_my_department_only(staff):
     await login_as(staff, "department_staff")
     page = await staff.get("/saksbehandling")
@@ -135,16 +174,29 @@ async def test_queue_shows_requests_for_my_department_only(staff):
 async def test_approve_confirms_and_the_reason_is_in_the_history(staff):
     await login_as(staff, "department_staff")
     booking_id = staff.staff.requested_id
-    answer = await post_form(staff, f"/saksbehandling/bestillinger/{booking_id}/godkjenn",
-                             {"begrunnelse": "Velkommen! Nøkkel hos vaktmester."})
+    answer = await post_form(
+        staff,
+        f"/saksbehandling/bestillinger/{booking_id}/godkjenn",
+        {"begrunnelse": "Velkommen! Nøkkel hos vaktmester."},
+    )
     assert answer.status_code == 303 and answer.headers["location"] == "/saksbehandling?utfort=godkjent"
     assert await status_of(staff.db, booking_id) == "confirmed"
     async with staff.db.sessions() as s:
-        last = (await s.execute(select(BookingHistory).where(BookingHistory.booking_id == booking_id)
-                                .order_by(BookingHistory.id.desc()).limit(1))).scalar_one()
+        last = (
+            await s.execute(
+                select(BookingHistory)
+                .where(BookingHistory.booking_id == booking_id)
+                .order_by(BookingHistory.id.desc())
+                .limit(1)
+            )
+        ).scalar_one()
         actor = (await s.execute(select(Person).where(Person.email == EMAILS["department_staff"]))).scalar_one()
     assert (last.from_status, last.to_status, last.reason, last.actor_id) == (
-        "requested", "confirmed", "Velkommen! Nøkkel hos vaktmester.", actor.id)
+        "requested",
+        "confirmed",
+        "Velkommen! Nøkkel hos vaktmester.",
+        actor.id,
+    )
     page = await staff.get("/saksbehandling?utfort=godkjent")
     assert "er godkjent" in page.text and "Cup for 150" not in page.text
     again = await post_form(staff, f"/saksbehandling/bestillinger/{booking_id}/godkjenn")
@@ -158,13 +210,23 @@ async def test_reject_needs_a_reason_that_reaches_the_history(staff):
     assert refused.status_code == 422 and "Skriv en begrunnelse" in refused.text
     assert 'aria-invalid="true"' in refused.text
     assert await status_of(staff.db, booking_id) == "requested"
-    answer = await post_form(staff, f"/saksbehandling/bestillinger/{booking_id}/avvis",
-                             {"begrunnelse": "Hallen er satt av til kretsmesterskap."})
+    answer = await post_form(
+        staff,
+        f"/saksbehandling/bestillinger/{booking_id}/avvis",
+        {"begrunnelse": "Hallen er satt av til kretsmesterskap."},
+    )
     assert answer.status_code == 303
     assert await status_of(staff.db, booking_id) == "rejected"
     async with staff.db.sessions() as s:
-        reasons = list((await s.execute(select(BookingHistory.reason).where(
-            BookingHistory.booking_id == booking_id, BookingHistory.to_status == "rejected"))).scalars())
+        reasons = list(
+            (
+                await s.execute(
+                    select(BookingHistory.reason).where(
+                        BookingHistory.booking_id == booking_id, BookingHistory.to_status == "rejected"
+                    )
+                )
+            ).scalars()
+        )
     assert reasons == ["Hallen er satt av til kretsmesterskap."]
     await render_pending(staff.db.sessions)  # the sender writes the mail from the stored event
     async with staff.db.sessions() as s:  # the outbox builds the mail from the state change
@@ -192,15 +254,32 @@ async def test_queue_is_closed_to_people_and_caretakers(staff):
 
 # ------------------------------------------------------------------ premises editor
 
+
 def full_form(**changes) -> dict:
     form = {
-        "name": "Møtesalen i 2. etasje", "capacity": "24", "area_m2": "45",
-        "description_nb": "Lyst rom med utsikt.", "description_en": "Bright room with a view.",
-        "apent_mon": "08:00-12:00, 17:00-22:00", "apent_tue": "08:00-22:00", "apent_wed": "",
-        "apent_thu": "stengt", "apent_fri": "08:00-16:00", "apent_sat": "10:00-24:00", "apent_sun": "",
-        "season_first": "08-15", "season_last": "06-15", "slot_minutes": "30", "min_minutes": "60",
-        "max_minutes": "240", "buffer_before": "15", "buffer_after": "0", "requires_approval": "1",
-        "step_free_access": "1", "hearing_loop": "1", "equipment": ["projector", "wifi"],
+        "name": "Møtesalen i 2. etasje",
+        "capacity": "24",
+        "area_m2": "45",
+        "description_nb": "Lyst rom med utsikt.",
+        "description_en": "Bright room with a view.",
+        "apent_mon": "08:00-12:00, 17:00-22:00",
+        "apent_tue": "08:00-22:00",
+        "apent_wed": "",
+        "apent_thu": "stengt",
+        "apent_fri": "08:00-16:00",
+        "apent_sat": "10:00-24:00",
+        "apent_sun": "",
+        "season_first": "08-15",
+        "season_last": "06-15",
+        "slot_minutes": "30",
+        "min_minutes": "60",
+        "max_minutes": "240",
+        "buffer_before": "15",
+        "buffer_after": "0",
+        "requires_approval": "1",
+        "step_free_access": "1",
+        "hearing_loop": "1",
+        "equipment": ["projector", "wifi"],
     }
     form.update(changes)
     return form
@@ -228,8 +307,12 @@ async def test_premises_editor_saves_every_field(staff):
     async with staff.db.sessions() as s:
         p = (await s.execute(select(Premises).where(Premises.slug == "motesalen"))).scalar_one()
     assert p.name == "Møtesalen i 2. etasje" and (p.capacity, p.area_m2) == (24, 45)
-    assert p.opening_hours == {"mon": ["08:00-12:00", "17:00-22:00"], "tue": ["08:00-22:00"],
-                               "fri": ["08:00-16:00"], "sat": ["10:00-24:00"]}
+    assert p.opening_hours == {
+        "mon": ["08:00-12:00", "17:00-22:00"],
+        "tue": ["08:00-22:00"],
+        "fri": ["08:00-16:00"],
+        "sat": ["10:00-24:00"],
+    }
     assert (p.season_first, p.season_last) == ("08-15", "06-15")
     assert (p.slot_minutes, p.min_minutes, p.max_minutes, p.buffer_before, p.buffer_after) == (30, 60, 240, 15, 0)
     assert p.requires_approval and not p.closed_on_public_holidays
@@ -242,15 +325,31 @@ async def test_premises_editor_saves_every_field(staff):
 
 async def test_premises_editor_names_each_bad_field_and_writes_nothing(staff):
     await login_as(staff, "department_staff")
-    bad = full_form(name="", capacity="mange", apent_mon="8-25", apent_tue="22:00-08:00", season_first="13-01",
-                    slot_minutes="45", min_minutes="90", max_minutes="60", buffer_after="-5",
-                    equipment=["projector", "jacuzzi"])
+    bad = full_form(
+        name="",
+        capacity="mange",
+        apent_mon="8-25",
+        apent_tue="22:00-08:00",
+        season_first="13-01",
+        slot_minutes="45",
+        min_minutes="90",
+        max_minutes="60",
+        buffer_after="-5",
+        equipment=["projector", "jacuzzi"],
+    )
     answer = await post_form(staff, "/saksbehandling/lokaler/motesalen", bad)
     assert answer.status_code == 422
-    for message in ("Lokalet må ha et navn", "Kapasitet må være et helt tall", "Åpningstiden «8-25» må skrives",
-                    "Åpningstiden «22:00-08:00» slutter før den starter", "må skrives som MM-DD",
-                    "Velg blokklengde", "Lengste leie kan ikke være kortere", "Buffer etter må være et helt tall",
-                    "Ukjent utstyr"):
+    for message in (
+        "Lokalet må ha et navn",
+        "Kapasitet må være et helt tall",
+        "Åpningstiden «8-25» må skrives",
+        "Åpningstiden «22:00-08:00» slutter før den starter",
+        "må skrives som MM-DD",
+        "Velg blokklengde",
+        "Lengste leie kan ikke være kortere",
+        "Buffer etter må være et helt tall",
+        "Ukjent utstyr",
+    ):
         assert message in answer.text, message
     assert 'value="mange"' in answer.text  # what was typed is shown again
     assert 'href="#apent_mon"' in answer.text and 'id="apent_mon-error"' in answer.text
@@ -269,11 +368,13 @@ async def test_admin_edits_any_premises_including_its_category(staff):
     await login_as(staff, "admin")
     form = await staff.get("/saksbehandling/lokaler/motesalen")
     assert 'name="tariff_category"' in form.text
-    answer = await post_form(staff, "/saksbehandling/lokaler/motesalen",
-                             full_form(kind="room", tariff_category="klasserom"))
+    answer = await post_form(
+        staff, "/saksbehandling/lokaler/motesalen", full_form(kind="room", tariff_category="klasserom")
+    )
     assert answer.status_code == 303
-    refused = await post_form(staff, "/saksbehandling/lokaler/motesalen",
-                              full_form(kind="castle", tariff_category="slott"))
+    refused = await post_form(
+        staff, "/saksbehandling/lokaler/motesalen", full_form(kind="castle", tariff_category="slott")
+    )
     assert refused.status_code == 422 and "Velg type lokale" in refused.text and "Velg en takstkategori" in refused.text
     async with staff.db.sessions() as s:
         p = (await s.execute(select(Premises).where(Premises.slug == "motesalen"))).scalar_one()
@@ -282,20 +383,34 @@ async def test_admin_edits_any_premises_including_its_category(staff):
 
 # ------------------------------------------------------------------ closures
 
+
 async def test_closure_of_a_building_blocks_booking_and_can_be_deleted(staff):
     await login_as(staff, "department_staff")
     page = await staff.get("/saksbehandling/stenginger")
     assert page.status_code == 200 and f'value="building:{staff.staff.building_id}"' in page.text
     day = to_local(staff.staff.start).date()
-    answer = await post_form(staff, "/saksbehandling/stenginger", {
-        "target": f"building:{staff.staff.building_id}", "fra_dato": day.isoformat(), "fra_tid": "",
-        "til_dato": day.isoformat(), "til_tid": "", "reason": "Vannlekkasje"})
+    answer = await post_form(
+        staff,
+        "/saksbehandling/stenginger",
+        {
+            "target": f"building:{staff.staff.building_id}",
+            "fra_dato": day.isoformat(),
+            "fra_tid": "",
+            "til_dato": day.isoformat(),
+            "til_tid": "",
+            "reason": "Vannlekkasje",
+        },
+    )
     assert answer.status_code == 303
     assert "overlapper=2" in answer.headers["location"]  # the request and the confirmed meeting
     listed = await staff.get(answer.headers["location"])
     assert "Vannlekkasje" in listed.text and "overlapper 2 bestillinger" in listed.text
-    avail = (await staff.get("/api/v1/premises/klasserom-1/availability",
-                             params={"from": f"{day}T00:00", "to": f"{day + timedelta(days=1)}T00:00"})).json()
+    avail = (
+        await staff.get(
+            "/api/v1/premises/klasserom-1/availability",
+            params={"from": f"{day}T00:00", "to": f"{day + timedelta(days=1)}T00:00"},
+        )
+    ).json()
     assert avail["free"] == [] and avail["closures"][0]["reason"] == "Vannlekkasje"
     async with staff.db.sessions() as s:
         closure = (await s.execute(select(Closure))).scalar_one()
@@ -316,9 +431,18 @@ async def test_closure_of_one_premises_with_times(staff):
     async with staff.db.sessions() as s:
         half = (await s.execute(select(Premises).where(Premises.slug == "hallen-a"))).scalar_one()
     day = to_local(staff.staff.start).date()
-    answer = await post_form(staff, "/saksbehandling/stenginger", {
-        "target": f"premises:{half.id}", "fra_dato": day.isoformat(), "fra_tid": "17:00",
-        "til_dato": day.isoformat(), "til_tid": "19:00", "reason": "Gulvvask"})
+    answer = await post_form(
+        staff,
+        "/saksbehandling/stenginger",
+        {
+            "target": f"premises:{half.id}",
+            "fra_dato": day.isoformat(),
+            "fra_tid": "17:00",
+            "til_dato": day.isoformat(),
+            "til_tid": "19:00",
+            "reason": "Gulvvask",
+        },
+    )
     assert answer.status_code == 303 and "overlapper=1" in answer.headers["location"]  # the whole hall's request
     async with staff.db.sessions() as s:
         closure = (await s.execute(select(Closure))).scalar_one()
@@ -328,25 +452,51 @@ async def test_closure_of_one_premises_with_times(staff):
 
 async def test_bad_closure_is_explained_and_not_saved(staff):
     await login_as(staff, "department_staff")
-    answer = await post_form(staff, "/saksbehandling/stenginger", {
-        "target": "building:999999", "fra_dato": "2030-05-02", "fra_tid": "25:00", "til_dato": "2030-05-01",
-        "til_tid": "", "reason": ""})
+    answer = await post_form(
+        staff,
+        "/saksbehandling/stenginger",
+        {
+            "target": "building:999999",
+            "fra_dato": "2030-05-02",
+            "fra_tid": "25:00",
+            "til_dato": "2030-05-01",
+            "til_tid": "",
+            "reason": "",
+        },
+    )
     assert answer.status_code == 422
     for message in ("Velg et bygg eller lokale", "Skriv klokkeslettet som TT:MM", "Skriv hvorfor det er stengt"):
         assert message in answer.text, message
-    spring = await post_form(staff, "/saksbehandling/stenginger", {
-        "target": f"building:{staff.staff.building_id}", "fra_dato": "2030-03-31", "fra_tid": "02:30",
-        "til_dato": "2030-04-01", "til_tid": "", "reason": "Test"})
+    spring = await post_form(
+        staff,
+        "/saksbehandling/stenginger",
+        {
+            "target": f"building:{staff.staff.building_id}",
+            "fra_dato": "2030-03-31",
+            "fra_tid": "02:30",
+            "til_dato": "2030-04-01",
+            "til_tid": "",
+            "reason": "Test",
+        },
+    )
     assert spring.status_code == 422 and "finnes ikke" in spring.text
-    reversed_ = await post_form(staff, "/saksbehandling/stenginger", {
-        "target": f"building:{staff.staff.building_id}", "fra_dato": "2030-05-02", "til_dato": "2030-05-01",
-        "reason": "Test"})
+    reversed_ = await post_form(
+        staff,
+        "/saksbehandling/stenginger",
+        {
+            "target": f"building:{staff.staff.building_id}",
+            "fra_dato": "2030-05-02",
+            "til_dato": "2030-05-01",
+            "reason": "Test",
+        },
+    )
     assert reversed_.status_code == 422 and "slutte etter at den begynner" in reversed_.text
     async with staff.db.sessions() as s:
         assert (await s.execute(select(Closure))).scalars().all() == []
 
 
 # ------------------------------------------------------------------ caretaker
+
 
 async def test_caretaker_sees_the_week_with_contact_details(staff):
     await login_as(staff, "caretaker")

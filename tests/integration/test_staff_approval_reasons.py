@@ -1,6 +1,7 @@
 """Why a request waits for approval, in the reader's language: the queue shows each reason
 from the rule that gave it (by its code), in English too; the booking's history keeps the
 Norwegian sentences it was stored with."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -18,9 +19,19 @@ ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 
 async def _request(staff, premises: str, details: Details, weeks: int) -> int:
     start = next_weekday(2, 18, weeks=weeks)
-    booking = await create_booking(staff.db.sessions, NewBooking(
-        premises, start, start + timedelta(hours=2), staff.staff.world.person_id, staff.staff.world.organisation_id,
-        details), rules=await current_rules(staff.db.sessions), now=datetime.now(timezone.utc))
+    booking = await create_booking(
+        staff.db.sessions,
+        NewBooking(
+            premises,
+            start,
+            start + timedelta(hours=2),
+            staff.staff.world.person_id,
+            staff.staff.world.organisation_id,
+            details,
+        ),
+        rules=await current_rules(staff.db.sessions),
+        now=datetime.now(timezone.utc),
+    )
     assert booking.status == "requested"
     return booking.id
 
@@ -41,16 +52,24 @@ async def test_the_queue_gives_approval_reasons_in_english(staff):
     assert "krever godkjenning" not in english.text
 
     norwegian = await staff.get("/saksbehandling")
-    assert ("Servering av alkohol krever godkjenning. Mer enn 100 deltakere krever godkjenning."
-            in norwegian.text)
+    assert "Servering av alkohol krever godkjenning. Mer enn 100 deltakere krever godkjenning." in norwegian.text
     assert "Lokalet krever godkjenning av virksomheten som eier det." in norwegian.text
     assert "need approval" not in norwegian.text
 
     async with staff.db.sessions() as s:  # what was stored stays as it was
-        stored = dict((await s.execute(select(BookingHistory.booking_id, BookingHistory.reason)
-                                       .where(BookingHistory.booking_id.in_([party, meeting])))).all())
-    assert stored == {party: "Servering av alkohol krever godkjenning.; Mer enn 100 deltakere krever godkjenning.",
-                      meeting: "Lokalet krever godkjenning av virksomheten som eier det."}
+        stored = dict(
+            (
+                await s.execute(
+                    select(BookingHistory.booking_id, BookingHistory.reason).where(
+                        BookingHistory.booking_id.in_([party, meeting])
+                    )
+                )
+            ).all()
+        )
+    assert stored == {
+        party: "Servering av alkohol krever godkjenning.; Mer enn 100 deltakere krever godkjenning.",
+        meeting: "Lokalet krever godkjenning av virksomheten som eier det.",
+    }
 
 
 async def test_a_reason_is_the_rule_it_was_sent_for_even_after_the_details_change(staff):
@@ -71,13 +90,26 @@ async def test_a_reason_stored_before_codes_that_the_rules_no_longer_give_is_sho
     requested = staff.staff.requested_id
     async with staff.db.sessions() as s:
         first = await s.scalar(select(BookingHistory).where(BookingHistory.booking_id == requested))
-        old = Booking(**{c.key: getattr(await s.get(Booking, requested), c.key)
-                         for c in Booking.__table__.columns if c.key not in ("id", "idempotency_key")})
+        old = Booking(
+            **{
+                c.key: getattr(await s.get(Booking, requested), c.key)
+                for c in Booking.__table__.columns
+                if c.key not in ("id", "idempotency_key")
+            }
+        )
         old.start_at, old.end_at, old.attendees = old.start_at + timedelta(days=7), old.end_at + timedelta(days=7), 40
         s.add(old)
         await s.flush()
-        s.add(BookingHistory(booking_id=old.id, at=first.at, actor_id=first.actor_id, from_status=None,
-                             to_status="requested", reason="Mer enn 100 deltakere krever godkjenning."))
+        s.add(
+            BookingHistory(
+                booking_id=old.id,
+                at=first.at,
+                actor_id=first.actor_id,
+                from_status=None,
+                to_status="requested",
+                reason="Mer enn 100 deltakere krever godkjenning.",
+            )
+        )
         await s.commit()
     await login_as(staff, "department_staff")
     page = await staff.get("/saksbehandling", headers=ENGLISH)

@@ -1,5 +1,6 @@
 """The staff pages in English: the language cookie (or Accept-Language) turns headings,
 labels, column names and field errors into English; bokmål stays the default."""
+
 from __future__ import annotations
 
 from tests.integration.test_staff import login_as, post_form, staff  # noqa: F401 (fixture)
@@ -9,19 +10,45 @@ ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 PAGES = {
     "/saksbehandling": ["<h1>Bookings awaiting approval</h1>", "Booked by", "Approve", "Reject"],
     "/saksbehandling/lokaler": ["<h1>Premises you can edit</h1>", "Capacity", "Closures of premises and buildings"],
-    "/saksbehandling/lokaler/motesalen": ["<h1>Edit Møtesalen</h1>", "About the premises",
-                                          "Opening hours (Norwegian time)", "Save the changes", "Monday"],
-    "/saksbehandling/stenginger": ["<h1>Closures</h1>", "<h2 id=\"ny\">New closure</h2>", "Save the closure"],
-    "/saksbehandling/regler": ["<h1>Prices and terms: the rule set</h1>", "Version history",
-                               "Make a new draft from the newest version"],
-    "/saksbehandling/rapporter": ["<h1>Use of the premises</h1>", "Summary", "Hours booked", "Utilisation",
-                                  "How the numbers are calculated"],
-    "/saksbehandling/takstunntak": ["<h1>Deviations from the harmonised price list</h1>", "New exception",
-                                    "Save the exception"],
+    "/saksbehandling/lokaler/motesalen": [
+        "<h1>Edit Møtesalen</h1>",
+        "About the premises",
+        "Opening hours (Norwegian time)",
+        "Save the changes",
+        "Monday",
+    ],
+    "/saksbehandling/stenginger": ["<h1>Closures</h1>", '<h2 id="ny">New closure</h2>', "Save the closure"],
+    "/saksbehandling/regler": [
+        "<h1>Prices and terms: the rule set</h1>",
+        "Version history",
+        "Make a new draft from the newest version",
+    ],
+    "/saksbehandling/rapporter": [
+        "<h1>Use of the premises</h1>",
+        "Summary",
+        "Hours booked",
+        "Utilisation",
+        "How the numbers are calculated",
+    ],
+    "/saksbehandling/takstunntak": [
+        "<h1>Deviations from the harmonised price list</h1>",
+        "New exception",
+        "Save the exception",
+    ],
     "/vaktmester": ["Caretaker list week", "Previous week", "Next week"],
 }
-NORWEGIAN = ["Lagre", "Bestillinger som venter", "Lokaler du kan redigere", "Stenginger", "Rapporter",
-             "Takstunntak", "Vaktmesterliste", "Skjemaet er ikke lagret", "Utnyttelse", "Begrunnelse"]
+NORWEGIAN = [
+    "Lagre",
+    "Bestillinger som venter",
+    "Lokaler du kan redigere",
+    "Stenginger",
+    "Rapporter",
+    "Takstunntak",
+    "Vaktmesterliste",
+    "Skjemaet er ikke lagret",
+    "Utnyttelse",
+    "Begrunnelse",
+]
 
 
 async def test_every_staff_page_in_english(staff):
@@ -50,14 +77,19 @@ async def test_the_cookie_turns_department_staff_pages_english_and_bokmal_stays_
 
 async def test_field_errors_in_english(staff):
     await login_as(staff, "department_staff")
-    answer = await post_form(staff, "/saksbehandling/stenginger", {
-        "target": "", "fra_dato": "i morgen", "til_dato": "", "reason": ""}, headers=ENGLISH)
+    answer = await post_form(
+        staff,
+        "/saksbehandling/stenginger",
+        {"target": "", "fra_dato": "i morgen", "til_dato": "", "reason": ""},
+        headers=ENGLISH,
+    )
     assert answer.status_code == 422
     assert "The form has not been saved" in answer.text and "Please correct the following:" in answer.text
     assert "Write the date as YYYY-MM-DD." in answer.text
     assert "Say why it is closed" in answer.text and "Skriv hvorfor" not in answer.text
-    reject = await post_form(staff, f"/saksbehandling/bestillinger/{staff.staff.requested_id}/avvis",
-                             {"begrunnelse": ""}, headers=ENGLISH)
+    reject = await post_form(
+        staff, f"/saksbehandling/bestillinger/{staff.staff.requested_id}/avvis", {"begrunnelse": ""}, headers=ENGLISH
+    )
     assert reject.status_code == 422 and "Give a reason for the rejection." in reject.text
     report = await staff.get("/saksbehandling/rapporter?fra=2026-02-01&til=2026-01-01", headers=ENGLISH)
     assert report.status_code == 422 and "The end date must not be before the start date." in report.text
@@ -68,8 +100,15 @@ async def test_rule_set_draft_editor_in_english(staff):
     started = await post_form(staff, "/saksbehandling/regler/utkast")
     draft = await staff.get(started.headers["location"], headers=ENGLISH)
     assert draft.status_code == 200
-    for text in ("Base rates (NOK excluding VAT)", "Customer groups", "Lending criteria", "Impact on upcoming bookings",
-                 "Publish new version", "Discard the draft", "Minimum age of the person booking (years)"):
+    for text in (
+        "Base rates (NOK excluding VAT)",
+        "Customer groups",
+        "Lending criteria",
+        "Impact on upcoming bookings",
+        "Publish new version",
+        "Discard the draft",
+        "Minimum age of the person booking (years)",
+    ):
         assert text in draft.text, text
     assert "Grunnpriser" not in draft.text and "Utlånskriterier" not in draft.text
     text_form = await staff.get(started.headers["location"] + "/toml", headers=ENGLISH)

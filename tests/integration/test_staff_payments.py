@@ -1,5 +1,6 @@
 """Staff see invoice status per booking and what needs following up, for their own
 department's premises."""
+
 from __future__ import annotations
 
 from sqlalchemy import update
@@ -11,8 +12,11 @@ from tests.integration.test_staff import login_as, staff  # noqa: F401 - fixture
 
 async def test_invoice_status_per_booking_for_the_owning_department(staff):
     async with write_transaction(staff.db.sessions) as s:
-        await s.execute(update(Booking).where(Booking.id == staff.staff.confirmed_id)
-                        .values(payment_method="invoice", price_total=300))
+        await s.execute(
+            update(Booking)
+            .where(Booking.id == staff.staff.confirmed_id)
+            .values(payment_method="invoice", price_total=300)
+        )
     await login_as(staff, "department_staff")
     page = await staff.get("/saksbehandling/betalinger")
     assert page.status_code == 200

@@ -1,5 +1,6 @@
 """Usage reports through the app, on SQLite and PostgreSQL: hours, utilisation, shares
 and revenue for a period, as SVG charts with text and tables, and as CSV."""
+
 from __future__ import annotations
 
 import csv
@@ -47,8 +48,9 @@ async def test_report_numbers_follow_the_language(staff):
     await login_as(staff, "department_staff")
     await post_form(staff, f"/saksbehandling/bestillinger/{staff.staff.requested_id}/godkjenn")
     first, last = week_of(staff)
-    english = await staff.get("/saksbehandling/rapporter", params={"fra": first, "til": last},
-                              headers={"Accept-Language": "en"})
+    english = await staff.get(
+        "/saksbehandling/rapporter", params={"fra": first, "til": last}, headers={"Accept-Language": "en"}
+    )
     assert 'id="sum-timer">4.0\u00a0h<' in english.text and "Bragernes: 4.0\u00a0h" in english.text
     assert "Children and youth</dt><dd>50.0% of the hours (2.0\u00a0h)" in english.text
     assert "Voluntary organisations</dt><dd>0.0% of the hours (0.0\u00a0h)" in english.text
@@ -74,6 +76,7 @@ async def test_csv_exports_name_their_charset_once(staff):
 async def test_utilisation_is_booked_over_open_hours(db):
     from booking.services.rulebook import current_rules
     from tests.integration.test_staff import build_staff_world
+
     staff_world = await build_staff_world(db.sessions)
     day = to_local(staff_world.start).date()
     rules = await current_rules(db.sessions)

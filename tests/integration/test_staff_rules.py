@@ -1,6 +1,7 @@
 """The rule-set editor and premises-level tariff exceptions through the app, on SQLite
 and PostgreSQL: a draft is edited, refused with the place of each error, previewed,
 published, and changes the quote; an exception changes the quote and is reported."""
+
 from __future__ import annotations
 
 import csv
@@ -12,7 +13,6 @@ from decimal import Decimal
 from sqlalchemy import select
 
 import pricing
-
 from booking.db.models import RuleSetVersion
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import Details
@@ -37,9 +37,15 @@ def form_from(content: dict, **changes) -> dict:
 
 
 async def quote_total(client, slug: str, start, hours: int = 2, group: str = "privat") -> dict:
-    answer = await client.post("/api/v1/quotes", json={
-        "premises": slug, "start": start.isoformat(), "end": (start + timedelta(hours=hours)).isoformat(),
-        "customer_group": group})
+    answer = await client.post(
+        "/api/v1/quotes",
+        json={
+            "premises": slug,
+            "start": start.isoformat(),
+            "end": (start + timedelta(hours=hours)).isoformat(),
+            "customer_group": group,
+        },
+    )
     assert answer.status_code == 200, answer.text
     return answer.json()
 
@@ -57,6 +63,7 @@ async def start_draft(client) -> int:
 
 # ------------------------------------------------------------------ rule-set editor
 
+
 async def test_draft_edit_preview_publish_changes_the_quote(staff):
     await login_as(staff, "admin")
     overview = await staff.get("/saksbehandling/regler")
@@ -68,8 +75,11 @@ async def test_draft_edit_preview_publish_changes_the_quote(staff):
     assert "Utkastet er ennå likt versjon 2026-01-01" in page.text
     content = await draft_content(staff.db, draft_id)
 
-    saved = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}",
-                            form_from(content, **{"tariff.moterom.rate": "200", "groups.frivillig.factor": "0,4"}))
+    saved = await post_form(
+        staff,
+        f"/saksbehandling/regler/utkast/{draft_id}",
+        form_from(content, **{"tariff.moterom.rate": "200", "groups.frivillig.factor": "0,4"}),
+    )
     assert saved.status_code == 303
     content = await draft_content(staff.db, draft_id)
     assert (content["tariff"]["moterom"]["rate"], content["groups"]["frivillig"]["factor"]) == ("200", "0.4")
@@ -77,9 +87,15 @@ async def test_draft_edit_preview_publish_changes_the_quote(staff):
     assert "<code>tariff.moterom.rate</code>" in page.text and "<code>groups.frivillig.factor</code>" in page.text
     assert 'id="impact-changed">1<' in page.text  # the confirmed meeting next week: 300 → 400 kr
 
-    published = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}/publiser", {
-        "valid_from": (to_local(staff.staff.start).date() - timedelta(days=1)).isoformat(), "label": "",
-        "reason": "Ny sats for møterom"})
+    published = await post_form(
+        staff,
+        f"/saksbehandling/regler/utkast/{draft_id}/publiser",
+        {
+            "valid_from": (to_local(staff.staff.start).date() - timedelta(days=1)).isoformat(),
+            "label": "",
+            "reason": "Ny sats for møterom",
+        },
+    )
     assert published.status_code == 303 and "publisert=" in published.headers["location"]
     assert (await staff.get(f"/saksbehandling/regler/utkast/{draft_id}")).status_code == 404  # used up
     history = await staff.get("/saksbehandling/regler")
@@ -93,16 +109,21 @@ async def test_invalid_values_are_shown_at_their_field_and_not_saved(staff):
     await login_as(staff, "admin")
     draft_id = await start_draft(staff)
     content = await draft_content(staff.db, draft_id)
-    negative = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}",
-                               form_from(content, **{"tariff.moterom.rate": "-5"}))
+    negative = await post_form(
+        staff, f"/saksbehandling/regler/utkast/{draft_id}", form_from(content, **{"tariff.moterom.rate": "-5"})
+    )
     assert negative.status_code == 422
     assert "Prisen kan ikke være negativ" in negative.text and 'href="#r-tariff--moterom--rate"' in negative.text
     assert 'id="r-tariff--moterom--rate-error"' in negative.text and 'value="-5"' in negative.text
-    typo = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}",
-                           form_from(content, **{"groups.privat.factor": "en", "lending.min_age": "atten"}))
+    typo = await post_form(
+        staff,
+        f"/saksbehandling/regler/utkast/{draft_id}",
+        form_from(content, **{"groups.privat.factor": "en", "lending.min_age": "atten"}),
+    )
     assert typo.status_code == 422 and "Skriv et tall" in typo.text and "Skriv et helt tall" in typo.text
-    too_big = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}",
-                              form_from(content, **{"groups.privat.factor": "9"}))
+    too_big = await post_form(
+        staff, f"/saksbehandling/regler/utkast/{draft_id}", form_from(content, **{"groups.privat.factor": "9"})
+    )
     assert too_big.status_code == 422 and "Faktoren må være mellom 0 og 5" in too_big.text
     assert await draft_content(staff.db, draft_id) == content
 
@@ -114,6 +135,7 @@ async def test_toml_editor_validates_the_whole_rule_set(staff):
     assert page.status_code == 200 and '<label for="toml">' in page.text and "[tariff.moterom]" in page.text
     text = page.text.split('spellcheck="false"', 1)[1].split(">", 1)[1].split("</textarea>", 1)[0]
     import html
+
     text = html.unescape(text)
     broken = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}/toml", {"toml": text + "\n[["})
     assert broken.status_code == 422 and "ikke gyldig TOML" in broken.text
@@ -133,8 +155,9 @@ async def test_a_price_edit_keeps_the_allocation_rules_as_they_are(staff):
     draft_id = await start_draft(staff)
     before = await draft_content(staff.db, draft_id)
     assert before["allocation"]["tiers"][0]["key"] == "children_youth"
-    saved = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}",
-                            form_from(before, **{"tariff.gymsal.rate": "375"}))
+    saved = await post_form(
+        staff, f"/saksbehandling/regler/utkast/{draft_id}", form_from(before, **{"tariff.gymsal.rate": "375"})
+    )
     assert saved.status_code == 303
     after = await draft_content(staff.db, draft_id)
     assert after["tariff"]["gymsal"]["rate"] == "375" and after["allocation"] == before["allocation"]
@@ -151,20 +174,31 @@ async def test_the_allocation_numbers_are_edited_in_the_form_and_checked_at_thei
     assert 'name="allocation.core_time_end" value="20:30"' in page.text
     assert "Kjernetid: tid for barn under 13 år slutter senest" in page.text
 
-    late = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}",
-                           form_from(content, **{"allocation.core_time_end": "25:00"}))
+    late = await post_form(
+        staff, f"/saksbehandling/regler/utkast/{draft_id}", form_from(content, **{"allocation.core_time_end": "25:00"})
+    )
     assert late.status_code == 422
     assert 'id="r-allocation--core_time_end-error"' in late.text and 'href="#r-allocation--core_time_end"' in late.text
     assert 'value="25:00"' in late.text
     assert await draft_content(staff.db, draft_id) == content
-    never = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}",
-                            form_from(content, **{"allocation.not_used_limit": "0"}))
+    never = await post_form(
+        staff, f"/saksbehandling/regler/utkast/{draft_id}", form_from(content, **{"allocation.not_used_limit": "0"})
+    )
     assert never.status_code == 422 and 'id="r-allocation--not_used_limit-error"' in never.text
     assert "Skal være 1 eller mer." in never.text
 
-    saved = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}", form_from(content, **{
-        "allocation.core_time_end": "21:00", "allocation.continuity_weight": "5",
-        "allocation.hall_sport_first": False}))
+    saved = await post_form(
+        staff,
+        f"/saksbehandling/regler/utkast/{draft_id}",
+        form_from(
+            content,
+            **{
+                "allocation.core_time_end": "21:00",
+                "allocation.continuity_weight": "5",
+                "allocation.hall_sport_first": False,
+            },
+        ),
+    )
     assert saved.status_code == 303
     edited = (await draft_content(staff.db, draft_id))["allocation"]
     assert (edited["core_time_end"], edited["continuity_weight"], edited["hall_sport_first"]) == ("21:00", 5, False)
@@ -180,36 +214,51 @@ async def test_a_draft_of_a_version_without_allocation_rules_gets_no_allocation_
     await login_as(staff, "admin")
     rules = (await current_rules(staff.db.sessions)).in_force(staff.staff.start)
     older = {k: v for k, v in pricing.rule_set_to_dict(rules).items() if k != "allocation"}
-    await publish(staff.db.sessions, pricing.rule_set_from_dict(older), valid_from=date(2099, 1, 1), author="Admin",
-                  reason="Uten fordeling", now=datetime.now(timezone.utc))
+    await publish(
+        staff.db.sessions,
+        pricing.rule_set_from_dict(older),
+        valid_from=date(2099, 1, 1),
+        author="Admin",
+        reason="Uten fordeling",
+        now=datetime.now(timezone.utc),
+    )
     draft_id = await start_draft(staff)
     content = await draft_content(staff.db, draft_id)
     assert "allocation" not in content
     page = await staff.get(f"/saksbehandling/regler/utkast/{draft_id}")
     assert page.status_code == 200 and "<legend>Sesongfordeling</legend>" not in page.text
-    saved = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}",
-                            form_from(content, **{"tariff.gymsal.rate": "375"}))
+    saved = await post_form(
+        staff, f"/saksbehandling/regler/utkast/{draft_id}", form_from(content, **{"tariff.gymsal.rate": "375"})
+    )
     assert saved.status_code == 303 and "allocation" not in await draft_content(staff.db, draft_id)
 
 
 async def test_publish_refuses_the_past_a_missing_reason_and_a_taken_date(staff):
     await login_as(staff, "admin")
     draft_id = await start_draft(staff)
-    past = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}/publiser",
-                           {"valid_from": "2026-01-02", "reason": "Test"})
+    past = await post_form(
+        staff, f"/saksbehandling/regler/utkast/{draft_id}/publiser", {"valid_from": "2026-01-02", "reason": "Test"}
+    )
     assert past.status_code == 422 and "dato som har vært" in past.text
-    no_reason = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}/publiser",
-                                {"valid_from": "2099-01-01", "reason": " "})
+    no_reason = await post_form(
+        staff, f"/saksbehandling/regler/utkast/{draft_id}/publiser", {"valid_from": "2099-01-01", "reason": " "}
+    )
     assert no_reason.status_code == 422 and "Skriv hvorfor reglene endres" in no_reason.text
-    no_date = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}/publiser",
-                              {"valid_from": "", "reason": "Test"})
+    no_date = await post_form(
+        staff, f"/saksbehandling/regler/utkast/{draft_id}/publiser", {"valid_from": "", "reason": "Test"}
+    )
     assert no_date.status_code == 422 and "Velg datoen" in no_date.text
-    taken = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}/publiser",
-                            {"valid_from": "2099-01-01", "label": "2026-01-01", "reason": "Test"})
+    taken = await post_form(
+        staff,
+        f"/saksbehandling/regler/utkast/{draft_id}/publiser",
+        {"valid_from": "2099-01-01", "label": "2026-01-01", "reason": "Test"},
+    )
     assert taken.status_code == 422 and "allerede brukt" in taken.text
     async with staff.db.sessions() as s:
-        assert len((await s.execute(select(RuleSetVersion).where(RuleSetVersion.status == "published")))
-                   .scalars().all()) == 1
+        assert (
+            len((await s.execute(select(RuleSetVersion).where(RuleSetVersion.status == "published"))).scalars().all())
+            == 1
+        )
     discarded = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}/slett")
     assert discarded.status_code == 303
     assert "Det finnes ingen utkast" in (await staff.get("/saksbehandling/regler?forkastet=true")).text
@@ -224,12 +273,16 @@ async def test_only_administrators_edit_the_rule_set(staff):
 
 # ------------------------------------------------------------------ tariff exceptions
 
+
 async def test_a_tariff_exception_changes_quotes_and_bookings_and_is_reported(staff):
     before = await quote_total(staff, "motesalen", staff.staff.start)
     assert before["total"] == "300"
     await login_as(staff, "admin")
-    answer = await post_form(staff, "/saksbehandling/takstunntak", {
-        "premises": "motesalen", "rate": "100,00", "reason": "Kjellerrom uten dagslys"})
+    answer = await post_form(
+        staff,
+        "/saksbehandling/takstunntak",
+        {"premises": "motesalen", "rate": "100,00", "reason": "Kjellerrom uten dagslys"},
+    )
     assert answer.status_code == 303
     after = await quote_total(staff, "motesalen", staff.staff.start)
     assert after["total"] == "200"
@@ -237,9 +290,19 @@ async def test_a_tariff_exception_changes_quotes_and_bookings_and_is_reported(st
     assert "godkjent unntak" in after["explanation_nb"]
     rules = await current_rules(staff.db.sessions)
     start = staff.staff.start + timedelta(days=1)
-    booking = await create_booking(staff.db.sessions, NewBooking(
-        "motesalen", start, start + timedelta(hours=1), staff.staff.world.person_id, None,
-        Details("Møte", 5, "adults")), rules=rules, now=start - timedelta(days=3))
+    booking = await create_booking(
+        staff.db.sessions,
+        NewBooking(
+            "motesalen",
+            start,
+            start + timedelta(hours=1),
+            staff.staff.world.person_id,
+            None,
+            Details("Møte", 5, "adults"),
+        ),
+        rules=rules,
+        now=start - timedelta(days=3),
+    )
     assert booking.price_total == Decimal("100")
 
     await login_as(staff, "department_staff")  # staff see the report, but cannot change it
@@ -271,9 +334,13 @@ async def test_bad_tariff_exceptions_are_refused_field_by_field(staff):
     assert answer.status_code == 422
     for message in ("Velg et lokale", "Skriv prisen som et tall", "Skriv hvorfor"):
         assert message in answer.text
-    assert (await post_form(staff, "/saksbehandling/takstunntak", {
-        "premises": "hallen", "rate": "-1", "reason": "x"})).status_code == 422
-    assert (await post_form(staff, "/saksbehandling/takstunntak", {
-        "premises": "hallen", "rate": "900", "reason": "Eldre hall"})).status_code == 303
+    assert (
+        await post_form(staff, "/saksbehandling/takstunntak", {"premises": "hallen", "rate": "-1", "reason": "x"})
+    ).status_code == 422
+    assert (
+        await post_form(
+            staff, "/saksbehandling/takstunntak", {"premises": "hallen", "rate": "900", "reason": "Eldre hall"}
+        )
+    ).status_code == 303
     twice = await post_form(staff, "/saksbehandling/takstunntak", {"premises": "hallen", "rate": "800", "reason": "y"})
     assert twice.status_code == 422 and "har allerede et unntak" in twice.text

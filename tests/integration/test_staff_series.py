@@ -2,6 +2,7 @@
 waiting dates are one entry, decided at once ("Godkjenn alle" / "Avvis alle") in one
 transaction through `change_status` per date, with one mail to the booker; a single date
 can still be decided on its own; refusals change nothing."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -22,7 +23,10 @@ from tests.integration.booking_web_support import world_with_passwords
 from tests.integration.test_payments_series import pay, private_series, series_bookings
 from tests.integration.test_payments_stripe import one, rows, status_of, utcnow
 from tests.integration.test_payments_support import (  # noqa: F401 - fixture
-    Customer, checkout_server, localstripe, stripe_settings,
+    Customer,
+    checkout_server,
+    localstripe,
+    stripe_settings,
 )
 from tests.integration.test_staff import EMAILS, login_as, next_weekday, post_form, staff  # noqa: F401 (fixture)
 
@@ -35,13 +39,20 @@ async def series(staff):
     """Six Thursdays in the hall for 150 people (over 100: approval), from the week after next."""
     world = staff.staff.world
     first = to_local(next_weekday(3, 18, weeks=2))
-    pattern = WeeklyPattern((3,), first.time(), (first + timedelta(hours=2)).time(), first.date(),
-                            first.date() + timedelta(weeks=WEEKS - 1))
-    result = await create_series(staff.db.sessions, premises_slug=world.hall, pattern=pattern,
-                                 person_id=world.person_id, organisation_id=world.organisation_id,
-                                 details=Details("Korpsøving", 150, "children_youth"),
-                                 rules=await current_rules(staff.db.sessions), now=datetime.now(timezone.utc),
-                                 payment_method="invoice")
+    pattern = WeeklyPattern(
+        (3,), first.time(), (first + timedelta(hours=2)).time(), first.date(), first.date() + timedelta(weeks=WEEKS - 1)
+    )
+    result = await create_series(
+        staff.db.sessions,
+        premises_slug=world.hall,
+        pattern=pattern,
+        person_id=world.person_id,
+        organisation_id=world.organisation_id,
+        details=Details("Korpsøving", 150, "children_youth"),
+        rules=await current_rules(staff.db.sessions),
+        now=datetime.now(timezone.utc),
+        payment_method="invoice",
+    )
     ids = [o.booking_id for o in result.occurrences]
     assert len(ids) == WEEKS and {o.status for o in result.occurrences} == {"requested"}
     staff.series_id, staff.dates = result.series_id, ids
@@ -55,8 +66,9 @@ async def statuses(client) -> list[str]:
 
 async def history_count(client) -> int:
     async with client.db.sessions() as s:
-        return await s.scalar(select(func.count()).select_from(BookingHistory)
-                              .where(BookingHistory.booking_id.in_(client.dates)))
+        return await s.scalar(
+            select(func.count()).select_from(BookingHistory).where(BookingHistory.booking_id.in_(client.dates))
+        )
 
 
 async def outbox_keys(client) -> list[str]:
@@ -98,17 +110,30 @@ async def test_a_series_is_one_entry_with_its_waiting_dates(series):
 async def test_approve_all_confirms_each_waiting_date_with_one_history_row_and_sends_one_mail(series):
     await login_as(series, "department_staff")
     before = await outbox_keys(series)
-    answer = await post_form(series, f"/saksbehandling/serier/{series.series_id}/godkjenn",
-                             {"begrunnelse": "Velkommen! Nøkkel hos vaktmester."})
+    answer = await post_form(
+        series,
+        f"/saksbehandling/serier/{series.series_id}/godkjenn",
+        {"begrunnelse": "Velkommen! Nøkkel hos vaktmester."},
+    )
     assert answer.status_code == 303 and answer.headers["location"] == "/saksbehandling?utfort=serie-godkjent"
     assert await statuses(series) == ["confirmed"] * WEEKS
     async with series.db.sessions() as s:
         staff_id = await s.scalar(select(Person.id).where(Person.email == EMAILS["department_staff"]))
-        rows = (await s.execute(select(BookingHistory).where(BookingHistory.booking_id.in_(series.dates),
-                                                             BookingHistory.to_status == "confirmed"))).scalars().all()
+        rows = (
+            (
+                await s.execute(
+                    select(BookingHistory).where(
+                        BookingHistory.booking_id.in_(series.dates), BookingHistory.to_status == "confirmed"
+                    )
+                )
+            )
+            .scalars()
+            .all()
+        )
     assert sorted(r.booking_id for r in rows) == sorted(series.dates)
     assert {(r.from_status, r.actor_id, r.reason) for r in rows} == {
-        ("requested", staff_id, "Velkommen! Nøkkel hos vaktmester.")}
+        ("requested", staff_id, "Velkommen! Nøkkel hos vaktmester.")
+    }
     added = [k for k in await outbox_keys(series) if k not in before]
     assert added == [f"series-{series.series_id}-approved-{series.dates[0]}"]
     text = (await mail(series, added[0])).body_text
@@ -133,8 +158,11 @@ async def test_reject_all_needs_a_reason_and_then_sends_one_mail_in_the_bookers_
     async with series.db.sessions() as s:
         await s.execute(update(Person).where(Person.email == EMAILS["delegate"]).values(language="en"))
         await s.commit()
-    answer = await post_form(series, f"/saksbehandling/serier/{series.series_id}/avvis",
-                             {"begrunnelse": "Hallen er satt av til kretsmesterskap."})
+    answer = await post_form(
+        series,
+        f"/saksbehandling/serier/{series.series_id}/avvis",
+        {"begrunnelse": "Hallen er satt av til kretsmesterskap."},
+    )
     assert answer.status_code == 303 and answer.headers["location"] == "/saksbehandling?utfort=serie-avvist"
     assert await statuses(series) == ["rejected"] * WEEKS
     assert await history_count(series) == rows_before + WEEKS
@@ -153,8 +181,12 @@ async def test_staff_of_another_department_cannot_decide_a_series(series):
     before, rows_before = await outbox_keys(series), await history_count(series)
     assert "Korpsøving" not in (await series.get("/saksbehandling")).text
     for action in ("godkjenn", "avvis"):
-        answer = await post_form(series, f"/saksbehandling/serier/{series.series_id}/{action}",
-                                 {"begrunnelse": "Nei."}, headers={"Accept": "application/json"})
+        answer = await post_form(
+            series,
+            f"/saksbehandling/serier/{series.series_id}/{action}",
+            {"begrunnelse": "Nei."},
+            headers={"Accept": "application/json"},
+        )
         assert answer.status_code == 403 and answer.json()["code"] == "not_your_department"
     assert await statuses(series) == ["requested"] * WEEKS
     assert (await history_count(series), await outbox_keys(series)) == (rows_before, before)
@@ -185,8 +217,9 @@ async def test_one_date_of_a_series_can_be_rejected_on_its_own(series):
     refused = await post_form(series, f"/saksbehandling/bestillinger/{one}/avvis", {"begrunnelse": ""})
     assert refused.status_code == 422
     assert f'href="#begrunnelse-{one}"' in refused.text and "<details open>" in refused.text  # the field is shown
-    answer = await post_form(series, f"/saksbehandling/bestillinger/{one}/avvis",
-                             {"begrunnelse": "Konsert i hallen den dagen."})
+    answer = await post_form(
+        series, f"/saksbehandling/bestillinger/{one}/avvis", {"begrunnelse": "Konsert i hallen den dagen."}
+    )
     assert answer.status_code == 303 and answer.headers["location"] == "/saksbehandling?utfort=avvist"
     assert await statuses(series) == ["requested"] * 2 + ["rejected"] + ["requested"] * (WEEKS - 3)
     added = [k for k in await outbox_keys(series) if k not in before]
@@ -213,8 +246,9 @@ async def test_rejecting_a_series_paid_by_card_refunds_every_date_and_says_so_in
         await refresh_payment(db.sessions, settings, bookings[0].id, now=utcnow())
         assert [await status_of(db, b.id) for b in bookings] == ["requested"] * 3  # paid, awaiting approval
         admin = StaffScope(world.person_id, "Admin", is_admin=True, department_id=None)
-        await decide_series(db.sessions, settings, admin, result.series_id, approve=False,
-                            reason="Lokalet er stengt.", now=utcnow())
+        await decide_series(
+            db.sessions, settings, admin, result.series_id, approve=False, reason="Lokalet er stengt.", now=utcnow()
+        )
         assert sorted(r["amount"] for r in await customer.refunds(intent)) == [30000] * 3
     assert [await status_of(db, b.id) for b in bookings] == ["rejected"] * 3
     sent = await one(db, OutboxMail, OutboxMail.dedupe_key == f"series-{result.series_id}-rejected-{bookings[0].id}")

@@ -1,20 +1,28 @@
 """Which guarantee refused a write is read from the database's codes (SQLSTATE and
 constraint name on PostgreSQL; SQLite's unique-violation code and the columns it names),
 not from the wording of its message."""
+
 from __future__ import annotations
 
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from booking.db.failures import EXCLUSION_VIOLATION, UNIQUE_VIOLATION, refused_by
-from booking.services.bookings import (IDEMPOTENCY_CONSTRAINT, OVERLAP_CONSTRAINT, SQLITE_UNIQUE_COLUMNS, _violation,
-                                       create_booking)
+from booking.services.bookings import (
+    IDEMPOTENCY_CONSTRAINT,
+    OVERLAP_CONSTRAINT,
+    SQLITE_UNIQUE_COLUMNS,
+    _violation,
+    create_booking,
+)
 from tests.integration.test_bookings import NOW, RULES, request
 from tests.world import build_world
 
-COLUMNS = ("premises_id, person_id, organisation_id, purpose, attendees, target_group, alcohol, start_at, end_at, "
-           "status, hold_expires_at, price_snapshot, price_total, series_id, payment_method, occurrence_date, "
-           "idempotency_key, created_at, updated_at, sequence")
+COLUMNS = (
+    "premises_id, person_id, organisation_id, purpose, attendees, target_group, alcohol, start_at, end_at, "
+    "status, hold_expires_at, price_snapshot, price_total, series_id, payment_method, occurrence_date, "
+    "idempotency_key, created_at, updated_at, sequence"
+)
 
 
 async def _refused(db, statement: str, **params) -> IntegrityError:
@@ -28,10 +36,15 @@ async def _refused(db, statement: str, **params) -> IntegrityError:
 
 async def test_the_same_idempotency_key_twice_is_told_by_its_constraint(db):
     world = await build_world(db.sessions)
-    first = await create_booking(db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00",
-                                                      idempotency_key="k-1"), rules=RULES, now=NOW)
-    error = await _refused(db, f"INSERT INTO booking ({COLUMNS}) SELECT {COLUMNS} FROM booking WHERE id = :id",
-                           id=first.id)
+    first = await create_booking(
+        db.sessions,
+        request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00", idempotency_key="k-1"),
+        rules=RULES,
+        now=NOW,
+    )
+    error = await _refused(
+        db, f"INSERT INTO booking ({COLUMNS}) SELECT {COLUMNS} FROM booking WHERE id = :id", id=first.id
+    )
     refusal = refused_by(error, SQLITE_UNIQUE_COLUMNS)
     assert refusal.constraint == IDEMPOTENCY_CONSTRAINT
     assert refusal.sqlstate == (UNIQUE_VIOLATION if db.dialect == "postgresql" else None)
@@ -40,13 +53,17 @@ async def test_the_same_idempotency_key_twice_is_told_by_its_constraint(db):
 
 async def test_an_overlapping_claim_is_told_by_the_exclusion_constraint(db):
     world = await build_world(db.sessions)
-    first = await create_booking(db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"),
-                                 rules=RULES, now=NOW)
+    first = await create_booking(
+        db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
+    )
     if db.dialect != "postgresql":
         return  # SQLite serialises writers and re-checks: it has no overlap constraint to refuse with
-    error = await _refused(db, "INSERT INTO slot_claim (booking_id, unit_id, busy_from, busy_to) "
-                               "SELECT booking_id, unit_id, busy_from, busy_to FROM slot_claim WHERE booking_id = :id",
-                           id=first.id)
+    error = await _refused(
+        db,
+        "INSERT INTO slot_claim (booking_id, unit_id, busy_from, busy_to) "
+        "SELECT booking_id, unit_id, busy_from, busy_to FROM slot_claim WHERE booking_id = :id",
+        id=first.id,
+    )
     refusal = refused_by(error)
     assert (refusal.sqlstate, refusal.constraint) == (EXCLUSION_VIOLATION, OVERLAP_CONSTRAINT)
     assert _violation(error) == "overlap"
@@ -54,7 +71,8 @@ async def test_an_overlapping_claim_is_told_by_the_exclusion_constraint(db):
 
 async def test_another_guarantee_is_neither(db):
     world = await build_world(db.sessions)
-    error = await _refused(db, "INSERT INTO slot_claim (booking_id, unit_id, busy_from, busy_to) "
-                               "VALUES (NULL, 1, :at, :at)", at=NOW)
+    error = await _refused(
+        db, "INSERT INTO slot_claim (booking_id, unit_id, busy_from, busy_to) VALUES (NULL, 1, :at, :at)", at=NOW
+    )
     assert _violation(error) == "other"
     assert world

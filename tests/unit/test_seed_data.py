@@ -4,6 +4,7 @@ These checks use only the standard library and python-stdnum, so they run before
 loader exists and catch a broken reference or a typo in a vocabulary the moment the
 file is edited. Each test gathers every problem it finds and reports them together.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,11 +19,27 @@ from stdnum.no import orgnr
 SEED_FILE = Path(__file__).resolve().parents[2] / "seed_data" / "municipality.toml"
 
 DISTRICT_NAMES = {
-    "Bragernes", "Strømsø", "Åssiden", "Gulskogen", "Konnerud", "Fjell", "Skoger",
-    "Tangen/Åskollen", "Mjøndalen", "Solbergelva", "Krokstadelva", "Svelvik",
+    "Bragernes",
+    "Strømsø",
+    "Åssiden",
+    "Gulskogen",
+    "Konnerud",
+    "Fjell",
+    "Skoger",
+    "Tangen/Åskollen",
+    "Mjøndalen",
+    "Solbergelva",
+    "Krokstadelva",
+    "Svelvik",
 }
 DEPARTMENT_KINDS = {
-    "school", "culture", "sport", "property", "citizen_service", "volunteer_centre", "library",
+    "school",
+    "culture",
+    "sport",
+    "property",
+    "citizen_service",
+    "volunteer_centre",
+    "library",
 }
 KIND_OF_TARIFF = {
     "moterom": "room",
@@ -36,34 +53,86 @@ KIND_OF_TARIFF = {
     "uteomrade_arrangement": "outdoor_area",
 }
 EQUIPMENT = {
-    "projector", "screen", "whiteboard", "wifi", "sound_system", "piano", "stage", "kitchen",
-    "tables_chairs", "changing_rooms", "showers", "floodlights", "goals", "lighting_rig",
-    "dance_mirror", "power_outlets", "water", "toilets",
+    "projector",
+    "screen",
+    "whiteboard",
+    "wifi",
+    "sound_system",
+    "piano",
+    "stage",
+    "kitchen",
+    "tables_chairs",
+    "changing_rooms",
+    "showers",
+    "floodlights",
+    "goals",
+    "lighting_rig",
+    "dance_mirror",
+    "power_outlets",
+    "water",
+    "toilets",
 }
 ACCESSIBILITY = {
-    "step_free_access", "lift", "accessible_toilet", "hearing_loop", "accessible_parking",
-    "contrast_marking", "tactile_guidance", "automatic_door",
+    "step_free_access",
+    "lift",
+    "accessible_toilet",
+    "hearing_loop",
+    "accessible_parking",
+    "contrast_marking",
+    "tactile_guidance",
+    "automatic_door",
 }
 ROLES = {"person", "delegate", "caretaker", "department_staff", "admin"}
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 ORG_FLAGS = (
-    "works_for_children_youth", "in_frivillighetsregisteret", "sports_club",
-    "based_in_municipality", "commercial", "municipal",
+    "works_for_children_youth",
+    "in_frivillighetsregisteret",
+    "sports_club",
+    "based_in_municipality",
+    "commercial",
+    "municipal",
 )
 PREMISES_FIELDS = {
-    "slug": str, "name": str, "kind": str, "tariff_category": str, "capacity": int,
-    "area_m2": int, "equipment": list, "accessibility": list, "description_nb": str,
-    "description_en": str, "opening_hours": str, "slot_minutes": int, "min_minutes": int,
-    "max_minutes": int, "buffer_before": int, "buffer_after": int, "requires_approval": bool,
+    "slug": str,
+    "name": str,
+    "kind": str,
+    "tariff_category": str,
+    "capacity": int,
+    "area_m2": int,
+    "equipment": list,
+    "accessibility": list,
+    "description_nb": str,
+    "description_en": str,
+    "opening_hours": str,
+    "slot_minutes": int,
+    "min_minutes": int,
+    "max_minutes": int,
+    "buffer_before": int,
+    "buffer_after": int,
+    "requires_approval": bool,
     "closed_on_public_holidays": bool,
 }
 PREMISES_OPTIONAL = {"season", "parent"}
 BUILDING_FIELDS = {
-    "slug": str, "name": str, "address": str, "postcode": str, "city": str, "lat": float,
-    "lon": float, "district": str, "department": str, "caretaker": str, "premises": list,
+    "slug": str,
+    "name": str,
+    "address": str,
+    "postcode": str,
+    "city": str,
+    "lat": float,
+    "lon": float,
+    "district": str,
+    "department": str,
+    "caretaker": str,
+    "premises": list,
 }
 PERSON_FIELDS = {
-    "name": str, "email": str, "phone": str, "birth_date": str, "roles": list, "language": str,
+    "name": str,
+    "email": str,
+    "phone": str,
+    "birth_date": str,
+    "roles": list,
+    "language": str,
     "password": str,
 }
 
@@ -128,6 +197,7 @@ def wrong_types(record: dict, fields: dict[str, type], label: str) -> list[str]:
 
 # ---------------------------------------------------------------- the file as a whole
 
+
 def test_file_parses_and_says_it_is_sample_data():
     text = SEED_FILE.read_text(encoding="utf-8")
     header = "\n".join(line for line in text.splitlines()[:15] if line.startswith("#"))
@@ -137,11 +207,17 @@ def test_file_parses_and_says_it_is_sample_data():
 
 def test_top_level_sections(data):
     assert set(data) == {
-        "opening_hours_presets", "districts", "departments", "buildings", "organisations", "people",
+        "opening_hours_presets",
+        "districts",
+        "departments",
+        "buildings",
+        "organisations",
+        "people",
     }
 
 
 # ---------------------------------------------------------------- districts and departments
+
 
 def test_exactly_the_twelve_districts(data):
     names = [district["name"] for district in data["districts"]]
@@ -172,10 +248,18 @@ def test_departments(data):
 
 # ---------------------------------------------------------------- opening hours presets
 
+
 def test_opening_hours_presets_are_well_formed(data):
     presets = data["opening_hours_presets"]
-    assert {"school_evenings", "office_hours", "culture_days", "sports_hall",
-            "outdoor_daylight", "all_day", "library"} <= set(presets)
+    assert {
+        "school_evenings",
+        "office_hours",
+        "culture_days",
+        "sports_hall",
+        "outdoor_daylight",
+        "all_day",
+        "library",
+    } <= set(presets)
     problems = []
     for name, days in presets.items():
         if not SLUG.match(name.replace("_", "-")):
@@ -209,6 +293,7 @@ def test_all_day_preset_really_is_all_day(data):
 
 
 # ---------------------------------------------------------------- buildings
+
 
 def test_building_counts_and_spread(data):
     buildings = data["buildings"]
@@ -258,6 +343,7 @@ def test_every_caretaker_looks_after_a_building(data):
 
 # ---------------------------------------------------------------- premises
 
+
 def test_premises_counts(premises):
     categories = Counter(item["tariff_category"] for _, item in premises)
     outdoor = [item for _, item in premises if item["kind"] == "outdoor_area"]
@@ -300,7 +386,9 @@ def test_premises_fields_and_vocabularies(premises):
             problems.append(f"{label}: capacity and area must be positive")
     problems += [f"duplicate premises slug {s}" for s in duplicates(i["slug"] for _, i in premises)]
     building_slugs = {building["slug"] for building, _ in premises}
-    problems += [f"premises slug {i['slug']} equals a building slug" for _, i in premises if i["slug"] in building_slugs]
+    problems += [
+        f"premises slug {i['slug']} equals a building slug" for _, i in premises if i["slug"] in building_slugs
+    ]
     assert not problems, "\n".join(problems)
 
 
@@ -423,6 +511,7 @@ def test_universal_design_varies_so_search_means_something(premises):
 
 # ---------------------------------------------------------------- organisations
 
+
 def test_organisations(data, people_by_email):
     organisations = data["organisations"]
     assert len(organisations) >= 32
@@ -463,6 +552,7 @@ def test_organisation_mix(data):
 
 
 # ---------------------------------------------------------------- people
+
 
 def test_people_are_complete(data):
     departments = {department["slug"] for department in data["departments"]}
@@ -516,10 +606,7 @@ def test_people_counts(data):
 
 
 def test_ages(data):
-    minors = [
-        p for p in data["people"]
-        if age_on(date.fromisoformat(p["birth_date"]), AGE_REFERENCE_DAY) < 18
-    ]
+    minors = [p for p in data["people"] if age_on(date.fromisoformat(p["birth_date"]), AGE_REFERENCE_DAY) < 18]
     assert any(p["birth_date"].startswith("2010-") and p["roles"] == ["person"] for p in minors), (
         "a plain person born in 2010 tests the 18+ rule"
     )

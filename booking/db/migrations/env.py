@@ -1,4 +1,5 @@
 """Alembic environment: runs the migrations on the engine from BOOKING_DATABASE_URL."""
+
 from __future__ import annotations
 
 import asyncio

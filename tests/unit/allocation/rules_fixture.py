@@ -1,5 +1,6 @@
 """The priority rules the allocation tests use, built directly (the rule-set TOML's
 `[allocation]` section is parsed elsewhere), and small builders for hand-worked rounds."""
+
 from __future__ import annotations
 
 import sys
@@ -14,12 +15,18 @@ from allocation import Need, PriorityRules, RoundPremises, Slot, Tier, TierCondi
 
 RULES = PriorityRules(
     tiers=(
-        Tier("children_youth", "Barn og unge", "Children and youth", match_any=(
-            TierCondition(age_groups=("under_13", "13_19"), based_in_municipality=True),
-            TierCondition(disability=True, based_in_municipality=True),
-        )),
-        Tier("adults_local", "Voksne i kommunen", "Local adults",
-             match_any=(TierCondition(based_in_municipality=True),)),
+        Tier(
+            "children_youth",
+            "Barn og unge",
+            "Children and youth",
+            match_any=(
+                TierCondition(age_groups=("under_13", "13_19"), based_in_municipality=True),
+                TierCondition(disability=True, based_in_municipality=True),
+            ),
+        ),
+        Tier(
+            "adults_local", "Voksne i kommunen", "Local adults", match_any=(TierCondition(based_in_municipality=True),)
+        ),
         Tier("others", "Andre", "Others"),
     ),
     core_time_end="20:30",
@@ -53,15 +60,31 @@ def room(slug: str, **fields) -> RoundPremises:
     return hall(slug, is_hall=False, **fields)
 
 
-def need(application_id: int, *wishes: Slot, index: int = 0, organisation: str | None = None,
-         age_group: str = "adults", minutes: int | None = None, hall_sport: bool = True,
-         disability: bool = False, participants: int = 10, local: bool = True) -> Need:
+def need(
+    application_id: int,
+    *wishes: Slot,
+    index: int = 0,
+    organisation: str | None = None,
+    age_group: str = "adults",
+    minutes: int | None = None,
+    hall_sport: bool = True,
+    disability: bool = False,
+    participants: int = 10,
+    local: bool = True,
+) -> Need:
     return Need(
-        application_id=application_id, index=index,
-        organisation=organisation or f"org-{application_id}", activity="håndball" if hall_sport else "dans",
-        hall_sport=hall_sport, age_group=age_group, disability=disability, participants=participants,
+        application_id=application_id,
+        index=index,
+        organisation=organisation or f"org-{application_id}",
+        activity="håndball" if hall_sport else "dans",
+        hall_sport=hall_sport,
+        age_group=age_group,
+        disability=disability,
+        participants=participants,
         minutes_per_week=minutes if minutes is not None else max(w.minutes for w in wishes),
-        wishes=tuple(wishes), based_in_municipality=local)
+        wishes=tuple(wishes),
+        based_in_municipality=local,
+    )
 
 
 def granted(proposal) -> dict[int, list[Slot]]:
@@ -74,7 +97,6 @@ def granted(proposal) -> dict[int, list[Slot]]:
 
 
 def why_not(proposal, application_id: int, wish: int, need: int = 0):
-    matches = [u.reasons for u in proposal.unmet
-               if (u.application_id, u.need, u.wish) == (application_id, need, wish)]
+    matches = [u.reasons for u in proposal.unmet if (u.application_id, u.need, u.wish) == (application_id, need, wish)]
     assert len(matches) == 1, f"wish {wish} of application {application_id} is not unmet exactly once"
     return matches[0]

@@ -1,4 +1,5 @@
 """check_need: what one need of an application must be before it is saved."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -17,18 +18,27 @@ def test_a_good_need_passes():
     assert check_need(GOOD, PREMISES, RULES) is None
 
 
-@pytest.mark.parametrize(("changes", "code", "details"), [
-    ({"age_group": "toddlers"}, "invalid_age_group", {"need": 0, "age_group": "toddlers"}),
-    ({"wishes": ()}, "no_wishes", {"need": 0}),
-    ({"participants": 0}, "invalid_participants", {"need": 0, "participants": 0}),
-    ({"participants": 10_001}, "invalid_participants", {"need": 0, "participants": 10_001}),
-    ({"minutes_per_week": 0}, "invalid_hours", {"need": 0, "minutes_per_week": 0}),
-    ({"minutes_per_week": 40 * 60 + 30}, "invalid_hours", {"need": 0, "minutes_per_week": 2430}),
-    ({"minutes_per_week": 30}, "hours_unfillable",
-     {"need": 0, "minutes_per_week": 30, "shortest_wish": 60, "all_wishes": 150}),
-    ({"minutes_per_week": 180}, "hours_unfillable",
-     {"need": 0, "minutes_per_week": 180, "shortest_wish": 60, "all_wishes": 150}),
-])
+@pytest.mark.parametrize(
+    ("changes", "code", "details"),
+    [
+        ({"age_group": "toddlers"}, "invalid_age_group", {"need": 0, "age_group": "toddlers"}),
+        ({"wishes": ()}, "no_wishes", {"need": 0}),
+        ({"participants": 0}, "invalid_participants", {"need": 0, "participants": 0}),
+        ({"participants": 10_001}, "invalid_participants", {"need": 0, "participants": 10_001}),
+        ({"minutes_per_week": 0}, "invalid_hours", {"need": 0, "minutes_per_week": 0}),
+        ({"minutes_per_week": 40 * 60 + 30}, "invalid_hours", {"need": 0, "minutes_per_week": 2430}),
+        (
+            {"minutes_per_week": 30},
+            "hours_unfillable",
+            {"need": 0, "minutes_per_week": 30, "shortest_wish": 60, "all_wishes": 150},
+        ),
+        (
+            {"minutes_per_week": 180},
+            "hours_unfillable",
+            {"need": 0, "minutes_per_week": 180, "shortest_wish": 60, "all_wishes": 150},
+        ),
+    ],
+)
 def test_need_level_refusals(changes, code, details):
     with pytest.raises(DomainError) as refused:
         check_need(replace(GOOD, **changes), PREMISES, RULES)
@@ -36,15 +46,18 @@ def test_need_level_refusals(changes, code, details):
     assert refused.value.message_nb.startswith("Gruppe 1:")
 
 
-@pytest.mark.parametrize(("wish", "code", "extra"), [
-    (slot("hall", "19:00", "19:00"), "end_not_after_start", {}),
-    (slot("hall", "20:00", "19:00"), "end_not_after_start", {}),
-    (slot("gone", "18:00", "19:00"), "premises_not_in_round", {}),
-    (slot("hall", "22:00", "23:00"), "outside_seasonal_hours", {}),
-    (slot("hall", "18:00", "19:00", 3), "outside_seasonal_hours", {}),
-    (slot("hall", "18:15", "19:15"), "off_grid", {"slot_minutes": 30}),
-    (slot("studio", "18:30", "19:30"), "off_grid", {"slot_minutes": 60}),
-])
+@pytest.mark.parametrize(
+    ("wish", "code", "extra"),
+    [
+        (slot("hall", "19:00", "19:00"), "end_not_after_start", {}),
+        (slot("hall", "20:00", "19:00"), "end_not_after_start", {}),
+        (slot("gone", "18:00", "19:00"), "premises_not_in_round", {}),
+        (slot("hall", "22:00", "23:00"), "outside_seasonal_hours", {}),
+        (slot("hall", "18:00", "19:00", 3), "outside_seasonal_hours", {}),
+        (slot("hall", "18:15", "19:15"), "off_grid", {"slot_minutes": 30}),
+        (slot("studio", "18:30", "19:30"), "off_grid", {"slot_minutes": 60}),
+    ],
+)
 def test_wish_level_refusals_say_which_wish(wish, code, extra):
     with pytest.raises(DomainError) as refused:
         check_need(replace(GOOD, wishes=(GOOD.wishes[0], wish)), PREMISES, RULES)

@@ -1,5 +1,6 @@
 """The city-sized sample round: proposed quickly, the same every time whatever the input
 order, every hard rule holds, and every wish is either granted or explained."""
+
 from __future__ import annotations
 
 import random
@@ -54,7 +55,7 @@ def test_every_hard_rule_holds(city, proposal):
         assert can_be_let(first.slot, premises[first.slot.premises])
         assert not breaks_core_time(need, first.slot, RULES)
         assert first.slot == need.wishes[first.wish]
-        for second in allocations[k + 1:]:
+        for second in allocations[k + 1 :]:
             assert not collide(first.slot, premises[first.slot.premises], second.slot, premises[second.slot.premises])
             if (first.application_id, first.need) == (second.application_id, second.need):
                 assert not same_time(first.slot, second.slot)
@@ -78,9 +79,11 @@ def test_every_wish_is_granted_or_explained_and_lower_tier_names_a_tier_that_too
             for reason in unmet[key]:
                 if reason.code == "lower_tier":
                     assert rank[reason.tier] < rank[tier_key(need, RULES)]
-                    assert any(a.tier == reason.tier and collide(a.slot, premises[a.slot.premises],
-                                                                 wanted, premises[wanted.premises])
-                               for a in proposal.allocations)
+                    assert any(
+                        a.tier == reason.tier
+                        and collide(a.slot, premises[a.slot.premises], wanted, premises[wanted.premises])
+                        for a in proposal.allocations
+                    )
     codes = {reason.code for reasons in unmet.values() for reason in reasons}
     assert {"lower_tier", "same_tier_priority", "fair_share_reached", "core_time_rule"} <= codes
 

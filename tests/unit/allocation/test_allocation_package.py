@@ -1,6 +1,7 @@
 """`pricing` reads `allocation.rules`: importing the package must stay light and leave
 the solver and the booking package unloaded until `propose`/`check_need` are used.
 (That allocation loads neither sqlalchemy nor litestar is tests/unit/domain/test_purity.py.)"""
+
 from __future__ import annotations
 
 import json
@@ -20,8 +21,9 @@ print(json.dumps([before, after]))
 
 
 def loaded_around(name: str) -> tuple[set[str], set[str]]:
-    result = subprocess.run([sys.executable, "-c", PROGRAM.format(name=name)], cwd=REPO,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", PROGRAM.format(name=name)], cwd=REPO, capture_output=True, text=True, timeout=120
+    )
     assert result.returncode == 0, result.stderr
     before, after = json.loads(result.stdout)
     return set(before), set(after)

@@ -1,4 +1,5 @@
 """Staff pins: kept exactly as set, on or off the wishes, and a re-run keeps them."""
+
 from __future__ import annotations
 
 import pytest
@@ -55,12 +56,15 @@ def test_a_rerun_with_the_proposal_pinned_keeps_every_allocation():
     assert granted(without_pins) == {1: [EVENING], 3: [LATER]}
 
 
-@pytest.mark.parametrize(("pins", "code"), [
-    ((Pin(1, 0, EVENING), Pin(2, 0, slot("hall", "18:30", "19:30"))), "pins_overlap"),
-    ((Pin(1, 0, EVENING), Pin(1, 0, slot("other", "18:30", "19:30"))), "pins_overlap"),
-    ((Pin(9, 0, EVENING),), "pin_without_need"),
-    ((Pin(1, 0, slot("nowhere", "18:00", "19:00")),), "pin_premises_not_in_round"),
-])
+@pytest.mark.parametrize(
+    ("pins", "code"),
+    [
+        ((Pin(1, 0, EVENING), Pin(2, 0, slot("hall", "18:30", "19:30"))), "pins_overlap"),
+        ((Pin(1, 0, EVENING), Pin(1, 0, slot("other", "18:30", "19:30"))), "pins_overlap"),
+        ((Pin(9, 0, EVENING),), "pin_without_need"),
+        ((Pin(1, 0, slot("nowhere", "18:00", "19:00")),), "pin_premises_not_in_round"),
+    ],
+)
 def test_pins_that_cannot_hold_are_refused(pins, code):
     round_ = Round(premises=(HALL, hall("other")), needs=(need(1, EVENING), need(2, LATER)), pins=pins)
     with pytest.raises(DomainError) as refused:

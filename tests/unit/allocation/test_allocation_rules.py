@@ -1,4 +1,5 @@
 """One small hand-worked round per priority rule within a tier."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -61,8 +62,11 @@ def test_core_time_young_children_finish_by_half_past_eight():
     proposal = propose(Round(premises=(HALL,), needs=(children, youth)), RULES)
     assert granted(proposal) == {1: [early], 2: [slot("hall", "20:30", "21:30", TUESDAY)]}
     assert proposal.allocations[0].reasons == (Reason("granted_other_wish", rank=1),)
-    assert why_not(proposal, 1, 0) == (Reason("core_time_rule"), Reason("fair_share_reached"),
-                                       Reason("overlaps_own_allocation"))
+    assert why_not(proposal, 1, 0) == (
+        Reason("core_time_rule"),
+        Reason("fair_share_reached"),
+        Reason("overlaps_own_allocation"),
+    )
 
 
 def test_fairness_a_club_gets_no_second_slot_while_another_club_of_its_tier_has_none():
@@ -84,8 +88,11 @@ def test_fairness_a_second_slot_is_given_when_the_other_club_is_served_anyway():
     premises = (HALL, hall("other-hall"))
     proposal = propose(Round(premises=premises, needs=(first_team, large_second_team, small_club)), RULES)
     assert granted(proposal) == {1: [EVENING, LATER], 2: [elsewhere]}
-    assert why_not(proposal, 2, 0) == (Reason("fair_share_reached"), Reason("overlaps_own_allocation"),
-                                       Reason("same_tier_priority"))
+    assert why_not(proposal, 2, 0) == (
+        Reason("fair_share_reached"),
+        Reason("overlaps_own_allocation"),
+        Reason("same_tier_priority"),
+    )
 
 
 def test_fairness_every_team_of_a_club_before_a_second_slot_for_one_team():
@@ -128,8 +135,9 @@ def test_continuity_keeps_last_seasons_slot():
     proposal = propose(Round(premises=(HALL,), needs=(holder, larger), previous=held), RULES)
     assert granted(proposal) == {1: [EVENING]}
     assert proposal.allocations[0].reasons == (Reason("granted_first_wish"), Reason("continuity"))
-    without_continuity = propose(Round(premises=(HALL,), needs=(holder, larger), previous=held),
-                                 replace(RULES, continuity_weight=0))
+    without_continuity = propose(
+        Round(premises=(HALL,), needs=(holder, larger), previous=held), replace(RULES, continuity_weight=0)
+    )
     assert granted(without_continuity) == {2: [EVENING]}
 
 
@@ -173,16 +181,19 @@ def test_the_two_halves_are_let_at_once_and_block_the_whole():
     premises = (whole, hall("big-a", units=("big/a",)), hall("big-b", units=("big/b",)))
     in_a, in_b = slot("big-a", "18:00", "19:00"), slot("big-b", "18:00", "19:00")
     adults_whole = need(3, slot("big", "18:30", "19:30"), participants=40)
-    proposal = propose(Round(premises=premises, needs=(need(1, in_a, age_group="13_19"), need(2, in_b),
-                                                       adults_whole)), RULES)
+    proposal = propose(
+        Round(premises=premises, needs=(need(1, in_a, age_group="13_19"), need(2, in_b), adults_whole)), RULES
+    )
     assert granted(proposal) == {1: [in_a], 2: [in_b]}
     assert why_not(proposal, 3, 0) == (Reason("lower_tier", tier="children_youth"), Reason("same_tier_priority"))
 
 
 def test_buffers_keep_back_to_back_slots_apart():
     rooms = (room("studio", buffer_after=30), room("gym"))
-    for place, expected in (("gym", {1: [slot("gym", "18:00", "19:00")], 2: [slot("gym", "19:00", "20:00")]}),
-                            ("studio", {1: [slot("studio", "18:00", "19:00")]})):
+    for place, expected in (
+        ("gym", {1: [slot("gym", "18:00", "19:00")], 2: [slot("gym", "19:00", "20:00")]}),
+        ("studio", {1: [slot("studio", "18:00", "19:00")]}),
+    ):
         larger = need(1, slot(place, "18:00", "19:00"), participants=30)
         smaller = need(2, slot(place, "19:00", "20:00"), participants=10)
         proposal = propose(Round(premises=rooms, needs=(larger, smaller)), RULES)

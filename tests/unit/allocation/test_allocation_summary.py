@@ -1,4 +1,5 @@
 """The figures of a hand-worked proposal."""
+
 from __future__ import annotations
 
 import json
@@ -14,8 +15,13 @@ def test_summary_of_a_small_round():
         need(1, slot("hall", "18:00", "19:00"), age_group="under_13"),
         need(2, slot("hall", "18:00", "19:00"), slot("studio", "18:00", "19:30"), minutes=90),
         need(3, slot("hall", "18:00", "19:00"), local=False),
-        need(4, slot("hall", "18:00", "19:00", TUESDAY), slot("hall", "19:00", "20:00", TUESDAY),
-             age_group="13_19", minutes=120),
+        need(
+            4,
+            slot("hall", "18:00", "19:00", TUESDAY),
+            slot("hall", "19:00", "20:00", TUESDAY),
+            age_group="13_19",
+            minutes=120,
+        ),
     )
     round_ = Round(premises=premises, needs=needs)
     proposal = propose(round_, RULES)

@@ -1,5 +1,6 @@
 """Tiers in rule order: children and youth first (and groups for people with disabilities
 with them), local clubs before the others; the loser's reason names the tier that won."""
+
 from __future__ import annotations
 
 from rules_fixture import RULES, granted, hall, need, slot, why_not
@@ -44,8 +45,10 @@ def test_each_higher_tier_that_took_part_of_a_wish_is_named_highest_first():
     local_adults = need(3, late)
     proposal = propose(Round(premises=(HALL,), needs=(visitors, children, local_adults)), RULES)
     assert granted(proposal) == {2: [EVENING], 3: [late]}
-    assert why_not(proposal, 1, 0) == (Reason("lower_tier", tier="children_youth"),
-                                       Reason("lower_tier", tier="adults_local"))
+    assert why_not(proposal, 1, 0) == (
+        Reason("lower_tier", tier="children_youth"),
+        Reason("lower_tier", tier="adults_local"),
+    )
 
 
 def test_a_higher_tier_keeps_its_first_wish_rather_than_move_for_a_lower_tier():

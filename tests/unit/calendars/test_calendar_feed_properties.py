@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+import ics
 from hypothesis import given, settings
 from hypothesis import strategies as st
-import ics
 from icalendar import Calendar
 
 from calendars.feeds import FeedEvent, build_feed, event_text
@@ -19,9 +19,9 @@ user_text = st.one_of(
     # Escapes and icalendar's "\N means newline" shortcut, which random text rarely hits.
     st.text(alphabet="\\Nn;,:\r\n xæ", max_size=30),
 )
-instants = st.datetimes(
-    min_value=datetime(2020, 1, 1), max_value=datetime(2049, 6, 1), timezones=st.just(UTC)
-).map(lambda moment: moment.replace(microsecond=0))  # iCalendar keeps whole seconds
+instants = st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2049, 6, 1), timezones=st.just(UTC)).map(
+    lambda moment: moment.replace(microsecond=0)
+)  # iCalendar keeps whole seconds
 
 
 # `ics` resolves TZID through dateutil's tzfile, which knows no transitions after 2037,

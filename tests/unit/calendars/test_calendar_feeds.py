@@ -8,9 +8,9 @@ from datetime import datetime, timedelta, timezone
 
 import ics
 import pytest
+from calendar_test_data import FEED_DESCRIPTION, FEED_NAME, OSLO, booking, golden_events, oslo
 from icalendar import Calendar
 
-from calendar_test_data import FEED_DESCRIPTION, FEED_NAME, OSLO, booking, golden_events, oslo
 from calendars.feeds import (
     CANCELLED_KEPT,
     FEED_WINDOW_AHEAD,
@@ -203,7 +203,7 @@ def test_feed_event_normalises_to_utc_and_validates():
 
 def test_etag_is_strong_and_stable():
     tag = feed_etag(golden_events(), FEED_NAME)
-    assert tag.startswith('"') and tag.endswith('"') and not tag.startswith('W/')
+    assert tag.startswith('"') and tag.endswith('"') and not tag.startswith("W/")
     assert tag == feed_etag(golden_events(), FEED_NAME)
 
 

@@ -97,7 +97,9 @@ def fetch_error(url: str, **kwargs) -> CalendarImportError:
 def test_fetches_and_parses_a_calendar(server_url):
     data = fetch_calendar(f"{server_url}/cal.ics", allow_private=True)
     assert data == CALENDAR
-    window = dict(window_start=datetime(2026, 1, 1, tzinfo=timezone.utc), window_end=datetime(2027, 1, 1, tzinfo=timezone.utc))
+    window = dict(
+        window_start=datetime(2026, 1, 1, tzinfo=timezone.utc), window_end=datetime(2027, 1, 1, tzinfo=timezone.utc)
+    )
     assert [event.uid for event in parse_calendar(data, **window)] == ["a"]
 
 

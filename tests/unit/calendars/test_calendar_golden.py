@@ -10,8 +10,8 @@ import os
 from pathlib import Path
 
 import pytest
-
 from calendar_test_data import FEED_DESCRIPTION, FEED_NAME, golden_events
+
 from calendars.feeds import build_feed, single_event_ics
 
 GOLDEN_DIR = Path(__file__).resolve().parents[2] / "golden"

@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from calendars.errors import CalendarImportError
 from calendars import imports
+from calendars.errors import CalendarImportError
 from calendars.imports import ImportedEvent, _unique_uids, parse_calendar
 
 UTC = timezone.utc
@@ -302,4 +302,6 @@ def test_events_outside_the_window_are_not_an_error():
 
 def test_window_must_be_aware():
     with pytest.raises(ValueError, match="aware"):
-        parse_calendar(ics("UID:x\nDTSTART:20260505T100000Z"), window_start=datetime(2026, 1, 1), window_end=WINDOW["window_end"])
+        parse_calendar(
+            ics("UID:x\nDTSTART:20260505T100000Z"), window_start=datetime(2026, 1, 1), window_end=WINDOW["window_end"]
+        )

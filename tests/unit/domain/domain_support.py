@@ -1,4 +1,5 @@
 """Small builders shared by the domain unit tests."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -24,6 +25,7 @@ def oslo(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dat
 
 def local_span(day: date, start: str, end: str) -> Interval:
     """[start, end) in Oslo wall time on one day; end "24:00" is the next midnight."""
+
     def at(text: str) -> datetime:
         if text == "24:00":
             return resolve_local(datetime.combine(day + timedelta(days=1), time(0)))

@@ -1,4 +1,5 @@
 """Opening hours, seasons, public holidays, closures, buffers and check_request."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -22,13 +23,15 @@ from common.localtime import holiday_name as public_holiday
 from common.localtime import local_day_start
 
 ALL_DAY = OpeningHours.parse({d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
-CLUB_HOURS = OpeningHours.parse({
-    "mon": ["16:00-22:00"],
-    "wed": ["08:00-12:00", "16:00-22:00"],
-    "fri": ["16:00-24:00"],
-    "sat": ["10:00-24:00"],
-    "sun": ["00:00-02:00", "12:00-18:00"],
-})  # tue and thu closed
+CLUB_HOURS = OpeningHours.parse(
+    {
+        "mon": ["16:00-22:00"],
+        "wed": ["08:00-12:00", "16:00-22:00"],
+        "fri": ["16:00-24:00"],
+        "sat": ["10:00-24:00"],
+        "sun": ["00:00-02:00", "12:00-18:00"],
+    }
+)  # tue and thu closed
 
 
 def days(first: date, count: int) -> Interval:
@@ -42,6 +45,7 @@ def refusal(rules, wanted, closures=()) -> str:
 
 
 # --- opening hours ---------------------------------------------------------------
+
 
 def test_open_intervals_follow_weekly_hours_and_24_00_joins_the_next_morning():
     rules = make_rules(opening_hours=CLUB_HOURS)
@@ -86,8 +90,7 @@ def test_whole_day_opening_on_fall_back_day_is_25_hours():
 
 def test_sunday_evening_hours_stay_local_across_dst():
     rules = make_rules(opening_hours=OpeningHours.parse({"sun": ["18:00-20:00"]}))
-    for day, utc_hour in [(date(2026, 3, 22), 17), (SPRING_FORWARD, 16), (date(2026, 10, 18), 16),
-                          (FALL_BACK, 17)]:
+    for day, utc_hour in [(date(2026, 3, 22), 17), (SPRING_FORWARD, 16), (date(2026, 10, 18), 16), (FALL_BACK, 17)]:
         [span] = open_intervals(rules, days(day, 1))
         assert span.start.hour == utc_hour and span.duration == timedelta(hours=2)
 
@@ -115,6 +118,7 @@ def test_documented_rule_a_window_boundary_in_the_repeated_hour_is_its_first_pas
 
 
 # --- seasons ---------------------------------------------------------------------
+
 
 def test_summer_season_limits_open_days():
     rules = make_rules(opening_hours=ALL_DAY, season=Season.parse("05-01", "09-30"))
@@ -161,6 +165,7 @@ def test_booking_running_past_midnight_out_of_season_is_refused():
 
 # --- public holidays -------------------------------------------------------------
 
+
 def test_norwegian_holiday_names():
     assert public_holiday(date(2026, 5, 17)) == "Grunnlovsdag"
     assert public_holiday(date(2026, 5, 14)) == "Kristi himmelfartsdag"
@@ -170,8 +175,9 @@ def test_norwegian_holiday_names():
     assert public_holiday(date(2026, 5, 10)) is None  # an ordinary Sunday is not a holiday
 
 
-@pytest.mark.parametrize("day, name", [(date(2026, 5, 17), "Grunnlovsdag"),
-                                       (date(2026, 5, 14), "Kristi himmelfartsdag")])
+@pytest.mark.parametrize(
+    "day, name", [(date(2026, 5, 17), "Grunnlovsdag"), (date(2026, 5, 14), "Kristi himmelfartsdag")]
+)
 def test_premises_closed_on_public_holidays(day, name):
     closed = make_rules(closed_on_public_holidays=True)
     assert open_intervals(closed, days(day, 1)) == []
@@ -201,6 +207,7 @@ def test_booking_running_into_a_holiday_is_refused():
 
 
 # --- closures and buffers ----------------------------------------------------------
+
 
 def test_closures_are_subtracted_from_free_time():
     rules = make_rules()
@@ -268,12 +275,12 @@ def test_occupied_plus_blocked_by_are_consistent():
     day = date(2026, 9, 1)
     claim = local_span(day, "12:00", "13:00")
     for start in range(8 * 60, 16 * 60, 15):
-        wanted = Interval(oslo(2026, 9, 1) + timedelta(minutes=start),
-                          oslo(2026, 9, 1) + timedelta(minutes=start + 45))
+        wanted = Interval(oslo(2026, 9, 1) + timedelta(minutes=start), oslo(2026, 9, 1) + timedelta(minutes=start + 45))
         assert bool(conflicts(rules, wanted, [claim])) == occupied(rules, wanted).overlaps(claim)
 
 
 # --- check_request codes -------------------------------------------------------------
+
 
 def test_a_good_request_passes():
     check_request(make_rules(), local_span(date(2026, 9, 1), "18:00", "20:00"), [])
@@ -285,15 +292,18 @@ def test_end_not_after_start():
     assert refusal(rules, local_span(date(2026, 9, 1), "18:00", "17:00")) == "end_not_after_start"
 
 
-@pytest.mark.parametrize("slot, start, end, ok", [
-    (15, "18:15", "19:45", True),
-    (15, "18:10", "19:45", False),
-    (30, "18:30", "19:30", True),
-    (30, "18:15", "19:30", False),
-    (30, "18:00", "19:45", False),
-    (60, "18:00", "19:00", True),
-    (60, "18:30", "20:00", False),
-])
+@pytest.mark.parametrize(
+    "slot, start, end, ok",
+    [
+        (15, "18:15", "19:45", True),
+        (15, "18:10", "19:45", False),
+        (30, "18:30", "19:30", True),
+        (30, "18:15", "19:30", False),
+        (30, "18:00", "19:45", False),
+        (60, "18:00", "19:00", True),
+        (60, "18:30", "20:00", False),
+    ],
+)
 def test_off_granularity(slot, start, end, ok):
     rules = make_rules(slot_minutes=slot, min_minutes=30)
     wanted = local_span(date(2026, 9, 1), start, end)
@@ -339,8 +349,9 @@ def test_outside_opening_hours():
 
 
 def test_refusals_come_in_a_fixed_order():
-    rules = make_rules(slot_minutes=30, min_minutes=60, season=Season.parse("05-01", "09-30"),
-                       closed_on_public_holidays=True)
+    rules = make_rules(
+        slot_minutes=30, min_minutes=60, season=Season.parse("05-01", "09-30"), closed_on_public_holidays=True
+    )
     closure = ClosureSpan(local_span(date(2026, 9, 1), "00:00", "24:00"), "Stengt")
     # Off the grid beats too short.
     assert refusal(rules, local_span(date(2026, 9, 1), "18:10", "18:20")) == "off_granularity"
@@ -349,8 +360,14 @@ def test_refusals_come_in_a_fixed_order():
     # Out of season beats closure and opening hours.
     assert refusal(rules, local_span(date(2026, 10, 1), "23:00", "24:00"), [closure]) == "out_of_season"
     # Holiday (17 May) beats closure.
-    assert refusal(rules, local_span(date(2026, 5, 17), "18:00", "19:00"),
-                   [ClosureSpan(local_span(date(2026, 5, 17), "00:00", "24:00"), "x")]) == "public_holiday"
+    assert (
+        refusal(
+            rules,
+            local_span(date(2026, 5, 17), "18:00", "19:00"),
+            [ClosureSpan(local_span(date(2026, 5, 17), "00:00", "24:00"), "x")],
+        )
+        == "public_holiday"
+    )
     # Closure beats opening hours.
     assert refusal(rules, local_span(date(2026, 9, 1), "22:00", "23:00"), [closure]) == "closed"
 

@@ -10,6 +10,7 @@ where the engine deliberately moves the boundary with the clocks (see
 test_documented_rule_* in test_domain_availability.py), so Sunday windows here avoid
 02:15, 02:30 and 02:45.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -29,17 +30,32 @@ SUNDAY = 6
 
 # Written out rather than taken from the `holidays` package, so the oracle is independent.
 HOLIDAYS = {
-    date(2025, 12, 25), date(2025, 12, 26),
-    date(2026, 1, 1), date(2026, 4, 2), date(2026, 4, 3), date(2026, 4, 5), date(2026, 4, 6),
-    date(2026, 5, 1), date(2026, 5, 14), date(2026, 5, 17), date(2026, 5, 24), date(2026, 5, 25),
-    date(2026, 12, 25), date(2026, 12, 26),
+    date(2025, 12, 25),
+    date(2025, 12, 26),
+    date(2026, 1, 1),
+    date(2026, 4, 2),
+    date(2026, 4, 3),
+    date(2026, 4, 5),
+    date(2026, 4, 6),
+    date(2026, 5, 1),
+    date(2026, 5, 14),
+    date(2026, 5, 17),
+    date(2026, 5, 24),
+    date(2026, 5, 25),
+    date(2026, 12, 25),
+    date(2026, 12, 26),
     date(2027, 1, 1),
 }
 
 INTERESTING_DATES = [
-    date(2026, 3, 29), date(2026, 10, 25),  # DST
-    date(2026, 5, 14), date(2026, 5, 17), date(2026, 4, 5), date(2026, 12, 25),  # holidays
-    date(2026, 1, 1), date(2026, 12, 31),  # a season that wraps the new year
+    date(2026, 3, 29),
+    date(2026, 10, 25),  # DST
+    date(2026, 5, 14),
+    date(2026, 5, 17),
+    date(2026, 4, 5),
+    date(2026, 12, 25),  # holidays
+    date(2026, 1, 1),
+    date(2026, 12, 31),  # a season that wraps the new year
 ]
 
 
@@ -89,10 +105,12 @@ def cases(draw) -> Case:
     opening_hours = OpeningHours.parse(
         {WEEKDAYS[d]: [f"{clock(a)}-{clock(b)}" for a, b in spans] for d, spans in windows.items() if spans}
     )
-    base = draw(st.one_of(
-        st.sampled_from(INTERESTING_DATES),
-        st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)),
-    )) + timedelta(days=draw(st.integers(-3, 1)))
+    base = draw(
+        st.one_of(
+            st.sampled_from(INTERESTING_DATES),
+            st.dates(min_value=date(2026, 1, 1), max_value=date(2026, 12, 31)),
+        )
+    ) + timedelta(days=draw(st.integers(-3, 1)))
 
     season = season_days = None
     if draw(st.booleans()):
@@ -105,8 +123,14 @@ def cases(draw) -> Case:
         season_days = season_dates(first, last)
 
     rules = PremisesRules(
-        slug="x", name="X", kind="room", opening_hours=opening_hours, season=season,
-        slot_minutes=15, min_minutes=15, max_minutes=7 * 24 * 60,
+        slug="x",
+        name="X",
+        kind="room",
+        opening_hours=opening_hours,
+        season=season,
+        slot_minutes=15,
+        min_minutes=15,
+        max_minutes=7 * 24 * 60,
         buffer_before=draw(st.integers(0, 12)) * 5,
         buffer_after=draw(st.integers(0, 12)) * 5,
         closed_on_public_holidays=draw(st.booleans()),
@@ -118,7 +142,8 @@ def cases(draw) -> Case:
     def somewhere(min_steps: int, max_steps: int):
         return st.builds(
             lambda at, length: Interval(start + STEP * at, start + STEP * (at + length)),
-            st.integers(-72, steps + 72), st.integers(min_steps, max_steps),
+            st.integers(-72, steps + 72),
+            st.integers(min_steps, max_steps),
         )
 
     closures = [ClosureSpan(i, "stengt") for i in draw(st.lists(somewhere(0, 12 * 36), max_size=4))]
@@ -178,8 +203,10 @@ def test_check_request_and_conflicts_agree_with_free_intervals(case, data):
         return
     offset = data.draw(st.integers(0, quarters - 1))
     length = data.draw(st.integers(1, quarters - offset))
-    wanted = Interval(case.window.start + timedelta(minutes=15 * offset),
-                      case.window.start + timedelta(minutes=15 * (offset + length)))
+    wanted = Interval(
+        case.window.start + timedelta(minutes=15 * offset),
+        case.window.start + timedelta(minutes=15 * (offset + length)),
+    )
     free = free_intervals(case.rules, case.window, case.closures, case.taken)
     inside = any(span.contains(wanted) for span in free)
     try:

@@ -1,14 +1,14 @@
 """Half-open intervals and their set operations, checked against minute sets."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+from domain_support import utc
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from booking.domain.intervals import Interval, clip, merge, subtract
-
-from domain_support import utc
 
 BASE = utc(2026, 3, 28, 20)
 
@@ -49,9 +49,7 @@ FAST = settings(max_examples=150, deadline=None)
 
 
 def intersect(a: list[Interval], b: list[Interval]) -> list[Interval]:
-    return [
-        Interval(max(x.start, y.start), min(x.end, y.end)) for x in merge(a) for y in merge(b) if x.overlaps(y)
-    ]
+    return [Interval(max(x.start, y.start), min(x.end, y.end)) for x in merge(a) for y in merge(b) if x.overlaps(y)]
 
 
 @FAST

@@ -1,4 +1,5 @@
 """The booking state machine: the listed transitions and nothing else."""
+
 from __future__ import annotations
 
 from itertools import product
@@ -17,13 +18,24 @@ from booking.domain.lifecycle import (
     transition,
 )
 
-H, RQ, C, RJ, X, E = (Status.HELD, Status.REQUESTED, Status.CONFIRMED, Status.REJECTED,
-                      Status.CANCELLED, Status.EXPIRED)
+H, RQ, C, RJ, X, E = (
+    Status.HELD,
+    Status.REQUESTED,
+    Status.CONFIRMED,
+    Status.REJECTED,
+    Status.CANCELLED,
+    Status.EXPIRED,
+)
 
 # Spelled out here on purpose: a change to TRANSITIONS must be a change to this test too.
 ALLOWED = {
-    (H, RQ), (H, C), (H, X), (H, E),
-    (RQ, C), (RQ, RJ), (RQ, X),
+    (H, RQ),
+    (H, C),
+    (H, X),
+    (H, E),
+    (RQ, C),
+    (RQ, RJ),
+    (RQ, X),
     (C, X),
 }
 FORBIDDEN = sorted(set(product(Status, Status)) - ALLOWED, key=lambda p: (p[0].value, p[1].value))

@@ -1,10 +1,12 @@
 """Europe/Oslo wall time and UTC instants around the 2026 DST changes
 (spring forward 29 March 02:00 -> 03:00, fall back 25 October 03:00 -> 02:00)."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta, timezone
 
 import pytest
+from domain_support import FALL_BACK, SPRING_FORWARD, utc
 
 from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
@@ -18,8 +20,6 @@ from common.localtime import (
     to_local,
     wall_clock_instant,
 )
-
-from domain_support import FALL_BACK, SPRING_FORWARD, utc
 
 
 def test_ordinary_winter_and_summer_offsets():
@@ -165,9 +165,10 @@ def test_local_days_is_half_open():
     day = date(2026, 5, 5)
     assert local_days(local_day_start(day), local_day_start(day + timedelta(days=1))) == [day]
     assert local_days(local_day_start(day), local_day_start(day) + timedelta(minutes=1)) == [day]
-    assert local_days(
-        local_day_start(day) - timedelta(minutes=1), local_day_start(day) + timedelta(minutes=1)
-    ) == [day - timedelta(days=1), day]
+    assert local_days(local_day_start(day) - timedelta(minutes=1), local_day_start(day) + timedelta(minutes=1)) == [
+        day - timedelta(days=1),
+        day,
+    ]
 
 
 def test_local_days_across_dst_days():

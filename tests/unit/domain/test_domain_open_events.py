@@ -1,5 +1,6 @@
 """Open events, the pure part: the text's rules, which bookings may be open events, when
 the public sees one, the public page's window of days and its grouping by Oslo day."""
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
@@ -8,8 +9,18 @@ import pytest
 
 from booking.domain.errors import InvalidTransition
 from booking.domain.open_events import (
-    AWAITING_CONFIRMATION, HIDDEN, LISTED, MAX_DAYS_AHEAD, NOT_LISTED, WINDOW_DAYS, EventText, by_local_day,
-    check_openable, day_window, may_open, visibility,
+    AWAITING_CONFIRMATION,
+    HIDDEN,
+    LISTED,
+    MAX_DAYS_AHEAD,
+    NOT_LISTED,
+    WINDOW_DAYS,
+    EventText,
+    by_local_day,
+    check_openable,
+    day_window,
+    may_open,
+    visibility,
 )
 
 NOW = datetime(2026, 9, 1, 6, 0, tzinfo=timezone.utc)
@@ -102,7 +113,10 @@ def test_a_day_far_ahead_is_brought_back_to_the_last_day_there_can_be_bookings()
 
 def test_events_are_grouped_by_the_oslo_day_they_start_on():
     # 21:30 UTC is 23:30 in Oslo in summer time; 22:30 UTC is already the next day there.
-    starts = [datetime(2026, 9, 3, 21, 30, tzinfo=timezone.utc), datetime(2026, 9, 3, 22, 30, tzinfo=timezone.utc),
-              datetime(2026, 9, 4, 16, 0, tzinfo=timezone.utc)]
+    starts = [
+        datetime(2026, 9, 3, 21, 30, tzinfo=timezone.utc),
+        datetime(2026, 9, 3, 22, 30, tzinfo=timezone.utc),
+        datetime(2026, 9, 4, 16, 0, tzinfo=timezone.utc),
+    ]
     groups = by_local_day(starts, lambda start: start)
     assert [(day, len(events)) for day, events in groups] == [(date(2026, 9, 3), 1), (date(2026, 9, 4), 2)]

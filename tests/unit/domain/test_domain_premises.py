@@ -1,4 +1,5 @@
 """OpeningHours.parse and Season.parse: what they accept and the codes they refuse with."""
+
 from __future__ import annotations
 
 from datetime import date
@@ -13,8 +14,7 @@ def test_opening_hours_parse_and_round_trip():
     data = {"mon": ["16:00-22:00"], "sat": ["18:00-24:00", "08:00-12:00"], "sun": ["00:00-02:00"]}
     hours = OpeningHours.parse(data)
     assert hours.windows == {0: ((960, 1320),), 5: ((480, 720), (1080, 1440)), 6: ((0, 120),)}
-    assert hours.to_data() == {"mon": ["16:00-22:00"], "sat": ["08:00-12:00", "18:00-24:00"],
-                               "sun": ["00:00-02:00"]}
+    assert hours.to_data() == {"mon": ["16:00-22:00"], "sat": ["08:00-12:00", "18:00-24:00"], "sun": ["00:00-02:00"]}
     assert OpeningHours.parse(hours.to_data()) == hours
 
 

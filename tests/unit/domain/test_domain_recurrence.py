@@ -1,15 +1,15 @@
 """Weekly series are local wall time; each occurrence resolves on its own date."""
+
 from __future__ import annotations
 
 from datetime import date, time, timedelta
 
 import pytest
+from domain_support import FALL_BACK, SPRING_FORWARD
 
 from booking.domain.errors import DomainError
 from booking.domain.recurrence import MAX_OCCURRENCES, WeeklyPattern, occurrence_dates, occurrences
 from common.localtime import OSLO
-
-from domain_support import FALL_BACK, SPRING_FORWARD
 
 TUESDAY = 1
 SUNDAY = 6
@@ -101,7 +101,11 @@ def test_several_weekdays_and_interval_weeks():
         interval_weeks=2,
     )
     assert occurrence_dates(pattern) == [
-        date(2026, 9, 1), date(2026, 9, 3), date(2026, 9, 15), date(2026, 9, 17), date(2026, 9, 29),
+        date(2026, 9, 1),
+        date(2026, 9, 3),
+        date(2026, 9, 15),
+        date(2026, 9, 17),
+        date(2026, 9, 29),
     ]
 
 
@@ -112,7 +116,8 @@ def test_last_date_is_inclusive_and_first_date_need_not_be_on_a_weekday_of_the_s
 
 def test_skipped_dates_are_left_out():
     pattern = tuesday_evenings(
-        first_date=date(2026, 9, 1), last_date=date(2026, 9, 30),
+        first_date=date(2026, 9, 1),
+        last_date=date(2026, 9, 30),
         skipped=frozenset({date(2026, 9, 15), date(2026, 9, 16)}),
     )
     assert occurrence_dates(pattern) == [date(2026, 9, 1), date(2026, 9, 8), date(2026, 9, 22), date(2026, 9, 29)]
@@ -132,8 +137,9 @@ def test_series_too_long():
 
 def test_series_at_the_maximum_is_allowed():
     first = date(2026, 1, 1)
-    pattern = tuesday_evenings(weekdays=tuple(range(7)), first_date=first,
-                               last_date=first + timedelta(days=MAX_OCCURRENCES - 1))
+    pattern = tuesday_evenings(
+        weekdays=tuple(range(7)), first_date=first, last_date=first + timedelta(days=MAX_OCCURRENCES - 1)
+    )
     assert len(occurrence_dates(pattern)) == MAX_OCCURRENCES
 
 

@@ -1,8 +1,10 @@
 """The one rule for free text: what `check_text` refuses, `clean` removes, and nothing else."""
+
 from __future__ import annotations
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from booking.domain.errors import DomainError
 from booking.domain.text import CONTROL_CHARACTERS, check_text, clean

@@ -2,6 +2,7 @@
 their modules loads neither the database layer nor the web framework.
 
 Runs in a fresh interpreter, because this test process has already imported both."""
+
 from __future__ import annotations
 
 import ast
@@ -47,7 +48,10 @@ def test_pure_packages_load_neither_sqlalchemy_nor_litestar():
     modules = [name for folder in PURE_PACKAGES for name in modules_under(folder)]
     result = subprocess.run(
         [sys.executable, "-c", PROGRAM.format(root=str(ROOT), modules=modules)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
@@ -67,8 +71,11 @@ def network_imports(folder: str) -> list[str]:
                 names = [node.module] + [f"{node.module}.{alias.name}" for alias in node.names]
             else:
                 continue
-            found += [f"{path.relative_to(ROOT)}: {name}" for name in names
-                      if any(name == module or name.startswith(module + ".") for module in NETWORK)]
+            found += [
+                f"{path.relative_to(ROOT)}: {name}"
+                for name in names
+                if any(name == module or name.startswith(module + ".") for module in NETWORK)
+            ]
     return found
 
 
@@ -85,7 +92,10 @@ def test_the_check_would_notice_a_forbidden_import():
     """Guards the guard: the same subprocess sees sqlalchemy when something imports it."""
     result = subprocess.run(
         [sys.executable, "-c", PROGRAM.format(root=str(ROOT), modules=["booking.domain", "sqlalchemy"])],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert result.returncode == 0, result.stderr
     loaded = json.loads(result.stdout.strip().splitlines()[-1])

@@ -1,6 +1,7 @@
 """Pictures without the app: each allowed type is decoded and re-encoded as WebP (with
 its transparency, without its metadata), a colour profile is not kept,
 and the file store keeps bytes by content key and nothing else."""
+
 from __future__ import annotations
 
 from io import BytesIO

@@ -13,8 +13,9 @@ REPO = Path(__file__).resolve().parents[3]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from pricing import load_rule_set  # noqa: E402
 from pricing_fixtures import DEFAULT_RULES  # noqa: E402
+
+from pricing import load_rule_set  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -54,5 +54,3 @@ PEOPLE = SimpleNamespace(
 )
 ADULTS = BookingDetails(target_group="adults", attendees=20)
 CHILDREN = BookingDetails(target_group="children_youth", attendees=20)
-
-

@@ -28,9 +28,19 @@ def test_diff_names_each_changed_field(rules):
         data["tariff"]["svommehall"] = {"name_nb": "Svømmehall", "name_en": "Pool", "unit": "hour", "rate": "900"}
 
     changes = {c["place"]: c for c in diff_rule_sets(rules, _draft(rules, edit))}
-    assert changes["tariff.gymsal.rate"] == {"place": "tariff.gymsal.rate", "change": "changed", "old": "350", "new": "400"}
+    assert changes["tariff.gymsal.rate"] == {
+        "place": "tariff.gymsal.rate",
+        "change": "changed",
+        "old": "350",
+        "new": "400",
+    }
     assert changes["time_bands.helg_og_helligdag.groups"]["new"] == ["kommersiell"]
-    assert changes["add_ons.renhold.price"] == {"place": "add_ons.renhold.price", "change": "removed", "old": "600", "new": None}
+    assert changes["add_ons.renhold.price"] == {
+        "place": "add_ons.renhold.price",
+        "change": "removed",
+        "old": "600",
+        "new": None,
+    }
     assert changes["tariff.svommehall.rate"]["change"] == "added"
     assert changes["version"]["new"] == "2026-07-01-utkast"
 
@@ -53,8 +63,10 @@ def test_diff_names_allocation_changes_by_tier_and_says_the_rule_in_words(rules)
     assert order["rule_en"].startswith("The priority tiers, highest first: 1. Other clubs and associations")
     tier = changes["allocation.tiers.adults_local.match_any"]
     assert tier["old"] == [{"based_in_municipality": True}]
-    assert tier["rule_nb"] == ("Andre lag og foreninger i kommunen: behov der aktiviteten er hallidrett og "
-                               "organisasjonen hører hjemme i kommunen.")
+    assert tier["rule_nb"] == (
+        "Andre lag og foreninger i kommunen: behov der aktiviteten er hallidrett og "
+        "organisasjonen hører hjemme i kommunen."
+    )
     prices_only = _draft(rules, lambda d: d["tariff"]["gymsal"].update(rate="400"))
     assert all("rule_nb" not in c for c in diff_rule_sets(rules, prices_only))
 
@@ -72,7 +84,14 @@ def test_diff_of_allocation_rules_added_to_an_older_version(rules):
 def _bookings():
     return [
         ("b1", premises_for("gymsal"), local(2026, 3, 10, 18), local(2026, 3, 10, 20), PEOPLE.volunteer, ADULTS),
-        ("b2", premises_for("idrettshall"), local(2026, 3, 14, 10), local(2026, 3, 14, 11, 30), PEOPLE.commercial, ADULTS),
+        (
+            "b2",
+            premises_for("idrettshall"),
+            local(2026, 3, 14, 10),
+            local(2026, 3, 14, 11, 30),
+            PEOPLE.commercial,
+            ADULTS,
+        ),
         ("b3", premises_for("moterom"), local(2026, 3, 11, 18), local(2026, 3, 11, 19), PEOPLE.person, ADULTS),
         ("b4", premises_for("gymsal"), local(2026, 3, 12, 17), local(2026, 3, 12, 19), PEOPLE.youth_club, CHILDREN),
     ]

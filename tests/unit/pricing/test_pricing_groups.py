@@ -31,7 +31,9 @@ def test_group_derivation(booker, details, group):
 
 
 def test_commercial_children_activity_is_still_commercial():
-    org = OrganisationFacts("Barneland AS", "912345678", works_for_children_youth=True, commercial=True, municipal=False)
+    org = OrganisationFacts(
+        "Barneland AS", "912345678", works_for_children_youth=True, commercial=True, municipal=False
+    )
     assert customer_group(Booker(ADULT_BIRTH, org), CHILDREN)[0] == "kommersiell"
 
 

@@ -13,11 +13,19 @@ from pricing import Booker, BookingDetails, LendingRefusal, PricingError, cancel
 NOW = local(2026, 3, 2, 12)  # Monday 2 March 2026, noon
 
 
-def _check(rules, category="gymsal", start=None, hours=2, booker=PEOPLE.person, details=ADULTS, upcoming=0, now=NOW, **place):
+def _check(
+    rules, category="gymsal", start=None, hours=2, booker=PEOPLE.person, details=ADULTS, upcoming=0, now=NOW, **place
+):
     start = start or NOW + timedelta(days=3)
     return check_lending(
-        premises_for(category, **place), start, start + timedelta(hours=hours), booker, details, rules,
-        now=now, upcoming_bookings=upcoming,
+        premises_for(category, **place),
+        start,
+        start + timedelta(hours=hours),
+        booker,
+        details,
+        rules,
+        now=now,
+        upcoming_bookings=upcoming,
     )
 
 
@@ -44,7 +52,9 @@ def test_limits_of_booking_ahead(rules):
     assert _check(rules, start=NOW + timedelta(days=90))
     assert _check(rules, start=NOW + timedelta(days=365), booker=PEOPLE.volunteer)
     assert _refusal(rules, start=NOW + timedelta(days=366), booker=PEOPLE.volunteer).code == "too_far_ahead"
-    assert _refusal(rules, start=NOW + timedelta(days=91), booker=PEOPLE.commercial).message_nb.startswith("Kommersielle aktører")
+    assert _refusal(rules, start=NOW + timedelta(days=91), booker=PEOPLE.commercial).message_nb.startswith(
+        "Kommersielle aktører"
+    )
 
 
 def test_too_short_notice(rules):
@@ -108,7 +118,9 @@ def test_alcohol_not_allowed_in_school_premises(rules):
 
 
 def test_alcohol_elsewhere_needs_approval(rules):
-    decision = _check(rules, category="kultursal", details=BookingDetails("adults", 30, alcohol=True), department="culture")
+    decision = _check(
+        rules, category="kultursal", details=BookingDetails("adults", 30, alcohol=True), department="culture"
+    )
     assert decision.needs_approval
     assert decision.approval_reasons == ("Kultursal krever godkjenning.", "Servering av alkohol krever godkjenning.")
 

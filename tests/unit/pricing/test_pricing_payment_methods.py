@@ -8,8 +8,17 @@ from dataclasses import replace
 
 import pytest
 
-from pricing import Booker, OrganisationFacts, RuleSetError, content_hash, dump_toml, load_rule_set, rule_set_from_dict
-from pricing import rule_set_to_dict, terms_document
+from pricing import (
+    Booker,
+    OrganisationFacts,
+    RuleSetError,
+    content_hash,
+    dump_toml,
+    load_rule_set,
+    rule_set_from_dict,
+    rule_set_to_dict,
+    terms_document,
+)
 from pricing.payment_methods import allowed_payment_methods, method_names
 
 CLUB = OrganisationFacts("Bragernes IL", "974760673", False, False, False, orgnr_valid=True)
@@ -19,7 +28,8 @@ PRIVATE = Booker(None, None)
 
 def test_the_default_rules_let_every_group_pay_by_card_or_invoice(rules):
     assert {k: g.payment_methods for k, g in rules.groups.items()} == {
-        key: ("card", "invoice") for key in ("barn_og_unge", "frivillig", "privat", "kommersiell", "kommunal")}
+        key: ("card", "invoice") for key in ("barn_og_unge", "frivillig", "privat", "kommersiell", "kommunal")
+    }
     assert allowed_payment_methods(rules.groups["privat"], PRIVATE) == ("card", "invoice")
     assert allowed_payment_methods(rules.groups["frivillig"], Booker(None, CLUB)) == ("card", "invoice")
 
@@ -77,5 +87,7 @@ def test_the_published_terms_say_how_each_group_pays(rules):
     for group in stored["groups"].values():
         del group["payment_methods"]
     old = terms_document(rule_set_from_dict(stored))["lending"]
-    assert ("Privatpersoner betaler med kort; organisasjoner med gyldig organisasjonsnummer kan også få faktura."
-            in old["rules_nb"])
+    assert (
+        "Privatpersoner betaler med kort; organisasjoner med gyldig organisasjonsnummer kan også få faktura."
+        in old["rules_nb"]
+    )

@@ -27,8 +27,15 @@ from pricing.bands import day_kind
 FIRST_MINUTE = datetime(2026, 1, 1, tzinfo=OSLO).astimezone(UTC)
 MINUTES_IN_TWO_YEARS = 2 * 365 * 24 * 60
 CATEGORIES = [
-    "moterom", "klasserom", "spesialrom", "gymsal", "idrettshall", "idrettshall_del", "kultursal",
-    "uteomrade_bane", "uteomrade_arrangement",
+    "moterom",
+    "klasserom",
+    "spesialrom",
+    "gymsal",
+    "idrettshall",
+    "idrettshall_del",
+    "kultursal",
+    "uteomrade_bane",
+    "uteomrade_arrangement",
 ]
 GROUPS = ["barn_og_unge", "frivillig", "privat", "kommersiell", "kommunal"]
 BOOKERS = [PEOPLE.person, PEOPLE.volunteer, PEOPLE.youth_club, PEOPLE.commercial, PEOPLE.municipal, PEOPLE.no_orgnr]
@@ -45,7 +52,13 @@ PROPERTY_SETTINGS = settings(max_examples=300, deadline=None)
 
 
 @PROPERTY_SETTINGS
-@given(category=st.sampled_from(CATEGORIES), booker=st.sampled_from(BOOKERS), start=starts, length=durations, details=details)
+@given(
+    category=st.sampled_from(CATEGORIES),
+    booker=st.sampled_from(BOOKERS),
+    start=starts,
+    length=durations,
+    details=details,
+)
 def test_never_negative(rules, category, booker, start, length, details):
     result = quote(premises_for(category), start, start + length, booker, details, rules)
     assert result.total >= 0
@@ -76,7 +89,9 @@ def test_never_cheaper_when_the_same_booking_gets_longer(rules, category, group,
     minutes=st.integers(1, 24 * 60),
     attendees=st.integers(0, 500),
 )
-def test_children_and_youth_never_pay_in_ordinary_hours(rules, category, week, weekday, start_minute, minutes, attendees):
+def test_children_and_youth_never_pay_in_ordinary_hours(
+    rules, category, week, weekday, start_minute, minutes, attendees
+):
     day = date(2026, 1, 5) + timedelta(weeks=week, days=weekday)
     assume(day_kind(day) == "weekday")  # not a public holiday
     start, end = _booking(day, start_minute, min(minutes, 24 * 60 - start_minute))  # within that day
@@ -116,7 +131,13 @@ def test_weekend_never_cheaper_than_the_same_weekday_booking(
 
 
 @settings(max_examples=100, deadline=None)
-@given(category=st.sampled_from(CATEGORIES), booker=st.sampled_from(BOOKERS), start=starts, length=durations, details=details)
+@given(
+    category=st.sampled_from(CATEGORIES),
+    booker=st.sampled_from(BOOKERS),
+    start=starts,
+    length=durations,
+    details=details,
+)
 def test_snapshot_round_trip(rules, category, booker, start, length, details):
     result = quote(premises_for(category), start, start + length, booker, details, rules)
     assert Quote.from_snapshot(json.loads(json.dumps(result.to_snapshot()))) == result
@@ -124,8 +145,9 @@ def test_snapshot_round_trip(rules, category, booker, start, length, details):
 
 age_groups = st.lists(st.sampled_from(AGE_GROUPS), min_size=1, max_size=3, unique=True).map(tuple)
 maybe = st.none() | st.booleans()
-conditions = st.builds(TierCondition, age_groups=st.none() | age_groups, disability=maybe, hall_sport=maybe,
-                       based_in_municipality=maybe).filter(lambda condition: condition != TierCondition())
+conditions = st.builds(
+    TierCondition, age_groups=st.none() | age_groups, disability=maybe, hall_sport=maybe, based_in_municipality=maybe
+).filter(lambda condition: condition != TierCondition())
 tier_keys = st.from_regex(r"[a-z][a-z0-9_]{0,11}", fullmatch=True)
 names = st.text(max_size=30)
 
@@ -133,8 +155,10 @@ names = st.text(max_size=30)
 @st.composite
 def priority_rules(draw) -> PriorityRules:
     keys = draw(st.lists(tier_keys, min_size=1, max_size=4, unique=True))
-    tiers = [Tier(key, draw(names), draw(names), tuple(draw(st.lists(conditions, min_size=1, max_size=3))))
-             for key in keys[:-1]]
+    tiers = [
+        Tier(key, draw(names), draw(names), tuple(draw(st.lists(conditions, min_size=1, max_size=3))))
+        for key in keys[:-1]
+    ]
     tiers.append(Tier(keys[-1], draw(names), draw(names)))  # the last takes everyone else
     end = draw(st.integers(0, 24 * 60))
     return PriorityRules(

@@ -27,7 +27,9 @@ def test_no_module_imports_a_forbidden_package():
 
 def test_importing_pricing_loads_no_forbidden_package():
     code = "import sys, pricing; print(','.join(sorted({m.split('.')[0] for m in sys.modules})))"
-    loaded = subprocess.run(
-        [sys.executable, "-c", code], cwd=PACKAGE.parent, capture_output=True, text=True, check=True
-    ).stdout.strip().split(",")
+    loaded = (
+        subprocess.run([sys.executable, "-c", code], cwd=PACKAGE.parent, capture_output=True, text=True, check=True)
+        .stdout.strip()
+        .split(",")
+    )
     assert not set(loaded) & set(FORBIDDEN)

@@ -14,7 +14,9 @@ from pricing import BookingDetails, PricingError, Quote, quote
 
 def test_worked_example_gym_hall_volunteer_tuesday_evening(rules):
     # Tuesday 10 March 2026, 18:00-20:00 local.
-    result = quote(premises_for("gymsal"), local(2026, 3, 10, 18), local(2026, 3, 10, 20), PEOPLE.volunteer, ADULTS, rules)
+    result = quote(
+        premises_for("gymsal"), local(2026, 3, 10, 18), local(2026, 3, 10, 20), PEOPLE.volunteer, ADULTS, rules
+    )
     assert result.total == Decimal("350")
     assert result.customer_group == "frivillig"
     [line] = result.lines
@@ -25,7 +27,14 @@ def test_worked_example_gym_hall_volunteer_tuesday_evening(rules):
 
 def test_worked_example_whole_sports_hall_commercial_saturday(rules):
     # 1.5 × 1145 × 2.0 × 1.25 = 4293.75, rounded half up.
-    result = quote(premises_for("idrettshall"), local(2026, 3, 14, 10), local(2026, 3, 14, 11, 30), PEOPLE.commercial, ADULTS, rules)
+    result = quote(
+        premises_for("idrettshall"),
+        local(2026, 3, 14, 10),
+        local(2026, 3, 14, 11, 30),
+        PEOPLE.commercial,
+        ADULTS,
+        rules,
+    )
     assert result.total == Decimal("4294")
     [line] = result.lines
     assert (line.quantity, line.rate, line.factor) == (Decimal("1.5"), 1145, Decimal("2.5"))
@@ -35,7 +44,9 @@ def test_worked_example_whole_sports_hall_commercial_saturday(rules):
 
 def test_public_holiday_counts_as_weekend_and_is_named(rules):
     # 17 May 2026 is a Sunday; 14 May (Ascension Day) is a Thursday.
-    result = quote(premises_for("moterom"), local(2026, 5, 14, 12), local(2026, 5, 14, 14), PEOPLE.person, ADULTS, rules)
+    result = quote(
+        premises_for("moterom"), local(2026, 5, 14, 12), local(2026, 5, 14, 14), PEOPLE.person, ADULTS, rules
+    )
     assert result.total == Decimal("375")  # 2 × 150 × 1.25
     assert "Kristi himmelfartsdag" in result.lines[0].text_nb
     assert "Ascension Day" in result.lines[0].text_en
@@ -52,12 +63,16 @@ def test_surcharge_applies_only_to_the_part_on_the_weekend(rules):
 
 
 def test_volunteers_pay_no_weekend_surcharge(rules):
-    result = quote(premises_for("gymsal"), local(2026, 3, 14, 18), local(2026, 3, 14, 20), PEOPLE.volunteer, ADULTS, rules)
+    result = quote(
+        premises_for("gymsal"), local(2026, 3, 14, 18), local(2026, 3, 14, 20), PEOPLE.volunteer, ADULTS, rules
+    )
     assert result.total == Decimal("350")
 
 
 def test_hourly_rates_are_pro_rata_to_the_minute(rules):
-    result = quote(premises_for("gymsal"), local(2026, 3, 10, 18), local(2026, 3, 10, 18, 20), PEOPLE.person, ADULTS, rules)
+    result = quote(
+        premises_for("gymsal"), local(2026, 3, 10, 18), local(2026, 3, 10, 18, 20), PEOPLE.person, ADULTS, rules
+    )
     assert result.total == Decimal("117")  # 350 × 20/60 = 116.67
     assert result.lines[0].quantity == Decimal("0.33")
     assert result.lines[0].text_nb.endswith("20 min")
@@ -65,20 +80,26 @@ def test_hourly_rates_are_pro_rata_to_the_minute(rules):
 
 def test_a_started_minute_counts(rules):
     start = local(2026, 3, 10, 18)
-    result = quote(premises_for("gymsal"), start, start + timedelta(minutes=59, seconds=1), PEOPLE.person, ADULTS, rules)
+    result = quote(
+        premises_for("gymsal"), start, start + timedelta(minutes=59, seconds=1), PEOPLE.person, ADULTS, rules
+    )
     assert result.total == Decimal("350")
 
 
 def test_spring_forward_night_costs_the_hours_that_really_pass(rules):
     # 29 March 2026: clocks jump 02:00 -> 03:00, so 01:00-04:00 local is two hours.
-    result = quote(premises_for("moterom"), local(2026, 3, 29, 1), local(2026, 3, 29, 4), PEOPLE.volunteer, ADULTS, rules)
+    result = quote(
+        premises_for("moterom"), local(2026, 3, 29, 1), local(2026, 3, 29, 4), PEOPLE.volunteer, ADULTS, rules
+    )
     assert result.lines[0].quantity == 2
     assert result.total == Decimal("150")  # 2 × 150 × 0.5
 
 
 def test_fall_back_night_costs_the_hours_that_really_pass(rules):
     # 25 October 2026: clocks go 03:00 -> 02:00, so 01:00-04:00 local is four hours.
-    result = quote(premises_for("moterom"), local(2026, 10, 25, 1), local(2026, 10, 25, 4), PEOPLE.volunteer, ADULTS, rules)
+    result = quote(
+        premises_for("moterom"), local(2026, 10, 25, 1), local(2026, 10, 25, 4), PEOPLE.volunteer, ADULTS, rules
+    )
     assert result.lines[0].quantity == 4
     assert result.total == Decimal("300")
 
@@ -116,7 +137,9 @@ def test_day_unit_over_a_weekend_prices_each_day_by_its_kind(rules):
 
 def test_cleaning_add_on_for_a_large_event_in_the_culture_hall(rules):
     details = BookingDetails(target_group="adults", attendees=51)
-    result = quote(premises_for("kultursal"), local(2026, 3, 10, 18), local(2026, 3, 10, 20), PEOPLE.person, details, rules)
+    result = quote(
+        premises_for("kultursal"), local(2026, 3, 10, 18), local(2026, 3, 10, 20), PEOPLE.person, details, rules
+    )
     assert [line.code for line in result.lines] == ["leie.hverdag", "tillegg.renhold"]
     assert result.lines[1].amount == Decimal("600")
     assert result.total == Decimal("2200")
@@ -140,7 +163,9 @@ def test_cleaning_add_on_conditions(rules, category, attendees, booker, details_
 
 def test_alcohol_removes_the_volunteer_discount(rules):
     details = BookingDetails(target_group="adults", attendees=20, alcohol=True)
-    result = quote(premises_for("kultursal"), local(2026, 3, 10, 18), local(2026, 3, 10, 20), PEOPLE.volunteer, details, rules)
+    result = quote(
+        premises_for("kultursal"), local(2026, 3, 10, 18), local(2026, 3, 10, 20), PEOPLE.volunteer, details, rules
+    )
     assert result.total == Decimal("1600")  # factor 1.0 instead of 0.5
     assert result.lines[0].rule == "tariff.kultursal.rate × exemptions.alkohol_uten_frivillighetsrabatt.factor"
     assert "alkohol" in result.explanation_nb
@@ -148,20 +173,30 @@ def test_alcohol_removes_the_volunteer_discount(rules):
 
 def test_alcohol_does_not_change_other_groups(rules):
     details = BookingDetails(target_group="adults", attendees=20, alcohol=True)
-    result = quote(premises_for("kultursal"), local(2026, 3, 10, 18), local(2026, 3, 10, 20), PEOPLE.person, details, rules)
+    result = quote(
+        premises_for("kultursal"), local(2026, 3, 10, 18), local(2026, 3, 10, 20), PEOPLE.person, details, rules
+    )
     assert result.total == Decimal("1600")
     assert "groups.privat.factor" in result.lines[0].rule
 
 
 def test_children_and_youth_and_municipal_units_pay_nothing(rules):
     for booker, details in ((PEOPLE.youth_club, CHILDREN), (PEOPLE.municipal, ADULTS)):
-        result = quote(premises_for("idrettshall"), local(2026, 3, 14, 10), local(2026, 3, 14, 14), booker, details, rules)
+        result = quote(
+            premises_for("idrettshall"), local(2026, 3, 14, 10), local(2026, 3, 14, 14), booker, details, rules
+        )
         assert result.total == 0
 
 
 def test_group_override_prices_for_the_given_group(rules):
     result = quote(
-        premises_for("gymsal"), local(2026, 3, 10, 18), local(2026, 3, 10, 19), PEOPLE.person, ADULTS, rules, group="kommersiell"
+        premises_for("gymsal"),
+        local(2026, 3, 10, 18),
+        local(2026, 3, 10, 19),
+        PEOPLE.person,
+        ADULTS,
+        rules,
+        group="kommersiell",
     )
     assert (result.customer_group, result.total) == ("kommersiell", Decimal("700"))
     assert "Kommersiell" in result.group_rule
@@ -169,7 +204,15 @@ def test_group_override_prices_for_the_given_group(rules):
 
 def test_unknown_group_override_is_refused(rules):
     with pytest.raises(PricingError) as caught:
-        quote(premises_for("gymsal"), local(2026, 3, 10, 18), local(2026, 3, 10, 19), PEOPLE.person, ADULTS, rules, group="vip")
+        quote(
+            premises_for("gymsal"),
+            local(2026, 3, 10, 18),
+            local(2026, 3, 10, 19),
+            PEOPLE.person,
+            ADULTS,
+            rules,
+            group="vip",
+        )
     assert caught.value.code == "unknown_group"
 
 
@@ -194,7 +237,9 @@ def test_bad_intervals_are_refused(rules, start, end, code):
 
 
 def test_explanations_name_group_rule_and_version(rules):
-    result = quote(premises_for("gymsal"), local(2026, 3, 10, 18), local(2026, 3, 10, 20), PEOPLE.volunteer, ADULTS, rules)
+    result = quote(
+        premises_for("gymsal"), local(2026, 3, 10, 18), local(2026, 3, 10, 20), PEOPLE.volunteer, ADULTS, rules
+    )
     assert result.group_rule in result.explanation_nb
     assert "2026-01-01" in result.explanation_nb and "2026-01-01" in result.explanation_en
     assert "Voluntary organisation" in result.explanation_en
@@ -206,7 +251,9 @@ def test_vat_is_kept_per_line_so_other_rates_can_be_expressed(rules):
     edited = rule_set_to_dict(rules)
     edited["tariff"]["gymsal"]["vat_rate"] = "0.25"
     with_vat = rule_set_from_dict(edited)
-    result = quote(premises_for("gymsal"), local(2026, 3, 10, 18), local(2026, 3, 10, 20), PEOPLE.person, ADULTS, with_vat)
+    result = quote(
+        premises_for("gymsal"), local(2026, 3, 10, 18), local(2026, 3, 10, 20), PEOPLE.person, ADULTS, with_vat
+    )
     [line] = result.lines
     assert (line.amount, line.vat_rate, line.vat) == (700, Decimal("0.25"), 175)
     assert (result.total, result.vat_total) == (Decimal("875"), Decimal("175"))
@@ -215,7 +262,12 @@ def test_vat_is_kept_per_line_so_other_rates_can_be_expressed(rules):
 def test_snapshot_round_trips_through_json(rules):
     details = BookingDetails(target_group="adults", attendees=80)
     original = quote(
-        premises_for("uteomrade_arrangement"), local(2026, 5, 15, 22), local(2026, 5, 18, 4), PEOPLE.commercial, details, rules
+        premises_for("uteomrade_arrangement"),
+        local(2026, 5, 15, 22),
+        local(2026, 5, 18, 4),
+        PEOPLE.commercial,
+        details,
+        rules,
     )
     snapshot = json.loads(json.dumps(original.to_snapshot()))
     assert snapshot["total"] == str(original.total)

@@ -13,8 +13,9 @@ from pricing import PricingError, quote
 
 
 def gym(rate: str | None):
-    return replace(premises_for("gymsal"), name="Fjell skole, gymsal",
-                   rate_override=None if rate is None else Decimal(rate))
+    return replace(
+        premises_for("gymsal"), name="Fjell skole, gymsal", rate_override=None if rate is None else Decimal(rate)
+    )
 
 
 def test_without_an_exception_the_category_rate_applies(rules):
@@ -41,8 +42,9 @@ def test_surcharges_and_factors_still_apply_to_the_exception_rate(rules):
     # Saturday, commercial: 1 h × 200 × 2.0 × 1.25 = 500.
     result = quote(gym("200"), local(2026, 3, 14, 10), local(2026, 3, 14, 11), PEOPLE.commercial, ADULTS, rules)
     assert result.total == Decimal("500")
-    assert result.lines[0].rule == ("premises.test-gymsal.rate_override × groups.kommersiell.factor"
-                                    " × time_bands.helg_og_helligdag.surcharge")
+    assert result.lines[0].rule == (
+        "premises.test-gymsal.rate_override × groups.kommersiell.factor × time_bands.helg_og_helligdag.surcharge"
+    )
 
 
 def test_children_and_youth_stay_free_with_an_exception(rules):
@@ -64,5 +66,6 @@ def test_a_negative_exception_rate_is_refused(rules):
 
 def test_snapshot_round_trip_keeps_the_exception_rule(rules):
     from pricing import Quote
+
     result = quote(gym("200"), local(2026, 3, 10, 18), local(2026, 3, 10, 20), PEOPLE.person, ADULTS, rules)
     assert Quote.from_snapshot(result.to_snapshot()) == result

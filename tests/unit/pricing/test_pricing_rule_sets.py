@@ -53,7 +53,11 @@ def test_default_lending_criteria(rules):
     assert (lending.cancellation_free_hours, lending.cancellation_fee_share) == (48, Decimal("0.5"))
     assert rules.groups["privat"].max_upcoming_bookings == 4
     assert {k: g.book_ahead_days for k, g in rules.groups.items()} == {
-        "barn_og_unge": 365, "frivillig": 365, "privat": 90, "kommersiell": 90, "kommunal": 365,
+        "barn_og_unge": 365,
+        "frivillig": 365,
+        "privat": 90,
+        "kommersiell": 90,
+        "kommunal": 365,
     }
 
 
@@ -179,8 +183,13 @@ def test_categories_in_use_that_all_have_rates_are_fine(rules):
 
 def test_overlapping_time_bands_are_refused(rules):
     evening = {
-        "name_nb": "Kveld", "name_en": "Evening", "days": "weekday", "start": "17:00", "end": "24:00",
-        "surcharge": "0.1", "groups": ["privat"],
+        "name_nb": "Kveld",
+        "name_en": "Evening",
+        "days": "weekday",
+        "start": "17:00",
+        "end": "24:00",
+        "surcharge": "0.1",
+        "groups": ["privat"],
     }
     error = _refusal(rules, lambda d: d["time_bands"].update(kveld=evening))
     assert (error.code, error.place) == ("time_bands_overlap", "time_bands.kveld.start")
@@ -195,7 +204,11 @@ def test_gap_between_time_bands_is_refused(rules):
     def split_weekday(d):
         d["time_bands"]["hverdag"]["end"] = "16:00"
         d["time_bands"]["kveld"] = {
-            "name_nb": "Kveld", "name_en": "Evening", "days": "weekday", "start": "17:00", "end": "24:00",
+            "name_nb": "Kveld",
+            "name_en": "Evening",
+            "days": "weekday",
+            "start": "17:00",
+            "end": "24:00",
         }
 
     error = _refusal(rules, split_weekday)
@@ -210,7 +223,13 @@ def test_a_day_kind_without_bands_is_refused(rules):
 def test_time_band_shorter_than_an_hour_is_refused(rules):
     def short_band(d):
         d["time_bands"]["hverdag"]["end"] = "23:30"
-        d["time_bands"]["sent"] = {"name_nb": "Sent", "name_en": "Late", "days": "weekday", "start": "23:30", "end": "24:00"}
+        d["time_bands"]["sent"] = {
+            "name_nb": "Sent",
+            "name_en": "Late",
+            "days": "weekday",
+            "start": "23:30",
+            "end": "24:00",
+        }
 
     assert _refusal(rules, short_band).code == "time_band_too_short"
 

@@ -84,7 +84,8 @@ def test_terms_say_how_time_is_allocated_from_the_priority_rules(rules):
     children, local_clubs, others = allocation["tiers"]
     assert children["who_nb"] == (
         "Behov der aldersgruppen er barn under 13 år eller ungdom 13–19 år og organisasjonen hører hjemme i kommunen, "
-        "eller der aktiviteten er for personer med funksjonsnedsettelse og organisasjonen hører hjemme i kommunen.")
+        "eller der aktiviteten er for personer med funksjonsnedsettelse og organisasjonen hører hjemme i kommunen."
+    )
     assert local_clubs["who_en"] == "Needs where the organisation is based in the municipality."
     assert (others["who_nb"], others["who_en"]) == ("Alle andre behov.", "Every other need.")
     assert allocation["rules_nb"] == [
@@ -106,10 +107,18 @@ def test_terms_say_how_time_is_allocated_from_the_priority_rules(rules):
 
 def test_allocation_terms_follow_the_rules_and_are_absent_without_them(rules):
     data = rule_set_to_dict(rules)
-    data["allocation"].update(continuity_weight=0, participants_weight=0, hall_sport_first=False, not_used_limit=1,
-                              core_time_age_groups=["under_13", "13_19"], core_time_end="21:00")
-    data["allocation"]["tiers"][1]["match_any"] = [{"hall_sport": False, "based_in_municipality": False},
-                                                   {"age_groups": ["seniors"]}]
+    data["allocation"].update(
+        continuity_weight=0,
+        participants_weight=0,
+        hall_sport_first=False,
+        not_used_limit=1,
+        core_time_age_groups=["under_13", "13_19"],
+        core_time_end="21:00",
+    )
+    data["allocation"]["tiers"][1]["match_any"] = [
+        {"hall_sport": False, "based_in_municipality": False},
+        {"age_groups": ["seniors"]},
+    ]
     allocation = terms_document(rule_set_from_dict(data))["allocation"]
     assert allocation["rules_en"] == [
         "In halls, hall sports do not come before other activities in the same priority tier.",
@@ -120,7 +129,8 @@ def test_allocation_terms_follow_the_rules_and_are_absent_without_them(rules):
     ]
     assert allocation["tiers"][1]["who_nb"] == (
         "Behov der aktiviteten er ikke hallidrett og organisasjonen hører ikke hjemme i kommunen, "
-        "eller der aldersgruppen er seniorer.")
+        "eller der aldersgruppen er seniorer."
+    )
     del data["allocation"]
     assert terms_document(rule_set_from_dict(data))["allocation"] is None
 
@@ -140,7 +150,13 @@ def test_published_equals_enforced(rules, published, data, weekend, start_minute
     band = "helg_og_helligdag" if weekend else "hverdag"
     start = local(day.year, day.month, day.day, start_minute // 60, start_minute % 60)
     enforced = quote(
-        premises_for(row["key"]), start, start + timedelta(hours=1), PEOPLE.person, BookingDetails("all", 0), rules, group=group
+        premises_for(row["key"]),
+        start,
+        start + timedelta(hours=1),
+        PEOPLE.person,
+        BookingDetails("all", 0),
+        rules,
+        group=group,
     )
     assert Decimal(row["prices"][group][band]) == enforced.total
 
@@ -149,12 +165,16 @@ def test_published_exemption_prices_are_enforced(rules):
     [exemption] = terms_document(rules)["exemptions"]
     published = exemption["prices"]["kultursal"]["frivillig"]["hverdag"]
     details = BookingDetails("adults", 10, alcohol=True)
-    enforced = quote(premises_for("kultursal"), local(2026, 9, 8, 19), local(2026, 9, 8, 20), PEOPLE.volunteer, details, rules)
+    enforced = quote(
+        premises_for("kultursal"), local(2026, 9, 8, 19), local(2026, 9, 8, 20), PEOPLE.volunteer, details, rules
+    )
     assert Decimal(published) == enforced.total == Decimal("800")
 
 
 def test_published_add_on_price_is_enforced(rules):
     [add_on] = terms_document(rules)["add_ons"]
     details = BookingDetails("adults", add_on["attendees_over"] + 1)
-    enforced = quote(premises_for("kultursal"), local(2026, 9, 8, 19), local(2026, 9, 8, 20), PEOPLE.person, details, rules)
+    enforced = quote(
+        premises_for("kultursal"), local(2026, 9, 8, 19), local(2026, 9, 8, 20), PEOPLE.person, details, rules
+    )
     assert [line.amount for line in enforced.lines if line.code == "tillegg.renhold"] == [Decimal(add_on["price"])]

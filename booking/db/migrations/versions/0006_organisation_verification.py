@@ -13,47 +13,50 @@ Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-02
 """
+
 from datetime import datetime, timezone
 
-from alembic import op
-import sqlalchemy as sa
 import advanced_alchemy.types
+import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0006'
-down_revision = '0005'
+revision = "0006"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 
-INSTANTS = ('registered_at', 'verified_at')
-PEOPLE = ('registered_by_id', 'verified_by_id')
+INSTANTS = ("registered_at", "verified_at")
+PEOPLE = ("registered_by_id", "verified_by_id")
 
 
 def upgrade() -> None:
     for name in INSTANTS:
-        op.add_column('organisation', sa.Column(name, advanced_alchemy.types.datetime.DateTimeUTC(timezone=True),
-                                                nullable=True))
+        op.add_column(
+            "organisation", sa.Column(name, advanced_alchemy.types.datetime.DateTimeUTC(timezone=True), nullable=True)
+        )
     for name in PEOPLE:
-        constraint = f'fk_organisation_{name}_person'
-        if op.get_bind().dialect.name == 'sqlite':
+        constraint = f"fk_organisation_{name}_person"
+        if op.get_bind().dialect.name == "sqlite":
             # SQLite cannot add a constraint to a table, and rebuilding it (batch mode) fails
             # while memberships and bookings refer to it; a new column may carry its reference.
-            op.execute(f'ALTER TABLE organisation ADD COLUMN {name} INTEGER '
-                       f'CONSTRAINT {constraint} REFERENCES person (id)')
+            op.execute(
+                f"ALTER TABLE organisation ADD COLUMN {name} INTEGER CONSTRAINT {constraint} REFERENCES person (id)"
+            )
         else:
-            op.add_column('organisation', sa.Column(name, sa.Integer(), nullable=True))
-            op.create_foreign_key(constraint, 'organisation', 'person', [name], ['id'])
-    organisation = sa.table('organisation', sa.column(
-        'verified_at', advanced_alchemy.types.datetime.DateTimeUTC(timezone=True)))
+            op.add_column("organisation", sa.Column(name, sa.Integer(), nullable=True))
+            op.create_foreign_key(constraint, "organisation", "person", [name], ["id"])
+    organisation = sa.table(
+        "organisation", sa.column("verified_at", advanced_alchemy.types.datetime.DateTimeUTC(timezone=True))
+    )
     op.execute(organisation.update().values(verified_at=datetime.now(timezone.utc)))
 
 
 def downgrade() -> None:
     # On SQLite this rebuilds the table, which its foreign keys refuse while memberships or
     # bookings refer to an organisation: downgrade such a database with foreign keys off.
-    with op.batch_alter_table('organisation', schema=None) as batch_op:
-        if op.get_bind().dialect.name != 'sqlite':  # SQLite rebuilds the table without them
+    with op.batch_alter_table("organisation", schema=None) as batch_op:
+        if op.get_bind().dialect.name != "sqlite":  # SQLite rebuilds the table without them
             for name in PEOPLE:
-                batch_op.drop_constraint(f'fk_organisation_{name}_person', type_='foreignkey')
+                batch_op.drop_constraint(f"fk_organisation_{name}_person", type_="foreignkey")
         for name in (*PEOPLE, *INSTANTS):
             batch_op.drop_column(name)

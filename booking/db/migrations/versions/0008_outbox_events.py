@@ -9,21 +9,21 @@ Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-03
 """
-from alembic import op
+
 import sqlalchemy as sa
+from alembic import op
 
-
-revision = '0008'
-down_revision = '0007'
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
 
 def upgrade() -> None:
-    op.add_column('outbox_mail', sa.Column('event', sa.JSON(), nullable=True))
+    op.add_column("outbox_mail", sa.Column("event", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     # Events not yet rendered would become mails with no text: render them first (send-mail).
-    with op.batch_alter_table('outbox_mail', schema=None) as batch_op:
-        batch_op.drop_column('event')
+    with op.batch_alter_table("outbox_mail", schema=None) as batch_op:
+        batch_op.drop_column("event")
