@@ -26,6 +26,7 @@ from booking.db.models import OutboxMail
 from booking.notify import outbox
 from booking.notify.booking_mail import render_booking_event
 from booking.notify.season_mail import render_season_event
+from booking.notify.series_mail import render_series_event
 from booking.settings import Settings
 
 log = logging.getLogger("booking.notify")
@@ -114,6 +115,13 @@ class SendReport:
     failed: int = 0
 
 
+def _renderer(kind: str):
+    """Which module writes a mail stored as an event of this kind."""
+    if kind.startswith("season_"):
+        return render_season_event
+    return render_series_event if kind == "series" else render_booking_event
+
+
 async def render_pending(sessions: async_sessionmaker[AsyncSession], *, limit: int = 200) -> int:
     """Write the mails still stored as events: rendered from a read, stored by a short
     UPDATE. Safe with several senders: they render the same event the same way, and the
@@ -124,8 +132,7 @@ async def render_pending(sessions: async_sessionmaker[AsyncSession], *, limit: i
         written, failed = [], []
         for mail_id, event, language in rows:
             try:
-                render_event = render_season_event if event["mail"].startswith("season_") else render_booking_event
-                written.append((mail_id, *await render_event(session, event, language)))
+                written.append((mail_id, *await _renderer(event["mail"])(session, event, language)))
             except Exception as error:  # noqa: BLE001 - one event that cannot be written holds up no other mail
                 log.exception("mail %s could not be written from its event %r", mail_id, event)
                 failed.append((mail_id, f"{type(error).__name__}: {error}"))

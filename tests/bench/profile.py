@@ -39,7 +39,7 @@ STEPS = (
     "taken_slots",
     "notify.booking_changed",
 )
-REST = "the rest: session, transaction, INSERTs (ORM flush), commit, event loop"
+REST = "the rest: session, transaction, INSERTs, reading the booking back, commit, event loop"
 
 
 def _resolve(name: str) -> tuple[object, str] | None:

@@ -18,6 +18,7 @@ from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, BookingSeries, OutboxMail, Payment, Person, SlotClaim
 from booking.domain.errors import DomainError
 from booking.domain.recurrence import WeeklyPattern
+from booking.notify.sender import render_pending
 from booking.services.accounts import issue_api_token
 from booking.services.bookings import NewBooking, create_booking, release_expired_holds
 from booking.services.cancellation import cancel_booking
@@ -119,6 +120,7 @@ async def test_a_private_series_is_held_and_paid_in_one_checkout_for_all_dates(d
         for booking in bookings:
             history = await rows(db, BookingHistory, BookingHistory.booking_id == booking.id)
             assert [(h.from_status, h.to_status) for h in history] == [(None, "held"), ("held", "confirmed")]
+        await render_pending(db.sessions)  # a series' calendar file is written by the sender
         mails = await rows(db, OutboxMail)
         assert [m.dedupe_key for m in mails] == [
             f"series-{result.series_id}-created",

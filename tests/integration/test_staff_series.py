@@ -12,6 +12,7 @@ from sqlalchemy import func, select, update
 
 from booking.db.models import Booking, BookingHistory, OutboxMail, Payment, Person, Premises
 from booking.domain.recurrence import WeeklyPattern
+from booking.notify.sender import render_pending
 from booking.services.approvals import decide_series
 from booking.services.lending import Details
 from booking.services.payment_events import refresh_payment
@@ -77,6 +78,7 @@ async def outbox_keys(client) -> list[str]:
 
 
 async def mail(client, key: str) -> OutboxMail:
+    await render_pending(client.db.sessions)  # a series' calendar file is written by the sender
     async with client.db.sessions() as s:
         return (await s.execute(select(OutboxMail).where(OutboxMail.dedupe_key == key))).scalar_one()
 
