@@ -43,19 +43,23 @@ async def _made(db):
         rules=FREE,
         now=NOW,
     )
-    series = await create_series(
+    return world, one, await _choir_series(db, world.person_id)
+
+
+async def _choir_series(db, person_id: int):
+    """The choir's Wednesdays in September, made with the idempotency key "serie-1"."""
+    return await create_series(
         db.sessions,
         premises_slug="motesalen",
         now=NOW,
         rules=FREE,
         pattern=WeeklyPattern((2,), time(18), time(20), date(2026, 9, 9), date(2026, 9, 23)),
-        person_id=world.person_id,
+        person_id=person_id,
         organisation_id=None,
         details=Details("Kor", 5, "adults"),
         idempotency_key="serie-1",
         responsible=Responsible("Ola Hansen"),
     )
-    return world, one, series
 
 
 async def test_the_responsible_person_and_the_series_key_are_columns(db):
@@ -107,18 +111,7 @@ async def test_migration_0011_carries_old_rows_over_and_back(db):
         "",
     )
     assert row.idempotency_key == "serie-1" and len(row.request_digest) == 16
-    again = await create_series(
-        db.sessions,
-        premises_slug="motesalen",
-        now=NOW,
-        rules=FREE,
-        pattern=WeeklyPattern((2,), time(18), time(20), date(2026, 9, 9), date(2026, 9, 23)),
-        person_id=booking.person_id,
-        organisation_id=None,
-        details=Details("Kor", 5, "adults"),
-        idempotency_key="serie-1",
-        responsible=Responsible("Ola Hansen"),
-    )
+    again = await _choir_series(db, booking.person_id)
     assert again.series_id == series.series_id  # the carried-over key still finds the series
 
 
