@@ -45,6 +45,12 @@ LATE_PAYMENT_TRANSITIONS: dict[Status, frozenset[Status]] = {
 }
 
 
+# Staff decide requests only: a held booking is confirmed by its payment, never by staff.
+DECISION_TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.REQUESTED: frozenset({Status.CONFIRMED, Status.REJECTED}),
+}
+
+
 def initial_status(*, needs_payment: bool, needs_approval: bool) -> Status:
     if needs_payment:
         return Status.HELD
@@ -71,3 +77,8 @@ def late_payment_transition(current: Status, target: Status) -> Status:
     """expired → confirmed (or requested, when the rules asked for approval): the money
     for an expired hold arrived and the slot is still free. Nothing else."""
     return _allowed(LATE_PAYMENT_TRANSITIONS, current, target)
+
+
+def decision_transition(current: Status, target: Status) -> Status:
+    """requested → confirmed (approved) or rejected: staff's decision on a request. Nothing else."""
+    return _allowed(DECISION_TRANSITIONS, current, target)

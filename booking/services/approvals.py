@@ -1,8 +1,10 @@
 """The approval queue: requests for the premises a staff member's department owns, and
-the decision. A weekly series' waiting dates are one entry, decided together or a date
-at a time. Every decision is `change_status` per date, whose history row carries the
-reason to the booker; a rejection first settles any payment. A single booking's mail
-comes from its state change; a series' decision is one summary mail (series_mail)."""
+the decision, the one use case the staff pages and the JSON API both call (`decide`,
+`decide_series`). A weekly series' waiting dates are one entry, decided together or a
+date at a time. Every decision is `change_status` per date, allowed only from requested
+(`decision_transition`), whose history row carries the reason to the booker; a
+rejection first settles any payment. A single booking's mail comes from its state
+change; a series' decision is one summary mail (series_mail)."""
 
 from __future__ import annotations
 
@@ -17,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, BookingSeries, Building, Premises
 from booking.domain.errors import FieldProblem, Forbidden, InvalidTransition, NotFound
-from booking.domain.lifecycle import Status
+from booking.domain.lifecycle import Status, decision_transition
 from booking.domain.recurrence import WeeklyPattern
 from booking.notify.series_mail import series_decided, weekly
-from booking.services.bookings import change_status
+from booking.services.bookings import change_status, locked_booking
 from booking.services.cancellation import AfterCommit, settle_cancellation
 from booking.services.premises_admin import InvalidForm, StaffScope
 from booking.settings import Settings
@@ -121,13 +123,14 @@ async def approval_queue(session: AsyncSession, scope: StaffScope, now: datetime
     ]
 
 
-def _checked_reason(reason: str, *, approve: bool, field: str) -> str:
+def _checked_reason(reason: str, *, approve: bool) -> str:
+    """The reason, trimmed; a rejection needs one. A problem names the field `reason`."""
     reason = reason.strip()
     if not approve and not reason:
         raise InvalidForm(
             [
                 FieldProblem(
-                    field,
+                    "reason",
                     "reason_required",
                     "Skriv en begrunnelse for avslaget. Den sendes til den som bestilte.",
                     "Give a reason for the rejection. It is sent to the person who booked.",
@@ -138,7 +141,7 @@ def _checked_reason(reason: str, *, approve: bool, field: str) -> str:
         raise InvalidForm(
             [
                 FieldProblem(
-                    field,
+                    "reason",
                     "too_long",
                     f"Begrunnelsen kan ha høyst {MAX_REASON} tegn.",
                     f"The reason can be at most {MAX_REASON} characters.",
@@ -160,9 +163,12 @@ def _check_scope(scope: StaffScope, premises: Premises) -> None:
 async def _decide_in(
     session: AsyncSession, scope: StaffScope, bookings: Sequence[Booking], *, approve: bool, reason: str, now: datetime
 ) -> AfterCommit:
-    """The one decision, for one date or several, in the caller's write transaction."""
+    """The one decision, for one date or several, in the caller's write transaction, with
+    the bookings locked: each must be in this scope and still waiting for approval."""
+    target = Status.CONFIRMED if approve else Status.REJECTED
     for booking in bookings:
         _check_scope(scope, booking.premises)
+        decision_transition(Status(booking.status), target)
     after, decided = AfterCommit(), []
     for booking in bookings:
         if not approve:
@@ -173,10 +179,11 @@ async def _decide_in(
             await change_status(
                 session,
                 booking.id,
-                Status.CONFIRMED if approve else Status.REJECTED,
+                target,
                 actor_id=scope.person_id,
                 reason=reason,
                 now=now,
+                allowed=decision_transition,
             )
         )
     # A series' dates send no mail each (booking_mail._kind): one summary per series says what was decided.
@@ -203,12 +210,13 @@ async def decide(
     now: datetime,
 ) -> Booking:
     """Approve (confirmed) or reject (rejected, a reason required) a request for premises
-    this staff member manages. A rejection refunds in full whatever was paid."""
-    reason = _checked_reason(reason, approve=approve, field=f"begrunnelse-{booking_id}")
+    this staff member manages. A rejection refunds in full whatever was paid. Refusals:
+    unknown_booking (404), not_your_department (403), invalid_transition (409: not
+    waiting for approval, say decided already; the booking is locked, so of two decisions
+    at once exactly one is made), invalid_form (422: the reason)."""
+    reason = _checked_reason(reason, approve=approve)
     async with write_transaction(sessions) as session:
-        booking = await session.get(Booking, booking_id)
-        if booking is None:
-            raise NotFound("unknown_booking", "Fant ikke bestillingen.", f"No booking {booking_id}.")
+        booking = await locked_booking(session, booking_id)
         after = await _decide_in(session, scope, [booking], approve=approve, reason=reason, now=now)
     await after.run(sessions, settings, now)
     return booking
@@ -227,7 +235,7 @@ async def decide_series(
     """Approve or reject every date of a weekly series still waiting for approval, in one
     transaction; dates no longer waiting (cancelled meanwhile, decided one by one) are left
     as they are. The booker gets one mail for the decision."""
-    reason = _checked_reason(reason, approve=approve, field=f"begrunnelse-serie-{series_id}")
+    reason = _checked_reason(reason, approve=approve)
     async with write_transaction(sessions) as session:
         series = await session.get(BookingSeries, series_id)
         if series is None:

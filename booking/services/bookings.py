@@ -3,7 +3,7 @@ through the state machine, and release expired holds."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -122,37 +122,76 @@ async def upcoming_count(
 
 
 async def release_expired_holds(session: AsyncSession, now: datetime, units: frozenset[int] | None = None) -> list[int]:
-    """Holds past their expiry become `expired` and give up their slot. The conditional
-    UPDATE … RETURNING makes each hold expire once, however many processes run this."""
-    query = update(Booking).where(Booking.status == Status.HELD.value, Booking.hold_expires_at <= now)
+    """Holds past their expiry become `expired` and give up their slot (`write_status`,
+    whose conditional UPDATE makes each hold expire once, however many processes run this)."""
+    query = select(Booking.id).where(Booking.status == Status.HELD.value, Booking.hold_expires_at <= now)
     if units is not None:
         query = query.where(Booking.id.in_(select(SlotClaim.booking_id).where(SlotClaim.unit_id.in_(units))))
-    expired = list(
+    return await write_status(
+        session,
+        list((await session.execute(query)).scalars()),
+        Status.HELD,
+        Status.EXPIRED,
+        actor_id=None,
+        reason="Reservasjonen utløp.",
+        now=now,
+    )
+
+
+async def write_status(
+    session: AsyncSession,
+    booking_ids: Sequence[int],
+    current: Status,
+    target: Status,
+    *,
+    actor_id: int | None,
+    reason: str,
+    now: datetime,
+    reason_codes: Sequence[str] = (),
+    cancellation_reason: str | None = None,
+) -> list[int]:
+    """The one write of a status change, for one booking or many: each booking still in
+    `current` becomes `target` (the conditional UPDATE changes each once, however many
+    processes try), gives up its slot claims when it leaves the slot-holding states, and
+    gets its history row (`reason`, and `reason_codes` where there are any). Returns the
+    ids changed. Whether the change is allowed is the caller's to check (`change_status`);
+    the mail it sends too."""
+    if not booking_ids:
+        return []
+    values = {"status": target.value, "updated_at": now, "sequence": Booking.sequence + 1}
+    if cancellation_reason is not None:
+        values["cancellation_reason"] = cancellation_reason
+    changed = list(
         (
             await session.execute(
-                query.values(status=Status.EXPIRED.value, updated_at=now, sequence=Booking.sequence + 1)
+                update(Booking)
+                .where(Booking.id.in_(booking_ids), Booking.status == current.value)
+                .values(**values)
                 .returning(Booking.id)
-                .execution_options(synchronize_session=False)
+                .execution_options(synchronize_session="evaluate")
             )
         ).scalars()
     )
-    if expired:
-        await session.execute(delete(SlotClaim).where(SlotClaim.booking_id.in_(expired)))
-        await session.execute(
-            insert(BookingHistory),
-            [
-                {
-                    "booking_id": b,
-                    "at": now,
-                    "actor_id": None,
-                    "from_status": Status.HELD.value,
-                    "to_status": Status.EXPIRED.value,
-                    "reason": "Reservasjonen utløp.",
-                }
-                for b in expired
-            ],
-        )
-    return expired
+    if not changed:
+        return []
+    if target not in SLOT_HOLDING:
+        await session.execute(delete(SlotClaim).where(SlotClaim.booking_id.in_(changed)))
+    await session.execute(
+        insert(BookingHistory),
+        [
+            {
+                "booking_id": booking_id,
+                "at": now,
+                "actor_id": actor_id,
+                "from_status": current.value,
+                "to_status": target.value,
+                "reason": reason,
+                "reason_codes": list(reason_codes) or None,
+            }
+            for booking_id in changed
+        ],
+    )
+    return changed
 
 
 def as_collisions(slots) -> list[Collision]:
@@ -161,32 +200,6 @@ def as_collisions(slots) -> list[Collision]:
         Collision("booking", s.premises_name, s.interval.start, s.interval.end, f"booking:{s.booking_id}")
         for s in slots
     ]
-
-
-async def free_claim(session: AsyncSession, structure: PremisesRules, wanted: Interval, now: datetime) -> Interval:
-    """The buffered range `wanted` would claim on the premises' units, once it is sure to be
-    free: holds past their expiry give their claims up first; a collision raises Conflict.
-    Inside the caller's write transaction (on PostgreSQL the exclusion constraint still
-    catches a booking committed in between)."""
-    claim = occupied(structure, wanted)
-    slots = await taken_slots(session, structure.units, claim, now=now, with_expired=True)
-    if any(slot.expired for slot in slots):
-        await release_expired_holds(session, now, structure.units)
-    taken = [slot for slot in slots if not slot.expired]
-    hits = conflicts(structure, wanted, [t.interval for t in taken])
-    if hits:
-        raise Conflict(as_collisions([t for t in taken if t.interval in hits]))
-    return claim
-
-
-async def insert_claims(session: AsyncSession, booking_id: int, units: frozenset[int], claim: Interval) -> None:
-    await session.execute(
-        insert(SlotClaim),
-        [
-            {"booking_id": booking_id, "unit_id": unit, "busy_from": claim.start, "busy_to": claim.end}
-            for unit in sorted(units)
-        ],
-    )
 
 
 @dataclass(frozen=True)
@@ -256,6 +269,22 @@ class Placement:
         return Status(self.row["status"])
 
 
+def free_slot(situation: Situation, wanted: Interval, placed: Sequence[Interval] = ()) -> tuple[Interval, bool]:
+    """Pure: (the buffered range `wanted` claims on the premises' units, whether an expired
+    hold in the way must give its claim up first), once `wanted` is free of the claims read
+    and of `placed` (claims decided before it in the same write); a collision raises Conflict."""
+    structure = situation.structure
+    taken = [slot for slot in situation.taken if not slot.expired]
+    hits = conflicts(structure, wanted, [t.interval for t in taken] + list(placed))
+    if hits:
+        raise Conflict(
+            as_collisions([t for t in taken if t.interval in hits])
+            or [Collision("booking", situation.premises.name, wanted.start, wanted.end)]
+        )
+    claim = occupied(structure, wanted)
+    return claim, any(slot.expired and slot.interval.overlaps(claim) for slot in situation.taken)
+
+
 # How a booker pays for a decided price: (situation, request, total) → the method, or a refusal.
 ChooseMethod = Callable[[Situation, NewBooking, Decimal], str | None]
 
@@ -292,17 +321,10 @@ def decide(
         )
 
     assessment = assess(None if choose_method else new.payment_method)
-    taken = [slot for slot in situation.taken if not slot.expired]
-    hits = conflicts(structure, wanted, [t.interval for t in taken] + [p.claim for p in placed])
-    if hits:
-        raise Conflict(
-            as_collisions([t for t in taken if t.interval in hits])
-            or [Collision("booking", situation.premises.name, wanted.start, wanted.end)]
-        )
+    claim, frees_expired = free_slot(situation, wanted, [p.claim for p in placed])
     if choose_method is not None:
         new = replace(new, payment_method=choose_method(situation, new, assessment.price_total))
         assessment = assess(new.payment_method) if new.payment_method else assessment
-    claim = occupied(structure, wanted)
     status = initial_status(needs_payment=assessment.needs_payment, needs_approval=assessment.needs_approval)
     row = {
         "premises_id": situation.premises.id,
@@ -328,7 +350,6 @@ def decide(
         "responsible_name": new.responsible.name if new.responsible else "",
         "responsible_phone": new.responsible.phone if new.responsible else "",
     }
-    frees_expired = any(slot.expired and slot.interval.overlaps(claim) for slot in situation.taken)
     return Placement(
         row,
         structure.units,
@@ -337,6 +358,28 @@ def decide(
         "; ".join(assessment.approval_reasons_en),
         assessment.approval_codes,
         frees_expired,
+    )
+
+
+async def write_claims(
+    session: AsyncSession,
+    claims: Sequence[tuple[int, frozenset[int], Interval]],
+    *,
+    frees_expired: bool,
+    now: datetime,
+) -> None:
+    """The slot claims of bookings decided free, as (booking id, units, buffered range):
+    expired holds in the way give theirs up first (`frees_expired`), then one insert; the
+    exclusion constraint on PostgreSQL, the write lock on SQLite, is the final judge."""
+    if frees_expired:
+        await release_expired_holds(session, now, frozenset().union(*(units for _, units, _ in claims)))
+    await session.execute(
+        insert(SlotClaim),
+        [
+            {"booking_id": booking_id, "unit_id": unit, "busy_from": claim.start, "busy_to": claim.end}
+            for booking_id, units, claim in claims
+            for unit in sorted(units)
+        ],
     )
 
 
@@ -349,8 +392,6 @@ async def write_bookings(
     their history rows and the mail each change sends (an outbox event)."""
     if not placements:
         return []
-    if any(p.frees_expired for p in placements):
-        await release_expired_holds(session, now, frozenset().union(*(p.units for p in placements)))
     ids = list(
         (
             await session.execute(
@@ -358,13 +399,11 @@ async def write_bookings(
             )
         ).scalars()
     )
-    await session.execute(
-        insert(SlotClaim),
-        [
-            {"booking_id": booking_id, "unit_id": unit, "busy_from": p.claim.start, "busy_to": p.claim.end}
-            for booking_id, p in zip(ids, placements, strict=True)
-            for unit in sorted(p.units)
-        ],
+    await write_claims(
+        session,
+        [(booking_id, p.units, p.claim) for booking_id, p in zip(ids, placements, strict=True)],
+        frees_expired=any(p.frees_expired for p in placements),
+        now=now,
     )
     await session.execute(
         insert(BookingHistory),
@@ -498,6 +537,21 @@ async def get_booking(session: AsyncSession, booking_id: int) -> Booking:
     return booking
 
 
+async def locked_booking(session: AsyncSession, booking_id: int) -> Booking:
+    """The booking, locked for the rest of the caller's transaction and read afresh."""
+    booking = (
+        await session.execute(
+            select(Booking)
+            .where(Booking.id == booking_id)
+            .with_for_update(of=Booking)
+            .execution_options(populate_existing=True)
+        )
+    ).scalar_one_or_none()
+    if booking is None:
+        raise NotFound("unknown_booking", "Fant ikke bestillingen.", f"No booking {booking_id}.")
+    return booking
+
+
 async def change_status(
     session: AsyncSession,
     booking_id: int,
@@ -507,33 +561,28 @@ async def change_status(
     reason: str,
     now: datetime,
     record: str | None = None,
+    reason_codes: Sequence[str] = (),
+    allowed: Callable[[Status, Status], Status] = transition,
 ) -> Booking:
-    """One state change with its history row; leaving the slot-holding states frees the slot.
-    `reason` is what the booker is told (and, for a cancellation, kept on the booking);
-    `record`, when given, is what the history keeps instead (the reason with more, say the fee)."""
-    booking = (
-        await session.execute(select(Booking).where(Booking.id == booking_id).with_for_update(of=Booking))
-    ).scalar_one_or_none()
-    if booking is None:
-        raise NotFound("unknown_booking", "Fant ikke bestillingen.", f"No booking {booking_id}.")
+    """One booking's state change, as the state machine allows (`allowed`: the ordinary
+    transitions unless told otherwise), in the caller's transaction: the booking is
+    locked and read afresh, `write_status` writes the change and its history row, and the
+    mail the change sends is stored. `reason` is what the booker is told (and, for a
+    cancellation, kept on the booking); `record`, when given, is what the history keeps
+    instead (the reason with more, say the fee)."""
+    booking = await locked_booking(session, booking_id)
     current = Status(booking.status)
-    transition(current, target)
-    booking.status = target.value
-    booking.updated_at = now
-    booking.sequence += 1
-    if target is Status.CANCELLED:
-        booking.cancellation_reason = reason
-    if target not in SLOT_HOLDING:
-        await session.execute(delete(SlotClaim).where(SlotClaim.booking_id == booking.id))
-    session.add(
-        BookingHistory(
-            booking_id=booking.id,
-            at=now,
-            actor_id=actor_id,
-            from_status=current.value,
-            to_status=target.value,
-            reason=reason if record is None else record,
-        )
+    allowed(current, target)
+    await write_status(
+        session,
+        [booking.id],
+        current,
+        target,
+        actor_id=actor_id,
+        reason=reason if record is None else record,
+        now=now,
+        reason_codes=reason_codes,
+        cancellation_reason=reason if target is Status.CANCELLED else None,
     )
     await notify.booking_changed(session, booking, current, target, reason=reason, now=now)
     return booking

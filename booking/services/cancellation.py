@@ -18,7 +18,7 @@ from booking.db.models import Booking, Payment
 from booking.domain.errors import InvalidTransition, NotFound
 from booking.domain.lifecycle import Status
 from booking.payments import states
-from booking.services.bookings import change_status
+from booking.services.bookings import change_status, locked_booking
 from booking.services.payments import close_checkouts, give_up_open_payments
 from booking.services.refunds import add_credit, add_refund, process_refunds, refundable
 from booking.services.rulebook import HarmonisedRules
@@ -146,15 +146,6 @@ async def settle_cancellation(session: AsyncSession, booking: Booking, *, fee: D
     return after
 
 
-async def _locked(session: AsyncSession, booking_id: int) -> Booking:
-    booking = (
-        await session.execute(select(Booking).where(Booking.id == booking_id).with_for_update(of=Booking))
-    ).scalar_one_or_none()
-    if booking is None:
-        raise NotFound("unknown_booking", "Fant ikke bestillingen.", f"No booking {booking_id}.")
-    return booking
-
-
 async def cancel_booking(
     sessions: async_sessionmaker[AsyncSession],
     settings: Settings,
@@ -169,7 +160,7 @@ async def cancel_booking(
     """Cancel with the fee the rules set; refund the rest (card) or credit it (invoice).
     Permission to cancel is the caller's to check (the booker, a delegate, or staff)."""
     async with write_transaction(sessions) as session:
-        booking = await _locked(session, booking_id)
+        booking = await locked_booking(session, booking_id)
         if booking.start_at <= now and not (by_staff and booking.end_at > now):
             raise InvalidTransition(
                 "already_started",

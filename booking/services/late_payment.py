@@ -1,9 +1,11 @@
 """A payment that arrives after its hold expired: the same booking takes its slot again
 if the slot is still free, or the caller refunds the money. The slot is checked and
-claimed the way the booking engine does it (booking.services.bookings.place_booking):
+claimed by the booking engine's own steps (booking.services.bookings): `read_situation`,
+the pure slot checks of `decide` (`check_request`, `free_slot`) and `write_claims`, so
 the conflict re-check inside the write transaction (SQLite serialises writers) and the
-exclusion constraint on slot_claim (PostgreSQL), so a booking made at the same moment
-makes this one lose cleanly instead of double-booking."""
+exclusion constraint on slot_claim (PostgreSQL) make a booking made at the same moment
+make this one lose cleanly instead of double-booking. The lending rules are not asked
+again: the booking was decided and priced when it was made."""
 
 from __future__ import annotations
 
@@ -12,14 +14,12 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking import notify
-from booking.db.models import Booking, BookingHistory, Premises
+from booking.db.models import Booking, Premises
 from booking.domain.availability import check_request
 from booking.domain.errors import Collision, Conflict, DomainError
 from booking.domain.intervals import Interval
 from booking.domain.lifecycle import Status, late_payment_transition
-from booking.services.bookings import free_claim, insert_claims
-from booking.services.catalogue import closures_for, premises_with_family, rules_of
+from booking.services.bookings import change_status, free_slot, read_situation, write_claims
 
 REASON = "Betalt etter at reservasjonen utløp; tiden var fortsatt ledig."
 
@@ -28,11 +28,13 @@ async def _claim_slot(session: AsyncSession, booking: Booking, now: datetime) ->
     """Check the slot as the engine does and claim it; a refusal raises its DomainError."""
     if booking.start_at <= now:
         raise DomainError("already_started", "Tiden har allerede begynt.", "The booked time has already begun.")
-    premises, fam = await premises_with_family(session, booking.premises.slug)
-    structure = rules_of(premises, fam.units)
     wanted = Interval(booking.start_at, booking.end_at)
-    check_request(structure, wanted, await closures_for(session, premises, fam, wanted))
-    await insert_claims(session, booking.id, structure.units, await free_claim(session, structure, wanted, now))
+    situation = await read_situation(
+        session, booking.premises.slug, booking.person_id, booking.organisation_id, wanted, now
+    )
+    check_request(situation.structure, wanted, situation.closures)
+    claim, frees_expired = free_slot(situation, wanted)
+    await write_claims(session, [(booking.id, situation.structure.units, claim)], frees_expired=frees_expired, now=now)
 
 
 async def revive(session: AsyncSession, booking: Booking, target: Status, now: datetime) -> DomainError | None:
@@ -49,19 +51,7 @@ async def revive(session: AsyncSession, booking: Booking, target: Status, now: d
     except IntegrityError:  # PostgreSQL: a booking committed at the same moment took the slot
         premises = await session.get(Premises, booking.premises_id)
         return Conflict([Collision("booking", premises.name, booking.start_at, booking.end_at)])
-    before = Status(booking.status)
-    booking.status = target.value
-    booking.updated_at = now
-    booking.sequence += 1
-    session.add(
-        BookingHistory(
-            booking_id=booking.id,
-            at=now,
-            actor_id=None,
-            from_status=before.value,
-            to_status=target.value,
-            reason=REASON,
-        )
+    await change_status(
+        session, booking.id, target, actor_id=None, reason=REASON, now=now, allowed=late_payment_transition
     )
-    await notify.booking_changed(session, booking, before, target, reason=REASON, now=now)
     return None

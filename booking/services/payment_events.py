@@ -27,9 +27,9 @@ from booking.domain.errors import NotFound
 from booking.domain.lifecycle import SLOT_HOLDING, Status
 from booking.payments import PaymentProvider, ProviderError, ProviderRefused, RemotePayment, providers, states
 from booking.payments.base import REMOTE_CANCELLED, REMOTE_FAILED, REMOTE_PAID, REMOTE_PENDING
-from booking.services.bookings import change_status
+from booking.services.bookings import change_status, locked_booking
 from booking.services.late_payment import revive
-from booking.services.payments import checkout_rows, locked_booking, needed_approval
+from booking.services.payments import checkout_rows, needed_approval
 from booking.services.refunds import process_refunds, record_refund_state, refund_in_full
 from booking.settings import Settings
 

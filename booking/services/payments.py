@@ -28,7 +28,7 @@ import pricing
 from booking import notify
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, Organisation, Payment, Person, Premises
-from booking.domain.errors import DomainError, Forbidden, NotFound
+from booking.domain.errors import DomainError, Forbidden
 from booking.domain.lifecycle import Status
 from booking.formatting import LOCALES, when
 from booking.notify.render import language_of
@@ -44,7 +44,7 @@ from booking.payments import (
     providers,
     states,
 )
-from booking.services.bookings import change_status, get_booking
+from booking.services.bookings import change_status, get_booking, locked_booking
 from booking.services.lending import Details
 from booking.services.rulebook import HarmonisedRules, booker_facts, details_facts
 from booking.settings import Settings
@@ -147,20 +147,6 @@ async def paid_in_test_mode(session: AsyncSession, booking_id: int) -> bool:
         )
         is not None
     )
-
-
-async def locked_booking(session: AsyncSession, booking_id: int) -> Booking:
-    booking = (
-        await session.execute(
-            select(Booking)
-            .where(Booking.id == booking_id)
-            .with_for_update(of=Booking)
-            .execution_options(populate_existing=True)
-        )
-    ).scalar_one_or_none()
-    if booking is None:
-        raise NotFound("unknown_booking", "Fant ikke bestillingen.", f"No booking {booking_id}.")
-    return booking
 
 
 async def _locked_payment(session: AsyncSession, payment_id: int) -> Payment:

@@ -25,6 +25,7 @@ from booking.settings import ROOT, Settings, get_settings
 from booking.web import (
     account,
     api,
+    approvals_api,
     booking_pages,
     bookings_api,
     caretaker,
@@ -132,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             booking_pages.BookingPages,
             booking_pages.InfoPages,
             bookings_api.BookingsApi,
+            approvals_api.ApprovalsApi,
             me_api.MeApi,
             payment_pages.PaymentPages,
             payment_pages.TestCheckoutPages,

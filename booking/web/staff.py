@@ -160,11 +160,10 @@ class ApprovalPages(Controller):
                 await decide(sessions, settings, scope, booking_id, approve=approve, reason=reason, now=now)
             else:
                 await decide_series(sessions, settings, scope, series_id, approve=approve, reason=reason, now=now)
-        except InvalidForm as invalid:
+        except InvalidForm as invalid:  # the reason: shown at this request's own field
             field = f"begrunnelse-{booking_id}" if series_id is None else f"begrunnelse-serie-{series_id}"
-            return await self._queue(
-                sessions, person, now, status_code=422, errors=field_errors(request, invalid), values={field: reason}
-            )
+            errors = {field: message for message in field_errors(request, invalid).values()}
+            return await self._queue(sessions, person, now, status_code=422, errors=errors, values={field: reason})
         done = (
             ("godkjent" if approve else "avvist")
             if series_id is None

@@ -8,11 +8,13 @@ import pytest
 
 from booking.domain.errors import DomainError, InvalidTransition
 from booking.domain.lifecycle import (
+    DECISION_TRANSITIONS,
     LATE_PAYMENT_TRANSITIONS,
     SLOT_HOLDING,
     STATUS_NAMES_NB,
     TRANSITIONS,
     Status,
+    decision_transition,
     initial_status,
     late_payment_transition,
     transition,
@@ -90,6 +92,23 @@ def test_a_late_payment_allows_nothing_else(current, target):
         late_payment_transition(current, target)
     assert caught.value.code == "invalid_transition"
     assert caught.value.details == {"current": current.value, "target": target.value}
+
+
+# Staff decide requests, and only requests: a held booking waits for its payment.
+DECISION_ALLOWED = {(RQ, C), (RQ, RJ)}
+DECISION_FORBIDDEN = sorted(set(product(Status, Status)) - DECISION_ALLOWED, key=lambda p: (p[0].value, p[1].value))
+
+
+def test_decision_transitions_are_the_expected_ones():
+    assert {(a, b) for a, targets in DECISION_TRANSITIONS.items() for b in targets} == DECISION_ALLOWED
+    assert all(transition(a, b) is b for a, b in DECISION_ALLOWED)  # each is an ordinary transition too
+
+
+@pytest.mark.parametrize("current, target", DECISION_FORBIDDEN)
+def test_staff_decide_nothing_but_a_request(current, target):
+    with pytest.raises(InvalidTransition) as caught:
+        decision_transition(current, target)
+    assert caught.value.code == "invalid_transition" and caught.value.status == 409
 
 
 def test_final_states_have_no_way_out():
