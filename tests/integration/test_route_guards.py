@@ -137,6 +137,12 @@ EXPECTED: dict[tuple[str, str], frozenset[str]] = {
         ("POST", f"/saksbehandling/sesonger/{{season_id:int}}/tildelinger/{{allocation_id:int}}/{action}"): STAFF
         for action in ("fest", "flytt", "trekk")
     },
+    # staff's decisions on requests through the API: the same role guard as the queue
+    **{
+        ("POST", f"/api/v1/{kind}/{{{key}:int}}/{action}"): STAFF
+        for kind, key in (("bookings", "booking_id"), ("series", "series_id"))
+        for action in ("approve", "reject")
+    },
     ("POST", "/api/v1/seasons"): STAFF,
     ("GET", "/api/v1/seasons/{season_id:int}"): LOGGED_IN,
     ("POST", "/api/v1/seasons/{season_id:int}/applications"): LOGGED_IN,
