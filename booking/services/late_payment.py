@@ -9,6 +9,7 @@ again: the booking was decided and priced when it was made."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
@@ -37,10 +38,12 @@ async def _claim_slot(session: AsyncSession, booking: Booking, now: datetime) ->
     await write_claims(session, [(booking.id, situation.structure.units, claim)], frees_expired=frees_expired, now=now)
 
 
-async def revive(session: AsyncSession, booking: Booking, target: Status, now: datetime) -> DomainError | None:
+async def revive(
+    session: AsyncSession, booking: Booking, target: Status, now: datetime, *, reason_codes: Sequence[str] = ()
+) -> DomainError | None:
     """Bring an expired, paid-for booking back as `target` (confirmed, or requested when
-    the rules asked for approval), with its slot claims, a history row and the mail the
-    change sends. Returns the refusal instead when the slot is no longer to be had;
+    the rules asked for approval: `reason_codes`, their criteria), with its slot claims, a
+    history row and the mail the change sends. Returns the refusal instead when the slot is no longer to be had;
     then nothing of this has been written."""
     late_payment_transition(Status(booking.status), target)
     try:
@@ -52,6 +55,13 @@ async def revive(session: AsyncSession, booking: Booking, target: Status, now: d
         premises = await session.get(Premises, booking.premises_id)
         return Conflict([Collision("booking", premises.name, booking.start_at, booking.end_at)])
     await change_status(
-        session, booking.id, target, actor_id=None, reason=REASON, now=now, allowed=late_payment_transition
+        session,
+        booking.id,
+        target,
+        actor_id=None,
+        reason=REASON,
+        now=now,
+        reason_codes=reason_codes,
+        allowed=late_payment_transition,
     )
     return None

@@ -29,7 +29,7 @@ from booking.payments import PaymentProvider, ProviderError, ProviderRefused, Re
 from booking.payments.base import REMOTE_CANCELLED, REMOTE_FAILED, REMOTE_PAID, REMOTE_PENDING
 from booking.services.bookings import change_status, locked_booking
 from booking.services.late_payment import revive
-from booking.services.payments import checkout_rows, needed_approval
+from booking.services.payments import checkout_rows, paid_status
 from booking.services.refunds import process_refunds, record_refund_state, refund_in_full
 from booking.settings import Settings
 
@@ -47,12 +47,14 @@ class Settlement:
 async def _use(session: AsyncSession, booking: Booking, payment: Payment, now: datetime) -> tuple[str, str | None]:
     """What the money in `payment` does for its booking: ("confirmed" | "unchanged", None)
     when it is kept, ("refunded", why) when it must go back."""
-    target = Status.REQUESTED if await needed_approval(session, booking.id) else Status.CONFIRMED
+    target, codes = await paid_status(session, booking.id)
     if booking.status == Status.HELD.value and booking.payment_method == "card":
-        await change_status(session, booking.id, target, actor_id=None, reason="Betalt med kort.", now=now)
+        await change_status(
+            session, booking.id, target, actor_id=None, reason="Betalt med kort.", now=now, reason_codes=codes
+        )
         return "confirmed", None
     if booking.status == Status.EXPIRED.value and booking.payment_method == "card":
-        refusal = await revive(session, booking, target, now)
+        refusal = await revive(session, booking, target, now, reason_codes=codes)
         if refusal is None:
             return "confirmed", None
         log.info("late payment %s for booking %s refunded: %s", payment.id, booking.id, refusal.code)

@@ -367,9 +367,15 @@ async def choose_invoice(
         for held in together:
             checkouts += await give_up_open_payments(session, held.id, now)
             held.payment_method = "invoice"
-            target = Status.REQUESTED if await needed_approval(session, held.id) else Status.CONFIRMED
+            target, codes = await paid_status(session, held.id)
             await change_status(
-                session, held.id, target, actor_id=person_id, reason="Faktura valgt i stedet for kort.", now=now
+                session,
+                held.id,
+                target,
+                actor_id=person_id,
+                reason="Faktura valgt i stedet for kort.",
+                now=now,
+                reason_codes=codes,
             )
         if booking.series_id is not None:
             await notify.series_summary(
@@ -420,12 +426,16 @@ async def close_checkouts(settings: Settings, checkouts: list[tuple[str, str, in
             log.info("could not close checkout %s: %s", reference, error)
 
 
-async def needed_approval(session: AsyncSession, booking_id: int) -> bool:
-    """Whether the rules asked for staff approval when the booking was made: the engine
-    writes the approval reasons on the booking's first history row."""
+async def paid_status(session: AsyncSession, booking_id: int) -> tuple[Status, tuple[str, ...]]:
+    """What a held booking becomes once it is paid for (or invoiced): requested when the
+    rules asked for staff approval when it was made, else confirmed; and the approval
+    criteria's codes, for its history row (the queue shows why from them). The engine
+    writes the approval reasons and their codes on the booking's first history row."""
     first = (
         await session.execute(
             select(BookingHistory).where(BookingHistory.booking_id == booking_id).order_by(BookingHistory.id).limit(1)
         )
     ).scalar_one_or_none()
-    return bool(first and first.reason)
+    if first and first.reason:
+        return Status.REQUESTED, tuple(first.reason_codes or ())
+    return Status.CONFIRMED, ()

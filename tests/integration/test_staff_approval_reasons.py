@@ -11,7 +11,9 @@ from sqlalchemy import select, update
 from booking.db.models import Booking, BookingHistory, Premises
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import Details
+from booking.services.payments import choose_invoice
 from booking.services.rulebook import current_rules
+from booking.settings import from_environment
 from tests.integration.test_staff import login_as, next_weekday, staff  # noqa: F401 (fixture)
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
@@ -114,3 +116,44 @@ async def test_a_reason_stored_before_codes_that_the_rules_no_longer_give_is_sho
     await login_as(staff, "department_staff")
     page = await staff.get("/saksbehandling", headers=ENGLISH)
     assert "Mer enn 100 deltakere krever godkjenning.</dd>" in page.text
+
+
+async def test_a_request_paid_for_after_it_was_held_shows_why_it_waits(staff):
+    # A held booking that needs approval becomes a request once paid for (here: invoice
+    # chosen instead of card). That change's history row carries the approval criteria's
+    # codes, so the queue shows why it waits, not how it was paid.
+    world, now = staff.staff.world, datetime.now(timezone.utc)
+    start = next_weekday(3, 18, weeks=4)
+    held = await create_booking(
+        staff.db.sessions,
+        NewBooking(
+            world.hall,
+            start,
+            start + timedelta(hours=2),
+            world.person_id,
+            world.organisation_id,
+            Details("Jubileumsfest", 150, "adults"),
+            payment_method="card",
+        ),
+        rules=await current_rules(staff.db.sessions),
+        now=now,
+    )
+    assert held.status == "held"
+    settings = from_environment({"BOOKING_DATABASE_URL": staff.db.url})
+    await choose_invoice(staff.db.sessions, settings, held.id, person_id=world.person_id, now=now)
+    async with staff.db.sessions() as s:
+        rows = list(
+            (
+                await s.execute(
+                    select(BookingHistory).where(BookingHistory.booking_id == held.id).order_by(BookingHistory.id)
+                )
+            ).scalars()
+        )
+    assert [(h.from_status, h.to_status) for h in rows] == [(None, "held"), ("held", "requested")]
+    assert rows[1].reason == "Faktura valgt i stedet for kort."
+    assert rows[1].reason_codes == rows[0].reason_codes and rows[0].reason_codes
+    await login_as(staff, "department_staff")
+    page = await staff.get("/saksbehandling", headers=ENGLISH)
+    assert "Jubileumsfest" in page.text
+    assert "More than 100 attendees need approval." in page.text
+    assert "Faktura valgt i stedet for kort." not in page.text
