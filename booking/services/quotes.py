@@ -10,8 +10,8 @@ from booking.db.models import Organisation, Person
 from booking.domain.availability import check_request
 from booking.domain.intervals import Interval
 from booking.services.catalogue import closures_for, premises_with_family, rules_of
-from booking.services.lending import Details
-from booking.services.rulebook import HarmonisedRules, booker_facts, details_facts
+from booking.services.rulebook import HarmonisedRules, booker_facts
+from pricing import BookingDetails
 
 
 async def quote_request(
@@ -22,7 +22,7 @@ async def quote_request(
     interval: Interval,
     person: Person | None,
     organisation: Organisation | None,
-    details: Details,
+    details: BookingDetails,
     group: str | None = None,
 ) -> pricing.Quote:
     premises, fam = await premises_with_family(session, premises_slug)
@@ -32,7 +32,7 @@ async def quote_request(
         interval.start,
         interval.end,
         booker_facts(person, organisation),
-        details_facts(details),
+        details,
         rules.in_force(interval.start),
         group=group,
     )

@@ -17,12 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from booking.db.models import Booking, Organisation, Person
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import ChooseMethod, NewBooking, Situation, book
-from booking.services.lending import Details, Responsible
+from booking.services.lending import Responsible
 from booking.services.payments import PaymentChoices, allowed_by_rules, payment_choices
 from booking.services.rulebook import HarmonisedRules
 from booking.services.self_service import checked_payment
 from booking.services.series import SeriesResult, create_series
 from booking.settings import Settings
+from pricing import BookingDetails
 
 
 def paid_as_asked(settings: Settings, rules: HarmonisedRules) -> ChooseMethod:
@@ -67,7 +68,7 @@ class SeriesSubmission:
     pattern: WeeklyPattern
     person: Person
     organisation: Organisation | None  # one the person is a delegate of, or None (self-organised)
-    details: Details
+    details: BookingDetails
     responsible: Responsible
     payment_method: str | None = None  # as asked; None: the only method there is
     idempotency_key: str | None = None

@@ -26,11 +26,12 @@ from booking.services.catalogue import (
     search,
     taken_slots,
 )
-from booking.services.lending import Details, Request, check_capacity
+from booking.services.lending import Request, check_capacity
 from booking.services.quotes import quote_request
 from booking.services.rulebook import ENGINE_APPROVALS, HarmonisedRules
 from common.errors import CodedError
 from common.localtime import DAY_MINUTES, local_day_start, minute_instant, to_local
+from pricing import BookingDetails
 from pricing.lending import approval_criteria
 
 # Refusals about the booker, not the time or the place: other times or rooms do not help.
@@ -132,7 +133,7 @@ async def prepare(
     wanted: Interval,
     person: Person,
     organisation_id: int | None,
-    details: Details,
+    details: BookingDetails,
     now: datetime,
     suggest: bool = True,
 ) -> Preparation:

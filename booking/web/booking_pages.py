@@ -24,7 +24,7 @@ from booking.domain.recurrence import WeeklyPattern
 from booking.notify.booking_mail import PAY_PATH
 from booking.services.bookings import NewBooking
 from booking.services.catalogue import premises_by_slug
-from booking.services.lending import Details, Responsible
+from booking.services.lending import Responsible
 from booking.services.payments import allowed_by_rules, payment_choices
 from booking.services.rulebook import current_rules
 from booking.services.self_service import InvalidFields, check_details, organisations_of
@@ -36,6 +36,7 @@ from booking.web.i18n import N_, message_of, tr
 from booking.web.present import LABELS
 from common.errors import CodedError
 from common.localtime import OSLO, resolve_local
+from pricing import BookingDetails
 
 TARGET_GROUPS = {"all": N_("Alle aldre"), "children_youth": N_("Barn og unge (under 20 år)"), "adults": N_("Voksne")}
 WEEKDAY_NAMES = (N_("mandag"), N_("tirsdag"), N_("onsdag"), N_("torsdag"), N_("fredag"), N_("lørdag"), N_("søndag"))
@@ -126,8 +127,8 @@ class Choice:
         return None if self.organisation == SELF else int(self.organisation)
 
     @property
-    def details(self) -> Details:
-        return Details(attendees=self.attendees or 1, target_group=self.target_group, alcohol=self.alcohol)
+    def details(self) -> BookingDetails:
+        return BookingDetails(attendees=self.attendees or 1, target_group=self.target_group, alcohol=self.alcohol)
 
     def query(self, **changes: Any) -> str:
         values = {
@@ -350,7 +351,9 @@ class BookingPages(Controller):
         responsible = check_details_form(request, form, choice, problems)
         if problems or choice.wanted is None:
             return await self._page(request, sessions, now, person, slug, form, problems=problems, status_code=422)
-        details = Details(form.get("formal", "").strip(), choice.attendees or 1, choice.target_group, choice.alcohol)
+        details = BookingDetails(
+            form.get("formal", "").strip(), choice.attendees or 1, choice.target_group, choice.alcohol
+        )
         new = NewBooking(
             slug,
             choice.wanted.start,
@@ -495,7 +498,7 @@ class BookingPages(Controller):
             return await self._series_page(
                 request, sessions, now, person, slug, form, problems=problems, status_code=422
             )
-        details = Details(form.get("formal", "").strip(), attendees or 1, choice.target_group, choice.alcohol)
+        details = BookingDetails(form.get("formal", "").strip(), attendees or 1, choice.target_group, choice.alcohol)
         asked = SeriesSubmission(
             slug,
             pattern,
