@@ -1,5 +1,7 @@
-"""The one way to quote a request: the engine's structural rules first (a time the
-engine would refuse gets the engine's error), then the rule set in force on its date."""
+"""A price asked for without booking (the API's quote: a customer group or an organisation,
+no person, so no lending decision): the engine's structural rules first (a time the engine
+would refuse gets the engine's error), then `HarmonisedRules.quote`. The booking page's
+preview is the submission itself without the write (`submissions.preview_booking`)."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from booking.db.models import Organisation, Person
 from booking.domain.availability import check_request
 from booking.domain.intervals import Interval
 from booking.services.catalogue import closures_for, premises_with_family, rules_of
-from booking.services.rulebook import HarmonisedRules, booker_facts
+from booking.services.rulebook import HarmonisedRules
 from pricing import BookingDetails
 
 
@@ -27,12 +29,4 @@ async def quote_request(
 ) -> pricing.Quote:
     premises, fam = await premises_with_family(session, premises_slug)
     check_request(rules_of(premises, fam.units), interval, await closures_for(session, premises, fam, interval))
-    return pricing.quote(
-        rules.facts(premises),
-        interval.start,
-        interval.end,
-        booker_facts(person, organisation),
-        details,
-        rules.in_force(interval.start),
-        group=group,
-    )
+    return rules.quote(premises, interval, person, organisation, details, group=group)

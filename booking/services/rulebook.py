@@ -16,6 +16,7 @@ import pricing
 from booking.db.engine import write_transaction
 from booking.db.models import Organisation, Person, Premises, RuleSetVersion, TariffException
 from booking.domain.errors import DomainError
+from booking.domain.intervals import Interval
 from booking.services.lending import Assessment, Request, details_of
 from booking.settings import ROOT
 from pricing import BookingDetails
@@ -96,6 +97,28 @@ class HarmonisedRules:
         """The premises as pricing sees it, with its tariff exception if it has one."""
         return premises_facts(premises, self.rate_overrides.get(premises.id))
 
+    def quote(
+        self,
+        premises: Premises,
+        interval: Interval,
+        person: Person | None,
+        organisation: Organisation | None,
+        details: BookingDetails,
+        *,
+        group: str | None = None,
+    ) -> pricing.Quote:
+        """What it costs, by the version in force at its start (the premises' tariff
+        exception included); `group` replaces the derived customer group."""
+        return pricing.quote(
+            self.facts(premises),
+            interval.start,
+            interval.end,
+            booker_facts(person, organisation),
+            details,
+            self.in_force(interval.start),
+            group=group,
+        )
+
     def approvals(
         self, premises: Premises, details: BookingDetails, start: datetime, *, unchecked_organisation: bool = False
     ) -> tuple[ApprovalCriterion, ...]:
@@ -104,6 +127,14 @@ class HarmonisedRules:
         found = approvals_needed(self.facts(premises), details, self.in_force(start))
         found = found or ((PREMISES_APPROVAL,) if premises.requires_approval else ())
         return found + ((ORGANISATION_UNVERIFIED,) if unchecked_organisation else ())
+
+    def reasons_of_codes(self, codes, on: datetime) -> tuple[tuple[str, str], ...] | None:
+        """The approval criteria with these codes as (Norwegian, English), as the version
+        in force `on` states them; None when a code is not known (any longer)."""
+        criteria = {c.code: c for c in (*approval_criteria(self.in_force(on)), *ENGINE_APPROVALS)}
+        if not all(code in criteria for code in codes):
+            return None
+        return tuple((criteria[code].rule_nb, criteria[code].rule_en) for code in codes)
 
     def approval_reasons_of(self, booking, stored: str, codes: list[str] | None = None) -> tuple[tuple[str, str], ...]:
         """The reasons a requested booking was sent to approval, as (Norwegian, English).
@@ -114,9 +145,9 @@ class HarmonisedRules:
         from the rules, and when that no longer gives what was stored (say, an older
         engine's wording), or a code is no longer known, the stored text is shown as it is."""
         if codes:
-            criteria = {c.code: c for c in (*approval_criteria(self.in_force(booking.start_at)), *ENGINE_APPROVALS)}
-            if all(code in criteria for code in codes):
-                return tuple((criteria[code].rule_nb, criteria[code].rule_en) for code in codes)
+            known = self.reasons_of_codes(codes, booking.start_at)
+            if known is not None:
+                return known
             return ((stored, stored),) if stored else ()
         derived = self.approvals(
             booking.premises,
@@ -143,7 +174,7 @@ class HarmonisedRules:
             now=request.now,
             upcoming_bookings=request.upcoming_bookings,
         )
-        price = pricing.quote(facts, request.interval.start, request.interval.end, who, details, rule_set)
+        price = self.quote(request.premises, request.interval, request.person, request.organisation, details)
         # In Norwegian, as the booking's history keeps them; `approval_reasons_of` gives both languages.
         approvals = self.approvals(
             request.premises,
