@@ -9,7 +9,7 @@ from typing import Sequence
 
 from booking.cli_calendars import add_calendar_commands
 from booking.cli_seasons import add_season_commands
-from booking.cli_support import Refused, check_texts
+from booking.cli_support import Refused, check_texts, read_file
 from booking.cli_support import now as _now
 from booking.cli_support import refuse as _refuse
 from booking.cli_support import run as _run
@@ -79,6 +79,8 @@ def rules(args) -> int:
     import pricing
     from booking.services import rulebook
 
+    text = read_file(args.file).decode("utf-8") if args.action != "show" else ""
+
     async def work(sessions):
         if args.action == "show":
             current = await rulebook.current_rules(sessions)
@@ -86,7 +88,7 @@ def rules(args) -> int:
                 print(f"# version {v.label}, valid from {v.valid_from}, by {v.author}: {v.reason} ({v.content_hash})")
             print(pricing.dump_toml(current.in_force(_now())))
             return 0
-        draft = await rulebook.read_draft(sessions, args.file)
+        draft = await rulebook.read_draft(sessions, text)
         if args.action == "validate":
             print(f"{args.file}: valid (version {draft.version}, {pricing.content_hash(draft)})")
         elif args.action == "diff":

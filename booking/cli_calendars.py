@@ -6,6 +6,7 @@ from __future__ import annotations
 import sys
 
 from booking.cli_support import now as _now
+from booking.cli_support import read_file
 from booking.cli_support import run as _run
 from booking.settings import get_settings
 
@@ -28,11 +29,7 @@ def calendars_command(args) -> int:
     allow_private = get_settings().allow_private_imports
     data = None
     if args.action == "import" and args.file:
-        try:
-            data = Path(args.file).read_bytes()
-        except OSError as error:
-            print(f"error [unreadable_file] {args.file}: {error.strerror}", file=sys.stderr)
-            return 2
+        data = read_file(args.file)
 
     def show(source, report) -> None:
         print(

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 import sys
 from datetime import datetime, timezone
+from pathlib import Path
 
 from booking.settings import get_settings
 
@@ -35,6 +36,16 @@ def run(work):
         return asyncio.run(with_sessions(work))
     except CodedError as error:
         raise refuse(error) from None
+
+
+def read_file(name: str) -> bytes:
+    """A file named on the command line, read by the command itself (the cores parse
+    text, never a file name); one that cannot be read is refused: exit status 2."""
+    try:
+        return Path(name).read_bytes()
+    except OSError as error:
+        print(f"error [unreadable_file] {name}: {error.strerror}", file=sys.stderr)
+        raise Refused() from None
 
 
 def check_texts(args: argparse.Namespace) -> None:

@@ -9,7 +9,7 @@ from .errors import LendingRefusal, PricingError, RuleSetError
 from .facts import Booker, BookingDetails, OrganisationFacts, PremisesFacts
 from .groups import customer_group
 from .lending import LendingDecision, cancellation_fee, check_lending
-from .parsing import load_rule_set, rule_set_from_dict
+from .parsing import parse_rule_set, rule_set_from_dict
 from .quoting import Quote, QuoteLine, quote
 from .rules import (
     AddOn,
@@ -49,7 +49,7 @@ __all__ = [
     "diff_rule_sets",
     "dump_toml",
     "impact_preview",
-    "load_rule_set",
+    "parse_rule_set",
     "quote",
     "rule_set_from_dict",
     "rule_set_to_dict",

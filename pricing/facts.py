@@ -52,7 +52,10 @@ class Booker:
 
 @dataclass(frozen=True)
 class BookingDetails:
-    target_group: str  # one of TARGET_GROUPS
-    attendees: int
-    alcohol: bool = False
+    """What the booker says about the event: the one type for the rules, the engine and
+    the forms (its field order is part of a weekly series' request digest)."""
+
     purpose: str = ""
+    attendees: int = 1
+    target_group: str = "all"  # one of TARGET_GROUPS
+    alcohol: bool = False

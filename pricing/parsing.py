@@ -6,12 +6,10 @@ names the place (`tariff.gymsal.rate`) so the editor can point at the field.
 
 from __future__ import annotations
 
-import os
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 from allocation.rules import AGE_GROUPS, PriorityRules, Tier, TierCondition
@@ -39,9 +37,9 @@ from .table_reader import TableReader, rule_error
 _HHMM = re.compile(r"^([01][0-9]|2[0-4]):([0-5][0-9])$")
 
 
-def load_rule_set(text_or_path: str | os.PathLike[str], categories_in_use: Iterable[str] | None = None) -> RuleSet:
-    """Parse and validate TOML text, or the file at a path (a PathLike or a one-line `*.toml` str)."""
-    text = _read_text(text_or_path)
+def parse_rule_set(text: str, categories_in_use: Iterable[str] | None = None) -> RuleSet:
+    """Parse and validate a rule set's TOML text. Only text: whoever has a file reads it
+    (the CLI, the default rule set), so no string is ever taken for a file name."""
     try:
         data = tomllib.loads(text, parse_float=Decimal)  # money never passes through float
     except tomllib.TOMLDecodeError as error:
@@ -79,19 +77,6 @@ def rule_set_from_dict(data: Mapping[str, Any], categories_in_use: Iterable[str]
                 f"Premises use tariff category '{category}', but it has no rate.",
             )
     return rule_set
-
-
-def _read_text(text_or_path: str | os.PathLike[str]) -> str:
-    if isinstance(text_or_path, os.PathLike) or (
-        isinstance(text_or_path, str) and "\n" not in text_or_path and text_or_path.endswith(".toml")
-    ):
-        try:
-            return Path(text_or_path).read_text(encoding="utf-8")
-        except OSError as error:
-            raise RuleSetError(
-                "unreadable", f"Kan ikke lese {text_or_path}: {error}", str(text_or_path), message_en=str(error)
-            ) from error
-    return text_or_path
 
 
 def _names(entry: TableReader) -> dict[str, str]:

@@ -1,6 +1,6 @@
 """A rule set as a dict (for the database and the draft editor) and as TOML text.
 
-Both forms read back through `rule_set_from_dict`/`load_rule_set`, so a stored or edited
+Both forms read back through `rule_set_from_dict`/`parse_rule_set`, so a stored or edited
 version is validated exactly like the seed file.
 """
 
@@ -47,7 +47,7 @@ def _plain(value: Any, *, json_safe: bool, named_by_table: bool = False) -> Any:
 
 
 def dump_toml(rule_set: RuleSet) -> str:
-    """TOML that `load_rule_set` reads back to an equal RuleSet; tomllib only reads, so we write."""
+    """TOML that `parse_rule_set` reads back to an equal RuleSet; tomllib only reads, so we write."""
     lines = [
         f"# Priser og vilkår, versjon {rule_set.version}, gjelder fra {rule_set.valid_from.isoformat()}.",
         "# Beløp i NOK. Faktorer: 1 = full pris, 0 = gratis.",

@@ -67,7 +67,7 @@ def unit_price(
         department_kind="property",
     )
     start, end = reference_slot(rule_set, band)
-    details = BookingDetails(target_group="all", attendees=0, alcohol=alcohol)  # no attendee-driven add-ons
+    details = BookingDetails(attendees=0, alcohol=alcohol)  # no attendee-driven add-ons
     return quote(premises, start, end, _ANYONE, details, rule_set, group=group).total
 
 

@@ -22,7 +22,8 @@ from booking.domain.intervals import Interval
 from booking.domain.lifecycle import SLOT_HOLDING, Status, initial_status, transition
 from booking.domain.premises import PremisesRules
 from booking.services.catalogue import Family, TakenSlot, closures_for, premises_with_family, rules_of, taken_slots
-from booking.services.lending import Assessment, Details, LendingRules, Request, Responsible, check_capacity
+from booking.services.lending import Assessment, LendingRules, Request, Responsible, check_capacity, details_of
+from pricing import BookingDetails
 
 SLOT_HOLDING_VALUES = [s.value for s in SLOT_HOLDING]
 
@@ -34,7 +35,7 @@ class NewBooking:
     end: datetime
     person_id: int
     organisation_id: int | None = None  # None: self-organised
-    details: Details = Details()
+    details: BookingDetails = BookingDetails()
     idempotency_key: str | None = None
     series_id: int | None = None
     payment_method: str | None = None  # "card" | "invoice"; ignored (stored as None) when free
@@ -59,7 +60,7 @@ async def existing_booking(session: AsyncSession, new: NewBooking) -> Booking | 
         booking.start_at,
         booking.end_at,
         booking.organisation_id,
-        Details(booking.purpose, booking.attendees, booking.target_group, booking.alcohol),
+        details_of(booking),
     )
     asked = (new.premises_slug, new.start, new.end, new.organisation_id, new.details)
     if made != asked:

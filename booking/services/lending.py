@@ -8,17 +8,15 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Protocol
 
-from booking.db.models import Organisation, Person, Premises
+from booking.db.models import Booking, Organisation, Person, Premises
 from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
+from pricing import BookingDetails
 
 
-@dataclass(frozen=True)
-class Details:
-    purpose: str = ""
-    attendees: int = 1
-    target_group: str = "all"  # children_youth | adults | all
-    alcohol: bool = False
+def details_of(booking: Booking) -> BookingDetails:
+    """What the booker said about a booking's event, as the rules read it."""
+    return BookingDetails(booking.purpose, booking.attendees, booking.target_group, booking.alcohol)
 
 
 @dataclass(frozen=True)
@@ -33,7 +31,7 @@ class Responsible:
         return f"Ansvarlig person (18+): {self.name}{', tlf. ' + self.phone if self.phone else ''}"
 
 
-def check_capacity(premises: Premises, details: Details) -> None:
+def check_capacity(premises: Premises, details: BookingDetails) -> None:
     """Never more people than the premises holds (its capacity, set for fire safety)."""
     if premises.capacity and details.attendees > premises.capacity:
         raise DomainError(
@@ -52,7 +50,7 @@ class Request:
     interval: Interval
     person: Person
     organisation: Organisation | None
-    details: Details
+    details: BookingDetails
     now: datetime
     upcoming_bookings: int  # see bookings.upcoming_count
     payment_method: str | None = None  # None (free, or not chosen) | "card" | "invoice"

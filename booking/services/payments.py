@@ -45,10 +45,10 @@ from booking.payments import (
     states,
 )
 from booking.services.bookings import change_status, get_booking, locked_booking
-from booking.services.lending import Details
-from booking.services.rulebook import HarmonisedRules, booker_facts, details_facts
+from booking.services.rulebook import HarmonisedRules, booker_facts
 from booking.settings import Settings
 from common.localtime import OSLO
+from pricing import BookingDetails
 from pricing.payment_methods import allowed_payment_methods
 
 log = logging.getLogger("booking.payments")
@@ -98,12 +98,12 @@ def allowed_by_rules(
     start: date | datetime,
     person: Person | None,
     organisation: Organisation | None,
-    details: Details,
+    details: BookingDetails,
 ) -> tuple[str, ...]:
     """The methods the rule set in force at `start` lets this booker's customer group use."""
     who = booker_facts(person, organisation)
     rule_set = rules.in_force(start)
-    group = rule_set.groups[pricing.customer_group(who, details_facts(details))[0]]
+    group = rule_set.groups[pricing.customer_group(who, details)[0]]
     return allowed_payment_methods(group, who)
 
 

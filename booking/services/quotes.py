@@ -1,5 +1,7 @@
-"""The one way to quote a request: the engine's structural rules first (a time the
-engine would refuse gets the engine's error), then the rule set in force on its date."""
+"""A price asked for without booking (the API's quote: a customer group or an organisation,
+no person, so no lending decision): the engine's structural rules first (a time the engine
+would refuse gets the engine's error), then `HarmonisedRules.quote`. The booking page's
+preview is the submission itself without the write (`submissions.preview_booking`)."""
 
 from __future__ import annotations
 
@@ -10,8 +12,8 @@ from booking.db.models import Organisation, Person
 from booking.domain.availability import check_request
 from booking.domain.intervals import Interval
 from booking.services.catalogue import closures_for, premises_with_family, rules_of
-from booking.services.lending import Details
-from booking.services.rulebook import HarmonisedRules, booker_facts, details_facts
+from booking.services.rulebook import HarmonisedRules
+from pricing import BookingDetails
 
 
 async def quote_request(
@@ -22,17 +24,9 @@ async def quote_request(
     interval: Interval,
     person: Person | None,
     organisation: Organisation | None,
-    details: Details,
+    details: BookingDetails,
     group: str | None = None,
 ) -> pricing.Quote:
     premises, fam = await premises_with_family(session, premises_slug)
     check_request(rules_of(premises, fam.units), interval, await closures_for(session, premises, fam, interval))
-    return pricing.quote(
-        rules.facts(premises),
-        interval.start,
-        interval.end,
-        booker_facts(person, organisation),
-        details_facts(details),
-        rules.in_force(interval.start),
-        group=group,
-    )
+    return rules.quote(premises, interval, person, organisation, details, group=group)

@@ -16,8 +16,10 @@ import pricing
 from booking.db.engine import write_transaction
 from booking.db.models import Organisation, Person, Premises, RuleSetVersion, TariffException
 from booking.domain.errors import DomainError
-from booking.services.lending import Assessment, Details, Request
+from booking.domain.intervals import Interval
+from booking.services.lending import Assessment, Request, details_of
 from booking.settings import ROOT
+from pricing import BookingDetails
 from pricing.lending import ApprovalCriterion, approval_criteria, approvals_needed
 from pricing.payment_methods import METHOD_NAMES, allowed_payment_methods, method_names
 
@@ -40,6 +42,11 @@ ORGANISATION_UNVERIFIED = ApprovalCriterion(
 )
 # The criteria the engine adds to the rule set's own (`pricing.lending.approval_criteria`).
 ENGINE_APPROVALS = (PREMISES_APPROVAL, ORGANISATION_UNVERIFIED)
+
+
+def default_rule_set() -> pricing.RuleSet:
+    """The default harmonised rule set shipped in seed_data/."""
+    return pricing.parse_rule_set(DEFAULT_RULES.read_text(encoding="utf-8"))
 
 
 def unchecked_at(organisation: Organisation | None, at: datetime) -> bool:
@@ -75,10 +82,6 @@ def booker_facts(person: Person | None, organisation: Organisation | None) -> pr
     return pricing.Booker(person.birth_date if person else None, org)
 
 
-def details_facts(details: Details) -> pricing.BookingDetails:
-    return pricing.BookingDetails(details.target_group, details.attendees, details.alcohol, details.purpose)
-
-
 class HarmonisedRules:
     """The engine's LendingRules, backed by the published versions of the rule set."""
 
@@ -94,14 +97,44 @@ class HarmonisedRules:
         """The premises as pricing sees it, with its tariff exception if it has one."""
         return premises_facts(premises, self.rate_overrides.get(premises.id))
 
+    def quote(
+        self,
+        premises: Premises,
+        interval: Interval,
+        person: Person | None,
+        organisation: Organisation | None,
+        details: BookingDetails,
+        *,
+        group: str | None = None,
+    ) -> pricing.Quote:
+        """What it costs, by the version in force at its start (the premises' tariff
+        exception included); `group` replaces the derived customer group."""
+        return pricing.quote(
+            self.facts(premises),
+            interval.start,
+            interval.end,
+            booker_facts(person, organisation),
+            details,
+            self.in_force(interval.start),
+            group=group,
+        )
+
     def approvals(
-        self, premises: Premises, details: Details, start: datetime, *, unchecked_organisation: bool = False
+        self, premises: Premises, details: BookingDetails, start: datetime, *, unchecked_organisation: bool = False
     ) -> tuple[ApprovalCriterion, ...]:
         """Why a booking of these premises with these details needs approval, by the version
         in force at its start: the same criteria `assess` applies, each with its code."""
-        found = approvals_needed(self.facts(premises), details_facts(details), self.in_force(start))
+        found = approvals_needed(self.facts(premises), details, self.in_force(start))
         found = found or ((PREMISES_APPROVAL,) if premises.requires_approval else ())
         return found + ((ORGANISATION_UNVERIFIED,) if unchecked_organisation else ())
+
+    def reasons_of_codes(self, codes, on: datetime) -> tuple[tuple[str, str], ...] | None:
+        """The approval criteria with these codes as (Norwegian, English), as the version
+        in force `on` states them; None when a code is not known (any longer)."""
+        criteria = {c.code: c for c in (*approval_criteria(self.in_force(on)), *ENGINE_APPROVALS)}
+        if not all(code in criteria for code in codes):
+            return None
+        return tuple((criteria[code].rule_nb, criteria[code].rule_en) for code in codes)
 
     def approval_reasons_of(self, booking, stored: str, codes: list[str] | None = None) -> tuple[tuple[str, str], ...]:
         """The reasons a requested booking was sent to approval, as (Norwegian, English).
@@ -112,14 +145,13 @@ class HarmonisedRules:
         from the rules, and when that no longer gives what was stored (say, an older
         engine's wording), or a code is no longer known, the stored text is shown as it is."""
         if codes:
-            criteria = {c.code: c for c in (*approval_criteria(self.in_force(booking.start_at)), *ENGINE_APPROVALS)}
-            if all(code in criteria for code in codes):
-                return tuple((criteria[code].rule_nb, criteria[code].rule_en) for code in codes)
+            known = self.reasons_of_codes(codes, booking.start_at)
+            if known is not None:
+                return known
             return ((stored, stored),) if stored else ()
-        details = Details(booking.purpose, booking.attendees, booking.target_group, booking.alcohol)
         derived = self.approvals(
             booking.premises,
-            details,
+            details_of(booking),
             booking.start_at,
             unchecked_organisation=unchecked_at(booking.organisation, booking.created_at),
         )
@@ -131,7 +163,7 @@ class HarmonisedRules:
         rule_set = self.in_force(request.interval.start)
         facts = self.facts(request.premises)
         who = booker_facts(request.person, request.organisation)
-        details = details_facts(request.details)
+        details = request.details
         decision = pricing.check_lending(
             facts,
             request.interval.start,
@@ -142,7 +174,7 @@ class HarmonisedRules:
             now=request.now,
             upcoming_bookings=request.upcoming_bookings,
         )
-        price = pricing.quote(facts, request.interval.start, request.interval.end, who, details, rule_set)
+        price = self.quote(request.premises, request.interval, request.person, request.organisation, details)
         # In Norwegian, as the booking's history keeps them; `approval_reasons_of` gives both languages.
         approvals = self.approvals(
             request.premises,
@@ -203,7 +235,7 @@ async def ensure_default_published(sessions: async_sessionmaker[AsyncSession], n
     async with write_transaction(sessions) as session:
         if await session.scalar(select(RuleSetVersion.id).where(RuleSetVersion.status == "published").limit(1)):
             return
-        rule_set = pricing.load_rule_set(DEFAULT_RULES)
+        rule_set = default_rule_set()
         session.add(
             RuleSetVersion(
                 label=rule_set.version,
@@ -279,10 +311,10 @@ async def categories_in_use(session: AsyncSession) -> set[str]:
     return set((await session.execute(select(Premises.tariff_category).distinct())).scalars())
 
 
-async def read_draft(sessions: async_sessionmaker[AsyncSession], text_or_path) -> pricing.RuleSet:
-    """A rule-set file, validated against the tariff categories the premises use."""
+async def read_draft(sessions: async_sessionmaker[AsyncSession], text: str) -> pricing.RuleSet:
+    """A rule set's TOML text, validated against the tariff categories the premises use."""
     async with sessions() as session:
-        return pricing.load_rule_set(text_or_path, categories_in_use=await categories_in_use(session))
+        return pricing.parse_rule_set(text, categories_in_use=await categories_in_use(session))
 
 
 async def impact(sessions: async_sessionmaker[AsyncSession], draft: pricing.RuleSet, now: datetime) -> dict:
@@ -309,7 +341,7 @@ async def impact(sessions: async_sessionmaker[AsyncSession], draft: pricing.Rule
                 b.start_at,
                 b.end_at,
                 booker_facts(b.person, b.organisation),
-                details_facts(Details(b.purpose, b.attendees, b.target_group, b.alcohol)),
+                details_of(b),
             )
             for b in rows
         ]

@@ -40,10 +40,10 @@ from booking.notify.season_mail import allocation_published, allocation_released
 from booking.services import seasons as rounds
 from booking.services.bookings import Placement, change_status, taken_slots, write_bookings
 from booking.services.catalogue import closures_in, closures_of, families, rules_of
-from booking.services.lending import Details
-from booking.services.rulebook import booker_facts, details_facts
+from booking.services.rulebook import booker_facts
 from booking.services.season_proposal import priority_rules
 from common.localtime import local_day_start, to_local
+from pricing import BookingDetails
 
 CHILDREN_YOUTH_GROUPS = ("under_13", "13_19")
 
@@ -195,7 +195,7 @@ async def _write_all(
             planned.append(occurrence)
             for unit in fam.units:
                 taken.add(unit, occupied(structure, occurrence.interval))
-        details = Details(
+        details = BookingDetails(
             need["activity"][:300],
             min(need["participants"], place.capacity),
             "children_youth" if need["age_group"] in CHILDREN_YOUTH_GROUPS else "adults",
@@ -234,9 +234,7 @@ async def _write_dates(
     values = []
     for occurrence in planned:
         rule_set = rule_book.in_force(occurrence.interval.start)
-        price = pricing.quote(
-            facts, occurrence.interval.start, occurrence.interval.end, who, details_facts(details), rule_set
-        )
+        price = pricing.quote(facts, occurrence.interval.start, occurrence.interval.end, who, details, rule_set)
         values.append(
             {
                 "premises_id": place.id,

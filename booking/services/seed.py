@@ -35,13 +35,14 @@ from booking.domain.premises import ACCESSIBILITY, OpeningHours
 from booking.domain.recurrence import WeeklyPattern
 from booking.media.store import MediaStore
 from booking.services.bookings import NewBooking, create_booking
-from booking.services.lending import Details, LendingRules
+from booking.services.lending import LendingRules
 from booking.services.seed_photos import seed_photos
 from booking.services.seed_season import seed_round
 from booking.services.series import create_series
 from booking.settings import ROOT
 from common.errors import CodedError
 from common.localtime import resolve_local, to_local
+from pricing import BookingDetails
 
 SAMPLE = ROOT / "seed_data" / "municipality.toml"
 KEY_PREFIX = "seed-"  # the sample bookings' idempotency keys: seed-0, seed-1, …
@@ -328,7 +329,7 @@ async def _seed_bookings(sessions, rules, now, bookings, premises, delegates, pr
             organisation_id=organisation_id,
             start=resolve_local(datetime.combine(day, start)),
             end=resolve_local(datetime.combine(day, start) + timedelta(hours=hours)),
-            details=Details(
+            details=BookingDetails(
                 rng.choice(PURPOSES), rng.randrange(5, 40), rng.choice(("children_youth", "adults", "all"))
             ),
             idempotency_key=f"{KEY_PREFIX}{n}",
@@ -413,7 +414,7 @@ async def _seed_series(sessions, rules, now, premises, delegates, monday) -> int
             pattern=pattern,
             person_id=person_id,
             organisation_id=organisation_id,
-            details=Details("Ukentlig trening", 20, "children_youth"),
+            details=BookingDetails("Ukentlig trening", 20, "children_youth"),
             rules=rules,
             now=now,
         )

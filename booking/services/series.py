@@ -35,8 +35,9 @@ from booking.services.bookings import (
     read_situation,
     write_bookings,
 )
-from booking.services.lending import Details, LendingRules, Responsible
+from booking.services.lending import LendingRules, Responsible, details_of
 from common.localtime import local_day_start
+from pricing import BookingDetails
 
 SCOPES = ("this", "following", "all")
 
@@ -148,7 +149,7 @@ async def create_series(
     pattern: WeeklyPattern,
     person_id: int,
     organisation_id: int | None,
-    details: Details,
+    details: BookingDetails,
     rules: LendingRules,
     now: datetime,
     preview: bool = False,
@@ -342,7 +343,7 @@ async def edit_series(
                 occurrence.interval.end,
                 booking.person_id,
                 booking.organisation_id,
-                Details(booking.purpose, booking.attendees, booking.target_group, booking.alcohol),
+                details_of(booking),
                 series_id=target.id,
                 payment_method=booking.payment_method,
                 occurrence_date=booking.occurrence_date,

@@ -2,7 +2,8 @@
 and the JSON API, which only read their input and present the outcome.
 
 One booking: one write transaction reads once, decides in pure code (the engine's
-checks, the rules, then how the price is paid) and writes. A series is decided the same
+checks, the rules, then how the price is paid) and writes; its preview (`preview_booking`)
+is the same read and the same decision without the write. A series is decided the same
 way; its preview is the same decision without the write, and gives the total that
 decides how the series can be paid."""
 
@@ -14,15 +15,32 @@ from decimal import Decimal
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+import pricing
 from booking.db.models import Booking, Organisation, Person
+from booking.domain.availability import check_request
+from booking.domain.intervals import Interval
+from booking.domain.lifecycle import Status
 from booking.domain.recurrence import WeeklyPattern
-from booking.services.bookings import ChooseMethod, NewBooking, Situation, book
-from booking.services.lending import Details, Responsible
+from booking.services.bookings import ChooseMethod, NewBooking, Situation, book, decide, read_situation
+from booking.services.lending import Responsible
 from booking.services.payments import PaymentChoices, allowed_by_rules, payment_choices
 from booking.services.rulebook import HarmonisedRules
 from booking.services.self_service import checked_payment
 from booking.services.series import SeriesResult, create_series
 from booking.settings import Settings
+from common.errors import CodedError
+from pricing import BookingDetails
+
+
+def payment_options(
+    settings: Settings, rules: HarmonisedRules, situation: Situation, new: NewBooking, total: Decimal
+) -> PaymentChoices:
+    """How this booker may pay this price: what the rules let their customer group use,
+    less what the configured providers cannot take."""
+    allowed = allowed_by_rules(
+        rules, start=new.start, person=situation.person, organisation=situation.organisation, details=new.details
+    )
+    return payment_choices(settings, total=total, organisation=situation.organisation, allowed=allowed)
 
 
 def paid_as_asked(settings: Settings, rules: HarmonisedRules) -> ChooseMethod:
@@ -31,11 +49,7 @@ def paid_as_asked(settings: Settings, rules: HarmonisedRules) -> ChooseMethod:
     refusal naming what is possible (`checked_payment`)."""
 
     def choose(situation: Situation, new: NewBooking, total: Decimal) -> str | None:
-        allowed = allowed_by_rules(
-            rules, start=new.start, person=situation.person, organisation=situation.organisation, details=new.details
-        )
-        options = payment_choices(settings, total=total, organisation=situation.organisation, allowed=allowed)
-        return checked_payment(options, new.payment_method)
+        return checked_payment(payment_options(settings, rules, situation, new, total), new.payment_method)
 
     return choose
 
@@ -62,12 +76,60 @@ async def submit_booking(
 
 
 @dataclass(frozen=True)
+class Preview:
+    """What submitting a booking would do, nothing written: its price, whether staff must
+    approve it and why, or the refusal; and how the price can be paid."""
+
+    quote: pricing.Quote | None = None  # also beside a refusal, once the time itself can be had
+    needs_approval: bool = False
+    approval_reasons: tuple[tuple[str, str], ...] = ()  # (Norwegian, English)
+    refusal: CodedError | None = None
+    payment: PaymentChoices | None = None  # with the quote
+
+
+async def preview_booking(
+    sessions: async_sessionmaker[AsyncSession],
+    settings: Settings,
+    rules: HarmonisedRules,
+    new: NewBooking,
+    *,
+    now: datetime,
+) -> Preview:
+    """`submit_booking` without the write: the same read (`read_situation`) and the same
+    pure decision (`decide`), before a payment method is chosen. A refusal keeps the
+    quote when the time itself can be had (opening hours, closures): the booker sees what
+    it would cost beside why it cannot be booked."""
+    wanted = Interval(new.start, new.end)
+    new = replace(new, payment_method=None)
+    try:
+        async with sessions() as session:
+            situation = await read_situation(
+                session, new.premises_slug, new.person_id, new.organisation_id, wanted, now
+            )
+        check_request(situation.structure, wanted, situation.closures)
+        quote = rules.quote(situation.premises, wanted, situation.person, situation.organisation, new.details)
+    except CodedError as refusal:  # about the booker or the time itself: nothing to price
+        return Preview(refusal=refusal)
+    payment = payment_options(settings, rules, situation, new, quote.total)
+    try:
+        placement = decide(situation, new, rules, now)
+    except CodedError as refusal:
+        return Preview(quote, refusal=refusal, payment=payment)
+    return Preview(
+        quote,
+        placement.status is Status.REQUESTED,
+        rules.reasons_of_codes(placement.reason_codes, wanted.start) or (),
+        payment=payment,
+    )
+
+
+@dataclass(frozen=True)
 class SeriesSubmission:
     premises_slug: str
     pattern: WeeklyPattern
     person: Person
     organisation: Organisation | None  # one the person is a delegate of, or None (self-organised)
-    details: Details
+    details: BookingDetails
     responsible: Responsible
     payment_method: str | None = None  # as asked; None: the only method there is
     idempotency_key: str | None = None

@@ -1,6 +1,7 @@
-"""Before a booking is made: its quote, what the rules will decide, and — when the time
-cannot be had — alternatives: the nearest free times that day at the same premises,
-and similar premises nearby (same district and kind, at least as large) free then."""
+"""When a time cannot be had: alternatives, the nearest free times that day at the same
+premises and similar premises nearby (same district and kind, at least as large) free
+then. (What a booking would cost and what the rules decide is its preview,
+`submissions.preview_booking`.)"""
 
 from __future__ import annotations
 
@@ -9,29 +10,12 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-import pricing
-from booking.db.models import Organisation, Person, Premises
-from booking.domain.availability import conflicts, occupied
-from booking.domain.errors import Collision, Conflict, DomainError
+from booking.db.models import Premises
+from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
 from booking.domain.premises import PremisesRules
-from booking.services.bookings import as_collisions, booker, upcoming_count
-from booking.services.catalogue import (
-    Family,
-    SearchFilters,
-    availability,
-    premises_by_slug,
-    premises_with_family,
-    rules_of,
-    search,
-    taken_slots,
-)
-from booking.services.lending import Details, Request, check_capacity
-from booking.services.quotes import quote_request
-from booking.services.rulebook import ENGINE_APPROVALS, HarmonisedRules
-from common.errors import CodedError
+from booking.services.catalogue import SearchFilters, availability, premises_by_slug, search
 from common.localtime import DAY_MINUTES, local_day_start, minute_instant, to_local
-from pricing.lending import approval_criteria
 
 # Refusals about the booker, not the time or the place: other times or rooms do not help.
 ABOUT_THE_BOOKER = frozenset(
@@ -58,21 +42,6 @@ class Alternatives:
 
     def __bool__(self) -> bool:
         return bool(self.times or self.premises)
-
-
-@dataclass(frozen=True)
-class Preparation:
-    premises: Premises
-    quote: pricing.Quote | None = None
-    needs_approval: bool = False
-    approval_reasons: tuple[tuple[str, str], ...] = ()  # (Norwegian, English)
-    refusal: CodedError | None = None
-    alternatives: Alternatives = Alternatives()
-    organisation: Organisation | None = None  # on whose behalf, when the booker may act for it
-
-    @property
-    def bookable(self) -> bool:
-        return self.refusal is None and self.quote is not None
 
 
 def nearest_free_times(
@@ -111,83 +80,8 @@ async def alternatives(
     return Alternatives(times, [p for p in similar if p.id != premises.id][:limit])
 
 
-async def collisions(
-    session: AsyncSession, premises: Premises, fam: Family, wanted: Interval, now: datetime
-) -> list[Collision]:
-    structure = rules_of(premises, fam.units)
-    taken = await taken_slots(session, fam.units, occupied(structure, wanted), now=now)
-    hits = conflicts(structure, wanted, [t.interval for t in taken])
-    return as_collisions([t for t in taken if t.interval in hits])
-
-
 def code_of(error: Exception) -> str:
     return getattr(error, "code", "refused")
-
-
-async def prepare(
-    sessions: async_sessionmaker[AsyncSession],
-    rules: HarmonisedRules,
-    *,
-    premises_slug: str,
-    wanted: Interval,
-    person: Person,
-    organisation_id: int | None,
-    details: Details,
-    now: datetime,
-    suggest: bool = True,
-) -> Preparation:
-    """Everything the booking page shows before the booker commits. Reads only; the
-    booking itself re-checks all of it inside its write transaction."""
-    async with sessions() as session:
-        premises, fam = await premises_with_family(session, premises_slug)
-        quote, decision, refusal, organisation = None, None, None, None
-        try:
-            me, organisation = await booker(session, person.id, organisation_id)
-            quote = await quote_request(
-                session,
-                rules,
-                premises_slug=premises_slug,
-                interval=wanted,
-                person=me,
-                organisation=organisation,
-                details=details,
-            )
-            check_capacity(premises, details)
-            decision = rules.assess(
-                Request(
-                    premises,
-                    wanted,
-                    me,
-                    organisation,
-                    details,
-                    now,
-                    await upcoming_count(session, me, organisation, now),
-                )
-            )
-            hits = await collisions(session, premises, fam, wanted, now)
-            if hits:
-                raise Conflict(hits)
-        except CodedError as error:
-            refusal = error
-        found = Alternatives()
-        if suggest and refusal is not None and code_of(refusal) not in ABOUT_THE_BOOKER and wanted.end > wanted.start:
-            found = await alternatives(session, premises, wanted, now=now)
-    reasons = decision.approval_reasons if decision else ()
-    return Preparation(
-        premises,
-        quote,
-        bool(decision and decision.needs_approval),
-        tuple((reason, english_reason(rules, wanted, reason)) for reason in reasons),
-        refusal,
-        found,
-        organisation,
-    )
-
-
-def english_reason(rules: HarmonisedRules, wanted: Interval, reason: str) -> str:
-    """The engine states approval reasons in Norwegian; each criterion has its English too."""
-    criteria = (*approval_criteria(rules.in_force(wanted.start)), *ENGINE_APPROVALS)
-    return next((c.rule_en for c in criteria if c.rule_nb == reason), reason)
 
 
 async def alternatives_for(

@@ -15,12 +15,12 @@ from booking.db.models import Organisation
 from booking.domain.errors import DomainError, NotFound
 from booking.domain.intervals import Interval
 from booking.services.catalogue import SearchFilters, availability, matching, premises_by_slug, search
-from booking.services.lending import Details
 from booking.services.photos import photos_of
 from booking.services.quotes import quote_request
 from booking.services.rulebook import current_rules
 from booking.web.present import interval_json, photo_json, premises_json
 from common.localtime import parse_instant
+from pricing import BookingDetails
 
 MAX_WINDOW = timedelta(days=62)
 
@@ -138,7 +138,7 @@ class PremisesApi(Controller):
                 interval=interval,
                 person=None,
                 organisation=organisation,
-                details=Details(target_group=data.target_group, attendees=data.attendees, alcohol=data.alcohol),
+                details=BookingDetails(target_group=data.target_group, attendees=data.attendees, alcohol=data.alcohol),
                 group=data.customer_group,
             )
         return quote.to_snapshot()

@@ -24,18 +24,18 @@ from booking.domain.recurrence import WeeklyPattern
 from booking.notify.booking_mail import PAY_PATH
 from booking.services.bookings import NewBooking
 from booking.services.catalogue import premises_by_slug
-from booking.services.lending import Details, Responsible
-from booking.services.payments import allowed_by_rules, payment_choices
+from booking.services.lending import Responsible
 from booking.services.rulebook import current_rules
 from booking.services.self_service import InvalidFields, check_details, organisations_of
-from booking.services.submissions import SeriesSubmission, submit_booking, submit_series
-from booking.services.suggestions import Alternatives, alternatives_for, prepare
+from booking.services.submissions import SeriesSubmission, preview_booking, submit_booking, submit_series
+from booking.services.suggestions import Alternatives, alternatives_for
 from booking.settings import Settings, get_settings
 from booking.web.auth import requires
 from booking.web.i18n import N_, message_of, tr
 from booking.web.present import LABELS
 from common.errors import CodedError
 from common.localtime import OSLO, resolve_local
+from pricing import BookingDetails
 
 TARGET_GROUPS = {"all": N_("Alle aldre"), "children_youth": N_("Barn og unge (under 20 år)"), "adults": N_("Voksne")}
 WEEKDAY_NAMES = (N_("mandag"), N_("tirsdag"), N_("onsdag"), N_("torsdag"), N_("fredag"), N_("lørdag"), N_("søndag"))
@@ -126,8 +126,8 @@ class Choice:
         return None if self.organisation == SELF else int(self.organisation)
 
     @property
-    def details(self) -> Details:
-        return Details(attendees=self.attendees or 1, target_group=self.target_group, alcohol=self.alcohol)
+    def details(self) -> BookingDetails:
+        return BookingDetails(attendees=self.attendees or 1, target_group=self.target_group, alcohol=self.alcohol)
 
     def query(self, **changes: Any) -> str:
         values = {
@@ -211,9 +211,7 @@ def check_details_form(request: Request, form: Mapping[str, Any], choice: Choice
     return Responsible(entered["ansvarlig_navn"], entered["ansvarlig_telefon"])
 
 
-def refusal_context(request: Request, refusal: Exception | None, found: Alternatives, choice: Choice) -> dict:
-    if refusal is None:
-        return {"refusal": None}
+def refusal_context(request: Request, refusal: Exception, found: Alternatives, choice: Choice) -> dict:
     collisions = [c for c in getattr(refusal, "collisions", [])]
     return {
         "refusal": message_of(request, refusal),
@@ -259,17 +257,6 @@ def settings_of(request: Request) -> Settings:
     return request.app.state.get("settings") or get_settings()
 
 
-def payment_options(request: Request, rules, prep, choice: Choice, person: Person, organisations: list[Organisation]):
-    """What booking.services.payments offers for this quote and booker, or None before a quote."""
-    if prep is None or prep.quote is None:
-        return None
-    organisation = next((o for o in organisations if o.id == choice.organisation_id), None)
-    allowed = allowed_by_rules(
-        rules, start=choice.wanted.start, person=person, organisation=organisation, details=choice.details
-    )
-    return payment_choices(settings_of(request), total=prep.quote.total, organisation=organisation, allowed=allowed)
-
-
 class BookingPages(Controller):
     guards = [requires()]
 
@@ -284,40 +271,34 @@ class BookingPages(Controller):
         *,
         problems: Problems | None = None,
         refusal: Exception | None = None,
-        prep=None,
         status_code: int = 200,
     ) -> Template:
+        """The booking page: the choice so far, its preview (the submission without the
+        write: price, approval, how to pay) and, for a refusal, alternatives."""
         problems = problems if problems is not None else Problems()
         async with sessions() as session:
             premises = await premises_by_slug(session, slug)
             organisations = await organisations_of(session, person.id)
         choice = read_choice(request, values, organisations, now.astimezone(OSLO).date(), problems)
         context: dict[str, Any] = {"refusal": None}
-        rules = await current_rules(sessions)
-        if prep is None and choice.wanted is not None and choice.attendees is not None:
-            prep = await prepare(
-                sessions,
-                rules,
-                premises_slug=slug,
-                wanted=choice.wanted,
-                person=person,
-                organisation_id=choice.organisation_id,
-                details=choice.details,
-                now=now,
+        preview = None
+        if choice.wanted is not None and choice.attendees is not None:
+            wanted = choice.wanted
+            asked = NewBooking(slug, wanted.start, wanted.end, person.id, choice.organisation_id, choice.details)
+            preview = await preview_booking(
+                sessions, settings_of(request), await current_rules(sessions), asked, now=now
             )
-        if prep is not None:
-            shown = refusal or prep.refusal
-            found = prep.alternatives
-            if refusal is not None and not found:
-                found = await alternatives_for(sessions, slug, choice.wanted, refusal, now)
-            context = refusal_context(request, shown, found, choice)
+            shown = refusal or preview.refusal
+            if shown is not None:
+                found = await alternatives_for(sessions, slug, wanted, shown, now)
+                context = refusal_context(request, shown, found, choice)
         return Template(
             "booking/book.html",
             status_code=status_code,
             context={
                 "p": premises,
                 "choice": choice,
-                "prep": prep,
+                "preview": preview,
                 "organisations": organisations,
                 "problems": problems.by_field,
                 "details": _details_form(values, person),
@@ -326,7 +307,7 @@ class BookingPages(Controller):
                 "labels": LABELS,
                 "self_value": SELF,
                 "payment_methods": PAYMENT_METHODS,
-                "payment": payment_options(request, rules, prep, choice, person, organisations),
+                "payment": preview.payment if preview else None,
                 "payment_chosen": values.get("betaling"),
                 **context,
             },
@@ -350,7 +331,9 @@ class BookingPages(Controller):
         responsible = check_details_form(request, form, choice, problems)
         if problems or choice.wanted is None:
             return await self._page(request, sessions, now, person, slug, form, problems=problems, status_code=422)
-        details = Details(form.get("formal", "").strip(), choice.attendees or 1, choice.target_group, choice.alcohol)
+        details = BookingDetails(
+            form.get("formal", "").strip(), choice.attendees or 1, choice.target_group, choice.alcohol
+        )
         new = NewBooking(
             slug,
             choice.wanted.start,
@@ -495,7 +478,7 @@ class BookingPages(Controller):
             return await self._series_page(
                 request, sessions, now, person, slug, form, problems=problems, status_code=422
             )
-        details = Details(form.get("formal", "").strip(), attendees or 1, choice.target_group, choice.alcohol)
+        details = BookingDetails(form.get("formal", "").strip(), attendees or 1, choice.target_group, choice.alcohol)
         asked = SeriesSubmission(
             slug,
             pattern,

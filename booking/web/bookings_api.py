@@ -23,7 +23,7 @@ from booking.domain.intervals import Interval
 from booking.domain.premises import WEEKDAYS
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import NewBooking
-from booking.services.lending import Details, Responsible
+from booking.services.lending import Responsible
 from booking.services.rulebook import current_rules
 from booking.services.self_service import (
     InvalidFields,
@@ -40,6 +40,7 @@ from booking.web.auth import requires
 from booking.web.booking_pages import payment_url, settings_of
 from booking.web.present import interval_json
 from common.localtime import parse_instant
+from pricing import BookingDetails
 from pricing.money import decimal_text
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -227,7 +228,7 @@ class BookingsApi(Controller):
             )
         wanted, problems = _interval(data)
         responsible = _checked(data, person, [*extra, *problems])
-        details = Details(data.purpose.strip(), data.attendees, data.target_group, data.alcohol)
+        details = BookingDetails(data.purpose.strip(), data.attendees, data.target_group, data.alcohol)
         asked = NewBooking(
             data.premises,
             wanted.start,
@@ -365,7 +366,7 @@ class BookingsApi(Controller):
                 pattern,
                 person,
                 organisation,
-                Details(data.purpose.strip(), data.attendees, data.target_group, data.alcohol),
+                BookingDetails(data.purpose.strip(), data.attendees, data.target_group, data.alcohol),
                 responsible,
                 data.payment_method,
                 f"api-serie:{key}" if key else None,

@@ -82,7 +82,7 @@ def default_group(person: Person | None, organisations: list[Organisation]) -> s
     if person is None:
         return "privat"
     organisation = organisations[0] if organisations else None
-    return pricing.customer_group(booker_facts(person, organisation), pricing.BookingDetails("all", 1))[0]
+    return pricing.customer_group(booker_facts(person, organisation), pricing.BookingDetails())[0]
 
 
 class PublicPages(Controller):
@@ -144,7 +144,7 @@ class PublicPages(Controller):
                         filters.window.start,
                         filters.window.end,
                         booker_facts(None, None),
-                        pricing.BookingDetails("all", 1),
+                        pricing.BookingDetails(),
                         rule_set,
                         group=group,
                     )

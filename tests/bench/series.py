@@ -16,8 +16,8 @@ from pathlib import Path
 
 from booking.domain.recurrence import WeeklyPattern, occurrences
 from booking.services.bookings import NewBooking, create_booking
-from booking.services.lending import Details
 from booking.services.series import create_series
+from pricing import BookingDetails
 from tests import pg
 from tests.bench import machine
 from tests.bench.databases import fresh
@@ -31,7 +31,7 @@ COMMAND = "python -m tests.bench.series"
 HEADING = "## Weekly series"
 TARGET_RATIO = 10
 FIRST = date(2027, 1, 4)  # a Monday
-DETAILS = Details("Trening", 5, "adults")
+DETAILS = BookingDetails("Trening", 5, "adults")
 
 
 def arguments() -> argparse.Namespace:

@@ -117,6 +117,8 @@ async def test_a_taken_time_is_explained_with_alternatives(client):
     page = await client.get(f"/bestill/motesalen?dato={day}&fra=18:00&til=20:00")
     assert "Kan ikke bestilles:" in page.text and "Tiden er ikke ledig" in page.text
     assert "Opptatt fra kl. 17:45 til kl. 20:15" in page.text  # the claim with its buffers
+    assert 'Totalt</th><td class="amount"><strong>150\u00a0kr' in page.text  # the price beside the refusal
+    assert "Bestillingen blir bekreftet med en gang" not in page.text
     # the nearest free times that day (the room keeps 15 minutes on each side) …
     assert f"/bestill/motesalen?dato={day}&amp;fra=15%3A30&amp;til=17%3A30" in page.text
     assert f"/bestill/motesalen?dato={day}&amp;fra=20%3A30&amp;til=22%3A30" in page.text
@@ -125,6 +127,7 @@ async def test_a_taken_time_is_explained_with_alternatives(client):
     # Submitting the taken time anyway is refused the same way, with a 409.
     refused = await client.post("/bestill/motesalen", data=details(client, day, nokkel="k2"), follow_redirects=False)
     assert refused.status_code == 409 and "Tiden er ikke ledig" in refused.text
+    assert 'Totalt</th><td class="amount"><strong>150\u00a0kr' in refused.text
     assert "/bestill/klasserom-1" in refused.text
 
 

@@ -10,9 +10,9 @@ from sqlalchemy import select
 
 from booking.db.models import Booking, BookingHistory, FeedToken, Membership, Organisation, Person
 from booking.services.bookings import NewBooking, create_booking
-from booking.services.lending import Details
 from booking.services.rulebook import current_rules
 from common.localtime import OSLO
+from pricing import BookingDetails
 from tests.integration.booking_web_support import (
     at,
     csrf,
@@ -43,7 +43,7 @@ async def book(
             at(day, end),
             person_id or client.world.person_id,
             organisation_id,
-            Details("Korøvelse", 10, "adults"),
+            BookingDetails("Korøvelse", 10, "adults"),
             payment_method=payment_method,
         ),
         rules=rules,
@@ -152,7 +152,7 @@ async def test_late_cancellation_of_a_confirmed_booking_costs_half(client):
             start + timedelta(hours=2),
             client.world.person_id,
             client.world.organisation_id,
-            Details("Møte", 5, "adults"),
+            BookingDetails("Møte", 5, "adults"),
             payment_method="invoice",
         ),
         rules=rules,

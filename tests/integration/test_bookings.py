@@ -14,8 +14,9 @@ from booking.db.models import Booking, BookingHistory, SlotClaim
 from booking.domain.errors import Conflict, DomainError, InvalidTransition, NotFound
 from booking.domain.lifecycle import Status
 from booking.services.bookings import NewBooking, change_status, create_booking, release_expired_holds
-from booking.services.lending import Assessment, Details, PremisesApprovalOnly
+from booking.services.lending import Assessment, PremisesApprovalOnly
 from common.localtime import resolve_local
+from pricing import BookingDetails
 from tests.world import build_world
 
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc)
@@ -109,13 +110,14 @@ async def test_bad_requests_get_their_own_code_and_write_nothing(db, start, end,
 async def test_more_people_than_the_premises_holds_is_refused(db):
     world = await build_world(db.sessions)
     full = dataclasses.replace(
-        request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), details=Details("Årsmøte", 21, "adults")
+        request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"),
+        details=BookingDetails("Årsmøte", 21, "adults"),
     )  # the room holds 20
     with pytest.raises(DomainError) as refused:
         await create_booking(db.sessions, full, rules=RULES, now=NOW)
     assert refused.value.code == "over_capacity" and "plass til 20" in refused.value.message_nb
     assert await count(db, Booking) == 0
-    exactly = dataclasses.replace(full, details=Details("Årsmøte", 20, "adults"))
+    exactly = dataclasses.replace(full, details=BookingDetails("Årsmøte", 20, "adults"))
     assert (await create_booking(db.sessions, exactly, rules=RULES, now=NOW)).status == "confirmed"
 
 

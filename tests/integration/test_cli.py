@@ -52,6 +52,8 @@ def test_refusals_exit_2_with_their_code(booking, tmp_path):
     bad.write_text('version = "x"\nbad', encoding="utf-8")
     answer = booking("rules", "validate", str(bad))
     assert answer.returncode == 2 and answer.stderr.startswith("error [malformed_toml]")
+    answer = booking("rules", "validate", str(tmp_path / "missing.toml"))  # read by the command, not guessed at
+    assert answer.returncode == 2 and answer.stderr.startswith("error [unreadable_file]")
     answer = booking("users", "create", "--email", "a@example.no", "--name", "A", "--password", "kort")
     assert answer.returncode == 2 and "[weak_password]" in answer.stderr
 

@@ -13,14 +13,14 @@ from alembic import command
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
-import pricing
 from booking.db.migrate import alembic_config, upgrade
 from booking.db.models import Booking, BookingHistory, BookingSeries, Premises
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import NewBooking, create_booking
-from booking.services.lending import Details, PremisesApprovalOnly, Responsible
-from booking.services.rulebook import DEFAULT_RULES, PREMISES_APPROVAL, HarmonisedRules
+from booking.services.lending import PremisesApprovalOnly, Responsible
+from booking.services.rulebook import PREMISES_APPROVAL, HarmonisedRules, default_rule_set
 from booking.services.series import create_series
+from pricing import BookingDetails
 from tests.integration.booking_web_support import at
 from tests.world import build_world
 
@@ -37,7 +37,7 @@ async def _made(db):
             at(date(2026, 9, 8), "18:00"),
             at(date(2026, 9, 8), "20:00"),
             world.person_id,
-            details=Details("Styremøte", 5, "adults"),
+            details=BookingDetails("Styremøte", 5, "adults"),
             responsible=Responsible("Kari Nordmann", "+47 900 00 000"),
         ),
         rules=FREE,
@@ -56,7 +56,7 @@ async def _choir_series(db, person_id: int):
         pattern=WeeklyPattern((2,), time(18), time(20), date(2026, 9, 9), date(2026, 9, 23)),
         person_id=person_id,
         organisation_id=None,
-        details=Details("Kor", 5, "adults"),
+        details=BookingDetails("Kor", 5, "adults"),
         idempotency_key="serie-1",
         responsible=Responsible("Ola Hansen"),
     )
@@ -127,7 +127,7 @@ async def test_approval_reasons_are_kept_as_codes_and_shown_from_the_rules(db):
             at(date(2026, 9, 8), "18:00"),
             at(date(2026, 9, 8), "20:00"),
             world.person_id,
-            details=Details("Styremøte", 5, "adults"),
+            details=BookingDetails("Styremøte", 5, "adults"),
         ),
         rules=FREE,
         now=NOW,
@@ -136,7 +136,7 @@ async def test_approval_reasons_are_kept_as_codes_and_shown_from_the_rules(db):
         (row,) = (await s.execute(select(BookingHistory).where(BookingHistory.booking_id == made.id))).scalars()
         booking = await s.get(Booking, made.id)
     assert (made.status, row.reason_codes, row.reason) == ("requested", ["premises"], "Lokalet krever godkjenning.")
-    rules = HarmonisedRules([pricing.load_rule_set(DEFAULT_RULES)])
+    rules = HarmonisedRules([default_rule_set()])
     assert rules.approval_reasons_of(booking, "stored text", row.reason_codes) == (
         (PREMISES_APPROVAL.rule_nb, PREMISES_APPROVAL.rule_en),
     )  # from the rule by its code, not the stored text

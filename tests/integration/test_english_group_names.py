@@ -8,8 +8,7 @@ import re
 
 from babel.messages.pofile import read_po
 
-import pricing
-from booking.services.rulebook import DEFAULT_RULES
+from booking.services.rulebook import default_rule_set
 from booking.settings import ROOT
 from tests.integration.test_staff import login_as, staff  # noqa: F401 (fixture)
 
@@ -17,7 +16,7 @@ ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 
 
 def the_rule_sets_name() -> str:
-    return pricing.load_rule_set(DEFAULT_RULES).groups["barn_og_unge"].name_en
+    return default_rule_set().groups["barn_og_unge"].name_en
 
 
 def test_the_catalogue_names_children_and_youth_as_the_rule_set_does():

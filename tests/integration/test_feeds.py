@@ -21,9 +21,10 @@ from booking.domain.errors import Forbidden, NotFound
 from booking.domain.lifecycle import Status
 from booking.services import feeds
 from booking.services.bookings import NewBooking, change_status, create_booking
-from booking.services.lending import Assessment, Details, PremisesApprovalOnly
+from booking.services.lending import Assessment, PremisesApprovalOnly
 from booking.settings import from_environment
 from common.localtime import resolve_local
+from pricing import BookingDetails
 from tests.world import build_world
 
 UTC = timezone.utc
@@ -91,7 +92,7 @@ async def _book(db, slug, start, end, person_id, organisation_id=None, rules=RUL
         end=end,
         person_id=person_id,
         organisation_id=organisation_id,
-        details=Details(**details),
+        details=BookingDetails(**details),
     )
     return (await create_booking(db.sessions, new, rules=rules, now=BOOKED)).id
 

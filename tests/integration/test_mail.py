@@ -28,11 +28,12 @@ from booking.notify import Mail, enqueue, series_summary, undeliverable
 from booking.notify.outbox import MAX_ATTEMPTS, event_mail
 from booking.notify.sender import SmtpTransport, send_pending
 from booking.services.bookings import NewBooking, change_status, create_booking, place_booking
-from booking.services.lending import Details, PremisesApprovalOnly
+from booking.services.lending import PremisesApprovalOnly
 from booking.services.mail import send_mail
 from booking.services.rulebook import current_rules
 from booking.services.series import create_series, edit_series
 from booking.settings import ROOT, from_environment
+from pricing import BookingDetails
 from tests.integration.test_bookings import at
 from tests.integration.test_payments_support import free_port, need
 from tests.world import build_world
@@ -113,7 +114,7 @@ async def test_a_confirmation_in_english_with_the_price_and_the_calendar_file(db
             at("2026-09-08T20:00"),
             world.person_id,
             world.organisation_id,
-            Details("Board meeting", 8, "adults"),
+            BookingDetails("Board meeting", 8, "adults"),
             payment_method="invoice",
         ),
         rules=rules,
@@ -161,7 +162,7 @@ async def test_a_request_in_english_says_why_it_needs_approval_in_english(db, sm
             at("2026-09-08T20:00"),
             world.person_id,
             world.organisation_id,
-            Details("Anniversary", 12, "adults", alcohol=True),
+            BookingDetails("Anniversary", 12, "adults", alcohol=True),
             payment_method="invoice",
         ),
         rules=rules,
@@ -361,7 +362,7 @@ async def club_series(db, world, *, rules, method="invoice"):
         pattern=SEPTEMBER_TUESDAYS,
         person_id=world.person_id,
         organisation_id=world.organisation_id,
-        details=Details("Styremøte", 10, "adults"),
+        details=BookingDetails("Styremøte", 10, "adults"),
         rules=rules,
         now=NOW,
         payment_method=method,
@@ -423,7 +424,7 @@ async def test_editing_a_series_sends_one_summary_not_a_cancellation_per_date(db
         pattern=SEPTEMBER_TUESDAYS,
         person_id=world.person_id,
         organisation_id=None,
-        details=Details("Kor", 8),
+        details=BookingDetails("Kor", 8),
         rules=FREE,
         now=NOW,
     )
@@ -459,7 +460,7 @@ async def test_a_mail_written_after_later_changes_still_says_what_happened_then(
             at("2026-09-08T20:00"),
             world.person_id,
             world.organisation_id,
-            Details("Styremøte", 8, "adults"),
+            BookingDetails("Styremøte", 8, "adults"),
             payment_method="invoice",
         ),
         rules=rules,
@@ -492,7 +493,7 @@ async def test_an_event_that_cannot_be_written_holds_up_no_other_mail_and_is_lis
             at("2026-09-08T20:00"),
             world.person_id,
             world.organisation_id,
-            Details("Styremøte", 8, "adults"),
+            BookingDetails("Styremøte", 8, "adults"),
             payment_method="invoice",
         ),
         rules=await current_rules(db.sessions),

@@ -8,11 +8,12 @@ import re
 from datetime import datetime, timedelta, timezone
 
 from booking.services.bookings import NewBooking
-from booking.services.lending import Details, Responsible
+from booking.services.lending import Responsible
 from booking.services.rulebook import current_rules
 from booking.services.submissions import submit_booking
 from booking.settings import from_environment
 from common.localtime import OSLO
+from pricing import BookingDetails
 from tests.integration.booking_web_support import at, csrf, log_in, weekday_ahead
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
@@ -30,7 +31,7 @@ async def _book(client, start: datetime, end: datetime, key: str) -> int:
             end,
             client.world.person_id,
             client.world.organisation_id,
-            Details("Styremøte", 8, "adults"),
+            BookingDetails("Styremøte", 8, "adults"),
             payment_method="invoice",
             idempotency_key=key,
         ),

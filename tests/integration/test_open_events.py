@@ -19,11 +19,11 @@ from booking.db.models import Building, District, Membership, OpenEvent, Person,
 from booking.formatting import day as norwegian_day
 from booking.services.accounts import create_person, issue_api_token
 from booking.services.bookings import NewBooking, create_booking
-from booking.services.lending import Details
 from booking.services.rulebook import current_rules
 from booking.settings import from_environment
 from booking.web.app import create_app
 from common.localtime import resolve_local, to_local
+from pricing import BookingDetails
 from tests.integration.test_staff import PASSWORD, build_staff_world, login_as, post_form
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
@@ -112,7 +112,7 @@ async def book(client, slug: str, start: datetime, *, organisation: bool = True,
             start + timedelta(hours=hours),
             world.person_id,
             world.organisation_id if organisation else None,
-            Details("Internt styremøte", 20, "all"),
+            BookingDetails("Internt styremøte", 20, "all"),
         ),
         rules=rules,
         now=datetime.now(timezone.utc),

@@ -22,9 +22,9 @@ from booking.notify.sender import render_pending
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.cancellation import cancel_booking
 from booking.services.invoices import COLUMNS, export_invoices, invoice_status
-from booking.services.lending import Details
 from booking.services.rulebook import current_rules
 from booking.settings import ROOT, from_environment
+from pricing import BookingDetails
 from tests.integration.test_bookings import at
 from tests.world import build_world
 
@@ -42,7 +42,7 @@ async def invoice_booking(db, world, day: str, *, method="invoice", target_group
             at(f"{day}T20:00"),
             world.person_id,
             world.organisation_id if organisation else None,
-            Details("Trening", 12, target_group),
+            BookingDetails("Trening", 12, target_group),
             payment_method=method,
         ),
         rules=rules,

@@ -22,12 +22,12 @@ from booking.notify.sender import render_pending
 from booking.services.accounts import issue_api_token
 from booking.services.bookings import NewBooking, create_booking, release_expired_holds
 from booking.services.cancellation import cancel_booking
-from booking.services.lending import Details
 from booking.services.payment_events import refresh_payment
 from booking.services.payments import choose_invoice, start_payment
 from booking.services.rulebook import current_rules
 from booking.services.series import create_series, edit_series
 from booking.web.app import create_app
+from pricing import BookingDetails
 from tests.integration.booking_web_support import app_for, csrf, log_in, weekday_ahead, world_with_passwords
 from tests.integration.test_payments_stripe import count, one, post_event, rows, status_of, utcnow
 from tests.integration.test_payments_support import (  # noqa: F401 - fixtures
@@ -55,7 +55,7 @@ async def private_series(db, world, *, now, method="card", pattern=None):
         pattern=pattern or tuesdays(),
         person_id=world.person_id,
         organisation_id=None,
-        details=Details("Korøvelse", 10, "adults"),
+        details=BookingDetails("Korøvelse", 10, "adults"),
         rules=rules,
         now=now,
         payment_method=method,
@@ -168,7 +168,7 @@ async def test_a_series_paid_after_its_holds_expired_keeps_the_free_dates_and_re
                 bookings[1].start_at,
                 bookings[1].end_at,
                 other,
-                details=Details("Møte", 4, "adults"),
+                details=BookingDetails("Møte", 4, "adults"),
                 payment_method="card",
             ),
             rules=rules,
@@ -247,7 +247,7 @@ async def test_an_organisation_may_switch_a_held_series_to_invoice(db, world):
             rules=rules,
             person_id=world.person_id,
             organisation_id=world.organisation_id,
-            details=Details("Styremøte", 10, "adults"),
+            details=BookingDetails("Styremøte", 10, "adults"),
             now=utcnow(),
             payment_method="card",
         )
@@ -274,7 +274,7 @@ async def test_an_organisation_may_pay_a_series_by_card_or_invoice_and_a_free_on
             pattern=tuesdays(weeks),
             person_id=world.person_id,
             organisation_id=world.organisation_id,
-            details=Details("Styremøte", 10, group),
+            details=BookingDetails("Styremøte", 10, group),
             rules=rules,
             now=utcnow(),
             payment_method=method,

@@ -32,7 +32,6 @@ from booking.payments import card_available
 from booking.services.approvals import decide
 from booking.services.bookings import NewBooking, create_booking, place_booking, release_expired_holds
 from booking.services.cancellation import cancel_booking, cancellation_terms
-from booking.services.lending import Details
 from booking.services.payment_events import refresh_payment
 from booking.services.payments import PaymentUnavailable, choose_invoice, payment_choices, start_payment
 from booking.services.premises_admin import StaffScope
@@ -40,6 +39,7 @@ from booking.services.refunds import payments_needing_attention, process_refunds
 from booking.services.rulebook import HarmonisedRules, current_rules
 from booking.settings import from_environment
 from booking.web.app import create_app
+from pricing import BookingDetails
 from tests.integration.test_payments_support import (  # noqa: F401 - fixtures
     Customer,
     checkout_server,
@@ -80,7 +80,7 @@ async def book(
             end,
             person_id or world.person_id,
             organisation_id,
-            Details("Styremøte", 10, target_group),
+            BookingDetails("Styremøte", 10, target_group),
             payment_method=method,
         ),
         rules=rules,
@@ -237,7 +237,7 @@ async def test_a_private_persons_invoice_follows_the_rule_set(db, world):
                     end,
                     world.person_id,
                     None,
-                    Details("Styremøte", 10, "adults"),
+                    BookingDetails("Styremøte", 10, "adults"),
                     payment_method=method,
                 ),
                 rules=HarmonisedRules([card_only]),
@@ -518,7 +518,7 @@ async def test_a_late_payment_racing_a_new_booking_for_the_slot_loses_cleanly_an
                         late.start_at,
                         late.end_at,
                         other,
-                        details=Details("Annet møte", 5, "adults"),
+                        details=BookingDetails("Annet møte", 5, "adults"),
                         payment_method="card",
                     ),
                     rules,

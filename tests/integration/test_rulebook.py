@@ -12,8 +12,8 @@ from sqlalchemy import text
 from booking.db.engine import write_transaction
 from booking.domain.errors import DomainError
 from booking.services.bookings import NewBooking, create_booking, get_booking
-from booking.services.lending import Details
-from booking.services.rulebook import DEFAULT_RULES, current_rules, publish, read_draft
+from booking.services.rulebook import DEFAULT_RULES, current_rules, default_rule_set, publish, read_draft
+from pricing import BookingDetails
 from tests.integration.test_bookings import at
 from tests.world import build_world
 
@@ -31,7 +31,7 @@ async def book(db, world, start, end):
     rules = await current_rules(db.sessions)
     return await create_booking(
         db.sessions,
-        NewBooking(world.room, at(start), at(end), world.person_id, details=Details("Møte", 10, "adults")),
+        NewBooking(world.room, at(start), at(end), world.person_id, details=BookingDetails("Møte", 10, "adults")),
         rules=rules,
         now=NOW,
     )
@@ -68,7 +68,7 @@ async def test_the_default_published_on_first_start_carries_the_allocation_rules
     import pricing
 
     rules = await current_rules(db.sessions)
-    default = pricing.load_rule_set(DEFAULT_RULES)
+    default = default_rule_set()
     assert rules.in_force(NOW) == default and rules.in_force(NOW).allocation.tiers[0].key == "children_youth"
     without = {k: v for k, v in pricing.rule_set_to_dict(default).items() if k != "allocation"}
     await publish(

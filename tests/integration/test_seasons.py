@@ -16,9 +16,9 @@ from booking.notify.sender import render_pending
 from booking.services import feeds, season_proposal, season_publish, seasons
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.catalogue import SearchFilters, search
-from booking.services.lending import Details
 from booking.services.rulebook import current_rules
 from common.localtime import resolve_local
+from pricing import BookingDetails
 from tests.integration.season_support import ADULTS, CHILDREN, DEADLINE, NOW, SETUP
 from tests.world import build_world
 
@@ -108,7 +108,7 @@ async def test_seasonal_hours_are_held_during_the_round_and_what_is_given_back_i
         local("2027-01-04", "21:00"),
         world.person_id,
         world.organisation_id,
-        Details("Trening", 10),
+        BookingDetails("Trening", 10),
     )
     with pytest.raises(DomainError) as held:
         await create_booking(db.sessions, ad_hoc, rules=rules, now=NOW)
@@ -124,7 +124,7 @@ async def test_seasonal_hours_are_held_during_the_round_and_what_is_given_back_i
         local("2027-01-11", "18:30"),
         world.person_id,
         world.organisation_id,
-        Details("Trening", 10),
+        BookingDetails("Trening", 10),
     )
     with pytest.raises(DomainError) as taken:
         await create_booking(db.sessions, allocated, rules=rules, now=NOW)
@@ -192,7 +192,7 @@ async def test_a_date_that_collides_with_an_existing_booking_is_reported_not_for
             local("2027-01-12", "19:00"),
             world.person_id,
             world.organisation_id,
-            Details("Cup", 10),
+            BookingDetails("Cup", 10),
         ),
         rules=rules,
         now=NOW,

@@ -10,9 +10,10 @@ from sqlalchemy import func, select
 from booking.db.models import Booking, BookingSeries
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import create_booking
-from booking.services.lending import Details, PremisesApprovalOnly
+from booking.services.lending import PremisesApprovalOnly
 from booking.services.series import create_series, edit_series, skip_occurrence
 from common.localtime import to_local
+from pricing import BookingDetails
 from tests.integration.test_bookings import at, request
 from tests.world import build_world
 
@@ -37,7 +38,7 @@ async def test_series_stays_at_1800_local_across_both_dst_changes(db):
         pattern=TUESDAYS,
         person_id=world.person_id,
         organisation_id=world.organisation_id,
-        details=Details("Trening", 15),
+        details=BookingDetails("Trening", 15),
         rules=RULES,
         now=NOW,
     )
@@ -58,7 +59,7 @@ async def test_occurrences_report_their_own_result_and_preview_writes_nothing(db
         pattern=TUESDAYS,
         person_id=world.person_id,
         organisation_id=None,
-        details=Details(),
+        details=BookingDetails(),
         rules=RULES,
         now=NOW,
         preview=True,
@@ -74,7 +75,7 @@ async def test_occurrences_report_their_own_result_and_preview_writes_nothing(db
         pattern=TUESDAYS,
         person_id=world.person_id,
         organisation_id=None,
-        details=Details(),
+        details=BookingDetails(),
         rules=RULES,
         now=NOW,
     )
@@ -90,7 +91,7 @@ async def test_edit_scopes_keep_exceptions(db):
         pattern=pattern,
         person_id=world.person_id,
         organisation_id=None,
-        details=Details(),
+        details=BookingDetails(),
         rules=RULES,
         now=NOW,
     )
@@ -154,7 +155,7 @@ async def test_conflicting_edit_changes_nothing(db):
         pattern=pattern,
         person_id=world.person_id,
         organisation_id=None,
-        details=Details(),
+        details=BookingDetails(),
         rules=RULES,
         now=NOW,
     )
@@ -194,7 +195,7 @@ async def test_a_priced_organisation_series_is_invoiced(db):
         pattern=pattern,
         person_id=world.person_id,
         organisation_id=world.organisation_id,
-        details=Details("Styremøte", 10, "adults"),
+        details=BookingDetails("Styremøte", 10, "adults"),
         rules=rules,
         now=datetime(2026, 11, 1, tzinfo=timezone.utc),
         payment_method="invoice",

@@ -23,11 +23,11 @@ from booking.db.models import (
 )
 from booking.notify.sender import render_pending
 from booking.services.bookings import NewBooking, create_booking
-from booking.services.lending import Details
 from booking.services.rulebook import current_rules
 from booking.settings import from_environment
 from booking.web.app import create_app
 from common.localtime import resolve_local, to_local
+from pricing import BookingDetails
 from tests.world import World, build_world, password_hash
 
 PASSWORD = "lokaler-test-1"
@@ -101,7 +101,7 @@ async def build_staff_world(sessions) -> StaffWorld:
             start + timedelta(hours=2),
             world.person_id,
             world.organisation_id,
-            Details("Cup for 150", 150, "children_youth"),
+            BookingDetails("Cup for 150", 150, "children_youth"),
         ),
         rules=rules,
         now=now,
@@ -109,7 +109,12 @@ async def build_staff_world(sessions) -> StaffWorld:
     confirmed = await create_booking(
         sessions,
         NewBooking(
-            world.room, start, start + timedelta(hours=2), world.person_id, None, Details("Styremøte", 12, "adults")
+            world.room,
+            start,
+            start + timedelta(hours=2),
+            world.person_id,
+            None,
+            BookingDetails("Styremøte", 12, "adults"),
         ),
         rules=rules,
         now=now,

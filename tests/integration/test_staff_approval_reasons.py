@@ -10,16 +10,16 @@ from sqlalchemy import select, update
 
 from booking.db.models import Booking, BookingHistory, Premises
 from booking.services.bookings import NewBooking, create_booking
-from booking.services.lending import Details
 from booking.services.payments import choose_invoice
 from booking.services.rulebook import current_rules
 from booking.settings import from_environment
+from pricing import BookingDetails
 from tests.integration.test_staff import login_as, next_weekday, staff  # noqa: F401 (fixture)
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 
 
-async def _request(staff, premises: str, details: Details, weeks: int) -> int:
+async def _request(staff, premises: str, details: BookingDetails, weeks: int) -> int:
     start = next_weekday(2, 18, weeks=weeks)
     booking = await create_booking(
         staff.db.sessions,
@@ -42,8 +42,8 @@ async def test_the_queue_gives_approval_reasons_in_english(staff):
     async with staff.db.sessions() as s:
         await s.execute(update(Premises).where(Premises.slug == "motesalen").values(requires_approval=True))
         await s.commit()
-    party = await _request(staff, "hallen", Details("Jubileumsfest", 150, "adults", alcohol=True), weeks=2)
-    meeting = await _request(staff, "motesalen", Details("Styremøte", 8, "adults"), weeks=3)
+    party = await _request(staff, "hallen", BookingDetails("Jubileumsfest", 150, "adults", alcohol=True), weeks=2)
+    meeting = await _request(staff, "motesalen", BookingDetails("Styremøte", 8, "adults"), weeks=3)
     await login_as(staff, "department_staff")
 
     english = await staff.get("/saksbehandling", headers=ENGLISH)
@@ -132,7 +132,7 @@ async def test_a_request_paid_for_after_it_was_held_shows_why_it_waits(staff):
             start + timedelta(hours=2),
             world.person_id,
             world.organisation_id,
-            Details("Jubileumsfest", 150, "adults"),
+            BookingDetails("Jubileumsfest", 150, "adults"),
             payment_method="card",
         ),
         rules=await current_rules(staff.db.sessions),

@@ -15,10 +15,10 @@ from sqlalchemy import select
 import pricing
 from booking.db.models import RuleSetVersion
 from booking.services.bookings import NewBooking, create_booking
-from booking.services.lending import Details
 from booking.services.rulebook import current_rules, publish
 from booking.web.staff_rules import rule_fields, shown, value_at
 from common.localtime import to_local
+from pricing import BookingDetails
 from tests.integration.test_staff import login_as, next_weekday, post_form, staff  # noqa: F401 (fixture)
 
 
@@ -139,6 +139,10 @@ async def test_toml_editor_validates_the_whole_rule_set(staff):
     text = html.unescape(text)
     broken = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}/toml", {"toml": text + "\n[["})
     assert broken.status_code == 422 and "ikke gyldig TOML" in broken.text
+    from booking.services.rulebook import DEFAULT_RULES
+
+    a_file_name = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}/toml", {"toml": str(DEFAULT_RULES)})
+    assert a_file_name.status_code == 422 and "ikke gyldig TOML" in a_file_name.text  # text, never opened
     without = text.replace("[tariff.klasserom]", "[tariff.klasserom_ny]")
     missing = await post_form(staff, f"/saksbehandling/regler/utkast/{draft_id}/toml", {"toml": without})
     assert missing.status_code == 422 and "<code>tariff.klasserom.rate</code>" in missing.text
@@ -298,7 +302,7 @@ async def test_a_tariff_exception_changes_quotes_and_bookings_and_is_reported(st
             start + timedelta(hours=1),
             staff.staff.world.person_id,
             None,
-            Details("Møte", 5, "adults"),
+            BookingDetails("Møte", 5, "adults"),
         ),
         rules=rules,
         now=start - timedelta(days=3),

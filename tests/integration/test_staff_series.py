@@ -14,12 +14,12 @@ from booking.db.models import Booking, BookingHistory, OutboxMail, Payment, Pers
 from booking.domain.recurrence import WeeklyPattern
 from booking.notify.sender import render_pending
 from booking.services.approvals import decide_series
-from booking.services.lending import Details
 from booking.services.payment_events import refresh_payment
 from booking.services.premises_admin import StaffScope
 from booking.services.rulebook import current_rules
 from booking.services.series import create_series
 from common.localtime import to_local
+from pricing import BookingDetails
 from tests.integration.booking_web_support import world_with_passwords
 from tests.integration.test_payments_series import pay, private_series, series_bookings
 from tests.integration.test_payments_stripe import one, rows, status_of, utcnow
@@ -49,7 +49,7 @@ async def series(staff):
         pattern=pattern,
         person_id=world.person_id,
         organisation_id=world.organisation_id,
-        details=Details("Korpsøving", 150, "children_youth"),
+        details=BookingDetails("Korpsøving", 150, "children_youth"),
         rules=await current_rules(staff.db.sessions),
         now=datetime.now(timezone.utc),
         payment_method="invoice",

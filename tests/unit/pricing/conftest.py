@@ -15,14 +15,14 @@ if str(REPO) not in sys.path:
 
 from pricing_fixtures import DEFAULT_RULES  # noqa: E402
 
-from pricing import load_rule_set  # noqa: E402
-
-
-@pytest.fixture(scope="session")
-def rules():
-    return load_rule_set(DEFAULT_RULES)
+from pricing import parse_rule_set  # noqa: E402
 
 
 @pytest.fixture(scope="session")
 def default_toml() -> str:
     return DEFAULT_RULES.read_text(encoding="utf-8")
+
+
+@pytest.fixture(scope="session")
+def rules(default_toml):
+    return parse_rule_set(default_toml)

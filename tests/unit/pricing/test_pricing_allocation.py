@@ -8,7 +8,7 @@ import copy
 import pytest
 
 from allocation.rules import PriorityRules, TierCondition
-from pricing import RuleSetError, content_hash, dump_toml, load_rule_set, rule_set_from_dict, rule_set_to_dict
+from pricing import RuleSetError, content_hash, dump_toml, parse_rule_set, rule_set_from_dict, rule_set_to_dict
 
 
 def _edited(rules, change) -> dict:
@@ -60,7 +60,7 @@ def test_a_version_stored_before_allocation_rules_still_loads_and_hashes_the_sam
     rule_set = rule_set_from_dict(older)
     assert rule_set.allocation is None
     assert "allocation" not in rule_set_to_dict(rule_set) and "allocation" not in dump_toml(rule_set)
-    assert load_rule_set(dump_toml(rule_set)) == rule_set
+    assert parse_rule_set(dump_toml(rule_set)) == rule_set
     assert content_hash(rule_set) != content_hash(rules)
 
 
@@ -69,7 +69,7 @@ def test_the_toml_keeps_the_tiers_in_order_as_an_array_of_tables(rules):
     assert text.count("[[allocation.tiers]]") == 3
     assert text.index('key = "children_youth"') < text.index('key = "adults_local"') < text.index('key = "others"')
     assert "match_any = [{ based_in_municipality = true }]" in text
-    assert load_rule_set(text) == rules
+    assert parse_rule_set(text) == rules
 
 
 def test_the_content_hash_includes_the_allocation_rules(rules):

@@ -17,7 +17,9 @@ def test_every_approval_criterion_has_its_own_code(rules):
 
 def test_the_reasons_a_booking_meets_come_with_code_and_both_languages(rules):
     found = approvals_needed(
-        premises_for("kultursal", department="culture"), BookingDetails("adults", 150, alcohol=True), rules
+        premises_for("kultursal", department="culture"),
+        BookingDetails(attendees=150, target_group="adults", alcohol=True),
+        rules,
     )
     assert [(c.code, c.rule_nb, c.rule_en) for c in found] == [
         ("category:kultursal", "Kultursal krever godkjenning.", "Culture hall needs approval."),

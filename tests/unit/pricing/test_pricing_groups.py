@@ -18,7 +18,7 @@ from pricing import Booker, BookingDetails, OrganisationFacts, customer_group
         (PEOPLE.volunteer, CHILDREN, "frivillig"),  # does not work for children and youth
         (PEOPLE.youth_club, CHILDREN, "barn_og_unge"),
         (PEOPLE.youth_club, ADULTS, "frivillig"),  # the booking is not for children and youth
-        (PEOPLE.youth_club, BookingDetails("all", 10), "frivillig"),
+        (PEOPLE.youth_club, BookingDetails(attendees=10), "frivillig"),
         (PEOPLE.commercial, ADULTS, "kommersiell"),
         (PEOPLE.commercial, CHILDREN, "kommersiell"),
         (PEOPLE.municipal, CHILDREN, "kommunal"),

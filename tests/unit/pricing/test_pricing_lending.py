@@ -111,7 +111,7 @@ def test_unknown_age_is_refused(rules):
 
 
 def test_alcohol_not_allowed_in_school_premises(rules):
-    details = BookingDetails("adults", 30, alcohol=True)
+    details = BookingDetails(attendees=30, target_group="adults", alcohol=True)
     error = _refusal(rules, category="gymsal", details=details, department="school")
     assert error.code == "alcohol_not_allowed"
     assert error.message_nb == "Alkohol er ikke tillatt i lokaler som eies av skolene."
@@ -119,7 +119,10 @@ def test_alcohol_not_allowed_in_school_premises(rules):
 
 def test_alcohol_elsewhere_needs_approval(rules):
     decision = _check(
-        rules, category="kultursal", details=BookingDetails("adults", 30, alcohol=True), department="culture"
+        rules,
+        category="kultursal",
+        details=BookingDetails(attendees=30, target_group="adults", alcohol=True),
+        department="culture",
     )
     assert decision.needs_approval
     assert decision.approval_reasons == ("Kultursal krever godkjenning.", "Servering av alkohol krever godkjenning.")
@@ -130,8 +133,8 @@ def test_alcohol_elsewhere_needs_approval(rules):
     [
         ("uteomrade_bane", ADULTS, ("Uteområder krever godkjenning.",)),
         ("kultursal", ADULTS, ("Kultursal krever godkjenning.",)),
-        ("idrettshall", BookingDetails("all", 101), ("Mer enn 100 deltakere krever godkjenning.",)),
-        ("idrettshall", BookingDetails("all", 100), ()),
+        ("idrettshall", BookingDetails(attendees=101), ("Mer enn 100 deltakere krever godkjenning.",)),
+        ("idrettshall", BookingDetails(attendees=100), ()),
     ],
 )
 def test_approval_reasons(rules, category, details, reasons):

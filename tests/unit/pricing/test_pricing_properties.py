@@ -17,7 +17,7 @@ from pricing import (
     Quote,
     content_hash,
     dump_toml,
-    load_rule_set,
+    parse_rule_set,
     quote,
     rule_set_from_dict,
     rule_set_to_dict,
@@ -95,7 +95,7 @@ def test_children_and_youth_never_pay_in_ordinary_hours(
     day = date(2026, 1, 5) + timedelta(weeks=week, days=weekday)
     assume(day_kind(day) == "weekday")  # not a public holiday
     start, end = _booking(day, start_minute, min(minutes, 24 * 60 - start_minute))  # within that day
-    booking = BookingDetails(CHILDREN.target_group, attendees)
+    booking = BookingDetails(attendees=attendees, target_group=CHILDREN.target_group)
     result = quote(premises_for(category), start, end, PEOPLE.youth_club, booking, rules)
     assert result.customer_group == "barn_og_unge"
     assert result.total == 0
@@ -179,7 +179,7 @@ def test_allocation_rules_round_trip_through_the_database_form_and_toml(rules, a
     rule_set = dataclasses.replace(rules, allocation=allocation)
     stored = json.loads(json.dumps(rule_set_to_dict(rule_set)))  # as the database keeps it
     assert rule_set_from_dict(stored) == rule_set
-    assert load_rule_set(dump_toml(rule_set)) == rule_set
+    assert parse_rule_set(dump_toml(rule_set)) == rule_set
     assert content_hash(rule_set_from_dict(stored)) == content_hash(rule_set)
 
 

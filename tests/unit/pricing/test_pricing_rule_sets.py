@@ -15,7 +15,7 @@ from pricing import (
     RuleSetError,
     content_hash,
     dump_toml,
-    load_rule_set,
+    parse_rule_set,
     rule_set_from_dict,
     rule_set_to_dict,
     select_version,
@@ -61,17 +61,23 @@ def test_default_lending_criteria(rules):
     }
 
 
-def test_loads_from_a_path_object_a_path_string_and_text(default_toml, rules):
-    assert load_rule_set(Path(DEFAULT_RULES)) == rules
-    assert load_rule_set(str(DEFAULT_RULES)) == rules
-    assert load_rule_set(default_toml) == rules
+def test_parses_text_and_never_takes_a_string_for_a_file_name(default_toml, rules):
+    assert parse_rule_set(default_toml) == rules
+    # A file name is text like any other: parsed as TOML (which it is not) and refused,
+    # never opened, however much it looks like the rule set's own file.
+    for name in (str(DEFAULT_RULES), DEFAULT_RULES.name, "/etc/passwd"):
+        with pytest.raises(RuleSetError) as caught:
+            parse_rule_set(name)
+        assert (caught.value.code, caught.value.status) == ("malformed_toml", 422)
+    with pytest.raises(TypeError):  # a path is not text
+        parse_rule_set(Path(DEFAULT_RULES))
 
 
 def test_round_trips_through_dict_and_toml(rules):
     as_dict = rule_set_to_dict(rules)
     assert rule_set_from_dict(as_dict) == rules
-    assert load_rule_set(dump_toml(rules)) == rules
-    assert content_hash(load_rule_set(dump_toml(rules))) == content_hash(rules)
+    assert parse_rule_set(dump_toml(rules)) == rules
+    assert content_hash(parse_rule_set(dump_toml(rules))) == content_hash(rules)
 
 
 def test_dict_form_is_json_able(rules):
@@ -84,11 +90,11 @@ def test_dump_toml_escapes_text(rules):
     edited = rule_set_to_dict(rules)
     edited["tariff"]["gymsal"]["name_nb"] = 'Gymsal "A"\\B\nlinje 2\x7f'
     rule_set = rule_set_from_dict(edited)
-    assert load_rule_set(dump_toml(rule_set)) == rule_set
+    assert parse_rule_set(dump_toml(rule_set)) == rule_set
 
 
-def test_content_hash_is_stable_and_changes_with_content(rules):
-    assert content_hash(rules) == content_hash(load_rule_set(DEFAULT_RULES))
+def test_content_hash_is_stable_and_changes_with_content(default_toml, rules):
+    assert content_hash(rules) == content_hash(parse_rule_set(default_toml))
     assert content_hash(rules).startswith("sha256:")
     edited = rule_set_to_dict(rules)
     edited["tariff"]["gymsal"]["rate"] = "351"
@@ -125,7 +131,7 @@ def _refusal(rules, change, **kwargs) -> RuleSetError:
 
 def test_malformed_toml_is_refused():
     with pytest.raises(RuleSetError) as caught:
-        load_rule_set('version = "2026"\n[tariff\n')
+        parse_rule_set('version = "2026"\n[tariff\n')
     assert caught.value.code == "malformed_toml"
     assert "TOML" in caught.value.message
     assert caught.value.status == 422
@@ -177,8 +183,8 @@ def test_missing_rate_for_a_category_in_use_is_refused(rules):
     assert "svommehall" in error.message
 
 
-def test_categories_in_use_that_all_have_rates_are_fine(rules):
-    assert load_rule_set(DEFAULT_RULES, categories_in_use=set(DEFAULT_RATES)) == rules
+def test_categories_in_use_that_all_have_rates_are_fine(default_toml, rules):
+    assert parse_rule_set(default_toml, categories_in_use=set(DEFAULT_RATES)) == rules
 
 
 def test_overlapping_time_bands_are_refused(rules):

@@ -154,7 +154,7 @@ def test_published_equals_enforced(rules, published, data, weekend, start_minute
         start,
         start + timedelta(hours=1),
         PEOPLE.person,
-        BookingDetails("all", 0),
+        BookingDetails(attendees=0),
         rules,
         group=group,
     )
@@ -164,7 +164,7 @@ def test_published_equals_enforced(rules, published, data, weekend, start_minute
 def test_published_exemption_prices_are_enforced(rules):
     [exemption] = terms_document(rules)["exemptions"]
     published = exemption["prices"]["kultursal"]["frivillig"]["hverdag"]
-    details = BookingDetails("adults", 10, alcohol=True)
+    details = BookingDetails(attendees=10, target_group="adults", alcohol=True)
     enforced = quote(
         premises_for("kultursal"), local(2026, 9, 8, 19), local(2026, 9, 8, 20), PEOPLE.volunteer, details, rules
     )
@@ -173,7 +173,7 @@ def test_published_exemption_prices_are_enforced(rules):
 
 def test_published_add_on_price_is_enforced(rules):
     [add_on] = terms_document(rules)["add_ons"]
-    details = BookingDetails("adults", add_on["attendees_over"] + 1)
+    details = BookingDetails(attendees=add_on["attendees_over"] + 1, target_group="adults")
     enforced = quote(
         premises_for("kultursal"), local(2026, 9, 8, 19), local(2026, 9, 8, 20), PEOPLE.person, details, rules
     )
