@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, BookingSeries, Building, Premises
@@ -193,7 +193,7 @@ async def _decide_in(
 
 
 async def decide(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     settings: Settings,
     scope: StaffScope,
     booking_id: int,
@@ -205,17 +205,17 @@ async def decide(
     """Approve (confirmed) or reject (rejected, a reason required) a request for premises
     this staff member manages. A rejection refunds in full whatever was paid."""
     reason = _checked_reason(reason, approve=approve, field=f"begrunnelse-{booking_id}")
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         booking = await session.get(Booking, booking_id)
         if booking is None:
             raise NotFound("unknown_booking", "Fant ikke bestillingen.", f"No booking {booking_id}.")
         after = await _decide_in(session, scope, [booking], approve=approve, reason=reason, now=now)
-    await after.run(sessions, settings, now)
+    await after.run(session, settings, now)
     return booking
 
 
 async def decide_series(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     settings: Settings,
     scope: StaffScope,
     series_id: int,
@@ -228,7 +228,7 @@ async def decide_series(
     transaction; dates no longer waiting (cancelled meanwhile, decided one by one) are left
     as they are. The booker gets one mail for the decision."""
     reason = _checked_reason(reason, approve=approve, field=f"begrunnelse-serie-{series_id}")
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         series = await session.get(BookingSeries, series_id)
         if series is None:
             raise NotFound("unknown_series", "Fant ikke serien.", f"No series {series_id}.")
@@ -252,5 +252,5 @@ async def decide_series(
                 f"No dates of series {series_id} are awaiting approval.",
             )
         after = await _decide_in(session, scope, waiting, approve=approve, reason=reason, now=now)
-    await after.run(sessions, settings, now)
+    await after.run(session, settings, now)
     return waiting

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Booking, Organisation, Person
 from booking.domain.recurrence import WeeklyPattern
@@ -41,7 +41,7 @@ def paid_as_asked(settings: Settings, rules: HarmonisedRules) -> ChooseMethod:
 
 
 async def submit_booking(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     settings: Settings,
     rules: HarmonisedRules,
     new: NewBooking,
@@ -53,7 +53,7 @@ async def submit_booking(
     the only method there is). The same request again under its idempotency key answers
     with the booking made the first time."""
     return await book(
-        sessions,
+        session,
         replace(new, responsible=responsible),
         rules=rules,
         now=now,
@@ -80,7 +80,7 @@ class SeriesSubmitted:
 
 
 async def submit_series(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     settings: Settings,
     rules: HarmonisedRules,
     asked: SeriesSubmission,
@@ -99,7 +99,7 @@ async def submit_series(
         rules=rules,
         now=now,
     )
-    result = await create_series(sessions, **wanted, preview=True)
+    result = await create_series(session, **wanted, preview=True)
     allowed = allowed_by_rules(
         rules,
         start=asked.pattern.first_date,
@@ -110,7 +110,7 @@ async def submit_series(
     payment = payment_choices(settings, total=result.total, organisation=asked.organisation, allowed=allowed)
     if not preview:
         result = await create_series(
-            sessions,
+            session,
             **wanted,
             payment_method=checked_payment(payment, asked.payment_method),
             idempotency_key=asked.idempotency_key,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import pricing
 from booking.db.models import Organisation, Person, Premises
@@ -125,7 +125,7 @@ def code_of(error: Exception) -> str:
 
 
 async def prepare(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     rules: HarmonisedRules,
     *,
     premises_slug: str,
@@ -138,40 +138,39 @@ async def prepare(
 ) -> Preparation:
     """Everything the booking page shows before the booker commits. Reads only; the
     booking itself re-checks all of it inside its write transaction."""
-    async with sessions() as session:
-        premises, fam = await premises_with_family(session, premises_slug)
-        quote, decision, refusal, organisation = None, None, None, None
-        try:
-            me, organisation = await booker(session, person.id, organisation_id)
-            quote = await quote_request(
-                session,
-                rules,
-                premises_slug=premises_slug,
-                interval=wanted,
-                person=me,
-                organisation=organisation,
-                details=details,
+    premises, fam = await premises_with_family(session, premises_slug)
+    quote, decision, refusal, organisation = None, None, None, None
+    try:
+        me, organisation = await booker(session, person.id, organisation_id)
+        quote = await quote_request(
+            session,
+            rules,
+            premises_slug=premises_slug,
+            interval=wanted,
+            person=me,
+            organisation=organisation,
+            details=details,
+        )
+        check_capacity(premises, details)
+        decision = rules.assess(
+            Request(
+                premises,
+                wanted,
+                me,
+                organisation,
+                details,
+                now,
+                await upcoming_count(session, me, organisation, now),
             )
-            check_capacity(premises, details)
-            decision = rules.assess(
-                Request(
-                    premises,
-                    wanted,
-                    me,
-                    organisation,
-                    details,
-                    now,
-                    await upcoming_count(session, me, organisation, now),
-                )
-            )
-            hits = await collisions(session, premises, fam, wanted, now)
-            if hits:
-                raise Conflict(hits)
-        except CodedError as error:
-            refusal = error
-        found = Alternatives()
-        if suggest and refusal is not None and code_of(refusal) not in ABOUT_THE_BOOKER and wanted.end > wanted.start:
-            found = await alternatives(session, premises, wanted, now=now)
+        )
+        hits = await collisions(session, premises, fam, wanted, now)
+        if hits:
+            raise Conflict(hits)
+    except CodedError as error:
+        refusal = error
+    found = Alternatives()
+    if suggest and refusal is not None and code_of(refusal) not in ABOUT_THE_BOOKER and wanted.end > wanted.start:
+        found = await alternatives(session, premises, wanted, now=now)
     reasons = decision.approval_reasons if decision else ()
     return Preparation(
         premises,
@@ -191,14 +190,13 @@ def english_reason(rules: HarmonisedRules, wanted: Interval, reason: str) -> str
 
 
 async def alternatives_for(
-    sessions: async_sessionmaker[AsyncSession], premises_slug: str, wanted: Interval, error: Exception, now: datetime
+    session: AsyncSession, premises_slug: str, wanted: Interval, error: Exception, now: datetime
 ) -> Alternatives:
     """Alternatives after a refused booking, unless the refusal was about the booker."""
     if code_of(error) in ABOUT_THE_BOOKER or wanted.end <= wanted.start:
         return Alternatives()
-    async with sessions() as session:
-        try:
-            premises = await premises_by_slug(session, premises_slug)
-        except DomainError:
-            return Alternatives()
-        return await alternatives(session, premises, wanted, now=now)
+    try:
+        premises = await premises_by_slug(session, premises_slug)
+    except DomainError:
+        return Alternatives()
+    return await alternatives(session, premises, wanted, now=now)
