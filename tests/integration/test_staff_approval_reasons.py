@@ -20,7 +20,7 @@ ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 async def _request(staff, premises: str, details: Details, weeks: int) -> int:
     start = next_weekday(2, 18, weeks=weeks)
     booking = await create_booking(
-        staff.db.sessions,
+        staff.db.session,
         NewBooking(
             premises,
             start,
@@ -29,7 +29,7 @@ async def _request(staff, premises: str, details: Details, weeks: int) -> int:
             staff.staff.world.organisation_id,
             details,
         ),
-        rules=await current_rules(staff.db.sessions),
+        rules=await current_rules(staff.db.session),
         now=datetime.now(timezone.utc),
     )
     assert booking.status == "requested"
