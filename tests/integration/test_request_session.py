@@ -1,16 +1,22 @@
 """One database session per request (booking/web/deps.py), through real HTTP on SQLite and
 PostgreSQL: the guard that finds who is logged in, the handler's reads, the rules and the
 booking's write transaction all use the one session, and it is closed (its connection back
-in the pool) when the request ends, a refused write included."""
+in the pool) when the request ends, a refused write included. And the write transaction
+on a session: nested, it joins; after reads, it reads afresh."""
 
 from __future__ import annotations
 
 from collections import Counter
 
+import pytest
 from sqlalchemy import event
 
+from booking.db.engine import write_transaction
+from booking.db.models import Person
+from booking.services.organisations import make_delegate
 from tests.integration.booking_web_support import log_in, weekday_ahead
 from tests.integration.test_booking_pages import bookings, details
+from tests.world import build_world
 
 
 class CountedSessions:
@@ -78,3 +84,25 @@ async def test_a_refused_booking_is_shown_again_from_the_same_session(client):
     assert counted.transactions[0] >= 2
     assert counted.connections_in_use() == 0
     assert len(await bookings(client.db)) == 1
+
+
+async def test_a_write_joins_the_write_it_is_called_in_and_reads_afresh(db):
+    """write_transaction on a session: called inside another write transaction it joins it
+    (nothing is committed early: the outer rollback takes both writes back); started after
+    reads on the session, it reads the rows afresh, not the objects read before."""
+    world = await build_world(db.session)
+    with pytest.raises(RuntimeError):
+        async with write_transaction(db.session) as session:
+            (await session.get(Person, world.minor_id)).roles = ["person", "staff"]
+            await make_delegate(session, world.minor_id)  # a use case with its own write_transaction
+            raise RuntimeError("refused after both writes")
+    async with db.sessions() as other:
+        assert (await other.get(Person, world.minor_id)).roles == ["person"]
+
+    before = await db.session.get(Person, world.minor_id)  # read, and kept by the caller
+    async with db.sessions() as other:  # meanwhile, another request
+        (await other.get(Person, world.minor_id)).name = "Ola Endret"
+        await other.commit()
+    async with write_transaction(db.session) as session:
+        assert (await session.get(Person, world.minor_id)).name == "Ola Endret"
+    assert before.name == "Ola Ung"  # still readable after the write let go of it
