@@ -32,10 +32,10 @@ def seed(args) -> int:
     from booking.services.rulebook import current_rules
     from booking.services.seed import seed_sample
 
-    async def work(sessions):
-        rules = await current_rules(sessions)
+    async def work(session):
+        rules = await current_rules(session)
         return await seed_sample(
-            sessions, rules=rules, media=media_store(get_settings().media_dir), now=_now(), bookings=args.bookings
+            session, rules=rules, media=media_store(get_settings().media_dir), now=_now(), bookings=args.bookings
         )
 
     report = _run(work)
@@ -62,8 +62,8 @@ def expire_holds(args) -> int:
     from booking.db.engine import write_transaction
     from booking.services.bookings import release_expired_holds
 
-    async def work(sessions):
-        async with write_transaction(sessions) as session:
+    async def work(session):
+        async with write_transaction(session):
             return await release_expired_holds(session, _now())
 
     released = _run(work)
@@ -81,26 +81,26 @@ def rules(args) -> int:
 
     text = read_file(args.file).decode("utf-8") if args.action != "show" else ""
 
-    async def work(sessions):
+    async def work(session):
         if args.action == "show":
-            current = await rulebook.current_rules(sessions)
-            for v in await rulebook.versions(sessions):
+            current = await rulebook.current_rules(session)
+            for v in await rulebook.versions(session):
                 print(f"# version {v.label}, valid from {v.valid_from}, by {v.author}: {v.reason} ({v.content_hash})")
             print(pricing.dump_toml(current.in_force(_now())))
             return 0
-        draft = await rulebook.read_draft(sessions, text)
+        draft = await rulebook.read_draft(session, text)
         if args.action == "validate":
             print(f"{args.file}: valid (version {draft.version}, {pricing.content_hash(draft)})")
         elif args.action == "diff":
-            current = (await rulebook.current_rules(sessions)).in_force(_now())
+            current = (await rulebook.current_rules(session)).in_force(_now())
             for change in pricing.diff_rule_sets(current, draft):
                 print(f"{change['change']:8} {change['place']}: {change.get('old')} -> {change.get('new')}")
                 if "rule_en" in change:  # an allocation rule, also in words
                     print(f"{'':8} {change['rule_en']}")
-            print(json.dumps(await rulebook.impact(sessions, draft, _now()), indent=2, default=str))
+            print(json.dumps(await rulebook.impact(session, draft, _now()), indent=2, default=str))
         else:
             version = await rulebook.publish(
-                sessions,
+                session,
                 draft,
                 valid_from=date.fromisoformat(args.valid_from),
                 author=args.author,
@@ -133,9 +133,9 @@ def users_create(args) -> int:
                 )
             ) from None
 
-    async def work(sessions):
+    async def work(session):
         return await create_person(
-            sessions,
+            session,
             email=args.email,
             name=args.name,
             password=args.password,
@@ -159,12 +159,11 @@ def users_create(args) -> int:
 def token_create(args) -> int:
     from booking.services.accounts import issue_api_token, person_by_email
 
-    async def work(sessions):
-        async with sessions() as session:
-            person = await person_by_email(session, args.email)
+    async def work(session):
+        person = await person_by_email(session, args.email)
         if person is None:
             return None
-        return await issue_api_token(sessions, person.id, label=args.label, now=_now())
+        return await issue_api_token(session, person.id, label=args.label, now=_now())
 
     token = _run(work)
     if token is None:
@@ -177,7 +176,7 @@ def token_create(args) -> int:
 def send_mail(args) -> int:
     from booking.services.mail import send_mail as run
 
-    result = _run(lambda sessions: run(sessions, get_settings(), clock=_now, limit=args.limit))
+    result = _run(lambda session: run(session, get_settings(), clock=_now, limit=args.limit))
     print(f"{result.reminders} reminder(s) queued, {result.sent} mail(s) sent, {result.failed} failed (retried later)")
     return 1 if result.failed and not result.sent else 0
 
@@ -187,7 +186,7 @@ def invoices_export(args) -> int:
 
     from booking.services.invoices import export_invoices
 
-    data = _run(lambda sessions: export_invoices(sessions, args.period, now=_now()))
+    data = _run(lambda session: export_invoices(session, args.period, now=_now()))
     if args.out:
         Path(args.out).write_bytes(data)
         print(f"wrote {args.out}", file=sys.stderr)
@@ -203,20 +202,19 @@ def payments_command(args) -> int:
     from booking.services.payment_events import reconcile_payments
     from booking.services.refunds import payments_needing_attention, process_refunds
 
-    async def work(sessions):
+    async def work(session):
         if args.action == "reconcile":
             outcomes = await reconcile_payments(
-                sessions, get_settings(), now=_now(), older_than=timedelta(minutes=args.older_than)
+                session, get_settings(), now=_now(), older_than=timedelta(minutes=args.older_than)
             )
             details = ", ".join(f"{n} {outcome}" for outcome, n in sorted(outcomes.items()))
             print(f"{sum(outcomes.values())} open card payment(s) checked{': ' + details if details else ''}")
             return 1 if outcomes["unavailable"] else 0
         if args.action == "retry-refunds":
-            report = await process_refunds(sessions, get_settings(), now=_now())
+            report = await process_refunds(session, get_settings(), now=_now())
             print(f"{len(report.refunded)} refunded, {len(report.pending)} pending, {len(report.failed)} failed")
             return 1 if report.failed else 0
-        async with sessions() as session:
-            rows = await payments_needing_attention(session, _now())
+        rows = await payments_needing_attention(session, _now())
         for row in rows:
             print(
                 f"{row.kind} {row.id}\tbooking {row.booking_id}\t{row.provider}\t{row.state}\t{row.amount} "

@@ -42,14 +42,13 @@ def calendars_command(args) -> int:
                 f'{hit.start:%Y-%m-%d %H:%M}-{hit.end:%H:%M} UTC overlaps "{hit.event_summary}"'
             )
 
-    async def work(sessions):
+    async def work(session):
         if args.action == "refresh":
-            async with sessions() as session:
-                sources = await url_sources(session)
+            sources = await url_sources(session)
             failed = 0
             for source in sources:
                 try:
-                    show(source, await import_source(sessions, source.id, now=_now(), allow_private=allow_private))
+                    show(source, await import_source(session, source.id, now=_now(), allow_private=allow_private))
                 except CodedError as error:
                     failed += 1
                     print(
@@ -58,26 +57,25 @@ def calendars_command(args) -> int:
                     )
             return 1 if failed else 0
         if args.action == "list":
-            async with sessions() as session:
-                for source, attached_to in await calendar_sources(session):
-                    imported = f"{source.last_imported_at:%Y-%m-%d %H:%M} UTC" if source.last_imported_at else "never"
-                    fields = [
-                        str(source.id),
-                        attached_to,
-                        source.name,
-                        source.url or "(uploaded file)",
-                        f"imported {imported}",
-                    ] + ([f"error {source.last_error}"] if source.last_error else [])
-                    print("\t".join(fields))
+            for source, attached_to in await calendar_sources(session):
+                imported = f"{source.last_imported_at:%Y-%m-%d %H:%M} UTC" if source.last_imported_at else "never"
+                fields = [
+                    str(source.id),
+                    attached_to,
+                    source.name,
+                    source.url or "(uploaded file)",
+                    f"imported {imported}",
+                ] + ([f"error {source.last_error}"] if source.last_error else [])
+                print("\t".join(fields))
             return 0
         if args.action == "remove":
-            async with write_transaction(sessions) as session:
+            async with write_transaction(session):
                 removed = await remove_source(session, args.id)
             print(f"calendar {args.id} removed with its {removed} closure(s)")
             return 0
         show(
             *await attach_and_import(
-                sessions,
+                session,
                 building_slug=args.building,
                 premises_slug=args.premises,
                 name=args.name or (Path(args.file).name if args.file else None),
@@ -109,8 +107,8 @@ def feeds_command(args) -> int:
         print(urls["https"])
         print(urls["webcal"])
 
-    async def work(sessions):
-        async with write_transaction(sessions) as session:
+    async def work(session):
+        async with write_transaction(session):
             if args.action in ("create", "list"):
                 owner = await person_by_email(session, args.owner)
                 if owner is None:

@@ -12,21 +12,19 @@ def season_command(args) -> int:
     from booking.services import season_proposal, season_publish, seasons
     from booking.services.rulebook import current_rules
 
-    async def work(sessions):
+    async def work(session):
         if args.action == "list":
-            async with sessions() as session:
-                for season in await seasons.seasons(session):
-                    print(f"{season.id}\t{season.state}\t{season.starts}–{season.ends}\t{season.name}")
+            for season in await seasons.seasons(session):
+                print(f"{season.id}\t{season.state}\t{season.starts}–{season.ends}\t{season.name}")
             return None
         if args.action in ("open", "close"):
-            season = await seasons.move_season(sessions, args.id, args.action, now=_now())
+            season = await seasons.move_season(session, args.id, args.action, now=_now())
             print(f"season {season.id} is {season.state}")
             return None
-        rules = await current_rules(sessions)
+        rules = await current_rules(session)
         if args.action == "propose":
-            proposal = await season_proposal.propose(sessions, args.id, rule_book=rules, now=_now())
-            async with sessions() as session:
-                priority = season_proposal.priority_rules(rules, await seasons.get_season(session, args.id))
+            proposal = await season_proposal.propose(session, args.id, rule_book=rules, now=_now())
+            priority = season_proposal.priority_rules(rules, await seasons.get_season(session, args.id))
             summary = proposal.summary
             print(
                 f"proposal for season {args.id}: {len(proposal.allocations)} allocations, "
@@ -40,7 +38,7 @@ def season_command(args) -> int:
                     why = "; ".join(allocation.explain(r, priority, "en") for r in unmet.reasons)
                     print(f"  application {unmet.application_id} need {unmet.need} wish {unmet.wish}: {why}")
             return None
-        published = await season_publish.publish(sessions, args.id, rule_book=rules, actor_id=None, now=_now())
+        published = await season_publish.publish(session, args.id, rule_book=rules, actor_id=None, now=_now())
         print(
             f"published season {args.id}: {published.series} weekly series, {published.bookings} bookings, "
             f"{len(published.collisions)} dates not given (collisions)"

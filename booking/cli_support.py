@@ -1,5 +1,5 @@
 """What every `booking` subcommand shares: the clock, running a use case against the
-configured database, and printing a refusal (stable code, exit status 2)."""
+configured database (on one session), and printing a refusal (stable code, exit status 2)."""
 
 from __future__ import annotations
 
@@ -33,7 +33,7 @@ def run(work):
     from common.errors import CodedError
 
     try:
-        return asyncio.run(with_sessions(work))
+        return asyncio.run(with_session(work))
     except CodedError as error:
         raise refuse(error) from None
 
@@ -64,11 +64,14 @@ def check_texts(args: argparse.Namespace) -> None:
         raise refuse(error) from None
 
 
-async def with_sessions(work):
+async def with_session(work):
+    """`work(session)` on one session of the configured database, as a request has one;
+    the use cases it calls own their transactions."""
     from booking.db.engine import make_engine, session_factory
 
     engine = make_engine(get_settings().database_url)
     try:
-        return await work(session_factory(engine))
+        async with session_factory(engine)() as session:
+            return await work(session)
     finally:
         await engine.dispose()

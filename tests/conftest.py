@@ -29,10 +29,31 @@ class Database:
     url: str
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    _session: AsyncSession | None = None
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
+
+    @property
+    def session(self) -> AsyncSession:
+        """The test's one session, as a request has one: what tests pass to services. A
+        writer run at the same time as another needs a session of its own (`alone`)."""
+        if self._session is None:
+            self._session = self.sessions()
+        return self._session
+
+    async def dispose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        await self.engine.dispose()
+
+
+async def alone(sessions: async_sessionmaker[AsyncSession], use_case, *args, **kwargs):
+    """A use case on a session of its own: for writers run at the same time (one session is
+    not safe for concurrent use)."""
+    async with sessions() as session:
+        return await use_case(session, *args, **kwargs)
 
 
 def require_postgres() -> str:
@@ -91,22 +112,23 @@ async def db(request, sqlite_template, tmp_path):
     if request.param == "sqlite":
         database = await _sqlite_database(sqlite_template, tmp_path)
         yield database
-        await database.engine.dispose()
+        await database.dispose()
         return
     server = require_postgres()
     name = await pg.create_database(server, template=await postgres_template())
     _pg_databases.append(name)
     url = asyncpg_url(pg.with_database(server, name))
     engine = make_engine(url)
-    yield Database(url, engine, session_factory(engine))
-    await engine.dispose()
+    database = Database(url, engine, session_factory(engine))
+    yield database
+    await database.dispose()
 
 
 @pytest.fixture
 async def sqlite_db(sqlite_template, tmp_path):
     database = await _sqlite_database(sqlite_template, tmp_path)
     yield database
-    await database.engine.dispose()
+    await database.dispose()
 
 
 def pytest_collection_modifyitems(items) -> None:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from functools import cache
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from booking.db.models import Building, Department, District, Membership, Organisation, Person, Premises
 from booking.services.accounts import hash_password
 
@@ -34,81 +36,81 @@ class World:
     half_b: str = "hallen-b"
 
 
-async def build_world(sessions) -> World:
-    async with sessions() as s:
-        district = District(slug="bragernes", name="Bragernes")
-        school = Department(slug="skole", name="Skoler", kind="school")
-        sport = Department(slug="idrett", name="Idrett", kind="sport")
-        s.add_all([district, school, sport])
-        await s.flush()
-        building = Building(
-            slug="bygget", name="Bygget", address="Torget 1", district_id=district.id, department_id=sport.id
-        )
-        s.add(building)
-        await s.flush()
-        common = dict(building_id=building.id, capacity=20, area_m2=40, equipment=["projector"])
-        s.add(
-            Premises(
-                slug="motesalen",
-                name="Møtesalen",
-                kind="room",
-                tariff_category="moterom",
-                opening_hours=ALWAYS_OPEN,
-                slot_minutes=15,
-                min_minutes=15,
-                max_minutes=72 * 60,
-                buffer_before=15,
-                buffer_after=15,
-                step_free_access=True,
-                **common,
-            )
-        )
-        s.add(
-            Premises(
-                slug="klasserom-1",
-                name="Klasserom 1",
-                kind="room",
-                tariff_category="klasserom",
-                opening_hours=EVENINGS,
-                slot_minutes=30,
-                min_minutes=60,
-                max_minutes=240,
-                closed_on_public_holidays=True,
-                **common,
-            )
-        )
-        hall = Premises(
-            slug="hallen",
-            name="Hallen",
-            kind="hall",
-            tariff_category="idrettshall",
+async def build_world(session: AsyncSession) -> World:
+    s = session
+    district = District(slug="bragernes", name="Bragernes")
+    school = Department(slug="skole", name="Skoler", kind="school")
+    sport = Department(slug="idrett", name="Idrett", kind="sport")
+    s.add_all([district, school, sport])
+    await s.flush()
+    building = Building(
+        slug="bygget", name="Bygget", address="Torget 1", district_id=district.id, department_id=sport.id
+    )
+    s.add(building)
+    await s.flush()
+    common = dict(building_id=building.id, capacity=20, area_m2=40, equipment=["projector"])
+    s.add(
+        Premises(
+            slug="motesalen",
+            name="Møtesalen",
+            kind="room",
+            tariff_category="moterom",
             opening_hours=ALWAYS_OPEN,
-            **{**common, "capacity": 200},
+            slot_minutes=15,
+            min_minutes=15,
+            max_minutes=72 * 60,
+            buffer_before=15,
+            buffer_after=15,
+            step_free_access=True,
+            **common,
         )
-        s.add(hall)
-        await s.flush()
-        for half in "ab":
-            s.add(
-                Premises(
-                    slug=f"hallen-{half}",
-                    name=f"Hallen {half.upper()}",
-                    kind="hall",
-                    tariff_category="idrettshall_del",
-                    parent_id=hall.id,
-                    opening_hours=ALWAYS_OPEN,
-                    **{**common, "capacity": 100},
-                )
+    )
+    s.add(
+        Premises(
+            slug="klasserom-1",
+            name="Klasserom 1",
+            kind="room",
+            tariff_category="klasserom",
+            opening_hours=EVENINGS,
+            slot_minutes=30,
+            min_minutes=60,
+            max_minutes=240,
+            closed_on_public_holidays=True,
+            **common,
+        )
+    )
+    hall = Premises(
+        slug="hallen",
+        name="Hallen",
+        kind="hall",
+        tariff_category="idrettshall",
+        opening_hours=ALWAYS_OPEN,
+        **{**common, "capacity": 200},
+    )
+    s.add(hall)
+    await s.flush()
+    for half in "ab":
+        s.add(
+            Premises(
+                slug=f"hallen-{half}",
+                name=f"Hallen {half.upper()}",
+                kind="hall",
+                tariff_category="idrettshall_del",
+                parent_id=hall.id,
+                opening_hours=ALWAYS_OPEN,
+                **{**common, "capacity": 100},
             )
-        person = Person(
-            name="Kari Nordmann", email="kari@example.no", birth_date=date(1980, 5, 1), roles=["person", "delegate"]
         )
-        minor = Person(name="Ola Ung", email="ola@example.no", birth_date=date(2012, 5, 1), roles=["person"])
-        club = Organisation(
-            name="Bragernes IL", orgnr="974760673", works_for_children_youth=True, sports_club=True, verified_at=CREATED
-        )  # checked by staff: its bookings need no approval for that
-        s.add_all([person, minor, club])
-        await s.flush()
-        s.add(Membership(organisation_id=club.id, person_id=person.id))
-        world = World(person.id, minor.id, club.id)
-        await s.commit()
+    person = Person(
+        name="Kari Nordmann", email="kari@example.no", birth_date=date(1980, 5, 1), roles=["person", "delegate"]
+    )
+    minor = Person(name="Ola Ung", email="ola@example.no", birth_date=date(2012, 5, 1), roles=["person"])
+    club = Organisation(
+        name="Bragernes IL", orgnr="974760673", works_for_children_youth=True, sports_club=True, verified_at=CREATED
+    )  # checked by staff: its bookings need no approval for that
+    s.add_all([person, minor, club])
+    await s.flush()
+    s.add(Membership(organisation_id=club.id, person_id=person.id))
+    world = World(person.id, minor.id, club.id)
+    await s.commit()
     return world

@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 IMMEDIATE = "lokaler_immediate"
+WRITING = "lokaler_writing"  # session.info: a write transaction is open on it
 # A database that is away must answer "unavailable" soon, not hang a request: seconds to
 # open a connection (asyncpg's default is 60); a request waits at most POOL_TIMEOUT_SECONDS
 # for a free pooled one under load.
@@ -59,13 +60,35 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @asynccontextmanager
-async def write_transaction(sessions: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
-    """One use case's transaction: committed on success, rolled back on any error."""
-    async with sessions() as session:
+async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+    """One use case's transaction on the caller's session (a request has one, so has a
+    command): committed on success, rolled back on any error.
+
+    It starts as a session of its own would: the read transaction open on the session is
+    ended and what it read is let go (detached, still readable as read), so the write reads
+    every row afresh, under the write lock on SQLite (BEGIN IMMEDIATE), and a rollback
+    expires nothing the caller holds. It ends the same way, so the caller reads afresh after
+    it. Used inside another write transaction on the same session, it joins that one: the
+    outer one commits or rolls back."""
+    if session.info.get(WRITING):
+        yield session
+        return
+    await session.close()
+    session.info[WRITING] = True
+    try:
         await session.connection(execution_options={IMMEDIATE: True})
-        try:
-            yield session
-            await session.commit()
-        except BaseException:
-            await session.rollback()
-            raise
+        yield session
+        await session.commit()
+    except BaseException:
+        await session.rollback()
+        raise
+    finally:
+        del session.info[WRITING]
+        await session.close()
+
+
+async def end_reads(session: AsyncSession) -> None:
+    """Before waiting on something slow (the network, the solver): end the read transaction
+    open on the session, so no connection or snapshot is held meanwhile. What was read stays
+    readable, detached."""
+    await session.close()

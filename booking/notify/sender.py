@@ -19,7 +19,7 @@ from email.utils import format_datetime
 from pathlib import Path
 from typing import Callable, Protocol
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.engine import write_transaction
 from booking.db.models import OutboxMail
@@ -122,31 +122,30 @@ def _renderer(kind: str):
     return render_series_event if kind == "series" else render_booking_event
 
 
-async def render_pending(sessions: async_sessionmaker[AsyncSession], *, limit: int = 200) -> int:
+async def render_pending(session: AsyncSession, *, limit: int = 200) -> int:
     """Write the mails still stored as events: rendered from a read, stored by a short
     UPDATE. Safe with several senders: they render the same event the same way, and the
     first to store it wins. Returns how many this call stored."""
     stored = 0
-    async with sessions() as session:
-        rows = [(row.id, row.event, row.language) for row in await outbox.unrendered(session, limit)]
-        written, failed = [], []
-        for mail_id, event, language in rows:
-            try:
-                written.append((mail_id, *await _renderer(event["mail"])(session, event, language)))
-            except Exception as error:  # noqa: BLE001 - one event that cannot be written holds up no other mail
-                log.exception("mail %s could not be written from its event %r", mail_id, event)
-                failed.append((mail_id, f"{type(error).__name__}: {error}"))
+    rows = [(row.id, row.event, row.language) for row in await outbox.unrendered(session, limit)]
+    written, failed = [], []
+    for mail_id, event, language in rows:
+        try:
+            written.append((mail_id, *await _renderer(event["mail"])(session, event, language)))
+        except Exception as error:  # noqa: BLE001 - one event that cannot be written holds up no other mail
+            log.exception("mail %s could not be written from its event %r", mail_id, event)
+            failed.append((mail_id, f"{type(error).__name__}: {error}"))
     for mail_id, error in failed:
-        async with write_transaction(sessions) as session:
+        async with write_transaction(session):
             await outbox.rendering_failed(session, mail_id, error)
     for mail_id, subject, body, attachments in written:
-        async with write_transaction(sessions) as session:
+        async with write_transaction(session):
             stored += await outbox.store_rendering(session, mail_id, subject, body, attachments)
     return stored
 
 
 async def send_pending(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     transport: Transport,
     *,
     sender: str,
@@ -158,11 +157,10 @@ async def send_pending(
     """Deliver what is due, one claimed row at a time. Safe to run on several machines at
     once: a row is sent only by the sender whose conditional UPDATE claimed it."""
     report = SendReport()
-    await render_pending(sessions, limit=limit)
-    async with sessions() as session:
-        candidates = await outbox.due_ids(session, clock(), limit)
+    await render_pending(session, limit=limit)
+    candidates = await outbox.due_ids(session, clock(), limit)
     for mail_id in candidates:
-        async with write_transaction(sessions) as session:
+        async with write_transaction(session):
             row = await outbox.claim(session, mail_id, clock(), lease)
         if row is None:
             continue  # another sender has it, or has sent it
@@ -170,11 +168,11 @@ async def send_pending(
             await asyncio.to_thread(transport.send, message_for(row, sender, domain))
         except Exception as error:  # noqa: BLE001 - any failure is kept on the row and retried
             log.warning("mail %s to %s failed (attempt %s): %s", row.id, row.to_address, row.attempts, error)
-            async with write_transaction(sessions) as session:
+            async with write_transaction(session):
                 await outbox.mark_failed(session, row.id, row.attempts, f"{type(error).__name__}: {error}", clock())
             report.failed += 1
             continue
-        async with write_transaction(sessions) as session:
+        async with write_transaction(session):
             await outbox.mark_sent(session, row.id, clock())
         report.sent += 1
     return report

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.engine import write_transaction
 from booking.db.models import ApiToken, LoginAttempt, Person
@@ -40,7 +40,7 @@ def hash_password(password: str) -> str:
 
 
 async def create_person(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     *,
     email: str,
     name: str,
@@ -77,7 +77,7 @@ async def create_person(
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise DomainError("unknown_role", f"Ukjent rolle: {', '.join(sorted(unknown))}.", f"Unknown roles {unknown}.")
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         if await session.scalar(select(Person.id).where(func.lower(Person.email) == email)):
             raise DomainError(
                 "email_taken",
@@ -97,12 +97,10 @@ async def create_person(
     return person
 
 
-async def authenticate(
-    sessions: async_sessionmaker[AsyncSession], email: str, password: str, *, client: str, now: datetime
-) -> Person:
+async def authenticate(session: AsyncSession, email: str, password: str, *, client: str, now: datetime) -> Person:
     """The person, or a refusal. Failed attempts per e-mail and client are limited."""
     key = f"{email.strip().lower()}|{client}"
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         await session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - LOGIN_WINDOW))
         failed = list(
             (
@@ -131,14 +129,20 @@ async def authenticate(
     return person
 
 
-async def issue_api_token(
-    sessions: async_sessionmaker[AsyncSession], person_id: int, *, label: str, now: datetime
-) -> str:
+async def issue_api_token(session: AsyncSession, person_id: int, *, label: str, now: datetime) -> str:
     """A new bearer token, shown once; only its hash is kept."""
     token = new_token()
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         session.add(ApiToken(person_id=person_id, token_hash=hash_token(token), label=label, created_at=now))
     return token
+
+
+async def remember_language(session: AsyncSession, person_id: int, language: str) -> None:
+    """A person's chosen language, kept on the account (e-mails use it)."""
+    async with write_transaction(session):
+        row = await session.get(Person, person_id)
+        if row is not None:
+            row.language = language
 
 
 async def person_for_token(session: AsyncSession, token: str) -> Person | None:

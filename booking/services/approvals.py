@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, BookingSeries, Building, Premises
@@ -200,7 +200,7 @@ async def _decide_in(
 
 
 async def decide(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     settings: Settings,
     scope: StaffScope,
     booking_id: int,
@@ -215,15 +215,15 @@ async def decide(
     waiting for approval, say decided already; the booking is locked, so of two decisions
     at once exactly one is made), invalid_form (422: the reason)."""
     reason = _checked_reason(reason, approve=approve)
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         booking = await locked_booking(session, booking_id)
         after = await _decide_in(session, scope, [booking], approve=approve, reason=reason, now=now)
-    await after.run(sessions, settings, now)
+    await after.run(session, settings, now)
     return booking
 
 
 async def decide_series(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     settings: Settings,
     scope: StaffScope,
     series_id: int,
@@ -236,7 +236,7 @@ async def decide_series(
     transaction; dates no longer waiting (cancelled meanwhile, decided one by one) are left
     as they are. The booker gets one mail for the decision."""
     reason = _checked_reason(reason, approve=approve)
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         series = await session.get(BookingSeries, series_id)
         if series is None:
             raise NotFound("unknown_series", "Fant ikke serien.", f"No series {series_id}.")
@@ -260,5 +260,5 @@ async def decide_series(
                 f"No dates of series {series_id} are awaiting approval.",
             )
         after = await _decide_in(session, scope, waiting, approve=approve, reason=reason, now=now)
-    await after.run(sessions, settings, now)
+    await after.run(session, settings, now)
     return waiting

@@ -10,7 +10,7 @@ from decimal import Decimal
 
 from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import notify
 from booking.db.engine import write_transaction
@@ -467,16 +467,14 @@ def _violation(error: IntegrityError) -> str:
     return "other"
 
 
-async def create_booking(
-    sessions: async_sessionmaker[AsyncSession], new: NewBooking, *, rules: LendingRules, now: datetime
-) -> Booking:
+async def create_booking(session: AsyncSession, new: NewBooking, *, rules: LendingRules, now: datetime) -> Booking:
     """Create a booking, or return the one already made with the same idempotency key."""
-    booking, _ = await book(sessions, new, rules=rules, now=now)
+    booking, _ = await book(session, new, rules=rules, now=now)
     return booking
 
 
 async def book(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     new: NewBooking,
     *,
     rules: LendingRules,
@@ -491,7 +489,7 @@ async def book(
     is tried once more). SQLite, with no such constraint, reads them under its write lock."""
     for last_try in (False, True):
         try:
-            async with write_transaction(sessions) as session:
+            async with write_transaction(session):
                 existing = await existing_booking(session, new)
                 if existing is not None:
                     return existing, False
@@ -503,30 +501,28 @@ async def book(
             # The same request under the same key, committed by another transaction after our
             # key check and before our conflict check, is the booking in the way: it is the answer.
             if new.idempotency_key is not None:
-                async with sessions() as session:
-                    existing = await existing_booking(session, new)
+                existing = await existing_booking(session, new)
                 if existing is not None:
                     return existing, False
             raise
         except IntegrityError as error:
             kind = _violation(error)
             if kind == "idempotency":
-                async with sessions() as session:
-                    existing = await existing_booking(session, new)
+                existing = await existing_booking(session, new)
                 if existing is not None:
                     return existing, False
             if kind != "overlap":
                 raise
-            async with sessions() as session:  # refused: name what took the time
-                premises, fam = await premises_with_family(session, new.premises_slug)
-                claim = occupied(rules_of(premises, fam.units), Interval(new.start, new.end))
-                slots = await taken_slots(session, fam.units, claim, now=now, with_expired=True)
+            # refused: name what took the time
+            premises, fam = await premises_with_family(session, new.premises_slug)
+            claim = occupied(rules_of(premises, fam.units), Interval(new.start, new.end))
+            slots = await taken_slots(session, fam.units, claim, now=now, with_expired=True)
             taken = [slot for slot in slots if not slot.expired]
             if taken or last_try:
                 raise Conflict(
                     as_collisions(taken) or [Collision("booking", premises.name, claim.start, claim.end)]
                 ) from None
-            async with write_transaction(sessions) as session:
+            async with write_transaction(session):
                 await release_expired_holds(session, now, fam.units)
     raise AssertionError("unreachable: the last try returns or raises")
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import pricing
 from booking.db.engine import write_transaction
@@ -120,10 +120,10 @@ class AfterCommit:
     refund_ids: list[int] = field(default_factory=list)
     checkouts: list[tuple[str, str, int]] = field(default_factory=list)
 
-    async def run(self, sessions: async_sessionmaker[AsyncSession], settings: Settings, now: datetime) -> None:
+    async def run(self, session: AsyncSession, settings: Settings, now: datetime) -> None:
         await close_checkouts(settings, self.checkouts)
         if self.refund_ids:
-            await process_refunds(sessions, settings, now=now, ids=self.refund_ids)
+            await process_refunds(session, settings, now=now, ids=self.refund_ids)
 
 
 async def settle_cancellation(session: AsyncSession, booking: Booking, *, fee: Decimal, now: datetime) -> AfterCommit:
@@ -147,7 +147,7 @@ async def settle_cancellation(session: AsyncSession, booking: Booking, *, fee: D
 
 
 async def cancel_booking(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     settings: Settings,
     booking_id: int,
     *,
@@ -159,7 +159,7 @@ async def cancel_booking(
 ) -> CancellationTerms:
     """Cancel with the fee the rules set; refund the rest (card) or credit it (invoice).
     Permission to cancel is the caller's to check (the booker, a delegate, or staff)."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         booking = await locked_booking(session, booking_id)
         if booking.start_at <= now and not (by_staff and booking.end_at > now):
             raise InvalidTransition(
@@ -179,5 +179,5 @@ async def cancel_booking(
             record=f"{why} {terms.explanation_nb}".strip(),
             now=now,
         )
-    await after.run(sessions, settings, now)
+    await after.run(session, settings, now)
     return terms

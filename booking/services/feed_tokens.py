@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking.db.engine import write_transaction
 from booking.db.models import Building, FeedToken, Membership, Organisation, Person, Premises
 from booking.domain.errors import DomainError, Forbidden, NotFound
 from booking.services.accounts import STAFF_ROLES as ACCOUNT_STAFF_ROLES
@@ -153,6 +154,28 @@ async def rotate_token(session: AsyncSession, token_id: int, *, actor_id: int | 
     return await create_token(
         session, feed=old.feed, subject_id=old.subject_id, owner_id=old.owner_id, actor_id=actor_id, now=now
     )
+
+
+async def change_link(
+    session: AsyncSession, action: str, *, calendar: str, link: str, person_id: int, now: datetime
+) -> IssuedToken | None:
+    """ "Mine kalendere": a new link for a calendar ("ny", `calendar` as "person:3" or
+    "organisation:5"), a link replaced ("bytt") or deleted ("slett"), in one transaction.
+    Returns the new link (shown once: only its hash is kept)."""
+    async with write_transaction(session):
+        if action == "ny":
+            kind, _, subject = calendar.partition(":")
+            if kind not in ("person", "organisation") or not subject.isdigit():
+                raise DomainError("unknown_feed_kind", "Velg en kalender.", "Choose a calendar.")
+            return await create_token(
+                session, feed=kind, subject_id=int(subject), owner_id=person_id, actor_id=person_id, now=now
+            )
+        if action in ("bytt", "slett") and link.isdigit():
+            if action == "bytt":
+                return await rotate_token(session, int(link), actor_id=person_id, now=now)
+            await revoke_token(session, int(link), actor_id=person_id, now=now)
+            return None
+        raise DomainError("unknown_action", "Ukjent handling.", "Unknown action.")
 
 
 async def token_feed(session: AsyncSession, token: str) -> tuple[str, int] | None:

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import and_, func, or_, select, true
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, Building, Closure, FeedEventCache, Organisation, Person, Premises
@@ -62,6 +62,7 @@ from booking.services.feed_tokens import (  # noqa: F401
     FEED_KINDS,
     STAFF_ROLES,
     IssuedToken,
+    change_link,
     create_token,
     list_tokens,
     resolve_subject,
@@ -424,12 +425,12 @@ async def feed_texts(session: AsyncSession, state: FeedState, now: datetime) -> 
     return build_feed(state.feed.name, texts, description=state.feed.description), fresh
 
 
-async def store_texts(sessions: async_sessionmaker[AsyncSession], rows: list[dict]) -> None:
+async def store_texts(session: AsyncSession, rows: list[dict]) -> None:
     """Keep freshly built texts. Best effort: a failure costs the next request a rebuild."""
     if not rows:
         return
     try:
-        async with write_transaction(sessions) as session:
+        async with write_transaction(session):
             if _dialect(session) == "postgresql":
                 from sqlalchemy.dialects.postgresql import insert
             else:
@@ -445,12 +446,11 @@ async def store_texts(sessions: async_sessionmaker[AsyncSession], rows: list[dic
         log.warning("could not store %d feed event texts", len(rows), exc_info=True)
 
 
-async def feed_body(sessions: async_sessionmaker[AsyncSession], feed: Feed, now: datetime) -> tuple[FeedState, bytes]:
+async def feed_body(session: AsyncSession, feed: Feed, now: datetime) -> tuple[FeedState, bytes]:
     """State and bytes of a feed in one call (for scripts and tests; the web layer steps through)."""
-    async with sessions() as session:
-        state = await feed_state(session, feed, now)
-        body, fresh = await feed_texts(session, state, now)
-    await store_texts(sessions, fresh)
+    state = await feed_state(session, feed, now)
+    body, fresh = await feed_texts(session, state, now)
+    await store_texts(session, fresh)
     return state, body
 
 

@@ -24,9 +24,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import delete, insert, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.db.engine import write_transaction
+from booking.db.engine import end_reads, write_transaction
 from booking.db.models import Booking, Building, CalendarSource, Closure, Person, Premises
 from booking.domain.errors import DomainError, Forbidden, NotFound
 from booking.domain.lifecycle import SLOT_HOLDING, Status
@@ -205,7 +205,7 @@ async def find_or_attach(
 
 
 async def attach_and_import(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     *,
     building_slug: str | None = None,
     premises_slug: str | None = None,
@@ -222,22 +222,22 @@ async def attach_and_import(
     A calendar already attached is imported as `import_source` does. A new one is created
     in the same transaction as its first import, so when that import is refused (an address
     not allowed, a file that is no calendar) nothing at all is written."""
-    async with sessions() as session:
-        target = await _target(
-            session, building_slug=building_slug, premises_slug=premises_slug, name=name, url=url, actor_id=actor_id
-        )
-        existing = await _existing(session, target)
+    target = await _target(
+        session, building_slug=building_slug, premises_slug=premises_slug, name=name, url=url, actor_id=actor_id
+    )
+    existing = await _existing(session, target)
     if existing is not None:
         return existing, await import_source(
-            sessions, existing.id, data=data, now=now, allow_private=allow_private, timeout=timeout, max_bytes=max_bytes
+            session, existing.id, data=data, now=now, allow_private=allow_private, timeout=timeout, max_bytes=max_bytes
         )
+    await end_reads(session)  # no transaction is held while the calendar is fetched
     try:
         events = await _read_calendar(
             target["url"], data, now=now, allow_private=allow_private, timeout=timeout, max_bytes=max_bytes
         )
     except CalendarImportError as error:
         raise ImportRefused.of(error) from error
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         # Found again inside the transaction: another process may have attached it meanwhile.
         source = await find_or_attach(
             session,
@@ -276,7 +276,7 @@ async def _read_calendar(
 
 
 async def import_source(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     source_id: int,
     *,
     now: datetime,
@@ -287,31 +287,31 @@ async def import_source(
 ) -> ImportReport:
     """Import the calendar: `data` for an upload, else fetched from the source's URL.
     Raises ImportRefused (stable code) with nothing imported; last_error says why."""
-    async with sessions() as session:
-        source = await session.get(CalendarSource, source_id)
-        if source is None:
-            raise NotFound("unknown_calendar_source", "Fant ikke kalenderen.", f"No calendar source {source_id}.")
-        url = source.url
+    source = await session.get(CalendarSource, source_id)
+    if source is None:
+        raise NotFound("unknown_calendar_source", "Fant ikke kalenderen.", f"No calendar source {source_id}.")
+    url = source.url
+    await end_reads(session)  # no transaction is held while the calendar is fetched
     try:
         events = await _read_calendar(
             url, data, now=now, allow_private=allow_private, timeout=timeout, max_bytes=max_bytes
         )
     except CalendarImportError as error:
-        await _record_error(sessions, source_id, f"{error.code}: {error.message_en} {error.detail}".strip())
+        await _record_error(session, source_id, f"{error.code}: {error.message_en} {error.detail}".strip())
         raise ImportRefused.of(error) from error
     except DomainError as error:
-        await _record_error(sessions, source_id, f"{error.code}: {error.message_en}")
+        await _record_error(session, source_id, f"{error.code}: {error.message_en}")
         raise
     try:
-        async with write_transaction(sessions) as session:
+        async with write_transaction(session):
             return await apply_import(session, source_id, events, now)
     except Exception as error:
-        await _record_error(sessions, source_id, f"{type(error).__name__}: {error}"[:2000])
+        await _record_error(session, source_id, f"{type(error).__name__}: {error}"[:2000])
         raise
 
 
-async def _record_error(sessions: async_sessionmaker[AsyncSession], source_id: int, message: str) -> None:
-    async with write_transaction(sessions) as session:
+async def _record_error(session: AsyncSession, source_id: int, message: str) -> None:
+    async with write_transaction(session):
         source = await session.get(CalendarSource, source_id)
         if source is not None:
             source.last_error = message

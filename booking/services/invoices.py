@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import pricing
 from booking.db.engine import write_transaction
@@ -165,7 +165,7 @@ async def _mark_new(session: AsyncSession, period: str, start: datetime, end: da
     return marked
 
 
-async def export_invoices(sessions: async_sessionmaker[AsyncSession], period: str, *, now: datetime) -> bytes:
+async def export_invoices(session: AsyncSession, period: str, *, now: datetime) -> bytes:
     """The CSV for `period` (YYYY-MM), once the month is over. New completed invoice
     bookings are marked as exported in this period; the file lists every booking
     marked for the period, so running it again gives the same bytes."""
@@ -177,7 +177,7 @@ async def export_invoices(sessions: async_sessionmaker[AsyncSession], period: st
             f"The period {period} has not ended yet.",
             period=period,
         )
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         await _mark_new(session, period, start, end, now)
         bookings = (
             (

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Callable
 from urllib.parse import urlsplit
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.engine import write_transaction
 from booking.notify import enqueue_due_reminders
@@ -24,17 +24,17 @@ class MailRun:
 
 
 async def send_mail(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     settings: Settings,
     *,
     clock: Callable[[], datetime],
     transport: Transport | None = None,
     limit: int = 200,
 ) -> MailRun:
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         reminders = await enqueue_due_reminders(session, clock())
     report = await send_pending(
-        sessions,
+        session,
         transport or transport_for(settings),
         sender=settings.smtp_from,
         clock=clock,

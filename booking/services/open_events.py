@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Select, exists, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, Building, District, OpenEvent, Person, Premises
@@ -60,13 +60,13 @@ async def _lock(session: AsyncSession, booking_id: int) -> None:
 
 
 async def mark(
-    sessions: async_sessionmaker[AsyncSession], person: Person, booking_id: int, text: EventText, *, now: datetime
+    session: AsyncSession, person: Person, booking_id: int, text: EventText, *, now: datetime
 ) -> tuple[OpenEvent, bool]:
     """Mark a booking as an open event, or change its text: (the event, created?).
     Who may not manage the booking is refused first, then a booking that has ended or was
     called off, then the text; every refusal leaves the database as it was. An edit keeps
     a staff hide in place."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         await _lock(session, booking_id)
         booking = await booking_for(session, person, booking_id)
         check_openable(booking.status, booking.end_at, now)
@@ -86,10 +86,10 @@ async def mark(
     return event, created
 
 
-async def unmark(sessions: async_sessionmaker[AsyncSession], person: Person, booking_id: int) -> None:
+async def unmark(session: AsyncSession, person: Person, booking_id: int) -> None:
     """The booking is no longer an open event. One that staff have hidden stays (hidden):
     removing it would let it come back unhidden when marked again."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         await _lock(session, booking_id)
         _, event = await managed_event(session, person, booking_id)
         if event.hidden_at is not None:
@@ -107,11 +107,11 @@ async def unmark(sessions: async_sessionmaker[AsyncSession], person: Person, boo
 
 
 async def set_hidden(
-    sessions: async_sessionmaker[AsyncSession], scope: StaffScope, booking_id: int, *, hidden: bool, now: datetime
+    session: AsyncSession, scope: StaffScope, booking_id: int, *, hidden: bool, now: datetime
 ) -> OpenEvent:
     """Hide an open event from "Hva skjer" and its feed, or show it again (staff of the
     premises' department, or an administrator). The booker still sees it, marked hidden."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         booking = await get_booking(session, booking_id)
         if not scope.manages(booking.premises.building.department_id):
             raise forbidden_premises(booking.premises.name)

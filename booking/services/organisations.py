@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.engine import write_transaction
 from booking.db.models import Membership, Organisation, Person
@@ -31,7 +31,7 @@ class DuplicateOrganisation(DomainError):
 
 
 async def register_organisation(
-    sessions: async_sessionmaker[AsyncSession], *, name: str, orgnr: str, delegate_id: int, now: datetime, **flags: bool
+    session: AsyncSession, *, name: str, orgnr: str, delegate_id: int, now: datetime, **flags: bool
 ) -> Organisation:
     """Validate first, write nothing on refusal; the registering person becomes a delegate.
     The organisation waits for staff's check (verified_at stays empty)."""
@@ -41,7 +41,7 @@ async def register_organisation(
     unknown = set(flags) - set(FLAGS)
     if unknown:
         raise DomainError("unknown_flag", "Ukjent opplysning om organisasjonen.", f"Unknown flags {sorted(unknown)}.")
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         if await session.scalar(select(Organisation.id).where(Organisation.orgnr == number)):
             raise DuplicateOrganisation(
                 "duplicate_orgnr",
@@ -55,6 +55,14 @@ async def register_organisation(
         await session.flush()
         session.add(Membership(organisation_id=organisation.id, person_id=delegate_id))
     return organisation
+
+
+async def make_delegate(session: AsyncSession, person_id: int) -> None:
+    """Whoever registers an organisation acts for it: give the account the delegate role."""
+    async with write_transaction(session):
+        row = await session.get(Person, person_id)
+        if row is not None and "delegate" not in row.roles:
+            row.roles = sorted(set(row.roles) | {"delegate"})
 
 
 @dataclass(frozen=True)
@@ -86,13 +94,11 @@ async def awaiting_check(session: AsyncSession) -> list[AwaitingCheck]:
     return [AwaitingCheck(organisation, person) for organisation, person in rows]
 
 
-async def mark_checked(
-    sessions: async_sessionmaker[AsyncSession], organisation_id: int, *, staff_id: int, now: datetime
-) -> Organisation:
+async def mark_checked(session: AsyncSession, organisation_id: int, *, staff_id: int, now: datetime) -> Organisation:
     """Staff have checked the organisation against the public registers. Checking one
     already checked changes nothing (the first check is kept). Bookings it has already
     sent stay in the approval queue, where staff decide them."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         await session.execute(
             update(Organisation)
             .where(Organisation.id == organisation_id, Organisation.verified_at.is_(None))

@@ -18,10 +18,10 @@ from typing import Mapping
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import notify
-from booking.db.engine import write_transaction
+from booking.db.engine import end_reads, write_transaction
 from booking.db.models import Booking, Payment, WebhookEvent
 from booking.domain.errors import NotFound
 from booking.domain.lifecycle import SLOT_HOLDING, Status
@@ -151,7 +151,7 @@ async def apply_remote_payment(
 
 
 async def handle_webhook(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     settings: Settings,
     provider_name: str,
     body: bytes,
@@ -169,13 +169,11 @@ async def handle_webhook(
     event = provider.parse_event(body, headers)
     if event.subject == "ignored" or not event.object_id:
         return "ignored"
-    async with sessions() as session:
-        if await session.scalar(
-            select(WebhookEvent.id).where(
-                WebhookEvent.provider == provider.name, WebhookEvent.event_id == event.event_id
-            )
-        ):
-            return "duplicate"
+    if await session.scalar(
+        select(WebhookEvent.id).where(WebhookEvent.provider == provider.name, WebhookEvent.event_id == event.event_id)
+    ):
+        return "duplicate"
+    await end_reads(session)  # no transaction is held while the provider answers
     try:
         remote = await (provider.fetch_payment if event.subject == "payment" else provider.fetch_refund)(
             event.object_id
@@ -185,7 +183,7 @@ async def handle_webhook(
         remote = None
     settlement = Settlement("unknown")
     try:
-        async with write_transaction(sessions) as session:
+        async with write_transaction(session):
             session.add(WebhookEvent(provider=provider.name, event_id=event.event_id, type=event.type, received_at=now))
             await session.flush()
             if remote is not None and event.subject == "payment":
@@ -195,7 +193,7 @@ async def handle_webhook(
     except IntegrityError:
         return "duplicate"  # recorded by a delivery that ran at the same moment
     if settlement.refund_ids:
-        await process_refunds(sessions, settings, now=now, ids=settlement.refund_ids)
+        await process_refunds(session, settings, now=now, ids=settlement.refund_ids)
     return settlement.outcome
 
 
@@ -216,12 +214,13 @@ async def _apply_remote_refund(session: AsyncSession, provider: PaymentProvider,
 
 
 async def _refetch(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, payments: list[Payment], now: datetime
+    session: AsyncSession, settings: Settings, payments: list[Payment], now: datetime
 ) -> list[Settlement]:
     """Ask the provider about each checkout now and apply the answer, as the webhook
     would. A provider that does not answer leaves the payment for the next try."""
     configured = providers(settings)
     settlements, refunds, done = [], [], set()
+    await end_reads(session)  # no transaction is held while the provider answers
     for payment in payments:
         lead_id = payment.part_of or payment.id
         provider = configured.get(payment.provider)
@@ -236,12 +235,12 @@ async def _refetch(
             continue
         if remote.payment_id is None:
             remote = dataclasses.replace(remote, payment_id=lead_id)
-        async with write_transaction(sessions) as session:
+        async with write_transaction(session):
             settlement = await apply_remote_payment(session, provider, remote, now)
         settlements.append(settlement)
         refunds += settlement.refund_ids
     if refunds:
-        await process_refunds(sessions, settings, now=now, ids=refunds)
+        await process_refunds(session, settings, now=now, ids=refunds)
     return settlements
 
 
@@ -253,30 +252,22 @@ def _open_card_payments():
     )
 
 
-async def refresh_payment(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, booking_id: int, *, now: datetime
-) -> Booking:
+async def refresh_payment(session: AsyncSession, settings: Settings, booking_id: int, *, now: datetime) -> Booking:
     """On the return from checkout: ask the provider now rather than wait for its
     webhook, so the booker sees the confirmation at once. Safe to repeat."""
-    async with sessions() as session:
-        payments = list(
-            (
-                await session.execute(
-                    _open_card_payments().where(Payment.booking_id == booking_id).order_by(Payment.id)
-                )
-            ).scalars()
-        )
-    await _refetch(sessions, settings, payments, now)
-    async with sessions() as session:
-        return (
-            await session.execute(
-                select(Booking).where(Booking.id == booking_id).execution_options(populate_existing=True)
-            )
-        ).scalar_one()
+    payments = list(
+        (
+            await session.execute(_open_card_payments().where(Payment.booking_id == booking_id).order_by(Payment.id))
+        ).scalars()
+    )
+    await _refetch(session, settings, payments, now)
+    return (
+        await session.execute(select(Booking).where(Booking.id == booking_id).execution_options(populate_existing=True))
+    ).scalar_one()
 
 
 async def reconcile_payments(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, *, now: datetime, older_than: timedelta
+    session: AsyncSession, settings: Settings, *, now: datetime, older_than: timedelta
 ) -> Counter:
     """`booking payments reconcile`: card payments still open after `older_than` (younger
     ones are left to the webhook and the return page) are
@@ -285,14 +276,13 @@ async def reconcile_payments(
     done and left alone, so this and the webhook never change anything twice, and it is
     safe to run on several machines at once (the rows are locked while applied).
     Returns how many checkouts ended how (Settlement.outcome)."""
-    async with sessions() as session:
-        payments = list(
-            (
-                await session.execute(
-                    _open_card_payments()
-                    .where(Payment.part_of.is_(None), Payment.created_at <= now - older_than)
-                    .order_by(Payment.id)
-                )
-            ).scalars()
-        )
-    return Counter(s.outcome for s in await _refetch(sessions, settings, payments, now))
+    payments = list(
+        (
+            await session.execute(
+                _open_card_payments()
+                .where(Payment.part_of.is_(None), Payment.created_at <= now - older_than)
+                .order_by(Payment.id)
+            )
+        ).scalars()
+    )
+    return Counter(s.outcome for s in await _refetch(session, settings, payments, now))

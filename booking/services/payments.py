@@ -22,7 +22,7 @@ from itertools import groupby
 
 from babel.dates import format_date
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import pricing
 from booking import notify
@@ -242,7 +242,7 @@ def _check_held(booking: Booking, now: datetime) -> None:
 
 
 async def start_payment(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     settings: Settings,
     booking_id: int,
     *,
@@ -256,7 +256,7 @@ async def start_payment(
     held occurrences of its weekly series at once. Calling it again (a reload, a double
     click, another date of the same series) gives the same checkout, not a second one."""
     provider = _card_provider(settings, provider_name)
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         booking = await get_booking(session, booking_id)
         _own(booking, person_id)
         bookings = await paid_together(session, booking, now)
@@ -322,7 +322,7 @@ async def start_payment(
     try:
         checkout = await provider.start_checkout(request, idempotency_key=f"lokaler-payment-{row_ids[0]}-checkout")
     except ProviderError as error:
-        async with write_transaction(sessions) as session:
+        async with write_transaction(session):
             row = await _locked_payment(session, row_ids[0])
             row.attempts += 1
             row.last_error = f"{type(error).__name__}: {error}"
@@ -332,7 +332,7 @@ async def start_payment(
             "Betalingen kunne ikke startes. Prøv igjen om litt.",
             "The payment could not be started. Try again shortly.",
         ) from error
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         for row in await checkout_rows(session, await _locked_payment(session, row_ids[0])):
             if row.state == states.CREATED:
                 row.state = states.PENDING
@@ -346,12 +346,12 @@ async def start_payment(
 
 
 async def choose_invoice(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, booking_id: int, *, person_id: int, now: datetime
+    session: AsyncSession, settings: Settings, booking_id: int, *, person_id: int, now: datetime
 ) -> Booking:
     """An organisation's held card booking (with the rest of its weekly series) is paid
     by invoice instead: the slots are kept, open card payments are given up (a late card
     payment is refunded in full)."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         booking = await get_booking(session, booking_id)
         _own(booking, person_id)
         organisation = await session.get(Organisation, booking.organisation_id) if booking.organisation_id else None

@@ -13,9 +13,9 @@ import asyncio
 from datetime import datetime
 
 from sqlalchemy import func, or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.db.engine import write_transaction
+from booking.db.engine import end_reads, write_transaction
 from booking.db.models import Premises, PremisesPhoto
 from booking.domain.errors import DomainError, FieldProblem, NotFound
 from booking.media.images import Picture, prepare
@@ -111,7 +111,7 @@ async def store_photo(
 
 
 async def add_photo(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     media: MediaStore,
     scope: StaffScope,
     slug: str,
@@ -122,8 +122,8 @@ async def add_photo(
     now: datetime,
 ) -> PremisesPhoto:
     """Check who asks, the alt texts and the file (all problems together), then keep it."""
-    async with sessions() as session:
-        await premises_to_edit(session, scope, slug)  # refuses another department before reading the file
+    await premises_to_edit(session, scope, slug)  # refuses another department before reading the file
+    await end_reads(session)  # no transaction is held while the picture is decoded
     problems = alt_text_problems(alt_nb, alt_en)
     picture = None
     if not data:
@@ -135,7 +135,7 @@ async def add_photo(
             problems.insert(0, FieldProblem("bilde", refused.code, refused.message_nb, refused.message_en))
     if problems:
         raise InvalidForm(problems)
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         premises = await premises_to_edit(session, scope, slug)
         return await store_photo(session, media, premises, picture, alt_nb, alt_en, now=now, by=scope.person_id)
 
@@ -153,11 +153,9 @@ async def _photo_and_siblings(
     return photo, photos
 
 
-async def move_photo(
-    sessions: async_sessionmaker[AsyncSession], scope: StaffScope, slug: str, photo_id: int, step: int
-) -> None:
+async def move_photo(session: AsyncSession, scope: StaffScope, slug: str, photo_id: int, step: int) -> None:
     """One place earlier (step -1) or later (+1); at either end it stays."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         photo, photos = await _photo_and_siblings(session, scope, slug, photo_id)
         index = photos.index(photo)
         if 0 <= index + step < len(photos):
@@ -166,11 +164,9 @@ async def move_photo(
             each.position = position
 
 
-async def remove_photo(
-    sessions: async_sessionmaker[AsyncSession], media: MediaStore, scope: StaffScope, slug: str, photo_id: int
-) -> None:
+async def remove_photo(session: AsyncSession, media: MediaStore, scope: StaffScope, slug: str, photo_id: int) -> None:
     """The row, then its files unless another picture (the same file elsewhere) uses them."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         photo, _ = await _photo_and_siblings(session, scope, slug, photo_id)
         keys = {photo.key, photo.small_key}
         await session.delete(photo)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import or_, select, true
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, Building, Closure, Person, Premises, SlotClaim
@@ -271,7 +271,7 @@ async def premises_to_edit(session: AsyncSession, scope: StaffScope, slug: str) 
 
 
 async def update_premises(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     scope: StaffScope,
     slug: str,
     form: FormValues,
@@ -279,7 +279,7 @@ async def update_premises(
     categories: Iterable[str],
 ) -> Premises:
     """Validate everything, then write everything, in one transaction."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         premises = await premises_to_edit(session, scope, slug)
         values = premises_changes(form, categories=categories, may_restructure=scope.is_admin)
         for column, value in values.items():
@@ -346,7 +346,7 @@ def _local_instant(day_text: str, clock_text: str, *, end: bool, field: str, pro
 
 
 async def create_closure(
-    sessions: async_sessionmaker[AsyncSession], scope: StaffScope, form: FormValues, *, now: datetime
+    session: AsyncSession, scope: StaffScope, form: FormValues, *, now: datetime
 ) -> tuple[Closure, int]:
     """A manual closure of one premises or a whole building. Returns it and how many
     bookings it overlaps (they are not cancelled: staff contact the bookers)."""
@@ -375,7 +375,7 @@ async def create_closure(
         problems.add(
             "reason", "too_long", "Begrunnelsen kan ha høyst 300 tegn.", "The reason can be at most 300 characters."
         )
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         buildings, premises = await closure_targets(session, scope)
         target = None
         if what == "building" and ident.isdigit():
@@ -427,8 +427,8 @@ async def _overlapping_bookings(session: AsyncSession, target: ClosureTarget, st
     return len(set((await session.execute(query)).scalars()))
 
 
-async def delete_closure(sessions: async_sessionmaker[AsyncSession], scope: StaffScope, closure_id: int) -> None:
-    async with write_transaction(sessions) as session:
+async def delete_closure(session: AsyncSession, scope: StaffScope, closure_id: int) -> None:
+    async with write_transaction(session):
         closure = await session.get(Closure, closure_id)
         if closure is None:
             raise NotFound("unknown_closure", "Fant ikke stengingen.", f"No closure {closure_id}.")

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, Payment
@@ -138,12 +138,10 @@ def _due(now: datetime):
     )
 
 
-async def _claim(
-    sessions: async_sessionmaker[AsyncSession], refund_id: int, now: datetime
-) -> tuple[Payment, Payment] | None:
+async def _claim(session: AsyncSession, refund_id: int, now: datetime) -> tuple[Payment, Payment] | None:
     """Take a refund row (conditional UPDATE, so two runners never both call the provider
     with it at once), with the payment it refunds."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         taken = (
             await session.execute(
                 update(Payment)
@@ -192,18 +190,17 @@ async def record_refund_state(
 
 
 async def process_refunds(
-    sessions: async_sessionmaker[AsyncSession], settings: Settings, *, now: datetime, ids: list[int] | None = None
+    session: AsyncSession, settings: Settings, *, now: datetime, ids: list[int] | None = None
 ) -> RefundReport:
     """Call the provider for refunds that are decided but not done (all of them, or `ids`)."""
     report = RefundReport()
-    async with sessions() as session:
-        query = select(Payment.id).where(Payment.kind == "refund", Payment.provider != INVOICE, _due(now))
-        if ids is not None:
-            query = query.where(Payment.id.in_(ids))
-        candidates = list((await session.execute(query.order_by(Payment.id))).scalars())
+    query = select(Payment.id).where(Payment.kind == "refund", Payment.provider != INVOICE, _due(now))
+    if ids is not None:
+        query = query.where(Payment.id.in_(ids))
+    candidates = list((await session.execute(query.order_by(Payment.id))).scalars())
     configured = providers(settings)
     for refund_id in candidates:
-        claimed = await _claim(sessions, refund_id, now)
+        claimed = await _claim(session, refund_id, now)
         if claimed is None:
             continue
         refund, original = claimed
@@ -224,7 +221,7 @@ async def process_refunds(
                 state, reference, error = remote.state, remote.reference, remote.error
             except ProviderError as failure:
                 error = f"{type(failure).__name__}: {failure}"
-        async with write_transaction(sessions) as session:
+        async with write_transaction(session):
             row = (await session.execute(select(Payment).where(Payment.id == refund.id).with_for_update())).scalar_one()
             await record_refund_state(session, row, state, reference=reference, error=error, now=now)
             final = row.state

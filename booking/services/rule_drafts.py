@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import pricing
 from booking.db.engine import write_transaction
@@ -59,8 +59,8 @@ async def get_draft(session: AsyncSession, draft_id: int) -> RuleSetVersion:
     return row
 
 
-async def start_draft(sessions: async_sessionmaker[AsyncSession], *, author: str, now: datetime) -> RuleSetVersion:
-    async with write_transaction(sessions) as session:
+async def start_draft(session: AsyncSession, *, author: str, now: datetime) -> RuleSetVersion:
+    async with write_transaction(session):
         base = await newest_published(session)
         draft = RuleSetVersion(
             label=f"Utkast fra {base.label}",
@@ -77,30 +77,27 @@ async def start_draft(sessions: async_sessionmaker[AsyncSession], *, author: str
     return draft
 
 
-async def validated(sessions: async_sessionmaker[AsyncSession], content: Mapping[str, Any]) -> pricing.RuleSet:
+async def validated(session: AsyncSession, content: Mapping[str, Any]) -> pricing.RuleSet:
     """Raises RuleSetError naming the place (e.g. `tariff.gymsal.rate`)."""
-    async with sessions() as session:
-        return pricing.rule_set_from_dict(content, categories_in_use=await rulebook.categories_in_use(session))
+    return pricing.rule_set_from_dict(content, categories_in_use=await rulebook.categories_in_use(session))
 
 
-async def save_draft(
-    sessions: async_sessionmaker[AsyncSession], draft_id: int, content: Mapping[str, Any]
-) -> pricing.RuleSet:
-    rule_set = await validated(sessions, content)
-    async with write_transaction(sessions) as session:
+async def save_draft(session: AsyncSession, draft_id: int, content: Mapping[str, Any]) -> pricing.RuleSet:
+    rule_set = await validated(session, content)
+    async with write_transaction(session):
         draft = await get_draft(session, draft_id)
         draft.content = pricing.rule_set_to_dict(rule_set)
         draft.content_hash = pricing.content_hash(rule_set)
     return rule_set
 
 
-async def save_draft_text(sessions: async_sessionmaker[AsyncSession], draft_id: int, text: str) -> pricing.RuleSet:
-    rule_set = await rulebook.read_draft(sessions, text)
-    return await save_draft(sessions, draft_id, pricing.rule_set_to_dict(rule_set))
+async def save_draft_text(session: AsyncSession, draft_id: int, text: str) -> pricing.RuleSet:
+    rule_set = await rulebook.read_draft(session, text)
+    return await save_draft(session, draft_id, pricing.rule_set_to_dict(rule_set))
 
 
-async def discard_draft(sessions: async_sessionmaker[AsyncSession], draft_id: int) -> None:
-    async with write_transaction(sessions) as session:
+async def discard_draft(session: AsyncSession, draft_id: int) -> None:
+    async with write_transaction(session):
         await session.delete(await get_draft(session, draft_id))
 
 
@@ -112,18 +109,17 @@ class PublishRequest:
 
 
 async def publish_draft(
-    sessions: async_sessionmaker[AsyncSession], draft_id: int, request: PublishRequest, *, author: str, now: datetime
+    session: AsyncSession, draft_id: int, request: PublishRequest, *, author: str, now: datetime
 ) -> RuleSetVersion:
     """Publish with a valid-from date and a reason (`rulebook.publish` refuses the past);
     the version is named by `label`, by default its valid-from date."""
     label = request.label.strip() or request.valid_from.isoformat()
-    async with sessions() as session:
-        draft = await get_draft(session, draft_id)
-        taken = (
-            await session.execute(
-                select(RuleSetVersion.label, RuleSetVersion.valid_from).where(RuleSetVersion.status == PUBLISHED)
-            )
-        ).all()
+    draft = await get_draft(session, draft_id)
+    taken = (
+        await session.execute(
+            select(RuleSetVersion.label, RuleSetVersion.valid_from).where(RuleSetVersion.status == PUBLISHED)
+        )
+    ).all()
     if any(row.label == label for row in taken):
         raise DomainError(
             "version_label_taken",
@@ -139,9 +135,9 @@ async def publish_draft(
             field="valid_from",
         )
     # Validated again: a premises may have moved to a category the draft does not price.
-    rule_set = await validated(sessions, {**draft.content, "version": label})
+    rule_set = await validated(session, {**draft.content, "version": label})
     return await rulebook.publish(
-        sessions,
+        session,
         rule_set,
         valid_from=request.valid_from,
         author=author,
@@ -151,9 +147,9 @@ async def publish_draft(
     )
 
 
-async def history(sessions: async_sessionmaker[AsyncSession]) -> list[tuple[RuleSetVersion, list[dict]]]:
+async def history(session: AsyncSession) -> list[tuple[RuleSetVersion, list[dict]]]:
     """Published versions, newest first, each with its field-level diff from the one before."""
-    rows = await rulebook.versions(sessions)
+    rows = await rulebook.versions(session)
     result, previous = [], None
     for row in rows:
         current = pricing.rule_set_from_dict(row.content)

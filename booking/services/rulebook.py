@@ -10,7 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import pricing
 from booking.db.engine import write_transaction
@@ -230,9 +230,9 @@ async def published(session: AsyncSession) -> list[pricing.RuleSet]:
     return [pricing.rule_set_from_dict(row.content) for row in rows]
 
 
-async def ensure_default_published(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
+async def ensure_default_published(session: AsyncSession, now: datetime) -> None:
     """The first run publishes the default rule set from seed_data/, once."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         if await session.scalar(select(RuleSetVersion.id).where(RuleSetVersion.status == "published").limit(1)):
             return
         rule_set = default_rule_set()
@@ -251,20 +251,19 @@ async def ensure_default_published(sessions: async_sessionmaker[AsyncSession], n
         )
 
 
-async def current_rules(sessions: async_sessionmaker[AsyncSession]) -> HarmonisedRules:
+async def current_rules(session: AsyncSession) -> HarmonisedRules:
     """The published versions; a database with none yet gets the default first (a write
     only then, so the pages that call this on every request stay read-only).
 
     The parsed versions are kept per process (`_parsed_versions`), and each call asks the
     database only which versions are published: a version published by any process is
     used from the next request on, everywhere."""
-    async with sessions() as session:
-        versions = await _parsed_versions(session)
-        if versions:
-            return HarmonisedRules(versions, await rate_overrides(session))
-    await ensure_default_published(sessions, datetime.now().astimezone())
-    async with sessions() as session:  # a new transaction, which sees the version just published
-        return HarmonisedRules(await _parsed_versions(session), await rate_overrides(session))
+    versions = await _parsed_versions(session)
+    if versions:
+        return HarmonisedRules(versions, await rate_overrides(session))
+    await ensure_default_published(session, datetime.now().astimezone())
+    # a new transaction, which sees the version just published
+    return HarmonisedRules(await _parsed_versions(session), await rate_overrides(session))
 
 
 # engine → (published-versions fingerprint, the versions parsed). Per engine, because one
@@ -311,45 +310,39 @@ async def categories_in_use(session: AsyncSession) -> set[str]:
     return set((await session.execute(select(Premises.tariff_category).distinct())).scalars())
 
 
-async def read_draft(sessions: async_sessionmaker[AsyncSession], text: str) -> pricing.RuleSet:
+async def read_draft(session: AsyncSession, text: str) -> pricing.RuleSet:
     """A rule set's TOML text, validated against the tariff categories the premises use."""
-    async with sessions() as session:
-        return pricing.parse_rule_set(text, categories_in_use=await categories_in_use(session))
+    return pricing.parse_rule_set(text, categories_in_use=await categories_in_use(session))
 
 
-async def impact(sessions: async_sessionmaker[AsyncSession], draft: pricing.RuleSet, now: datetime) -> dict:
+async def impact(session: AsyncSession, draft: pricing.RuleSet, now: datetime) -> dict:
     """How the draft would quote every future slot-holding booking, against the rules in
     force: computed, not applied."""
     from booking.db.models import Booking
     from booking.services.bookings import SLOT_HOLDING_VALUES
 
-    rules = await current_rules(sessions)
-    async with sessions() as session:
-        rows = (
-            (
-                await session.execute(
-                    select(Booking).where(Booking.start_at > now, Booking.status.in_(SLOT_HOLDING_VALUES))
-                )
-            )
-            .scalars()
-            .all()
+    rules = await current_rules(session)
+    rows = (
+        (await session.execute(select(Booking).where(Booking.start_at > now, Booking.status.in_(SLOT_HOLDING_VALUES))))
+        .scalars()
+        .all()
+    )
+    items = [
+        (
+            b.id,
+            rules.facts(b.premises),
+            b.start_at,
+            b.end_at,
+            booker_facts(b.person, b.organisation),
+            details_of(b),
         )
-        items = [
-            (
-                b.id,
-                rules.facts(b.premises),
-                b.start_at,
-                b.end_at,
-                booker_facts(b.person, b.organisation),
-                details_of(b),
-            )
-            for b in rows
-        ]
+        for b in rows
+    ]
     return pricing.impact_preview(items, rules.in_force(now), draft)
 
 
 async def publish(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     draft: pricing.RuleSet,
     *,
     valid_from: date,
@@ -372,7 +365,7 @@ async def publish(
         raise DomainError("reason_required", "Skriv hvorfor reglene endres.", "A reason is required.")
     content = {**pricing.rule_set_to_dict(draft), "valid_from": valid_from.isoformat()}
     rule_set = pricing.rule_set_from_dict(content)
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         version = RuleSetVersion(
             label=rule_set.version,
             valid_from=valid_from,
@@ -392,14 +385,11 @@ async def publish(
     return version
 
 
-async def versions(sessions: async_sessionmaker[AsyncSession]) -> list[RuleSetVersion]:
-    async with sessions() as session:
-        return list(
-            (
-                await session.execute(
-                    select(RuleSetVersion)
-                    .where(RuleSetVersion.status == "published")
-                    .order_by(RuleSetVersion.valid_from)
-                )
-            ).scalars()
-        )
+async def versions(session: AsyncSession) -> list[RuleSetVersion]:
+    return list(
+        (
+            await session.execute(
+                select(RuleSetVersion).where(RuleSetVersion.status == "published").order_by(RuleSetVersion.valid_from)
+            )
+        ).scalars()
+    )

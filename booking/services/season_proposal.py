@@ -9,7 +9,7 @@ import asyncio
 from datetime import datetime
 
 from sqlalchemy import delete, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import allocation
 
@@ -19,7 +19,7 @@ import allocation
 import allocation.solver  # noqa: F401
 from allocation.facts import can_be_let, collide
 from allocation.outcome import unmet_wishes
-from booking.db.engine import write_transaction
+from booking.db.engine import end_reads, write_transaction
 from booking.db.models import Premises, Season, SeasonAllocation
 from booking.domain.errors import DomainError, InvalidTransition, NotFound
 from booking.domain.premises import WEEKDAYS
@@ -101,23 +101,21 @@ def reason_of(data: dict) -> allocation.Reason:
     return allocation.Reason(data["code"], data.get("tier"), data.get("rank"))
 
 
-async def propose(
-    sessions: async_sessionmaker[AsyncSession], season_id: int, *, rule_book, now: datetime
-) -> allocation.Proposal:
+async def propose(session: AsyncSession, season_id: int, *, rule_book, now: datetime) -> allocation.Proposal:
     """Compute and keep a proposal. The solver runs outside the write transaction (it
     may take seconds); what it was given is checked again before its result is kept."""
-    async with sessions() as session:
-        season = await rounds.get_season(session, season_id)
-        if season.state == "published":
-            raise InvalidTransition(
-                "already_published",
-                "Sesongen er publisert; forslaget kan ikke lages på nytt.",
-                f"Season {season_id} is published.",
-            )
-        rules = priority_rules(rule_book, season)
-        round_ = await load_round(session, season)
+    season = await rounds.get_season(session, season_id)
+    if season.state == "published":
+        raise InvalidTransition(
+            "already_published",
+            "Sesongen er publisert; forslaget kan ikke lages på nytt.",
+            f"Season {season_id} is published.",
+        )
+    rules = priority_rules(rule_book, season)
+    round_ = await load_round(session, season)
+    await end_reads(session)  # no transaction is held while the solver works
     proposal = await asyncio.to_thread(allocation.propose, round_, rules)
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         season = await rounds.get_season(session, season_id)
         if await load_round(session, season) != round_:
             raise DomainError(
@@ -176,11 +174,9 @@ async def propose(
     return proposal
 
 
-async def pin(
-    sessions: async_sessionmaker[AsyncSession], allocation_id: int, *, pinned: bool, now: datetime
-) -> SeasonAllocation:
+async def pin(session: AsyncSession, allocation_id: int, *, pinned: bool, now: datetime) -> SeasonAllocation:
     """Pin an allocation (a re-run keeps it) or let the solver decide it again."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         row = await _proposed(session, allocation_id)
         row.pinned = pinned
         await _refresh_outcome(session, row.season_id)
@@ -188,7 +184,7 @@ async def pin(
 
 
 async def move(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     allocation_id: int,
     *,
     premises_slug: str,
@@ -200,7 +196,7 @@ async def move(
     """Staff move an allocation to another slot of the round; it is then pinned. The new
     slot must lie in the round's seasonal hours on the premises' grid and overlap no other
     allocation (a whole hall against its halves)."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         row = await _proposed(session, allocation_id)
         premises = await rounds.premises_of_round(session, row.season_id)
         if weekday not in WEEKDAYS:

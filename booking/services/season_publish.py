@@ -17,7 +17,7 @@ from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import pricing
 from booking.db.engine import write_transaction
@@ -110,11 +110,11 @@ TAKEN = DomainError("slot_taken", "Tiden er allerede bestilt.", "The time is alr
 
 
 async def publish(
-    sessions: async_sessionmaker[AsyncSession], season_id: int, *, rule_book, actor_id: int | None, now: datetime
+    session: AsyncSession, season_id: int, *, rule_book, actor_id: int | None, now: datetime
 ) -> Published:
     """Publish a closed round once. Publishing again gives the first result and creates
     nothing; publishing again after the allocations changed is refused."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         season = (
             await session.execute(select(Season).where(Season.id == season_id).with_for_update())
         ).scalar_one_or_none()
@@ -352,7 +352,7 @@ async def _release(
 
 
 async def give_back(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     allocation_id: int,
     *,
     person_id: int,
@@ -360,7 +360,7 @@ async def give_back(
     now: datetime,
 ) -> int:
     """A delegate of the organisation gives back the whole allocation (its coming dates) or some dates."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         row = await _published_allocation(session, allocation_id)
         if (
             await session.scalar(
@@ -381,22 +381,18 @@ async def give_back(
         return count
 
 
-async def withdraw(
-    sessions: async_sessionmaker[AsyncSession], allocation_id: int, *, actor_id: int, now: datetime
-) -> int:
-    async with write_transaction(sessions) as session:
+async def withdraw(session: AsyncSession, allocation_id: int, *, actor_id: int, now: datetime) -> int:
+    async with write_transaction(session):
         row = await _published_allocation(session, allocation_id)
         count = await _release(session, row, None, actor_id=actor_id, reason=WITHDRAWN, now=now)
         row.state = "withdrawn"
         return count
 
 
-async def mark_not_used(
-    sessions: async_sessionmaker[AsyncSession], booking_id: int, *, caretaker_id: int, now: datetime
-) -> int:
+async def mark_not_used(session: AsyncSession, booking_id: int, *, caretaker_id: int, now: datetime) -> int:
     """A caretaker marks a seasonal date (that has begun) as not used; returns how many
     dates of that allocation are now marked."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         booking = await session.get(Booking, booking_id)
         row = (
             None

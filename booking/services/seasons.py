@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import allocation
 from booking.db.engine import write_transaction
@@ -93,11 +93,9 @@ def check_setup(setup: SeasonSetup) -> None:
             )
 
 
-async def create_season(
-    sessions: async_sessionmaker[AsyncSession], setup: SeasonSetup, *, actor_id: int | None, now: datetime
-) -> Season:
+async def create_season(session: AsyncSession, setup: SeasonSetup, *, actor_id: int | None, now: datetime) -> Season:
     check_setup(setup)
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         found = {
             p.slug: p
             for p in (await session.execute(select(Premises).where(Premises.slug.in_(setup.premises)))).scalars()
@@ -157,13 +155,11 @@ async def seasons(session: AsyncSession) -> list[Season]:
     return list((await session.execute(select(Season).order_by(Season.starts.desc(), Season.id.desc()))).scalars())
 
 
-async def move_season(
-    sessions: async_sessionmaker[AsyncSession], season_id: int, action: str, *, now: datetime
-) -> Season:
+async def move_season(session: AsyncSession, season_id: int, action: str, *, now: datetime) -> Season:
     """`open` a draft round for applications, or `close` an open one (early, or at the
     deadline); the same move again changes nothing."""
     source, target = MOVES[action]
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         season = await get_season(session, season_id)
         if season.state == target:
             return season
@@ -328,7 +324,7 @@ class ApplicationResult:
 
 
 async def submit_application(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     season_id: int,
     *,
     person_id: int,
@@ -355,7 +351,7 @@ async def submit_application(
             f"En søknad kan ha høyst {MAX_NEEDS} behov.",
             f"An application has at most {MAX_NEEDS} needs.",
         )
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         season = await get_season(session, season_id)
         if season.state == "draft":
             raise Forbidden(

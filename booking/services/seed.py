@@ -15,7 +15,7 @@ from typing import Callable
 
 from argon2 import PasswordHasher
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.engine import write_transaction
 from booking.db.models import (
@@ -271,7 +271,7 @@ async def sample_delegates(session: AsyncSession, data: dict) -> list[tuple[int,
 
 
 async def seed_sample(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     *,
     rules: LendingRules,
     media: MediaStore,
@@ -280,37 +280,36 @@ async def seed_sample(
     progress: Callable[[str], None] = print,
 ) -> SeedReport:
     data = tomllib.loads(Path(SAMPLE).read_text(encoding="utf-8"))
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         created = await load_catalogue(session, data, now)
     progress(f"catalogue: {created}")
     premises = sample_premises(data)
-    progress(f"pictures: {await seed_photos(sessions, media, [p.slug for p in premises], now=now)} drawn")
-    async with sessions() as session:
-        delegates = await sample_delegates(session, data)
-        placed_before = (
-            await session.scalar(
-                select(Booking.id).where(Booking.idempotency_key.startswith(KEY_PREFIX, autoescape=True)).limit(1)
-            )
-            is not None
+    progress(f"pictures: {await seed_photos(session, media, [p.slug for p in premises], now=now)} drawn")
+    delegates = await sample_delegates(session, data)
+    placed_before = (
+        await session.scalar(
+            select(Booking.id).where(Booking.idempotency_key.startswith(KEY_PREFIX, autoescape=True)).limit(1)
         )
+        is not None
+    )
     # Once placed, the sample bookings are left alone: a draw an earlier run could not place
     # (the slot was taken) might fit now that someone has cancelled, and would be new.
     if placed_before:
         made = 0
         progress("bookings: placed by an earlier run, left as they are")
     else:
-        made = await _seed_bookings(sessions, rules, now, bookings, premises, delegates, progress)
-    events = await _seed_open_events(sessions, now)
+        made = await _seed_bookings(session, rules, now, bookings, premises, delegates, progress)
+    events = await _seed_open_events(session, now)
     progress(f"open events: {events} new")
     monday = to_local(now).date() - timedelta(days=to_local(now).weekday())
-    series = await _seed_series(sessions, rules, now, premises, delegates, monday)
+    series = await _seed_series(session, rules, now, premises, delegates, monday)
     progress(f"series: {series} weekly series")
-    applications = await seed_round(sessions, rules=rules, now=now, delegates=delegates)
+    applications = await seed_round(session, rules=rules, now=now, delegates=delegates)
     progress(f"seasonal round: {applications} new applications")
     return SeedReport(created, made, series)
 
 
-async def _seed_bookings(sessions, rules, now, bookings, premises, delegates, progress) -> int:
+async def _seed_bookings(session, rules, now, bookings, premises, delegates, progress) -> int:
     """About `bookings` bookings in the coming weeks. Deterministic: the same draws every
     run, from the sample data alone (never from what people have added since), anchored
     on the Monday of this week."""
@@ -335,7 +334,7 @@ async def _seed_bookings(sessions, rules, now, bookings, premises, delegates, pr
             idempotency_key=f"{KEY_PREFIX}{n}",
         )
         try:
-            booking = await create_booking(sessions, new, rules=rules, now=now)
+            booking = await create_booking(session, new, rules=rules, now=now)
             made += booking.created_at == now  # not one that a run alongside placed first
         except CodedError:
             pass  # the draw broke a rule (closed, taken, too far ahead …): skip it
@@ -344,10 +343,10 @@ async def _seed_bookings(sessions, rules, now, bookings, premises, delegates, pr
     return made
 
 
-async def _seed_open_events(sessions, now) -> int:
+async def _seed_open_events(session, now) -> int:
     """A few confirmed sample bookings (two per kind of gathering others may join) become
     open events on "Hva skjer", unless an earlier run has made sample events already."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         sample = Booking.idempotency_key.startswith(KEY_PREFIX, autoescape=True)
         if (
             await session.scalar(
@@ -392,13 +391,12 @@ async def _seed_open_events(sessions, now) -> int:
     return sum(made.values())
 
 
-async def _seed_series(sessions, rules, now, premises, delegates, monday) -> int:
+async def _seed_series(session, rules, now, premises, delegates, monday) -> int:
     """A few clubs' weekly training, unless an earlier run already made them."""
     from booking.db.models import BookingSeries
 
-    async with sessions() as session:
-        if await session.scalar(select(BookingSeries.id).limit(1)) is not None:
-            return 0
+    if await session.scalar(select(BookingSeries.id).limit(1)) is not None:
+        return 0
     halls = [p for p in premises if p.kind == "hall" and "16:00-22:00" in str(p.opening_hours)] or premises
     made = 0
     for n in range(6):
@@ -409,7 +407,7 @@ async def _seed_series(sessions, rules, now, premises, delegates, monday) -> int
             (weekday,), time(17 + n % 3), time(18 + n % 3), monday + timedelta(days=7), monday + timedelta(days=7 * 12)
         )
         result = await create_series(
-            sessions,
+            session,
             premises_slug=room.slug,
             pattern=pattern,
             person_id=person_id,

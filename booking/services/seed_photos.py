@@ -11,7 +11,7 @@ from io import BytesIO
 
 from PIL import Image, ImageDraw, ImageFont
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.engine import write_transaction
 from booking.db.models import Premises, PremisesPhoto
@@ -67,17 +67,14 @@ def _font(size: int) -> ImageFont.FreeTypeFont | ImageFont.ImageFont:
         return ImageFont.load_default(size=size)
 
 
-async def seed_photos(
-    sessions: async_sessionmaker[AsyncSession], media: MediaStore, slugs: list[str], *, now: datetime
-) -> int:
+async def seed_photos(session: AsyncSession, media: MediaStore, slugs: list[str], *, now: datetime) -> int:
     """A drawn plan for every fourth of these premises, unless there are pictures already."""
-    async with sessions() as session:
-        if await session.scalar(select(PremisesPhoto.id).limit(1)) is not None:
-            return 0
-        chosen = slugs[::4]
-        premises = list((await session.execute(select(Premises).where(Premises.slug.in_(chosen)))).scalars())
+    if await session.scalar(select(PremisesPhoto.id).limit(1)) is not None:
+        return 0
+    chosen = slugs[::4]
+    premises = list((await session.execute(select(Premises).where(Premises.slug.in_(chosen)))).scalars())
     pictures = [(p, prepare(drawn_plan(p.name, p.kind, number))) for number, p in enumerate(premises)]
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         for p, picture in pictures:
             nb, en = SHOWS[p.kind]
             await store_photo(

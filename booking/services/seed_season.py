@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 
 from dateutil.easter import easter
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Premises, Season
 from booking.domain.premises import WEEKDAYS
@@ -102,7 +102,7 @@ def sample_needs(rng: random.Random, halls: list[Premises]) -> list[dict]:
 
 
 async def seed_round(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     *,
     rules: HarmonisedRules,
     now: datetime,
@@ -112,18 +112,17 @@ async def seed_round(
     """The sample round and its applications; returns how many applications were made."""
     starts, ends, last_day = coming_season(to_local(now).date())
     name = f"Sesong {starts.year}/{ends.year % 100:02d} – haller og gymsaler"
-    async with sessions() as session:
-        if await session.scalar(select(Season.id).where(Season.name == name)) is not None:
-            return 0
-        halls = list(
-            (await session.execute(select(Premises).where(Premises.kind == "hall").order_by(Premises.slug))).scalars()
-        )
+    if await session.scalar(select(Season.id).where(Season.name == name)) is not None:
+        return 0
+    halls = list(
+        (await session.execute(select(Premises).where(Premises.kind == "hall").order_by(Premises.slug))).scalars()
+    )
     priority = rules.in_force(starts).allocation
     if not halls or priority is None:
         return 0
     hours = {day: ["-".join(WEEKDAY_HOURS)] for day in WEEKDAYS[:5]}
     season = await seasons.create_season(
-        sessions,
+        session,
         seasons.SeasonSetup(
             name=name,
             starts=starts,
@@ -136,13 +135,13 @@ async def seed_round(
         actor_id=None,
         now=now,
     )
-    await seasons.move_season(sessions, season.id, "open", now=now)
+    await seasons.move_season(session, season.id, "open", now=now)
     rng = random.Random(2026)
     made = 0
     first_delegate = {organisation: person for person, organisation in reversed(delegates)}
     for organisation_id, person_id in list(first_delegate.items())[::-1][:applications]:
         await seasons.submit_application(
-            sessions,
+            session,
             season.id,
             person_id=person_id,
             organisation_id=organisation_id,

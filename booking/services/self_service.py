@@ -9,7 +9,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from sqlalchemy import or_, select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Booking, BookingHistory, Membership, Organisation, Person
 from booking.domain.errors import DomainError, FieldProblem, Forbidden
@@ -316,7 +316,7 @@ def may_cancel(booking: Booking, now: datetime) -> bool:
 
 
 async def cancel(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     settings: Settings,
     booking_id: int,
     *,
@@ -328,11 +328,10 @@ async def cancel(
     """Cancel as the booker, a delegate of its organisation or staff: the fee the rules
     set is kept, the rest refunded or credited (booking.services.cancellation); who
     cancelled, why and the fee are in the history."""
-    async with sessions() as session:
-        booking = await booking_for(session, actor, booking_id)
-        by_staff = acts_as_staff(actor, booking, {o.id for o in await organisations_of(session, actor.id)})
+    booking = await booking_for(session, actor, booking_id)
+    by_staff = acts_as_staff(actor, booking, {o.id for o in await organisations_of(session, actor.id)})
     return await cancel_booking(
-        sessions,
+        session,
         settings,
         booking_id,
         actor_id=actor.id,

@@ -16,7 +16,7 @@ from decimal import Decimal
 
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import notify
 from booking.db.engine import write_transaction
@@ -143,7 +143,7 @@ def _made(placement: Placement, booking_id: int) -> OccurrenceResult:
 
 
 async def create_series(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     *,
     premises_slug: str,
     pattern: WeeklyPattern,
@@ -173,7 +173,7 @@ async def create_series(
             default=str,
         ).encode()
     ).hexdigest()[:16]
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         if idempotency_key is not None and not preview:
             earlier = await session.scalar(
                 select(BookingSeries).where(
@@ -261,7 +261,7 @@ async def _series_bookings(session: AsyncSession, series_id: int) -> list[Bookin
 
 
 async def edit_series(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     series_id: int,
     *,
     day: date,
@@ -283,7 +283,7 @@ async def edit_series(
             "Velg «denne», «denne og følgende» eller «alle».",
             f"Scope must be one of {', '.join(SCOPES)}.",
         )
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         series = await session.get(BookingSeries, series_id)
         if series is None:
             raise NotFound("unknown_series", "Fant ikke serien.", f"No series {series_id}.")
@@ -375,10 +375,10 @@ async def _adopt(session: AsyncSession, old_id: int, new_id: int, day: date) -> 
 
 
 async def skip_occurrence(
-    sessions: async_sessionmaker[AsyncSession], series_id: int, day: date, *, actor_id: int, reason: str, now: datetime
+    session: AsyncSession, series_id: int, day: date, *, actor_id: int, reason: str, now: datetime
 ) -> None:
     """Cancel one date of a series and remember it as skipped."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         series = await session.get(BookingSeries, series_id)
         if series is None:
             raise NotFound("unknown_series", "Fant ikke serien.", f"No series {series_id}.")

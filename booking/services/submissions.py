@@ -13,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import pricing
 from booking.db.models import Booking, Organisation, Person
@@ -55,7 +55,7 @@ def paid_as_asked(settings: Settings, rules: HarmonisedRules) -> ChooseMethod:
 
 
 async def submit_booking(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     settings: Settings,
     rules: HarmonisedRules,
     new: NewBooking,
@@ -67,7 +67,7 @@ async def submit_booking(
     the only method there is). The same request again under its idempotency key answers
     with the booking made the first time."""
     return await book(
-        sessions,
+        session,
         replace(new, responsible=responsible),
         rules=rules,
         now=now,
@@ -88,7 +88,7 @@ class Preview:
 
 
 async def preview_booking(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     settings: Settings,
     rules: HarmonisedRules,
     new: NewBooking,
@@ -102,10 +102,7 @@ async def preview_booking(
     wanted = Interval(new.start, new.end)
     new = replace(new, payment_method=None)
     try:
-        async with sessions() as session:
-            situation = await read_situation(
-                session, new.premises_slug, new.person_id, new.organisation_id, wanted, now
-            )
+        situation = await read_situation(session, new.premises_slug, new.person_id, new.organisation_id, wanted, now)
         check_request(situation.structure, wanted, situation.closures)
         quote = rules.quote(situation.premises, wanted, situation.person, situation.organisation, new.details)
     except CodedError as refusal:  # about the booker or the time itself: nothing to price
@@ -142,7 +139,7 @@ class SeriesSubmitted:
 
 
 async def submit_series(
-    sessions: async_sessionmaker[AsyncSession],
+    session: AsyncSession,
     settings: Settings,
     rules: HarmonisedRules,
     asked: SeriesSubmission,
@@ -161,7 +158,7 @@ async def submit_series(
         rules=rules,
         now=now,
     )
-    result = await create_series(sessions, **wanted, preview=True)
+    result = await create_series(session, **wanted, preview=True)
     allowed = allowed_by_rules(
         rules,
         start=asked.pattern.first_date,
@@ -172,7 +169,7 @@ async def submit_series(
     payment = payment_choices(settings, total=result.total, organisation=asked.organisation, allowed=allowed)
     if not preview:
         result = await create_series(
-            sessions,
+            session,
             **wanted,
             payment_method=checked_payment(payment, asked.payment_method),
             idempotency_key=asked.idempotency_key,

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Premises
 from booking.domain.errors import DomainError
@@ -85,14 +85,13 @@ def code_of(error: Exception) -> str:
 
 
 async def alternatives_for(
-    sessions: async_sessionmaker[AsyncSession], premises_slug: str, wanted: Interval, error: Exception, now: datetime
+    session: AsyncSession, premises_slug: str, wanted: Interval, error: Exception, now: datetime
 ) -> Alternatives:
     """Alternatives after a refused booking, unless the refusal was about the booker."""
     if code_of(error) in ABOUT_THE_BOOKER or wanted.end <= wanted.start:
         return Alternatives()
-    async with sessions() as session:
-        try:
-            premises = await premises_by_slug(session, premises_slug)
-        except DomainError:
-            return Alternatives()
-        return await alternatives(session, premises, wanted, now=now)
+    try:
+        premises = await premises_by_slug(session, premises_slug)
+    except DomainError:
+        return Alternatives()
+    return await alternatives(session, premises, wanted, now=now)

@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import pricing
 from booking.db.engine import write_transaction
@@ -87,7 +87,7 @@ async def deviations(session: AsyncSession, rule_set: pricing.RuleSet) -> list[D
 
 
 async def create_exception(
-    sessions: async_sessionmaker[AsyncSession], form: FormValues, *, approver_id: int, now: datetime
+    session: AsyncSession, form: FormValues, *, approver_id: int, now: datetime
 ) -> TariffException:
     problems: list[FieldProblem] = []
     rate = parse_rate(form.text("rate"))
@@ -128,7 +128,7 @@ async def create_exception(
                 "The reason may have at most 2000 characters.",
             )
         )
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         premises = (
             await session.execute(select(Premises).where(Premises.slug == form.text("premises")))
         ).scalar_one_or_none()
@@ -161,8 +161,8 @@ async def create_exception(
     return exception
 
 
-async def delete_exception(sessions: async_sessionmaker[AsyncSession], exception_id: int) -> None:
-    async with write_transaction(sessions) as session:
+async def delete_exception(session: AsyncSession, exception_id: int) -> None:
+    async with write_transaction(session):
         exception = await session.get(TariffException, exception_id)
         if exception is None:
             raise NotFound("unknown_tariff_exception", "Fant ikke unntaket.", f"No tariff exception {exception_id}.")

@@ -11,7 +11,7 @@ from litestar import Controller, Request, get, post
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.services.accounts import BadCredentials, TooManyAttempts, authenticate, issue_api_token
 
@@ -48,12 +48,12 @@ class AccountPages(Controller):
     async def login(
         self,
         request: Request,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         now: datetime,
         data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Template | Redirect:
         try:
-            person = await authenticate(sessions, data.email, data.password, client=client_of(request), now=now)
+            person = await authenticate(db, data.email, data.password, client=client_of(request), now=now)
         except (BadCredentials, TooManyAttempts) as refused:
             return Template(
                 "account/login.html",
@@ -81,8 +81,6 @@ class AuthApi(Controller):
     path = "/api/v1/auth"
 
     @post("/token", status_code=201)
-    async def token(
-        self, request: Request, data: TokenRequest, sessions: async_sessionmaker[AsyncSession], now: datetime
-    ) -> dict:
-        person = await authenticate(sessions, data.email, data.password, client=client_of(request), now=now)
-        return {"token": await issue_api_token(sessions, person.id, label=data.label, now=now), "token_type": "Bearer"}
+    async def token(self, request: Request, data: TokenRequest, db: AsyncSession, now: datetime) -> dict:
+        person = await authenticate(db, data.email, data.password, client=client_of(request), now=now)
+        return {"token": await issue_api_token(db, person.id, label=data.label, now=now), "token_type": "Bearer"}

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 
 from litestar import Controller, get, post
 from litestar.params import Parameter
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import pricing
 from booking.db.models import Organisation
@@ -17,7 +17,7 @@ from booking.domain.intervals import Interval
 from booking.services.catalogue import SearchFilters, availability, matching, premises_by_slug, search
 from booking.services.photos import photos_of
 from booking.services.quotes import quote_request
-from booking.services.rulebook import current_rules
+from booking.services.rulebook import HarmonisedRules
 from booking.web.present import interval_json, photo_json, premises_json
 from common.localtime import parse_instant
 from pricing import BookingDetails
@@ -56,7 +56,7 @@ class PremisesApi(Controller):
     @get("/premises")
     async def list_premises(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         now: datetime,
         free_from: str | None = None,
         free_to: str | None = None,
@@ -79,23 +79,21 @@ class PremisesApi(Controller):
             tuple(equipment or ()),
             tuple(accessibility or ()),
         )
-        async with sessions() as session:
-            rows = await (matching(session, filters) if window is None else search(session, filters, now=now))
+        rows = await (matching(db, filters) if window is None else search(db, filters, now=now))
         return {"items": [premises_json(p) for p in rows], "count": len(rows)}
 
     @get("/premises/{slug:str}")
-    async def get_premises(self, slug: str, sessions: async_sessionmaker[AsyncSession]) -> dict:
+    async def get_premises(self, slug: str, db: AsyncSession) -> dict:
         """The premises, with its pictures in order (URLs on this site, sizes, alt texts)."""
-        async with sessions() as session:
-            premises = await premises_by_slug(session, slug)
-            photos = await photos_of(session, premises.id)
+        premises = await premises_by_slug(db, slug)
+        photos = await photos_of(db, premises.id)
         return {**premises_json(premises), "photos": [photo_json(photo) for photo in photos]}
 
     @get("/premises/{slug:str}/availability")
     async def get_availability(
         self,
         slug: str,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         now: datetime,
         from_: str | None = Parameter(query="from", default=None),
         to: str | None = None,
@@ -103,8 +101,7 @@ class PremisesApi(Controller):
         if not from_ or not to:
             raise DomainError("incomplete_window", "Oppgi både from og to.", "Give both `from` and `to`.")
         window = window_of(from_, to)
-        async with sessions() as session:
-            avail = await availability(session, slug, window, now=now)
+        avail = await availability(db, slug, window, now=now)
         return {
             "premises": slug,
             "from": window.start.isoformat(),
@@ -118,32 +115,29 @@ class PremisesApi(Controller):
         }
 
     @post("/quotes", status_code=200)
-    async def create_quote(self, data: QuoteRequest, sessions: async_sessionmaker[AsyncSession]) -> dict:
+    async def create_quote(self, data: QuoteRequest, db: AsyncSession, rules: HarmonisedRules) -> dict:
         interval = Interval(parse_instant(data.start), parse_instant(data.end))
         if data.customer_group is None and data.organisation_id is None:
             raise DomainError(
                 "missing_customer", "Oppgi kundegruppe eller organisasjon.", "Give customer_group or organisation_id."
             )
-        rules = await current_rules(sessions)
-        async with sessions() as session:
-            organisation = None
-            if data.organisation_id is not None:
-                organisation = await session.get(Organisation, data.organisation_id)
-                if organisation is None:
-                    raise NotFound("unknown_organisation", "Fant ikke organisasjonen.", "No such organisation.")
-            quote = await quote_request(
-                session,
-                rules,
-                premises_slug=data.premises,
-                interval=interval,
-                person=None,
-                organisation=organisation,
-                details=BookingDetails(target_group=data.target_group, attendees=data.attendees, alcohol=data.alcohol),
-                group=data.customer_group,
-            )
+        organisation = None
+        if data.organisation_id is not None:
+            organisation = await db.get(Organisation, data.organisation_id)
+            if organisation is None:
+                raise NotFound("unknown_organisation", "Fant ikke organisasjonen.", "No such organisation.")
+        quote = await quote_request(
+            db,
+            rules,
+            premises_slug=data.premises,
+            interval=interval,
+            person=None,
+            organisation=organisation,
+            details=BookingDetails(target_group=data.target_group, attendees=data.attendees, alcohol=data.alcohol),
+            group=data.customer_group,
+        )
         return quote.to_snapshot()
 
     @get("/terms")
-    async def terms(self, sessions: async_sessionmaker[AsyncSession], now: datetime) -> dict:
-        rules = await current_rules(sessions)
+    async def terms(self, rules: HarmonisedRules, now: datetime) -> dict:
         return pricing.terms_document(rules.in_force(now))

@@ -51,7 +51,14 @@ from booking.web import (
     staff_tariff,
 )
 from booking.web.auth import current_person, provide_person
-from booking.web.deps import provide_media, provide_now, provide_sessions
+from booking.web.deps import (
+    close_request_session,
+    provide_db,
+    provide_media,
+    provide_now,
+    provide_rules,
+    provide_settings,
+)
 from booking.web.errors import handle
 from booking.web.free_text import refuse_control_characters
 from booking.web.head import head_as_get
@@ -90,7 +97,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         engine = make_engine(settings.database_url)
         app.state.sessions = session_factory(engine)
         try:
-            await ensure_default_published(app.state.sessions, provide_now())
+            async with app.state.sessions() as session:
+                await ensure_default_published(session, provide_now())
         except Exception as error:
             if not database_unavailable(error):
                 raise
@@ -161,14 +169,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             create_static_files_router(path="/static", directories=[ROOT / "booking" / "web" / "static"]),
         ],
         dependencies={
-            "sessions": Provide(provide_sessions, sync_to_thread=False),
+            "db": Provide(provide_db, sync_to_thread=False),
+            "settings": Provide(provide_settings, sync_to_thread=False),
+            "rules": Provide(provide_rules),
             "media": Provide(provide_media, sync_to_thread=False),
             "now": Provide(provide_now, sync_to_thread=False),
             "person": Provide(provide_person),
         },
         # settings for handlers that need this app's (webhooks); the media store for pictures
         state=State({"settings": settings, "media": media_store(settings.media_dir)}),
-        middleware=[session.middleware],
+        middleware=[close_request_session, session.middleware],
         csrf_config=csrf,
         before_request=before_handlers,
         lifespan=[database],

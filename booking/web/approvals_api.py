@@ -13,14 +13,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from litestar import Controller, Request, post
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from litestar import Controller, post
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Person
 from booking.services.approvals import decide, decide_series
 from booking.services.bookings import get_booking
 from booking.services.premises_admin import StaffScope
-from booking.web.booking_pages import settings_of
+from booking.settings import Settings
 from booking.web.bookings_api import booking_json, session_csrf
 from booking.web.staff import STAFF
 
@@ -37,59 +37,59 @@ class ApprovalsApi(Controller):
     @post("/bookings/{booking_id:int}/approve", status_code=200)
     async def approve(
         self,
-        request: Request,
         booking_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
+        settings: Settings,
         now: datetime,
         person: Person,
         data: DecisionRequest | None = None,
     ) -> dict:
         """Approve a request: it is confirmed, and the booker told (with `reason`, if given)."""
-        return await _decided(request, sessions, person, now, booking_id, approve=True, data=data)
+        return await _decided(db, settings, person, now, booking_id, approve=True, data=data)
 
     @post("/bookings/{booking_id:int}/reject", status_code=200)
     async def reject(
         self,
-        request: Request,
         booking_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
+        settings: Settings,
         now: datetime,
         person: Person,
         data: DecisionRequest | None = None,
     ) -> dict:
         """Reject a request with a `reason` the booker is sent; whatever was paid is refunded."""
-        return await _decided(request, sessions, person, now, booking_id, approve=False, data=data)
+        return await _decided(db, settings, person, now, booking_id, approve=False, data=data)
 
     @post("/series/{series_id:int}/approve", status_code=200)
     async def approve_series(
         self,
-        request: Request,
         series_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
+        settings: Settings,
         now: datetime,
         person: Person,
         data: DecisionRequest | None = None,
     ) -> dict:
         """Approve every date of a weekly series still waiting; the booker gets one mail."""
-        return await _series_decided(request, sessions, person, now, series_id, approve=True, data=data)
+        return await _series_decided(db, settings, person, now, series_id, approve=True, data=data)
 
     @post("/series/{series_id:int}/reject", status_code=200)
     async def reject_series(
         self,
-        request: Request,
         series_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
+        settings: Settings,
         now: datetime,
         person: Person,
         data: DecisionRequest | None = None,
     ) -> dict:
         """Reject every date of a weekly series still waiting, with a `reason`; one mail."""
-        return await _series_decided(request, sessions, person, now, series_id, approve=False, data=data)
+        return await _series_decided(db, settings, person, now, series_id, approve=False, data=data)
 
 
 async def _decided(
-    request: Request,
-    sessions: async_sessionmaker[AsyncSession],
+    db: AsyncSession,
+    settings: Settings,
     person: Person,
     now: datetime,
     booking_id: int,
@@ -99,14 +99,13 @@ async def _decided(
 ) -> dict:
     reason = data.reason if data else ""
     scope = StaffScope.of(person)
-    await decide(sessions, settings_of(request), scope, booking_id, approve=approve, reason=reason, now=now)
-    async with sessions() as session:
-        return booking_json(await get_booking(session, booking_id))
+    await decide(db, settings, scope, booking_id, approve=approve, reason=reason, now=now)
+    return booking_json(await get_booking(db, booking_id))
 
 
 async def _series_decided(
-    request: Request,
-    sessions: async_sessionmaker[AsyncSession],
+    db: AsyncSession,
+    settings: Settings,
     person: Person,
     now: datetime,
     series_id: int,
@@ -116,11 +115,5 @@ async def _series_decided(
 ) -> dict:
     reason = data.reason if data else ""
     scope = StaffScope.of(person)
-    decided = await decide_series(
-        sessions, settings_of(request), scope, series_id, approve=approve, reason=reason, now=now
-    )
-    async with sessions() as session:
-        return {
-            "series_id": series_id,
-            "decided": [booking_json(await get_booking(session, b.id)) for b in decided],
-        }
+    decided = await decide_series(db, settings, scope, series_id, approve=approve, reason=reason, now=now)
+    return {"series_id": series_id, "decided": [booking_json(await get_booking(db, b.id)) for b in decided]}

@@ -12,28 +12,31 @@ from litestar.handlers import BaseRouteHandler
 
 from booking.db.models import Person
 from booking.services.accounts import person_for_token
+from booking.web.deps import request_session
 
 _UNSET: Any = object()
 
 
 async def current_person(connection: ASGIConnection) -> Person | None:
-    """Resolved once per request and kept on the connection state."""
+    """Resolved once per request, on the request's session, and kept on the connection
+    state; detached from the session, so a write refused later in the request (its
+    rollback) leaves it readable."""
     cached = connection.state.get("person", _UNSET)
     if cached is not _UNSET:
         return cached
     person = None
-    sessions = connection.app.state.sessions
+    session = request_session(connection)
     authorization = connection.headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
-        async with sessions() as session:
-            person = await person_for_token(session, authorization[7:].strip())
+        person = await person_for_token(session, authorization[7:].strip())
         if person is None:
             raise NotAuthorizedException("invalid token")
     else:
         person_id = connection.scope.get("session", {}).get("person_id") if connection.scope.get("session") else None
         if person_id is not None:
-            async with sessions() as session:
-                person = await session.get(Person, person_id)
+            person = await session.get(Person, person_id)
+    if person is not None:
+        session.expunge(person)
     connection.state.person = person
     return person
 

@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Organisation, Person
 from booking.domain.errors import DomainError
@@ -25,11 +25,11 @@ from booking.notify.booking_mail import PAY_PATH
 from booking.services.bookings import NewBooking
 from booking.services.catalogue import premises_by_slug
 from booking.services.lending import Responsible
-from booking.services.rulebook import current_rules
+from booking.services.rulebook import HarmonisedRules
 from booking.services.self_service import InvalidFields, check_details, organisations_of
 from booking.services.submissions import SeriesSubmission, preview_booking, submit_booking, submit_series
 from booking.services.suggestions import Alternatives, alternatives_for
-from booking.settings import Settings, get_settings
+from booking.settings import Settings
 from booking.web.auth import requires
 from booking.web.i18n import N_, message_of, tr
 from booking.web.present import LABELS
@@ -252,18 +252,15 @@ def payment_refusal(request: Request, refusal: Exception, problems: Problems) ->
     return False
 
 
-def settings_of(request: Request) -> Settings:
-    """The settings this app was made with (tests make apps with their own)."""
-    return request.app.state.get("settings") or get_settings()
-
-
 class BookingPages(Controller):
     guards = [requires()]
 
     async def _page(
         self,
         request: Request,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
+        settings: Settings,
+        rules: HarmonisedRules,
         now: datetime,
         person: Person,
         slug: str,
@@ -276,21 +273,18 @@ class BookingPages(Controller):
         """The booking page: the choice so far, its preview (the submission without the
         write: price, approval, how to pay) and, for a refusal, alternatives."""
         problems = problems if problems is not None else Problems()
-        async with sessions() as session:
-            premises = await premises_by_slug(session, slug)
-            organisations = await organisations_of(session, person.id)
+        premises = await premises_by_slug(db, slug)
+        organisations = await organisations_of(db, person.id)
         choice = read_choice(request, values, organisations, now.astimezone(OSLO).date(), problems)
         context: dict[str, Any] = {"refusal": None}
         preview = None
         if choice.wanted is not None and choice.attendees is not None:
             wanted = choice.wanted
             asked = NewBooking(slug, wanted.start, wanted.end, person.id, choice.organisation_id, choice.details)
-            preview = await preview_booking(
-                sessions, settings_of(request), await current_rules(sessions), asked, now=now
-            )
+            preview = await preview_booking(db, settings, rules, asked, now=now)
             shown = refusal or preview.refusal
             if shown is not None:
-                found = await alternatives_for(sessions, slug, wanted, shown, now)
+                found = await alternatives_for(db, slug, wanted, shown, now)
                 context = refusal_context(request, shown, found, choice)
         return Template(
             "booking/book.html",
@@ -315,22 +309,37 @@ class BookingPages(Controller):
 
     @get("/bestill/{slug:str}", name="book")
     async def booking_page(
-        self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
+        self,
+        request: Request,
+        slug: str,
+        db: AsyncSession,
+        settings: Settings,
+        rules: HarmonisedRules,
+        now: datetime,
+        person: Person,
     ) -> Template:
-        return await self._page(request, sessions, now, person, slug, request.query_params)
+        return await self._page(request, db, settings, rules, now, person, slug, request.query_params)
 
     @post("/bestill/{slug:str}", status_code=303)
     async def place(
-        self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
+        self,
+        request: Request,
+        slug: str,
+        db: AsyncSession,
+        settings: Settings,
+        rules: HarmonisedRules,
+        now: datetime,
+        person: Person,
     ) -> Template | Redirect:
         form = await request.form()
         problems = Problems()
-        async with sessions() as session:
-            organisations = await organisations_of(session, person.id)
+        organisations = await organisations_of(db, person.id)
         choice = read_choice(request, form, organisations, now.astimezone(OSLO).date(), problems)
         responsible = check_details_form(request, form, choice, problems)
         if problems or choice.wanted is None:
-            return await self._page(request, sessions, now, person, slug, form, problems=problems, status_code=422)
+            return await self._page(
+                request, db, settings, rules, now, person, slug, form, problems=problems, status_code=422
+            )
         details = BookingDetails(
             form.get("formal", "").strip(), choice.attendees or 1, choice.target_group, choice.alcohol
         )
@@ -345,14 +354,14 @@ class BookingPages(Controller):
             payment_method=form.get("betaling") or None,
         )
         try:
-            booking, _ = await submit_booking(
-                sessions, settings_of(request), await current_rules(sessions), new, responsible, now=now
-            )
+            booking, _ = await submit_booking(db, settings, rules, new, responsible, now=now)
         except CodedError as refusal:
             if not payment_refusal(request, refusal, problems):
                 return await self._page(
                     request,
-                    sessions,
+                    db,
+                    settings,
+                    rules,
                     now,
                     person,
                     slug,
@@ -360,7 +369,9 @@ class BookingPages(Controller):
                     refusal=refusal,
                     status_code=getattr(refusal, "status", 422),
                 )
-            return await self._page(request, sessions, now, person, slug, form, problems=problems, status_code=422)
+            return await self._page(
+                request, db, settings, rules, now, person, slug, form, problems=problems, status_code=422
+            )
         return self._after(booking.id, booking.status)
 
     @staticmethod
@@ -375,7 +386,7 @@ class BookingPages(Controller):
     async def _series_page(
         self,
         request: Request,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         now: datetime,
         person: Person,
         slug: str,
@@ -387,9 +398,8 @@ class BookingPages(Controller):
         created: int | None = None,
         status_code: int = 200,
     ) -> Template:
-        async with sessions() as session:
-            premises = await premises_by_slug(session, slug)
-            organisations = await organisations_of(session, person.id)
+        premises = await premises_by_slug(db, slug)
+        organisations = await organisations_of(db, person.id)
         today = now.astimezone(OSLO).date()
         weekdays = values.getall("ukedag", []) if hasattr(values, "getall") else values.get("ukedag", [])
         return Template(
@@ -426,20 +436,26 @@ class BookingPages(Controller):
 
     @get("/bestill/{slug:str}/serie", name="book_series")
     async def series_page(
-        self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
+        self, request: Request, slug: str, db: AsyncSession, now: datetime, person: Person
     ) -> Template:
-        return await self._series_page(request, sessions, now, person, slug, request.query_params)
+        return await self._series_page(request, db, now, person, slug, request.query_params)
 
     @post("/bestill/{slug:str}/serie", status_code=200)
     async def series(
-        self, request: Request, slug: str, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
+        self,
+        request: Request,
+        slug: str,
+        db: AsyncSession,
+        settings: Settings,
+        rules: HarmonisedRules,
+        now: datetime,
+        person: Person,
     ) -> Template | Redirect:
         """Preview every date with its price and how it can be paid; on "bekreft", book the
         dates that are free, paid as chosen: a card payment goes on to one checkout."""
         form = await request.form()
         problems = Problems()
-        async with sessions() as session:
-            organisations = await organisations_of(session, person.id)
+        organisations = await organisations_of(db, person.id)
         organisation = chosen_organisation(request, form.get("for") or SELF, organisations, problems)
         today = now.astimezone(OSLO).date()
         first = _day(form.get("forste"), today, problems, request, "forste")
@@ -475,9 +491,7 @@ class BookingPages(Controller):
                     message_of(request, error),
                 )
         if problems or pattern is None:
-            return await self._series_page(
-                request, sessions, now, person, slug, form, problems=problems, status_code=422
-            )
+            return await self._series_page(request, db, now, person, slug, form, problems=problems, status_code=422)
         details = BookingDetails(form.get("formal", "").strip(), attendees or 1, choice.target_group, choice.alcohol)
         asked = SeriesSubmission(
             slug,
@@ -489,16 +503,15 @@ class BookingPages(Controller):
             form.get("betaling") or None,
             f"web-serie:{(form.get('nokkel') or uuid.uuid4().hex)[:64]}",
         )
-        rules, settings = await current_rules(sessions), settings_of(request)
         confirmed = form.get("handling") == "bekreft"
         try:
-            submitted = await submit_series(sessions, settings, rules, asked, now=now, preview=not confirmed)
+            submitted = await submit_series(db, settings, rules, asked, now=now, preview=not confirmed)
         except CodedError as error:
             if payment_refusal(request, error, problems):  # shown with the preview it was refused on
-                preview = await submit_series(sessions, settings, rules, asked, now=now, preview=True)
+                preview = await submit_series(db, settings, rules, asked, now=now, preview=True)
                 return await self._series_page(
                     request,
-                    sessions,
+                    db,
                     now,
                     person,
                     slug,
@@ -510,16 +523,16 @@ class BookingPages(Controller):
                 )
             problems.add("siste", message_of(request, error))  # e.g. more dates than a series may have, none free
             return await self._series_page(
-                request, sessions, now, person, slug, form, problems=problems, status_code=getattr(error, "status", 422)
+                request, db, now, person, slug, form, problems=problems, status_code=getattr(error, "status", 422)
             )
         result, payment = submitted.result, submitted.payment
         if not confirmed:
-            return await self._series_page(request, sessions, now, person, slug, form, result=result, payment=payment)
+            return await self._series_page(request, db, now, person, slug, form, result=result, payment=payment)
         if result.first_held is not None:
             return Redirect(payment_url(result.first_held), status_code=303)
         return await self._series_page(
             request,
-            sessions,
+            db,
             now,
             person,
             slug,

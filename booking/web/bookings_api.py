@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Response, get, post
 from litestar.connection import ASGIConnection
 from litestar.handlers import BaseRouteHandler
 from litestar.params import HeaderParameter
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Booking, Person
 from booking.domain.errors import DomainError, FieldProblem, Forbidden
@@ -24,7 +24,7 @@ from booking.domain.premises import WEEKDAYS
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import NewBooking
 from booking.services.lending import Responsible
-from booking.services.rulebook import current_rules
+from booking.services.rulebook import HarmonisedRules
 from booking.services.self_service import (
     InvalidFields,
     booking_for,
@@ -36,8 +36,9 @@ from booking.services.self_service import (
     organisations_of,
 )
 from booking.services.submissions import SeriesSubmission, submit_booking, submit_series
+from booking.settings import Settings
 from booking.web.auth import requires
-from booking.web.booking_pages import payment_url, settings_of
+from booking.web.booking_pages import payment_url
 from booking.web.present import interval_json
 from common.localtime import parse_instant
 from pricing import BookingDetails
@@ -109,11 +110,11 @@ def terms_json(terms) -> dict:
     }
 
 
-async def with_cancellation(session: AsyncSession, person: Person, b: Booking, rules, now: datetime) -> dict:
+async def with_cancellation(db: AsyncSession, person: Person, b: Booking, rules, now: datetime) -> dict:
     """The booking, and while it can be cancelled, what cancelling now would cost."""
     body = booking_json(b)
     if may_cancel(b, now):
-        body["cancellation"] = terms_json(await cancellation_preview(session, person, b, rules, now))
+        body["cancellation"] = terms_json(await cancellation_preview(db, person, b, rules, now))
     return body
 
 
@@ -208,9 +209,10 @@ class BookingsApi(Controller):
     @post("/bookings", status_code=201)
     async def create(
         self,
-        request: Request,
         data: BookingRequest,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
+        settings: Settings,
+        rules: HarmonisedRules,
         now: datetime,
         person: Person,
         idempotency_key: str | None = HeaderParameter(name="Idempotency-Key", default=None),
@@ -239,58 +241,51 @@ class BookingsApi(Controller):
             idempotency_key=f"api:{key}",
             payment_method=data.payment_method,
         )
-        rules = await current_rules(sessions)
-        booking, created = await submit_booking(sessions, settings_of(request), rules, asked, responsible, now=now)
-        async with sessions() as session:
-            return Response(
-                await with_cancellation(session, person, booking, rules, now), status_code=201 if created else 200
-            )
+        booking, created = await submit_booking(db, settings, rules, asked, responsible, now=now)
+        return Response(await with_cancellation(db, person, booking, rules, now), status_code=201 if created else 200)
 
     @get("/bookings/{booking_id:int}")
     async def read(
-        self, booking_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
+        self, booking_id: int, db: AsyncSession, rules: HarmonisedRules, now: datetime, person: Person
     ) -> dict:
-        rules = await current_rules(sessions)
-        async with sessions() as session:
-            booking = await booking_for(session, person, booking_id)
-            return await with_cancellation(session, person, booking, rules, now)
+        booking = await booking_for(db, person, booking_id)
+        return await with_cancellation(db, person, booking, rules, now)
 
     @post("/bookings/{booking_id:int}/cancel", status_code=200)
     async def cancel(
         self,
-        request: Request,
         booking_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
+        settings: Settings,
+        rules: HarmonisedRules,
         now: datetime,
         person: Person,
         data: CancelRequest | None = None,
     ) -> dict:
-        rules = await current_rules(sessions)
         terms = await cancel(
-            sessions,
-            settings_of(request),
+            db,
+            settings,
             booking_id,
             actor=person,
             rules=rules,
             now=now,
             reason=(data.reason if data else ""),
         )
-        async with sessions() as session:
-            booking = await booking_for(session, person, booking_id)
-            return {**booking_json(booking), "cancellation_fee": terms_json(terms)}
+        booking = await booking_for(db, person, booking_id)
+        return {**booking_json(booking), "cancellation_fee": terms_json(terms)}
 
     @get("/me/bookings")
-    async def mine(self, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person) -> dict:
-        async with sessions() as session:
-            upcoming, past = await bookings_of(session, person, now)
-            return {"upcoming": [booking_json(b) for b in upcoming], "past": [booking_json(b) for b in past]}
+    async def mine(self, db: AsyncSession, now: datetime, person: Person) -> dict:
+        upcoming, past = await bookings_of(db, person, now)
+        return {"upcoming": [booking_json(b) for b in upcoming], "past": [booking_json(b) for b in past]}
 
     @post("/series", status_code=201)
     async def series(
         self,
-        request: Request,
         data: SeriesRequest,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
+        settings: Settings,
+        rules: HarmonisedRules,
         now: datetime,
         person: Person,
         idempotency_key: str | None = HeaderParameter(name="Idempotency-Key", default=None),
@@ -348,8 +343,7 @@ class BookingsApi(Controller):
                 )
             )
         responsible = _checked(data, person, problems)
-        async with sessions() as session:
-            organisations = await organisations_of(session, person.id)
+        organisations = await organisations_of(db, person.id)
         organisation = next((o for o in organisations if o.id == data.organisation_id), None)
         if data.organisation_id is not None and organisation is None:
             raise Forbidden(
@@ -358,9 +352,9 @@ class BookingsApi(Controller):
                 "Only a delegate of the organisation can request a series for it.",
             )
         submitted = await submit_series(
-            sessions,
-            settings_of(request),
-            await current_rules(sessions),
+            db,
+            settings,
+            rules,
             SeriesSubmission(
                 data.premises,
                 pattern,

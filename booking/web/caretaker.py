@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Person
 from booking.services.caretaking import buildings_of, local_today, monday_of, week_rota
@@ -25,7 +25,7 @@ class CaretakerPages(Controller):
     @get("/vaktmester", name="caretaker")
     async def rota(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         now: datetime,
         uke: str | None = None,
@@ -38,12 +38,11 @@ class CaretakerPages(Controller):
         except ValueError:
             monday = monday_of(today)
         is_admin = "admin" in person.roles
-        async with sessions() as session:
-            mine = await buildings_of(session, person.id)
-            choices = await buildings_of(session, None) if is_admin else mine
-            chosen = [b for b in choices if b.slug == bygg] if bygg else mine
-            rota = await week_rota(session, chosen, monday)
-            marks = await season_marks(session, [b for r in rota for _, day in r.days for b in day])
+        mine = await buildings_of(db, person.id)
+        choices = await buildings_of(db, None) if is_admin else mine
+        chosen = [b for b in choices if b.slug == bygg] if bygg else mine
+        rota = await week_rota(db, chosen, monday)
+        marks = await season_marks(db, [b for r in rota for _, day in r.days for b in day])
         return page(
             "caretaker.html",
             person,
@@ -68,12 +67,12 @@ class CaretakerPages(Controller):
         self,
         request: Request,
         booking_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         now: datetime,
     ) -> Redirect:
         """Mark a seasonal date of a building one looks after as not used; back to the same week."""
-        await mark_not_used(sessions, booking_id, caretaker_id=person.id, now=now)
+        await mark_not_used(db, booking_id, caretaker_id=person.id, now=now)
         form = await request.form()
         back = {key: form.get(key) for key in ("uke", "bygg") if form.get(key)}
         back["merket"] = str(booking_id)

@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import District, Person
 from booking.domain.open_events import AUDIENCES, EventText, by_local_day, day_window, visibility
@@ -54,8 +54,8 @@ def _day(text: str | None) -> date | None:
         return None
 
 
-async def _filters(session: AsyncSession, district: str | None, audience: str | None) -> tuple[Filters, list]:
-    districts = list((await session.execute(select(District).order_by(District.name))).scalars())
+async def _filters(db: AsyncSession, district: str | None, audience: str | None) -> tuple[Filters, list]:
+    districts = list((await db.execute(select(District).order_by(District.name))).scalars())
     return Filters.of(district, audience, {d.slug for d in districts}), districts
 
 
@@ -75,16 +75,15 @@ class EventPages(Controller):
     @get(PAGE_PATH, name="events")
     async def events_page(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         now: datetime,
         kommunedel: str | None = None,
         publikum: str | None = None,
         fra: str | None = None,
     ) -> Template:
         window = day_window(_day(fra), to_local(now).date())
-        async with sessions() as session:
-            filters, districts = await _filters(session, kommunedel, publikum)
-            found = await listed_events(session, filters, window, now)
+        filters, districts = await _filters(db, kommunedel, publikum)
+        found = await listed_events(db, filters, window, now)
         query = filters.query()
         feed = feed_urls(get_settings().base_url, FEED_PATH + (f"?{urlencode(query)}" if query else ""))
         return Template(
@@ -107,15 +106,14 @@ class EventPages(Controller):
     async def events_feed(
         self,
         request: Request,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         now: datetime,
         kommunedel: str | None = None,
         publikum: str | None = None,
     ) -> Response:
         """Every listed event from 30 days back to about 18 months ahead, with the page's filters."""
-        async with sessions() as session:
-            filters, districts = await _filters(session, kommunedel, publikum)
-            events = await feed_events(session, filters, now)
+        filters, districts = await _filters(db, kommunedel, publikum)
+        events = await feed_events(db, filters, now)
         name = _feed_name(filters, districts)
         description = "Åpne arrangementer i kommunens lokaler. Fra Lokaler."
         etag = feed_etag(events, name, description=description)
@@ -138,7 +136,7 @@ class MyEventPages(Controller):
         self,
         request: Request,
         booking_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         now: datetime,
         person: Person,
     ) -> Template | Redirect:
@@ -150,17 +148,17 @@ class MyEventPages(Controller):
         }
         text = EventText.cleaned(values["tittel"], values["beskrivelse"], values["publikum"])
         try:
-            await mark(sessions, person, booking_id, text, now=now)
+            await mark(db, person, booking_id, text, now=now)
         except InvalidFields as invalid:
             errors = {FIELD_IDS[p.field]: message_of(request, p) for p in invalid.problems}
             return await booking_page(
-                sessions, person, booking_id, now, status_code=422, event_values=values, event_errors=errors
+                db, person, booking_id, now, status_code=422, event_values=values, event_errors=errors
             )
         return Redirect(f"/mine-bestillinger/{booking_id}?arrangement=lagret#arrangement", status_code=303)
 
     @post("/fjern", status_code=303)
-    async def remove(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], person: Person) -> Redirect:
-        await unmark(sessions, person, booking_id)
+    async def remove(self, booking_id: int, db: AsyncSession, person: Person) -> Redirect:
+        await unmark(db, person, booking_id)
         return Redirect(f"/mine-bestillinger/{booking_id}?arrangement=fjernet#arrangement", status_code=303)
 
 
@@ -173,15 +171,14 @@ class StaffEventPages(Controller):
     @get("/", name="staff_events")
     async def list_events(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         now: datetime,
         person: Person,
         fra: str | None = None,
         utfort: str | None = None,
     ) -> Template:
         window = day_window(_day(fra), to_local(now).date())
-        async with sessions() as session:
-            events = await staff_events(session, StaffScope.of(person), window, now)
+        events = await staff_events(db, StaffScope.of(person), window, now)
         shown = {
             e.booking_id: EVENT_VISIBILITY[visibility(e.booking.status, e.hidden_at is not None, e.booking.end_at, now)]
             for e in events
@@ -200,15 +197,11 @@ class StaffEventPages(Controller):
         )
 
     @post("/{booking_id:int}/skjul", status_code=303)
-    async def hide(
-        self, booking_id: int, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime
-    ) -> Redirect:
-        await set_hidden(sessions, StaffScope.of(person), booking_id, hidden=True, now=now)
+    async def hide(self, booking_id: int, db: AsyncSession, person: Person, now: datetime) -> Redirect:
+        await set_hidden(db, StaffScope.of(person), booking_id, hidden=True, now=now)
         return Redirect(f"{STAFF_PATH}?utfort=skjult#arrangement-{booking_id}", status_code=303)
 
     @post("/{booking_id:int}/vis", status_code=303)
-    async def show(
-        self, booking_id: int, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime
-    ) -> Redirect:
-        await set_hidden(sessions, StaffScope.of(person), booking_id, hidden=False, now=now)
+    async def show(self, booking_id: int, db: AsyncSession, person: Person, now: datetime) -> Redirect:
+        await set_hidden(db, StaffScope.of(person), booking_id, hidden=False, now=now)
         return Redirect(f"{STAFF_PATH}?utfort=vist#arrangement-{booking_id}", status_code=303)

@@ -14,7 +14,7 @@ from email.utils import format_datetime, parsedate_to_datetime
 from litestar import Controller, Request, Response, get
 from litestar.background_tasks import BackgroundTask
 from litestar.exceptions import NotFoundException
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.services.feeds import (
     feed_for_token,
@@ -66,28 +66,25 @@ def feed_headers(etag: str, last_modified: datetime | None, public: bool) -> dic
     return headers
 
 
-async def serve(
-    request: Request, sessions: async_sessionmaker[AsyncSession], lookup, now: datetime, *, public: bool
-) -> Response:
-    """Answer for the feed `lookup(session)` finds (None: 404). A conditional request is
+async def serve(request: Request, db: AsyncSession, lookup, now: datetime, *, public: bool) -> Response:
+    """Answer for the feed `lookup(db)` finds (None: 404). A conditional request is
     first checked against the one-query validators."""
     conditional = "if-none-match" in request.headers or "if-modified-since" in request.headers
-    async with sessions() as session:
-        feed = await lookup(session)
-        if feed is None:
-            raise NotFoundException()
-        if conditional:
-            etag, last_modified = await feed_validators(session, feed, now)
-            if not_modified(request, etag, last_modified):
-                return Response(content=b"", status_code=304, headers=feed_headers(etag, last_modified, public))
-        state = await feed_state(session, feed, now)
-        body, fresh = await feed_texts(session, state, now)
+    feed = await lookup(db)
+    if feed is None:
+        raise NotFoundException()
+    if conditional:
+        etag, last_modified = await feed_validators(db, feed, now)
+        if not_modified(request, etag, last_modified):
+            return Response(content=b"", status_code=304, headers=feed_headers(etag, last_modified, public))
+    state = await feed_state(db, feed, now)
+    body, fresh = await feed_texts(db, state, now)
     # Stored after the answer is sent: on SQLite the write may wait for other writers.
     return Response(
         content=body,
         media_type=MEDIA_TYPE,
         headers=feed_headers(state.etag, state.last_modified, public),
-        background=BackgroundTask(store_texts, sessions, fresh) if fresh else None,
+        background=BackgroundTask(store_texts, db, fresh) if fresh else None,
     )
 
 
@@ -98,15 +95,11 @@ class FeedsController(Controller):
     opt = {"exclude_from_csrf": True}
 
     @get("/lokaler/{filename:str}")
-    async def premises_feed(
-        self, filename: str, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime
-    ) -> Response:
+    async def premises_feed(self, filename: str, request: Request, db: AsyncSession, now: datetime) -> Response:
         slug = _strip_suffix(filename)
-        return await serve(request, sessions, lambda session: public_feed(session, slug), now, public=True)
+        return await serve(request, db, lambda db: public_feed(db, slug), now, public=True)
 
     @get("/{filename:str}")
-    async def token_feed(
-        self, filename: str, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime
-    ) -> Response:
+    async def token_feed(self, filename: str, request: Request, db: AsyncSession, now: datetime) -> Response:
         token = _strip_suffix(filename)
-        return await serve(request, sessions, lambda session: feed_for_token(session, token), now, public=False)
+        return await serve(request, db, lambda db: feed_for_token(db, token), now, public=False)

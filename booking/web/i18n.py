@@ -27,10 +27,10 @@ from litestar.datastructures import Cookie
 from litestar.enums import RequestEncodingType
 from litestar.params import Body
 from litestar.response import Redirect
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking import formatting
-from booking.db.engine import write_transaction
-from booking.db.models import Person
+from booking.services.accounts import remember_language
 from booking.settings import ROOT, get_settings
 from booking.web.account import safe_next
 from booking.web.auth import current_person
@@ -194,10 +194,13 @@ class LanguageForm:
 class LanguageSwitch(Controller):
     @post("/sprak", name="language")
     async def switch(
-        self, request: Request, data: Annotated[LanguageForm, Body(media_type=RequestEncodingType.URL_ENCODED)]
+        self,
+        request: Request,
+        db: AsyncSession,
+        data: Annotated[LanguageForm, Body(media_type=RequestEncodingType.URL_ENCODED)],
     ) -> Redirect:
         language = data.sprak if data.sprak in LANGUAGES else DEFAULT
-        await remember_for_person(request, language)
+        await remember_for_person(request, db, language)
         cookie = Cookie(
             key=COOKIE,
             value=language,
@@ -210,12 +213,9 @@ class LanguageSwitch(Controller):
         return Redirect(safe_next(data.neste), status_code=303, cookies=[cookie])
 
 
-async def remember_for_person(request: Request, language: str) -> None:
+async def remember_for_person(request: Request, db: AsyncSession, language: str) -> None:
     """A logged-in person's choice is also kept on the account (e-mails use it)."""
     person = await current_person(request)
     if person is None or person.language == language:
         return
-    async with write_transaction(request.app.state.sessions) as session:
-        row = await session.get(Person, person.id)
-        if row is not None:
-            row.language = language
+    await remember_language(db, person.id, language)

@@ -1,4 +1,4 @@
-"""JSON API v1: who am I. The person behind the token or session, their roles, the
+"""JSON API v1: who am I. The person behind the token or db, their roles, the
 organisations they book for (and whether staff have checked them), and where to manage
 their calendar feed links. A feed's secret URL is never shown again after it is made:
 only its hash is stored, so this lists the links' records and the page that manages them."""
@@ -8,11 +8,11 @@ from __future__ import annotations
 from datetime import datetime
 
 from litestar import Controller, get
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Organisation, Person
 from booking.services.feed_tokens import list_tokens
-from booking.services.rulebook import current_rules
+from booking.services.rulebook import HarmonisedRules
 from booking.services.self_service import organisations_of
 from booking.web.auth import requires
 from pricing.lending import age_on
@@ -37,11 +37,10 @@ class MeApi(Controller):
     guards = [requires()]
 
     @get("/me")
-    async def me(self, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person) -> dict:
-        min_age = (await current_rules(sessions)).in_force(now).lending.min_age
-        async with sessions() as session:
-            organisations = await organisations_of(session, person.id)
-            tokens = await list_tokens(session, owner_id=person.id, actor_id=person.id)
+    async def me(self, db: AsyncSession, rules: HarmonisedRules, now: datetime, person: Person) -> dict:
+        min_age = rules.in_force(now).lending.min_age
+        organisations = await organisations_of(db, person.id)
+        tokens = await list_tokens(db, owner_id=person.id, actor_id=person.id)
         age = age_on(person.birth_date, local_date(now)) if person.birth_date else None
         return {
             "id": person.id,

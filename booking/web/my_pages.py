@@ -10,10 +10,9 @@ from datetime import datetime
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import pricing
-from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, OpenEvent, Person
 from booking.domain.errors import DomainError, NotFound
 from booking.domain.lifecycle import Status
@@ -21,16 +20,14 @@ from booking.domain.open_events import AUDIENCES, may_open, visibility
 from booking.services.feeds import (
     IssuedToken,
     booking_ics,
-    create_token,
+    change_link,
     feed_urls,
     list_tokens,
-    revoke_token,
-    rotate_token,
 )
 from booking.services.open_events import PAGE_PATH, event_of
-from booking.services.organisations import register_organisation
+from booking.services.organisations import make_delegate, register_organisation
 from booking.services.payments import paid_in_test_mode
-from booking.services.rulebook import current_rules
+from booking.services.rulebook import HarmonisedRules, current_rules
 from booking.services.self_service import (
     booking_for,
     bookings_of,
@@ -43,9 +40,9 @@ from booking.services.self_service import (
     may_cancel,
     organisations_of,
 )
-from booking.settings import get_settings
+from booking.settings import Settings, get_settings
 from booking.web.auth import requires
-from booking.web.booking_pages import TARGET_GROUPS, Problems, payment_url, settings_of
+from booking.web.booking_pages import TARGET_GROUPS, Problems, payment_url
 from booking.web.i18n import N_, message_of, tr
 from common.errors import CodedError
 
@@ -103,7 +100,7 @@ def event_context(booking: Booking, event: OpenEvent | None, now: datetime) -> d
 
 
 async def booking_page(
-    sessions: async_sessionmaker[AsyncSession],
+    db: AsyncSession,
     person: Person,
     booking_id: int,
     now: datetime,
@@ -113,27 +110,26 @@ async def booking_page(
 ) -> Template:
     """One booking with its price, status, history and open event; `context` adds to it
     (what was just done, or the open-event form's values and problems)."""
-    rules = await current_rules(sessions)
-    async with sessions() as session:
-        booking = await booking_for(session, person, booking_id)
-        history = list(
-            (
-                await session.execute(
-                    select(BookingHistory).where(BookingHistory.booking_id == booking.id).order_by(BookingHistory.id)
-                )
-            ).scalars()
-        )
-        fee = await cancellation_preview(session, person, booking, rules, now) if may_cancel(booking, now) else None
-        cost = (await costs_of(session, [booking])).get(booking.id)
-        cancellation = await cancellation_of(session, booking, history)
-        event = await event_of(session, booking.id)
-        test_payment = await paid_in_test_mode(session, booking.id)
-        # Why a request waits for approval, in either language (the history keeps Norwegian).
-        approval = {
-            h.id: rules.approval_reasons_of(booking, h.reason, h.reason_codes)
-            for h in history
-            if h.to_status == Status.REQUESTED.value and h.reason
-        }
+    rules = await current_rules(db)
+    booking = await booking_for(db, person, booking_id)
+    history = list(
+        (
+            await db.execute(
+                select(BookingHistory).where(BookingHistory.booking_id == booking.id).order_by(BookingHistory.id)
+            )
+        ).scalars()
+    )
+    fee = await cancellation_preview(db, person, booking, rules, now) if may_cancel(booking, now) else None
+    cost = (await costs_of(db, [booking])).get(booking.id)
+    cancellation = await cancellation_of(db, booking, history)
+    event = await event_of(db, booking.id)
+    test_payment = await paid_in_test_mode(db, booking.id)
+    # Why a request waits for approval, in either language (the history keeps Norwegian).
+    approval = {
+        h.id: rules.approval_reasons_of(booking, h.reason, h.reason_codes)
+        for h in history
+        if h.to_status == Status.REQUESTED.value and h.reason
+    }
     quote = pricing.Quote.from_snapshot(booking.price_snapshot) if booking.price_snapshot else None
     return Template(
         "mine/booking.html",
@@ -163,11 +159,10 @@ class MyPages(Controller):
     guards = [requires()]
 
     @get("/mine-bestillinger", name="my_bookings")
-    async def my_bookings(self, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person) -> Template:
-        async with sessions() as session:
-            upcoming, past = await bookings_of(session, person, now)
-            called_off = [b for b in past if not holds_slot(b)][:100]
-            costs = await costs_of(session, called_off)
+    async def my_bookings(self, db: AsyncSession, now: datetime, person: Person) -> Template:
+        upcoming, past = await bookings_of(db, person, now)
+        called_off = [b for b in past if not holds_slot(b)][:100]
+        costs = await costs_of(db, called_off)
         return Template(
             "mine/bookings.html",
             context={
@@ -184,7 +179,7 @@ class MyPages(Controller):
     async def my_booking(
         self,
         booking_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         now: datetime,
         person: Person,
         ny: str | None = None,
@@ -192,7 +187,7 @@ class MyPages(Controller):
         arrangement: str | None = None,
     ) -> Template:
         return await booking_page(
-            sessions,
+            db,
             person,
             booking_id,
             now,
@@ -203,14 +198,12 @@ class MyPages(Controller):
 
     @get("/mine-bestillinger/{booking_id:int}/avbestill", name="cancel_booking")
     async def cancel_page(
-        self, booking_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
+        self, booking_id: int, db: AsyncSession, rules: HarmonisedRules, now: datetime, person: Person
     ) -> Template | Redirect:
-        rules = await current_rules(sessions)
-        async with sessions() as session:
-            booking = await booking_for(session, person, booking_id)
-            if not may_cancel(booking, now):
-                return Redirect(f"/mine-bestillinger/{booking_id}", status_code=303)
-            fee = await cancellation_preview(session, person, booking, rules, now)
+        booking = await booking_for(db, person, booking_id)
+        if not may_cancel(booking, now):
+            return Redirect(f"/mine-bestillinger/{booking_id}", status_code=303)
+        fee = await cancellation_preview(db, person, booking, rules, now)
         return Template("mine/cancel.html", context={"b": booking, "fee": fee, "error": None})
 
     @post("/mine-bestillinger/{booking_id:int}/avbestill", status_code=303)
@@ -218,16 +211,17 @@ class MyPages(Controller):
         self,
         request: Request,
         booking_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
+        settings: Settings,
+        rules: HarmonisedRules,
         now: datetime,
         person: Person,
     ) -> Template | Redirect:
         form = await request.form()
-        rules = await current_rules(sessions)
         try:
             await cancel(
-                sessions,
-                settings_of(request),
+                db,
+                settings,
                 booking_id,
                 actor=person,
                 rules=rules,
@@ -237,8 +231,7 @@ class MyPages(Controller):
         except CodedError as refusal:
             if isinstance(refusal, NotFound) or getattr(refusal, "code", "") == "not_your_booking":
                 raise
-            async with sessions() as session:
-                booking = await booking_for(session, person, booking_id)
+            booking = await booking_for(db, person, booking_id)
             return Template(
                 "mine/cancel.html",
                 status_code=getattr(refusal, "status", 409),
@@ -247,15 +240,12 @@ class MyPages(Controller):
         return Redirect(f"/mine-bestillinger/{booking_id}?avbestilt=1", status_code=303)
 
     @get("/kalender/booking/{filename:str}", name="booking_ics")
-    async def booking_calendar_file(
-        self, filename: str, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
-    ) -> Response:
+    async def booking_calendar_file(self, filename: str, db: AsyncSession, now: datetime, person: Person) -> Response:
         match = ICS_NAME.match(filename)
         if match is None:
             raise NotFound("not_found", "Siden finnes ikke.", "Not found.")
-        async with sessions() as session:
-            booking = await booking_for(session, person, int(match.group(1)))
-            body = await booking_ics(session, booking.id, now=now)
+        booking = await booking_for(db, person, int(match.group(1)))
+        body = await booking_ics(db, booking.id, now=now)
         return Response(
             body,
             media_type="text/calendar",
@@ -270,15 +260,14 @@ class MyPages(Controller):
     async def _feeds_page(
         self,
         request: Request,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         *,
         issued: IssuedToken | None = None,
         status_code: int = 200,
     ) -> Template:
-        async with sessions() as session:
-            organisations = await organisations_of(session, person.id)
-            tokens = await list_tokens(session, owner_id=person.id, actor_id=person.id)
+        organisations = await organisations_of(db, person.id)
+        tokens = await list_tokens(db, owner_id=person.id, actor_id=person.id)
         names = {("person", person.id): tr(request, "Mine egne bestillinger")}
         names.update({("organisation", o.id): o.name for o in organisations})
         base = get_settings().base_url
@@ -294,39 +283,28 @@ class MyPages(Controller):
         )
 
     @get("/mine-kalendere", name="my_feeds")
-    async def my_feeds(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person) -> Template:
-        return await self._feeds_page(request, sessions, person)
+    async def my_feeds(self, request: Request, db: AsyncSession, person: Person) -> Template:
+        return await self._feeds_page(request, db, person)
 
     @post("/mine-kalendere", status_code=200)
-    async def change_feed(
-        self, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
-    ) -> Template:
+    async def change_feed(self, request: Request, db: AsyncSession, now: datetime, person: Person) -> Template:
         """Make a new link (shown once: only its hash is kept), replace one, or delete one."""
         form = await request.form()
-        action, issued = form.get("handling", ""), None
-        async with write_transaction(sessions) as session:
-            if action == "ny":
-                kind, _, subject = form.get("kalender", "").partition(":")
-                if kind not in ("person", "organisation") or not subject.isdigit():
-                    raise DomainError("unknown_feed_kind", "Velg en kalender.", "Choose a calendar.")
-                issued = await create_token(
-                    session, feed=kind, subject_id=int(subject), owner_id=person.id, actor_id=person.id, now=now
-                )
-            elif action in ("bytt", "slett") and form.get("lenke", "").isdigit():
-                token_id = int(form.get("lenke"))
-                if action == "bytt":
-                    issued = await rotate_token(session, token_id, actor_id=person.id, now=now)
-                else:
-                    await revoke_token(session, token_id, actor_id=person.id, now=now)
-            else:
-                raise DomainError("unknown_action", "Ukjent handling.", "Unknown action.")
-        return await self._feeds_page(request, sessions, person, issued=issued)
+        issued = await change_link(
+            db,
+            form.get("handling", ""),
+            calendar=form.get("kalender", ""),
+            link=form.get("lenke", ""),
+            person_id=person.id,
+            now=now,
+        )
+        return await self._feeds_page(request, db, person, issued=issued)
 
     # ---------------------------------------------------------------- organisations
 
     async def _organisations_page(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         *,
         values=None,
@@ -334,9 +312,8 @@ class MyPages(Controller):
         new_id: int | None = None,
         status_code: int = 200,
     ) -> Template:
-        async with sessions() as session:
-            organisations = await organisations_of(session, person.id)
-            delegates = await delegates_of(session, [o.id for o in organisations])
+        organisations = await organisations_of(db, person.id)
+        delegates = await delegates_of(db, [o.id for o in organisations])
         values = values or {}
         return Template(
             "mine/organisations.html",
@@ -358,15 +335,11 @@ class MyPages(Controller):
         )
 
     @get("/mine-organisasjoner", name="my_organisations")
-    async def my_organisations(
-        self, sessions: async_sessionmaker[AsyncSession], person: Person, ny: int | None = None
-    ) -> Template:
-        return await self._organisations_page(sessions, person, new_id=ny)
+    async def my_organisations(self, db: AsyncSession, person: Person, ny: int | None = None) -> Template:
+        return await self._organisations_page(db, person, new_id=ny)
 
     @post("/mine-organisasjoner", status_code=303)
-    async def register(
-        self, request: Request, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
-    ) -> Template | Redirect:
+    async def register(self, request: Request, db: AsyncSession, now: datetime, person: Person) -> Template | Redirect:
         form = await request.form()
         name, orgnr = form.get("navn", "").strip(), form.get("orgnr", "").strip()
         problems, status = Problems(), 422
@@ -375,7 +348,7 @@ class MyPages(Controller):
         if not problems:
             try:
                 organisation = await register_organisation(
-                    sessions,
+                    db,
                     name=name,
                     orgnr=orgnr[:40],
                     delegate_id=person.id,
@@ -386,14 +359,6 @@ class MyPages(Controller):
                 status = refusal.status
                 problems.add(ORGANISATION_FIELDS.get(refusal.code, "orgnr"), message_of(request, refusal))
             else:
-                await _make_delegate(sessions, person.id)
+                await make_delegate(db, person.id)
                 return Redirect(f"/mine-organisasjoner?ny={organisation.id}", status_code=303)
-        return await self._organisations_page(sessions, person, values=form, problems=problems, status_code=status)
-
-
-async def _make_delegate(sessions: async_sessionmaker[AsyncSession], person_id: int) -> None:
-    """Whoever registers an organisation acts for it: give the account the delegate role."""
-    async with write_transaction(sessions) as session:
-        row = await session.get(Person, person_id)
-        if row is not None and "delegate" not in row.roles:
-            row.roles = sorted(set(row.roles) | {"delegate"})
+        return await self._organisations_page(db, person, values=form, problems=problems, status_code=status)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from litestar import Controller, Response, delete, get, put
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Booking, OpenEvent, Person
 from booking.domain.open_events import EventText, visibility
@@ -50,11 +50,8 @@ class OpenEventsApi(Controller):
     guards = [requires(), session_csrf]
 
     @get("/")
-    async def read(
-        self, booking_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
-    ) -> dict:
-        async with sessions() as session:
-            booking, event = await managed_event(session, person, booking_id)
+    async def read(self, booking_id: int, db: AsyncSession, now: datetime, person: Person) -> dict:
+        booking, event = await managed_event(db, person, booking_id)
         return open_event_json(event, booking, now)
 
     @put("/")
@@ -62,18 +59,17 @@ class OpenEventsApi(Controller):
         self,
         booking_id: int,
         data: OpenEventRequest,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         now: datetime,
         person: Person,
     ) -> Response:
         """Mark the booking as an open event (201), or change its text (200)."""
         event, created = await mark(
-            sessions, person, booking_id, EventText.cleaned(data.title, data.description, data.audience), now=now
+            db, person, booking_id, EventText.cleaned(data.title, data.description, data.audience), now=now
         )
-        async with sessions() as session:
-            booking = await booking_for(session, person, booking_id)
+        booking = await booking_for(db, person, booking_id)
         return Response(open_event_json(event, booking, now), status_code=201 if created else 200)
 
     @delete("/", status_code=204)
-    async def remove(self, booking_id: int, sessions: async_sessionmaker[AsyncSession], person: Person) -> None:
-        await unmark(sessions, person, booking_id)
+    async def remove(self, booking_id: int, db: AsyncSession, person: Person) -> None:
+        await unmark(db, person, booking_id)

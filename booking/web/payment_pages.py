@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Person
 from booking.domain.errors import NotFound
@@ -17,14 +17,13 @@ from booking.payments.testmode_provider import TestCheckout, TestModeProvider
 from booking.services.bookings import get_booking
 from booking.services.payment_events import handle_webhook, refresh_payment
 from booking.services.payments import paid_in_test_mode, start_payment
+from booking.settings import Settings
 from booking.web.auth import requires
-from booking.web.booking_pages import settings_of
 
 
-async def own_booking(sessions: async_sessionmaker[AsyncSession], booking_id: int, person: Person):
+async def own_booking(db: AsyncSession, booking_id: int, person: Person):
     """The booking, if it is this person's to pay (404 otherwise, revealing nothing)."""
-    async with sessions() as session:
-        booking = await get_booking(session, booking_id)
+    booking = await get_booking(db, booking_id)
     if booking.person_id != person.id:
         raise NotFound("unknown_booking", "Fant ikke bestillingen.", f"No booking {booking_id} for this person.")
     return booking
@@ -37,18 +36,17 @@ class PaymentPages(Controller):
     @get("", name="pay")
     async def pay(
         self,
-        request: Request,
         booking_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
+        settings: Settings,
         person: Person,
         now: datetime,
     ) -> Redirect:
         """Repeating this (a reload, a double click) gives the same checkout."""
-        await own_booking(sessions, booking_id, person)
-        settings = settings_of(request)
+        await own_booking(db, booking_id, person)
         here = f"{settings.base_url}/betaling/{booking_id}"
         url = await start_payment(
-            sessions,
+            db,
             settings,
             booking_id,
             person_id=person.id,
@@ -61,24 +59,21 @@ class PaymentPages(Controller):
     @get("/ferdig", name="paid")
     async def paid(
         self,
-        request: Request,
         booking_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
+        settings: Settings,
         person: Person,
         now: datetime,
     ) -> Redirect:
-        await own_booking(sessions, booking_id, person)
-        booking = await refresh_payment(sessions, settings_of(request), booking_id, now=now)
+        await own_booking(db, booking_id, person)
+        booking = await refresh_payment(db, settings, booking_id, now=now)
         return Redirect(f"/mine-bestillinger/{booking.id}?ny=1", status_code=303)
 
     @get("/avbrutt", name="payment_cancelled")
-    async def cancelled(
-        self, booking_id: int, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime
-    ) -> Template:
-        booking = await own_booking(sessions, booking_id, person)
+    async def cancelled(self, booking_id: int, db: AsyncSession, person: Person, now: datetime) -> Template:
+        booking = await own_booking(db, booking_id, person)
         still_held = booking.status == "held" and booking.hold_expires_at and booking.hold_expires_at > now
-        async with sessions() as session:
-            test_mode = await paid_in_test_mode(session, booking_id)
+        test_mode = await paid_in_test_mode(db, booking_id)
         return Template(
             "payment/cancelled.html", context={"booking": booking, "still_held": still_held, "test_mode": test_mode}
         )
@@ -93,23 +88,21 @@ class TestCheckoutPages(Controller):
     path = "/testbetaling/{reference:str}"
 
     @staticmethod
-    def _open(request: Request, reference: str) -> tuple[TestModeProvider, TestCheckout]:
-        provider = providers(settings_of(request)).get(TEST_MODE)
+    def _open(settings: Settings, reference: str) -> tuple[TestModeProvider, TestCheckout]:
+        provider = providers(settings).get(TEST_MODE)
         checkout = provider.checkout(reference) if provider else None
         if checkout is None:
             raise NotFound("unknown_checkout", "Fant ikke betalingen.", f"No test checkout {reference}.")
         return provider, checkout
 
     @get("", name="test_checkout")
-    async def show(self, request: Request, reference: str, now: datetime) -> Template:
-        _, checkout = self._open(request, reference)
+    async def show(self, reference: str, settings: Settings, now: datetime) -> Template:
+        _, checkout = self._open(settings, reference)
         return Template("payment/test_checkout.html", context={"checkout": checkout, "state": checkout.state(now)})
 
     @post("", status_code=303)
-    async def pay(
-        self, request: Request, reference: str, sessions: async_sessionmaker[AsyncSession], now: datetime
-    ) -> Redirect | Template:
-        provider, checkout = self._open(request, reference)
+    async def pay(self, reference: str, db: AsyncSession, settings: Settings, now: datetime) -> Redirect | Template:
+        provider, checkout = self._open(settings, reference)
         try:
             body, headers = provider.pay(reference, now)
         except ProviderRefused:  # expired (or closed) before the booker pressed pay
@@ -119,5 +112,5 @@ class TestCheckoutPages(Controller):
                 status_code=409,
                 context={"checkout": checkout, "state": checkout.state(now)},
             )
-        await handle_webhook(sessions, settings_of(request), provider.name, body, headers, now=now)
+        await handle_webhook(db, settings, provider.name, body, headers, now=now)
         return Redirect(checkout.success_url, status_code=303)

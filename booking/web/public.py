@@ -7,7 +7,7 @@ from datetime import date, datetime, time, timedelta
 from litestar import Controller, Request, get
 from litestar.response import Template
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import pricing
 from booking.db.models import District, Organisation, Person
@@ -15,7 +15,7 @@ from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
 from booking.services.catalogue import Availability, SearchFilters, availability, search
 from booking.services.photos import first_photos, photos_of
-from booking.services.rulebook import booker_facts, current_rules
+from booking.services.rulebook import HarmonisedRules, booker_facts, current_rules
 from booking.services.self_service import organisations_of
 from booking.web.i18n import N_, tr
 from booking.web.present import LABELS, opening_rows
@@ -90,7 +90,7 @@ class PublicPages(Controller):
     async def search_page(
         self,
         request: Request,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         now: datetime,
         dato: str | None = None,
         fra: str | None = None,
@@ -127,29 +127,28 @@ class PublicPages(Controller):
             errors.append(error.message_nb)
         if filters and filters.window.start <= now:
             errors.append(tr(request, "Tiden du søkte på, har allerede begynt. Velg et senere tidspunkt."))
-        async with sessions() as session:
-            if gruppe in GROUPS:
-                group = gruppe
-            else:
-                organisations = await organisations_of(session, person.id) if person else []
-                group = default_group(person, organisations)
-            districts = list((await session.execute(select(District).order_by(District.name))).scalars())
-            if filters:
-                found = await search(session, filters, now=now)
-                rules = await current_rules(sessions)
-                rule_set = rules.in_force(filters.window.start)
-                for premises in found:
-                    price = pricing.quote(
-                        rules.facts(premises),
-                        filters.window.start,
-                        filters.window.end,
-                        booker_facts(None, None),
-                        pricing.BookingDetails(),
-                        rule_set,
-                        group=group,
-                    )
-                    results.append((premises, price))
-                photos = await first_photos(session, [premises.id for premises in found])
+        if gruppe in GROUPS:
+            group = gruppe
+        else:
+            organisations = await organisations_of(db, person.id) if person else []
+            group = default_group(person, organisations)
+        districts = list((await db.execute(select(District).order_by(District.name))).scalars())
+        if filters:
+            found = await search(db, filters, now=now)
+            rules = await current_rules(db)
+            rule_set = rules.in_force(filters.window.start)
+            for premises in found:
+                price = pricing.quote(
+                    rules.facts(premises),
+                    filters.window.start,
+                    filters.window.end,
+                    booker_facts(None, None),
+                    pricing.BookingDetails(),
+                    rule_set,
+                    group=group,
+                )
+                results.append((premises, price))
+            photos = await first_photos(db, [premises.id for premises in found])
         return Template(
             "public/search.html",
             context={
@@ -176,16 +175,14 @@ class PublicPages(Controller):
 
     @get("/lokaler/{slug:str}", name="premises")
     async def premises_page(
-        self, slug: str, sessions: async_sessionmaker[AsyncSession], now: datetime, uke: str | None = None
+        self, slug: str, db: AsyncSession, rules: HarmonisedRules, now: datetime, uke: str | None = None
     ) -> Template:
         today = now.astimezone(OSLO).date()
         monday = _parse_day(uke, today)
         monday -= timedelta(days=monday.weekday())
         window = Interval(local_day_start(monday), local_day_start(monday + timedelta(days=7)))
-        async with sessions() as session:
-            avail = await availability(session, slug, window, now=now)
-            photos = await photos_of(session, avail.premises.id)
-        rules = await current_rules(sessions)
+        avail = await availability(db, slug, window, now=now)
+        photos = await photos_of(db, avail.premises.id)
         rule_set = rules.in_force(max(window.start, now))
         terms = pricing.terms_document(rule_set)
         category = next((t for t in terms["tariff"] if t["key"] == avail.premises.tariff_category), None)
@@ -210,6 +207,5 @@ class PublicPages(Controller):
         )
 
     @get("/priser-og-vilkar", name="terms")
-    async def terms_page(self, sessions: async_sessionmaker[AsyncSession], now: datetime) -> Template:
-        rules = await current_rules(sessions)
+    async def terms_page(self, rules: HarmonisedRules, now: datetime) -> Template:
         return Template("public/terms.html", context={"terms": pricing.terms_document(rules.in_force(now))})

@@ -15,7 +15,7 @@ from babel import Locale
 from babel.numbers import format_decimal
 from litestar import Controller, Request, Response, get
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Person
 from booking.domain.errors import DomainError
@@ -93,11 +93,10 @@ def _period(
         return None, message_of(connection, error), (first.isoformat(), last.isoformat())
 
 
-async def _report(sessions, period: Period, now: datetime):
-    rules = await current_rules(sessions)
+async def _report(db, period: Period, now: datetime):
+    rules = await current_rules(db)
     names = {key: c.name_nb for key, c in rules.in_force(now).tariff.items()}
-    async with sessions() as session:
-        return await usage_report(session, period, names)
+    return await usage_report(db, period, names)
 
 
 class ReportPages(Controller):
@@ -107,7 +106,7 @@ class ReportPages(Controller):
     async def report(
         self,
         request: Request,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         now: datetime,
         fra: str | None = None,
@@ -118,7 +117,7 @@ class ReportPages(Controller):
             return page(
                 "reports.html", person, "reports", 422, error=error, fra=shown[0], til=shown[1], report=None, charts=[]
             )
-        report = await _report(sessions, period, now)
+        report = await _report(db, period, now)
         language = language_of(request)
         _hours, _percent = partial(hours_text, language), partial(percent_text, language)
         charts = [
@@ -161,13 +160,11 @@ class ReportPages(Controller):
         )
 
     @get("/saksbehandling/rapporter.csv", name="staff_reports_csv")
-    async def export(
-        self, sessions: async_sessionmaker[AsyncSession], now: datetime, fra: str | None = None, til: str | None = None
-    ) -> Response:
+    async def export(self, db: AsyncSession, now: datetime, fra: str | None = None, til: str | None = None) -> Response:
         period, error, _ = _period(fra, til, now)
         if period is None:
             raise DomainError("invalid_period", error or "Ugyldig periode.", "Invalid period.")
-        report = await _report(sessions, period, now)
+        report = await _report(db, period, now)
         out = io.StringIO()
         csv.writer(out, lineterminator="\r\n").writerows(report_csv_rows(report))
         name = f"lokaler-rapport-{period.first.isoformat()}-{period.last.isoformat()}.csv"

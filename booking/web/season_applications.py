@@ -13,13 +13,13 @@ from typing import Any, Mapping
 
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Organisation, Person, Season
 from booking.domain.errors import DomainError, Forbidden, NotFound
 from booking.domain.premises import WEEKDAYS, OpeningHours
 from booking.services import seasons
-from booking.services.rulebook import current_rules
+from booking.services.rulebook import HarmonisedRules
 from booking.services.season_views import application_for, applications_of, open_rounds
 from booking.services.self_service import organisations_of
 from booking.web.auth import requires
@@ -211,11 +211,10 @@ class SeasonApplicationPages(Controller):
     guards = [requires()]
 
     @get("/sesong", name="season_rounds")
-    async def rounds(self, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person) -> Template:
-        async with sessions() as session:
-            organisations = await organisations_of(session, person.id)
-            rounds = await open_rounds(session, now)
-            applied = await applications_of(session, [o.id for o in organisations])
+    async def rounds(self, db: AsyncSession, now: datetime, person: Person) -> Template:
+        organisations = await organisations_of(db, person.id)
+        rounds = await open_rounds(db, now)
+        applied = await applications_of(db, [o.id for o in organisations])
         return Template(
             "seasons/rounds.html",
             context={
@@ -232,7 +231,7 @@ class SeasonApplicationPages(Controller):
     async def _page(
         self,
         request: Request,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         now: datetime,
         person: Person,
         season_id: int,
@@ -246,17 +245,14 @@ class SeasonApplicationPages(Controller):
         status_code: int = 200,
     ) -> Template:
         language = language_of(request)
-        async with sessions() as session:
-            season = await seasons.get_season(session, season_id)
-            places = await seasons.round_premises(session, season_id)
-            organisations = await organisations_of(session, person.id)
-            applied = {
-                a.organisation_id
-                for s, a in await applications_of(session, [o.id for o in organisations])
-                if s.id == season_id
-            }
-            chosen = chosen_organisation(organisations, wanted_organisation, applied)
-            application = await application_for(session, season_id, chosen.id) if chosen else None
+        season = await seasons.get_season(db, season_id)
+        places = await seasons.round_premises(db, season_id)
+        organisations = await organisations_of(db, person.id)
+        applied = {
+            a.organisation_id for s, a in await applications_of(db, [o.id for o in organisations]) if s.id == season_id
+        }
+        chosen = chosen_organisation(organisations, wanted_organisation, applied)
+        application = await application_for(db, season_id, chosen.id) if chosen else None
         needs = application.needs if application else []
         if editing is not None and not 0 <= editing < len(needs):
             editing = None
@@ -301,7 +297,7 @@ class SeasonApplicationPages(Controller):
         self,
         request: Request,
         season_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         now: datetime,
         person: Person,
         endre: int | None = None,
@@ -310,7 +306,7 @@ class SeasonApplicationPages(Controller):
     ) -> Template:
         done = "saved" if lagret is not None else "removed" if fjernet is not None else None
         return await self._page(
-            request, sessions, now, person, season_id, request.query_params.get("for"), editing=endre, done=done
+            request, db, now, person, season_id, request.query_params.get("for"), editing=endre, done=done
         )
 
     @post("/sesong/{season_id:int}/soknad", status_code=303)
@@ -318,24 +314,24 @@ class SeasonApplicationPages(Controller):
         self,
         request: Request,
         season_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
+        rules: HarmonisedRules,
         now: datetime,
         person: Person,
     ) -> Template | Redirect:
         """Add or change one need ("lagre", with `behov` empty for a new one) or remove one
         ("fjern"); the whole list goes to the service, which replaces the application."""
         values = await request.form()
-        async with sessions() as session:
-            season = await seasons.get_season(session, season_id)
-            organisations = await organisations_of(session, person.id)
-            organisation = next((o for o in organisations if str(o.id) == values.get("for")), None)
-            if organisation is None:
-                raise Forbidden(
-                    "not_a_delegate",
-                    "Du kan bare søke for organisasjoner du er kontaktperson for.",
-                    f"Person {person.id} is not a delegate of organisation {values.get('for')!r}.",
-                )
-            application = await application_for(session, season_id, organisation.id)
+        season = await seasons.get_season(db, season_id)
+        organisations = await organisations_of(db, person.id)
+        organisation = next((o for o in organisations if str(o.id) == values.get("for")), None)
+        if organisation is None:
+            raise Forbidden(
+                "not_a_delegate",
+                "Du kan bare søke for organisasjoner du er kontaktperson for.",
+                f"Person {person.id} is not a delegate of organisation {values.get('for')!r}.",
+            )
+        application = await application_for(db, season_id, organisation.id)
         needs = list(application.needs) if application else []
         behov = values.get("behov") or ""
         index = int(behov) if behov.isdigit() and int(behov) < len(needs) else None
@@ -348,7 +344,7 @@ class SeasonApplicationPages(Controller):
             application.updated_at.isoformat() if application else ""
         ):
             return await self._page(
-                request, sessions, now, person, season_id, organisation.id, refusal=CHANGED, status_code=409, **again
+                request, db, now, person, season_id, organisation.id, refusal=CHANGED, status_code=409, **again
             )
         if action == "fjern" and index is not None:
             del needs[index]
@@ -358,10 +354,9 @@ class SeasonApplicationPages(Controller):
             needs[form_index : form_index + 1] = [form.to_data()]
         else:
             raise DomainError("unknown_action", "Ukjent handling.", "Unknown action.")
-        rules = await current_rules(sessions)
         try:
             await seasons.submit_application(
-                sessions,
+                db,
                 season_id,
                 person_id=person.id,
                 organisation_id=organisation.id,
@@ -375,7 +370,7 @@ class SeasonApplicationPages(Controller):
             field = form.field_of(refusal, form_index) if form is not None else None
             return await self._page(
                 request,
-                sessions,
+                db,
                 now,
                 person,
                 season_id,

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import allocation
 from booking.db.models import Person
@@ -35,7 +35,7 @@ class MySeasonPages(Controller):
     async def _page(
         self,
         request: Request,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         now: datetime,
         person: Person,
         *,
@@ -45,11 +45,10 @@ class MySeasonPages(Controller):
         status_code: int = 200,
     ) -> Template:
         language = language_of(request)
-        async with sessions() as session:
-            organisations = await organisations_of(session, person.id)
-            views = await seasons_of(session, [o.id for o in organisations], now)
-            names = await premises_names(session, {u.wish["premises"] for v in views for u in v.unmet})
-        rule_book = await current_rules(sessions) if any(v.published for v in views) else None
+        organisations = await organisations_of(db, person.id)
+        views = await seasons_of(db, [o.id for o in organisations], now)
+        names = await premises_names(db, {u.wish["premises"] for v in views for u in v.unmet})
+        rule_book = await current_rules(db) if any(v.published for v in views) else None
         why: dict[object, list[str]] = {}
         for view in views:
             if not view.published:
@@ -88,19 +87,19 @@ class MySeasonPages(Controller):
     async def mine(
         self,
         request: Request,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         now: datetime,
         person: Person,
         gitt: int | None = None,
     ) -> Template:
-        return await self._page(request, sessions, now, person, given=gitt)
+        return await self._page(request, db, now, person, given=gitt)
 
     @post("/min-sesongtid/{allocation_id:int}/gi-tilbake", status_code=303)
     async def give_back(
         self,
         request: Request,
         allocation_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         now: datetime,
         person: Person,
     ) -> Template | Redirect:
@@ -122,7 +121,7 @@ class MySeasonPages(Controller):
         if problems:
             return await self._page(
                 request,
-                sessions,
+                db,
                 now,
                 person,
                 problems=problems,
@@ -130,14 +129,14 @@ class MySeasonPages(Controller):
                 status_code=422,
             )
         try:
-            count = await season_publish.give_back(sessions, allocation_id, person_id=person.id, days=days, now=now)
+            count = await season_publish.give_back(db, allocation_id, person_id=person.id, days=days, now=now)
         except CodedError as refusal:
             if isinstance(refusal, (NotFound, Forbidden)):
                 raise
             field = f"dato-{allocation_id}" if what == "dato" else f"bekreft-{allocation_id}"
             return await self._page(
                 request,
-                sessions,
+                db,
                 now,
                 person,
                 problems={field: message_of(request, refusal)},

@@ -13,14 +13,14 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Response, get, post
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Person, Season, SeasonAllocation, SeasonApplication
 from booking.domain.errors import NotFound
 from booking.domain.premises import WEEKDAYS
 from booking.services import season_proposal, season_publish, seasons
 from booking.services.accounts import STAFF_ROLES
-from booking.services.rulebook import current_rules
+from booking.services.rulebook import HarmonisedRules
 from booking.web.auth import requires
 from booking.web.bookings_api import session_csrf
 from booking.web.season_input import SeasonRequest, setup_from_request
@@ -108,26 +108,23 @@ class SeasonsApi(Controller):
     guards = [requires(), session_csrf]
 
     @post("/", status_code=201, guards=[STAFF])
-    async def create(
-        self, data: SeasonRequest, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
-    ) -> dict:
-        season = await seasons.create_season(sessions, setup_from_request(data), actor_id=person.id, now=now)
+    async def create(self, data: SeasonRequest, db: AsyncSession, now: datetime, person: Person) -> dict:
+        season = await seasons.create_season(db, setup_from_request(data), actor_id=person.id, now=now)
         return {"id": season.id, "state": season.state}
 
     @get("/{season_id:int}")
-    async def read(self, season_id: int, sessions: async_sessionmaker[AsyncSession]) -> dict:
-        async with sessions() as session:
-            season = await seasons.get_season(session, season_id)
-            return season_json(season, await seasons.round_premises(session, season_id))
+    async def read(self, season_id: int, db: AsyncSession) -> dict:
+        season = await seasons.get_season(db, season_id)
+        return season_json(season, await seasons.round_premises(db, season_id))
 
     @post("/{season_id:int}/open", status_code=200, guards=[STAFF])
-    async def open(self, season_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime) -> dict:
-        season = await seasons.move_season(sessions, season_id, "open", now=now)
+    async def open(self, season_id: int, db: AsyncSession, now: datetime) -> dict:
+        season = await seasons.move_season(db, season_id, "open", now=now)
         return {"id": season.id, "state": season.state}
 
     @post("/{season_id:int}/close", status_code=200, guards=[STAFF])
-    async def close(self, season_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime) -> dict:
-        season = await seasons.move_season(sessions, season_id, "close", now=now)
+    async def close(self, season_id: int, db: AsyncSession, now: datetime) -> dict:
+        season = await seasons.move_season(db, season_id, "close", now=now)
         return {"id": season.id, "state": season.state}
 
     @post("/{season_id:int}/applications", status_code=201)
@@ -135,64 +132,54 @@ class SeasonsApi(Controller):
         self,
         season_id: int,
         data: ApplicationRequest,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
+        rules: HarmonisedRules,
         now: datetime,
         person: Person,
     ) -> Response:
         """Apply for an organisation one is a delegate of; sent again before the deadline,
         it replaces the organisation's application (200)."""
-        rule_book = await current_rules(sessions)
-        async with sessions() as session:
-            season = await seasons.get_season(session, season_id)
+        season = await seasons.get_season(db, season_id)
         result = await seasons.submit_application(
-            sessions,
+            db,
             season_id,
             person_id=person.id,
             organisation_id=data.organisation_id,
             needs=data.needs,
-            rules=season_proposal.priority_rules(rule_book, season),
+            rules=season_proposal.priority_rules(rules, season),
             now=now,
         )
         return Response({"id": result.id}, status_code=201 if result.created else 200)
 
     @get("/{season_id:int}/applications/{application_id:int}")
-    async def application(
-        self, season_id: int, application_id: int, sessions: async_sessionmaker[AsyncSession], person: Person
-    ) -> dict:
-        async with sessions() as session:
-            await seasons.get_season(session, season_id)
-            application = await seasons.application_of(
-                session, application_id, person_id=person.id, staff=is_staff(person)
+    async def application(self, season_id: int, application_id: int, db: AsyncSession, person: Person) -> dict:
+        await seasons.get_season(db, season_id)
+        application = await seasons.application_of(db, application_id, person_id=person.id, staff=is_staff(person))
+        if application.season_id != season_id:
+            raise NotFound(
+                "unknown_application",
+                "Fant ikke søknaden.",
+                f"No application {application_id} in season {season_id}.",
             )
-            if application.season_id != season_id:
-                raise NotFound(
-                    "unknown_application",
-                    "Fant ikke søknaden.",
-                    f"No application {application_id} in season {season_id}.",
-                )
-            return application_json(application)
+        return application_json(application)
 
     @get("/{season_id:int}/proposal", guards=[STAFF])
-    async def proposal(self, season_id: int, sessions: async_sessionmaker[AsyncSession]) -> dict:
+    async def proposal(self, season_id: int, db: AsyncSession) -> dict:
         """The proposal as last computed (and as staff have pinned and moved it since)."""
-        async with sessions() as session:
-            season = await seasons.get_season(session, season_id)
-            return proposal_json(season, await seasons.allocations(session, season_id))
+        season = await seasons.get_season(db, season_id)
+        return proposal_json(season, await seasons.allocations(db, season_id))
 
     @post("/{season_id:int}/proposal", status_code=200, guards=[STAFF])
-    async def propose(self, season_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime) -> dict:
+    async def propose(self, season_id: int, db: AsyncSession, rules: HarmonisedRules, now: datetime) -> dict:
         """Compute the proposal again; what staff pinned is kept."""
-        await season_proposal.propose(sessions, season_id, rule_book=await current_rules(sessions), now=now)
-        async with sessions() as session:
-            season = await seasons.get_season(session, season_id)
-            return proposal_json(season, await seasons.allocations(session, season_id, ("proposed",)))
+        await season_proposal.propose(db, season_id, rule_book=rules, now=now)
+        season = await seasons.get_season(db, season_id)
+        return proposal_json(season, await seasons.allocations(db, season_id, ("proposed",)))
 
     @post("/{season_id:int}/publish", status_code=200, guards=[STAFF])
     async def publish(
-        self, season_id: int, sessions: async_sessionmaker[AsyncSession], now: datetime, person: Person
+        self, season_id: int, db: AsyncSession, rules: HarmonisedRules, now: datetime, person: Person
     ) -> dict:
         """Publish a closed round as weekly series; again, the same answer and nothing new."""
-        published = await season_publish.publish(
-            sessions, season_id, rule_book=await current_rules(sessions), actor_id=person.id, now=now
-        )
+        published = await season_publish.publish(db, season_id, rule_book=rules, actor_id=person.id, now=now)
         return published.to_data()

@@ -9,7 +9,7 @@ from datetime import datetime
 
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Person
 from booking.services.approvals import approval_queue, decide, decide_series
@@ -97,7 +97,7 @@ class ApprovalPages(Controller):
 
     async def _queue(
         self,
-        sessions,
+        db,
         person: Person,
         now: datetime,
         *,
@@ -107,9 +107,8 @@ class ApprovalPages(Controller):
         done: str | None = None,
     ) -> Template:
         scope = StaffScope.of(person)
-        rules = await current_rules(sessions)
-        async with sessions() as session:
-            entries = await approval_queue(session, scope, now)
+        rules = await current_rules(db)
+        entries = await approval_queue(db, scope, now)
         # Each reason as (Norwegian, English), from the rule that gave it; the template picks the reader's.
         # A series shows each reason its dates have, once.
         why = {
@@ -135,15 +134,13 @@ class ApprovalPages(Controller):
         )
 
     @get("/", name="staff_queue")
-    async def queue(
-        self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime, utfort: str | None = None
-    ) -> Template:
-        return await self._queue(sessions, person, now, done=utfort)
+    async def queue(self, db: AsyncSession, person: Person, now: datetime, utfort: str | None = None) -> Template:
+        return await self._queue(db, person, now, done=utfort)
 
     async def _decide(
         self,
         request: Request,
-        sessions,
+        db,
         person: Person,
         now: datetime,
         approve: bool,
@@ -157,13 +154,13 @@ class ApprovalPages(Controller):
         settings, scope = request.app.state.settings, StaffScope.of(person)
         try:
             if series_id is None:
-                await decide(sessions, settings, scope, booking_id, approve=approve, reason=reason, now=now)
+                await decide(db, settings, scope, booking_id, approve=approve, reason=reason, now=now)
             else:
-                await decide_series(sessions, settings, scope, series_id, approve=approve, reason=reason, now=now)
+                await decide_series(db, settings, scope, series_id, approve=approve, reason=reason, now=now)
         except InvalidForm as invalid:  # the reason: shown at this request's own field
             field = f"begrunnelse-{booking_id}" if series_id is None else f"begrunnelse-serie-{series_id}"
             errors = {field: message for message in field_errors(request, invalid).values()}
-            return await self._queue(sessions, person, now, status_code=422, errors=errors, values={field: reason})
+            return await self._queue(db, person, now, status_code=422, errors=errors, values={field: reason})
         done = (
             ("godkjent" if approve else "avvist")
             if series_id is None
@@ -175,42 +172,42 @@ class ApprovalPages(Controller):
     async def approve(
         self,
         request: Request,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         now: datetime,
         booking_id: int,
     ) -> Template | Redirect:
-        return await self._decide(request, sessions, person, now, True, booking_id=booking_id)
+        return await self._decide(request, db, person, now, True, booking_id=booking_id)
 
     @post("/bestillinger/{booking_id:int}/avvis", status_code=303)
     async def reject(
         self,
         request: Request,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         now: datetime,
         booking_id: int,
     ) -> Template | Redirect:
-        return await self._decide(request, sessions, person, now, False, booking_id=booking_id)
+        return await self._decide(request, db, person, now, False, booking_id=booking_id)
 
     @post("/serier/{series_id:int}/godkjenn", status_code=303)
     async def approve_series(
         self,
         request: Request,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         now: datetime,
         series_id: int,
     ) -> Template | Redirect:
-        return await self._decide(request, sessions, person, now, True, series_id=series_id)
+        return await self._decide(request, db, person, now, True, series_id=series_id)
 
     @post("/serier/{series_id:int}/avvis", status_code=303)
     async def reject_series(
         self,
         request: Request,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         now: datetime,
         series_id: int,
     ) -> Template | Redirect:
-        return await self._decide(request, sessions, person, now, False, series_id=series_id)
+        return await self._decide(request, db, person, now, False, series_id=series_id)

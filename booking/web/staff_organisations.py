@@ -8,7 +8,7 @@ from datetime import datetime
 
 from litestar import Controller, get, post
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Person
 from booking.services.organisations import awaiting_check, mark_checked
@@ -37,18 +37,13 @@ class OrganisationCheckPages(Controller):
     guards = [STAFF]
 
     @get("/", name="staff_organisations")
-    async def waiting(
-        self, sessions: async_sessionmaker[AsyncSession], person: Person, utfort: str | None = None
-    ) -> Template:
-        async with sessions() as session:
-            waiting = await awaiting_check(session)
+    async def waiting(self, db: AsyncSession, person: Person, utfort: str | None = None) -> Template:
+        waiting = await awaiting_check(db)
         return page(
             "organisations.html", person, "organisations", waiting=waiting, claims=CLAIMS, done=DONE.get(utfort or "")
         )
 
     @post("/{organisation_id:int}/kontroller", status_code=303)
-    async def check(
-        self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime, organisation_id: int
-    ) -> Redirect:
-        await mark_checked(sessions, organisation_id, staff_id=person.id, now=now)
+    async def check(self, db: AsyncSession, person: Person, now: datetime, organisation_id: int) -> Redirect:
+        await mark_checked(db, organisation_id, staff_id=person.id, now=now)
         return Redirect("/saksbehandling/organisasjoner?utfort=kontrollert", status_code=303)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from litestar import Controller, get
 from litestar.response import Template
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Person
 from booking.services.payment_overview import overview
@@ -32,9 +32,8 @@ class PaymentOverviewPages(Controller):
     guards = [STAFF]
 
     @get("/saksbehandling/betalinger", name="staff_payments")
-    async def payments(self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime) -> Template:
-        async with sessions() as session:
-            data = await overview(session, StaffScope.of(person), now)
+    async def payments(self, db: AsyncSession, person: Person, now: datetime) -> Template:
+        data = await overview(db, StaffScope.of(person), now)
         return page(
             "payments.html",
             person,

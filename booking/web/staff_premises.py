@@ -9,7 +9,7 @@ from datetime import datetime
 from litestar import Controller, Request, get, post
 from litestar.datastructures import UploadFile
 from litestar.response import Redirect, Template
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Person, Premises
 from booking.domain.premises import ACCESSIBILITY, EQUIPMENT, KINDS, SLOT_CHOICES, WEEKDAY_NAMES_NB, WEEKDAYS
@@ -83,8 +83,8 @@ def values_from(form: FormValues, p: Premises) -> dict:
     return values
 
 
-async def _categories(sessions, now: datetime) -> dict[str, str]:
-    rules = await current_rules(sessions)
+async def _categories(db, now: datetime) -> dict[str, str]:
+    rules = await current_rules(db)
     return {key: c.name_nb for key, c in rules.in_force(now).tariff.items()}
 
 
@@ -93,14 +93,13 @@ class PremisesEditor(Controller):
     guards = [STAFF]
 
     @get("/", name="staff_premises")
-    async def list_premises(self, sessions: async_sessionmaker[AsyncSession], person: Person) -> Template:
-        async with sessions() as session:
-            premises = await managed_premises(session, StaffScope.of(person))
+    async def list_premises(self, db: AsyncSession, person: Person) -> Template:
+        premises = await managed_premises(db, StaffScope.of(person))
         return page("premises_list.html", person, "premises", premises=premises, kinds=KINDS)
 
     async def _form(
         self,
-        sessions,
+        db,
         person: Person,
         now: datetime,
         p: Premises,
@@ -113,8 +112,7 @@ class PremisesEditor(Controller):
         photo_values: dict | None = None,
         photo_done: str | None = None,
     ) -> Template:
-        async with sessions() as session:
-            photos = await photos_of(session, p.id)
+        photos = await photos_of(db, p.id)
         return page(
             "premises_edit.html",
             person,
@@ -129,7 +127,7 @@ class PremisesEditor(Controller):
             accessibility=ACCESSIBILITY,
             slots=SLOT_CHOICES,
             weekdays=list(zip(WEEKDAYS, WEEKDAY_NAMES_NB)),
-            categories=await _categories(sessions, now),
+            categories=await _categories(db, now),
             photos=photos,
             photo_errors=photo_errors or {},
             photo_values=photo_values or {},
@@ -140,22 +138,21 @@ class PremisesEditor(Controller):
     async def edit(
         self,
         slug: str,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         now: datetime,
         lagret: bool = False,
         bilde: str | None = None,
     ) -> Template:
-        async with sessions() as session:
-            p = await premises_to_edit(session, StaffScope.of(person), slug)
-        return await self._form(sessions, person, now, p, values_of(p), saved=lagret, photo_done=bilde)
+        p = await premises_to_edit(db, StaffScope.of(person), slug)
+        return await self._form(db, person, now, p, values_of(p), saved=lagret, photo_done=bilde)
 
     @post("/{slug:str}/bilder", status_code=303, request_max_body_size=UPLOAD_BODY_LIMIT)
     async def upload_photo(
         self,
         slug: str,
         request: Request,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         media: MediaStore,
         person: Person,
         now: datetime,
@@ -166,12 +163,11 @@ class PremisesEditor(Controller):
         alt_nb, alt_en = (str(form.get(name) or "").strip() for name in ("alt_nb", "alt_en"))
         scope = StaffScope.of(person)
         try:
-            await add_photo(sessions, media, scope, slug, data, alt_nb, alt_en, now=now)
+            await add_photo(db, media, scope, slug, data, alt_nb, alt_en, now=now)
         except InvalidForm as invalid:
-            async with sessions() as session:
-                p = await premises_to_edit(session, scope, slug)
+            p = await premises_to_edit(db, scope, slug)
             return await self._form(
-                sessions,
+                db,
                 person,
                 now,
                 p,
@@ -184,33 +180,32 @@ class PremisesEditor(Controller):
 
     @post("/{slug:str}/bilder/{photo_id:int}/flytt", status_code=303)
     async def reorder_photo(
-        self, slug: str, photo_id: int, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person
+        self, slug: str, photo_id: int, request: Request, db: AsyncSession, person: Person
     ) -> Redirect:
         form = await form_of(request)
         step = {"opp": -1, "ned": 1}.get(form.text("retning"), 0)
-        await move_photo(sessions, StaffScope.of(person), slug, photo_id, step)
+        await move_photo(db, StaffScope.of(person), slug, photo_id, step)
         return Redirect(f"/saksbehandling/lokaler/{slug}?bilde=flyttet#bilder", status_code=303)
 
     @post("/{slug:str}/bilder/{photo_id:int}/slett", status_code=303)
     async def delete_photo(
-        self, slug: str, photo_id: int, sessions: async_sessionmaker[AsyncSession], media: MediaStore, person: Person
+        self, slug: str, photo_id: int, db: AsyncSession, media: MediaStore, person: Person
     ) -> Redirect:
-        await remove_photo(sessions, media, StaffScope.of(person), slug, photo_id)
+        await remove_photo(db, media, StaffScope.of(person), slug, photo_id)
         return Redirect(f"/saksbehandling/lokaler/{slug}?bilde=slettet#bilder", status_code=303)
 
     @post("/{slug:str}", status_code=303)
     async def save(
-        self, slug: str, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime
+        self, slug: str, request: Request, db: AsyncSession, person: Person, now: datetime
     ) -> Template | Redirect:
         form = await form_of(request)
         scope = StaffScope.of(person)
         try:
-            await update_premises(sessions, scope, slug, form, categories=await _categories(sessions, now))
+            await update_premises(db, scope, slug, form, categories=await _categories(db, now))
         except InvalidForm as invalid:
-            async with sessions() as session:
-                p = await premises_to_edit(session, scope, slug)
+            p = await premises_to_edit(db, scope, slug)
             return await self._form(
-                sessions, person, now, p, values_from(form, p), errors=field_errors(request, invalid), status_code=422
+                db, person, now, p, values_from(form, p), errors=field_errors(request, invalid), status_code=422
             )
         return Redirect(f"/saksbehandling/lokaler/{slug}?lagret=true", status_code=303)
 
@@ -222,7 +217,7 @@ class ClosurePages(Controller):
     async def _page(
         self,
         request: Request,
-        sessions,
+        db,
         person: Person,
         now: datetime,
         *,
@@ -232,9 +227,8 @@ class ClosurePages(Controller):
         status_code: int = 200,
     ) -> Template:
         scope = StaffScope.of(person)
-        async with sessions() as session:
-            closures = await closures_in_scope(session, scope, now)
-            buildings, premises = await closure_targets(session, scope)
+        closures = await closures_in_scope(db, scope, now)
+        buildings, premises = await closure_targets(db, scope)
         targets = [(f"building:{b.id}", tr(request, "Hele bygget: %(name)s", name=b.name)) for b in buildings]
         targets += [(f"premises:{p.id}", f"{p.name} ({p.building.name})") for p in premises]
         return page(
@@ -253,7 +247,7 @@ class ClosurePages(Controller):
     async def list_closures(
         self,
         request: Request,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         now: datetime,
         opprettet: int | None = None,
@@ -277,25 +271,23 @@ class ClosurePages(Controller):
                 )
         elif slettet:
             done = tr(request, "Stengingen er slettet.")
-        return await self._page(request, sessions, person, now, done=done)
+        return await self._page(request, db, person, now, done=done)
 
     @post("/", status_code=303)
-    async def create(
-        self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime
-    ) -> Template | Redirect:
+    async def create(self, request: Request, db: AsyncSession, person: Person, now: datetime) -> Template | Redirect:
         form = await form_of(request)
         try:
-            closure, overlapping = await create_closure(sessions, StaffScope.of(person), form, now=now)
+            closure, overlapping = await create_closure(db, StaffScope.of(person), form, now=now)
         except InvalidForm as invalid:
             values = {
                 name: form.text(name) for name in ("target", "fra_dato", "fra_tid", "til_dato", "til_tid", "reason")
             }
             return await self._page(
-                request, sessions, person, now, errors=field_errors(request, invalid), values=values, status_code=422
+                request, db, person, now, errors=field_errors(request, invalid), values=values, status_code=422
             )
         return Redirect(f"/saksbehandling/stenginger?opprettet={closure.id}&overlapper={overlapping}", status_code=303)
 
     @post("/{closure_id:int}/slett", status_code=303)
-    async def delete(self, closure_id: int, sessions: async_sessionmaker[AsyncSession], person: Person) -> Redirect:
-        await delete_closure(sessions, StaffScope.of(person), closure_id)
+    async def delete(self, closure_id: int, db: AsyncSession, person: Person) -> Redirect:
+        await delete_closure(db, StaffScope.of(person), closure_id)
         return Redirect("/saksbehandling/stenginger?slettet=true", status_code=303)

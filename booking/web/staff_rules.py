@@ -19,13 +19,13 @@ from urllib.parse import quote
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 import pricing
 from booking.db.models import Booking, Person
 from booking.domain.errors import DomainError
 from booking.services import rule_drafts
-from booking.services.rulebook import current_rules, impact
+from booking.services.rulebook import HarmonisedRules, impact
 from booking.web.i18n import N_, language_of, message_of, pick, tr
 from booking.web.staff import ADMIN, form_of, page
 from common.localtime import to_local
@@ -303,22 +303,20 @@ def _labels(sections) -> dict[str, str]:
     return {field.place: field.label for _, fields in sections for field in fields}
 
 
-async def _name_bookings(sessions, rows: list[dict]) -> None:
+async def _name_bookings(db, rows: list[dict]) -> None:
     """The impact preview names bookings by id; staff want the premises and the time."""
     ids = [row["key"] for row in rows if isinstance(row["key"], int)]
     if not ids:
         return
-    async with sessions() as session:
-        found = {b.id: b for b in (await session.execute(select(Booking).where(Booking.id.in_(ids)))).scalars()}
+    found = {b.id: b for b in (await db.execute(select(Booking).where(Booking.id.in_(ids)))).scalars()}
     for row in rows:
         booking = found.get(row["key"])
         row["booking"] = booking
 
 
-async def _draft_rule_set(sessions, draft_id: int):
-    async with sessions() as session:
-        draft = await rule_drafts.get_draft(session, draft_id)
-        base = await rule_drafts.newest_published(session)
+async def _draft_rule_set(db, draft_id: int):
+    draft = await rule_drafts.get_draft(db, draft_id)
+    base = await rule_drafts.newest_published(db)
     return draft, base
 
 
@@ -330,16 +328,15 @@ class RuleSetEditor(Controller):
     async def overview(
         self,
         request: Request,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
+        rules: HarmonisedRules,
         person: Person,
         now: datetime,
         publisert: str | None = None,
         forkastet: bool = False,
     ) -> Template:
-        rules = await current_rules(sessions)
-        async with sessions() as session:
-            drafts = await rule_drafts.drafts(session)
-        history = await rule_drafts.history(sessions)
+        drafts = await rule_drafts.drafts(db)
+        history = await rule_drafts.history(db)
         done = (
             tr(request, "Versjon %(label)s er publisert.", label=publisert)
             if publisert
@@ -357,14 +354,14 @@ class RuleSetEditor(Controller):
         )
 
     @post("/utkast", status_code=303)
-    async def start(self, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime) -> Redirect:
-        draft = await rule_drafts.start_draft(sessions, author=person.name, now=now)
+    async def start(self, db: AsyncSession, person: Person, now: datetime) -> Redirect:
+        draft = await rule_drafts.start_draft(db, author=person.name, now=now)
         return Redirect(f"/saksbehandling/regler/utkast/{draft.id}", status_code=303)
 
     async def _editor(
         self,
         request: Request,
-        sessions,
+        db,
         person: Person,
         now: datetime,
         draft_id: int,
@@ -376,14 +373,14 @@ class RuleSetEditor(Controller):
         saved: bool = False,
         status_code: int = 200,
     ) -> Template:
-        draft, base = await _draft_rule_set(sessions, draft_id)
+        draft, base = await _draft_rule_set(db, draft_id)
         sections = rule_fields(draft.content, request)
         if values is None:
             values = {f.place: shown(f, value_at(draft.content, f.place)) for _, fields in sections for f in fields}
         draft_rules = pricing.rule_set_from_dict(draft.content)
         changes = pricing.diff_rule_sets(pricing.rule_set_from_dict(base.content), draft_rules)
-        preview = await impact(sessions, draft_rules, now)
-        await _name_bookings(sessions, preview["largest_changes"])
+        preview = await impact(db, draft_rules, now)
+        await _name_bookings(db, preview["largest_changes"])
         tomorrow = to_local(now).date().toordinal() + 1
         return page(
             "rules_draft.html",
@@ -411,34 +408,34 @@ class RuleSetEditor(Controller):
         self,
         draft_id: int,
         request: Request,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         now: datetime,
         lagret: bool = False,
     ) -> Template:
-        return await self._editor(request, sessions, person, now, draft_id, saved=lagret)
+        return await self._editor(request, db, person, now, draft_id, saved=lagret)
 
     @post("/utkast/{draft_id:int}", status_code=303)
     async def save(
-        self, draft_id: int, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime
+        self, draft_id: int, request: Request, db: AsyncSession, person: Person, now: datetime
     ) -> Template | Redirect:
         form = await form_of(request)
-        draft, _ = await _draft_rule_set(sessions, draft_id)
+        draft, _ = await _draft_rule_set(db, draft_id)
         edited, problems, values = apply_form(draft.content, rule_fields(draft.content, request), form, request)
         if not problems:
             try:
-                await rule_drafts.save_draft(sessions, draft_id, edited)
+                await rule_drafts.save_draft(db, draft_id, edited)
             except pricing.RuleSetError as error:
                 problems[error.place or "regelsett"] = message_of(request, error)
         if problems:
             return await self._editor(
-                request, sessions, person, now, draft_id, values=values, errors=problems, status_code=422
+                request, db, person, now, draft_id, values=values, errors=problems, status_code=422
             )
         return Redirect(f"/saksbehandling/regler/utkast/{draft_id}?lagret=true#endringer", status_code=303)
 
     @get("/utkast/{draft_id:int}/toml", name="staff_rules_text")
-    async def text_form(self, draft_id: int, sessions: async_sessionmaker[AsyncSession], person: Person) -> Template:
-        draft, _ = await _draft_rule_set(sessions, draft_id)
+    async def text_form(self, draft_id: int, db: AsyncSession, person: Person) -> Template:
+        draft, _ = await _draft_rule_set(db, draft_id)
         return page(
             "rules_text.html",
             person,
@@ -449,21 +446,19 @@ class RuleSetEditor(Controller):
         )
 
     @post("/utkast/{draft_id:int}/toml", status_code=303)
-    async def save_text(
-        self, draft_id: int, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person
-    ) -> Template | Redirect:
+    async def save_text(self, draft_id: int, request: Request, db: AsyncSession, person: Person) -> Template | Redirect:
         form = await form_of(request)
         text = form.data.get("toml", [""])[-1]
         try:
-            await rule_drafts.save_draft_text(sessions, draft_id, text)
+            await rule_drafts.save_draft_text(db, draft_id, text)
         except pricing.RuleSetError as error:
-            draft, _ = await _draft_rule_set(sessions, draft_id)
+            draft, _ = await _draft_rule_set(db, draft_id)
             return page("rules_text.html", person, "rules", 422, draft=draft, text=text, error=error)
         return Redirect(f"/saksbehandling/regler/utkast/{draft_id}?lagret=true#endringer", status_code=303)
 
     @post("/utkast/{draft_id:int}/publiser", status_code=303)
     async def publish(
-        self, draft_id: int, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime
+        self, draft_id: int, request: Request, db: AsyncSession, person: Person, now: datetime
     ) -> Template | Redirect:
         form = await form_of(request)
         values = {name: form.text(name) for name in ("valid_from", "label", "reason")}
@@ -472,7 +467,7 @@ class RuleSetEditor(Controller):
         except ValueError:
             return await self._editor(
                 request,
-                sessions,
+                db,
                 person,
                 now,
                 draft_id,
@@ -482,7 +477,7 @@ class RuleSetEditor(Controller):
             )
         try:
             version = await rule_drafts.publish_draft(
-                sessions,
+                db,
                 draft_id,
                 rule_drafts.PublishRequest(valid_from, values["label"], values["reason"]),
                 author=person.name,
@@ -492,7 +487,7 @@ class RuleSetEditor(Controller):
             field = ERROR_FIELDS.get(refused.code, "valid_from")
             return await self._editor(
                 request,
-                sessions,
+                db,
                 person,
                 now,
                 draft_id,
@@ -503,7 +498,7 @@ class RuleSetEditor(Controller):
         except pricing.RuleSetError as refused:
             return await self._editor(
                 request,
-                sessions,
+                db,
                 person,
                 now,
                 draft_id,
@@ -514,6 +509,6 @@ class RuleSetEditor(Controller):
         return Redirect(f"/saksbehandling/regler?publisert={quote(version.label)}", status_code=303)
 
     @post("/utkast/{draft_id:int}/slett", status_code=303)
-    async def discard(self, draft_id: int, sessions: async_sessionmaker[AsyncSession]) -> Redirect:
-        await rule_drafts.discard_draft(sessions, draft_id)
+    async def discard(self, draft_id: int, db: AsyncSession) -> Redirect:
+        await rule_drafts.discard_draft(db, draft_id)
         return Redirect("/saksbehandling/regler?forkastet=true", status_code=303)

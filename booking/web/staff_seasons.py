@@ -13,14 +13,14 @@ from datetime import datetime
 from litestar import Controller, Request, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Building, Person, Premises, SeasonAllocation
 from booking.domain.errors import DomainError, NotFound
 from booking.domain.premises import WEEKDAY_NAMES_NB, WEEKDAYS
 from booking.services import season_proposal, season_publish, seasons
 from booking.services.premises_admin import InvalidForm
-from booking.services.rulebook import current_rules
+from booking.services.rulebook import HarmonisedRules, current_rules
 from booking.web.i18n import N_, language_of, message_of
 from booking.web.season_input import form_problem, setup_from_form
 from booking.web.season_view import (
@@ -61,11 +61,11 @@ DEFAULT_HOURS = {day: "16:00-22:30" for day in WEEKDAYS[:5]}
 NOT_USED_LIMIT = 3  # when no rule set has priority rules: the default rule set's number
 
 
-async def halls_by_building(session: AsyncSession) -> list[tuple[Building, list[Premises]]]:
+async def halls_by_building(db: AsyncSession) -> list[tuple[Building, list[Premises]]]:
     """Halls and gyms, the premises seasonal time is given in, grouped by building."""
     rows = (
         (
-            await session.execute(
+            await db.execute(
                 select(Premises).join(Building).where(Premises.kind == "hall").order_by(Building.name, Premises.name)
             )
         )
@@ -91,16 +91,15 @@ class SeasonPages(Controller):
 
     async def _list(
         self,
-        sessions,
+        db,
         person: Person,
         *,
         values: dict | None = None,
         errors: dict | None = None,
         status_code: int = 200,
     ) -> Template:
-        async with sessions() as session:
-            rounds = await seasons.seasons(session)
-            halls = await halls_by_building(session)
+        rounds = await seasons.seasons(db)
+        halls = await halls_by_building(db)
         values = values or {"apent_" + day: hours for day, hours in DEFAULT_HOURS.items()}
         return page(
             "seasons.html",
@@ -116,16 +115,14 @@ class SeasonPages(Controller):
         )
 
     @get("/", name="staff_seasons")
-    async def list_seasons(self, sessions: async_sessionmaker[AsyncSession], person: Person) -> Template:
-        return await self._list(sessions, person)
+    async def list_seasons(self, db: AsyncSession, person: Person) -> Template:
+        return await self._list(db, person)
 
     @post("/", status_code=303)
-    async def create(
-        self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime
-    ) -> Template | Redirect:
+    async def create(self, request: Request, db: AsyncSession, person: Person, now: datetime) -> Template | Redirect:
         form = await form_of(request)
         try:
-            season = await seasons.create_season(sessions, setup_from_form(form), actor_id=person.id, now=now)
+            season = await seasons.create_season(db, setup_from_form(form), actor_id=person.id, now=now)
         except DomainError as error:
             invalid = error if isinstance(error, InvalidForm) else form_problem(error)
             values = {
@@ -140,23 +137,17 @@ class SeasonPages(Controller):
                 )
             }
             values.update(unntak="\n".join(form.all("unntak")), lokaler=form.all("lokaler"))
-            return await self._list(
-                sessions, person, values=values, errors=field_errors(request, invalid), status_code=422
-            )
+            return await self._list(db, person, values=values, errors=field_errors(request, invalid), status_code=422)
         return Redirect(f"{HOME}/{season.id}?utfort=opprettet", status_code=303)
 
     @get("/ubrukt", name="staff_seasons_unused")
-    async def unused(self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person) -> Template:
+    async def unused(self, request: Request, db: AsyncSession, rules: HarmonisedRules, person: Person) -> Template:
         """Published allocations whose dates caretakers marked not used at least as often
         as the season's rules say staff should be told."""
-        rule_book = await current_rules(sessions)
-        async with sessions() as session:
-            rounds = await seasons.seasons(session)
-            limits = {
-                s.id: (rules.not_used_limit if (rules := _rules(rule_book, s)) else NOT_USED_LIMIT) for s in rounds
-            }
-            found = await season_publish.often_unused(session, min(limits.values(), default=NOT_USED_LIMIT))
-            found = [(row, count) for row, count in found if count >= limits.get(row.season_id, NOT_USED_LIMIT)]
+        rounds = await seasons.seasons(db)
+        limits = {s.id: (p.not_used_limit if (p := _rules(rules, s)) else NOT_USED_LIMIT) for s in rounds}
+        found = await season_publish.often_unused(db, min(limits.values(), default=NOT_USED_LIMIT))
+        found = [(row, count) for row, count in found if count >= limits.get(row.season_id, NOT_USED_LIMIT)]
         names = {s.id: s.name for s in rounds}
         language = language_of(request)
         items = [
@@ -168,7 +159,7 @@ class SeasonPages(Controller):
     async def _season(
         self,
         request: Request,
-        sessions,
+        db,
         person: Person,
         season_id: int,
         *,
@@ -178,12 +169,11 @@ class SeasonPages(Controller):
         values: dict | None = None,
         action_error: str | None = None,
     ) -> Template:
-        rule_book = await current_rules(sessions)
-        async with sessions() as session:
-            season = await seasons.get_season(session, season_id)
-            premises = await seasons.round_premises(session, season_id)
-            applications = await seasons.applications(session, season_id)
-            rows = await seasons.allocations(session, season_id, ("proposed", "published", "given_back", "withdrawn"))
+        rule_book = await current_rules(db)
+        season = await seasons.get_season(db, season_id)
+        premises = await seasons.round_premises(db, season_id)
+        applications = await seasons.applications(db, season_id)
+        rows = await seasons.allocations(db, season_id, ("proposed", "published", "given_back", "withdrawn"))
         rules = _rules(rule_book, season)
         language = language_of(request)
         views = allocation_views(rows, rules, language)
@@ -221,14 +211,14 @@ class SeasonPages(Controller):
         self,
         request: Request,
         season_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         utfort: str | None = None,
     ) -> Template:
-        return await self._season(request, sessions, person, season_id, done=utfort)
+        return await self._season(request, db, person, season_id, done=utfort)
 
     async def _act(
-        self, request: Request, sessions, person: Person, season_id: int, done: str, action, anchor: str = ""
+        self, request: Request, db, person: Person, season_id: int, done: str, action, anchor: str = ""
     ) -> Template | Redirect:
         """Run a use case; a refusal is shown on the season's page, in the reader's language."""
         try:
@@ -237,7 +227,7 @@ class SeasonPages(Controller):
             if isinstance(error, NotFound) and error.code in ("unknown_season", "unknown_allocation"):
                 raise
             return await self._season(
-                request, sessions, person, season_id, status_code=error.status, action_error=message_of(request, error)
+                request, db, person, season_id, status_code=error.status, action_error=message_of(request, error)
             )
         return Redirect(f"{HOME}/{season_id}?utfort={done}{anchor}", status_code=303)
 
@@ -246,17 +236,17 @@ class SeasonPages(Controller):
         self,
         request: Request,
         season_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         now: datetime,
     ) -> Template | Redirect:
         return await self._act(
             request,
-            sessions,
+            db,
             person,
             season_id,
             "apnet",
-            lambda: seasons.move_season(sessions, season_id, "open", now=now),
+            lambda: seasons.move_season(db, season_id, "open", now=now),
         )
 
     @post("/{season_id:int}/lukk", status_code=303)
@@ -264,17 +254,17 @@ class SeasonPages(Controller):
         self,
         request: Request,
         season_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         now: datetime,
     ) -> Template | Redirect:
         return await self._act(
             request,
-            sessions,
+            db,
             person,
             season_id,
             "lukket",
-            lambda: seasons.move_season(sessions, season_id, "close", now=now),
+            lambda: seasons.move_season(db, season_id, "close", now=now),
         )
 
     @post("/{season_id:int}/forslag", status_code=303)
@@ -282,18 +272,18 @@ class SeasonPages(Controller):
         self,
         request: Request,
         season_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
+        rules: HarmonisedRules,
         person: Person,
         now: datetime,
     ) -> Template | Redirect:
-        rule_book = await current_rules(sessions)
         return await self._act(
             request,
-            sessions,
+            db,
             person,
             season_id,
             "forslag",
-            lambda: season_proposal.propose(sessions, season_id, rule_book=rule_book, now=now),
+            lambda: season_proposal.propose(db, season_id, rule_book=rules, now=now),
             "#oppsummering",
         )
 
@@ -302,24 +292,23 @@ class SeasonPages(Controller):
         self,
         request: Request,
         season_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
+        rules: HarmonisedRules,
         person: Person,
         now: datetime,
     ) -> Template | Redirect:
-        rule_book = await current_rules(sessions)
         return await self._act(
             request,
-            sessions,
+            db,
             person,
             season_id,
             "publisert",
-            lambda: season_publish.publish(sessions, season_id, rule_book=rule_book, actor_id=person.id, now=now),
+            lambda: season_publish.publish(db, season_id, rule_book=rules, actor_id=person.id, now=now),
             "#resultat",
         )
 
-    async def _allocation(self, sessions, season_id: int, allocation_id: int) -> SeasonAllocation:
-        async with sessions() as session:
-            row = await session.get(SeasonAllocation, allocation_id)
+    async def _allocation(self, db, season_id: int, allocation_id: int) -> SeasonAllocation:
+        row = await db.get(SeasonAllocation, allocation_id)
         if row is None or row.season_id != season_id:
             raise NotFound(
                 "unknown_allocation", "Fant ikke tildelingen.", f"No allocation {allocation_id} in season {season_id}."
@@ -332,19 +321,19 @@ class SeasonPages(Controller):
         request: Request,
         season_id: int,
         allocation_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         now: datetime,
     ) -> Template | Redirect:
-        await self._allocation(sessions, season_id, allocation_id)
+        await self._allocation(db, season_id, allocation_id)
         pinned = (await form_of(request)).text("festet") != "nei"
         return await self._act(
             request,
-            sessions,
+            db,
             person,
             season_id,
             "festet" if pinned else "lost",
-            lambda: season_proposal.pin(sessions, allocation_id, pinned=pinned, now=now),
+            lambda: season_proposal.pin(db, allocation_id, pinned=pinned, now=now),
             f"#tildeling-{allocation_id}",
         )
 
@@ -354,16 +343,16 @@ class SeasonPages(Controller):
         request: Request,
         season_id: int,
         allocation_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         now: datetime,
     ) -> Template | Redirect:
-        await self._allocation(sessions, season_id, allocation_id)
+        await self._allocation(db, season_id, allocation_id)
         form = await form_of(request)
         wanted = {name: form.text(name) for name in ("lokale", "ukedag", "fra", "til")}
         try:
             await season_proposal.move(
-                sessions,
+                db,
                 allocation_id,
                 premises_slug=wanted["lokale"],
                 weekday=wanted["ukedag"],
@@ -376,7 +365,7 @@ class SeasonPages(Controller):
                 raise
             return await self._season(
                 request,
-                sessions,
+                db,
                 person,
                 season_id,
                 status_code=error.status,
@@ -391,17 +380,17 @@ class SeasonPages(Controller):
         request: Request,
         season_id: int,
         allocation_id: int,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         now: datetime,
     ) -> Template | Redirect:
-        await self._allocation(sessions, season_id, allocation_id)
+        await self._allocation(db, season_id, allocation_id)
         return await self._act(
             request,
-            sessions,
+            db,
             person,
             season_id,
             "trukket",
-            lambda: season_publish.withdraw(sessions, allocation_id, actor_id=person.id, now=now),
+            lambda: season_publish.withdraw(db, allocation_id, actor_id=person.id, now=now),
             f"#tildeling-{allocation_id}",
         )

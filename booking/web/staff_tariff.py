@@ -10,7 +10,7 @@ from datetime import datetime
 from litestar import Controller, Request, Response, get, post
 from litestar.response import Redirect, Template
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Person, Premises
 from booking.services.premises_admin import InvalidForm
@@ -24,10 +24,9 @@ UNIT_NB = {"hour": N_("time"), "day": N_("påbegynte dag")}  # the template tran
 FIELD_NAMES = (N_("Grunnpris"),)  # FIELD_NAMES_NB's names, for the template to translate
 
 
-async def _deviations(sessions, now: datetime):
-    rules = await current_rules(sessions)
-    async with sessions() as session:
-        return await deviations(session, rules.in_force(now))
+async def _deviations(db, now: datetime):
+    rules = await current_rules(db)
+    return await deviations(db, rules.in_force(now))
 
 
 class TariffExceptionPages(Controller):
@@ -35,13 +34,12 @@ class TariffExceptionPages(Controller):
     guards = [STAFF]
 
     async def _page(
-        self, sessions, person: Person, now: datetime, *, errors=None, values=None, done=None, status_code: int = 200
+        self, db, person: Person, now: datetime, *, errors=None, values=None, done=None, status_code: int = 200
     ) -> Template:
-        rows = await _deviations(sessions, now)
+        rows = await _deviations(db, now)
         premises = []
         if "admin" in person.roles:
-            async with sessions() as session:
-                premises = list((await session.execute(select(Premises).order_by(Premises.name))).scalars().unique())
+            premises = list((await db.execute(select(Premises).order_by(Premises.name))).scalars().unique())
         return page(
             "tariff_exceptions.html",
             person,
@@ -59,7 +57,7 @@ class TariffExceptionPages(Controller):
     @get("/", name="staff_tariff_exceptions")
     async def report(
         self,
-        sessions: async_sessionmaker[AsyncSession],
+        db: AsyncSession,
         person: Person,
         now: datetime,
         lagret: bool = False,
@@ -70,25 +68,23 @@ class TariffExceptionPages(Controller):
             if lagret
             else (N_("Unntaket er slettet. Lokalet har igjen prisen i prislisten.") if slettet else None)
         )
-        return await self._page(sessions, person, now, done=done)
+        return await self._page(db, person, now, done=done)
 
     @post("/", guards=[ADMIN], status_code=303)
-    async def create(
-        self, request: Request, sessions: async_sessionmaker[AsyncSession], person: Person, now: datetime
-    ) -> Template | Redirect:
+    async def create(self, request: Request, db: AsyncSession, person: Person, now: datetime) -> Template | Redirect:
         form = await form_of(request)
         try:
-            await create_exception(sessions, form, approver_id=person.id, now=now)
+            await create_exception(db, form, approver_id=person.id, now=now)
         except InvalidForm as invalid:
             values = {name: form.text(name) for name in ("premises", "rate", "reason")}
             return await self._page(
-                sessions, person, now, errors=field_errors(request, invalid), values=values, status_code=422
+                db, person, now, errors=field_errors(request, invalid), values=values, status_code=422
             )
         return Redirect("/saksbehandling/takstunntak?lagret=true", status_code=303)
 
     @post("/{exception_id:int}/slett", guards=[ADMIN], status_code=303)
-    async def delete(self, exception_id: int, sessions: async_sessionmaker[AsyncSession]) -> Redirect:
-        await delete_exception(sessions, exception_id)
+    async def delete(self, exception_id: int, db: AsyncSession) -> Redirect:
+        await delete_exception(db, exception_id)
         return Redirect("/saksbehandling/takstunntak?slettet=true", status_code=303)
 
 
@@ -96,8 +92,8 @@ class TariffExceptionExport(Controller):
     guards = [STAFF]
 
     @get("/saksbehandling/takstunntak.csv", name="staff_tariff_exceptions_csv")
-    async def export(self, sessions: async_sessionmaker[AsyncSession], now: datetime) -> Response:
-        rows = await _deviations(sessions, now)
+    async def export(self, db: AsyncSession, now: datetime) -> Response:
+        rows = await _deviations(db, now)
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\r\n")
         writer.writerow(

@@ -13,19 +13,15 @@ from datetime import datetime
 
 from litestar import Controller, MediaType, Request, Response, post
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.payments import BadSignature, ProviderUnavailable
 from booking.services.payment_events import handle_webhook
-from booking.settings import Settings, get_settings
+from booking.settings import Settings
 
 log = logging.getLogger("booking.web.webhooks")
 
 MAX_BODY = 512 * 1024  # Stripe's events are a few kB
-
-
-def app_settings(request: Request) -> Settings:
-    return request.app.state.get("settings") or get_settings()
 
 
 def _answer(status: int, outcome: str) -> Response:
@@ -43,12 +39,11 @@ class Webhooks(Controller):
         request_max_body_size=MAX_BODY,
     )
     async def receive(
-        self, request: Request, provider: str, sessions: async_sessionmaker[AsyncSession], now: datetime
+        self, request: Request, provider: str, db: AsyncSession, settings: Settings, now: datetime
     ) -> Response:
         body = await request.body()
-        settings = app_settings(request)
         try:
-            outcome = await handle_webhook(sessions, settings, provider, body, request.headers, now=now)
+            outcome = await handle_webhook(db, settings, provider, body, request.headers, now=now)
         except BadSignature as error:
             log.warning("webhook %s refused: %s", provider, error)
             return _answer(400, "bad_signature")

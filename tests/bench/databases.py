@@ -26,6 +26,20 @@ class Fresh:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
     libpq: str | None  # for asyncpg, PostgreSQL only
+    _session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        """The run's one session (as a request has one), for use cases called one after
+        another; writers running at the same time each open their own."""
+        if self._session is None:
+            self._session = self.sessions()
+        return self._session
+
+    async def dispose(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+        await self.engine.dispose()
 
 
 @asynccontextmanager
@@ -55,17 +69,19 @@ async def fresh(kind: str, server: str | None) -> AsyncIterator[Fresh]:
             url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
             await asyncio.to_thread(upgrade, url)  # upgrade() runs its own event loop
             engine = make_engine(url)
+            database = Fresh("SQLite", url, engine, session_factory(engine), None)
             try:
-                yield Fresh("SQLite", url, engine, session_factory(engine), None)
+                yield database
             finally:
-                await engine.dispose()
+                await database.dispose()
         return
     assert server is not None
     async with empty_postgres(server) as libpq:
         url = libpq.replace("postgresql://", "postgresql+asyncpg://", 1)
         await asyncio.to_thread(upgrade, url)
         engine = make_engine(url)
+        database = Fresh("PostgreSQL", url, engine, session_factory(engine), libpq)
         try:
-            yield Fresh("PostgreSQL", url, engine, session_factory(engine), libpq)
+            yield database
         finally:
-            await engine.dispose()
+            await database.dispose()

@@ -49,10 +49,10 @@ def arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-async def fill_building(sessions, events: int, now: datetime) -> tuple[int, int]:
+async def fill_building(session, events: int, now: datetime) -> tuple[int, int]:
     """`events` bookings in the first building's premises, from yesterday on, two a day per
     premises (10-12 and 18-20 local time); returns (building id, caretaker id)."""
-    async with write_transaction(sessions) as session:
+    async with write_transaction(session):
         building = (await session.execute(select(Building).order_by(Building.id).limit(1))).scalar_one()
         premises = list(
             (
@@ -111,11 +111,11 @@ async def measure(kind: str, server: str | None, events: int, repeat: int) -> di
     async with fresh(kind, server) as db:
         say(f"{db.label}: building a feed of {events:,} events")
         await build_bench_world(db.sessions)
-        building_id, caretaker = await fill_building(db.sessions, events, now)
+        building_id, caretaker = await fill_building(db.session, events, now)
         async with db.engine.connect() as connection:  # as autovacuum would, after a bulk load
             await connection.execute(text("ANALYZE"))
             await connection.commit()
-        async with write_transaction(db.sessions) as session:
+        async with write_transaction(db.session) as session:
             issued = await feeds.create_token(
                 session, feed="building", subject_id=building_id, owner_id=caretaker, actor_id=None, now=now
             )

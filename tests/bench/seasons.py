@@ -47,10 +47,10 @@ def arguments() -> argparse.Namespace:
     return parser.parse_args()
 
 
-async def build_city(sessions, round_: allocation.Round, now: datetime) -> dict[str, int]:
+async def build_city(session, round_: allocation.Round, now: datetime) -> dict[str, int]:
     """The round's premises (halves under their whole hall), one checked organisation
     with a delegate per applicant; returns organisation ids by the round's names."""
-    async with write_transaction(sessions) as s:
+    async with write_transaction(session) as s:
         department = Department(slug="idrett", name="Idrett", kind="sport")
         s.add(department)
         districts: dict[str, District] = {}
@@ -118,11 +118,11 @@ async def measure(kind: str, server: str | None, needs: int, premises: int) -> d
     round_ = allocation.city_round(seed=1, needs=needs, premises=premises)
     async with fresh(kind, server) as db:
         say(f"{db.label}: building the city")
-        organisations = await build_city(db.sessions, round_, now)
-        rules = await current_rules(db.sessions)
+        organisations = await build_city(db.session, round_, now)
+        rules = await current_rules(db.session)
         starts, ends, last_day = coming_season(to_local(now).date())
         season = await seasons.create_season(
-            db.sessions,
+            db.session,
             seasons.SeasonSetup(
                 name="Bench",
                 starts=starts,
@@ -135,7 +135,7 @@ async def measure(kind: str, server: str | None, needs: int, premises: int) -> d
             actor_id=None,
             now=now,
         )
-        await seasons.move_season(db.sessions, season.id, "open", now=now)
+        await seasons.move_season(db.session, season.id, "open", now=now)
         by_organisation = defaultdict(list)
         for need in round_.needs:
             by_organisation[need.organisation].append(seasons.need_to_data(need))
@@ -144,7 +144,7 @@ async def measure(kind: str, server: str | None, needs: int, premises: int) -> d
         for name, data in by_organisation.items():
             organisation_id, person_id = organisations[name]
             await seasons.submit_application(
-                db.sessions,
+                db.session,
                 season.id,
                 person_id=person_id,
                 organisation_id=organisation_id,
@@ -155,12 +155,12 @@ async def measure(kind: str, server: str | None, needs: int, premises: int) -> d
         applying = time.perf_counter() - started
         say(f"{db.label}: proposal")
         started = time.perf_counter()
-        proposal = await season_proposal.propose(db.sessions, season.id, rule_book=rules, now=now)
+        proposal = await season_proposal.propose(db.session, season.id, rule_book=rules, now=now)
         proposing = time.perf_counter() - started
-        await seasons.move_season(db.sessions, season.id, "close", now=now)
+        await seasons.move_season(db.session, season.id, "close", now=now)
         say(f"{db.label}: publishing")
         started = time.perf_counter()
-        published = await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=now)
+        published = await season_publish.publish(db.session, season.id, rule_book=rules, actor_id=None, now=now)
         publishing = time.perf_counter() - started
         async with db.sessions() as s:
             stored = await s.scalar(select(func.count(Booking.id)))

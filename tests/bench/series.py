@@ -54,7 +54,7 @@ async def measure(kind: str, server: str | None, dates: int, rounds: int) -> tup
             say(f"    {db.label}: round {round_ + 1} of {rounds + 1}")
             started = time.perf_counter()
             made = await create_series(
-                db.sessions,
+                db.session,
                 premises_slug=slugs[2 * round_],
                 pattern=pattern,
                 person_id=person,
@@ -68,7 +68,7 @@ async def measure(kind: str, server: str | None, dates: int, rounds: int) -> tup
             started = time.perf_counter()
             for occurrence in occurrences(pattern):
                 await create_booking(
-                    db.sessions,
+                    db.session,
                     NewBooking(
                         slugs[2 * round_ + 1],
                         occurrence.interval.start,

@@ -164,6 +164,10 @@ def engine_writer(
     organisation = world.organisation_id if writer % 2 == 0 else None  # clubs and self-organised
 
     async def run(deadline: float, tally: Tally) -> None:
+        async with db.sessions() as session:  # each writer its own, as each request has its own
+            await write(session, deadline, tally)
+
+    async def write(session, deadline: float, tally: Tally) -> None:
         attempts = plan(writer, writers, len(world.timelines), base=base)
         while time.perf_counter() < deadline and (limit is None or tally.attempts < limit):
             attempt = next(attempts)
@@ -179,7 +183,7 @@ def engine_writer(
             )
             tally.attempts += 1
             try:
-                await create_booking(db.sessions, new, rules=RULES, now=NOW)
+                await create_booking(session, new, rules=RULES, now=NOW)
                 tally.written += 1
             except Conflict as refused:
                 tally.conflicts += 1

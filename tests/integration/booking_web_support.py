@@ -28,7 +28,7 @@ def at(day: date, clock: str) -> datetime:
 
 
 async def world_with_passwords(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     async with db.sessions() as s:
         await s.execute(update(Person).values(password_hash=password_hash(PASSWORD)))
         await s.commit()

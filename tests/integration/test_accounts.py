@@ -16,7 +16,7 @@ from booking.web.app import create_app
 @pytest.fixture
 async def client(db):
     await create_person(
-        db.sessions,
+        db.session,
         email="Staff@Example.no",
         name="Sara Staff",
         password="hemmelig-1",
@@ -78,9 +78,9 @@ async def test_api_token_by_password_and_bearer_use(client):
 
 async def test_account_rules(db):
     with pytest.raises(DomainError) as refused:
-        await create_person(db.sessions, email="x@example.no", name="X", password="kort", roles=["person"])
+        await create_person(db.session, email="x@example.no", name="X", password="kort", roles=["person"])
     assert refused.value.code == "weak_password"
-    await create_person(db.sessions, email="x@example.no", name="X", password="langt-nok", roles=["person"])
+    await create_person(db.session, email="x@example.no", name="X", password="langt-nok", roles=["person"])
     with pytest.raises(DomainError) as taken:
-        await create_person(db.sessions, email="X@example.no", name="X", password="langt-nok", roles=["person"])
+        await create_person(db.session, email="X@example.no", name="X", password="langt-nok", roles=["person"])
     assert taken.value.code == "email_taken"

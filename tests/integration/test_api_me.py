@@ -32,10 +32,10 @@ async def client(db):
     async with AsyncTestClient(app=app_for(db)) as client:
         client.world = world
         client.kari = {
-            "Authorization": "Bearer " + await issue_api_token(db.sessions, world.person_id, label="test", now=now)
+            "Authorization": "Bearer " + await issue_api_token(db.session, world.person_id, label="test", now=now)
         }
         client.ola = {
-            "Authorization": "Bearer " + await issue_api_token(db.sessions, world.minor_id, label="test", now=now)
+            "Authorization": "Bearer " + await issue_api_token(db.session, world.minor_id, label="test", now=now)
         }
         yield client
 

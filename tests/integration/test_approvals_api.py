@@ -25,7 +25,7 @@ from tests.integration.test_staff_series import WEEKS, series  # noqa: F401 (fix
 @pytest.fixture
 async def staff(db):
     """The staff world (a request for the hall, a confirmed meeting), and a bearer token per role."""
-    staff_world = await build_staff_world(db.sessions)
+    staff_world = await build_staff_world(db.session)
     now = datetime.now(timezone.utc)  # the tests' clock (tests/integration/conftest.py)
     async with db.sessions() as s:
         ids = {p.email: p.id for p in (await s.execute(select(Person))).scalars()}
@@ -34,7 +34,7 @@ async def staff(db):
         client.staff, client.db = staff_world, db
         client.ids = {role: ids[email] for role, email in EMAILS.items()}
         client.tokens = {
-            role: {"Authorization": "Bearer " + await issue_api_token(db.sessions, ids[email], label="test", now=now)}
+            role: {"Authorization": "Bearer " + await issue_api_token(db.session, ids[email], label="test", now=now)}
             for role, email in EMAILS.items()
         }
         yield client

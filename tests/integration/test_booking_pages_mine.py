@@ -34,9 +34,9 @@ async def book(
     slug="motesalen",
     payment_method=None,
 ) -> Booking:
-    rules = await current_rules(client.db.sessions)
+    rules = await current_rules(client.db.session)
     return await create_booking(
-        client.db.sessions,
+        client.db.session,
         NewBooking(
             slug,
             at(day, start),
@@ -143,9 +143,9 @@ async def test_cancel_shows_the_fee_first_then_cancels(client):
 async def test_late_cancellation_of_a_confirmed_booking_costs_half(client):
     soon = (datetime.now(timezone.utc) + timedelta(hours=30)).astimezone(OSLO)
     start = soon.replace(minute=0, second=0, microsecond=0).astimezone(timezone.utc)
-    rules = await current_rules(client.db.sessions)
+    rules = await current_rules(client.db.session)
     booking = await create_booking(
-        client.db.sessions,
+        client.db.session,
         NewBooking(
             "motesalen",
             start,

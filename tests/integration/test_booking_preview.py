@@ -26,9 +26,9 @@ TUESDAY = "2026-09-08"
 
 async def town(db):
     """The test world, the default rules, and settings as in production without Stripe keys."""
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     settings = from_environment({"BOOKING_DATABASE_URL": db.url, "BOOKING_ENV": "production"})
-    return world, await current_rules(db.sessions), settings
+    return world, await current_rules(db.session), settings
 
 
 async def rows(db) -> tuple[int, int, int]:
@@ -75,18 +75,18 @@ async def test_the_preview_says_what_submitting_does_and_writes_nothing(db, case
     make, code, priced = CASES[case]
     new = make(world)
     before = await rows(db)
-    preview = await preview_booking(db.sessions, settings, rules, new, now=NOW)
+    preview = await preview_booking(db.session, settings, rules, new, now=NOW)
     assert await rows(db) == before
     assert (preview.quote is not None, preview.payment is not None) == (priced, priced)
     if code is not None:
         assert preview.refusal.code == code and not preview.needs_approval and preview.approval_reasons == ()
         with pytest.raises(CodedError) as refused:
-            await submit_booking(db.sessions, settings, rules, new, None, now=NOW)
+            await submit_booking(db.session, settings, rules, new, None, now=NOW)
         assert refused.value.code == code
         assert await rows(db) == before
         return
     assert preview.refusal is None
-    booking, made = await submit_booking(db.sessions, settings, rules, new, None, now=NOW)
+    booking, made = await submit_booking(db.session, settings, rules, new, None, now=NOW)
     assert made and booking.status == ("requested" if preview.needs_approval else "confirmed")
     assert booking.price_total == preview.quote.total and booking.price_snapshot == preview.quote.to_snapshot()
     assert preview.payment.methods == ("invoice",)
@@ -95,11 +95,11 @@ async def test_the_preview_says_what_submitting_does_and_writes_nothing(db, case
 async def test_a_taken_time_is_refused_beside_its_price_and_the_reasons_come_in_both_languages(db):
     world, rules, settings = await town(db)
     cup = asked(world, world.hall, "18:00", "20:00", details=BookingDetails("Cup", 150, "adults"))
-    first = await preview_booking(db.sessions, settings, rules, cup, now=NOW)
+    first = await preview_booking(db.session, settings, rules, cup, now=NOW)
     assert first.needs_approval and first.approval_reasons == (
         ("Mer enn 100 deltakere krever godkjenning.", "More than 100 attendees need approval."),
     )
-    await submit_booking(db.sessions, settings, rules, cup, None, now=NOW)
-    again = await preview_booking(db.sessions, settings, rules, cup, now=NOW)
+    await submit_booking(db.session, settings, rules, cup, None, now=NOW)
+    again = await preview_booking(db.session, settings, rules, cup, now=NOW)
     assert again.refusal.code == "conflict" and again.quote == first.quote
     assert again.quote.total == Decimal("1145")  # 2 h × 1145 × 0.5 (voluntary organisation)

@@ -17,6 +17,7 @@ from booking.services.bookings import NewBooking, change_status, create_booking,
 from booking.services.lending import Assessment, PremisesApprovalOnly
 from common.localtime import resolve_local
 from pricing import BookingDetails
+from tests.conftest import alone
 from tests.world import build_world
 
 NOW = datetime(2026, 9, 1, 8, 0, tzinfo=timezone.utc)
@@ -37,9 +38,9 @@ async def count(db, model) -> int:
 
 
 async def test_a_booking_is_confirmed_and_recorded(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     booking = await create_booking(
-        db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
+        db.session, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
     )
     assert booking.status == "confirmed"
     assert booking.start_at == datetime(2026, 9, 8, 16, 0, tzinfo=timezone.utc)
@@ -54,9 +55,9 @@ async def test_a_booking_is_confirmed_and_recorded(db):
 
 
 async def test_spring_forward_booking_lasts_two_hours(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     booking = await create_booking(
-        db.sessions,
+        db.session,
         request(world, world.room, "2026-03-29T01:00", "2026-03-29T04:00"),
         rules=RULES,
         now=datetime(2026, 3, 1, tzinfo=timezone.utc),
@@ -65,18 +66,18 @@ async def test_spring_forward_booking_lasts_two_hours(db):
 
 
 async def test_buffers_keep_bookings_apart(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     await create_booking(
-        db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
+        db.session, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
     )
     with pytest.raises(Conflict) as refused:
         await create_booking(
-            db.sessions, request(world, world.room, "2026-09-08T20:15", "2026-09-08T21:00"), rules=RULES, now=NOW
+            db.session, request(world, world.room, "2026-09-08T20:15", "2026-09-08T21:00"), rules=RULES, now=NOW
         )
     assert refused.value.code == "conflict"
     # Half an hour after the end both buffers fit.
     later = await create_booking(
-        db.sessions, request(world, world.room, "2026-09-08T20:30", "2026-09-08T21:00"), rules=RULES, now=NOW
+        db.session, request(world, world.room, "2026-09-08T20:30", "2026-09-08T21:00"), rules=RULES, now=NOW
     )
     assert later.status == "confirmed"
 
@@ -93,10 +94,10 @@ async def test_buffers_keep_bookings_apart(db):
     ],
 )
 async def test_bad_requests_get_their_own_code_and_write_nothing(db, start, end, code):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     with pytest.raises(DomainError) as refused:
         await create_booking(
-            db.sessions,
+            db.session,
             request(world, world.classroom, start, end),
             rules=RULES,
             now=datetime(2026, 5, 1, tzinfo=timezone.utc),
@@ -108,33 +109,33 @@ async def test_bad_requests_get_their_own_code_and_write_nothing(db, start, end,
 
 
 async def test_more_people_than_the_premises_holds_is_refused(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     full = dataclasses.replace(
         request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"),
         details=BookingDetails("Årsmøte", 21, "adults"),
     )  # the room holds 20
     with pytest.raises(DomainError) as refused:
-        await create_booking(db.sessions, full, rules=RULES, now=NOW)
+        await create_booking(db.session, full, rules=RULES, now=NOW)
     assert refused.value.code == "over_capacity" and "plass til 20" in refused.value.message_nb
     assert await count(db, Booking) == 0
     exactly = dataclasses.replace(full, details=BookingDetails("Årsmøte", 20, "adults"))
-    assert (await create_booking(db.sessions, exactly, rules=RULES, now=NOW)).status == "confirmed"
+    assert (await create_booking(db.session, exactly, rules=RULES, now=NOW)).status == "confirmed"
 
 
 async def test_unknown_premises_is_not_found(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     with pytest.raises(NotFound) as refused:
         await create_booking(
-            db.sessions, request(world, "finnes-ikke", "2026-09-08T18:00", "2026-09-08T19:00"), rules=RULES, now=NOW
+            db.session, request(world, "finnes-ikke", "2026-09-08T18:00", "2026-09-08T19:00"), rules=RULES, now=NOW
         )
     assert refused.value.code == "unknown_premises"
 
 
 async def test_closure_refuses_with_its_reason(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     from booking.db.models import Closure
 
-    async with write_transaction(db.sessions) as s:
+    async with write_transaction(db.session) as s:
         s.add(
             Closure(
                 scope="municipality",
@@ -148,35 +149,35 @@ async def test_closure_refuses_with_its_reason(db):
         )
     with pytest.raises(DomainError) as refused:
         await create_booking(
-            db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T19:00"), rules=RULES, now=NOW
+            db.session, request(world, world.room, "2026-09-08T18:00", "2026-09-08T19:00"), rules=RULES, now=NOW
         )
     assert refused.value.code == "closed" and "Valgdag" in refused.value.message_nb
 
 
 async def test_same_idempotency_key_gives_the_same_booking(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     new = request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00", idempotency_key="abc-1")
-    first = await create_booking(db.sessions, new, rules=RULES, now=NOW)
-    again = await create_booking(db.sessions, new, rules=RULES, now=NOW)
+    first = await create_booking(db.session, new, rules=RULES, now=NOW)
+    again = await create_booking(db.session, new, rules=RULES, now=NOW)
     assert first.id == again.id
     assert await count(db, Booking) == 1
 
 
 async def test_concurrent_same_idempotency_key_gives_one_booking(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     new = request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00", idempotency_key="race")
-    results = await asyncio.gather(*(create_booking(db.sessions, new, rules=RULES, now=NOW) for _ in range(10)))
+    results = await asyncio.gather(*(alone(db.sessions, create_booking, new, rules=RULES, now=NOW) for _ in range(10)))
     assert len({b.id for b in results}) == 1
     assert await count(db, Booking) == 1
 
 
 async def test_fifty_concurrent_overlapping_attempts_give_one_booking(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     attempts = [
         request(world, world.room, f"2026-09-08T{18 + (i % 3)}:00", f"2026-09-08T{20 + (i % 3)}:00") for i in range(50)
     ]
     results = await asyncio.gather(
-        *(create_booking(db.sessions, a, rules=RULES, now=NOW) for a in attempts), return_exceptions=True
+        *(alone(db.sessions, create_booking, a, rules=RULES, now=NOW) for a in attempts), return_exceptions=True
     )
     won = [r for r in results if isinstance(r, Booking)]
     lost = [r for r in results if isinstance(r, Conflict)]
@@ -188,12 +189,12 @@ async def test_fifty_concurrent_overlapping_attempts_give_one_booking(db):
 
 
 async def test_whole_hall_and_half_race_has_one_winner(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     attempts = [
         request(world, slug, "2026-09-08T18:00", "2026-09-08T20:00") for slug in [world.hall, world.half_a] * 10
     ]
     results = await asyncio.gather(
-        *(create_booking(db.sessions, a, rules=RULES, now=NOW) for a in attempts), return_exceptions=True
+        *(alone(db.sessions, create_booking, a, rules=RULES, now=NOW) for a in attempts), return_exceptions=True
     )
     won = [r for r in results if isinstance(r, Booking)]
     assert len(won) == 1
@@ -201,14 +202,14 @@ async def test_whole_hall_and_half_race_has_one_winner(db):
 
 
 async def test_halves_can_be_booked_side_by_side_but_block_the_whole(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     for half in (world.half_a, world.half_b):
         await create_booking(
-            db.sessions, request(world, half, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
+            db.session, request(world, half, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
         )
     with pytest.raises(Conflict) as refused:
         await create_booking(
-            db.sessions, request(world, world.hall, "2026-09-08T19:00", "2026-09-08T21:00"), rules=RULES, now=NOW
+            db.session, request(world, world.hall, "2026-09-08T19:00", "2026-09-08T21:00"), rules=RULES, now=NOW
         )
     assert {c.premises for c in refused.value.collisions} == {"Hallen A", "Hallen B"}
 
@@ -219,21 +220,21 @@ class HoldForPayment:
 
 
 async def test_held_slot_is_busy_until_it_expires_then_free(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     held = await create_booking(
-        db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=HoldForPayment(), now=NOW
+        db.session, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=HoldForPayment(), now=NOW
     )
     assert held.status == "held" and held.hold_expires_at == NOW + timedelta(minutes=15)
     with pytest.raises(Conflict):
         await create_booking(
-            db.sessions,
+            db.session,
             request(world, world.room, "2026-09-08T18:00", "2026-09-08T19:00"),
             rules=RULES,
             now=NOW + timedelta(minutes=14),
         )
     later = NOW + timedelta(minutes=16)
     taken = await create_booking(
-        db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T19:00"), rules=RULES, now=later
+        db.session, request(world, world.room, "2026-09-08T18:00", "2026-09-08T19:00"), rules=RULES, now=later
     )
     assert taken.status == "confirmed"
     async with db.sessions() as s:
@@ -241,17 +242,17 @@ async def test_held_slot_is_busy_until_it_expires_then_free(db):
 
 
 async def test_expire_holds_releases_each_hold_once_across_workers(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     for hour in (10, 12, 14):
         await create_booking(
-            db.sessions,
+            db.session,
             request(world, world.room, f"2026-09-08T{hour}:00", f"2026-09-08T{hour + 1}:00"),
             rules=HoldForPayment(),
             now=NOW,
         )
 
     async def worker():
-        async with write_transaction(db.sessions) as s:
+        async with db.sessions() as session, write_transaction(session) as s:
             return await release_expired_holds(s, NOW + timedelta(hours=1))
 
     released = await asyncio.gather(*(worker() for _ in range(4)))
@@ -265,36 +266,36 @@ async def test_expire_holds_releases_each_hold_once_across_workers(db):
 
 
 async def test_state_machine_cancel_frees_slot_and_forbids_nonsense(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     booking = await create_booking(
-        db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
+        db.session, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
     )
-    async with write_transaction(db.sessions) as s:
+    async with write_transaction(db.session) as s:
         await change_status(s, booking.id, Status.CANCELLED, actor_id=world.person_id, reason="Syk", now=NOW)
     assert await count(db, SlotClaim) == 0
     with pytest.raises(InvalidTransition):
-        async with write_transaction(db.sessions) as s:
+        async with write_transaction(db.session) as s:
             await change_status(s, booking.id, Status.CONFIRMED, actor_id=None, reason="", now=NOW)
     again = await create_booking(
-        db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
+        db.session, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
     )
     assert again.status == "confirmed"
 
 
 async def test_history_is_append_only(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     await create_booking(
-        db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
+        db.session, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
     )
     for statement in ("UPDATE booking_history SET reason = 'x'", "DELETE FROM booking_history"):
         with pytest.raises(Exception, match="append-only"):
-            async with write_transaction(db.sessions) as s:
+            async with write_transaction(db.session) as s:
                 await s.execute(text(statement))
     assert await count(db, BookingHistory) == 1
 
 
 async def test_delegate_only_for_own_organisation(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     from booking.domain.errors import Forbidden
 
     new = NewBooking(
@@ -305,4 +306,4 @@ async def test_delegate_only_for_own_organisation(db):
         organisation_id=world.organisation_id,
     )
     with pytest.raises(Forbidden):
-        await create_booking(db.sessions, new, rules=RULES, now=NOW)
+        await create_booking(db.session, new, rules=RULES, now=NOW)

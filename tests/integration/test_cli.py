@@ -120,7 +120,7 @@ async def test_seeding_books_only_for_the_sample_organisations_and_again_adds_no
         async with db.sessions() as s:
             person_id = await s.scalar(select(Person.id).where(Person.email == email))
         # As the site's registration does it: the organisation, and its registrant as delegate.
-        return (await register_organisation(db.sessions, name=name, orgnr=orgnr, delegate_id=person_id, now=now)).id
+        return (await register_organisation(db.session, name=name, orgnr=orgnr, delegate_id=person_id, now=now)).id
 
     theirs = [await register("Nye Venner", "923609016", "ny@example.no")]  # before the sample exists
     first = command("seed", "--sample", "--bookings", "40")

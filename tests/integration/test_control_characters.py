@@ -25,7 +25,7 @@ async def client(db):
         client.world, client.db = world, db
         client.bearer = {
             "Authorization": "Bearer "
-            + await issue_api_token(db.sessions, world.person_id, label="test", now=datetime.now(timezone.utc))
+            + await issue_api_token(db.session, world.person_id, label="test", now=datetime.now(timezone.utc))
         }
         yield client
 

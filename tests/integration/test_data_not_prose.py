@@ -29,9 +29,9 @@ FREE = PremisesApprovalOnly()
 
 
 async def _made(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     one = await create_booking(
-        db.sessions,
+        db.session,
         NewBooking(
             "motesalen",
             at(date(2026, 9, 8), "18:00"),
@@ -49,7 +49,7 @@ async def _made(db):
 async def _choir_series(db, person_id: int):
     """The choir's Wednesdays in September, made with the idempotency key "serie-1"."""
     return await create_series(
-        db.sessions,
+        db.session,
         premises_slug="motesalen",
         now=NOW,
         rules=FREE,
@@ -116,12 +116,12 @@ async def test_migration_0011_carries_old_rows_over_and_back(db):
 
 
 async def test_approval_reasons_are_kept_as_codes_and_shown_from_the_rules(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     async with db.sessions() as s:
         await s.execute(update(Premises).where(Premises.slug == "motesalen").values(requires_approval=True))
         await s.commit()
     made = await create_booking(
-        db.sessions,
+        db.session,
         NewBooking(
             "motesalen",
             at(date(2026, 9, 8), "18:00"),

@@ -63,7 +63,7 @@ class Town:
         return await self.client.get(path, headers=headers)
 
     async def token(self, kind: str, subject_id: int, owner: str, actor: str | None = None) -> str:
-        async with write_transaction(self.db.sessions) as session:
+        async with write_transaction(self.db.session) as session:
             issued = await feeds.create_token(
                 session,
                 feed=kind,
@@ -79,7 +79,7 @@ class Town:
             return await session.scalar(select(Premises.id).where(Premises.slug == slug))
 
     async def cancel(self, name: str, when: datetime) -> None:
-        async with write_transaction(self.db.sessions) as session:
+        async with write_transaction(self.db.session) as session:
             await change_status(
                 session, self.ids[name], Status.CANCELLED, actor_id=self.people["kari"], reason="Avlyst", now=when
             )
@@ -94,13 +94,13 @@ async def _book(db, slug, start, end, person_id, organisation_id=None, rules=RUL
         organisation_id=organisation_id,
         details=BookingDetails(**details),
     )
-    return (await create_booking(db.sessions, new, rules=rules, now=BOOKED)).id
+    return (await create_booking(db.session, new, rules=rules, now=BOOKED)).id
 
 
 @pytest.fixture
 async def town(db, monkeypatch):
-    world = await build_world(db.sessions)
-    async with write_transaction(db.sessions) as s:
+    world = await build_world(db.session)
+    async with write_transaction(db.session) as s:
         s.add_all(
             [
                 Person(name="Per Hansen", email="per@example.no", roles=["person"]),
@@ -141,7 +141,7 @@ async def town(db, monkeypatch):
         "requested": await _book(db, "klasserom-1", at("2026-03-31T18:00"), at("2026-03-31T20:00"), kari, club),
         "to_cancel": await _book(db, "hallen-a", at("2026-04-07T18:00"), at("2026-04-07T20:00"), kari, club),
     }
-    async with write_transaction(db.sessions) as s:
+    async with write_transaction(db.session) as s:
         await s.execute(
             update(Booking).where(Booking.id == ids["spring"]).values(caretaker_notes="Trenger nøkkel til lageret.")
         )
@@ -335,7 +335,7 @@ async def test_unknown_revoked_and_rotated_tokens_are_plain_404s(town):
     async with town.db.sessions() as s:
         token_id = await s.scalar(select(FeedToken.id).order_by(FeedToken.id.desc()))
     assert (await town.get(path)).status_code == 200
-    async with write_transaction(town.db.sessions) as s:
+    async with write_transaction(town.db.session) as s:
         rotated = await feeds.rotate_token(s, token_id, actor_id=town.people["kari"], now=NOW)
     assert (await town.get(rotated.path)).status_code == 200
     revoked = path
@@ -350,7 +350,7 @@ async def test_unknown_revoked_and_rotated_tokens_are_plain_404s(town):
         response = await town.get(probe)
         # The page names the path asked for (a "log in and come back" link), nothing else.
         assert (response.status_code, response.text.replace(probe, "/finnes/ikke")) == (404, missing_page.text), probe
-    async with write_transaction(town.db.sessions) as s:
+    async with write_transaction(town.db.session) as s:
         await feeds.revoke_token(s, rotated.record.id, actor_id=town.people["sara"], now=NOW)  # staff may
     assert (await town.get(rotated.path)).status_code == 404
 
@@ -369,14 +369,14 @@ async def test_only_owners_and_staff_manage_tokens_and_only_entitled_owners_get_
     organisation = await town.token("organisation", town.world.organisation_id, "kari")
     async with town.db.sessions() as s:
         token_id = await s.scalar(select(FeedToken.id).where(FeedToken.owner_id == town.people["kari"]))
-    async with write_transaction(town.db.sessions) as s:
+    async with write_transaction(town.db.session) as s:
         with pytest.raises(Forbidden):
             await feeds.revoke_token(s, token_id, actor_id=town.people["per"], now=NOW)
         listed = await feeds.list_tokens(s, owner_id=town.people["vera"], actor_id=town.people["sara"])
     assert len(listed) == 2
     assert (await town.get(staff_made)).status_code == 200
     # A new caretaker and a delegate who leaves: the old feed URLs stop working.
-    async with write_transaction(town.db.sessions) as s:
+    async with write_transaction(town.db.session) as s:
         await s.execute(update(Building).values(caretaker_id=town.people["per"]))
         await s.execute(delete(Membership).where(Membership.person_id == town.people["kari"]))
     assert (await town.get(building)).status_code == 404
@@ -384,7 +384,7 @@ async def test_only_owners_and_staff_manage_tokens_and_only_entitled_owners_get_
 
 
 async def test_closures_appear_in_building_caretaker_and_premises_feeds(town):
-    async with write_transaction(town.db.sessions) as s:
+    async with write_transaction(town.db.session) as s:
         s.add(
             Closure(
                 scope="building",
@@ -428,13 +428,13 @@ async def test_cached_texts_give_the_same_bytes_and_follow_renames(town):
     assert fresh == [] and body == first.content
     # A new phone number stamps no booking: the ETag stays (it is made of the bookings'
     # stamps), but the cached texts know what they were built from, so a full answer has it.
-    async with write_transaction(town.db.sessions) as s:
+    async with write_transaction(town.db.session) as s:
         await s.execute(update(Person).where(Person.id == town.people["kari"]).values(phone="400 00 000"))
     renumbered = await town.get(path)
     assert renumbered.headers["etag"] == first.headers["etag"]
     assert "tlf. 400 00 000" in by_icalendar(renumbered.content)[uid(town, "spring")]["description"]
     # Renaming the building renames the feed, and so changes its ETag, and every LOCATION.
-    async with write_transaction(town.db.sessions) as s:
+    async with write_transaction(town.db.session) as s:
         await s.execute(update(Building).values(name="Nybygget"))
     renamed = await town.get(path)
     assert renamed.headers["etag"] != first.headers["etag"]

@@ -74,7 +74,7 @@ async def closures(db) -> list[tuple]:
 
 async def source_for(db, *, url: str | None = None, name: str = "Fjell skole", **target) -> int:
     target = target or {"building_slug": "bygget"}
-    async with write_transaction(db.sessions) as s:
+    async with write_transaction(db.session) as s:
         return (await imports.find_or_attach(s, name=name, url=url, now=NOW, **target)).id
 
 
@@ -85,7 +85,7 @@ async def last_error(db, source_id: int) -> str | None:
 
 @pytest.fixture
 async def world(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     # Overlaps the parents' meeting (17:00-19:00) on the spring DST day.
     new = NewBooking(
         premises_slug="motesalen",
@@ -93,7 +93,7 @@ async def world(db):
         end=resolve_local(datetime(2026, 3, 29, 20)),
         person_id=world.person_id,
     )
-    world.booking_id = (await create_booking(db.sessions, new, rules=PremisesApprovalOnly(), now=NOW)).id
+    world.booking_id = (await create_booking(db.session, new, rules=PremisesApprovalOnly(), now=NOW)).id
     return world
 
 
@@ -128,7 +128,7 @@ def calendar_server():
 
 async def test_upload_becomes_closures_and_collisions_are_reported(db, world):
     source_id = await source_for(db)
-    report = await imports.import_source(db.sessions, source_id, data=SCHOOL, now=NOW)
+    report = await imports.import_source(db.session, source_id, data=SCHOOL, now=NOW)
     assert (report.added, report.updated, report.removed) == (5, 0, 0)
     rows = await closures(db)
 
@@ -164,12 +164,12 @@ async def test_upload_becomes_closures_and_collisions_are_reported(db, world):
 
 async def test_reimport_is_idempotent_and_follows_the_source(db, world):
     source_id = await source_for(db)
-    await imports.import_source(db.sessions, source_id, data=SCHOOL, now=NOW)
+    await imports.import_source(db.session, source_id, data=SCHOOL, now=NOW)
     before = await closures(db)
     async with db.sessions() as s:
         feed = await feeds.describe_feed(s, "building", (await s.scalar(select(Building.id))))
         etag = (await feeds.feed_state(s, feed, NOW)).etag
-    again = await imports.import_source(db.sessions, source_id, data=SCHOOL, now=NOW + timedelta(hours=1))
+    again = await imports.import_source(db.session, source_id, data=SCHOOL, now=NOW + timedelta(hours=1))
     assert (again.added, again.updated, again.removed, again.unchanged) == (0, 0, 0, 5)
     assert await closures(db) == before
     async with db.sessions() as s:
@@ -177,7 +177,7 @@ async def test_reimport_is_idempotent_and_follows_the_source(db, world):
 
     moved = MEETING.replace("T170000", "T160000")
     later = NOW + timedelta(hours=2)
-    report = await imports.import_source(db.sessions, source_id, data=calendar(moved, BAND), now=later)
+    report = await imports.import_source(db.session, source_id, data=calendar(moved, BAND), now=later)
     assert (report.added, report.updated, report.removed, report.unchanged) == (0, 1, 1, 3)
     after = {uid: (closure_id, start, updated) for closure_id, uid, start, _, _, updated in await closures(db)}
     assert "17mai@skole" not in after
@@ -200,10 +200,10 @@ async def test_url_import_from_a_local_server(db, world, calendar_server):
     source_id = await source_for(db, url=f"{base}/skole.ics", premises_slug="motesalen")
     assert source_id == await source_for(db, url=f"{base}/skole.ics", premises_slug="motesalen")  # found again
     with pytest.raises(imports.ImportRefused) as refused:  # private addresses need the setting
-        await imports.import_source(db.sessions, source_id, now=NOW)
+        await imports.import_source(db.session, source_id, now=NOW)
     assert refused.value.code == "url_not_allowed" and await closures(db) == []
     assert (await last_error(db, source_id)).startswith("url_not_allowed")
-    report = await imports.import_source(db.sessions, source_id, now=NOW, allow_private=True)
+    report = await imports.import_source(db.session, source_id, now=NOW, allow_private=True)
     assert report.added == 5 and [c.booking_id for c in report.collisions] == [world.booking_id]
     async with db.sessions() as s:
         assert {c.scope for c in (await s.execute(select(Closure))).scalars()} == {"premises"}
@@ -227,14 +227,14 @@ async def test_bad_input_is_refused_with_a_code_and_changes_nothing(db, world, c
     routes["/skole.ics"] = (200, SCHOOL, 0)
     url = f"{base}/skole.ics" if "route" in case else None
     source_id = await source_for(db, url=url)
-    await imports.import_source(db.sessions, source_id, data=None if url else SCHOOL, now=NOW, allow_private=True)
+    await imports.import_source(db.session, source_id, data=None if url else SCHOOL, now=NOW, allow_private=True)
     before = await closures(db)
     if url:
         routes["/skole.ics"] = case["route"]
     options = {key: case[key] for key in ("max_bytes", "timeout") if key in case}
     with pytest.raises(imports.ImportRefused) as refused:
         await imports.import_source(
-            db.sessions, source_id, data=case.get("data"), now=NOW + timedelta(hours=1), allow_private=True, **options
+            db.session, source_id, data=case.get("data"), now=NOW + timedelta(hours=1), allow_private=True, **options
         )
     assert refused.value.code == code and refused.value.status == 422
     assert refused.value.message_nb and refused.value.message_en
@@ -246,7 +246,7 @@ async def test_bad_input_is_refused_with_a_code_and_changes_nothing(db, world, c
 
 async def test_a_failure_inside_the_write_rolls_everything_back(db, world, monkeypatch):
     source_id = await source_for(db)
-    await imports.import_source(db.sessions, source_id, data=SCHOOL, now=NOW)
+    await imports.import_source(db.session, source_id, data=SCHOOL, now=NOW)
     before = await closures(db)
 
     async def broken(*args, **kwargs):
@@ -254,13 +254,13 @@ async def test_a_failure_inside_the_write_rolls_everything_back(db, world, monke
 
     monkeypatch.setattr(imports, "find_collisions", broken)  # after the upserts and deletes
     with pytest.raises(RuntimeError):
-        await imports.import_source(db.sessions, source_id, data=calendar(MAY_17), now=NOW + timedelta(hours=1))
+        await imports.import_source(db.session, source_id, data=calendar(MAY_17), now=NOW + timedelta(hours=1))
     assert await closures(db) == before
     assert "database went away" in await last_error(db, source_id)
 
 
 async def test_command_line_import_refresh_and_feed_token(db, world, tmp_path, monkeypatch, capsys, calendar_server):
-    async with write_transaction(db.sessions) as s:
+    async with write_transaction(db.session) as s:
         await s.execute(update(Building).values(caretaker_id=world.person_id))
     # The command uses the real clock, so this calendar and booking are a month from today.
     day = datetime.now(UTC).date() + timedelta(days=30)
@@ -276,7 +276,7 @@ async def test_command_line_import_refresh_and_feed_token(db, world, tmp_path, m
         end=resolve_local(datetime.combine(day, time(20))),
         person_id=world.person_id,
     )
-    booking_id = (await create_booking(db.sessions, new, rules=PremisesApprovalOnly(), now=datetime.now(UTC))).id
+    booking_id = (await create_booking(db.session, new, rules=PremisesApprovalOnly(), now=datetime.now(UTC))).id
     path = tmp_path / "skole.ics"
     path.write_bytes(calendar(event))
     base, routes = calendar_server
@@ -326,14 +326,14 @@ async def test_control_characters_in_an_imported_calendar_are_removed(db, world)
         "DTEND;TZID=Europe/Oslo:20260329T190000",
         "SUMMARY:Ctrl\x07bell\x1b[31m",
     )
-    report = await imports.import_source(db.sessions, await source_for(db), data=calendar(ringing), now=NOW)
+    report = await imports.import_source(db.session, await source_for(db), data=calendar(ringing), now=NOW)
     assert report.added == 1
     ((_, uid, _, _, reason, _),) = await closures(db)
     assert reason == "Ctrlbell[31m"
     assert not CONTROL_CHARACTERS.search(uid) and uid.startswith("sha256:")
     (collision,) = report.collisions
     assert collision.event_summary == "Ctrlbell[31m"
-    again = await imports.import_source(db.sessions, report.source_id, data=calendar(ringing), now=NOW)
+    again = await imports.import_source(db.session, report.source_id, data=calendar(ringing), now=NOW)
     assert (again.added, again.unchanged) == (0, 1)  # the stored uid is stable
 
 

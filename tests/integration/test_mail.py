@@ -34,6 +34,7 @@ from booking.services.rulebook import current_rules
 from booking.services.series import create_series, edit_series
 from booking.settings import ROOT, from_environment
 from pricing import BookingDetails
+from tests.conftest import alone
 from tests.integration.test_bookings import at
 from tests.integration.test_payments_support import free_port, need
 from tests.world import build_world
@@ -74,7 +75,7 @@ def smtp():
 
 async def free_booking(db, world, start: str, end: str, **kw):
     return await create_booking(
-        db.sessions, NewBooking(world.room, at(start), at(end), world.person_id, **kw), rules=FREE, now=NOW
+        db.session, NewBooking(world.room, at(start), at(end), world.person_id, **kw), rules=FREE, now=NOW
     )
 
 
@@ -103,11 +104,11 @@ def attachment(message):
 
 
 async def test_a_confirmation_in_english_with_the_price_and_the_calendar_file(db, smtp):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     await set_language(db, "kari@example.no", "en")
-    rules = await current_rules(db.sessions)
+    rules = await current_rules(db.session)
     booking = await create_booking(
-        db.sessions,
+        db.session,
         NewBooking(
             world.room,
             at("2026-09-08T18:00"),
@@ -130,7 +131,7 @@ async def test_a_confirmation_in_english_with_the_price_and_the_calendar_file(db
         [],
     )
 
-    report = await send_pending(db.sessions, smtp.transport, sender="Lokaler <noreply@lokaler.test>", clock=clock(NOW))
+    report = await send_pending(db.session, smtp.transport, sender="Lokaler <noreply@lokaler.test>", clock=clock(NOW))
     assert (report.sent, report.failed) == (1, 0)
     (message,) = smtp.messages
     assert message["Subject"] == "Confirmed: Møtesalen Tuesday 8 September 2026 at 18:00"
@@ -151,11 +152,11 @@ async def test_a_confirmation_in_english_with_the_price_and_the_calendar_file(db
 
 
 async def test_a_request_in_english_says_why_it_needs_approval_in_english(db, smtp):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     await set_language(db, "kari@example.no", "en")
-    rules = await current_rules(db.sessions)
+    rules = await current_rules(db.session)
     booking = await create_booking(
-        db.sessions,
+        db.session,
         NewBooking(
             world.room,
             at("2026-09-08T18:00"),
@@ -169,24 +170,24 @@ async def test_a_request_in_english_says_why_it_needs_approval_in_english(db, sm
         now=NOW,
     )
     assert booking.status == "requested"
-    await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
+    await send_pending(db.session, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
     (received,) = smtp.messages
     assert "Serving alcohol needs approval." in body(received)
     assert "alkohol" not in body(received)
 
 
 async def test_norwegian_by_default_and_the_approval_story_told(db, smtp):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     async with db.sessions() as s:
         (await s.execute(select(Premises).where(Premises.slug == world.room))).scalar_one().requires_approval = True
         await s.commit()
     booking = await free_booking(db, world, "2026-09-08T18:00", "2026-09-08T20:00")
     assert booking.status == "requested"
-    async with write_transaction(db.sessions) as s:
+    async with write_transaction(db.session) as s:
         await change_status(
             s, booking.id, Status.REJECTED, actor_id=None, reason="Hallen er stengt for vedlikehold.", now=NOW
         )
-    await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
+    await send_pending(db.session, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
     received, rejected = smtp.messages
     assert received["Subject"].startswith("Vi har mottatt forespørselen din: Møtesalen tirsdag 8. september 2026")
     assert "venter nå på godkjenning fra\nIdrett" in body(received)
@@ -198,14 +199,14 @@ async def test_norwegian_by_default_and_the_approval_story_told(db, smtp):
 
 
 async def test_approval_and_cancellation_mails(db, smtp):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     async with db.sessions() as s:
         (await s.execute(select(Premises).where(Premises.slug == world.room))).scalar_one().requires_approval = True
         await s.commit()
     booking = await free_booking(db, world, "2026-09-08T18:00", "2026-09-08T20:00")
-    async with write_transaction(db.sessions) as s:
+    async with write_transaction(db.session) as s:
         await change_status(s, booking.id, Status.CONFIRMED, actor_id=None, reason="Velkommen!", now=NOW)
-    async with write_transaction(db.sessions) as s:
+    async with write_transaction(db.session) as s:
         await change_status(s, booking.id, Status.CANCELLED, actor_id=world.person_id, reason="Ble syk.", now=NOW)
     keys = [m.dedupe_key for m in await outbox(db)]
     assert keys == [
@@ -213,7 +214,7 @@ async def test_approval_and_cancellation_mails(db, smtp):
         f"booking-{booking.id}-1-approved",
         f"booking-{booking.id}-2-cancelled",
     ]
-    await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
+    await send_pending(db.session, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
     _, approved, cancelled = smtp.messages
     assert "Idrett har godkjent forespørselen din." in body(approved) and "Kommentar: Velkommen!" in body(approved)
     assert "Årsak: Ble syk." in body(cancelled) and "Avbestillingen koster ingenting." in body(cancelled)
@@ -222,31 +223,33 @@ async def test_approval_and_cancellation_mails(db, smtp):
 
 
 async def test_the_mail_commits_and_rolls_back_with_its_change(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     new = NewBooking(world.room, at("2026-09-08T18:00"), at("2026-09-08T20:00"), world.person_id)
     with pytest.raises(RuntimeError):
-        async with write_transaction(db.sessions) as s:
+        async with write_transaction(db.session) as s:
             await place_booking(s, new, FREE, NOW)
             assert len((await s.execute(select(OutboxMail))).scalars().all()) == 1
             raise RuntimeError("the transaction fails after the mail was written")
     assert await outbox(db) == []
-    await create_booking(db.sessions, new, rules=FREE, now=NOW)
+    await create_booking(db.session, new, rules=FREE, now=NOW)
     with pytest.raises(Conflict):
-        await create_booking(db.sessions, new, rules=FREE, now=NOW)
+        await create_booking(db.session, new, rules=FREE, now=NOW)
     assert len(await outbox(db)) == 1
 
 
 async def test_two_senders_at_once_deliver_each_mail_exactly_once(db, smtp):
-    await build_world(db.sessions)
-    async with write_transaction(db.sessions) as s:
+    await build_world(db.session)
+    async with write_transaction(db.session) as s:
         for n in range(30):
             await enqueue(s, Mail(f"test-{n}", f"person{n}@example.no", "nb", f"Melding {n}", "Hei.\n"), NOW)
         assert not await enqueue(s, Mail("test-0", "x@example.no", "nb", "igjen", "igjen"), NOW)  # deduplicated
     second_engine = make_engine(db.url)
     try:
         reports = await asyncio.gather(
-            send_pending(db.sessions, smtp.transport, sender="a@lokaler.test", clock=clock(NOW)),
-            send_pending(session_factory(second_engine), smtp.transport, sender="b@lokaler.test", clock=clock(NOW)),
+            alone(db.sessions, send_pending, smtp.transport, sender="a@lokaler.test", clock=clock(NOW)),
+            alone(
+                session_factory(second_engine), send_pending, smtp.transport, sender="b@lokaler.test", clock=clock(NOW)
+            ),
         )
     finally:
         await second_engine.dispose()
@@ -255,41 +258,41 @@ async def test_two_senders_at_once_deliver_each_mail_exactly_once(db, smtp):
     assert sum(r.sent for r in reports) == 30 and all(r.failed == 0 for r in reports)
     rows = await outbox(db)
     assert all(r.sent_at == NOW and r.attempts == 1 for r in rows)
-    assert (await send_pending(db.sessions, smtp.transport, sender="a@lokaler.test", clock=clock(NOW))).sent == 0
+    assert (await send_pending(db.session, smtp.transport, sender="a@lokaler.test", clock=clock(NOW))).sent == 0
 
 
 async def test_a_failed_delivery_is_kept_and_retried_later(db, smtp):
-    await build_world(db.sessions)
-    async with write_transaction(db.sessions) as s:
+    await build_world(db.session)
+    async with write_transaction(db.session) as s:
         await enqueue(s, Mail("retry-me", "kari@example.no", "nb", "Hei", "Hei.\n"), NOW)
     down = SmtpTransport("127.0.0.1", free_port(), timeout=2)
-    report = await send_pending(db.sessions, down, sender="noreply@lokaler.test", clock=clock(NOW))
+    report = await send_pending(db.session, down, sender="noreply@lokaler.test", clock=clock(NOW))
     (row,) = await outbox(db)
     assert (report.failed, row.sent_at, row.attempts) == (1, None, 1)
     assert "ConnectionRefusedError" in row.last_error and row.claimed_until == NOW + timedelta(minutes=1)
     soon = await send_pending(
-        db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW + timedelta(seconds=30))
+        db.session, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW + timedelta(seconds=30))
     )
     assert soon.sent == 0 and smtp.messages == []  # backing off
     later = await send_pending(
-        db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW + timedelta(minutes=2))
+        db.session, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW + timedelta(minutes=2))
     )
     (row,) = await outbox(db)
     assert later.sent == 1 and len(smtp.messages) == 1 and row.attempts == 2 and row.sent_at is not None
 
 
 async def test_reminders_the_day_before_are_queued_once(db, smtp):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     tomorrow = await free_booking(db, world, "2026-09-02T18:00", "2026-09-02T19:00")
     await create_booking(
-        db.sessions,
+        db.session,
         NewBooking(world.room, at("2026-09-03T18:00"), at("2026-09-03T19:00"), world.person_id),
         rules=FREE,
         now=NOW,
     )
     settings = from_environment({"BOOKING_DATABASE_URL": db.url})
-    first = await send_mail(db.sessions, settings, clock=clock(NOW), transport=smtp.transport)
-    second = await send_mail(db.sessions, settings, clock=clock(NOW + timedelta(hours=3)), transport=smtp.transport)
+    first = await send_mail(db.session, settings, clock=clock(NOW), transport=smtp.transport)
+    second = await send_mail(db.session, settings, clock=clock(NOW + timedelta(hours=3)), transport=smtp.transport)
     assert (first.reminders, first.sent, second.reminders, second.sent) == (1, 3, 0, 0)
     reminder = smtp.messages[-1]
     assert reminder["Subject"] == "Påminnelse: Møtesalen i morgen 18:00"
@@ -297,9 +300,9 @@ async def test_reminders_the_day_before_are_queued_once(db, smtp):
 
 
 async def test_a_series_sends_no_mail_per_occurrence(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     await create_booking(
-        db.sessions,
+        db.session,
         NewBooking(world.room, at("2026-09-08T18:00"), at("2026-09-08T20:00"), world.person_id, series_id=None),
         rules=FREE,
         now=NOW,
@@ -313,7 +316,7 @@ async def test_a_series_sends_no_mail_per_occurrence(db):
         await s.commit()
         series_id = series.id
     await create_booking(
-        db.sessions,
+        db.session,
         NewBooking(world.room, at("2026-09-15T18:00"), at("2026-09-15T20:00"), world.person_id, series_id=series_id),
         rules=FREE,
         now=NOW,
@@ -322,7 +325,7 @@ async def test_a_series_sends_no_mail_per_occurrence(db):
 
 
 async def test_in_development_mails_are_written_as_eml_files(db, tmp_path):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     booking = await free_booking(db, world, "2026-09-08T18:00", "2026-09-08T20:00")
     env = {**os.environ, "BOOKING_DATABASE_URL": db.url, "BOOKING_MAIL_DIR": str(tmp_path / "outbox")}
     env.pop("BOOKING_SMTP_HOST", None)
@@ -357,7 +360,7 @@ SEPTEMBER_TUESDAYS = WeeklyPattern((1,), time(18), time(20), date(2026, 9, 8), d
 
 async def club_series(db, world, *, rules, method="invoice"):
     return await create_series(
-        db.sessions,
+        db.session,
         premises_slug=world.room,
         pattern=SEPTEMBER_TUESDAYS,
         person_id=world.person_id,
@@ -370,14 +373,14 @@ async def club_series(db, world, *, rules, method="invoice"):
 
 
 async def test_a_series_sends_one_summary_with_every_date_and_a_calendar_file(db, smtp):
-    world = await build_world(db.sessions)
-    rules = await current_rules(db.sessions)
+    world = await build_world(db.session)
+    rules = await current_rules(db.session)
     await free_booking(db, world, "2026-09-15T17:00", "2026-09-15T19:00")  # one Tuesday is taken
     result = await club_series(db, world, rules=rules)
     assert result.created == 3
     (mail,) = [m for m in await outbox(db) if m.dedupe_key.startswith("series-")]
     assert mail.dedupe_key == f"series-{result.series_id}-created"
-    await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
+    await send_pending(db.session, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
     (message,) = [m for m in smtp.messages if m["Subject"].startswith("Fast ukentlig tid")]
     assert message["Subject"] == "Fast ukentlig tid bestilt: Møtesalen, hver tirsdag kl. 18:00–20:00"
     text = body(message)
@@ -394,16 +397,16 @@ async def test_a_series_sends_one_summary_with_every_date_and_a_calendar_file(db
     assert [e.decoded("DTSTART") for e in events] == [at(f"2026-09-{d}T18:00") for d in ("08", "22", "29")]
     # no mail per occurrence, and the summary is written once per key
     assert not any(m.dedupe_key.startswith(f"booking-{b}-") for m in await outbox(db) for b in booked)
-    async with write_transaction(db.sessions) as s:
+    async with write_transaction(db.session) as s:
         assert not await series_summary(s, result.series_id, "created", NOW, key=mail.dedupe_key)
 
 
 async def test_a_series_summary_in_english_says_what_awaits_payment(db, smtp):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     await set_language(db, "kari@example.no", "en")
-    rules = await current_rules(db.sessions)
+    rules = await current_rules(db.session)
     result = await club_series(db, world, rules=rules, method="card")
-    await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
+    await send_pending(db.session, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
     (message,) = smtp.messages
     assert message["Subject"] == "Weekly booking made: Møtesalen, every Tuesday, 18:00–20:00"
     assert message["Content-Language"] == "en"
@@ -417,9 +420,9 @@ async def test_a_series_summary_in_english_says_what_awaits_payment(db, smtp):
 
 
 async def test_editing_a_series_sends_one_summary_not_a_cancellation_per_date(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     result = await create_series(
-        db.sessions,
+        db.session,
         premises_slug=world.room,
         pattern=SEPTEMBER_TUESDAYS,
         person_id=world.person_id,
@@ -431,7 +434,7 @@ async def test_editing_a_series_sends_one_summary_not_a_cancellation_per_date(db
     before = {m.dedupe_key for m in await outbox(db)}
     assert before == {f"series-{result.series_id}-created"}
     moved = await edit_series(
-        db.sessions,
+        db.session,
         result.series_id,
         day=date(2026, 9, 8),
         scope="all",
@@ -450,10 +453,10 @@ async def test_editing_a_series_sends_one_summary_not_a_cancellation_per_date(db
 async def test_a_mail_written_after_later_changes_still_says_what_happened_then(db, smtp):
     """The sender writes a mail from its event after the fact: a confirmation sent after the
     booking was cancelled still confirms, with the calendar sequence of that moment."""
-    world = await build_world(db.sessions)
-    rules = await current_rules(db.sessions)
+    world = await build_world(db.session)
+    rules = await current_rules(db.session)
     booking = await create_booking(
-        db.sessions,
+        db.session,
         NewBooking(
             world.room,
             at("2026-09-08T18:00"),
@@ -466,9 +469,9 @@ async def test_a_mail_written_after_later_changes_still_says_what_happened_then(
         rules=rules,
         now=NOW,
     )
-    async with write_transaction(db.sessions) as s:
+    async with write_transaction(db.session) as s:
         await change_status(s, booking.id, Status.CANCELLED, actor_id=world.person_id, reason="Avlyst", now=NOW)
-    await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
+    await send_pending(db.session, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
     confirmed, cancelled = smtp.messages
     assert confirmed["Subject"].startswith("Bekreftet") and cancelled["Subject"].startswith("Avbestilt")
     first = icalendar.Calendar.from_ical(attachment(confirmed).get_content()).walk("VEVENT")[0]
@@ -478,15 +481,15 @@ async def test_a_mail_written_after_later_changes_still_says_what_happened_then(
 
 
 async def test_an_event_that_cannot_be_written_holds_up_no_other_mail_and_is_listed_in_the_end(db, smtp):
-    world = await build_world(db.sessions)
-    async with write_transaction(db.sessions) as s:  # an event naming a booking that is not there
+    world = await build_world(db.session)
+    async with write_transaction(db.session) as s:  # an event naming a booking that is not there
         await enqueue(
             s,
             event_mail("booking-999-0-confirmed", "kari@example.no", "nb", {"mail": "confirmed", "booking_id": 999}),
             NOW,
         )
     await create_booking(
-        db.sessions,
+        db.session,
         NewBooking(
             world.room,
             at("2026-09-08T18:00"),
@@ -496,13 +499,13 @@ async def test_an_event_that_cannot_be_written_holds_up_no_other_mail_and_is_lis
             BookingDetails("Styremøte", 8, "adults"),
             payment_method="invoice",
         ),
-        rules=await current_rules(db.sessions),
+        rules=await current_rules(db.session),
         now=NOW,
     )
-    report = await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
+    report = await send_pending(db.session, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
     assert report.sent == 1 and smtp.messages[0]["Subject"].startswith("Bekreftet")
     for _ in range(MAX_ATTEMPTS):
-        await send_pending(db.sessions, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
+        await send_pending(db.session, smtp.transport, sender="noreply@lokaler.test", clock=clock(NOW))
     async with db.sessions() as s:
         (stuck,) = await undeliverable(s)
     assert stuck.dedupe_key == "booking-999-0-confirmed" and stuck.attempts == MAX_ATTEMPTS and stuck.last_error

@@ -22,9 +22,9 @@ ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 async def _book(client, start: datetime, end: datetime, key: str) -> int:
     """Kari books the meeting room for her club, invoiced, as the booking page does."""
     booking, _ = await submit_booking(
-        client.db.sessions,
+        client.db.session,
         from_environment({"BOOKING_DATABASE_URL": client.db.url}),
-        await current_rules(client.db.sessions),
+        await current_rules(client.db.session),
         NewBooking(
             "motesalen",
             start,

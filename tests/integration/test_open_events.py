@@ -36,10 +36,10 @@ async def events(db):
     """The staff world (tests/integration/test_staff.py): Kari, the club's delegate, with a
     confirmed private booking of the meeting room and a request for the hall on the club's
     behalf; Dora, another delegate of the club; a second district with a hall."""
-    world = await build_staff_world(db.sessions)
+    world = await build_staff_world(db.session)
     now = datetime.now(timezone.utc)
     dora = await create_person(
-        db.sessions,
+        db.session,
         email="dora@example.no",
         name="Dora Delegat",
         password=PASSWORD,
@@ -79,12 +79,11 @@ async def events(db):
     async with AsyncTestClient(app=app) as client:
         client.staff, client.db = world, db
         client.kari = {
-            "Authorization": "Bearer "
-            + await issue_api_token(db.sessions, world.world.person_id, label="test", now=now)
+            "Authorization": "Bearer " + await issue_api_token(db.session, world.world.person_id, label="test", now=now)
         }
-        client.dora = {"Authorization": "Bearer " + await issue_api_token(db.sessions, dora.id, label="test", now=now)}
+        client.dora = {"Authorization": "Bearer " + await issue_api_token(db.session, dora.id, label="test", now=now)}
         client.stranger = {
-            "Authorization": "Bearer " + await issue_api_token(db.sessions, stranger, label="test", now=now)
+            "Authorization": "Bearer " + await issue_api_token(db.session, stranger, label="test", now=now)
         }
         yield client
 
@@ -103,9 +102,9 @@ async def rows(db) -> list[OpenEvent]:
 
 async def book(client, slug: str, start: datetime, *, organisation: bool = True, hours: int = 2) -> int:
     world = client.staff.world
-    rules = await current_rules(client.db.sessions)
+    rules = await current_rules(client.db.session)
     booking = await create_booking(
-        client.db.sessions,
+        client.db.session,
         NewBooking(
             slug,
             start,

@@ -150,7 +150,7 @@ async def test_a_new_organisation_books_by_request_until_staff_have_checked_it(s
 async def test_marking_checked_is_for_staff_and_refuses_what_it_cannot_do(staff):
     db = staff.db
     choir = await register_organisation(
-        db.sessions,
+        db.session,
         name="Nytt kor",
         orgnr=NEW_ORGNR,
         delegate_id=staff.staff.world.person_id,
@@ -193,9 +193,9 @@ async def test_the_sample_organisations_come_checked_and_seeding_again_changes_n
 
     data = tomllib.loads(SAMPLE.read_text(encoding="utf-8"))
     first, later = datetime(2026, 3, 2, 9, tzinfo=timezone.utc), datetime(2026, 3, 9, 9, tzinfo=timezone.utc)
-    async with write_transaction(db.sessions) as session:
+    async with write_transaction(db.session) as session:
         assert (await load_catalogue(session, data, first))["organisations"] == len(data["organisations"])
-    async with write_transaction(db.sessions) as session:
+    async with write_transaction(db.session) as session:
         assert set((await load_catalogue(session, data, later)).values()) == {0}
     async with db.sessions() as s:
         checked = set((await s.execute(select(Organisation.verified_at))).scalars())

@@ -20,7 +20,7 @@ from tests.integration.test_payments_support import stripe_settings
 async def world(db):
     world = await world_with_passwords(db)
     now = datetime.now(timezone.utc)  # the tests' clock (tests/integration/conftest.py)
-    world.kari = {"Authorization": "Bearer " + await issue_api_token(db.sessions, world.person_id, label="t", now=now)}
+    world.kari = {"Authorization": "Bearer " + await issue_api_token(db.session, world.person_id, label="t", now=now)}
     return world
 
 

@@ -21,6 +21,7 @@ from booking.db.models import Booking, BookingHistory, OutboxMail, Payment, Webh
 from booking.services.payment_events import reconcile_payments
 from booking.settings import ROOT
 from booking.web.app import create_app
+from tests.conftest import alone
 from tests.integration.test_payments_stripe import book, one, pay_start, post_event, rows, status_of, utcnow
 from tests.integration.test_payments_support import (  # noqa: F401 - fixtures
     SECRET_KEY,
@@ -43,7 +44,7 @@ LATER = timedelta(minutes=6)  # past the five minutes a payment is left to its w
 @pytest.fixture
 async def paid_without_webhook(db, localstripe):
     """A held booking whose checkout was paid on Stripe; no webhook is ever delivered."""
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     with checkout_server(upstream=localstripe.url) as stripe_api:
         settings = stripe_settings(db.url, stripe_api.url)
         booking = await book(db, world)
@@ -73,10 +74,10 @@ async def snapshot(db) -> tuple:
 
 async def test_a_paid_payment_whose_webhook_never_came_is_reconciled_once(db, paid_without_webhook):
     settings, booking, payment, intent, _ = paid_without_webhook
-    young = await reconcile_payments(db.sessions, settings, now=utcnow(), older_than=timedelta(minutes=5))
+    young = await reconcile_payments(db.session, settings, now=utcnow(), older_than=timedelta(minutes=5))
     assert young == Counter() and await status_of(db, booking.id) == "held"  # left to its webhook for now
 
-    outcomes = await reconcile_payments(db.sessions, settings, now=utcnow() + LATER, older_than=timedelta(minutes=5))
+    outcomes = await reconcile_payments(db.session, settings, now=utcnow() + LATER, older_than=timedelta(minutes=5))
     assert outcomes == Counter({"confirmed": 1})
     paid = await one(db, Payment)
     assert (paid.state, paid.provider_ref) == ("paid", intent)
@@ -88,7 +89,7 @@ async def test_a_paid_payment_whose_webhook_never_came_is_reconciled_once(db, pa
     }
 
     before = await snapshot(db)
-    again = await reconcile_payments(db.sessions, settings, now=utcnow() + LATER, older_than=timedelta(minutes=5))
+    again = await reconcile_payments(db.session, settings, now=utcnow() + LATER, older_than=timedelta(minutes=5))
     assert again == Counter() and await snapshot(db) == before  # nothing open, nothing changed
 
     # The webhook arriving after all finds the payment done: the same code, no second change.
@@ -105,7 +106,7 @@ async def test_reconcile_after_the_webhook_changes_nothing(db, paid_without_webh
     assert first.json()["outcome"] == "confirmed"
     before = await snapshot(db)
     assert (
-        await reconcile_payments(db.sessions, settings, now=utcnow() + LATER, older_than=timedelta(minutes=5))
+        await reconcile_payments(db.session, settings, now=utcnow() + LATER, older_than=timedelta(minutes=5))
         == Counter()
     )
     assert await snapshot(db) == before
@@ -116,9 +117,13 @@ async def test_two_machines_reconciling_at_once_confirm_once(db, paid_without_we
     other_machine = make_engine(db.url)
     try:
         results = await asyncio.gather(
-            reconcile_payments(db.sessions, settings, now=utcnow() + LATER, older_than=timedelta(minutes=5)),
-            reconcile_payments(
-                session_factory(other_machine), settings, now=utcnow() + LATER, older_than=timedelta(minutes=5)
+            alone(db.sessions, reconcile_payments, settings, now=utcnow() + LATER, older_than=timedelta(minutes=5)),
+            alone(
+                session_factory(other_machine),
+                reconcile_payments,
+                settings,
+                now=utcnow() + LATER,
+                older_than=timedelta(minutes=5),
             ),
         )
     finally:
@@ -132,17 +137,17 @@ async def test_two_machines_reconciling_at_once_confirm_once(db, paid_without_we
 
 
 async def test_an_abandoned_checkout_is_closed_and_a_provider_that_does_not_answer_is_tried_again(db, localstripe):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     with checkout_server(upstream=localstripe.url) as stripe_api:
         settings = stripe_settings(db.url, stripe_api.url)
         booking = await book(db, world)
         await pay_start(db, settings, booking)
         payment = await one(db, Payment)
         down = stripe_settings(db.url, f"http://127.0.0.1:{free_port()}")
-        unanswered = await reconcile_payments(db.sessions, down, now=utcnow() + LATER, older_than=timedelta(minutes=5))
+        unanswered = await reconcile_payments(db.session, down, now=utcnow() + LATER, older_than=timedelta(minutes=5))
         assert unanswered == Counter({"unavailable": 1}) and (await one(db, Payment)).state == "pending"
         stripe_api.sessions[payment.provider_ref]["status"] = "expired"  # the booker never paid
-        closed = await reconcile_payments(db.sessions, settings, now=utcnow() + LATER, older_than=timedelta(minutes=5))
+        closed = await reconcile_payments(db.session, settings, now=utcnow() + LATER, older_than=timedelta(minutes=5))
     assert closed == Counter({"cancelled": 1}) and (await one(db, Payment)).state == "cancelled"
     assert await status_of(db, booking.id) == "held"  # the hold runs out on its own (expire-holds)
 

@@ -48,9 +48,9 @@ def tuesdays(weeks_ahead: int = 2, count_: int = 3) -> WeeklyPattern:
 
 
 async def private_series(db, world, *, now, method="card", pattern=None):
-    rules = await current_rules(db.sessions)
+    rules = await current_rules(db.session)
     return await create_series(
-        db.sessions,
+        db.session,
         premises_slug=world.room,
         pattern=pattern or tuesdays(),
         person_id=world.person_id,
@@ -68,7 +68,7 @@ async def series_bookings(db, series_id) -> list[Booking]:
 
 async def pay(db, settings, booking, now=None) -> str:
     return await start_payment(
-        db.sessions,
+        db.session,
         settings,
         booking.id,
         person_id=booking.person_id,
@@ -114,13 +114,13 @@ async def test_a_private_series_is_held_and_paid_in_one_checkout_for_all_dates(d
         customer = Customer(localstripe.url)
         intent = await customer.pay(lead.id, 90000)
         stripe_api.complete("cs_test_0001", intent)
-        assert (await refresh_payment(db.sessions, settings, bookings[2].id, now=utcnow())).status == "confirmed"
+        assert (await refresh_payment(db.session, settings, bookings[2].id, now=utcnow())).status == "confirmed"
         assert [await status_of(db, b.id) for b in bookings] == ["confirmed"] * 3
         assert {(p.state, p.provider_ref) for p in await rows(db, Payment)} == {("paid", intent)}
         for booking in bookings:
             history = await rows(db, BookingHistory, BookingHistory.booking_id == booking.id)
             assert [(h.from_status, h.to_status) for h in history] == [(None, "held"), ("held", "confirmed")]
-        await render_pending(db.sessions)  # a series' calendar file is written by the sender
+        await render_pending(db.session)  # a series' calendar file is written by the sender
         mails = await rows(db, OutboxMail)
         assert [m.dedupe_key for m in mails] == [
             f"series-{result.series_id}-created",
@@ -135,9 +135,9 @@ async def test_a_private_series_is_held_and_paid_in_one_checkout_for_all_dates(d
         ]
 
         # Cancelling one date (long before, so free) refunds that date's part only.
-        rules = await current_rules(db.sessions)
+        rules = await current_rules(db.session)
         terms = await cancel_booking(
-            db.sessions, settings, bookings[1].id, actor_id=world.person_id, reason="", rules=rules, now=utcnow()
+            db.session, settings, bookings[1].id, actor_id=world.person_id, reason="", rules=rules, now=utcnow()
         )
         assert (terms.fee, terms.refund) == (Decimal("0"), PRICE)
         assert [r["amount"] for r in await customer.refunds(intent)] == [30000]
@@ -155,14 +155,14 @@ async def test_a_series_paid_after_its_holds_expired_keeps_the_free_dates_and_re
         bookings = await series_bookings(db, result.series_id)
         await pay(db, settings, bookings[0])
         payments = await rows(db, Payment)
-        async with write_transaction(db.sessions) as s:
+        async with write_transaction(db.session) as s:
             assert len(await release_expired_holds(s, utcnow() + timedelta(hours=1))) == 3
             s.add(Person(name="Per Annen", email="per@example.no", roles=["person"], birth_date=date(1970, 1, 1)))
         async with db.sessions() as s:
             other = await s.scalar(select(Person.id).where(Person.email == "per@example.no"))
-        rules = await current_rules(db.sessions)
+        rules = await current_rules(db.session)
         taken = await create_booking(
-            db.sessions,
+            db.session,
             NewBooking(
                 world.room,
                 bookings[1].start_at,
@@ -201,9 +201,9 @@ async def test_cancelling_a_held_date_closes_the_checkout_and_the_rest_are_paid_
         result = await private_series(db, world, now=utcnow())
         bookings = await series_bookings(db, result.series_id)
         await pay(db, settings, bookings[0])
-        rules = await current_rules(db.sessions)
+        rules = await current_rules(db.session)
         await cancel_booking(
-            db.sessions, settings, bookings[0].id, actor_id=world.person_id, reason="", rules=rules, now=utcnow()
+            db.session, settings, bookings[0].id, actor_id=world.person_id, reason="", rules=rules, now=utcnow()
         )
         assert [p.state for p in await rows(db, Payment)] == ["cancelled"] * 3  # a closed checkout pays for none
         assert stripe_api.sessions["cs_test_0001"]["status"] == "expired"
@@ -218,10 +218,10 @@ async def test_cancelling_a_held_date_closes_the_checkout_and_the_rest_are_paid_
 async def test_dates_paid_by_card_are_not_moved_by_a_series_edit(db, world):
     result = await private_series(db, world, now=utcnow())
     before = [(b.id, b.status, b.start_at) for b in await series_bookings(db, result.series_id)]
-    rules = await current_rules(db.sessions)
+    rules = await current_rules(db.session)
     with pytest.raises(DomainError) as refused:
         await edit_series(
-            db.sessions,
+            db.session,
             result.series_id,
             day=tuesdays().first_date,
             scope="all",
@@ -239,9 +239,9 @@ async def test_dates_paid_by_card_are_not_moved_by_a_series_edit(db, world):
 async def test_an_organisation_may_switch_a_held_series_to_invoice(db, world):
     with checkout_server() as stripe_api:
         settings = stripe_settings(db.url, stripe_api.url)
-        rules = await current_rules(db.sessions)
+        rules = await current_rules(db.session)
         result = await create_series(
-            db.sessions,
+            db.session,
             premises_slug=world.room,
             pattern=tuesdays(),
             rules=rules,
@@ -253,7 +253,7 @@ async def test_an_organisation_may_switch_a_held_series_to_invoice(db, world):
         )
         bookings = await series_bookings(db, result.series_id)
         await pay(db, settings, bookings[0])
-        await choose_invoice(db.sessions, settings, bookings[2].id, person_id=world.person_id, now=utcnow())
+        await choose_invoice(db.session, settings, bookings[2].id, person_id=world.person_id, now=utcnow())
         assert [(b.status, b.payment_method) for b in await series_bookings(db, result.series_id)] == [
             ("confirmed", "invoice")
         ] * 3
@@ -265,11 +265,11 @@ async def test_an_organisation_may_switch_a_held_series_to_invoice(db, world):
 
 
 async def test_an_organisation_may_pay_a_series_by_card_or_invoice_and_a_free_one_is_not_paid(db, world):
-    rules = await current_rules(db.sessions)
+    rules = await current_rules(db.session)
     made = {}
     for method, weeks, group in (("card", 2, "adults"), ("invoice", 6, "adults"), ("card", 10, "children_youth")):
         made[(method, group)] = await create_series(
-            db.sessions,
+            db.session,
             premises_slug=world.room,
             pattern=tuesdays(weeks),
             person_id=world.person_id,
@@ -363,7 +363,7 @@ async def test_the_series_page_lets_an_organisation_choose_invoice(db, world):
 
 
 async def test_the_api_charges_a_private_series_like_one_booking(db, world):
-    token = await issue_api_token(db.sessions, world.person_id, label="test", now=utcnow())
+    token = await issue_api_token(db.session, world.person_id, label="test", now=utcnow())
     first = weekday_ahead(1, 2)
     series = {
         "premises": "motesalen",

@@ -70,10 +70,10 @@ def utcnow() -> datetime:
 async def book(
     db, world, *, method="card", days=7, hour=18, now=None, person_id=None, organisation_id=None, target_group="adults"
 ):
-    rules = await current_rules(db.sessions)
+    rules = await current_rules(db.session)
     start, end = slot(days, hour)
     return await create_booking(
-        db.sessions,
+        db.session,
         NewBooking(
             world.room,
             start,
@@ -90,7 +90,7 @@ async def book(
 
 async def pay_start(db, settings, booking, now=None) -> str:
     return await start_payment(
-        db.sessions,
+        db.session,
         settings,
         booking.id,
         person_id=booking.person_id,
@@ -122,7 +122,7 @@ async def status_of(db, booking_id: int) -> str:
 
 @pytest.fixture
 async def world(db):
-    return await build_world(db.sessions)
+    return await build_world(db.session)
 
 
 # ---------------------------------------------------------------- Checkout creation
@@ -221,7 +221,7 @@ async def test_in_production_without_stripe_keys_card_is_unavailable_but_free_an
 async def test_a_private_persons_invoice_follows_the_rule_set(db, world):
     invoiced = await book(db, world, method="invoice")  # the sample rules let private persons be invoiced
     assert (invoiced.status, invoiced.payment_method) == ("confirmed", "invoice")
-    rules = await current_rules(db.sessions)
+    rules = await current_rules(db.session)
     rule_set = rules.in_force(utcnow())
     card_only = replace(
         rule_set, groups={**rule_set.groups, "privat": replace(rule_set.groups["privat"], payment_methods=("card",))}
@@ -230,7 +230,7 @@ async def test_a_private_persons_invoice_follows_the_rule_set(db, world):
     for method in ("invoice", "cash"):
         with pytest.raises(DomainError) as refused:
             await create_booking(
-                db.sessions,
+                db.session,
                 NewBooking(
                     world.room,
                     start,
@@ -389,10 +389,10 @@ async def test_the_return_from_checkout_confirms_without_waiting_for_the_webhook
     settings, booking, payment, customer, _, stripe_api = paid_setup
     intent = await customer.pay(payment.id, 30000)
     stripe_api.complete(payment.provider_ref, intent)
-    refreshed = await refresh_payment(db.sessions, settings, booking.id, now=utcnow())
+    refreshed = await refresh_payment(db.session, settings, booking.id, now=utcnow())
     assert refreshed.status == "confirmed"
     assert (await one(db, Payment)).provider_ref == intent
-    again = await refresh_payment(db.sessions, settings, booking.id, now=utcnow())
+    again = await refresh_payment(db.session, settings, booking.id, now=utcnow())
     assert again.status == "confirmed"
 
 
@@ -444,7 +444,7 @@ async def _state(db, payment_id, state):
 
 async def test_a_payment_after_the_hold_expired_with_the_slot_free_confirms_the_same_booking(db, paid_setup):
     settings, booking, payment, customer, client, _ = paid_setup
-    async with write_transaction(db.sessions) as s:
+    async with write_transaction(db.session) as s:
         await release_expired_holds(s, utcnow() + timedelta(hours=1))
     assert await status_of(db, booking.id) == "expired"
     assert await count(db, SlotClaim, SlotClaim.booking_id == booking.id) == 0  # the slot was given up
@@ -499,18 +499,18 @@ async def test_a_late_payment_racing_a_new_booking_for_the_slot_loses_cleanly_an
     fail; on SQLite it waits for the write lock and then finds the slot taken. Either
     way the slot is booked once, and the money goes back."""
     settings, late, payment, customer, _, _ = paid_setup
-    async with write_transaction(db.sessions) as s:
+    async with write_transaction(db.session) as s:
         await release_expired_holds(s, utcnow() + timedelta(hours=1))
         s.add(Person(name="Per Annen", email="per@example.no", roles=["person"], birth_date=date(1970, 1, 1)))
     async with db.sessions() as s:
         other = await s.scalar(select(Person.id).where(Person.email == "per@example.no"))
     intent = await customer.pay(payment.id, 30000)
-    rules = await current_rules(db.sessions)
+    rules = await current_rules(db.session)
     body = event_body("evt_race", "payment_intent.succeeded", intent)
     # Over real HTTP: the test client would run the request to its end before anything else.
     with served(create_app(settings)) as app_url:
         async with httpx.AsyncClient(timeout=60) as http:
-            async with write_transaction(db.sessions) as s:
+            async with write_transaction(db.session) as s:
                 taken_id, _ = await place_booking(
                     s,
                     NewBooking(
@@ -557,8 +557,8 @@ async def _paid_booking(db, settings, world, customer, stripe_api, *, days, hour
     payment = await one(db, Payment, Payment.booking_id == booking.id, Payment.kind == "payment")
     intent = await customer.pay(payment.id, ore(payment.amount))
     stripe_api.complete(payment.provider_ref, intent)
-    rules = await current_rules(db.sessions)
-    assert (await refresh_payment(db.sessions, settings, booking.id, now=utcnow())).status == "confirmed"
+    rules = await current_rules(db.session)
+    assert (await refresh_payment(db.session, settings, booking.id, now=utcnow())).status == "confirmed"
     return booking, payment, intent, rules
 
 
@@ -574,7 +574,7 @@ async def test_cancelling_late_keeps_the_fee_and_refunds_the_rest_to_the_card(db
         assert (preview.fee, preview.refund, preview.paid) == (Decimal("150"), Decimal("150"), Decimal("300"))
         assert "Avbestillingsgebyr 150" in preview.explanation_nb
         terms = await cancel_booking(
-            db.sessions,
+            db.session,
             settings,
             booking.id,
             actor_id=world.person_id,
@@ -588,7 +588,7 @@ async def test_cancelling_late_keeps_the_fee_and_refunds_the_rest_to_the_card(db
         refund_row = await one(db, Payment, Payment.kind == "refund")
         assert (refund_row.state, refund_row.amount, refund_row.refund_of) == ("refunded", Decimal("150"), payment.id)
         assert (await one(db, Payment, Payment.kind == "payment")).state == "paid"  # partly refunded
-        await render_pending(db.sessions)  # the sender writes the mail from the stored event
+        await render_pending(db.session)  # the sender writes the mail from the stored event
         mail = await one(db, OutboxMail, OutboxMail.dedupe_key.like(f"booking-{booking.id}-%-cancelled"))
         assert "Avbestillingsgebyr: 150\u00a0kr" in mail.body_text
         assert "Tilbakebetales til kortet ditt: 150\u00a0kr" in mail.body_text
@@ -601,7 +601,7 @@ async def test_cancelling_early_refunds_everything(db, world, localstripe):
         customer = Customer(localstripe.url)
         booking, payment, intent, rules = await _paid_booking(db, settings, world, customer, stripe_api, days=10)
         terms = await cancel_booking(
-            db.sessions, settings, booking.id, actor_id=world.person_id, reason="", rules=rules, now=utcnow()
+            db.session, settings, booking.id, actor_id=world.person_id, reason="", rules=rules, now=utcnow()
         )
         assert (terms.fee, terms.refund) == (Decimal("0"), payment.amount)
         assert [r["amount"] for r in await customer.refunds(intent)] == [ore(payment.amount)]
@@ -615,7 +615,7 @@ async def test_a_refund_that_fails_is_retried_once_and_shown_to_staff(db, world,
         booking, payment, intent, rules = await _paid_booking(db, settings, world, customer, stripe_api, days=10)
         down = stripe_settings(db.url, f"http://127.0.0.1:{free_port()}")
         await cancel_booking(
-            db.sessions, down, booking.id, actor_id=world.person_id, reason="", rules=rules, now=utcnow()
+            db.session, down, booking.id, actor_id=world.person_id, reason="", rules=rules, now=utcnow()
         )
         assert await status_of(db, booking.id) == "cancelled"  # the cancellation stands
         refund = await one(db, Payment, Payment.kind == "refund")
@@ -623,9 +623,9 @@ async def test_a_refund_that_fails_is_retried_once_and_shown_to_staff(db, world,
         async with db.sessions() as s:
             assert [p.id for p in await payments_needing_attention(s, utcnow())] == [refund.id]
         assert await customer.refunds(intent) == []
-        report = await process_refunds(db.sessions, settings, now=utcnow())
+        report = await process_refunds(db.session, settings, now=utcnow())
         assert report.refunded == [refund.id]
-        assert (await process_refunds(db.sessions, settings, now=utcnow())).refunded == []  # nothing left to do
+        assert (await process_refunds(db.session, settings, now=utcnow())).refunded == []  # nothing left to do
         assert [r["amount"] for r in await customer.refunds(intent)] == [ore(payment.amount)]
         async with db.sessions() as s:
             assert await payments_needing_attention(s, utcnow()) == []
@@ -638,14 +638,14 @@ async def test_a_retry_finds_a_refund_stripe_made_but_we_never_heard_of(db, worl
         booking, payment, intent, rules = await _paid_booking(db, settings, world, customer, stripe_api, days=10)
         down = stripe_settings(db.url, f"http://127.0.0.1:{free_port()}")
         await cancel_booking(
-            db.sessions, down, booking.id, actor_id=world.person_id, reason="", rules=rules, now=utcnow()
+            db.session, down, booking.id, actor_id=world.person_id, reason="", rules=rules, now=utcnow()
         )
         refund = await one(db, Payment, Payment.kind == "refund")
         # Stripe made it (our answer was lost); more than 24 hours later the key is forgotten.
         await customer.client.v1.refunds.create_async(
             params={"payment_intent": intent, "amount": ore(refund.amount), "metadata": {"refund_id": str(refund.id)}}
         )
-        assert (await process_refunds(db.sessions, settings, now=utcnow())).refunded == [refund.id]
+        assert (await process_refunds(db.session, settings, now=utcnow())).refunded == [refund.id]
         assert len(await customer.refunds(intent)) == 1
 
 
@@ -663,12 +663,12 @@ async def test_rejecting_a_paid_request_refunds_it_in_full(db, world, localstrip
         intent = await customer.pay(payment.id, ore(payment.amount))
         stripe_api.complete(payment.provider_ref, intent)
         assert (
-            await refresh_payment(db.sessions, settings, booking.id, now=utcnow())
+            await refresh_payment(db.session, settings, booking.id, now=utcnow())
         ).status == "requested"  # paid, and now awaiting approval
         admin = StaffScope(world.person_id, "Admin", is_admin=True, department_id=None)
-        await decide(db.sessions, settings, admin, booking.id, approve=False, reason="Lokalet er stengt.", now=utcnow())
+        await decide(db.session, settings, admin, booking.id, approve=False, reason="Lokalet er stengt.", now=utcnow())
         assert [r["amount"] for r in await customer.refunds(intent)] == [ore(payment.amount)]
-        await render_pending(db.sessions)  # the sender writes the mail from the stored event
+        await render_pending(db.session)  # the sender writes the mail from the stored event
         mail = await one(db, OutboxMail, OutboxMail.dedupe_key.like(f"booking-{booking.id}-%-rejected"))
         assert "Begrunnelse: Lokalet er stengt." in mail.body_text
         assert f"Du får tilbake {int(payment.amount)}\u00a0kr" in mail.body_text
@@ -683,11 +683,11 @@ async def test_an_organisation_may_switch_a_held_booking_to_invoice(db, world):
         booking = await book(db, world, organisation_id=world.organisation_id)
         assert (booking.status, booking.price_total) == ("held", Decimal("150"))  # frivillig: half price
         await pay_start(db, settings, booking)
-        switched = await choose_invoice(db.sessions, settings, booking.id, person_id=world.person_id, now=utcnow())
+        switched = await choose_invoice(db.session, settings, booking.id, person_id=world.person_id, now=utcnow())
         assert (switched.status, switched.payment_method) == ("confirmed", "invoice")
         assert (await one(db, Payment)).state == "cancelled"
         assert any(r.path.endswith("/expire") for r in checkout.requests)  # the open Checkout is closed
         private = await book(db, world, days=8)
         with pytest.raises(DomainError) as refused:
-            await choose_invoice(db.sessions, settings, private.id, person_id=world.person_id, now=utcnow())
+            await choose_invoice(db.session, settings, private.id, person_id=world.person_id, now=utcnow())
         assert refused.value.code == "invoice_needs_organisation"

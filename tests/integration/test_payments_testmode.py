@@ -150,7 +150,7 @@ async def test_cancelling_on_the_checkout_goes_back_with_the_hold_kept(shop):
 async def test_an_abandoned_checkout_lets_the_hold_expire_and_then_expires_itself(shop):
     booking, checkout_url = await book_by_card(shop)
     with later(20):  # past the 15-minute hold: `booking expire-holds` releases it
-        async with write_transaction(shop.db.sessions) as s:
+        async with write_transaction(shop.db.session) as s:
             assert await release_expired_holds(s, datetime.now(timezone.utc)) == [booking.id]
     assert await status_of(shop.db, booking.id) == "expired"
     with later(45):  # past the checkout's own life (at least 31 minutes, as at Stripe)
@@ -160,7 +160,7 @@ async def test_an_abandoned_checkout_lets_the_hold_expire_and_then_expires_itsel
         assert refused.status_code == 409 and "Betalingen er utløpt" in refused.text
         assert await count(shop.db, WebhookEvent) == 0
         outcomes = await reconcile_payments(
-            shop.db.sessions, shop.settings, now=datetime.now(timezone.utc), older_than=timedelta(minutes=5)
+            shop.db.session, shop.settings, now=datetime.now(timezone.utc), older_than=timedelta(minutes=5)
         )
     assert outcomes == {"cancelled": 1}
     assert (await one(shop.db, Payment)).state == "cancelled" and await status_of(shop.db, booking.id) == "expired"
@@ -169,7 +169,7 @@ async def test_an_abandoned_checkout_lets_the_hold_expire_and_then_expires_itsel
 async def test_a_late_payment_with_the_slot_still_free_confirms_the_same_booking(shop):
     booking, checkout_url = await book_by_card(shop)
     with later(20):
-        async with write_transaction(shop.db.sessions) as s:
+        async with write_transaction(shop.db.session) as s:
             await release_expired_holds(s, datetime.now(timezone.utc))
         assert await status_of(shop.db, booking.id) == "expired"
         assert (await press_pay(shop, checkout_url)).status_code == 303  # the checkout is still open

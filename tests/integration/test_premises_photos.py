@@ -45,7 +45,7 @@ def camera_photo() -> bytes:
 
 @pytest.fixture
 async def staff(db, tmp_path):
-    staff_world = await build_staff_world(db.sessions)
+    staff_world = await build_staff_world(db.session)
     media = tmp_path / "media"
     app = create_app(from_environment({"BOOKING_DATABASE_URL": db.url, "BOOKING_MEDIA_DIR": str(media)}))
     async with AsyncTestClient(app=app) as client:

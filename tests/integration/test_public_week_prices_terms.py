@@ -113,9 +113,9 @@ async def test_terms_say_what_needs_approval_from_the_rules_in_force(client):
         .replace("approval_attendees_over = 100", "approval_attendees_over = 50")
         .replace("approval_for_alcohol = true", "approval_for_alcohol = false")
     )
-    draft = await read_draft(client.db.sessions, stricter)
+    draft = await read_draft(client.db.session, stricter)
     await publish(
-        client.db.sessions,
+        client.db.session,
         draft,
         valid_from=_today(),
         author="Admin",
@@ -163,9 +163,9 @@ async def test_terms_say_how_time_is_allocated_from_the_rules_in_force(client):
         .replace("not_used_limit = 3", "not_used_limit = 2")
         .replace('core_time_end = "20:30"', 'core_time_end = "21:00"')
     )
-    draft = await read_draft(client.db.sessions, later)
+    draft = await read_draft(client.db.session, later)
     await publish(
-        client.db.sessions,
+        client.db.session,
         draft,
         valid_from=_today(),
         author="Admin",

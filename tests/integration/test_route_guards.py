@@ -227,7 +227,7 @@ def verdict(role: str, answer) -> str:
 
 
 async def test_every_route_allows_and_denies_as_decided(db):
-    await build_staff_world(db.sessions)
+    await build_staff_world(db.session)
     app = create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))
     routes = sorted(app_routes(app), key=lambda route: (route in LAST, route[0] != "GET", route))
     wrong = []

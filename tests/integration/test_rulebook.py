@@ -14,6 +14,7 @@ from booking.domain.errors import DomainError
 from booking.services.bookings import NewBooking, create_booking, get_booking
 from booking.services.rulebook import DEFAULT_RULES, current_rules, default_rule_set, publish, read_draft
 from pricing import BookingDetails
+from tests.conftest import alone
 from tests.integration.test_bookings import at
 from tests.world import build_world
 
@@ -28,9 +29,9 @@ def gym_price_draft() -> str:
 
 
 async def book(db, world, start, end):
-    rules = await current_rules(db.sessions)
+    rules = await current_rules(db.session)
     return await create_booking(
-        db.sessions,
+        db.session,
         NewBooking(world.room, at(start), at(end), world.person_id, details=BookingDetails("Møte", 10, "adults")),
         rules=rules,
         now=NOW,
@@ -38,11 +39,11 @@ async def book(db, world, start, end):
 
 
 async def test_new_version_prices_from_its_date_and_snapshots_stay(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     before = await book(db, world, "2026-10-06T18:00", "2026-10-06T20:00")
     assert before.price_total == Decimal("300") and before.price_snapshot["rule_set_version"] == "2026-01-01"
-    draft = await read_draft(db.sessions, gym_price_draft())
-    await publish(db.sessions, draft, valid_from=date(2026, 10, 15), author="Admin", reason="Ny sats", now=NOW)
+    draft = await read_draft(db.session, gym_price_draft())
+    await publish(db.session, draft, valid_from=date(2026, 10, 15), author="Admin", reason="Ny sats", now=NOW)
     early = await book(db, world, "2026-10-13T18:00", "2026-10-13T20:00")
     late = await book(db, world, "2026-10-20T18:00", "2026-10-20T20:00")
     assert (early.price_total, late.price_total) == (Decimal("300"), Decimal("400"))
@@ -51,14 +52,14 @@ async def test_new_version_prices_from_its_date_and_snapshots_stay(db):
 
 
 async def test_publish_refuses_the_past_and_versions_are_frozen(db):
-    await build_world(db.sessions)
-    draft = await read_draft(db.sessions, gym_price_draft())
+    await build_world(db.session)
+    draft = await read_draft(db.session, gym_price_draft())
     with pytest.raises(DomainError) as refused:
-        await publish(db.sessions, draft, valid_from=date(2026, 8, 1), author="A", reason="r", now=NOW)
+        await publish(db.session, draft, valid_from=date(2026, 8, 1), author="A", reason="r", now=NOW)
     assert refused.value.code == "valid_from_in_past"
-    await current_rules(db.sessions)  # publishes the default version
+    await current_rules(db.session)  # publishes the default version
     with pytest.raises(Exception, match="frozen"):
-        async with write_transaction(db.sessions) as s:
+        async with write_transaction(db.session) as s:
             await s.execute(text("UPDATE rule_set_version SET reason = 'changed'"))
 
 
@@ -67,19 +68,19 @@ async def test_the_default_published_on_first_start_carries_the_allocation_rules
     included; a version stored without them is kept as it was and read with none."""
     import pricing
 
-    rules = await current_rules(db.sessions)
+    rules = await current_rules(db.session)
     default = default_rule_set()
     assert rules.in_force(NOW) == default and rules.in_force(NOW).allocation.tiers[0].key == "children_youth"
     without = {k: v for k, v in pricing.rule_set_to_dict(default).items() if k != "allocation"}
     await publish(
-        db.sessions,
+        db.session,
         pricing.rule_set_from_dict(without),
         valid_from=date(2027, 1, 1),
         author="Admin",
         reason="Uten fordeling",
         now=NOW,
     )
-    again = await current_rules(db.sessions)
+    again = await current_rules(db.session)
     assert len(again.versions) == 2 and again.in_force(date(2027, 1, 1)).allocation is None
 
 
@@ -90,19 +91,20 @@ async def test_the_rules_are_parsed_once_per_version_and_a_publish_elsewhere_is_
     import pricing
     from booking.db.engine import make_engine, session_factory
 
-    await build_world(db.sessions)
-    await current_rules(db.sessions)  # the default version, published and parsed
+    await build_world(db.session)
+    await alone(db.sessions, current_rules)  # the default version, published and parsed
     parsed = []
     real = pricing.rule_set_from_dict
     monkeypatch.setattr(pricing, "rule_set_from_dict", lambda *a, **k: parsed.append(1) or real(*a, **k))
-    for _ in range(3):
-        assert (await current_rules(db.sessions)).in_force(date(2026, 10, 20)).version == "2026-01-01"
+    for _ in range(3):  # each call as a request of its own, on a session of its own
+        assert (await alone(db.sessions, current_rules)).in_force(date(2026, 10, 20)).version == "2026-01-01"
     assert parsed == []
     other_worker = make_engine(db.url)
     try:
-        draft = await read_draft(db.sessions, gym_price_draft())
-        await publish(
+        draft = await read_draft(db.session, gym_price_draft())
+        await alone(
             session_factory(other_worker),
+            publish,
             draft,
             valid_from=date(2026, 10, 15),
             author="Admin",
@@ -112,9 +114,9 @@ async def test_the_rules_are_parsed_once_per_version_and_a_publish_elsewhere_is_
     finally:
         await other_worker.dispose()
     parsed.clear()
-    rules = await current_rules(db.sessions)
+    rules = await alone(db.sessions, current_rules)
     assert len(rules.versions) == 2 and rules.in_force(date(2026, 10, 20)).valid_from == date(2026, 10, 15)
     assert len(parsed) == 2  # both versions, read again once
     parsed.clear()
-    await current_rules(db.sessions)
+    await alone(db.sessions, current_rules)
     assert parsed == []

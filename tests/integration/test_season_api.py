@@ -32,13 +32,13 @@ ROUND = {
 
 @pytest.fixture
 async def api(db):
-    staff_world = await build_staff_world(db.sessions)
+    staff_world = await build_staff_world(db.session)
     now = datetime.now(timezone.utc)
     async with db.sessions() as s:
         ids = {email: id_ for email, id_ in (await s.execute(select(Person.email, Person.id))).all()}
 
     async def bearer(role: str) -> dict:
-        token = await issue_api_token(db.sessions, ids[EMAILS[role]], label="test", now=now)
+        token = await issue_api_token(db.session, ids[EMAILS[role]], label="test", now=now)
         return {"Authorization": "Bearer " + token}
 
     async with AsyncTestClient(app=create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))) as client:

@@ -49,15 +49,15 @@ def now() -> datetime:
 
 
 async def open_round(client, setup: seasons.SeasonSetup = WINTER, *, at: datetime | None = None):
-    season = await seasons.create_season(client.db.sessions, setup, actor_id=None, now=at or now())
-    await seasons.move_season(client.db.sessions, season.id, "open", now=at or now())
+    season = await seasons.create_season(client.db.session, setup, actor_id=None, now=at or now())
+    await seasons.move_season(client.db.session, season.id, "open", now=at or now())
     return season
 
 
 async def apply(client, season, needs, *, person_id=None, organisation_id=None, at: datetime | None = None):
-    rules = await current_rules(client.db.sessions)
+    rules = await current_rules(client.db.session)
     return await seasons.submit_application(
-        client.db.sessions,
+        client.db.session,
         season.id,
         person_id=person_id or client.world.person_id,
         organisation_id=organisation_id or client.world.organisation_id,
@@ -68,10 +68,10 @@ async def apply(client, season, needs, *, person_id=None, organisation_id=None, 
 
 
 async def publish(client, season, *, at: datetime | None = None):
-    rules = await current_rules(client.db.sessions)
-    await season_proposal.propose(client.db.sessions, season.id, rule_book=rules, now=at or now())
-    await seasons.move_season(client.db.sessions, season.id, "close", now=at or now())
-    return await season_publish.publish(client.db.sessions, season.id, rule_book=rules, actor_id=None, now=at or now())
+    rules = await current_rules(client.db.session)
+    await season_proposal.propose(client.db.session, season.id, rule_book=rules, now=at or now())
+    await seasons.move_season(client.db.session, season.id, "close", now=at or now())
+    return await season_publish.publish(client.db.session, season.id, rule_book=rules, actor_id=None, now=at or now())
 
 
 def need_form(client, **changes) -> dict:
@@ -298,7 +298,7 @@ async def test_after_the_deadline_and_before_the_round_opens_there_is_no_form(cl
     assert [n["activity"] for n in await stored_needs(client, season)] == ["Minihåndball"]
     assert f'href="/sesong/{season.id}/soknad"' not in (await client.get("/sesong")).text  # no longer open
 
-    draft = await seasons.create_season(client.db.sessions, WINTER, actor_id=None, now=now())
+    draft = await seasons.create_season(client.db.session, WINTER, actor_id=None, now=now())
     page = await client.get(f"/sesong/{draft.id}/soknad")
     assert 'data-code="round_not_open"' in page.text and 'name="handling"' not in page.text
     refused = await client.post(f"/sesong/{draft.id}/soknad", data=need_form(client))
@@ -361,9 +361,9 @@ async def test_a_delegate_never_sees_the_proposal_before_publishing(client):
     kim, rival = await other_club(client)
     await apply(client, season, [ADULTS])
     await apply(client, season, [CHILDREN], person_id=kim, organisation_id=rival)
-    rules = await current_rules(client.db.sessions)
-    await season_proposal.propose(client.db.sessions, season.id, rule_book=rules, now=now())
-    await seasons.move_season(client.db.sessions, season.id, "close", now=now())
+    rules = await current_rules(client.db.session)
+    await season_proposal.propose(client.db.session, season.id, rule_book=rules, now=now())
+    await seasons.move_season(client.db.session, season.id, "close", now=now())
     await log_in(client, "kari@example.no")
     for path in ("/min-sesongtid", f"/sesong/{season.id}/soknad", "/sesong"):
         page = await client.get(path)
@@ -373,7 +373,7 @@ async def test_a_delegate_never_sees_the_proposal_before_publishing(client):
     mine = await client.get("/min-sesongtid")
     assert 'data-code="not_published"' in mine.text and "Vinter 2027" in mine.text and "Hallen B" not in mine.text
 
-    await season_publish.publish(client.db.sessions, season.id, rule_book=rules, actor_id=None, now=now())
+    await season_publish.publish(client.db.session, season.id, rule_book=rules, actor_id=None, now=now())
     mine = await client.get("/min-sesongtid")
     assert 'data-code="not_published"' not in mine.text
     # Bragernes' adults got their second wish; the first went to the rival club's children.

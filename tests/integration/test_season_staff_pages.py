@@ -43,11 +43,11 @@ VALID = {
 async def round_with_applications(staff) -> int:
     """The services' own round (tests/integration/test_seasons.py): open, and the club applied."""
     db, world = staff.db, staff.staff.world
-    season = await seasons.create_season(db.sessions, SETUP, actor_id=None, now=NOW)
-    await seasons.move_season(db.sessions, season.id, "open", now=NOW)
-    rules = await current_rules(db.sessions)
+    season = await seasons.create_season(db.session, SETUP, actor_id=None, now=NOW)
+    await seasons.move_season(db.session, season.id, "open", now=NOW)
+    rules = await current_rules(db.session)
     await seasons.submit_application(
-        db.sessions,
+        db.session,
         season.id,
         person_id=world.person_id,
         organisation_id=world.organisation_id,
@@ -217,7 +217,7 @@ async def test_publishing_shows_the_result_and_published_time_can_be_withdrawn(s
     children = (await allocation_rows(staff.db, season_id))[0]
     withdrawn = await post_form(staff, f"{base}/tildelinger/{children.id}/trekk")
     assert withdrawn.status_code == 303
-    await render_pending(staff.db.sessions)  # the sender writes the published mail stored as an event
+    await render_pending(staff.db.session)  # the sender writes the published mail stored as an event
     async with staff.db.sessions() as s:
         statuses = set(
             (await s.execute(select(Booking.status).where(Booking.series_id == children.series_id))).scalars()
@@ -235,12 +235,12 @@ async def test_publishing_shows_the_result_and_published_time_can_be_withdrawn(s
 
 async def test_time_often_marked_not_used_is_listed_for_staff(staff):
     season_id = await round_with_applications(staff)
-    rules = await current_rules(staff.db.sessions)
+    rules = await current_rules(staff.db.session)
     from booking.services import season_proposal
 
-    await season_proposal.propose(staff.db.sessions, season_id, rule_book=rules, now=NOW)
-    await seasons.move_season(staff.db.sessions, season_id, "close", now=NOW)
-    await season_publish.publish(staff.db.sessions, season_id, rule_book=rules, actor_id=None, now=NOW)
+    await season_proposal.propose(staff.db.session, season_id, rule_book=rules, now=NOW)
+    await seasons.move_season(staff.db.session, season_id, "close", now=NOW)
+    await season_publish.publish(staff.db.session, season_id, rule_book=rules, actor_id=None, now=NOW)
     children = (await allocation_rows(staff.db, season_id))[0]
     async with staff.db.sessions() as s:
         dates = list(
@@ -254,9 +254,9 @@ async def test_time_often_marked_not_used_is_listed_for_staff(staff):
     later = datetime(2027, 2, 1, tzinfo=timezone.utc)  # when the dates have been
     await login_as(staff, "department_staff")
     for booking_id in dates[:2]:
-        await season_publish.mark_not_used(staff.db.sessions, booking_id, caretaker_id=caretaker.id, now=later)
+        await season_publish.mark_not_used(staff.db.session, booking_id, caretaker_id=caretaker.id, now=later)
     assert "Ingen tildelinger er meldt ubrukt" in (await staff.get("/saksbehandling/sesonger/ubrukt")).text
-    await season_publish.mark_not_used(staff.db.sessions, dates[2], caretaker_id=caretaker.id, now=later)
+    await season_publish.mark_not_used(staff.db.session, dates[2], caretaker_id=caretaker.id, now=later)
     page = (await staff.get("/saksbehandling/sesonger/ubrukt")).text  # the default rules: 3 times
     row = page[page.index("<tbody>") : page.index("</tbody>")]
     assert "Bragernes IL: Minihåndball" in row and "Vinter 2027" in row and "Mandag 17:00–18:30" in row

@@ -28,16 +28,16 @@ def local(day: str, clock: str) -> datetime:
 
 
 async def open_round(db):
-    world = await build_world(db.sessions)
-    season = await seasons.create_season(db.sessions, SETUP, actor_id=None, now=NOW)
-    await seasons.move_season(db.sessions, season.id, "open", now=NOW)
-    rules = await current_rules(db.sessions)
+    world = await build_world(db.session)
+    season = await seasons.create_season(db.session, SETUP, actor_id=None, now=NOW)
+    await seasons.move_season(db.session, season.id, "open", now=NOW)
+    rules = await current_rules(db.session)
     return world, season, rules
 
 
 async def apply(db, world, season, rules, needs, now=NOW):
     return await seasons.submit_application(
-        db.sessions,
+        db.session,
         season.id,
         person_id=world.person_id,
         organisation_id=world.organisation_id,
@@ -51,9 +51,9 @@ async def published_round(db, needs):
     """A round applied for with `needs`, proposed, closed and published."""
     world, season, rules = await open_round(db)
     await apply(db, world, season, rules, needs)
-    await season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW)
-    await seasons.move_season(db.sessions, season.id, "close", now=NOW)
-    await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
+    await season_proposal.propose(db.session, season.id, rule_book=rules, now=NOW)
+    await seasons.move_season(db.session, season.id, "close", now=NOW)
+    await season_publish.publish(db.session, season.id, rule_book=rules, actor_id=None, now=NOW)
     return world, season, rules
 
 
@@ -62,7 +62,7 @@ async def test_a_round_from_application_to_published_series(db):
     first = await apply(db, world, season, rules, [ADULTS])
     again = await apply(db, world, season, rules, [CHILDREN, ADULTS])  # changed before the deadline
     assert first.created and not again.created and again.id == first.id
-    proposal = await season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW)
+    proposal = await season_proposal.propose(db.session, season.id, rule_book=rules, now=NOW)
     given = sorted((a.need, a.slot.premises, a.slot.weekday, a.wish) for a in proposal.allocations)
     # The children's team takes hall A on Monday, so the adults' whole hall that Monday is
     # lost to a higher tier and they get their second wish.
@@ -72,13 +72,13 @@ async def test_a_round_from_application_to_published_series(db):
     assert lost.reasons[0].tier == "children_youth"
 
     with pytest.raises(DomainError) as refused:
-        await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
+        await season_publish.publish(db.session, season.id, rule_book=rules, actor_id=None, now=NOW)
     assert refused.value.code == "round_not_closed"
-    await seasons.move_season(db.sessions, season.id, "close", now=NOW)
-    published = await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
+    await seasons.move_season(db.session, season.id, "close", now=NOW)
+    published = await season_publish.publish(db.session, season.id, rule_book=rules, actor_id=None, now=NOW)
     # Four Mondays and four Tuesdays in January 2027, less the excluded 18th and 19th.
     assert (published.series, published.bookings, published.collisions) == (2, 6, [])
-    await render_pending(db.sessions)  # the sender writes the mail stored as an event
+    await render_pending(db.session)  # the sender writes the mail stored as an event
     async with db.sessions() as s:
         bookings = list((await s.execute(select(Booking).order_by(Booking.start_at))).scalars())
         published_mails = list(
@@ -93,7 +93,7 @@ async def test_a_round_from_application_to_published_series(db):
     assert "Minihåndball: mandag 17:00–18:30, Hallen A, Bygget (3 datoer" in mail.body_text
     assert mail.attachments[0]["content"].count("BEGIN:VEVENT") == 6  # every date, in one calendar file
 
-    twice = await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
+    twice = await season_publish.publish(db.session, season.id, rule_book=rules, actor_id=None, now=NOW)
     assert twice == published
     async with db.sessions() as s:
         assert await s.scalar(select(func.count(Booking.id))) == 6
@@ -111,13 +111,13 @@ async def test_seasonal_hours_are_held_during_the_round_and_what_is_given_back_i
         BookingDetails("Trening", 10),
     )
     with pytest.raises(DomainError) as held:
-        await create_booking(db.sessions, ad_hoc, rules=rules, now=NOW)
+        await create_booking(db.session, ad_hoc, rules=rules, now=NOW)
     assert held.value.code == "closed"
-    await season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW)
-    await seasons.move_season(db.sessions, season.id, "close", now=NOW)
-    await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
+    await season_proposal.propose(db.session, season.id, rule_book=rules, now=NOW)
+    await seasons.move_season(db.session, season.id, "close", now=NOW)
+    await season_publish.publish(db.session, season.id, rule_book=rules, actor_id=None, now=NOW)
     # Published: what was not allocated is free to anyone at once.
-    assert (await create_booking(db.sessions, ad_hoc, rules=rules, now=NOW)).status == "confirmed"
+    assert (await create_booking(db.session, ad_hoc, rules=rules, now=NOW)).status == "confirmed"
     allocated = NewBooking(
         "hallen-a",
         local("2027-01-11", "17:00"),
@@ -127,17 +127,15 @@ async def test_seasonal_hours_are_held_during_the_round_and_what_is_given_back_i
         BookingDetails("Trening", 10),
     )
     with pytest.raises(DomainError) as taken:
-        await create_booking(db.sessions, allocated, rules=rules, now=NOW)
+        await create_booking(db.session, allocated, rules=rules, now=NOW)
     assert taken.value.code == "conflict"
     async with db.sessions() as s:
         row = (await s.execute(select(SeasonAllocation))).scalar_one()
     assert (
-        await season_publish.give_back(
-            db.sessions, row.id, person_id=world.person_id, days=[date(2027, 1, 11)], now=NOW
-        )
+        await season_publish.give_back(db.session, row.id, person_id=world.person_id, days=[date(2027, 1, 11)], now=NOW)
         == 1
     )
-    assert (await create_booking(db.sessions, allocated, rules=rules, now=NOW)).status == "confirmed"
+    assert (await create_booking(db.session, allocated, rules=rules, now=NOW)).status == "confirmed"
     async with db.sessions() as s:
         receipts = list(
             (
@@ -181,11 +179,11 @@ async def test_applying_after_the_deadline_is_refused(db):
 
 
 async def test_a_date_that_collides_with_an_existing_booking_is_reported_not_forced(db):
-    world = await build_world(db.sessions)
-    rules = await current_rules(db.sessions)
+    world = await build_world(db.session)
+    rules = await current_rules(db.session)
     # Booked before the round opened: the whole hall on the second Tuesday.
     existing = await create_booking(
-        db.sessions,
+        db.session,
         NewBooking(
             "hallen",
             local("2027-01-12", "18:00"),
@@ -197,12 +195,12 @@ async def test_a_date_that_collides_with_an_existing_booking_is_reported_not_for
         rules=rules,
         now=NOW,
     )
-    season = await seasons.create_season(db.sessions, SETUP, actor_id=None, now=NOW)
-    await seasons.move_season(db.sessions, season.id, "open", now=NOW)
+    season = await seasons.create_season(db.session, SETUP, actor_id=None, now=NOW)
+    await seasons.move_season(db.session, season.id, "open", now=NOW)
     await apply(db, world, season, rules, [ADULTS])
-    await season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW)
-    await seasons.move_season(db.sessions, season.id, "close", now=NOW)
-    published = await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
+    await season_proposal.propose(db.session, season.id, rule_book=rules, now=NOW)
+    await seasons.move_season(db.session, season.id, "close", now=NOW)
+    published = await season_publish.publish(db.session, season.id, rule_book=rules, actor_id=None, now=NOW)
     assert [(c["day"], c["premises"], c["code"]) for c in published.collisions] == [
         ("2027-01-12", "hallen-b", "slot_taken")
     ]
@@ -215,11 +213,11 @@ async def test_a_date_that_collides_with_an_existing_booking_is_reported_not_for
 async def test_a_staff_move_is_pinned_and_the_unmet_wishes_say_what_the_plan_now_is(db):
     world, season, rules = await open_round(db)
     await apply(db, world, season, rules, [CHILDREN, ADULTS])
-    await season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW)
+    await season_proposal.propose(db.session, season.id, rule_book=rules, now=NOW)
     async with db.sessions() as s:
         children = (await s.execute(select(SeasonAllocation).where(SeasonAllocation.need == 0))).scalar_one()
     moved = await season_proposal.move(
-        db.sessions, children.id, premises_slug="hallen-a", weekday="tue", start="16:00", end="17:30", now=NOW
+        db.session, children.id, premises_slug="hallen-a", weekday="tue", start="16:00", end="17:30", now=NOW
     )
     assert (moved.pinned, moved.wish, moved.reasons[0]["code"]) == (True, None, "moved_by_staff")
     async with db.sessions() as s:
@@ -229,7 +227,7 @@ async def test_a_staff_move_is_pinned_and_the_unmet_wishes_say_what_the_plan_now
     assert "lower_tier" not in [r["code"] for r in adults_first["reasons"]]
     with pytest.raises(DomainError) as overlapping:
         await season_proposal.move(
-            db.sessions, children.id, premises_slug="hallen", weekday="tue", start="18:00", end="19:30", now=NOW
+            db.session, children.id, premises_slug="hallen", weekday="tue", start="18:00", end="19:30", now=NOW
         )
     assert overlapping.value.code == "allocation_overlaps"  # the adults hold hall B then
 
@@ -238,14 +236,14 @@ async def test_published_time_is_in_the_feed_and_time_given_back_shows_in_search
     world, season, rules = await published_round(db, [CHILDREN])
     async with db.sessions() as s:
         feed = await feeds.public_feed(s, "hallen-a")
-    _, body = await feeds.feed_body(db.sessions, feed, NOW)
+    _, body = await feeds.feed_body(db.session, feed, NOW)
     assert body.count(b"BEGIN:VEVENT") == 3  # the three Mondays (the 18th is excluded)
 
     monday = SearchFilters(Interval(local("2027-01-11", "17:00"), local("2027-01-11", "18:30")), kind="hall")
     async with db.sessions() as s:
         assert "hallen-a" not in [p.slug for p in await search(s, monday, now=NOW)]
         row = (await s.execute(select(SeasonAllocation))).scalar_one()
-    await season_publish.give_back(db.sessions, row.id, person_id=world.person_id, days=[date(2027, 1, 11)], now=NOW)
+    await season_publish.give_back(db.session, row.id, person_id=world.person_id, days=[date(2027, 1, 11)], now=NOW)
     async with db.sessions() as s:
         assert "hallen-a" in [p.slug for p in await search(s, monday, now=NOW)]
 
@@ -256,9 +254,9 @@ async def test_after_publishing_allocations_cannot_change_and_a_changed_round_is
         row = (await s.execute(select(SeasonAllocation))).scalar_one()
     for change in (
         lambda: season_proposal.move(
-            db.sessions, row.id, premises_slug="hallen-a", weekday="tue", start="17:00", end="18:30", now=NOW
+            db.session, row.id, premises_slug="hallen-a", weekday="tue", start="17:00", end="18:30", now=NOW
         ),
-        lambda: season_proposal.propose(db.sessions, season.id, rule_book=rules, now=NOW),
+        lambda: season_proposal.propose(db.session, season.id, rule_book=rules, now=NOW),
     ):
         with pytest.raises(DomainError) as refused:
             await change()
@@ -269,5 +267,5 @@ async def test_after_publishing_allocations_cannot_change_and_a_changed_round_is
         stored.start_time = "17:30"
         await s.commit()
     with pytest.raises(DomainError) as again:
-        await season_publish.publish(db.sessions, season.id, rule_book=rules, actor_id=None, now=NOW)
+        await season_publish.publish(db.session, season.id, rule_book=rules, actor_id=None, now=NOW)
     assert again.value.code == "published_with_changes"

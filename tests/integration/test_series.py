@@ -31,9 +31,9 @@ async def live(db, series_id=None):
 
 
 async def test_series_stays_at_1800_local_across_both_dst_changes(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     result = await create_series(
-        db.sessions,
+        db.session,
         premises_slug=world.room,
         pattern=TUESDAYS,
         person_id=world.person_id,
@@ -49,12 +49,12 @@ async def test_series_stays_at_1800_local_across_both_dst_changes(db):
 
 
 async def test_occurrences_report_their_own_result_and_preview_writes_nothing(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     await create_booking(
-        db.sessions, request(world, world.room, "2026-03-17T19:00", "2026-03-17T21:00"), rules=RULES, now=NOW
+        db.session, request(world, world.room, "2026-03-17T19:00", "2026-03-17T21:00"), rules=RULES, now=NOW
     )
     preview = await create_series(
-        db.sessions,
+        db.session,
         premises_slug=world.room,
         pattern=TUESDAYS,
         person_id=world.person_id,
@@ -70,7 +70,7 @@ async def test_occurrences_report_their_own_result_and_preview_writes_nothing(db
     async with db.sessions() as s:
         assert await s.scalar(select(func.count()).select_from(BookingSeries)) == 0
     real = await create_series(
-        db.sessions,
+        db.session,
         premises_slug=world.room,
         pattern=TUESDAYS,
         person_id=world.person_id,
@@ -83,10 +83,10 @@ async def test_occurrences_report_their_own_result_and_preview_writes_nothing(db
 
 
 async def test_edit_scopes_keep_exceptions(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     pattern = WeeklyPattern((1,), time(18), time(20), date(2026, 9, 1), date(2026, 9, 29))
     result = await create_series(
-        db.sessions,
+        db.session,
         premises_slug=world.room,
         pattern=pattern,
         person_id=world.person_id,
@@ -97,7 +97,7 @@ async def test_edit_scopes_keep_exceptions(db):
     )
     sid = result.series_id
     await edit_series(
-        db.sessions,
+        db.session,
         sid,
         day=date(2026, 9, 8),
         scope="this",
@@ -107,9 +107,9 @@ async def test_edit_scopes_keep_exceptions(db):
         rules=RULES,
         now=NOW,
     )
-    await skip_occurrence(db.sessions, sid, date(2026, 9, 22), actor_id=world.person_id, reason="Høstferie", now=NOW)
+    await skip_occurrence(db.session, sid, date(2026, 9, 22), actor_id=world.person_id, reason="Høstferie", now=NOW)
     await edit_series(
-        db.sessions,
+        db.session,
         sid,
         day=date(2026, 9, 1),
         scope="all",
@@ -122,7 +122,7 @@ async def test_edit_scopes_keep_exceptions(db):
     hours = {b.occurrence_date.day: to_local(b.start_at).hour for b in await live(db)}
     assert hours == {1: 19, 8: 10, 15: 19, 29: 19}  # the moved date kept, the skipped one stays away
     split = await edit_series(
-        db.sessions,
+        db.session,
         sid,
         day=date(2026, 9, 15),
         scope="following",
@@ -147,10 +147,10 @@ async def test_edit_scopes_keep_exceptions(db):
 
 
 async def test_conflicting_edit_changes_nothing(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     pattern = WeeklyPattern((1,), time(18), time(20), date(2026, 9, 1), date(2026, 9, 15))
     result = await create_series(
-        db.sessions,
+        db.session,
         premises_slug=world.room,
         pattern=pattern,
         person_id=world.person_id,
@@ -160,7 +160,7 @@ async def test_conflicting_edit_changes_nothing(db):
         now=NOW,
     )
     await create_booking(
-        db.sessions, request(world, world.room, "2026-09-15T08:00", "2026-09-15T09:00"), rules=RULES, now=NOW
+        db.session, request(world, world.room, "2026-09-15T08:00", "2026-09-15T09:00"), rules=RULES, now=NOW
     )
     before = [(b.id, b.start_at) for b in await live(db)]
     import pytest
@@ -169,7 +169,7 @@ async def test_conflicting_edit_changes_nothing(db):
 
     with pytest.raises(Conflict):
         await edit_series(
-            db.sessions,
+            db.session,
             result.series_id,
             day=date(2026, 9, 1),
             scope="all",
@@ -186,11 +186,11 @@ async def test_conflicting_edit_changes_nothing(db):
 async def test_a_priced_organisation_series_is_invoiced(db):
     from booking.services.rulebook import current_rules
 
-    world = await build_world(db.sessions)
-    rules = await current_rules(db.sessions)
+    world = await build_world(db.session)
+    rules = await current_rules(db.session)
     pattern = WeeklyPattern((1,), time(18), time(20), date(2026, 12, 1), date(2026, 12, 15))
     result = await create_series(
-        db.sessions,
+        db.session,
         premises_slug=world.room,
         pattern=pattern,
         person_id=world.person_id,

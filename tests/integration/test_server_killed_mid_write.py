@@ -75,9 +75,9 @@ def start_server(db, port: int) -> subprocess.Popen:
 
 
 async def test_a_server_killed_mid_write_loses_no_answered_booking(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     now = datetime.now(timezone.utc)
-    headers = {"Authorization": "Bearer " + await issue_api_token(db.sessions, world.person_id, label="kill", now=now)}
+    headers = {"Authorization": "Bearer " + await issue_api_token(db.session, world.person_id, label="kill", now=now)}
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     server = start_server(db, port)

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import (
     Booking,
@@ -56,8 +57,8 @@ def next_weekday(weekday: int, hour: int, *, weeks: int = 1) -> datetime:
     return resolve_local(datetime.combine(day, time(hour)))
 
 
-async def build_staff_world(sessions) -> StaffWorld:
-    world = await build_world(sessions)
+async def build_staff_world(session: AsyncSession) -> StaffWorld:
+    world = await build_world(session)
     hashed = password_hash(PASSWORD)
 
     def account(name: str, who: str, *roles: str, **more) -> Person:
@@ -70,31 +71,29 @@ async def build_staff_world(sessions) -> StaffWorld:
             **more,
         )
 
-    async with sessions() as s:
-        sport = (await s.execute(select(Department).where(Department.slug == "idrett"))).scalar_one()
-        school = (await s.execute(select(Department).where(Department.slug == "skole"))).scalar_one()
-        building = (await s.execute(select(Building))).scalar_one()
-        await s.execute(
-            update(Person).where(Person.id == world.person_id).values(password_hash=hashed, phone="912 34 567")
-        )
-        caretaker = account("Vera Vaktmester", "caretaker", "caretaker")
-        s.add_all(
-            [
-                account("Per Person", "person"),
-                caretaker,
-                account("Ida Idrett", "department_staff", "department_staff", department_id=sport.id),
-                account("Siri Skole", "other_staff", "department_staff", department_id=school.id),
-                account("Ada Admin", "admin", "admin"),
-            ]
-        )
-        await s.flush()
-        await s.execute(update(Building).where(Building.id == building.id).values(caretaker_id=caretaker.id))
-        await s.commit()
-    rules = await current_rules(sessions)
+    s = session
+    sport = (await s.execute(select(Department).where(Department.slug == "idrett"))).scalar_one()
+    school = (await s.execute(select(Department).where(Department.slug == "skole"))).scalar_one()
+    building = (await s.execute(select(Building))).scalar_one()
+    await s.execute(update(Person).where(Person.id == world.person_id).values(password_hash=hashed, phone="912 34 567"))
+    caretaker = account("Vera Vaktmester", "caretaker", "caretaker")
+    s.add_all(
+        [
+            account("Per Person", "person"),
+            caretaker,
+            account("Ida Idrett", "department_staff", "department_staff", department_id=sport.id),
+            account("Siri Skole", "other_staff", "department_staff", department_id=school.id),
+            account("Ada Admin", "admin", "admin"),
+        ]
+    )
+    await s.flush()
+    await s.execute(update(Building).where(Building.id == building.id).values(caretaker_id=caretaker.id))
+    await s.commit()
+    rules = await current_rules(session)
     now = datetime.now(timezone.utc)
     start = next_weekday(1, 18)
     requested = await create_booking(
-        sessions,
+        session,
         NewBooking(
             world.hall,
             start,
@@ -107,7 +106,7 @@ async def build_staff_world(sessions) -> StaffWorld:
         now=now,
     )
     confirmed = await create_booking(
-        sessions,
+        session,
         NewBooking(
             world.room,
             start,
@@ -147,7 +146,7 @@ async def post_form(client, path: str, data: dict | None = None, **kw):
 
 @pytest.fixture
 async def staff(db):
-    staff_world = await build_staff_world(db.sessions)
+    staff_world = await build_staff_world(db.session)
     app = create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))
     async with AsyncTestClient(app=app) as client:
         client.staff = staff_world
@@ -233,7 +232,7 @@ async def test_reject_needs_a_reason_that_reaches_the_history(staff):
             ).scalars()
         )
     assert reasons == ["Hallen er satt av til kretsmesterskap."]
-    await render_pending(staff.db.sessions)  # the sender writes the mail from the stored event
+    await render_pending(staff.db.session)  # the sender writes the mail from the stored event
     async with staff.db.sessions() as s:  # the outbox builds the mail from the state change
         mails = (await s.execute(select(OutboxMail).where(OutboxMail.to_address == EMAILS["delegate"]))).scalars()
         assert any("kretsmesterskap" in mail.body_text for mail in mails)

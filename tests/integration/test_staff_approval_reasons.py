@@ -22,7 +22,7 @@ ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
 async def _request(staff, premises: str, details: BookingDetails, weeks: int) -> int:
     start = next_weekday(2, 18, weeks=weeks)
     booking = await create_booking(
-        staff.db.sessions,
+        staff.db.session,
         NewBooking(
             premises,
             start,
@@ -31,7 +31,7 @@ async def _request(staff, premises: str, details: BookingDetails, weeks: int) ->
             staff.staff.world.organisation_id,
             details,
         ),
-        rules=await current_rules(staff.db.sessions),
+        rules=await current_rules(staff.db.session),
         now=datetime.now(timezone.utc),
     )
     assert booking.status == "requested"
@@ -125,7 +125,7 @@ async def test_a_request_paid_for_after_it_was_held_shows_why_it_waits(staff):
     world, now = staff.staff.world, datetime.now(timezone.utc)
     start = next_weekday(3, 18, weeks=4)
     held = await create_booking(
-        staff.db.sessions,
+        staff.db.session,
         NewBooking(
             world.hall,
             start,
@@ -135,12 +135,12 @@ async def test_a_request_paid_for_after_it_was_held_shows_why_it_waits(staff):
             BookingDetails("Jubileumsfest", 150, "adults"),
             payment_method="card",
         ),
-        rules=await current_rules(staff.db.sessions),
+        rules=await current_rules(staff.db.session),
         now=now,
     )
     assert held.status == "held"
     settings = from_environment({"BOOKING_DATABASE_URL": staff.db.url})
-    await choose_invoice(staff.db.sessions, settings, held.id, person_id=world.person_id, now=now)
+    await choose_invoice(staff.db.session, settings, held.id, person_id=world.person_id, now=now)
     async with staff.db.sessions() as s:
         rows = list(
             (

@@ -11,7 +11,7 @@ from tests.integration.test_staff import login_as, staff  # noqa: F401 - fixture
 
 
 async def test_invoice_status_per_booking_for_the_owning_department(staff):
-    async with write_transaction(staff.db.sessions) as s:
+    async with write_transaction(staff.db.session) as s:
         await s.execute(
             update(Booking)
             .where(Booking.id == staff.staff.confirmed_id)

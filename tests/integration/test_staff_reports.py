@@ -77,9 +77,9 @@ async def test_utilisation_is_booked_over_open_hours(db):
     from booking.services.rulebook import current_rules
     from tests.integration.test_staff import build_staff_world
 
-    staff_world = await build_staff_world(db.sessions)
+    staff_world = await build_staff_world(db.session)
     day = to_local(staff_world.start).date()
-    rules = await current_rules(db.sessions)
+    rules = await current_rules(db.session)
     names = {k: c.name_nb for k, c in rules.versions[0].tariff.items()}
     async with db.sessions() as session:
         report = await usage_report(session, Period.of(day, day), names)

@@ -216,10 +216,10 @@ async def test_the_allocation_numbers_are_edited_in_the_form_and_checked_at_thei
 async def test_a_draft_of_a_version_without_allocation_rules_gets_no_allocation_fields(staff):
     """A version published before there were allocation rules is edited as it is."""
     await login_as(staff, "admin")
-    rules = (await current_rules(staff.db.sessions)).in_force(staff.staff.start)
+    rules = (await current_rules(staff.db.session)).in_force(staff.staff.start)
     older = {k: v for k, v in pricing.rule_set_to_dict(rules).items() if k != "allocation"}
     await publish(
-        staff.db.sessions,
+        staff.db.session,
         pricing.rule_set_from_dict(older),
         valid_from=date(2099, 1, 1),
         author="Admin",
@@ -292,10 +292,10 @@ async def test_a_tariff_exception_changes_quotes_and_bookings_and_is_reported(st
     assert after["total"] == "200"
     assert after["lines"][0]["rule"] == "premises.motesalen.rate_override × groups.privat.factor"
     assert "godkjent unntak" in after["explanation_nb"]
-    rules = await current_rules(staff.db.sessions)
+    rules = await current_rules(staff.db.session)
     start = staff.staff.start + timedelta(days=1)
     booking = await create_booking(
-        staff.db.sessions,
+        staff.db.session,
         NewBooking(
             "motesalen",
             start,

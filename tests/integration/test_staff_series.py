@@ -44,13 +44,13 @@ async def series(staff):
         (3,), first.time(), (first + timedelta(hours=2)).time(), first.date(), first.date() + timedelta(weeks=WEEKS - 1)
     )
     result = await create_series(
-        staff.db.sessions,
+        staff.db.session,
         premises_slug=world.hall,
         pattern=pattern,
         person_id=world.person_id,
         organisation_id=world.organisation_id,
         details=BookingDetails("Korpsøving", 150, "children_youth"),
-        rules=await current_rules(staff.db.sessions),
+        rules=await current_rules(staff.db.session),
         now=datetime.now(timezone.utc),
         payment_method="invoice",
     )
@@ -78,7 +78,7 @@ async def outbox_keys(client) -> list[str]:
 
 
 async def mail(client, key: str) -> OutboxMail:
-    await render_pending(client.db.sessions)  # a series' calendar file is written by the sender
+    await render_pending(client.db.session)  # a series' calendar file is written by the sender
     async with client.db.sessions() as s:
         return (await s.execute(select(OutboxMail).where(OutboxMail.dedupe_key == key))).scalar_one()
 
@@ -245,11 +245,11 @@ async def test_rejecting_a_series_paid_by_card_refunds_every_date_and_says_so_in
         customer = Customer(localstripe.url)
         intent = await customer.pay((await rows(db, Payment))[0].id, 90000)
         stripe_api.complete("cs_test_0001", intent)
-        await refresh_payment(db.sessions, settings, bookings[0].id, now=utcnow())
+        await refresh_payment(db.session, settings, bookings[0].id, now=utcnow())
         assert [await status_of(db, b.id) for b in bookings] == ["requested"] * 3  # paid, awaiting approval
         admin = StaffScope(world.person_id, "Admin", is_admin=True, department_id=None)
         await decide_series(
-            db.sessions, settings, admin, result.series_id, approve=False, reason="Lokalet er stengt.", now=utcnow()
+            db.session, settings, admin, result.series_id, approve=False, reason="Lokalet er stengt.", now=utcnow()
         )
         assert sorted(r["amount"] for r in await customer.refunds(intent)) == [30000] * 3
     assert [await status_of(db, b.id) for b in bookings] == ["rejected"] * 3

@@ -15,7 +15,7 @@ from tests.world import build_world
 
 @pytest.fixture
 async def client(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     app = create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))
     async with AsyncTestClient(app=app) as client:
         client.world = world
@@ -137,7 +137,7 @@ async def test_premises_page_prices_a_tariff_exception_as_the_engine_charges_it(
     from booking.db.engine import write_transaction
     from booking.db.models import Premises, TariffException
 
-    async with write_transaction(db.sessions) as s:
+    async with write_transaction(db.session) as s:
         room = (await s.execute(select(Premises).where(Premises.slug == "motesalen"))).scalar_one()
         s.add(
             TariffException(

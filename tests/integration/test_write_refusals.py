@@ -35,9 +35,9 @@ async def _refused(db, statement: str, **params) -> IntegrityError:
 
 
 async def test_the_same_idempotency_key_twice_is_told_by_its_constraint(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     first = await create_booking(
-        db.sessions,
+        db.session,
         request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00", idempotency_key="k-1"),
         rules=RULES,
         now=NOW,
@@ -52,9 +52,9 @@ async def test_the_same_idempotency_key_twice_is_told_by_its_constraint(db):
 
 
 async def test_an_overlapping_claim_is_told_by_the_exclusion_constraint(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     first = await create_booking(
-        db.sessions, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
+        db.session, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
     )
     if db.dialect != "postgresql":
         return  # SQLite serialises writers and re-checks: it has no overlap constraint to refuse with
@@ -70,7 +70,7 @@ async def test_an_overlapping_claim_is_told_by_the_exclusion_constraint(db):
 
 
 async def test_another_guarantee_is_neither(db):
-    world = await build_world(db.sessions)
+    world = await build_world(db.session)
     error = await _refused(
         db, "INSERT INTO slot_claim (booking_id, unit_id, busy_from, busy_to) VALUES (NULL, 1, :at, :at)", at=NOW
     )
