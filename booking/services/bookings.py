@@ -507,10 +507,12 @@ async def change_status(
     reason: str,
     now: datetime,
     record: str | None = None,
+    fee: Decimal = Decimal(0),
 ) -> Booking:
     """One state change with its history row; leaving the slot-holding states frees the slot.
-    `reason` is what the booker is told (and, for a cancellation, kept on the booking);
-    `record`, when given, is what the history keeps instead (the reason with more, say the fee)."""
+    `reason` is what the booker is told (and, for a cancellation, kept on the booking with
+    the `fee` kept); `record`, when given, is what the history keeps instead (the reason
+    with more, say the fee)."""
     booking = (
         await session.execute(select(Booking).where(Booking.id == booking_id).with_for_update(of=Booking))
     ).scalar_one_or_none()
@@ -522,7 +524,7 @@ async def change_status(
     booking.updated_at = now
     booking.sequence += 1
     if target is Status.CANCELLED:
-        booking.cancellation_reason = reason
+        booking.cancellation_reason, booking.cancellation_fee = reason, fee
     if target not in SLOT_HOLDING:
         await session.execute(delete(SlotClaim).where(SlotClaim.booking_id == booking.id))
     session.add(

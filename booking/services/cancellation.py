@@ -187,6 +187,7 @@ async def cancel_booking(
             reason=reason.strip(),
             record=f"{why} {terms.explanation_nb}".strip(),
             now=now,
+            fee=terms.fee,
         )
     await after.run(sessions, settings, now)
     return terms
