@@ -12,7 +12,7 @@ from babel.numbers import format_decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.db.models import Booking, Organisation, Person, Premises, Season, SeasonAllocation, SeasonApplication
+from booking.db.models import Booking, Person, Premises, Season, SeasonAllocation, SeasonApplication
 from booking.domain.lifecycle import SLOT_HOLDING
 from booking.domain.premises import WEEKDAYS
 from booking.formatting import LOCALES, day, kroner, weekday_name, when
@@ -39,12 +39,7 @@ def _wish_line(wish: dict, names: dict[str, str], language: str) -> str:
 
 
 async def application_received(
-    session: AsyncSession,
-    season: Season,
-    application: SeasonApplication,
-    person: Person,
-    organisation: Organisation,
-    now: datetime,
+    session: AsyncSession, application: SeasonApplication, person: Person, now: datetime
 ) -> bool:
     """The receipt for an application as it was sent (its needs are kept in the event: the
     application may change again before the mail is written)."""
