@@ -232,6 +232,8 @@ class Booking(Base):
     updated_at: Mapped[datetime]
     sequence: Mapped[int] = mapped_column(default=0)  # bumped on every change (iCal SEQUENCE)
     cancellation_reason: Mapped[str | None] = mapped_column(Text)
+    # The fee kept when the booking was cancelled (NOK; 0 when free); None while it is not cancelled.
+    cancellation_fee: Mapped[Any] = mapped_column(Numeric(12, 2), nullable=True)
     payment_method: Mapped[str | None] = mapped_column(String(20))  # None (free) | card | invoice
     caretaker_notes: Mapped[str] = mapped_column(Text, default="", server_default="")
     # The adult who answers for the event on the spot (the caretaker sees them).

@@ -1,9 +1,10 @@
 """Which e-mail a booking's change sends, and its content. Every function here only
 adds outbox rows to the caller's session: the mail commits (or rolls back) with the
-change it reports. A change's mail and a reminder are stored as events (kind, ids and
-the facts that may change later) and written by `render_booking_event` when the sender
-delivers them, outside the change's transaction. Amounts in a mail are read from the payment rows, so a mail says what
-the database says."""
+change it reports. Each mail is stored as an event (kind, ids and the facts that may
+change later) and written when the sender delivers it, outside the change's transaction:
+a change's mail and a reminder by `render_booking_event`, a payment's receipt and the
+refund of a payment we cannot use by `render_payment_event`. Amounts in a mail are read
+from the payment rows, so a mail says what the database says."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ import pricing
 from booking.db.models import Booking, Organisation, OutboxMail, Payment, Person, Premises
 from booking.domain.lifecycle import Status
 from booking.formatting import clock, kroner, when
-from booking.notify.outbox import Attachment, Mail, enqueue, event_mail
+from booking.notify.outbox import Attachment, enqueue, event_mail
 from booking.notify.render import language_of, render
 from booking.payments import TEST_MODE
 from booking.services.feed_events import full_booking_events
@@ -117,20 +118,6 @@ def _kind(before: Status | None, after: Status, booking: Booking) -> str | None:
     return None
 
 
-async def _put(
-    session: AsyncSession,
-    key: str,
-    kind: str,
-    person: Person,
-    context: dict,
-    attachments: tuple[Attachment, ...],
-    now: datetime,
-) -> bool:
-    language = context["language"]
-    subject, body = render(kind, language, context)
-    return await enqueue(session, Mail(key, person.email, language, subject, body, attachments), now)
-
-
 def _snapshot(booking: Booking, status: Status | None) -> dict:
     """What a booking's mail says that may change after it is stored (the .ics sequence
     and stamp, the status it reports, price and method), as it is now."""
@@ -224,41 +211,56 @@ async def render_booking_event(
 
 
 async def payment_receipt(session: AsyncSession, booking: Booking, payment: Payment, now: datetime) -> None:
-    person = await session.get(Person, booking.person_id)
-    language = language_of(person.language)
-    context, person, _ = await _context(session, booking, language)
-    lines, vat_total = [], Decimal(0)
-    if booking.price_snapshot:
-        quote = pricing.Quote.from_snapshot(booking.price_snapshot)
-        vat_total = quote.vat_total
-        lines = [
-            {
-                "text": line.text_nb if language == "nb" else line.text_en,
-                "amount": kroner(line.amount + line.vat, language),
-                "vat": kroner(line.vat, language) if line.vat else "",
-            }
-            for line in quote.lines
-        ]
-    context.update(
-        language=language,
-        amount=kroner(payment.amount, language),
-        lines=lines,
-        vat_total=kroner(vat_total, language),
-        payment_reference=f"{booking_reference(booking.id)}-{payment.id}",
-        paid_at=when(now, language),
-        test_mode=payment.provider == TEST_MODE,
-    )
-    await _put(session, f"receipt-{payment.id}", "receipt", person, context, (), now)
+    """The receipt for a payment that is kept, stored as an event (`render_payment_event`)."""
+    event = {"mail": "receipt", "booking_id": booking.id, "payment_id": payment.id, "paid_at": now.isoformat()}
+    await _put_payment_event(session, booking, f"receipt-{payment.id}", event, now)
 
 
 async def payment_refunded(session: AsyncSession, booking: Booking, payment: Payment, why: str, now: datetime) -> None:
     """A payment we cannot use (late and the slot is gone, or not needed) is refunded in full."""
+    event = {"mail": "payment_refunded", "booking_id": booking.id, "payment_id": payment.id, "why": why}
+    await _put_payment_event(session, booking, f"refunded-in-full-{payment.id}", event, now)
+
+
+async def _put_payment_event(session: AsyncSession, booking: Booking, key: str, event: dict, now: datetime) -> None:
     person = await session.get(Person, booking.person_id)
-    language = language_of(person.language)
-    context, person, _ = await _context(session, booking, language)
-    nb, en = REFUND_REASONS[why]
-    context.update(language=language, amount=kroner(payment.amount, language), why=nb if language == "nb" else en)
-    await _put(session, f"refunded-in-full-{payment.id}", "payment_refunded", person, context, (), now)
+    await enqueue(session, event_mail(key, person.email, language_of(person.language), event), now)
+
+
+async def render_payment_event(
+    session: AsyncSession, event: dict, language: str
+) -> tuple[str, str, tuple[Attachment, ...]]:
+    """A payment's receipt, or the mail saying it is refunded in full, in `language`. The
+    amounts are the payment row's and the booking's price snapshot, which do not change."""
+    booking = await session.get(Booking, event["booking_id"])
+    payment = await session.get(Payment, event["payment_id"])
+    context, _, _ = await _context(session, booking, language)
+    context.update(language=language, amount=kroner(payment.amount, language))
+    if event["mail"] == "payment_refunded":
+        nb, en = REFUND_REASONS[event["why"]]
+        context["why"] = nb if language == "nb" else en
+    else:
+        lines, vat_total = [], Decimal(0)
+        if booking.price_snapshot:
+            quote = pricing.Quote.from_snapshot(booking.price_snapshot)
+            vat_total = quote.vat_total
+            lines = [
+                {
+                    "text": line.text_nb if language == "nb" else line.text_en,
+                    "amount": kroner(line.amount + line.vat, language),
+                    "vat": kroner(line.vat, language) if line.vat else "",
+                }
+                for line in quote.lines
+            ]
+        context.update(
+            lines=lines,
+            vat_total=kroner(vat_total, language),
+            payment_reference=f"{booking_reference(booking.id)}-{payment.id}",
+            paid_at=when(datetime.fromisoformat(event["paid_at"]), language),
+            test_mode=payment.provider == TEST_MODE,
+        )
+    subject, body = render(event["mail"], language, context)
+    return subject, body, ()
 
 
 async def enqueue_due_reminders(session: AsyncSession, now: datetime) -> int:

@@ -1,8 +1,8 @@
 """The outbox: an e-mail is a row written in the same transaction as the change it
 reports, so a change is never committed without its mail nor a mail sent for a change
-that was rolled back. A booking's mail is stored as an event (its kind, ids and facts)
-and rendered by the sender, so nothing is rendered while the change holds the write
-lock. A sender claims rows with a conditional UPDATE (a lease in `claimed_until`), so two
+that was rolled back. Each mail is stored as an event (its kind, ids and facts) and
+rendered by the sender, so nothing is rendered while the change holds the write lock. A
+sender claims rows with a conditional UPDATE (a lease in `claimed_until`), so two
 senders never deliver one row twice."""
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """The mails of a seasonal round: the receipt for an application, one mail per
 organisation when the allocation is published (with an .ics of every date), and one when
 time is given back or withdrawn. Like every mail, an outbox row in the caller's
-transaction, deduplicated by its key; the published mail is stored as an event and
-written by `booking send-mail`, so publishing renders nothing under its write lock."""
+transaction, deduplicated by its key, stored as an event and written by `booking
+send-mail` (`render_season_event`), so nothing is rendered under a write lock."""
 
 from __future__ import annotations
 
@@ -12,11 +12,11 @@ from babel.numbers import format_decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from booking.db.models import Booking, Organisation, Person, Premises, Season, SeasonAllocation, SeasonApplication
+from booking.db.models import Booking, Person, Premises, Season, SeasonAllocation, SeasonApplication
 from booking.domain.lifecycle import SLOT_HOLDING
 from booking.domain.premises import WEEKDAYS
 from booking.formatting import LOCALES, day, kroner, weekday_name, when
-from booking.notify.outbox import Attachment, Mail, enqueue, event_mail
+from booking.notify.outbox import Attachment, enqueue, event_mail
 from booking.notify.render import language_of, render
 from booking.services.feed_events import full_booking_events
 from booking.settings import get_settings
@@ -39,15 +39,22 @@ def _wish_line(wish: dict, names: dict[str, str], language: str) -> str:
 
 
 async def application_received(
-    session: AsyncSession,
-    season: Season,
-    application: SeasonApplication,
-    person: Person,
-    organisation: Organisation,
-    now: datetime,
+    session: AsyncSession, application: SeasonApplication, person: Person, now: datetime
 ) -> bool:
-    language = language_of(person.language)
-    slugs = {w["premises"] for need in application.needs for w in need["wishes"]}
+    """The receipt for an application as it was sent (its needs are kept in the event: the
+    application may change again before the mail is written)."""
+    event = {"mail": "season_received", "application_id": application.id, "needs": application.needs}
+    key = f"season-application-{application.id}-{application.updated_at.isoformat()}"
+    return await enqueue(session, event_mail(key, person.email, language_of(person.language), event), now)
+
+
+async def render_received_event(
+    session: AsyncSession, event: dict, language: str
+) -> tuple[str, str, tuple[Attachment, ...]]:
+    """The application's receipt, from the needs the event keeps."""
+    application = await session.get(SeasonApplication, event["application_id"])
+    season = await session.get(Season, application.season_id)
+    slugs = {w["premises"] for need in event["needs"] for w in need["wishes"]}
     names = {
         p.slug: f"{p.name}, {p.building.name}"
         for p in (await session.execute(select(Premises).where(Premises.slug.in_(slugs)))).scalars()
@@ -62,19 +69,17 @@ async def application_received(
             "disability": need["disability"],
             "wishes": [_wish_line(w, names, language) for w in need["wishes"]],
         }
-        for need in application.needs
+        for need in event["needs"]
     ]
     context = {
-        "name": person.name,
-        "organisation": organisation.name,
+        "name": application.person.name,
+        "organisation": application.organisation.name,
         "season": season.name,
         "needs": needs,
         "deadline": when(season.application_deadline, language),
         "link": get_settings().base_url.rstrip("/") + f"/sesong/{season.id}/soknad",
     }
-    subject, body = render("season_received", language, context)
-    key = f"season-application-{application.id}-{application.updated_at.isoformat()}"
-    return await enqueue(session, Mail(key, person.email, language, subject, body), now)
+    return *render("season_received", language, context), ()
 
 
 async def allocation_published(
@@ -160,26 +165,39 @@ async def render_season_event(
 
 
 async def allocation_released(
-    session: AsyncSession, row: SeasonAllocation, days: list, *, withdrawn: bool, now: datetime
+    session: AsyncSession, row: SeasonAllocation, days: list[date], *, withdrawn: bool, now: datetime
 ) -> bool:
     """One mail to the organisation's delegate when its seasonal time is given back (a
     receipt) or withdrawn by the municipality: which slot, which dates, that the time is now
     free for others."""
     application = await session.get(SeasonApplication, row.application_id)
-    season = await session.get(Season, row.season_id)
     person = await session.get(Person, application.person_id)
-    premises = await session.get(Premises, row.premises_id)
-    language = language_of(person.language)
-    context = {
-        "name": person.name,
-        "season": season.name,
+    event = {
+        "mail": "season_released",
+        "allocation_id": row.id,
         "withdrawn": withdrawn,
+        "days": [d.isoformat() for d in days],
+    }
+    key = f"season-allocation-{row.id}-released-{now.isoformat()}"
+    return await enqueue(session, event_mail(key, person.email, language_of(person.language), event), now)
+
+
+async def render_released_event(
+    session: AsyncSession, event: dict, language: str
+) -> tuple[str, str, tuple[Attachment, ...]]:
+    """Seasonal time given back or withdrawn: the slot and the dates the event names."""
+    row = await session.get(SeasonAllocation, event["allocation_id"])
+    application = await session.get(SeasonApplication, row.application_id)
+    season = await session.get(Season, row.season_id)
+    premises = await session.get(Premises, row.premises_id)
+    context = {
+        "name": application.person.name,
+        "season": season.name,
+        "withdrawn": event["withdrawn"],
         "activity": application.needs[row.need]["activity"],
         "premises": premises.name,
         "when": f"{weekday_name(row.weekday, language)} {row.start_time}–{row.end_time}",
-        "dates": [day(d, language) for d in days],
+        "dates": [day(date.fromisoformat(d), language) for d in event["days"]],
         "link": get_settings().base_url.rstrip("/") + "/min-sesongtid",
     }
-    subject, body = render("season_released", language, context)
-    key = f"season-allocation-{row.id}-released-{now.isoformat()}"
-    return await enqueue(session, Mail(key, person.email, language, subject, body), now)
+    return *render("season_released", language, context), ()

@@ -24,8 +24,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from booking.db.engine import write_transaction
 from booking.db.models import OutboxMail
 from booking.notify import outbox
-from booking.notify.booking_mail import render_booking_event
-from booking.notify.season_mail import render_season_event
+from booking.notify.booking_mail import render_booking_event, render_payment_event
+from booking.notify.season_mail import render_received_event, render_released_event, render_season_event
 from booking.notify.series_mail import render_series_event
 from booking.settings import Settings
 
@@ -115,11 +115,20 @@ class SendReport:
     failed: int = 0
 
 
+# Which function writes a mail stored as an event of each kind; any other kind is a
+# booking's change or reminder (`render_booking_event`).
+RENDERERS = {
+    "receipt": render_payment_event,
+    "payment_refunded": render_payment_event,
+    "series": render_series_event,
+    "season_received": render_received_event,
+    "season_published": render_season_event,
+    "season_released": render_released_event,
+}
+
+
 def _renderer(kind: str):
-    """Which module writes a mail stored as an event of this kind."""
-    if kind.startswith("season_"):
-        return render_season_event
-    return render_series_event if kind == "series" else render_booking_event
+    return RENDERERS.get(kind, render_booking_event)
 
 
 async def render_pending(session: AsyncSession, *, limit: int = 200) -> int:

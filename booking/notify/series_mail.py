@@ -3,7 +3,8 @@ made, when it is paid for (with the receipt, and the dates refunded because the 
 was gone), when it changes, and when staff approve or reject its dates. Every date
 with its time, status and price, the total, and one .ics file with a VEVENT per
 occurrence (the UIDs the feeds use). Like every mail, it is only an outbox row in the
-caller's transaction, deduplicated by its key."""
+caller's transaction, deduplicated by its key, stored as an event and written by the
+sender (`render_series_event`)."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from booking.domain.lifecycle import SLOT_HOLDING, Status
 from booking.domain.recurrence import WeeklyPattern
 from booking.formatting import clock, day, kroner, weekday_name, when
 from booking.notify.booking_mail import PAY_PATH, REFUND_REASONS, booking_reference, money
-from booking.notify.outbox import Attachment, Mail, enqueue
+from booking.notify.outbox import Attachment, enqueue, event_mail
 from booking.notify.render import language_of, render
 from booking.payments import TEST_MODE
 from booking.services.feed_events import full_booking_events
@@ -70,92 +71,122 @@ async def series_summary(
     """Enqueue the summary of the series as it now stands; True when it was added (a key
     already used adds nothing). `occasion` is created | paid | changed | approved |
     rejected; for paid, give the leading `payment` and the rows kept (`paid`) and refunded
-    (with why); for approved and rejected, the dates `decided` and staff's `reason`."""
+    (with why); for approved and rejected, the dates `decided` and staff's `reason`.
+    Stored as an event: the ids, and what may change before the sender writes it (each
+    date's status and price, the pattern, the hold, what goes back), so nothing is
+    rendered here."""
     if occasion not in OCCASIONS:
         raise ValueError(f"unknown series mail occasion {occasion!r}")
     series = await session.get(BookingSeries, series_id)
     person = await session.get(Person, series.person_id)
-    premises = await session.get(Premises, series.premises_id)
-    organisation = await session.get(Organisation, series.organisation_id) if series.organisation_id else None
     bookings = list(
         (
             await session.execute(
                 select(Booking)
                 .where(Booking.series_id == series_id, Booking.status.in_([s.value for s in SLOT_HOLDING]))
                 .order_by(Booking.start_at, Booking.id)
-                .options(lazyload("*"))  # its own columns only: the parties are read once above
+                .options(lazyload("*"))  # its own columns only
             )
         ).scalars()
     )
-    language = language_of(person.language)
-    base_url = get_settings().base_url.rstrip("/")
-    total = sum((Decimal(b.price_total or 0) for b in bookings), Decimal(0))
     held = [b for b in bookings if b.status == Status.HELD.value]
     methods = {b.payment_method for b in bookings if b.payment_method}
-    context = {
-        "name": person.name,
+    rejected = [b for b in decided if b.status == Status.REJECTED.value]
+    back = sum([(await money(session, b))["refunded"] for b in rejected], Decimal(0))
+    event = {
+        "mail": "series",
+        "series_id": series_id,
         "occasion": occasion,
-        "reference": series_reference(series_id),
-        "premises": premises.name,
-        "building": premises.building.name,
-        "address": premises.building.address,
-        "department": premises.building.department.name,
-        "weekly": weekly(WeeklyPattern.from_data(series.pattern), language),
-        "organisation": organisation.name if organisation else "",
-        "purpose": bookings[0].purpose if bookings else "",
-        "occurrences": [
-            {
-                "when": f"{when(b.start_at, language)}–{clock(b.end_at, language)}",
-                "status": b.status,
-                "price": kroner(b.price_total, language) if b.price_total else "",
-                "reference": booking_reference(b.id),
-            }
-            for b in bookings
-        ],
-        "refused": [
-            {"day": day(r.day, language), "why": r.message_nb if language == "nb" else r.message_en} for r in refused
-        ],
-        "total": kroner(total, language) if total > 0 else "",
+        "pattern": series.pattern,
+        "dates": [[b.id, b.status, str(b.price_total or 0)] for b in bookings],
         "method": methods.pop() if len(methods) == 1 else "",
-        "pay_link": base_url + PAY_PATH.format(id=held[0].id) if held else "",
-        "hold_until": when(min(b.hold_expires_at for b in held), language) if held else "",
-        "link": f"{base_url}/mine-bestillinger",
-        "base_url": base_url,
-        **_money(paid, refunded, payment, now, language),
-        **await _decision(session, decided, reason, language),
+        "held": [held[0].id, min(b.hold_expires_at for b in held).isoformat()] if held else None,
+        "refused": [[r.day.isoformat(), r.message_nb, r.message_en] for r in refused],
+        "payment": payment.id if payment else None,
+        "paid_at": now.isoformat(),
+        "paid": [[b.id, p.id] for b, p in paid],
+        "refunded": [[b.id, p.id, why] for b, p, why in refunded],
+        "decided": [b.id for b in decided],
+        "reason": reason,
+        "decision_refund": str(back),
+        # Rejected dates go in the calendar file too, cancelled, so they leave the booker's calendar.
+        "calendar": [b.id for b in sorted([*bookings, *rejected], key=lambda b: (b.start_at, b.id))],
     }
-    subject, body = render("series", language, context)
-    # Rejected dates go in the calendar file too, cancelled, so they leave the booker's calendar.
-    gone = [b for b in decided if b.status == Status.REJECTED.value]
-    calendar = [b.id for b in sorted([*bookings, *gone], key=lambda b: (b.start_at, b.id))]
-    # The text is written now, as the series stands; the calendar file (a VEVENT takes
-    # about a millisecond with icalendar) is built by the sender (`render_series_event`).
-    event = {"mail": "series", "series_id": series_id, "subject": subject, "body": body, "calendar": calendar}
-    return await enqueue(session, Mail(key, person.email, language, subject, body, (), event), now)
+    return await enqueue(session, event_mail(key, person.email, language_of(person.language), event), now)
 
 
 async def render_series_event(
     session: AsyncSession, event: dict, language: str
 ) -> tuple[str, str, tuple[Attachment, ...]]:
-    """A series' summary: its text as written, and the calendar file of its dates."""
+    """A series' summary from its event: the text, and the calendar file of its dates."""
+    series_id = event["series_id"]
     events = await full_booking_events(session, event["calendar"])
-    calendar = build_feed(f"Serie {series_reference(event['series_id'])}", events).decode("utf-8")
-    attachments = (Attachment(f"serie-{event['series_id']}.ics", "text/calendar; method=PUBLISH", calendar),)
-    return event["subject"], event["body"], attachments if events else ()
-
-
-async def _decision(session: AsyncSession, decided: Sequence[Booking], reason: str, language: str) -> dict:
-    """The dates staff decided, and for rejected ones paid by card, what goes back."""
-    rejected = [b for b in decided if b.status == Status.REJECTED.value]
-    back = sum([(await money(session, b))["refunded"] for b in rejected], Decimal(0))
-    return {
+    calendar = build_feed(f"Serie {series_reference(series_id)}", events).decode("utf-8")
+    attachments = (Attachment(f"serie-{series_id}.ics", "text/calendar; method=PUBLISH", calendar),) if events else ()
+    if "body" in event:  # stored before the sender wrote the text too: written as it was
+        return event["subject"], event["body"], attachments
+    series = await session.get(BookingSeries, series_id)
+    person = await session.get(Person, series.person_id)
+    premises = await session.get(Premises, series.premises_id)
+    organisation = await session.get(Organisation, series.organisation_id) if series.organisation_id else None
+    ids = [i for i, _, _ in event["dates"]] + [i for i, _ in event["paid"]] + [i for i, _, _ in event["refunded"]]
+    ids += event["decided"]
+    by_id = {
+        b.id: b
+        for b in (await session.execute(select(Booking).where(Booking.id.in_(ids)).options(lazyload("*")))).scalars()
+    }
+    payment_ids = [p for _, p in event["paid"]] + [p for _, p, _ in event["refunded"]] + [event["payment"]]
+    payments = {p.id: p for p in (await session.execute(select(Payment).where(Payment.id.in_(payment_ids)))).scalars()}
+    dates = [(by_id[i], status, Decimal(price)) for i, status, price in event["dates"]]
+    total = sum((price for _, _, price in dates), Decimal(0))
+    base_url = get_settings().base_url.rstrip("/")
+    held, back = event["held"], Decimal(event["decision_refund"])
+    context = {
+        "name": person.name,
+        "occasion": event["occasion"],
+        "reference": series_reference(series_id),
+        "premises": premises.name,
+        "building": premises.building.name,
+        "address": premises.building.address,
+        "department": premises.building.department.name,
+        "weekly": weekly(WeeklyPattern.from_data(event["pattern"]), language),
+        "organisation": organisation.name if organisation else "",
+        "purpose": dates[0][0].purpose if dates else "",
+        "occurrences": [
+            {
+                "when": f"{when(b.start_at, language)}–{clock(b.end_at, language)}",
+                "status": status,
+                "price": kroner(price, language) if price else "",
+                "reference": booking_reference(b.id),
+            }
+            for b, status, price in dates
+        ],
+        "refused": [
+            {"day": day(date.fromisoformat(d), language), "why": nb if language == "nb" else en}
+            for d, nb, en in event["refused"]
+        ],
+        "total": kroner(total, language) if total > 0 else "",
+        "method": event["method"],
+        "pay_link": base_url + PAY_PATH.format(id=held[0]) if held else "",
+        "hold_until": when(datetime.fromisoformat(held[1]), language) if held else "",
+        "link": f"{base_url}/mine-bestillinger",
+        "base_url": base_url,
+        **_money(
+            [(by_id[b], payments[p]) for b, p in event["paid"]],
+            [(by_id[b], payments[p], why) for b, p, why in event["refunded"]],
+            payments[event["payment"]] if event["payment"] else None,
+            datetime.fromisoformat(event["paid_at"]),
+            language,
+        ),
         "decided": [
             {"when": f"{when(b.start_at, language)}–{clock(b.end_at, language)}", "reference": booking_reference(b.id)}
-            for b in decided
+            for b in (by_id[i] for i in event["decided"])
         ],
-        "reason": reason,
+        "reason": event["reason"],
         "decision_refund": kroner(back, language) if back else "",
     }
+    subject, body = render("series", language, context)
+    return subject, body, attachments
 
 
 def _money(

@@ -149,19 +149,20 @@ async def write_status(
     reason: str,
     now: datetime,
     reason_codes: Sequence[str] = (),
-    cancellation_reason: str | None = None,
+    cancellation: tuple[str, Decimal] | None = None,
 ) -> list[int]:
     """The one write of a status change, for one booking or many: each booking still in
     `current` becomes `target` (the conditional UPDATE changes each once, however many
     processes try), gives up its slot claims when it leaves the slot-holding states, and
-    gets its history row (`reason`, and `reason_codes` where there are any). Returns the
+    gets its history row (`reason`, and `reason_codes` where there are any); a
+    `cancellation` (the reason the booker is told, the fee kept) is kept on the booking. Returns the
     ids changed. Whether the change is allowed is the caller's to check (`change_status`);
     the mail it sends too."""
     if not booking_ids:
         return []
     values = {"status": target.value, "updated_at": now, "sequence": Booking.sequence + 1}
-    if cancellation_reason is not None:
-        values["cancellation_reason"] = cancellation_reason
+    if cancellation is not None:
+        values["cancellation_reason"], values["cancellation_fee"] = cancellation
     changed = list(
         (
             await session.execute(
@@ -560,12 +561,13 @@ async def change_status(
     record: str | None = None,
     reason_codes: Sequence[str] = (),
     allowed: Callable[[Status, Status], Status] = transition,
+    fee: Decimal = Decimal(0),
 ) -> Booking:
     """One booking's state change, as the state machine allows (`allowed`: the ordinary
     transitions unless told otherwise), in the caller's transaction: the booking is
     locked and read afresh, `write_status` writes the change and its history row, and the
     mail the change sends is stored. `reason` is what the booker is told (and, for a
-    cancellation, kept on the booking); `record`, when given, is what the history keeps
+    cancellation, kept on the booking with the `fee` kept); `record`, when given, is what the history keeps
     instead (the reason with more, say the fee)."""
     booking = await locked_booking(session, booking_id)
     current = Status(booking.status)
@@ -579,7 +581,7 @@ async def change_status(
         reason=reason if record is None else record,
         now=now,
         reason_codes=reason_codes,
-        cancellation_reason=reason if target is Status.CANCELLED else None,
+        cancellation=(reason, fee) if target is Status.CANCELLED else None,
     )
     await notify.booking_changed(session, booking, current, target, reason=reason, now=now)
     return booking

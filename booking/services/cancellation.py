@@ -178,6 +178,7 @@ async def cancel_booking(
             reason=reason.strip(),
             record=f"{why} {terms.explanation_nb}".strip(),
             now=now,
+            fee=terms.fee,
         )
     await after.run(session, settings, now)
     return terms

@@ -81,9 +81,11 @@ def _money(value: Decimal) -> str:
 
 
 async def amount_to_invoice(session: AsyncSession, booking: Booking) -> Decimal:
-    """The price, less what was credited (a cancelled booking leaves only its fee)."""
+    """The price, less what was credited; a cancelled booking leaves only its fee."""
     if booking.payment_method != "invoice" or booking.status not in INVOICED_STATUSES:
         return Decimal(0)
+    if booking.status == Status.CANCELLED.value:
+        return (await money(session, booking))["fee"]
     return max(Decimal(booking.price_total or 0) - (await money(session, booking))["credited"], Decimal(0))
 
 

@@ -42,7 +42,8 @@ async def refundable(session: AsyncSession, payment: Payment) -> Decimal:
 
 async def money(session: AsyncSession, booking: Booking) -> dict[str, Decimal]:
     """A booking's money, the one reading of its payment rows for mails, pages and
-    invoices: paid by card, refunded, credited on the invoice, and so the fee kept."""
+    invoices: paid by card, refunded, credited on the invoice, and the fee kept when it
+    was cancelled (`booking.cancellation_fee`)."""
     rows = (await session.execute(select(Payment).where(Payment.booking_id == booking.id))).scalars().all()
     paid = sum(
         (
@@ -60,10 +61,7 @@ async def money(session: AsyncSession, booking: Booking) -> dict[str, Decimal]:
         (p.amount for p in rows if p.kind == "refund" and p.provider == INVOICE and p.state != states.CANCELLED),
         Decimal(0),
     )
-    if booking.payment_method == "invoice":
-        fee = max(Decimal(booking.price_total) - credited, Decimal(0))
-    else:
-        fee = max(paid - refunded, Decimal(0))
+    fee = Decimal(booking.cancellation_fee or 0)  # kept on cancellation; nothing for any other booking
     return {"paid": paid, "refunded": refunded, "credited": credited, "fee": fee}
 
 

@@ -409,7 +409,7 @@ async def submit_application(
             existing.needs, existing.person_id, existing.updated_at = stored, person.id, now
             created = False
         await session.flush()
-        await application_received(session, season, existing, person, organisation, now)
+        await application_received(session, existing, person, now)
         return ApplicationResult(existing.id, created)
 
 

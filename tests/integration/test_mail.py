@@ -26,7 +26,7 @@ from booking.domain.lifecycle import Status
 from booking.domain.recurrence import WeeklyPattern
 from booking.notify import Mail, enqueue, series_summary, undeliverable
 from booking.notify.outbox import MAX_ATTEMPTS, event_mail
-from booking.notify.sender import SmtpTransport, send_pending
+from booking.notify.sender import SmtpTransport, render_pending, send_pending
 from booking.services.bookings import NewBooking, change_status, create_booking, place_booking
 from booking.services.lending import PremisesApprovalOnly
 from booking.services.mail import send_mail
@@ -399,6 +399,21 @@ async def test_a_series_sends_one_summary_with_every_date_and_a_calendar_file(db
     assert not any(m.dedupe_key.startswith(f"booking-{b}-") for m in await outbox(db) for b in booked)
     async with write_transaction(db.session) as s:
         assert not await series_summary(s, result.series_id, "created", NOW, key=mail.dedupe_key)
+    # A summary stored before the sender wrote the text too (subject and body in its event)
+    # is sent with that text and its calendar file.
+    async with write_transaction(db.session) as s:
+        event = {
+            "mail": "series",
+            "series_id": result.series_id,
+            "subject": "Serie",
+            "body": "Tekst\n",
+            "calendar": booked,
+        }
+        await enqueue(s, event_mail("series-stored-earlier", "kari@example.no", "nb", event), NOW)
+    await render_pending(db.session)
+    (earlier,) = [m for m in await outbox(db) if m.dedupe_key == "series-stored-earlier"]
+    assert (earlier.subject, earlier.body_text, earlier.event) == ("Serie", "Tekst\n", None)
+    assert earlier.attachments[0]["filename"] == f"serie-{result.series_id}.ics"
 
 
 async def test_a_series_summary_in_english_says_what_awaits_payment(db, smtp):
@@ -444,10 +459,14 @@ async def test_editing_a_series_sends_one_summary_not_a_cancellation_per_date(db
         rules=FREE,
         now=NOW,
     )
-    added = [m for m in await outbox(db) if m.dedupe_key not in before]
+    await render_pending(db.session)  # both summaries are written by the sender only now
+    made, *added = await outbox(db)
     assert [m.dedupe_key for m in added] == [f"series-{result.series_id}-changed-{moved.occurrences[0].booking_id}"]
     assert added[0].subject == "Fast ukentlig tid endret: Møtesalen, hver tirsdag kl. 19:00–21:00"
     assert added[0].body_text.count("kl. 19:00–21:00: bekreftet") == 4 and "Leien er gratis." in added[0].body_text
+    # The first summary, written after the edit, still says what was booked when it was stored.
+    assert made.subject == "Fast ukentlig tid bestilt: Møtesalen, hver tirsdag kl. 18:00–20:00"
+    assert made.body_text.count("kl. 18:00–20:00: bekreftet") == 4
 
 
 async def test_a_mail_written_after_later_changes_still_says_what_happened_then(db, smtp):

@@ -120,7 +120,7 @@ async def test_a_private_series_is_held_and_paid_in_one_checkout_for_all_dates(d
         for booking in bookings:
             history = await rows(db, BookingHistory, BookingHistory.booking_id == booking.id)
             assert [(h.from_status, h.to_status) for h in history] == [(None, "held"), ("held", "confirmed")]
-        await render_pending(db.session)  # a series' calendar file is written by the sender
+        await render_pending(db.session)  # a series' summary is written by the sender
         mails = await rows(db, OutboxMail)
         assert [m.dedupe_key for m in mails] == [
             f"series-{result.series_id}-created",
@@ -188,6 +188,7 @@ async def test_a_series_paid_after_its_holds_expired_keeps_the_free_dates_and_re
         assert (refund.refund_of, refund.amount, refund.state) == (payments[1].id, PRICE, "refunded")
         assert [r["amount"] for r in await customer.refunds(intent)] == [30000]
         assert [p.state for p in await rows(db, Payment, Payment.kind == "payment")] == ["paid", "refunded", "paid"]
+        await render_pending(db.session)  # the sender writes the summary from the stored event
         mail = await one(db, OutboxMail, OutboxMail.dedupe_key == f"series-{result.series_id}-paid-{payments[0].id}")
         text = mail.body_text
         assert "Betalt: 900\u00a0kr" in text and "til sammen 300\u00a0kr" in text and "tatt av noen andre" in text
@@ -259,6 +260,7 @@ async def test_an_organisation_may_switch_a_held_series_to_invoice(db, world):
         ] * 3
         assert [p.state for p in await rows(db, Payment)] == ["cancelled"] * 3
         assert stripe_api.sessions["cs_test_0001"]["status"] == "expired"
+    await render_pending(db.session)  # the sender writes the summary from the stored event
     mail = await one(db, OutboxMail, OutboxMail.dedupe_key == f"series-{result.series_id}-invoice-{bookings[2].id}")
     assert mail.subject.startswith("Fast ukentlig tid endret") and mail.body_text.count(": bekreftet, 150") == 3
     assert "faktureres Bragernes IL" in mail.body_text

@@ -432,6 +432,7 @@ async def test_a_payment_after_the_hold_expired_with_the_slot_taken_is_refunded(
         assert (refund_row.state, refund_row.provider_ref) == ("refunded", refund["id"])
         assert refund_row.refund_of == payment.id
         assert await status_of(db, late.id) == "expired" and await status_of(db, taken.id) == "held"
+        await render_pending(db.session)  # the sender writes the mail from the stored event
         mail = await one(db, OutboxMail, OutboxMail.dedupe_key == f"refunded-in-full-{payment.id}")
         assert mail.to_address == "kari@example.no" and "tatt av noen andre" in mail.body_text
         assert "300\u00a0kr" in mail.body_text
@@ -544,6 +545,7 @@ async def test_a_late_payment_racing_a_new_booking_for_the_slot_loses_cleanly_an
     refund = await one(db, Payment, Payment.kind == "refund")
     assert (refund.state, refund.amount, refund.refund_of) == ("refunded", Decimal("300"), payment.id)
     assert [r["amount"] for r in await customer.refunds(intent)] == [30000]
+    await render_pending(db.session)  # the sender writes the mail from the stored event
     mail = await one(db, OutboxMail, OutboxMail.dedupe_key == f"refunded-in-full-{payment.id}")
     assert "tatt av noen andre" in mail.body_text
 

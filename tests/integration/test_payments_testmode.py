@@ -20,6 +20,7 @@ from sqlalchemy import select
 
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, OutboxMail, Payment, Person, WebhookEvent
+from booking.notify.sender import render_pending
 from booking.payments import ProviderRefused, card_available, providers
 from booking.payments import testmode_provider as testmode
 from booking.services.bookings import release_expired_holds
@@ -104,6 +105,7 @@ async def test_paying_on_the_test_checkout_confirms_the_booking(shop):
     assert payment.state == "paid"
     event = await one(shop.db, WebhookEvent)
     assert (event.provider, event.type) == ("testpay", "payment.paid")
+    await render_pending(shop.db.session)  # the sender writes the receipt from the stored event
     receipt = await one(shop.db, OutboxMail, OutboxMail.dedupe_key == f"receipt-{payment.id}")
     assert f"Betalingsmåte: kort ({LABEL})\nBetalingsnummer:" in receipt.body_text
 
@@ -209,6 +211,7 @@ async def test_a_late_payment_with_the_slot_taken_is_refunded(shop):
     )
     remote = await provider_of(shop).fetch_refund(refund.provider_ref)
     assert (remote.refund_id, remote.state) == (refund.id, "refunded")
+    await render_pending(shop.db.session)  # the sender writes the mail from the stored event
     mail = await one(shop.db, OutboxMail, OutboxMail.dedupe_key == f"refunded-in-full-{payment.id}")
     assert "tatt av noen andre" in mail.body_text
 
@@ -245,6 +248,7 @@ async def test_a_weekly_series_is_paid_in_one_test_checkout_and_one_date_refunde
     assert (await press_pay(shop, to_checkout.headers["location"])).status_code == 303
     assert [await status_of(shop.db, b.id) for b in bookings] == ["confirmed"] * 3
     lead = (await rows(shop.db, Payment))[0]
+    await render_pending(shop.db.session)  # the sender writes the summary from the stored event
     summary = await one(shop.db, OutboxMail, OutboxMail.dedupe_key == f"series-{result.series_id}-paid-{lead.id}")
     assert "Betalt: 900\u00a0kr" in summary.body_text and f"Betalingsmåte: kort ({LABEL})" in summary.body_text
 

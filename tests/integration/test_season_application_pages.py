@@ -25,6 +25,7 @@ from booking.db.models import (
     SeasonAllocation,
     SeasonDateUnused,
 )
+from booking.notify.sender import render_pending
 from booking.services import season_proposal, season_publish, seasons
 from booking.services.rulebook import current_rules
 from tests.integration.booking_web_support import PASSWORD, csrf, log_in
@@ -105,6 +106,7 @@ async def stored_needs(client, season) -> list[dict]:
 
 
 async def outbox(client) -> list[OutboxMail]:
+    await render_pending(client.db.session)  # the sender writes the receipts from their stored events
     async with client.db.sessions() as s:
         return list((await s.execute(select(OutboxMail).order_by(OutboxMail.id))).scalars())
 
@@ -197,7 +199,13 @@ async def test_a_delegate_applies_through_the_form_and_gets_the_receipt(client):
     assert removed.status_code == 200 and "Behovet er fjernet" in removed.text
     needs = await stored_needs(client, season)
     assert [(n["activity"], n["participants"]) for n in needs] == [("Minihåndball", 30)]
-    assert len(await outbox(client)) == 4  # a receipt for each change
+    # A receipt for each change, saying what was applied for then: all three are written
+    # by the sender only now, after the last change, from the needs each event keeps.
+    receipts = [m.body_text for m in await outbox(client)]
+    assert len(receipts) == 4
+    assert "Bedriftsfotball" in receipts[1] and "Minihåndball (under 13 år, 24 aktive deltakere" in receipts[1]
+    assert "Bedriftsfotball" in receipts[2] and "Minihåndball (under 13 år, 30 aktive deltakere" in receipts[2]
+    assert "Bedriftsfotball" not in receipts[3] and "30 aktive deltakere" in receipts[3]
 
 
 async def test_changing_a_need_sent_with_more_wishes_than_the_form_offers_keeps_them(client):

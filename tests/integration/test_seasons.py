@@ -136,6 +136,7 @@ async def test_seasonal_hours_are_held_during_the_round_and_what_is_given_back_i
         == 1
     )
     assert (await create_booking(db.session, allocated, rules=rules, now=NOW)).status == "confirmed"
+    await render_pending(db.session)  # the sender writes the mail from the stored event
     async with db.sessions() as s:
         receipts = list(
             (

@@ -78,7 +78,7 @@ async def outbox_keys(client) -> list[str]:
 
 
 async def mail(client, key: str) -> OutboxMail:
-    await render_pending(client.db.session)  # a series' calendar file is written by the sender
+    await render_pending(client.db.session)  # a series' summary is written by the sender
     async with client.db.sessions() as s:
         return (await s.execute(select(OutboxMail).where(OutboxMail.dedupe_key == key))).scalar_one()
 
@@ -253,6 +253,7 @@ async def test_rejecting_a_series_paid_by_card_refunds_every_date_and_says_so_in
         )
         assert sorted(r["amount"] for r in await customer.refunds(intent)) == [30000] * 3
     assert [await status_of(db, b.id) for b in bookings] == ["rejected"] * 3
+    await render_pending(db.session)  # the sender writes the summary from the stored event
     sent = await one(db, OutboxMail, OutboxMail.dedupe_key == f"series-{result.series_id}-rejected-{bookings[0].id}")
     assert "Begrunnelse: Lokalet er stengt." in sent.body_text and "Du får tilbake 900\u00a0kr" in sent.body_text
     assert not await rows(db, OutboxMail, OutboxMail.dedupe_key.like("booking-%"))
