@@ -90,5 +90,7 @@ async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession
 async def end_reads(session: AsyncSession) -> None:
     """Before waiting on something slow (the network, the solver): end the read transaction
     open on the session, so no connection or snapshot is held meanwhile. What was read stays
-    readable, detached."""
+    readable, detached. Inside a write transaction it would end the write: refused."""
+    if session.info.get(WRITING):
+        raise RuntimeError("end_reads inside a write transaction")
     await session.close()

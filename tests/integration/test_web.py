@@ -1,25 +1,14 @@
-"""The public pages and the read API through the app, on SQLite and PostgreSQL."""
+"""The public pages and the read API through the app, on SQLite and PostgreSQL. They run at
+the integration tests' clock (`tests/integration/conftest.py`, TEST_NOW = 2026-09-01), so
+the literal dates below stay in the future whatever the machine's date."""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from litestar.testing import AsyncTestClient
 
-from booking.settings import from_environment
-from booking.web.app import create_app
 from common.localtime import OSLO
-from tests.world import build_world
-
-
-@pytest.fixture
-async def client(db):
-    world = await build_world(db.session)
-    app = create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))
-    async with AsyncTestClient(app=app) as client:
-        client.world = world
-        yield client
 
 
 async def test_search_page_lists_free_premises_with_price(client):
