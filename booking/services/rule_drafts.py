@@ -61,6 +61,7 @@ async def get_draft(session: AsyncSession, draft_id: int) -> RuleSetVersion:
 
 async def start_draft(session: AsyncSession, *, author: str, now: datetime) -> RuleSetVersion:
     async with write_transaction(session):
+        await rulebook.ensure_default_published(session, now)  # the default, if nothing was published yet
         base = await newest_published(session)
         draft = RuleSetVersion(
             label=f"Utkast fra {base.label}",

@@ -4,6 +4,7 @@ booking records to pricing's plain facts."""
 
 from __future__ import annotations
 
+import functools
 import weakref
 from collections.abc import Mapping
 from datetime import date, datetime
@@ -44,8 +45,9 @@ ORGANISATION_UNVERIFIED = ApprovalCriterion(
 ENGINE_APPROVALS = (PREMISES_APPROVAL, ORGANISATION_UNVERIFIED)
 
 
+@functools.cache
 def default_rule_set() -> pricing.RuleSet:
-    """The default harmonised rule set shipped in seed_data/."""
+    """The default harmonised rule set shipped in seed_data/ (read once per process)."""
     return pricing.parse_rule_set(DEFAULT_RULES.read_text(encoding="utf-8"))
 
 
@@ -252,18 +254,15 @@ async def ensure_default_published(session: AsyncSession, now: datetime) -> None
 
 
 async def current_rules(session: AsyncSession) -> HarmonisedRules:
-    """The published versions; a database with none yet gets the default first (a write
-    only then, so the pages that call this on every request stay read-only).
+    """The published versions; before any is published (a database the app has not started
+    on yet: its start publishes the default, `ensure_default_published`), the default rule
+    set, read-only: this never writes, and so needs no clock.
 
     The parsed versions are kept per process (`_parsed_versions`), and each call asks the
     database only which versions are published: a version published by any process is
     used from the next request on, everywhere."""
-    versions = await _parsed_versions(session)
-    if versions:
-        return HarmonisedRules(versions, await rate_overrides(session))
-    await ensure_default_published(session, datetime.now().astimezone())
-    # a new transaction, which sees the version just published
-    return HarmonisedRules(await _parsed_versions(session), await rate_overrides(session))
+    versions = await _parsed_versions(session) or [default_rule_set()]
+    return HarmonisedRules(versions, await rate_overrides(session))
 
 
 # engine → (published-versions fingerprint, the versions parsed). Per engine, because one
@@ -352,7 +351,8 @@ async def publish(
     draft_id: int | None = None,
 ) -> RuleSetVersion:
     """A new, frozen version. It may not start in the past: bookings already quoted keep
-    their snapshots, and history is not rewritten."""
+    their snapshots, and history is not rewritten. The default, in force until now if
+    nothing was published yet, is published first, so it stays in force before this one."""
     from common.localtime import to_local
 
     if valid_from < to_local(now).date():
@@ -366,6 +366,7 @@ async def publish(
     content = {**pricing.rule_set_to_dict(draft), "valid_from": valid_from.isoformat()}
     rule_set = pricing.rule_set_from_dict(content)
     async with write_transaction(session):
+        await ensure_default_published(session, now)
         version = RuleSetVersion(
             label=rule_set.version,
             valid_from=valid_from,

@@ -24,7 +24,7 @@ from booking.db.models import Premises, Season, SeasonAllocation
 from booking.domain.errors import DomainError, InvalidTransition, NotFound
 from booking.domain.premises import WEEKDAYS
 from booking.services import seasons as rounds
-from booking.services.rulebook import HarmonisedRules, published
+from booking.services.rulebook import current_rules
 
 
 def clock(minute: int) -> str:
@@ -250,7 +250,7 @@ async def _refresh_outcome(session: AsyncSession, season_id: int) -> None:
     season = await rounds.get_season(session, season_id)
     if season.proposal is None:
         return
-    rules = priority_rules(HarmonisedRules(await published(session)), season)
+    rules = priority_rules(await current_rules(session), season)
     round_ = await load_round(session, season)
     rows = await rounds.allocations(session, season_id, ("proposed",))
     current = [

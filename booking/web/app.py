@@ -102,8 +102,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         except Exception as error:
             if not database_unavailable(error):
                 raise
-            # Start anyway: requests answer 503 until the database is back, and the first
-            # request then publishes the default rules (`current_rules`).
+            # Start anyway: requests answer 503 until the database is back, and use the
+            # default rules, read-only, until a start publishes them (`current_rules`).
             logging.getLogger("booking.web").warning("database unavailable at start: %r", error)
         try:
             yield

@@ -7,12 +7,20 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import func, select, text
 
 from booking.db.engine import write_transaction
+from booking.db.models import RuleSetVersion
 from booking.domain.errors import DomainError
 from booking.services.bookings import NewBooking, create_booking, get_booking
-from booking.services.rulebook import DEFAULT_RULES, current_rules, default_rule_set, publish, read_draft
+from booking.services.rulebook import (
+    DEFAULT_RULES,
+    current_rules,
+    default_rule_set,
+    ensure_default_published,
+    publish,
+    read_draft,
+)
 from pricing import BookingDetails
 from tests.conftest import alone
 from tests.integration.test_bookings import at
@@ -57,7 +65,7 @@ async def test_publish_refuses_the_past_and_versions_are_frozen(db):
     with pytest.raises(DomainError) as refused:
         await publish(db.session, draft, valid_from=date(2026, 8, 1), author="A", reason="r", now=NOW)
     assert refused.value.code == "valid_from_in_past"
-    await current_rules(db.session)  # publishes the default version
+    await ensure_default_published(db.session, NOW)  # as the app's start does
     with pytest.raises(Exception, match="frozen"):
         async with write_transaction(db.session) as s:
             await s.execute(text("UPDATE rule_set_version SET reason = 'changed'"))
@@ -92,7 +100,8 @@ async def test_the_rules_are_parsed_once_per_version_and_a_publish_elsewhere_is_
     from booking.db.engine import make_engine, session_factory
 
     await build_world(db.session)
-    await alone(db.sessions, current_rules)  # the default version, published and parsed
+    await ensure_default_published(db.session, NOW)  # as the app's start does
+    await alone(db.sessions, current_rules)  # the default version, parsed
     parsed = []
     real = pricing.rule_set_from_dict
     monkeypatch.setattr(pricing, "rule_set_from_dict", lambda *a, **k: parsed.append(1) or real(*a, **k))
@@ -120,3 +129,16 @@ async def test_the_rules_are_parsed_once_per_version_and_a_publish_elsewhere_is_
     parsed.clear()
     await alone(db.sessions, current_rules)
     assert parsed == []
+
+
+async def test_before_any_publish_the_default_is_in_force_and_nothing_is_written(db):
+    """Reading the rules never writes (and needs no clock): before the app's first start has
+    published the default, the default is in force, read-only; the first publish keeps it
+    in force before the new version."""
+    rules = await current_rules(db.session)
+    assert rules.versions == [default_rule_set()]
+    assert await db.session.scalar(select(func.count(RuleSetVersion.id))) == 0
+    draft = await read_draft(db.session, gym_price_draft())
+    await publish(db.session, draft, valid_from=date(2027, 1, 1), author="Admin", reason="Ny sats", now=NOW)
+    stored = await alone(db.sessions, current_rules)
+    assert [v.valid_from for v in stored.versions] == [default_rule_set().valid_from, date(2027, 1, 1)]
