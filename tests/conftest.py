@@ -76,6 +76,9 @@ def sqlite_template(tmp_path_factory) -> str:
 
 _pg_template: list[str] = []
 _pg_databases: list[str] = []  # made by `db` this session, dropped at its end
+# Databases a test has finished with, emptied and with the template's schema: the next test
+# takes one (emptying takes a third of the time of copying the template).
+_pg_emptied: list[str] = []
 
 
 async def postgres_template() -> str:
@@ -115,13 +118,17 @@ async def db(request, sqlite_template, tmp_path):
         await database.dispose()
         return
     server = require_postgres()
-    name = await pg.create_database(server, template=await postgres_template())
-    _pg_databases.append(name)
+    template = await postgres_template()
+    name = _pg_emptied.pop() if _pg_emptied else await pg.create_database(server, template=template)
+    if name not in _pg_databases:
+        _pg_databases.append(name)
     url = asyncpg_url(pg.with_database(server, name))
     engine = make_engine(url)
     database = Database(url, engine, session_factory(engine))
     yield database
     await database.dispose()
+    if await pg.emptied(server, name, like=template):
+        _pg_emptied.append(name)
 
 
 @pytest.fixture

@@ -101,6 +101,58 @@ async def drop_database(server: str, name: str) -> None:
         await connection.close()
 
 
+# What a database's schema is: its tables' columns and types, constraints and indexes.
+SCHEMA = """
+SELECT md5(string_agg(part, ',' ORDER BY part)) FROM (
+  SELECT c.relname || '.' || a.attname || ':' || format_type(a.atttypid, a.atttypmod) AS part
+    FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+   WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND a.attnum > 0 AND NOT a.attisdropped
+  UNION ALL SELECT conrelid::regclass || '.' || conname || ':' || pg_get_constraintdef(oid)
+    FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+  UNION ALL SELECT indexrelid::regclass::text FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid
+   WHERE c.relnamespace = 'public'::regnamespace
+) parts
+"""
+TABLES = """
+SELECT string_agg(quote_ident(relname), ', ') FROM pg_class
+ WHERE relnamespace = 'public'::regnamespace AND relkind = 'r' AND relname <> 'alembic_version'
+"""
+_schemas: dict[str, str] = {}  # database → its schema's fingerprint
+
+
+async def schema_of(server: str, name: str) -> str:
+    if name not in _schemas:
+        connection = await asyncpg.connect(with_database(server, name))
+        try:
+            _schemas[name] = await connection.fetchval(SCHEMA)
+        finally:
+            await connection.close()
+    return _schemas[name]
+
+
+async def emptied(server: str, name: str, *, like: str) -> bool:
+    """Empty a test's database for the next test (every table, identities restarted), when
+    its schema is still that of the database `like` (a test may have migrated it down and
+    up); False, leaving it as it is, when it is not or cannot be emptied."""
+    expected = await schema_of(server, like)
+    connection = await asyncpg.connect(with_database(server, name))
+    try:
+        # Whatever the test left connected (a server it started) lets go of the tables.
+        await connection.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()",
+            name,
+        )
+        if await connection.fetchval(SCHEMA) != expected:
+            return False
+        await connection.execute("SET lock_timeout = '5s'")
+        await connection.execute(f"TRUNCATE {await connection.fetchval(TABLES)} RESTART IDENTITY CASCADE")
+        return True
+    except asyncpg.PostgresError:
+        return False
+    finally:
+        await connection.close()
+
+
 async def drop_databases(server: str, names: list[str], connections: int = 4) -> None:
     """Drop many databases at once: each DROP DATABASE waits for a checkpoint, and drops
     waiting at the same time share one."""

@@ -94,7 +94,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @asynccontextmanager
     async def database(app: Litestar):
-        engine = make_engine(settings.database_url)
+        # The database the app's settings name when it starts (the tests start one app on
+        # one database after another).
+        engine = make_engine(app.state.settings.database_url)
         app.state.sessions = session_factory(engine)
         try:
             async with app.state.sessions() as session:
