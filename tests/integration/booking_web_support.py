@@ -3,7 +3,9 @@ app client, logging in, and times relative to today (the lending rules look at `
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import sys
 from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 
@@ -37,20 +39,25 @@ async def world_with_passwords(db):
     return world
 
 
-def app_for(db):
-    """The app as in production without Stripe keys: no card provider (the offline test
-    mode is never on in production; tests/integration/test_payments_testmode.py tries it).
-    One app per test process, started on each test's own database: building the app
-    (its routes, their signatures) takes a tenth of a second, starting it on a database
-    a hundredth."""
-    app = _production_app()
+def app_for(db, env: str = "production"):
+    """The app on the test's database, as configured for `env` with no Stripe keys: in
+    production no card provider (the offline test mode is never on there;
+    tests/integration/test_payments_testmode.py tries it). One app per test process, `env`
+    and clock, started on each test's own database: building the app (its routes, their
+    signatures) takes a tenth of a second or more, starting it on a database a hundredth."""
+    app = _app(env, datetime)  # the class of the moment: freezegun's under the tests' clock
     app.state.settings = replace(app.state.settings, database_url=db.url)
     return app
 
 
 @functools.cache
-def _production_app():
-    return create_app(from_environment({"BOOKING_DATABASE_URL": "sqlite+aiosqlite://", "BOOKING_ENV": "production"}))
+def _app(env: str, clock: type):
+    """Handlers' signatures keep the `datetime` class they were built with (`clock`): a
+    module on the real clock needs an app of its own. The app sets up logging to the stderr
+    of the moment; a test using capsys closes its own when it ends, so the app gets the
+    process's (which pytest captures too)."""
+    with contextlib.redirect_stderr(sys.__stderr__):
+        return create_app(from_environment({"BOOKING_DATABASE_URL": "sqlite+aiosqlite://", "BOOKING_ENV": env}))
 
 
 async def client_for(db):

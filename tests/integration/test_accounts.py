@@ -9,8 +9,7 @@ from litestar.testing import AsyncTestClient
 
 from booking.domain.errors import DomainError
 from booking.services.accounts import create_person
-from booking.settings import from_environment
-from booking.web.app import create_app
+from tests.integration.booking_web_support import app_for
 
 
 @pytest.fixture
@@ -23,7 +22,7 @@ async def client(db):
         roles=["department_staff"],
         birth_date=date(1980, 1, 1),
     )
-    app = create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))
+    app = app_for(db, "development")
     async with AsyncTestClient(app=app) as client:
         yield client
 

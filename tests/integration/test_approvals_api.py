@@ -16,8 +16,7 @@ from sqlalchemy import select
 
 from booking.db.models import Booking, BookingHistory, OutboxMail, Person
 from booking.services.accounts import issue_api_token
-from booking.settings import from_environment
-from booking.web.app import create_app
+from tests.integration.booking_web_support import app_for
 from tests.integration.test_staff import EMAILS, build_staff_world, login_as
 from tests.integration.test_staff_series import WEEKS, series  # noqa: F401 (fixture)
 
@@ -29,7 +28,7 @@ async def staff(db):
     now = datetime.now(timezone.utc)  # the tests' clock (tests/integration/conftest.py)
     async with db.sessions() as s:
         ids = {p.email: p.id for p in (await s.execute(select(Person))).scalars()}
-    app = create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))
+    app = app_for(db, "development")
     async with AsyncTestClient(app=app) as client:
         client.staff, client.db = staff_world, db
         client.ids = {role: ids[email] for role, email in EMAILS.items()}

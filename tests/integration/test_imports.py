@@ -17,7 +17,6 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 
-import booking.web.app as web_app
 from booking import cli
 from booking.db.engine import write_transaction
 from booking.db.models import Booking, Building, CalendarSource, Closure
@@ -25,8 +24,9 @@ from booking.domain.text import CONTROL_CHARACTERS
 from booking.services import feeds, imports
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.lending import PremisesApprovalOnly
-from booking.settings import ROOT, from_environment, get_settings
+from booking.settings import ROOT, get_settings
 from common.localtime import resolve_local
+from tests.integration.booking_web_support import app_for
 from tests.world import build_world
 
 # These tests run `booking` commands as processes, which have the real clock (conftest.py).
@@ -311,7 +311,7 @@ async def test_command_line_import_refresh_and_feed_token(db, world, tmp_path, m
     https = next(line for line in lines if line.startswith("https://lokaler.example/kalender/"))
     assert f"webcal://{https.removeprefix('https://')}" in lines
 
-    app = web_app.create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))
+    app = app_for(db, "development")
     async with AsyncTestClient(app=app) as client:
         response = await client.get(https.removeprefix("https://lokaler.example"))
     assert response.status_code == 200

@@ -20,10 +20,9 @@ from booking.formatting import day as norwegian_day
 from booking.services.accounts import create_person, issue_api_token
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.rulebook import current_rules
-from booking.settings import from_environment
-from booking.web.app import create_app
 from common.localtime import resolve_local, to_local
 from pricing import BookingDetails
+from tests.integration.booking_web_support import app_for
 from tests.integration.test_staff import PASSWORD, build_staff_world, login_as, post_form
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
@@ -75,7 +74,7 @@ async def events(db):
         )
         stranger = await s.scalar(select(Person.id).where(Person.email == "person@example.no"))
         await s.commit()
-    app = create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))
+    app = app_for(db, "development")
     async with AsyncTestClient(app=app) as client:
         client.staff, client.db = world, db
         client.kari = {

@@ -15,6 +15,7 @@ from litestar.testing import AsyncTestClient
 
 from booking.settings import from_environment
 from booking.web.app import create_app
+from tests.integration.booking_web_support import app_for
 from tests.integration.test_staff import EMAILS, PASSWORD, build_staff_world, csrf
 
 ROLES = ("anonymous", "person", "delegate", "caretaker", "department_staff", "admin")
@@ -228,7 +229,7 @@ def verdict(role: str, answer) -> str:
 
 async def test_every_route_allows_and_denies_as_decided(db):
     await build_staff_world(db.session)
-    app = create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))
+    app = app_for(db, "development")
     routes = sorted(app_routes(app), key=lambda route: (route in LAST, route[0] != "GET", route))
     wrong = []
     async with AsyncTestClient(app=app) as client:

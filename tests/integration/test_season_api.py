@@ -13,8 +13,7 @@ from sqlalchemy import func, select
 
 from booking.db.models import Booking, Person, Season, SeasonApplication
 from booking.services.accounts import issue_api_token
-from booking.settings import from_environment
-from booking.web.app import create_app
+from tests.integration.booking_web_support import app_for
 from tests.integration.season_support import ADULTS, CHILDREN
 from tests.integration.test_bookings_api import assert_problem
 from tests.integration.test_staff import EMAILS, build_staff_world, csrf, login_as
@@ -41,7 +40,7 @@ async def api(db):
         token = await issue_api_token(db.session, ids[EMAILS[role]], label="test", now=now)
         return {"Authorization": "Bearer " + token}
 
-    async with AsyncTestClient(app=create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))) as client:
+    async with AsyncTestClient(app=app_for(db, "development")) as client:
         client.db, client.world = db, staff_world.world
         client.staff, client.admin = await bearer("department_staff"), await bearer("admin")
         client.delegate, client.person = await bearer("delegate"), await bearer("person")

@@ -25,10 +25,9 @@ from booking.db.models import (
 from booking.notify.sender import render_pending
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.rulebook import current_rules
-from booking.settings import from_environment
-from booking.web.app import create_app
 from common.localtime import resolve_local, to_local
 from pricing import BookingDetails
+from tests.integration.booking_web_support import app_for
 from tests.world import World, build_world, password_hash
 
 PASSWORD = "lokaler-test-1"
@@ -147,7 +146,7 @@ async def post_form(client, path: str, data: dict | None = None, **kw):
 @pytest.fixture
 async def staff(db):
     staff_world = await build_staff_world(db.session)
-    app = create_app(from_environment({"BOOKING_DATABASE_URL": db.url}))
+    app = app_for(db, "development")
     async with AsyncTestClient(app=app) as client:
         client.staff = staff_world
         client.db = db
