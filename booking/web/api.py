@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from litestar import Controller, get, post
-from litestar.params import Parameter
+from litestar.params import QueryParameter
 from sqlalchemy.ext.asyncio import AsyncSession
 
 import pricing
@@ -95,7 +95,7 @@ class PremisesApi(Controller):
         slug: str,
         db: AsyncSession,
         now: datetime,
-        from_: str | None = Parameter(query="from", default=None),
+        from_: str | None = QueryParameter(name="from", default=None),
         to: str | None = None,
     ) -> dict:
         if not from_ or not to:
