@@ -50,13 +50,16 @@ def app_for(db, env: str = "production"):
     return app
 
 
+_RUN_STDERR = sys.stderr  # this module is imported while tests are collected, under no test's capsys
+
+
 @functools.cache
 def _app(env: str, clock: type):
     """Handlers' signatures keep the `datetime` class they were built with (`clock`): a
     module on the real clock needs an app of its own. The app sets up logging to the stderr
-    of the moment; a test using capsys closes its own when it ends, so the app gets the
-    process's (which pytest captures too)."""
-    with contextlib.redirect_stderr(sys.__stderr__):
+    of the moment; a test using capsys closes its own when it ends, so the app gets the one
+    pytest captures for the whole run (`_RUN_STDERR`)."""
+    with contextlib.redirect_stderr(_RUN_STDERR):
         return create_app(from_environment({"BOOKING_DATABASE_URL": "sqlite+aiosqlite://", "BOOKING_ENV": env}))
 
 
