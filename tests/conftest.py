@@ -11,42 +11,17 @@ import asyncio
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from booking.db.engine import make_engine, session_factory
 from booking.db.migrate import upgrade
 from tests import pg
+from tests.database import Database
 
 IN_CI = os.environ.get("CI") == "true"
 PG_SERVER, PG_HOW = pg.server_url()
-
-
-@dataclass
-class Database:
-    url: str
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    _session: AsyncSession | None = None
-
-    @property
-    def dialect(self) -> str:
-        return self.engine.dialect.name
-
-    @property
-    def session(self) -> AsyncSession:
-        """The test's one session, as a request has one: what tests pass to services. A
-        writer run at the same time as another needs a session of its own (`alone`)."""
-        if self._session is None:
-            self._session = self.sessions()
-        return self._session
-
-    async def dispose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-        await self.engine.dispose()
 
 
 async def alone(sessions: async_sessionmaker[AsyncSession], use_case, *args, **kwargs):

@@ -12,34 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from booking.db.engine import make_engine, session_factory
 from booking.db.migrate import upgrade
 from tests import pg
+from tests.database import Database
 
 
 @dataclass
-class Fresh:
-    label: str  # "SQLite" or "PostgreSQL"
-    url: str  # SQLAlchemy URL
-    engine: AsyncEngine
-    sessions: async_sessionmaker[AsyncSession]
-    libpq: str | None  # for asyncpg, PostgreSQL only
-    _session: AsyncSession | None = None
-
-    @property
-    def session(self) -> AsyncSession:
-        """The run's one session (as a request has one), for use cases called one after
-        another; writers running at the same time each open their own."""
-        if self._session is None:
-            self._session = self.sessions()
-        return self._session
-
-    async def dispose(self) -> None:
-        if self._session is not None:
-            await self._session.close()
-        await self.engine.dispose()
+class Fresh(Database):
+    label: str = ""  # "SQLite" or "PostgreSQL"
+    libpq: str | None = None  # for asyncpg, PostgreSQL only
 
 
 @asynccontextmanager
@@ -69,7 +52,7 @@ async def fresh(kind: str, server: str | None) -> AsyncIterator[Fresh]:
             url = f"sqlite+aiosqlite:///{Path(folder) / 'bench.db'}"
             await asyncio.to_thread(upgrade, url)  # upgrade() runs its own event loop
             engine = make_engine(url)
-            database = Fresh("SQLite", url, engine, session_factory(engine), None)
+            database = Fresh(url, engine, session_factory(engine), label="SQLite")
             try:
                 yield database
             finally:
@@ -80,7 +63,7 @@ async def fresh(kind: str, server: str | None) -> AsyncIterator[Fresh]:
         url = libpq.replace("postgresql://", "postgresql+asyncpg://", 1)
         await asyncio.to_thread(upgrade, url)
         engine = make_engine(url)
-        database = Fresh("PostgreSQL", url, engine, session_factory(engine), libpq)
+        database = Fresh(url, engine, session_factory(engine), label="PostgreSQL", libpq=libpq)
         try:
             yield database
         finally:

@@ -67,6 +67,15 @@ async def client_for(db):
     return AsyncTestClient(app=app_for(db))
 
 
+def assert_problem(answer, status: int, code: str) -> dict:
+    """An application/problem+json answer with this status and code; its body."""
+    assert answer.status_code == status, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    problem = answer.json()
+    assert problem["code"] == code and problem["status"] == status
+    return problem
+
+
 def csrf(client) -> str:
     return client.cookies.get("csrftoken")
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from booking.db.models import Booking, BookingHistory, OutboxMail, Person
 from booking.services.accounts import issue_api_token
-from tests.integration.booking_web_support import app_for
+from tests.integration.booking_web_support import app_for, assert_problem
 from tests.integration.test_staff import EMAILS, build_staff_world, login_as
 from tests.integration.test_staff_series import WEEKS, series  # noqa: F401 (fixture)
 
@@ -37,14 +37,6 @@ async def staff(db):
             for role, email in EMAILS.items()
         }
         yield client
-
-
-def assert_problem(answer, status: int, code: str) -> dict:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"].startswith("application/problem+json")
-    problem = answer.json()
-    assert problem["code"] == code and problem["status"] == status
-    return problem
 
 
 async def history(db, booking_id: int) -> list[tuple]:

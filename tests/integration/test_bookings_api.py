@@ -14,7 +14,15 @@ from booking.db.models import Booking
 from booking.services.accounts import issue_api_token
 from booking.settings import from_environment
 from booking.web.app import create_app
-from tests.integration.booking_web_support import app_for, at, csrf, log_in, weekday_ahead, world_with_passwords
+from tests.integration.booking_web_support import (
+    app_for,
+    assert_problem,
+    at,
+    csrf,
+    log_in,
+    weekday_ahead,
+    world_with_passwords,
+)
 
 
 @pytest.fixture
@@ -52,14 +60,6 @@ def body(client, day, **changes) -> dict:
 async def count(db) -> int:
     async with db.sessions() as s:
         return await s.scalar(select(func.count()).select_from(Booking))
-
-
-def assert_problem(answer, status: int, code: str) -> dict:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"].startswith("application/problem+json")
-    problem = answer.json()
-    assert problem["code"] == code and problem["status"] == status
-    return problem
 
 
 async def test_create_is_idempotent_per_key(client):

@@ -22,7 +22,7 @@ from booking.services.bookings import NewBooking, create_booking
 from booking.services.rulebook import current_rules
 from common.localtime import resolve_local, to_local
 from pricing import BookingDetails
-from tests.integration.booking_web_support import app_for
+from tests.integration.booking_web_support import app_for, assert_problem
 from tests.integration.test_staff import PASSWORD, build_staff_world, login_as, post_form
 
 ENGLISH = {"Accept-Language": "en-GB,en;q=0.9"}
@@ -122,14 +122,6 @@ async def book(client, slug: str, start: datetime, *, organisation: bool = True,
 def text_of(page: str) -> str:
     """The page's words without tags, one space apart."""
     return html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page)))
-
-
-def assert_problem(answer, status: int, code: str) -> dict:
-    assert answer.status_code == status, answer.text
-    assert answer.headers["content-type"].startswith("application/problem+json")
-    problem = answer.json()
-    assert problem["code"] == code and problem["status"] == status
-    return problem
 
 
 def feed_events(body: bytes) -> list:

@@ -13,9 +13,8 @@ from sqlalchemy import func, select
 
 from booking.db.models import Booking, Person, Season, SeasonApplication
 from booking.services.accounts import issue_api_token
-from tests.integration.booking_web_support import app_for
+from tests.integration.booking_web_support import app_for, assert_problem
 from tests.integration.season_support import ADULTS, CHILDREN
-from tests.integration.test_bookings_api import assert_problem
 from tests.integration.test_staff import EMAILS, build_staff_world, csrf, login_as
 
 ROUND = {
