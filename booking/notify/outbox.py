@@ -7,10 +7,11 @@ senders never deliver one row twice."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import Insert, and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -60,11 +61,19 @@ async def enqueue(session: AsyncSession, mail: Mail, now: datetime) -> bool:
         "attempts": 0,
         "last_error": None,
     }
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    result = await session.execute(
-        dialect.insert(OutboxMail).values(**values).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    )
+    connection = await session.connection()  # Core, not the ORM's bulk insert: one plain statement
+    result = await connection.execute(insert_unless_stored(connection.dialect.name), values)
     return bool(result.rowcount)
+
+
+@functools.cache
+def insert_unless_stored(dialect: str) -> Insert:
+    """The outbox's INSERT … ON CONFLICT (dedupe_key) DO NOTHING, built once per dialect."""
+    return (
+        (postgresql if dialect == "postgresql" else sqlite)
+        .insert(OutboxMail)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
 
 
 async def unrendered(session: AsyncSession, limit: int) -> list[OutboxMail]:

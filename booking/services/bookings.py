@@ -3,29 +3,48 @@ through the state machine, and release expired holds."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import Date, Select, and_, bindparam, delete, func, insert, literal, null, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from booking import notify
 from booking.db.engine import write_transaction
 from booking.db.failures import EXCLUSION_VIOLATION, UNIQUE_VIOLATION, refused_by
-from booking.db.models import Booking, BookingHistory, Membership, Organisation, Person, Premises, SlotClaim
+from booking.db.models import Booking, BookingHistory, Closure, Membership, Organisation, Person, Premises, SlotClaim
 from booking.domain.availability import ClosureSpan, check_request, conflicts, occupied
 from booking.domain.errors import Collision, Conflict, Forbidden, KeyReused, NotFound
 from booking.domain.intervals import Interval
 from booking.domain.lifecycle import SLOT_HOLDING, Status, initial_status, transition
 from booking.domain.premises import PremisesRules
-from booking.services.catalogue import Family, TakenSlot, closures_for, premises_with_family, rules_of, taken_slots
+from booking.services.catalogue import (
+    Family,
+    TakenSlot,
+    family,
+    holds_of,
+    local_dates,
+    premises_with_family,
+    rules_of,
+    season_hours,
+    taken_slots,
+)
 from booking.services.lending import Assessment, LendingRules, Request, Responsible, check_capacity, details_of
 from pricing import BookingDetails
 
 SLOT_HOLDING_VALUES = [s.value for s in SLOT_HOLDING]
+
+# The engine's writes, built once and run on the session's connection as plain Core
+# statements (the ORM's bulk insert would add its bookkeeping to every one).
+INSERT_BOOKING = insert(Booking).returning(Booking.id)
+INSERT_BOOKINGS = insert(Booking).returning(Booking.id, sort_by_parameter_order=True)
+INSERT_CLAIMS = insert(SlotClaim)
+INSERT_HISTORY = insert(BookingHistory)
 
 
 @dataclass(frozen=True)
@@ -72,11 +91,6 @@ async def booker(
     session: AsyncSession, person_id: int, organisation_id: int | None
 ) -> tuple[Person, Organisation | None]:
     """The person, and the organisation they book for if they are its delegate: one query."""
-    if organisation_id is None:
-        person = await session.get(Person, person_id)
-        if person is None:
-            raise NotFound("unknown_person", "Fant ikke brukeren.", f"No person {person_id}.")
-        return person, None
     row = (
         await session.execute(
             select(Person, Organisation, Membership.id)
@@ -88,9 +102,18 @@ async def booker(
             .where(Person.id == person_id)
         )
     ).first()
-    if row is None:
+    return checked_booker(person_id, organisation_id, *(row or (None, None, None)))
+
+
+def checked_booker(
+    person_id: int, organisation_id: int | None, person: Person | None, organisation: Organisation | None, member
+) -> tuple[Person, Organisation | None]:
+    """Pure: the person and the organisation read for them, or the refusal: an unknown
+    person or organisation, or a person who is not the organisation's delegate."""
+    if person is None:
         raise NotFound("unknown_person", "Fant ikke brukeren.", f"No person {person_id}.")
-    person, organisation, member = row
+    if organisation_id is None:
+        return person, None
     if organisation is None:
         raise NotFound("unknown_organisation", "Fant ikke organisasjonen.", f"No organisation {organisation_id}.")
     if member is None:
@@ -100,26 +123,6 @@ async def booker(
             f"Person {person_id} is not a delegate of organisation {organisation_id}.",
         )
     return person, organisation
-
-
-async def upcoming_count(
-    session: AsyncSession, person: Person, organisation: Organisation | None, now: datetime
-) -> int:
-    """The person's own upcoming self-organised bookings, which the quota counts; an
-    organisation's booking is not counted against a person's quota, so none are read."""
-    if organisation is not None:
-        return 0
-    return (
-        await session.scalar(
-            select(func.count(Booking.id)).where(
-                Booking.person_id == person.id,
-                Booking.organisation_id.is_(None),
-                Booking.status.in_(SLOT_HOLDING_VALUES),
-                Booking.end_at > now,
-            )
-        )
-        or 0
-    )
 
 
 async def release_expired_holds(session: AsyncSession, now: datetime, units: frozenset[int] | None = None) -> list[int]:
@@ -178,8 +181,8 @@ async def write_status(
         return []
     if target not in SLOT_HOLDING:
         await session.execute(delete(SlotClaim).where(SlotClaim.booking_id.in_(changed)))
-    await session.execute(
-        insert(BookingHistory),
+    await (await session.connection()).execute(
+        INSERT_HISTORY,
         [
             {
                 "booking_id": booking_id,
@@ -216,10 +219,98 @@ class Situation:
     upcoming: int  # the booker's own upcoming self-organised bookings (the quota counts them)
     closures: list[ClosureSpan]
     taken: list[TakenSlot]  # claims on the family's units reaching into the window, expired holds marked
+    earlier: int | None = None  # the booking this person already made under the idempotency key asked about
 
     @property
     def structure(self) -> PremisesRules:
         return rules_of(self.premises, self.family.units)
+
+
+@functools.cache
+def situation_query(*, self_organised: bool, with_key: bool) -> Select:
+    """One statement for everything but the claims, built once per shape and run with
+    `situation_parameters`: a row per premises of the building (`family_id`,
+    `family_parent`) beside the premises asked for, the booker, their membership, quota
+    count (`self_organised`) and earlier booking under the key (`with_key`), and,
+    outer-joined to each premises, its seasonal hours held for a round and the closures
+    reaching into the window."""
+    building = aliased(Premises)
+    start, end, person_id, organisation_id = (bindparam(name) for name in ("start", "end", "person", "organisation"))
+    hours = season_hours(bindparam("first", type_=Date), bindparam("last", type_=Date)).subquery()
+    earlier = (
+        select(Booking.id).where(Booking.person_id == person_id, Booking.idempotency_key == bindparam("key"))
+        if with_key
+        else select(null())
+    )
+    upcoming = (
+        select(func.count(Booking.id)).where(
+            Booking.person_id == person_id,
+            Booking.organisation_id.is_(None),
+            Booking.status.in_(SLOT_HOLDING_VALUES),
+            Booking.end_at > bindparam("now"),
+        )
+        if self_organised
+        else select(literal(0))
+    )
+    return (
+        select(
+            Premises,
+            building.id.label("family_id"),
+            building.parent_id.label("family_parent"),
+            Person,
+            Organisation,
+            Membership.id.label("member"),
+            earlier.scalar_subquery().label("earlier"),
+            upcoming.scalar_subquery().label("upcoming"),
+            hours,
+            Closure.id.label("closure_id"),
+            Closure.start_at.label("closure_start"),
+            Closure.end_at.label("closure_end"),
+            Closure.reason.label("closure_reason"),
+        )
+        .join(building, building.building_id == Premises.building_id)
+        .outerjoin(Person, Person.id == person_id)
+        .outerjoin(Organisation, Organisation.id == organisation_id)
+        .outerjoin(Membership, and_(Membership.person_id == person_id, Membership.organisation_id == organisation_id))
+        .outerjoin(hours, hours.c.premises_id == building.id)
+        .outerjoin(
+            Closure,
+            and_(
+                Closure.start_at < end,
+                Closure.end_at > start,
+                or_(
+                    Closure.premises_id == building.id,
+                    and_(
+                        building.id == Premises.id,
+                        or_(Closure.scope == "municipality", Closure.building_id == Premises.building_id),
+                    ),
+                ),
+            ),
+        )
+        .where(Premises.slug == bindparam("slug"))
+    )
+
+
+def situation_parameters(
+    premises_slug: str,
+    person_id: int,
+    organisation_id: int | None,
+    window: Interval,
+    now: datetime,
+    idempotency_key: str | None,
+) -> dict:
+    first, last = local_dates(window)
+    return {
+        "slug": premises_slug,
+        "person": person_id,
+        "organisation": organisation_id,
+        "start": window.start,
+        "end": window.end,
+        "first": first,
+        "last": last,
+        "now": now,
+        "key": idempotency_key,
+    }
 
 
 async def read_situation(
@@ -231,26 +322,38 @@ async def read_situation(
     now: datetime,
     *,
     read_claims: bool = True,
+    idempotency_key: str | None = None,
 ) -> Situation:
-    """The one read before deciding: premises and halls, booker, quota, closures, and the
-    claims in the window (unless the database is left to judge them: `read_claims`)."""
-    premises, fam = await premises_with_family(session, premises_slug)
-    person, organisation = await booker(session, person_id, organisation_id)
+    """The one read before deciding (`situation_query`), and the claims in the window
+    unless the database is left to judge them (`read_claims`)."""
+    rows = (
+        await session.execute(
+            situation_query(self_organised=organisation_id is None, with_key=idempotency_key is not None),
+            situation_parameters(premises_slug, person_id, organisation_id, window, now, idempotency_key),
+        )
+    ).all()
+    if not rows:
+        raise NotFound(
+            "unknown_premises",
+            f"Fant ikke lokalet «{premises_slug}».",
+            f"No premises {premises_slug!r}.",
+            slug=premises_slug,
+        )
+    first = rows[0]
+    premises = first.Premises
+    person, organisation = checked_booker(person_id, organisation_id, first.Person, first.Organisation, first.member)
+    fam = family(premises.id, {row.family_id: row.family_parent for row in rows})
+    held = {row.hours_id: row for row in rows if row.hours_id is not None and row.premises_id in fam.related}
+    closed = {row.closure_id: row for row in rows if row.closure_id is not None and row.family_id in fam.related}
+    closures = [ClosureSpan(Interval(c.closure_start, c.closure_end), c.closure_reason) for c in closed.values()]
+    closures += [ClosureSpan(Interval(h.start_at, h.end_at), h.reason) for h in holds_of(held.values(), window)]
     structure = rules_of(premises, fam.units)
     taken = (
         await taken_slots(session, fam.units, occupied(structure, window), now=now, with_expired=True)
         if read_claims
         else []
     )
-    return Situation(
-        premises,
-        fam,
-        person,
-        organisation,
-        await upcoming_count(session, person, organisation, now),
-        await closures_for(session, premises, fam, window),
-        taken,
-    )
+    return Situation(premises, fam, person, organisation, first.upcoming, closures, taken, first.earlier)
 
 
 @dataclass(frozen=True)
@@ -375,8 +478,8 @@ async def write_claims(
     exclusion constraint on PostgreSQL, the write lock on SQLite, is the final judge."""
     if frees_expired:
         await release_expired_holds(session, now, frozenset().union(*(units for _, units, _ in claims)))
-    await session.execute(
-        insert(SlotClaim),
+    await (await session.connection()).execute(
+        INSERT_CLAIMS,
         [
             {"booking_id": booking_id, "unit_id": unit, "busy_from": claim.start, "busy_to": claim.end}
             for booking_id, units, claim in claims
@@ -394,21 +497,18 @@ async def write_bookings(
     their history rows and the mail each change sends (an outbox event)."""
     if not placements:
         return []
-    ids = list(
-        (
-            await session.execute(
-                insert(Booking).returning(Booking.id, sort_by_parameter_order=True), [p.row for p in placements]
-            )
-        ).scalars()
-    )
+    if len(placements) == 1:  # one row: a plain INSERT … RETURNING, without the batching many rows need
+        ids = [(await (await session.connection()).execute(INSERT_BOOKING, placements[0].row)).scalar_one()]
+    else:
+        ids = list((await session.execute(INSERT_BOOKINGS, [p.row for p in placements])).scalars())
     await write_claims(
         session,
         [(booking_id, p.units, p.claim) for booking_id, p in zip(ids, placements, strict=True)],
         frees_expired=any(p.frees_expired for p in placements),
         now=now,
     )
-    await session.execute(
-        insert(BookingHistory),
+    await (await session.connection()).execute(
+        INSERT_HISTORY,
         [
             {
                 "booking_id": booking_id,
@@ -491,13 +591,29 @@ async def book(
     for last_try in (False, True):
         try:
             async with write_transaction(session):
-                existing = await existing_booking(session, new)
-                if existing is not None:
-                    return existing, False
-                booking_id, _ = await place_booking(
-                    session, new, rules, now, choose_method, read_claims=session.get_bind().dialect.name != "postgresql"
+                situation = await read_situation(
+                    session,
+                    new.premises_slug,
+                    new.person_id,
+                    new.organisation_id,
+                    Interval(new.start, new.end),
+                    now,
+                    read_claims=session.get_bind().dialect.name != "postgresql",
+                    idempotency_key=new.idempotency_key,
                 )
-                return await session.get(Booking, booking_id), True
+                if situation.earlier is not None:
+                    return await existing_booking(session, new), False
+                placement = decide(situation, new, rules, now, choose_method=choose_method)
+                (booking_id,) = await write_bookings(session, [placement], actor_id=new.person_id, now=now)
+                # As written, with what it refers to: nothing is read back.
+                booking = Booking(
+                    id=booking_id,
+                    **placement.row,
+                    premises=situation.premises,
+                    person=situation.person,
+                    organisation=situation.organisation,
+                )
+                return booking, True
         except Conflict:
             # The same request under the same key, committed by another transaction after our
             # key check and before our conflict check, is the booking in the way: it is the answer.

@@ -94,13 +94,21 @@ def _split(booking: Booking, fee: Decimal, paid: Decimal) -> tuple[Decimal, Deci
     return Decimal(0), Decimal(0), Decimal(0)
 
 
+def terms_of(
+    booking: Booking, rules: HarmonisedRules, now: datetime, *, by_staff: bool, paid: Decimal = Decimal(0)
+) -> CancellationTerms:
+    """Pure: what cancelling now costs, with `paid` by card still refundable (nothing
+    yet, for a booking just made)."""
+    fee, nb, en = fee_for(booking, rules, now, by_staff=by_staff)
+    kept, refund, credit = _split(booking, fee, paid)
+    return CancellationTerms(booking.id, booking.payment_method, kept, paid, refund, credit, nb, en)
+
+
 async def _terms(
     session: AsyncSession, booking: Booking, rules: HarmonisedRules, now: datetime, by_staff: bool
 ) -> CancellationTerms:
-    fee, nb, en = fee_for(booking, rules, now, by_staff=by_staff)
     paid = sum((left for _, left in await _paid(session, booking.id)), Decimal(0))
-    kept, refund, credit = _split(booking, fee, paid)
-    return CancellationTerms(booking.id, booking.payment_method, kept, paid, refund, credit, nb, en)
+    return terms_of(booking, rules, now, by_staff=by_staff, paid=paid)
 
 
 async def cancellation_terms(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Booking, Building, Closure, District, Premises, SeasonPremises, SlotClaim
@@ -108,23 +108,37 @@ class SeasonHold:
 SEASON_HOLD_REASON = "Sesongtid: holdes av til fordelingen er publisert"
 
 
-async def season_holds(
-    session: AsyncSession, window: Interval, *, except_season: int | None = None
-) -> list[SeasonHold]:
-    first, last = to_local(window.start).date(), to_local(window.end).date()
+def local_dates(window: Interval) -> tuple[date, date]:
+    """The first and last local dates a window touches."""
+    return to_local(window.start).date(), to_local(window.end).date()
+
+
+def season_hours(first, last, *, except_season: int | None = None) -> Select:
+    """The seasonal hours, per premises, of the rounds that hold time from local date
+    `first` to `last` (open or closed, not yet published): rows for `holds_of`."""
     season = AllocationSeason
-    rows = (
-        await session.execute(
-            select(SeasonPremises.premises_id, SeasonPremises.hours, season.starts, season.ends, season.excluded)
-            .join(season, season.id == SeasonPremises.season_id)
-            .where(
-                season.state.in_(("open", "closed")),
-                season.starts <= last,
-                season.ends >= first,
-                season.id != (except_season or 0),
-            )
+    return (
+        select(
+            SeasonPremises.id.label("hours_id"),
+            SeasonPremises.premises_id,
+            SeasonPremises.hours,
+            season.starts,
+            season.ends,
+            season.excluded,
         )
-    ).all()
+        .join(season, season.id == SeasonPremises.season_id)
+        .where(
+            season.state.in_(("open", "closed")),
+            season.starts <= last,
+            season.ends >= first,
+            season.id != (except_season or 0),
+        )
+    )
+
+
+def holds_of(rows, window: Interval) -> list[SeasonHold]:
+    """Pure: the held spans in the window of `season_hours` rows."""
+    first, last = local_dates(window)
     holds = []
     for row in rows:
         skipped = [(date.fromisoformat(p["from"]), date.fromisoformat(p["to"])) for p in row.excluded]
@@ -138,6 +152,13 @@ async def season_holds(
                         holds.append(SeasonHold(row.premises_id, span.start, span.end, SEASON_HOLD_REASON))
             day += timedelta(days=1)
     return holds
+
+
+async def season_holds(
+    session: AsyncSession, window: Interval, *, except_season: int | None = None
+) -> list[SeasonHold]:
+    rows = (await session.execute(season_hours(*local_dates(window), except_season=except_season))).all()
+    return holds_of(rows, window)
 
 
 async def closures_in(

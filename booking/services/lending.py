@@ -52,7 +52,7 @@ class Request:
     organisation: Organisation | None
     details: BookingDetails
     now: datetime
-    upcoming_bookings: int  # see bookings.upcoming_count
+    upcoming_bookings: int  # see bookings.situation_query
     payment_method: str | None = None  # None (free, or not chosen) | "card" | "invoice"
 
 

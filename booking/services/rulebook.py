@@ -259,30 +259,37 @@ async def current_rules(session: AsyncSession) -> HarmonisedRules:
     set, read-only: this never writes, and so needs no clock.
 
     The parsed versions are kept per process (`_parsed_versions`), and each call asks the
-    database only which versions are published: a version published by any process is
-    used from the next request on, everywhere."""
-    versions = await _parsed_versions(session) or [default_rule_set()]
-    return HarmonisedRules(versions, await rate_overrides(session))
+    database only which versions are published, with the tariff exceptions' rates in the
+    same statement (`RULES_READ`): a version published by any process is used from the
+    next request on, everywhere."""
+    rows = (await session.execute(RULES_READ)).all()
+    versions = await _parsed_versions(session, (rows[0].published, rows[0].newest)) or [default_rule_set()]
+    return HarmonisedRules(versions, {row.premises_id: Decimal(row.rate) for row in rows if row.premises_id})
 
+
+# One row per tariff exception setting a rate (or one row with none), each with the
+# published versions' fingerprint: their number and the newest id. A published row is
+# never changed (RuleSetVersion), so these two say whether anything was published or removed.
+_PUBLISHED = (
+    select(func.count(RuleSetVersion.id).label("published"), func.max(RuleSetVersion.id).label("newest"))
+    .where(RuleSetVersion.status == "published")
+    .subquery()
+)
+RULES_READ = (
+    select(_PUBLISHED, TariffException.premises_id, TariffException.value.label("rate"))
+    .select_from(_PUBLISHED)
+    .outerjoin(TariffException, TariffException.field == "rate")
+    .order_by(TariffException.id)
+)
 
 # engine → (published-versions fingerprint, the versions parsed). Per engine, because one
 # process (the tests, a CLI command) may talk to several databases.
 _VERSIONS_SEEN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-async def _parsed_versions(session: AsyncSession) -> list[pricing.RuleSet]:
-    """The published versions, parsed only when the set of them changed since this process
-    last read them. A published row is never changed (RuleSetVersion), so the number of
-    published rows and the newest id say whether anything was published (or removed)."""
-    fingerprint = tuple(
-        (
-            await session.execute(
-                select(func.count(RuleSetVersion.id), func.max(RuleSetVersion.id)).where(
-                    RuleSetVersion.status == "published"
-                )
-            )
-        ).one()
-    )
+async def _parsed_versions(session: AsyncSession, fingerprint: tuple[int, int | None]) -> list[pricing.RuleSet]:
+    """The published versions, parsed only when their fingerprint changed since this
+    process last read them."""
     if not fingerprint[0]:
         return []
     engine = session.bind.sync_engine if hasattr(session.bind, "sync_engine") else session.bind
@@ -292,17 +299,6 @@ async def _parsed_versions(session: AsyncSession) -> list[pricing.RuleSet]:
     versions = await published(session)
     _VERSIONS_SEEN[engine] = (fingerprint, tuple(versions))
     return versions
-
-
-async def rate_overrides(session: AsyncSession) -> dict[int, Decimal]:
-    rows = (
-        await session.execute(
-            select(TariffException.premises_id, TariffException.value)
-            .where(TariffException.field == "rate")
-            .order_by(TariffException.id)
-        )
-    ).all()
-    return {row.premises_id: Decimal(row.value) for row in rows}
 
 
 async def categories_in_use(session: AsyncSession) -> set[str]:

@@ -23,6 +23,7 @@ from booking.domain.intervals import Interval
 from booking.domain.premises import WEEKDAYS
 from booking.domain.recurrence import WeeklyPattern
 from booking.services.bookings import NewBooking
+from booking.services.cancellation import terms_of
 from booking.services.lending import Responsible
 from booking.services.rulebook import HarmonisedRules
 from booking.services.self_service import (
@@ -110,11 +111,19 @@ def terms_json(terms) -> dict:
     }
 
 
-async def with_cancellation(db: AsyncSession, person: Person, b: Booking, rules, now: datetime) -> dict:
-    """The booking, and while it can be cancelled, what cancelling now would cost."""
+async def with_cancellation(
+    db: AsyncSession, person: Person, b: Booking, rules, now: datetime, *, just_made: bool = False
+) -> dict:
+    """The booking, and while it can be cancelled, what cancelling now would cost; for a
+    booking `just_made` by this person nothing is read: they booked it, nothing is paid yet."""
     body = booking_json(b)
     if may_cancel(b, now):
-        body["cancellation"] = terms_json(await cancellation_preview(db, person, b, rules, now))
+        terms = (
+            terms_of(b, rules, now, by_staff=False)
+            if just_made
+            else await cancellation_preview(db, person, b, rules, now)
+        )
+        body["cancellation"] = terms_json(terms)
     return body
 
 
@@ -242,7 +251,10 @@ class BookingsApi(Controller):
             payment_method=data.payment_method,
         )
         booking, created = await submit_booking(db, settings, rules, asked, responsible, now=now)
-        return Response(await with_cancellation(db, person, booking, rules, now), status_code=201 if created else 200)
+        return Response(
+            await with_cancellation(db, person, booking, rules, now, just_made=created),
+            status_code=201 if created else 200,
+        )
 
     @get("/bookings/{booking_id:int}")
     async def read(

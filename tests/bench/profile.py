@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import cProfile
+import inspect
 import pstats
 import sys
 import time
@@ -27,19 +28,10 @@ from tests.bench.databases import Fresh, fresh
 from tests.bench.world import BenchWorld, build_bench_world
 from tests.bench.writes import OWN_BASE, WARMUP_BASE, Tally, engine_writer, timed
 
-# What `place_booking` calls, by the names it looks up at call time; dotted ones live on a
-# module it imported. Names the engine no longer has are skipped.
-STEPS = (
-    "existing_booking",
-    "premises_with_family",
-    "booker",
-    "closures_for",
-    "upcoming_count",
-    "release_expired_holds",
-    "taken_slots",
-    "notify.booking_changed",
-)
-REST = "the rest: session, transaction, INSERTs, reading the booking back, commit, event loop"
+# The steps of `book`, by the names it looks up at call time (none calls another);
+# names the engine no longer has are skipped.
+STEPS = ("read_situation", "existing_booking", "decide", "write_bookings")
+REST = "the rest: session, transaction, commit, event loop"
 
 
 def _resolve(name: str) -> tuple[object, str] | None:
@@ -64,7 +56,14 @@ def steps_timed(cpu: dict[str, float]) -> Iterator[None]:
             finally:
                 cpu[name] += time.process_time() - started
 
-        return step
+        def pure_step(*args, **kwargs):
+            started = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                cpu[name] += time.process_time() - started
+
+        return step if inspect.iscoroutinefunction(original) else pure_step
 
     for name, (owner, attribute) in found.items():
         setattr(owner, attribute, wrap(name, originals[name]))

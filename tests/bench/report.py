@@ -199,7 +199,7 @@ METHOD = """\
   core (for SQLite it includes the driver's thread, which runs SQLite itself). One asyncio
   process uses at most one core: near 100 % the client is the bottleneck. *machine busy*:
   all cores, from /proc/stat: the client, PostgreSQL and whatever else ran meanwhile.
-  The breakdown by step wraps the functions `place_booking` calls, with one writer.
+  The breakdown by step wraps the steps of `book` (read, decide, write), with one writer.
 - Search: {bookings:,} bookings (90 % confirmed, 5 % awaiting approval, 5 % cancelled) and
   their slot claims bulk-inserted with `executemany`, spread evenly over two years
   (2025-09 to 2027-09) across the premises, then `ANALYZE`. Then `catalogue.search` over all
