@@ -18,7 +18,7 @@ import pricing
 from booking.db.models import Booking, Organisation, OutboxMail, Payment, Person, Premises
 from booking.domain.lifecycle import Status
 from booking.formatting import clock, kroner, when
-from booking.notify.outbox import Attachment, enqueue, event_mail
+from booking.notify.outbox import Attachment, Mail, enqueue, event_mail
 from booking.notify.render import language_of, render
 from booking.payments import TEST_MODE
 from booking.services.feed_events import full_booking_events
@@ -147,7 +147,31 @@ async def booking_changed(
     kind = _kind(before, after, booking)
     if kind is None or reason in QUIET_REASONS:
         return
+    amounts = None
+    if kind in ("rejected", "cancelled"):
+        amounts = await money(session, booking)
+        if kind == "cancelled" and before is Status.HELD and not amounts["paid"]:
+            return  # the booker left the payment page: nothing was agreed, nothing to report
     person = await session.get(Person, booking.person_id)
+    mail = change_mail(booking, before, after, person, reason=reason, reason_en=reason_en, amounts=amounts)
+    await enqueue(session, mail, now)
+
+
+def change_mail(
+    booking: Booking,
+    before: Status | None,
+    after: Status,
+    to: Person,
+    *,
+    reason: str,
+    reason_en: str = "",
+    amounts: dict[str, Decimal] | None = None,
+) -> Mail | None:
+    """Pure: the mail (as an event) a booking's change sends to its booker `to`, if any;
+    `amounts`, the money side, for a rejection or a cancellation."""
+    kind = _kind(before, after, booking)
+    if kind is None or reason in QUIET_REASONS:
+        return None
     event = {
         "mail": kind,
         **_snapshot(booking, after),
@@ -155,18 +179,9 @@ async def booking_changed(
         "reason": reason,
         "reason_en": reason_en,
     }
-    if kind in ("rejected", "cancelled"):
-        amounts = await money(session, booking)
-        if kind == "cancelled" and before is Status.HELD and not amounts["paid"]:
-            return  # the booker left the payment page: nothing was agreed, nothing to report
+    if amounts is not None:
         event["amounts"] = {name: str(value) for name, value in amounts.items()}
-    await enqueue(
-        session,
-        event_mail(
-            f"booking-{booking.id}-{booking.sequence}-{kind}", person.email, language_of(person.language), event
-        ),
-        now,
-    )
+    return event_mail(f"booking-{booking.id}-{booking.sequence}-{kind}", to.email, language_of(to.language), event)
 
 
 async def render_booking_event(

@@ -47,7 +47,14 @@ def event_mail(dedupe_key: str, to_address: str, language: str, event: dict) -> 
 
 async def enqueue(session: AsyncSession, mail: Mail, now: datetime) -> bool:
     """Add the mail unless one with its key exists; True when it was added."""
-    values = {
+    connection = await session.connection()  # Core, not the ORM's bulk insert: one plain statement
+    result = await connection.execute(insert_unless_stored(connection.dialect.name), outbox_row(mail, now))
+    return bool(result.rowcount)
+
+
+def outbox_row(mail: Mail, now: datetime) -> dict:
+    """The outbox row of a mail stored now."""
+    return {
         "dedupe_key": mail.dedupe_key,
         "to_address": mail.to_address,
         "language": mail.language,
@@ -61,9 +68,6 @@ async def enqueue(session: AsyncSession, mail: Mail, now: datetime) -> bool:
         "attempts": 0,
         "last_error": None,
     }
-    connection = await session.connection()  # Core, not the ORM's bulk insert: one plain statement
-    result = await connection.execute(insert_unless_stored(connection.dialect.name), values)
-    return bool(result.rowcount)
 
 
 @functools.cache

@@ -9,7 +9,23 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import Date, Select, and_, bindparam, delete, func, insert, literal, null, or_, select, update
+from sqlalchemy import (
+    Date,
+    Insert,
+    Integer,
+    Select,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -17,12 +33,23 @@ from sqlalchemy.orm import aliased
 from booking import notify
 from booking.db.engine import write_transaction
 from booking.db.failures import EXCLUSION_VIOLATION, UNIQUE_VIOLATION, refused_by
-from booking.db.models import Booking, BookingHistory, Closure, Membership, Organisation, Person, Premises, SlotClaim
+from booking.db.models import (
+    Booking,
+    BookingHistory,
+    Closure,
+    Membership,
+    Organisation,
+    OutboxMail,
+    Person,
+    Premises,
+    SlotClaim,
+)
 from booking.domain.availability import ClosureSpan, check_request, conflicts, occupied
 from booking.domain.errors import Collision, Conflict, Forbidden, KeyReused, NotFound
 from booking.domain.intervals import Interval
 from booking.domain.lifecycle import SLOT_HOLDING, Status, initial_status, transition
 from booking.domain.premises import PremisesRules
+from booking.notify.outbox import outbox_row
 from booking.services.catalogue import (
     Family,
     TakenSlot,
@@ -220,6 +247,7 @@ class Situation:
     closures: list[ClosureSpan]
     taken: list[TakenSlot]  # claims on the family's units reaching into the window, expired holds marked
     earlier: int | None = None  # the booking this person already made under the idempotency key asked about
+    reserved_id: int | None = None  # an id for the booking to write (PostgreSQL, when asked for)
 
     @property
     def structure(self) -> PremisesRules:
@@ -227,11 +255,12 @@ class Situation:
 
 
 @functools.cache
-def situation_query(*, self_organised: bool, with_key: bool) -> Select:
+def situation_query(*, self_organised: bool, with_key: bool, reserve_id: bool = False) -> Select:
     """One statement for everything but the claims, built once per shape and run with
     `situation_parameters`: a row per premises of the building (`family_id`,
     `family_parent`) beside the premises asked for, the booker, their membership, quota
-    count (`self_organised`) and earlier booking under the key (`with_key`), and,
+    count (`self_organised`) and earlier booking under the key (`with_key`), the next
+    booking id (`reserve_id`, PostgreSQL: taken once, as the statement's InitPlan), and,
     outer-joined to each premises, its seasonal hours held for a round and the closures
     reaching into the window."""
     building = aliased(Premises)
@@ -262,6 +291,9 @@ def situation_query(*, self_organised: bool, with_key: bool) -> Select:
             Membership.id.label("member"),
             earlier.scalar_subquery().label("earlier"),
             upcoming.scalar_subquery().label("upcoming"),
+            (select(func.nextval(func.pg_get_serial_sequence("booking", "id"))) if reserve_id else select(null()))
+            .scalar_subquery()
+            .label("reserved_id"),
             hours,
             Closure.id.label("closure_id"),
             Closure.start_at.label("closure_start"),
@@ -323,12 +355,15 @@ async def read_situation(
     *,
     read_claims: bool = True,
     idempotency_key: str | None = None,
+    reserve_id: bool = False,
 ) -> Situation:
     """The one read before deciding (`situation_query`), and the claims in the window
     unless the database is left to judge them (`read_claims`)."""
     rows = (
         await session.execute(
-            situation_query(self_organised=organisation_id is None, with_key=idempotency_key is not None),
+            situation_query(
+                self_organised=organisation_id is None, with_key=idempotency_key is not None, reserve_id=reserve_id
+            ),
             situation_parameters(premises_slug, person_id, organisation_id, window, now, idempotency_key),
         )
     ).all()
@@ -353,7 +388,9 @@ async def read_situation(
         if read_claims
         else []
     )
-    return Situation(premises, fam, person, organisation, first.upcoming, closures, taken, first.earlier)
+    return Situation(
+        premises, fam, person, organisation, first.upcoming, closures, taken, first.earlier, first.reserved_id
+    )
 
 
 @dataclass(frozen=True)
@@ -372,6 +409,18 @@ class Placement:
     @property
     def status(self) -> Status:
         return Status(self.row["status"])
+
+    def history(self, booking_id: int, actor_id: int | None, now: datetime) -> dict:
+        """Its history row: made, in the status decided."""
+        return {
+            "booking_id": booking_id,
+            "at": now,
+            "actor_id": actor_id,
+            "from_status": None,
+            "to_status": self.status.value,
+            "reason": self.reason,
+            "reason_codes": list(self.reason_codes) or None,
+        }
 
 
 def free_slot(situation: Situation, wanted: Interval, placed: Sequence[Interval] = ()) -> tuple[Interval, bool]:
@@ -500,7 +549,7 @@ async def write_bookings(
     if len(placements) == 1:  # one row: a plain INSERT … RETURNING, without the batching many rows need
         ids = [(await (await session.connection()).execute(INSERT_BOOKING, placements[0].row)).scalar_one()]
     else:
-        ids = list((await session.execute(INSERT_BOOKINGS, [p.row for p in placements])).scalars())
+        ids = list((await (await session.connection()).execute(INSERT_BOOKINGS, [p.row for p in placements])).scalars())
     await write_claims(
         session,
         [(booking_id, p.units, p.claim) for booking_id, p in zip(ids, placements, strict=True)],
@@ -509,18 +558,7 @@ async def write_bookings(
     )
     await (await session.connection()).execute(
         INSERT_HISTORY,
-        [
-            {
-                "booking_id": booking_id,
-                "at": now,
-                "actor_id": actor_id,
-                "from_status": None,
-                "to_status": p.status.value,
-                "reason": p.reason,
-                "reason_codes": list(p.reason_codes) or None,
-            }
-            for booking_id, p in zip(ids, placements, strict=True)
-        ],
+        [p.history(booking_id, actor_id, now) for booking_id, p in zip(ids, placements, strict=True)],
     )
     for booking_id, p in zip(ids, placements, strict=True):
         # A plain Booking with the written values: the mail needs no read of it.
@@ -528,6 +566,79 @@ async def write_bookings(
             session, Booking(id=booking_id, **p.row), None, p.status, reason=p.reason, reason_en=p.reason_en, now=now
         )
     return ids
+
+
+async def write_at_once(
+    session: AsyncSession, booking_id: int, placement: Placement, booker: Person, *, actor_id: int, now: datetime
+) -> None:
+    """PostgreSQL: the writes of one decided booking as one statement (`written_at_once`),
+    under the id its read reserved: the booking, its claims, its history row and the mail
+    it sends. The exclusion constraint judges the claims as it does separate INSERTs."""
+    assert not placement.frees_expired, "an expired hold in the way is released first (book)"
+    row = {"id": booking_id, **filled(Booking, placement.row)}
+    made = Booking(**row)
+    mail = notify.change_mail(
+        made, None, placement.status, booker, reason=placement.reason, reason_en=placement.reason_en
+    )
+    mail_row = outbox_row(mail, now) if mail else {}
+    parameters = {
+        **{f"b_{name}": value for name, value in row.items()},
+        "units": sorted(placement.units),
+        "busy_from": placement.claim.start,
+        "busy_to": placement.claim.end,
+        **{f"h_{name}": value for name, value in placement.history(booking_id, actor_id, now).items()},
+        **{f"m_{name}": value for name, value in mail_row.items()},
+    }
+    await (await session.connection()).execute(written_at_once(tuple(row), tuple(mail_row)), parameters)
+
+
+def filled(model, row: dict) -> dict:
+    """The row with every other column at its default (None if it has none): an INSERT
+    inside a WITH clause gets no client-side defaults."""
+    return {
+        column.key: row.get(
+            column.key, column.default.arg if column.default is not None and column.default.is_scalar else None
+        )
+        for column in model.__table__.columns
+        if column.key in row or not column.primary_key
+    }
+
+
+@functools.cache
+def written_at_once(fields: tuple[str, ...], mail_fields: tuple[str, ...]) -> Insert:
+    """One booking's INSERTs as one PostgreSQL statement, built once per shape: the
+    booking (`fields`), a claim per unit (`unnest`), the history row, and the outbox
+    row (`mail_fields`, if it sends a mail; unless one with its key exists), each INSERT but the last in a WITH
+    clause. The claims' exclusion constraint is checked as each row goes in, the foreign
+    keys at the statement's end, when the booking is there."""
+
+    def values(prefix: str, names) -> dict:
+        return {name: bindparam(f"{prefix}{name}") for name in names}
+
+    made = insert(Booking).values(values("b_", fields)).cte("made")
+    claimed = (
+        insert(SlotClaim)
+        .from_select(
+            ["booking_id", "unit_id", "busy_from", "busy_to"],
+            select(
+                bindparam("b_id", type_=Integer),
+                func.unnest(bindparam("units", type_=postgresql.ARRAY(Integer))),
+                bindparam("busy_from", type_=SlotClaim.__table__.c.busy_from.type),
+                bindparam("busy_to", type_=SlotClaim.__table__.c.busy_to.type),
+            ),
+        )
+        .cte("claimed")
+    )
+    history = ("booking_id", "at", "actor_id", "from_status", "to_status", "reason", "reason_codes")
+    told = insert(BookingHistory).values(values("h_", history))
+    if not mail_fields:
+        return told.add_cte(made, claimed)
+    mail = (
+        postgresql.insert(OutboxMail)
+        .values(values("m_", mail_fields))
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
+    return mail.add_cte(made, claimed, told.cte("told"))
 
 
 async def place_booking(
@@ -584,10 +695,12 @@ async def book(
 ) -> tuple[Booking, bool]:
     """(the booking, made now?): one write transaction that reads once, decides and
     writes; the booking already made with the same idempotency key is the answer to the
-    same request again. On PostgreSQL the claims are inserted without reading the others
-    first: the exclusion constraint decides, and only when it refuses does a read name
+    same request again. On PostgreSQL the read reserves the booking's id and the rows go in
+    as one statement (`write_at_once`), the claims without reading the others first: the
+    exclusion constraint decides, and only when it refuses does a read name
     what is in the way (expired holds alone in the way give up their slot, and the write
     is tried once more). SQLite, with no such constraint, reads them under its write lock."""
+    judged_by_database = session.get_bind().dialect.name == "postgresql"
     for last_try in (False, True):
         try:
             async with write_transaction(session):
@@ -598,13 +711,20 @@ async def book(
                     new.organisation_id,
                     Interval(new.start, new.end),
                     now,
-                    read_claims=session.get_bind().dialect.name != "postgresql",
+                    read_claims=not judged_by_database,
                     idempotency_key=new.idempotency_key,
+                    reserve_id=judged_by_database,
                 )
                 if situation.earlier is not None:
                     return await existing_booking(session, new), False
                 placement = decide(situation, new, rules, now, choose_method=choose_method)
-                (booking_id,) = await write_bookings(session, [placement], actor_id=new.person_id, now=now)
+                if judged_by_database:
+                    booking_id = situation.reserved_id
+                    await write_at_once(
+                        session, booking_id, placement, situation.person, actor_id=new.person_id, now=now
+                    )
+                else:
+                    (booking_id,) = await write_bookings(session, [placement], actor_id=new.person_id, now=now)
                 # As written, with what it refers to: nothing is read back.
                 booking = Booking(
                     id=booking_id,
@@ -624,7 +744,9 @@ async def book(
             raise
         except IntegrityError as error:
             kind = _violation(error)
-            if kind == "idempotency":
+            # The same request under the same key, committed meanwhile, is the answer, whichever
+            # of its rows (the key's booking or the claims) the database found in the way first.
+            if kind == "idempotency" or (kind == "overlap" and new.idempotency_key is not None):
                 existing = await existing_booking(session, new)
                 if existing is not None:
                     return existing, False

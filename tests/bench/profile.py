@@ -30,7 +30,7 @@ from tests.bench.writes import OWN_BASE, WARMUP_BASE, Tally, engine_writer, time
 
 # The steps of `book`, by the names it looks up at call time (none calls another);
 # names the engine no longer has are skipped.
-STEPS = ("read_situation", "existing_booking", "decide", "write_bookings")
+STEPS = ("read_situation", "existing_booking", "decide", "write_bookings", "write_at_once")
 REST = "the rest: session, transaction, commit, event loop"
 
 
