@@ -14,8 +14,10 @@ from sqlalchemy import (
     Insert,
     Integer,
     Select,
+    String,
     and_,
     bindparam,
+    cast,
     delete,
     func,
     insert,
@@ -257,13 +259,21 @@ class Situation:
 @functools.cache
 def situation_query(*, self_organised: bool, with_key: bool, reserve_id: bool = False) -> Select:
     """One statement for everything but the claims, built once per shape and run with
-    `situation_parameters`: a row per premises of the building (`family_id`,
-    `family_parent`) beside the premises asked for, the booker, their membership, quota
-    count (`self_organised`) and earlier booking under the key (`with_key`), the next
-    booking id (`reserve_id`, PostgreSQL: taken once, as the statement's InitPlan), and,
-    outer-joined to each premises, its seasonal hours held for a round and the closures
-    reaching into the window."""
-    building = aliased(Premises)
+    `situation_parameters`: the premises asked for, its building's premises and their
+    parents (`halls`, for `parents_of`), the booker, their membership, quota count
+    (`self_organised`) and earlier booking under the key (`with_key`), the next booking id
+    (`reserve_id`, PostgreSQL: taken once, as the statement's InitPlan), and, outer-joined,
+    the building's seasonal hours held for a round and the closures reaching into the
+    window that may apply to it: a row for each pair of those (one when there are none)."""
+    other = aliased(Premises)
+    same_building = select(other.id).where(other.building_id == Premises.building_id).correlate(Premises)
+    halls = (
+        select(
+            func.aggregate_strings(cast(other.id, String) + ":" + func.coalesce(cast(other.parent_id, String), ""), ",")
+        )
+        .where(other.building_id == Premises.building_id)
+        .correlate(Premises)
+    )
     start, end, person_id, organisation_id = (bindparam(name) for name in ("start", "end", "person", "organisation"))
     hours = season_hours(bindparam("first", type_=Date), bindparam("last", type_=Date)).subquery()
     earlier = (
@@ -281,46 +291,51 @@ def situation_query(*, self_organised: bool, with_key: bool, reserve_id: bool = 
         if self_organised
         else select(literal(0))
     )
+    reserved = select(func.nextval(func.pg_get_serial_sequence("booking", "id"))) if reserve_id else select(null())
     return (
         select(
             Premises,
-            building.id.label("family_id"),
-            building.parent_id.label("family_parent"),
+            halls.scalar_subquery().label("halls"),
             Person,
             Organisation,
             Membership.id.label("member"),
             earlier.scalar_subquery().label("earlier"),
             upcoming.scalar_subquery().label("upcoming"),
-            (select(func.nextval(func.pg_get_serial_sequence("booking", "id"))) if reserve_id else select(null()))
-            .scalar_subquery()
-            .label("reserved_id"),
+            reserved.scalar_subquery().label("reserved_id"),
             hours,
             Closure.id.label("closure_id"),
+            Closure.scope.label("closure_scope"),
+            Closure.building_id.label("closure_building"),
+            Closure.premises_id.label("closure_premises"),
             Closure.start_at.label("closure_start"),
             Closure.end_at.label("closure_end"),
             Closure.reason.label("closure_reason"),
         )
-        .join(building, building.building_id == Premises.building_id)
+        .select_from(Premises)
         .outerjoin(Person, Person.id == person_id)
         .outerjoin(Organisation, Organisation.id == organisation_id)
         .outerjoin(Membership, and_(Membership.person_id == person_id, Membership.organisation_id == organisation_id))
-        .outerjoin(hours, hours.c.premises_id == building.id)
+        .outerjoin(hours, hours.c.premises_id.in_(same_building))
         .outerjoin(
             Closure,
             and_(
                 Closure.start_at < end,
                 Closure.end_at > start,
                 or_(
-                    Closure.premises_id == building.id,
-                    and_(
-                        building.id == Premises.id,
-                        or_(Closure.scope == "municipality", Closure.building_id == Premises.building_id),
-                    ),
+                    Closure.scope == "municipality",
+                    Closure.building_id == Premises.building_id,
+                    Closure.premises_id.in_(same_building),
                 ),
             ),
         )
         .where(Premises.slug == bindparam("slug"))
     )
+
+
+def parents_of(halls: str) -> dict[int, int | None]:
+    """Pure: premises id → its parent's, from `situation_query`'s "id:parent,…" text."""
+    pairs = (item.split(":") for item in halls.split(","))
+    return {int(child): int(parent) if parent else None for child, parent in pairs}
 
 
 def situation_parameters(
@@ -377,9 +392,18 @@ async def read_situation(
     first = rows[0]
     premises = first.Premises
     person, organisation = checked_booker(person_id, organisation_id, first.Person, first.Organisation, first.member)
-    fam = family(premises.id, {row.family_id: row.family_parent for row in rows})
+    fam = family(premises.id, parents_of(first.halls))
     held = {row.hours_id: row for row in rows if row.hours_id is not None and row.premises_id in fam.related}
-    closed = {row.closure_id: row for row in rows if row.closure_id is not None and row.family_id in fam.related}
+    closed = {
+        row.closure_id: row
+        for row in rows
+        if row.closure_id is not None
+        and (
+            row.closure_scope == "municipality"
+            or row.closure_building == premises.building_id
+            or row.closure_premises in fam.related
+        )
+    }
     closures = [ClosureSpan(Interval(c.closure_start, c.closure_end), c.closure_reason) for c in closed.values()]
     closures += [ClosureSpan(Interval(h.start_at, h.end_at), h.reason) for h in holds_of(held.values(), window)]
     structure = rules_of(premises, fam.units)
