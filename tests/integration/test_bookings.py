@@ -154,6 +154,46 @@ async def test_closure_refuses_with_its_reason(db):
     assert refused.value.code == "closed" and "Valgdag" in refused.value.message_nb
 
 
+@pytest.mark.parametrize(
+    ("closed", "refused", "free"),
+    [
+        ("hallen-a", {"hallen", "hallen-a"}, {"hallen-b", "motesalen"}),  # a half: the whole hall and itself
+        ("hallen", {"hallen", "hallen-a", "hallen-b"}, {"motesalen"}),  # the whole hall: its halves too
+        ("building", {"hallen", "hallen-a", "hallen-b", "motesalen"}, set()),  # the building: everything in it
+    ],
+)
+async def test_a_closure_applies_to_the_premises_its_halls_and_parts_and_no_other(db, closed, refused, free):
+    world = await build_world(db.session)
+    from booking.db.models import Closure, Premises
+
+    async with write_transaction(db.session) as s:
+        premises = (await s.execute(select(Premises).where(Premises.slug == "hallen-a"))).scalar_one()
+        target = (await s.execute(select(Premises).where(Premises.slug == closed))).scalar_one_or_none()
+        s.add(
+            Closure(
+                scope="building" if closed == "building" else "premises",
+                building_id=premises.building_id if closed == "building" else None,
+                premises_id=target.id if target else None,
+                start_at=at("2026-09-08T00:00"),
+                end_at=at("2026-09-09T00:00"),
+                reason="Vannlekkasje",
+                source="manual",
+                created_at=NOW,
+                updated_at=NOW,
+            )
+        )
+    outcome = {}
+    for slug in sorted(refused | free):
+        try:
+            await create_booking(
+                db.session, request(world, slug, "2026-09-08T18:00", "2026-09-08T19:00"), rules=RULES, now=NOW
+            )
+            outcome[slug] = "booked"
+        except DomainError as error:
+            outcome[slug] = error.code
+    assert outcome == {slug: "closed" for slug in refused} | {slug: "booked" for slug in free}
+
+
 async def test_same_idempotency_key_gives_the_same_booking(db):
     world = await build_world(db.session)
     new = request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00", idempotency_key="abc-1")
