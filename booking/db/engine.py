@@ -64,19 +64,26 @@ async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession
     """One use case's transaction on the caller's session (a request has one, so has a
     command): committed on success, rolled back on any error.
 
-    It starts as a session of its own would: the read transaction open on the session is
-    ended and what it read is let go (detached, still readable as read), so the write reads
-    every row afresh, under the write lock on SQLite (BEGIN IMMEDIATE), and a rollback
-    expires nothing the caller holds. It ends the same way, so the caller reads afresh after
-    it. Used inside another write transaction on the same session, it joins that one: the
-    outer one commits or rolls back."""
+    It starts as a session of its own would: what the session read is let go (detached,
+    still readable as read), so the write reads every row afresh, and a rollback expires
+    nothing the caller holds. On SQLite the read transaction is ended and the write begins
+    under the write lock (BEGIN IMMEDIATE); on PostgreSQL, where every statement of a READ
+    COMMITTED transaction reads afresh, the reads' transaction carries on as the write's
+    (no ROLLBACK and BEGIN in between). It ends as it starts, so the caller reads afresh
+    after it. Used inside another write transaction on the same session, it joins that one:
+    the outer one commits or rolls back."""
     if session.info.get(WRITING):
         yield session
         return
-    await session.close()
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite:
+        await session.close()
+    else:
+        session.expunge_all()
     session.info[WRITING] = True
     try:
-        await session.connection(execution_options={IMMEDIATE: True})
+        if sqlite:
+            await session.connection(execution_options={IMMEDIATE: True})
         yield session
         await session.commit()
     except BaseException:

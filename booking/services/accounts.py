@@ -146,10 +146,11 @@ async def remember_language(session: AsyncSession, person_id: int, language: str
 
 
 async def person_for_token(session: AsyncSession, token: str) -> Person | None:
-    row = await session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
+    return await session.scalar(
+        select(Person)
+        .join(ApiToken, ApiToken.person_id == Person.id)
+        .where(ApiToken.token_hash == hash_token(token), ApiToken.revoked_at.is_(None))
     )
-    return await session.get(Person, row.person_id) if row else None
 
 
 async def person_by_email(session: AsyncSession, email: str) -> Person | None:
