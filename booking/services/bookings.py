@@ -29,7 +29,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from booking import notify
@@ -72,6 +72,7 @@ SLOT_HOLDING_VALUES = [s.value for s in SLOT_HOLDING]
 # statements (the ORM's bulk insert would add its bookkeeping to every one).
 INSERT_BOOKING = insert(Booking).returning(Booking.id)
 INSERT_BOOKINGS = insert(Booking).returning(Booking.id, sort_by_parameter_order=True)
+INSERT_BOOKINGS_AS_NUMBERED = insert(Booking)
 INSERT_CLAIMS = insert(SlotClaim)
 INSERT_HISTORY = insert(BookingHistory)
 
@@ -251,7 +252,7 @@ class Situation:
     earlier: int | None = None  # the booking this person already made under the idempotency key asked about
     reserved_id: int | None = None  # an id for the booking to write (PostgreSQL, when asked for)
 
-    @property
+    @functools.cached_property
     def structure(self) -> PremisesRules:
         return rules_of(self.premises, self.family.units)
 
@@ -561,6 +562,22 @@ async def write_claims(
     )
 
 
+async def insert_bookings(connection: AsyncConnection, rows: list[dict]) -> list[int]:
+    """The bookings' rows, and their ids in the same order: one INSERT … RETURNING. SQLite
+    gives no order to the ids a multi-row INSERT returns (SQLAlchemy would send a row at a
+    time), but a write holds its lock: there the rows take the ids after the highest."""
+    if len(rows) == 1:
+        return [(await connection.execute(INSERT_BOOKING, rows[0])).scalar_one()]
+    if connection.dialect.name == "sqlite":
+        first = (await connection.execute(select(func.coalesce(func.max(Booking.id), 0) + 1))).scalar_one()
+        ids = list(range(first, first + len(rows)))
+        await connection.execute(
+            INSERT_BOOKINGS_AS_NUMBERED, [{"id": i, **row} for i, row in zip(ids, rows, strict=True)]
+        )
+        return ids
+    return list((await connection.execute(INSERT_BOOKINGS, rows)).scalars())
+
+
 async def write_bookings(
     session: AsyncSession, placements: list[Placement], *, actor_id: int | None, now: datetime
 ) -> list[int]:
@@ -570,10 +587,7 @@ async def write_bookings(
     their history rows and the mail each change sends (an outbox event)."""
     if not placements:
         return []
-    if len(placements) == 1:  # one row: a plain INSERT … RETURNING, without the batching many rows need
-        ids = [(await (await session.connection()).execute(INSERT_BOOKING, placements[0].row)).scalar_one()]
-    else:
-        ids = list((await (await session.connection()).execute(INSERT_BOOKINGS, [p.row for p in placements])).scalars())
+    ids = await insert_bookings(await session.connection(), [p.row for p in placements])
     await write_claims(
         session,
         [(booking_id, p.units, p.claim) for booking_id, p in zip(ids, placements, strict=True)],

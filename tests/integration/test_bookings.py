@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select, text
 
 from booking.db.engine import write_transaction
-from booking.db.models import Booking, BookingHistory, SlotClaim
+from booking.db.models import Booking, BookingHistory, Closure, Premises, SlotClaim
 from booking.domain.errors import Conflict, DomainError, InvalidTransition, NotFound
 from booking.domain.lifecycle import Status
 from booking.services.bookings import NewBooking, change_status, create_booking, release_expired_holds
@@ -131,22 +131,25 @@ async def test_unknown_premises_is_not_found(db):
     assert refused.value.code == "unknown_premises"
 
 
-async def test_closure_refuses_with_its_reason(db):
-    world = await build_world(db.session)
-    from booking.db.models import Closure
-
+async def close_on_8_september(db, reason: str, **where) -> None:
+    """A closure all of 8 September 2026: `scope` and where (`building_id`, `premises_id`)."""
     async with write_transaction(db.session) as s:
         s.add(
             Closure(
-                scope="municipality",
                 start_at=at("2026-09-08T00:00"),
                 end_at=at("2026-09-09T00:00"),
-                reason="Valgdag",
+                reason=reason,
                 source="manual",
                 created_at=NOW,
                 updated_at=NOW,
+                **where,
             )
         )
+
+
+async def test_closure_refuses_with_its_reason(db):
+    world = await build_world(db.session)
+    await close_on_8_september(db, "Valgdag", scope="municipality")
     with pytest.raises(DomainError) as refused:
         await create_booking(
             db.session, request(world, world.room, "2026-09-08T18:00", "2026-09-08T19:00"), rules=RULES, now=NOW
@@ -164,24 +167,11 @@ async def test_closure_refuses_with_its_reason(db):
 )
 async def test_a_closure_applies_to_the_premises_its_halls_and_parts_and_no_other(db, closed, refused, free):
     world = await build_world(db.session)
-    from booking.db.models import Closure, Premises
-
-    async with write_transaction(db.session) as s:
-        premises = (await s.execute(select(Premises).where(Premises.slug == "hallen-a"))).scalar_one()
-        target = (await s.execute(select(Premises).where(Premises.slug == closed))).scalar_one_or_none()
-        s.add(
-            Closure(
-                scope="building" if closed == "building" else "premises",
-                building_id=premises.building_id if closed == "building" else None,
-                premises_id=target.id if target else None,
-                start_at=at("2026-09-08T00:00"),
-                end_at=at("2026-09-09T00:00"),
-                reason="Vannlekkasje",
-                source="manual",
-                created_at=NOW,
-                updated_at=NOW,
-            )
-        )
+    slugs = {p.slug: p for p in (await db.session.execute(select(Premises))).scalars()}
+    if closed == "building":
+        await close_on_8_september(db, "Vannlekkasje", scope="building", building_id=slugs["hallen"].building_id)
+    else:
+        await close_on_8_september(db, "Vannlekkasje", scope="premises", premises_id=slugs[closed].id)
     outcome = {}
     for slug in sorted(refused | free):
         try:
