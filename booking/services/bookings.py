@@ -599,6 +599,8 @@ async def write_bookings(
         [p.history(booking_id, actor_id, now) for booking_id, p in zip(ids, placements, strict=True)],
     )
     for booking_id, p in zip(ids, placements, strict=True):
+        if p.row["series_id"] is not None:
+            continue  # a series' dates are reported by the series' summary (notify.series_summary)
         # A plain Booking with the written values: the mail needs no read of it.
         await notify.booking_changed(
             session, Booking(id=booking_id, **p.row), None, p.status, reason=p.reason, reason_en=p.reason_en, now=now
