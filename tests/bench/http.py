@@ -191,7 +191,9 @@ async def measure(seconds: float) -> list[dict]:
                 return answer
 
             say(f"GET availability, {CLIENTS} clients, {seconds:.0f} s")
+            reading_cpu = machine.tree_cpu_seconds(process.pid)
             results.append(("GET /api/v1/premises/{slug}/availability", *await run_clients(seconds, availability)))
+            reading_cpu = machine.tree_cpu_seconds(process.pid) - reading_cpu
             headers = {"Authorization": f"Bearer {token}"}
 
             async def book(client, n):
@@ -247,6 +249,7 @@ async def measure(seconds: float) -> list[dict]:
             "server_cpu": server_cpu,
             "database_cpu": database_cpu,
             "client_cpu": client_cpu,
+            "reading_cpu": reading_cpu,
         }
         for route, rate, statuses, lat in results
     ]
@@ -269,6 +272,8 @@ def table(results: list[dict], seconds: float) -> str:
             f"| `{r['route']}` | {r['per_second']} | {r['p50']:.1f} | {r['p95']:.1f} | {answers} | {r['overlaps']} |"
         )
     posts = next(r for r in results if r["route"].startswith("POST"))
+    gets = next(r for r in results if r["route"].startswith("GET"))
+    week_read = gets["reading_cpu"] * 1000 / max(gets["statuses"].get("200", 0), 1)
     created = posts["per_second"] * posts["statuses"].get("201", 0) / sum(posts["statuses"].values())
     share, limit = created / posts["pgbench"], posts["pgbench"]
 
@@ -293,6 +298,8 @@ def table(results: list[dict], seconds: float) -> str:
         f"{per_booking('client_cpu'):.1f} ms (httpx), all on the same {machine.cores()} cores: together "
         f"{everything:.1f} ms of CPU a booking, a ceiling of about {machine.cores() * 1000 / everything:.0f} "
         "bookings/s here.",
+        "",
+        f"The server's CPU per week read (the GET run): {week_read:.1f} ms.",
     ]
     return "\n".join(lines) + "\n"
 
