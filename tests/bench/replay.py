@@ -60,7 +60,8 @@ def _premises(family: list[asyncpg.Record], slug: str) -> tuple[asyncpg.Record, 
 # What the engine's read asks for: the premises and its building's halls, the booker and
 # membership, an earlier booking under the key, the quota count, the booking's id, closures.
 SITUATION = (
-    "SELECT p.*, (SELECT string_agg(f.id || ':' || coalesce(f.parent_id::text, ''), ',') FROM premises f "
+    "SELECT p.id AS premises_id, p.requires_approval, p.buffer_before, p.buffer_after, p.*, "
+    "(SELECT string_agg(f.id || ':' || coalesce(f.parent_id::text, ''), ',') FROM premises f "
     "  WHERE f.building_id = p.building_id) AS halls, x.*, o.*, m.id AS member, "
     "(SELECT id FROM booking WHERE person_id = $2 AND idempotency_key = $4) AS earlier, "
     "(SELECT count(id) FROM booking WHERE person_id = $2 AND organisation_id IS NULL AND status = ANY($5) "
@@ -82,10 +83,11 @@ async def replay_booking(
         if row["earlier"]:
             return
         parents = dict(pair.split(":") for pair in row["halls"].split(","))
-        units = [int(child) for child, parent in parents.items() if parent == str(row["id"])] or [row["id"]]
+        premises = row["premises_id"]
+        units = [int(child) for child, parent in parents.items() if parent == str(premises)] or [premises]
         await c.fetchval(
             ALL_ROWS,
-            row["id"],
+            premises,
             person,
             organisation,
             start,
