@@ -199,7 +199,7 @@ def write_section(path: Path, section: str, heading: str = HEADING) -> None:
     if heading in text:
         before, _, rest = text.partition(heading)
         following = rest.find("\n## ")
-        text = before + section + (rest[following + 1 :] if following >= 0 else "")
+        text = before + section + ("\n" + rest[following + 1 :] if following >= 0 else "")
     else:
         text = text.rstrip("\n") + "\n\n" + section
     path.parent.mkdir(parents=True, exist_ok=True)
