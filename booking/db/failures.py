@@ -23,7 +23,7 @@ UNAVAILABLE_SQLSTATES = frozenset({"57P01", "57P02", "57P03", "53300"})
 
 # SQLite primary result codes (the extended code's low byte)
 SQLITE_BUSY, SQLITE_IOERR, SQLITE_CANTOPEN, SQLITE_CONSTRAINT = 5, 10, 14, 19
-SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY = 2067, 1555
+SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY, SQLITE_CONSTRAINT_TRIGGER = 2067, 1555, 1811
 SQLITE_UNAVAILABLE = frozenset({SQLITE_BUSY, SQLITE_IOERR, SQLITE_CANTOPEN})
 
 # Modules whose frames show an OSError came from talking to the database, not from
@@ -71,12 +71,15 @@ def refused_by(error: exc.IntegrityError, sqlite_columns: dict[str, str] | None 
     """Which guarantee refused. PostgreSQL: SQLSTATE and constraint name from asyncpg.
     SQLite: a unique constraint is known by its result code, and which one by the columns
     its message lists (`sqlite_columns`: "table.col, table.col" → constraint name) — the
-    SQLite fallback, since SQLite names no constraint."""
+    SQLite fallback, since SQLite names no constraint; a trigger's refusal (migration
+    0013) by the name it raises with."""
     state = sqlstate(error)
     if state is not None:
         constraint = next((c for e in _chain(error) if isinstance(c := getattr(e, "constraint_name", None), str)), None)
         return Refusal(state, constraint)
     code = _sqlite_code(error)
+    if code == SQLITE_CONSTRAINT_TRIGGER:  # our triggers RAISE with the name of the guarantee they keep
+        return Refusal(None, str(error.orig))
     if code in (SQLITE_CONSTRAINT_UNIQUE, SQLITE_CONSTRAINT_PRIMARYKEY):
         message = str(error.orig)
         constraint = next((name for columns, name in (sqlite_columns or {}).items() if message.endswith(columns)), None)

@@ -702,7 +702,7 @@ async def place_booking(
 
 
 # The guarantees a booking's write can be refused by (booking/db/failures.py).
-OVERLAP_CONSTRAINT = "no_overlapping_claims"  # PostgreSQL's exclusion constraint on slot_claim
+OVERLAP_CONSTRAINT = "no_overlapping_claims"  # the exclusion constraint on slot_claim (SQLite: its triggers)
 IDEMPOTENCY_CONSTRAINT = "idempotency"  # unique (person_id, idempotency_key) on booking
 # SQLite names no constraint; its unique-violation message lists the columns instead.
 SQLITE_UNIQUE_COLUMNS = {"booking.person_id, booking.idempotency_key": IDEMPOTENCY_CONSTRAINT}
@@ -712,7 +712,7 @@ def _violation(error: IntegrityError) -> str:
     """Which database guarantee refused the write: by SQLSTATE and constraint name
     (PostgreSQL), or SQLite's unique-violation code and the columns it names."""
     refusal = refused_by(error, SQLITE_UNIQUE_COLUMNS)
-    if refusal.sqlstate == EXCLUSION_VIOLATION and refusal.is_constraint(OVERLAP_CONSTRAINT):
+    if refusal.sqlstate in (EXCLUSION_VIOLATION, None) and refusal.is_constraint(OVERLAP_CONSTRAINT):
         return "overlap"
     if refusal.sqlstate in (UNIQUE_VIOLATION, None) and refusal.is_constraint(IDEMPOTENCY_CONSTRAINT):
         return "idempotency"
@@ -735,12 +735,12 @@ async def book(
 ) -> tuple[Booking, bool]:
     """(the booking, made now?): one write transaction that reads once, decides and
     writes; the booking already made with the same idempotency key is the answer to the
-    same request again. On PostgreSQL the read reserves the booking's id and the rows go in
-    as one statement (`write_at_once`), the claims without reading the others first: the
-    exclusion constraint decides, and only when it refuses does a read name
-    what is in the way (expired holds alone in the way give up their slot, and the write
-    is tried once more). SQLite, with no such constraint, reads them under its write lock."""
-    judged_by_database = session.get_bind().dialect.name == "postgresql"
+    same request again. The claims are inserted without reading the others first: the
+    exclusion constraint (SQLite: its triggers, under the write lock) decides, and only
+    when it refuses does a read name what is in the way (expired holds alone in the way
+    give up their slot, and the write is tried once more). On PostgreSQL the read also
+    reserves the booking's id, and its rows go in as one statement (`write_at_once`)."""
+    postgres = session.get_bind().dialect.name == "postgresql"
     for last_try in (False, True):
         try:
             async with write_transaction(session):
@@ -751,14 +751,14 @@ async def book(
                     new.organisation_id,
                     Interval(new.start, new.end),
                     now,
-                    read_claims=not judged_by_database,
+                    read_claims=False,
                     idempotency_key=new.idempotency_key,
-                    reserve_id=judged_by_database,
+                    reserve_id=postgres,
                 )
                 if situation.earlier is not None:
                     return await existing_booking(session, new), False
                 placement = decide(situation, new, rules, now, choose_method=choose_method)
-                if judged_by_database:
+                if postgres:
                     booking_id = situation.reserved_id
                     await write_at_once(
                         session, booking_id, placement, situation.person, actor_id=new.person_id, now=now

@@ -1,6 +1,6 @@
 """Which guarantee refused a write is read from the database's codes (SQLSTATE and
-constraint name on PostgreSQL; SQLite's unique-violation code and the columns it names),
-not from the wording of its message."""
+constraint name on PostgreSQL; SQLite's unique-violation code and the columns it names,
+or the name its trigger raises with), not from the wording of its message."""
 
 from __future__ import annotations
 
@@ -52,21 +52,33 @@ async def test_the_same_idempotency_key_twice_is_told_by_its_constraint(db):
 
 
 async def test_an_overlapping_claim_is_told_by_the_exclusion_constraint(db):
+    """PostgreSQL's exclusion constraint, and on SQLite the triggers of the same name
+    (migration 0013), refuse a claim that overlaps another on its unit, inserted or moved."""
     world = await build_world(db.session)
     first = await create_booking(
         db.session, request(world, world.room, "2026-09-08T18:00", "2026-09-08T20:00"), rules=RULES, now=NOW
     )
-    if db.dialect != "postgresql":
-        return  # SQLite serialises writers and re-checks: it has no overlap constraint to refuse with
-    error = await _refused(
+    later = await create_booking(
+        db.session, request(world, world.room, "2026-09-08T21:00", "2026-09-08T22:00"), rules=RULES, now=NOW
+    )
+    inserted = await _refused(
         db,
         "INSERT INTO slot_claim (booking_id, unit_id, busy_from, busy_to) "
         "SELECT booking_id, unit_id, busy_from, busy_to FROM slot_claim WHERE booking_id = :id",
         id=first.id,
     )
-    refusal = refused_by(error)
-    assert (refusal.sqlstate, refusal.constraint) == (EXCLUSION_VIOLATION, OVERLAP_CONSTRAINT)
-    assert _violation(error) == "overlap"
+    moved = await _refused(
+        db,
+        "UPDATE slot_claim SET busy_from = (SELECT busy_from FROM slot_claim WHERE booking_id = :first) "
+        "WHERE booking_id = :later",
+        first=first.id,
+        later=later.id,
+    )
+    for error in (inserted, moved):
+        refusal = refused_by(error)
+        assert refusal.constraint == OVERLAP_CONSTRAINT
+        assert refusal.sqlstate == (EXCLUSION_VIOLATION if db.dialect == "postgresql" else None)
+        assert _violation(error) == "overlap"
 
 
 async def test_another_guarantee_is_neither(db):
