@@ -127,8 +127,11 @@ def check_request(rules: PremisesRules, wanted: Interval, closures: Sequence[Clo
 
 
 def conflicts(rules: PremisesRules, wanted: Interval, taken: Iterable[Interval]) -> list[Interval]:
-    """The taken slots a request collides with, buffers included."""
-    return [slot for slot in taken if blocked_by(rules, [slot])[0].overlaps(wanted)]
+    """The taken slots a request collides with, buffers included: those overlapping the
+    range it would claim (a slot widened by our buffers overlaps `wanted` exactly when
+    the slot overlaps `wanted` widened by them)."""
+    claim = occupied(rules, wanted)
+    return [slot for slot in taken if slot.overlaps(claim)]
 
 
 def occupied(rules: PremisesRules, wanted: Interval) -> Interval:
