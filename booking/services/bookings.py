@@ -608,17 +608,29 @@ async def write_bookings(
     return ids
 
 
+def as_written(situation: Situation, placement: Placement, booking_id: int) -> Booking:
+    """Pure: the booking as it is written, with what it refers to: nothing is read back."""
+    return Booking(
+        id=booking_id,
+        **placement.row,
+        premises=situation.premises,
+        person=situation.person,
+        organisation=situation.organisation,
+    )
+
+
 async def write_at_once(
-    session: AsyncSession, booking_id: int, placement: Placement, booker: Person, *, actor_id: int, now: datetime
+    session: AsyncSession, made: Booking, placement: Placement, *, actor_id: int, now: datetime
 ) -> None:
-    """PostgreSQL: the writes of one decided booking as one statement (`written_at_once`),
-    under the id its read reserved: the booking, its claims, its history row and the mail
-    it sends. The exclusion constraint judges the claims as it does separate INSERTs."""
+    """PostgreSQL: the writes of one decided booking (`made`, under the id its read
+    reserved) as one statement (`written_at_once`): the booking, its claims, its history
+    row and the mail it sends its booker. The exclusion constraint judges the claims as it
+    does separate INSERTs."""
     assert not placement.frees_expired, "an expired hold in the way is released first (book)"
+    booking_id = made.id
     row = {"id": booking_id, **filled(Booking, placement.row)}
-    made = Booking(**row)
     mail = notify.change_mail(
-        made, None, placement.status, booker, reason=placement.reason, reason_en=placement.reason_en
+        made, None, placement.status, made.person, reason=placement.reason, reason_en=placement.reason_en
     )
     mail_row = outbox_row(mail, now) if mail else {}
     parameters = {
@@ -687,15 +699,10 @@ async def place_booking(
     rules: LendingRules,
     now: datetime,
     choose_method: ChooseMethod | None = None,
-    *,
-    read_claims: bool = True,
 ) -> tuple[int, Placement]:
-    """Read once, decide, write: one booking inside the caller's write transaction.
-    Without `read_claims` a conflict is the database's to find (an IntegrityError)."""
+    """Read once (the claims included), decide, write: one booking inside the caller's write transaction."""
     wanted = Interval(new.start, new.end)
-    situation = await read_situation(
-        session, new.premises_slug, new.person_id, new.organisation_id, wanted, now, read_claims=read_claims
-    )
+    situation = await read_situation(session, new.premises_slug, new.person_id, new.organisation_id, wanted, now)
     placement = decide(situation, new, rules, now, choose_method=choose_method)
     (booking_id,) = await write_bookings(session, [placement], actor_id=new.person_id, now=now)
     return booking_id, placement
@@ -759,29 +766,12 @@ async def book(
                     return await existing_booking(session, new), False
                 placement = decide(situation, new, rules, now, choose_method=choose_method)
                 if postgres:
-                    booking_id = situation.reserved_id
-                    await write_at_once(
-                        session, booking_id, placement, situation.person, actor_id=new.person_id, now=now
-                    )
+                    booking = as_written(situation, placement, situation.reserved_id)
+                    await write_at_once(session, booking, placement, actor_id=new.person_id, now=now)
                 else:
                     (booking_id,) = await write_bookings(session, [placement], actor_id=new.person_id, now=now)
-                # As written, with what it refers to: nothing is read back.
-                booking = Booking(
-                    id=booking_id,
-                    **placement.row,
-                    premises=situation.premises,
-                    person=situation.person,
-                    organisation=situation.organisation,
-                )
+                    booking = as_written(situation, placement, booking_id)
                 return booking, True
-        except Conflict:
-            # The same request under the same key, committed by another transaction after our
-            # key check and before our conflict check, is the booking in the way: it is the answer.
-            if new.idempotency_key is not None:
-                existing = await existing_booking(session, new)
-                if existing is not None:
-                    return existing, False
-            raise
         except IntegrityError as error:
             kind = _violation(error)
             # The same request under the same key, committed meanwhile, is the answer, whichever

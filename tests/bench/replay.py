@@ -75,6 +75,28 @@ SITUATION = (
 )
 
 
+async def write_rows(
+    c: asyncpg.Connection, premises_id: int, units: list[int], buffers, person, organisation, start, end, status, key
+) -> None:
+    """A booking's rows as one statement (ALL_ROWS), its claims widened by the premises'
+    `buffers` (a row with buffer_before and buffer_after)."""
+    await c.fetchval(
+        ALL_ROWS,
+        premises_id,
+        person,
+        organisation,
+        start,
+        end,
+        status,
+        key,
+        NOW,
+        units,
+        start - timedelta(minutes=buffers["buffer_before"]),
+        end + timedelta(minutes=buffers["buffer_after"]),
+        BODY,
+    )
+
+
 async def replay_booking(
     c: asyncpg.Connection, person: int, organisation: int | None, slug: str, start, end, key: str, tally: Tally
 ) -> None:
@@ -85,21 +107,8 @@ async def replay_booking(
         parents = dict(pair.split(":") for pair in row["halls"].split(","))
         premises = row["premises_id"]
         units = [int(child) for child, parent in parents.items() if parent == str(premises)] or [premises]
-        await c.fetchval(
-            ALL_ROWS,
-            premises,
-            person,
-            organisation,
-            start,
-            end,
-            "requested" if row["requires_approval"] else "confirmed",
-            key,
-            NOW,
-            units,
-            start - timedelta(minutes=row["buffer_before"]),
-            end + timedelta(minutes=row["buffer_after"]),
-            BODY,
-        )
+        status = "requested" if row["requires_approval"] else "confirmed"
+        await write_rows(c, premises, units, row, person, organisation, start, end, status, key)
     tally.written += 1
 
 
@@ -110,21 +119,7 @@ def floor_booking(known: dict[str, tuple[asyncpg.Record, list[int]]]):
         if slug not in known:  # read once per premises, outside the measured path's loop
             known[slug] = _premises(await c.fetch(FAMILY, slug), slug)
         premises, units = known[slug]
-        await c.fetchval(
-            ALL_ROWS,
-            premises["id"],
-            person,
-            organisation,
-            start,
-            end,
-            "confirmed",
-            key,
-            NOW,
-            units,
-            start - timedelta(minutes=premises["buffer_before"]),
-            end + timedelta(minutes=premises["buffer_after"]),
-            BODY,
-        )
+        await write_rows(c, premises["id"], units, premises, person, organisation, start, end, "confirmed", key)
         tally.written += 1
 
     return write
