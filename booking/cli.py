@@ -46,7 +46,7 @@ def seed(args) -> int:
 def serve(args) -> int:
     import uvicorn
 
-    uvicorn.run(
+    uvicorn.run(  # on uvloop with httptools' parser (both dependencies), uvicorn's choice when present
         "booking.web.app:create_app",
         factory=True,
         host=args.host,

@@ -2,7 +2,9 @@
 
 SQLite serialises writers: a write transaction starts with BEGIN IMMEDIATE, so the
 conflict re-check inside it sees every committed booking. PostgreSQL relies on the
-exclusion constraint on slot_claim instead."""
+exclusion constraint on slot_claim instead, and reads in autocommit: a statement outside a
+write transaction is its own transaction (READ COMMITTED gives each statement its own
+snapshot anyway), so no BEGIN and ROLLBACK go to the server around a request's reads."""
 
 from __future__ import annotations
 
@@ -22,8 +24,12 @@ CONNECT_TIMEOUT_SECONDS = 5
 POOL_TIMEOUT_SECONDS = 30
 
 
-def make_engine(url: str, **kwargs) -> AsyncEngine:
+def make_engine(url: str, *, autocommit_reads: bool = True, **kwargs) -> AsyncEngine:
+    """An engine for `url`; on PostgreSQL its reads run in autocommit unless a caller that
+    needs every statement in a transaction (a migration) says `autocommit_reads=False`."""
     if not url.startswith("sqlite"):
+        if autocommit_reads:
+            kwargs.setdefault("isolation_level", "AUTOCOMMIT")
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 20)
         kwargs.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
@@ -60,30 +66,29 @@ def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 
 
 @asynccontextmanager
-async def write_transaction(session: AsyncSession) -> AsyncIterator[AsyncSession]:
+async def write_transaction(session: AsyncSession, *, one_statement: bool = False) -> AsyncIterator[AsyncSession]:
     """One use case's transaction on the caller's session (a request has one, so has a
     command): committed on success, rolled back on any error.
 
     It starts as a session of its own would: what the session read is let go (detached,
     still readable as read), so the write reads every row afresh, and a rollback expires
-    nothing the caller holds. On SQLite the read transaction is ended and the write begins
-    under the write lock (BEGIN IMMEDIATE); on PostgreSQL, where every statement of a READ
-    COMMITTED transaction reads afresh, the reads' transaction carries on as the write's
-    (no ROLLBACK and BEGIN in between). It ends as it starts, so the caller reads afresh
-    after it. Used inside another write transaction on the same session, it joins that one:
-    the outer one commits or rolls back."""
+    nothing the caller holds. On SQLite the write begins under the write lock (BEGIN
+    IMMEDIATE); on PostgreSQL it is a READ COMMITTED transaction, except for a use case
+    whose write is `one_statement` (a booking's rows, `bookings.write_at_once`): that
+    statement is its own transaction, and no BEGIN or COMMIT is sent. It ends as it starts,
+    so the caller reads afresh after it. Used inside another write transaction on the same
+    session, it joins that one: the outer one commits or rolls back."""
     if session.info.get(WRITING):
         yield session
         return
     sqlite = session.get_bind().dialect.name == "sqlite"
-    if sqlite:
-        await session.close()
-    else:
-        session.expunge_all()
+    await session.close()
     session.info[WRITING] = True
     try:
         if sqlite:
             await session.connection(execution_options={IMMEDIATE: True})
+        elif not one_statement:
+            await session.connection(execution_options={"isolation_level": "READ COMMITTED"})
         yield session
         await session.commit()
     except BaseException:

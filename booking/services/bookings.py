@@ -746,11 +746,12 @@ async def book(
     exclusion constraint (SQLite: its triggers, under the write lock) decides, and only
     when it refuses does a read name what is in the way (expired holds alone in the way
     give up their slot, and the write is tried once more). On PostgreSQL the read also
-    reserves the booking's id, and its rows go in as one statement (`write_at_once`)."""
+    reserves the booking's id, and its rows go in as one statement (`write_at_once`), which
+    is its own transaction: neither BEGIN nor COMMIT is sent."""
     postgres = session.get_bind().dialect.name == "postgresql"
     for last_try in (False, True):
         try:
-            async with write_transaction(session):
+            async with write_transaction(session, one_statement=postgres):
                 situation = await read_situation(
                     session,
                     new.premises_slug,

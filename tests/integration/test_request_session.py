@@ -18,16 +18,31 @@ from tests.integration.booking_web_support import log_in, weekday_ahead
 from tests.integration.test_booking_pages import bookings, details
 from tests.world import build_world
 
+TRANSACTION_COMMANDS = {"BEGIN", "START", "COMMIT", "END", "ROLLBACK"}
+
 
 class CountedSessions:
     """The app's own session factory, counting the sessions it makes and the transactions
-    each begins."""
+    each begins, and on PostgreSQL the transaction commands its connections send (asyncpg's
+    query logger sees each BEGIN, COMMIT and ROLLBACK it sends)."""
 
     def __init__(self, app) -> None:
         self.factory = app.state.sessions
         self.made: list = []
         self.transactions: Counter = Counter()
+        self.sent: list[str] = []
         app.state.sessions = self
+        engine = self.factory.kw["bind"].sync_engine
+        if engine.dialect.name == "postgresql":
+            event.listen(engine, "checkout", self._log_queries)
+
+    def _log_queries(self, dbapi_connection, *_) -> None:
+        dbapi_connection.driver_connection.add_query_logger(self._sent)
+
+    def _sent(self, query) -> None:
+        command = query.query.split(None, 1)[0].upper()
+        if command in TRANSACTION_COMMANDS:
+            self.sent.append(command)
 
     def __call__(self):
         session = self.factory()
@@ -39,6 +54,7 @@ class CountedSessions:
     def start(self) -> None:
         self.made.clear()
         self.transactions.clear()
+        self.sent.clear()
 
     def connections_in_use(self) -> int:
         return self.factory.kw["bind"].pool.checkedout()
@@ -54,14 +70,17 @@ async def test_a_page_and_a_booking_each_use_one_session_closed_at_the_end(clien
     assert page.status_code == 200 and "Innlogget som Kari Nordmann" in page.text
     assert len(counted.made) == 1  # the login check, the premises, the rules, the quote
     assert counted.connections_in_use() == 0
+    assert counted.sent == []  # PostgreSQL: reads need no transaction of their own (autocommit)
 
     counted.start()
     booked = await client.post("/bestill/motesalen", data=details(client, day), follow_redirects=False)
     assert booked.status_code == 303
     assert len(counted.made) == 1
     # SQLite: the reads, then the booking's own write transaction under BEGIN IMMEDIATE;
-    # PostgreSQL: the reads' READ COMMITTED transaction carries on as the write's.
-    assert counted.transactions[0] == (2 if client.db.dialect == "sqlite" else 1)
+    # PostgreSQL: the booking's rows go in as one statement, its own transaction: no BEGIN
+    # or COMMIT goes to the database, for the reads or the write.
+    assert counted.transactions[0] == 2
+    assert counted.sent == []
     assert counted.connections_in_use() == 0
     assert len(await bookings(client.db)) == 1
 
