@@ -281,6 +281,9 @@ def table(results: list[dict], seconds: float) -> str:
         return posts[key] * 1000 / max(posts["statuses"].get("201", 0), 1)
 
     everything = sum(per_booking(key) for key in ("server_cpu", "database_cpu", "client_cpu"))
+    others = per_booking("database_cpu") + per_booking("client_cpu")
+    target_rate = TARGET_SHARE * limit
+    budget = machine.cores() * 1000 / target_rate
 
     lines += [
         "",
@@ -298,6 +301,10 @@ def table(results: list[dict], seconds: float) -> str:
         f"{per_booking('client_cpu'):.1f} ms (httpx), all on the same {machine.cores()} cores: together "
         f"{everything:.1f} ms of CPU a booking, a ceiling of about {machine.cores() * 1000 / everything:.0f} "
         "bookings/s here.",
+        "",
+        f"At the target rate ({TARGET_SHARE:.0%} of pgbench: {target_rate:,.0f}/s) the {machine.cores()} cores give "
+        f"{budget:.1f} ms of CPU a booking in all; with PostgreSQL's and the load generator's share as measured, "
+        f"{budget - others:.1f} ms would be left for the server, which used {per_booking('server_cpu'):.1f} ms.",
         "",
         f"The server's CPU per week read (the GET run): {week_read:.1f} ms.",
     ]
