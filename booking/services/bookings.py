@@ -22,6 +22,7 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
     null,
     or_,
     select,
@@ -270,7 +271,9 @@ def situation_query(*, self_organised: bool, with_key: bool, reserve_id: bool = 
     same_building = select(other.id).where(other.building_id == Premises.building_id).correlate(Premises)
     halls = (
         select(
-            func.aggregate_strings(cast(other.id, String) + ":" + func.coalesce(cast(other.parent_id, String), ""), ",")
+            func.aggregate_strings(
+                cast(other.id, String) + ":" + func.coalesce(cast(other.parent_id, String), ""), literal_column("','")
+            )
         )
         .where(other.building_id == Premises.building_id)
         .correlate(Premises)
@@ -286,7 +289,7 @@ def situation_query(*, self_organised: bool, with_key: bool, reserve_id: bool = 
         select(func.count(Booking.id)).where(
             Booking.person_id == person_id,
             Booking.organisation_id.is_(None),
-            Booking.status.in_(SLOT_HOLDING_VALUES),
+            Booking.status.in_([literal(v) for v in SLOT_HOLDING_VALUES]),
             Booking.end_at > bindparam("now"),
         )
         if self_organised

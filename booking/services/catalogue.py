@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from booking.db.models import Booking, Building, Closure, District, Premises, SeasonPremises, SlotClaim
@@ -128,7 +128,7 @@ def season_hours(first, last, *, except_season: int | None = None) -> Select:
         )
         .join(season, season.id == SeasonPremises.season_id)
         .where(
-            season.state.in_(("open", "closed")),
+            season.state.in_([literal("open"), literal("closed")]),
             season.starts <= last,
             season.ends >= first,
             season.id != (except_season or 0),
