@@ -190,9 +190,9 @@ METHOD = """\
   asyncpg on one connection per writer, into a table with the same `EXCLUDE USING gist`
   constraint as `slot_claim`. (A booking through the engine writes four rows or more:
   booking, one claim per unit, history.)
-- Replay: the same attempts sent as the statements `create_booking` sends (BEGIN, one
-  read, the booking, claim, history and outbox rows as one statement, COMMIT) with asyncpg
-  and no ORM: what the round trips alone cost. Floor: only the rows a booking must write, as one
+- Replay: the same attempts sent as the statements `create_booking` sends (one read, then
+  the booking, claim, history and outbox rows as one statement, each in autocommit) with
+  asyncpg and no ORM: what the round trips alone cost. Floor: only the rows a booking must write, as one
   statement in autocommit with nothing read first: no engine that writes these rows and
   checks anything before writing can be faster (`tests/bench/replay.py`).
 - *client CPU*: this process's CPU time over the run, per attempt and as a share of one

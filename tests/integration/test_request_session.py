@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
-from booking.db.engine import write_transaction
+from booking.db.engine import make_engine, write_transaction
 from booking.db.models import Person
 from booking.services.organisations import make_delegate
 from tests.integration.booking_web_support import log_in, weekday_ahead
@@ -127,3 +127,32 @@ async def test_a_write_joins_the_write_it_is_called_in_and_reads_afresh(db):
     async with write_transaction(db.session) as session:
         assert (await session.get(Person, world.minor_id)).name == "Ola Endret"
     assert before.name == "Ola Ung"  # still readable after the write let go of it
+
+
+async def _open_on_server(connection) -> bool:
+    """Whether the database has a transaction open on this connection after its statements."""
+    driver = (await connection.get_raw_connection()).driver_connection
+    return driver.is_in_transaction() if hasattr(driver, "is_in_transaction") else driver.in_transaction
+
+
+async def test_postgres_reads_in_autocommit_and_writes_and_migrates_in_transactions(db):
+    """PostgreSQL: a read leaves no transaction open (autocommit), a write transaction is
+    one, and so is every statement on the engine migrations run on. SQLite: reads and
+    writes both in a transaction SQLAlchemy begins (BEGIN, or BEGIN IMMEDIATE to write)."""
+    postgres = db.dialect == "postgresql"
+    session = db.sessions()
+    try:
+        await session.execute(select(Person.id).limit(1))
+        assert await _open_on_server(await session.connection()) is not postgres
+        async with write_transaction(session):
+            await session.execute(select(Person.id).limit(1))
+            assert await _open_on_server(await session.connection())
+    finally:
+        await session.close()
+    migrating = make_engine(db.url, autocommit_reads=False)
+    try:
+        async with migrating.connect() as connection:
+            await connection.execute(select(Person.id).limit(1))
+            assert await _open_on_server(connection)
+    finally:
+        await migrating.dispose()
