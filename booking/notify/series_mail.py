@@ -67,6 +67,7 @@ async def series_summary(
     refunded: Sequence[tuple[Booking, Payment, str]] = (),
     decided: Sequence[Booking] = (),
     reason: str = "",
+    dates: Sequence[Booking] | None = None,
 ) -> bool:
     """Enqueue the summary of the series as it now stands; True when it was added (a key
     already used adds nothing). `occasion` is created | paid | changed | approved |
@@ -74,21 +75,25 @@ async def series_summary(
     (with why); for approved and rejected, the dates `decided` and staff's `reason`.
     Stored as an event: the ids, and what may change before the sender writes it (each
     date's status and price, the pattern, the hold, what goes back), so nothing is
-    rendered here."""
+    rendered here. `dates`: the series' dates holding a slot, when the caller has just
+    written them (nothing is read back)."""
     if occasion not in OCCASIONS:
         raise ValueError(f"unknown series mail occasion {occasion!r}")
     series = await session.get(BookingSeries, series_id)
     person = await session.get(Person, series.person_id)
-    bookings = list(
-        (
-            await session.execute(
-                select(Booking)
-                .where(Booking.series_id == series_id, Booking.status.in_([s.value for s in SLOT_HOLDING]))
-                .order_by(Booking.start_at, Booking.id)
-                .options(lazyload("*"))  # its own columns only
-            )
-        ).scalars()
-    )
+    if dates is not None:
+        bookings = sorted(dates, key=lambda b: (b.start_at, b.id))
+    else:
+        bookings = list(
+            (
+                await session.execute(
+                    select(Booking)
+                    .where(Booking.series_id == series_id, Booking.status.in_([s.value for s in SLOT_HOLDING]))
+                    .order_by(Booking.start_at, Booking.id)
+                    .options(lazyload("*"))  # its own columns only
+                )
+            ).scalars()
+        )
     held = [b for b in bookings if b.status == Status.HELD.value]
     methods = {b.payment_method for b in bookings if b.payment_method}
     rejected = [b for b in decided if b.status == Status.REJECTED.value]
