@@ -16,7 +16,7 @@ from booking.notify.booking_mail import (
     payment_refunded,
 )
 from booking.notify.outbox import Attachment, Mail, enqueue, undeliverable
-from booking.notify.series_mail import Refused, series_paid, series_summary
+from booking.notify.series_mail import Refused, SeriesDate, series_paid, series_summary
 
 __all__ = [
     "GIVEN_BACK",
@@ -33,6 +33,7 @@ __all__ = [
     "payment_receipt",
     "payment_refunded",
     "Refused",
+    "SeriesDate",
     "series_paid",
     "series_summary",
     "undeliverable",

@@ -42,6 +42,24 @@ class Refused:
     message_en: str
 
 
+@dataclass(frozen=True)
+class SeriesDate:
+    """A date of the series just written, as its summary tells it: what it needs of the
+    date's booking, without making one (`series_summary`'s `dates`)."""
+
+    id: int
+    start_at: datetime
+    status: str
+    price_total: Decimal | None
+    payment_method: str | None
+    hold_expires_at: datetime | None
+
+    @classmethod
+    def written(cls, booking_id: int, row: dict) -> SeriesDate:
+        fields = ("start_at", "status", "price_total", "payment_method", "hold_expires_at")
+        return cls(booking_id, *(row[name] for name in fields))
+
+
 def series_reference(series_id: int) -> str:
     return f"LOK-S{series_id}"
 
@@ -67,7 +85,7 @@ async def series_summary(
     refunded: Sequence[tuple[Booking, Payment, str]] = (),
     decided: Sequence[Booking] = (),
     reason: str = "",
-    dates: Sequence[Booking] | None = None,
+    dates: Sequence[SeriesDate] | None = None,
 ) -> bool:
     """Enqueue the summary of the series as it now stands; True when it was added (a key
     already used adds nothing). `occasion` is created | paid | changed | approved |
@@ -81,6 +99,7 @@ async def series_summary(
         raise ValueError(f"unknown series mail occasion {occasion!r}")
     series = await session.get(BookingSeries, series_id)
     person = await session.get(Person, series.person_id)
+    bookings: Sequence[Booking | SeriesDate]
     if dates is not None:
         bookings = sorted(dates, key=lambda b: (b.start_at, b.id))
     else:

@@ -245,7 +245,7 @@ async def create_series(
             key=f"series-{series.id}-created",
             refused=[notify.Refused(r.day, r.message_nb, r.message_en) for r in results if r.booking_id is None],
             dates=[
-                Booking(id=r.booking_id, **d.row)
+                notify.SeriesDate.written(r.booking_id, d.row)
                 for r, d in zip(results, decided, strict=True)
                 if isinstance(d, Placement) and r.booking_id is not None
             ],
