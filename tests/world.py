@@ -10,6 +10,7 @@ from functools import cache
 from argon2 import PasswordHasher
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking.db.engine import write_transaction
 from booking.db.models import Building, Department, District, Membership, Organisation, Person, Premises
 
 ALWAYS_OPEN = {d: ["00:00-24:00"] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -39,7 +40,12 @@ class World:
 
 
 async def build_world(session: AsyncSession) -> World:
-    s = session
+    """Written as the app writes: in a write transaction."""
+    async with write_transaction(session) as s:
+        return await _add_world(s)
+
+
+async def _add_world(s: AsyncSession) -> World:
     district = District(slug="bragernes", name="Bragernes")
     school = Department(slug="skole", name="Skoler", kind="school")
     sport = Department(slug="idrett", name="Idrett", kind="sport")
@@ -113,6 +119,4 @@ async def build_world(session: AsyncSession) -> World:
     s.add_all([person, minor, club])
     await s.flush()
     s.add(Membership(organisation_id=club.id, person_id=person.id))
-    world = World(person.id, minor.id, club.id)
-    await s.commit()
-    return world
+    return World(person.id, minor.id, club.id)

@@ -2,9 +2,10 @@
 
 SQLite serialises writers: a write transaction starts with BEGIN IMMEDIATE, so the
 conflict re-check inside it sees every committed booking. PostgreSQL relies on the
-exclusion constraint on slot_claim instead, and reads in autocommit: a statement outside a
-write transaction is its own transaction (READ COMMITTED gives each statement its own
-snapshot anyway), so no BEGIN and ROLLBACK go to the server around a request's reads."""
+exclusion constraint on slot_claim instead, and runs every statement outside a write
+transaction in autocommit, as its own transaction (READ COMMITTED gives each statement
+its own snapshot anyway), so no BEGIN and ROLLBACK go to the server around a request's
+reads. A write there would commit alone: it is refused (`_refuse_lone_writes`)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 IMMEDIATE = "lokaler_immediate"
 WRITING = "lokaler_writing"  # session.info: a write transaction is open on it
+# Execution option of the one statement a `write_transaction(one_statement=True)` writes
+# with (bookings.write_at_once): on PostgreSQL it is its own transaction.
+ONE_STATEMENT = "lokaler_one_statement"
 # A database that is away must answer "unavailable" soon, not hang a request: seconds to
 # open a connection (asyncpg's default is 60); a request waits at most POOL_TIMEOUT_SECONDS
 # for a free pooled one under load.
@@ -24,17 +28,21 @@ CONNECT_TIMEOUT_SECONDS = 5
 POOL_TIMEOUT_SECONDS = 30
 
 
-def make_engine(url: str, *, autocommit_reads: bool = True, **kwargs) -> AsyncEngine:
-    """An engine for `url`; on PostgreSQL its reads run in autocommit unless a caller that
-    needs every statement in a transaction (a migration) says `autocommit_reads=False`."""
+def make_engine(url: str, *, autocommit: bool = True, **kwargs) -> AsyncEngine:
+    """An engine for `url`. On PostgreSQL, statements outside a write transaction run in
+    autocommit, and writes among them are refused, unless a caller that needs every
+    statement in a transaction (a migration) says `autocommit=False`."""
     if not url.startswith("sqlite"):
-        if autocommit_reads:
+        if autocommit:
             kwargs.setdefault("isolation_level", "AUTOCOMMIT")
         kwargs.setdefault("pool_size", 20)
         kwargs.setdefault("max_overflow", 20)
         kwargs.setdefault("pool_timeout", POOL_TIMEOUT_SECONDS)
         kwargs.setdefault("connect_args", {"timeout": CONNECT_TIMEOUT_SECONDS})
-        return create_async_engine(url, **kwargs)
+        engine = create_async_engine(url, **kwargs)
+        if autocommit:
+            event.listen(engine.sync_engine, "before_cursor_execute", _refuse_lone_writes)
+        return engine
     path = url.split("///", 1)[-1]
     if path and path != ":memory:":
         try:
@@ -61,6 +69,18 @@ def make_engine(url: str, *, autocommit_reads: bool = True, **kwargs) -> AsyncEn
     return engine
 
 
+def _refuse_lone_writes(connection, _cursor, statement: str, _parameters, context, _executemany) -> None:
+    """PostgreSQL in autocommit: a write, row lock or savepoint outside a write transaction
+    would stand alone (commit by itself, lock nothing, save nothing): a bug, refused before
+    it is sent. The one statement of a `write_transaction(one_statement=True)` is let through."""
+    if not connection.connection.dbapi_connection.autocommit or context.execution_options.get(ONE_STATEMENT):
+        return
+    command = statement.lstrip()[:9].upper()
+    writes = context.isinsert or context.isupdate or context.isdelete
+    if writes or command.startswith(("INSERT", "UPDATE", "DELETE", "SAVEPOINT")) or "FOR UPDATE" in statement:
+        raise RuntimeError(f"a write outside write_transaction would commit alone: {statement[:80]!r}")
+
+
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False)
 
@@ -74,10 +94,12 @@ async def write_transaction(session: AsyncSession, *, one_statement: bool = Fals
     still readable as read), so the write reads every row afresh, and a rollback expires
     nothing the caller holds. On SQLite the write begins under the write lock (BEGIN
     IMMEDIATE); on PostgreSQL it is a READ COMMITTED transaction, except for a use case
-    whose write is `one_statement` (a booking's rows, `bookings.write_at_once`): that
-    statement is its own transaction, and no BEGIN or COMMIT is sent. It ends as it starts,
-    so the caller reads afresh after it. Used inside another write transaction on the same
-    session, it joins that one: the outer one commits or rolls back."""
+    whose write is `one_statement` (a booking's rows, `bookings.write_at_once`, executed
+    with the ONE_STATEMENT option): its statements, that write and the reads before it,
+    each run in autocommit, and no BEGIN or COMMIT is sent; any other write in it is
+    refused. It ends as it starts, so the caller reads afresh after it. Used inside another
+    write transaction on the same session, it joins that one: the outer one commits or
+    rolls back."""
     if session.info.get(WRITING):
         yield session
         return
@@ -100,9 +122,10 @@ async def write_transaction(session: AsyncSession, *, one_statement: bool = Fals
 
 
 async def end_reads(session: AsyncSession) -> None:
-    """Before waiting on something slow (the network, the solver): end the read transaction
-    open on the session, so no connection or snapshot is held meanwhile. What was read stays
-    readable, detached. Inside a write transaction it would end the write: refused."""
+    """Before waiting on something slow (the network, the solver): let the session's
+    connection go back to the pool (on SQLite ending the read transaction open on it), so no
+    connection or snapshot is held meanwhile. What was read stays readable, detached.
+    Inside a write transaction it would end the write: refused."""
     if session.info.get(WRITING):
         raise RuntimeError("end_reads inside a write transaction")
     await session.close()

@@ -34,7 +34,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import aliased
 
 from booking import notify
-from booking.db.engine import write_transaction
+from booking.db.engine import ONE_STATEMENT, write_transaction
 from booking.db.failures import EXCLUSION_VIOLATION, UNIQUE_VIOLATION, refused_by
 from booking.db.models import (
     Booking,
@@ -644,7 +644,9 @@ async def write_at_once(
         **{f"h_{name}": value for name, value in placement.history(booking_id, actor_id, now).items()},
         **{f"m_{name}": value for name, value in mail_row.items()},
     }
-    await (await session.connection()).execute(written_at_once(tuple(row), tuple(mail_row)), parameters)
+    await (await session.connection()).execute(
+        written_at_once(tuple(row), tuple(mail_row)), parameters, execution_options={ONE_STATEMENT: True}
+    )
 
 
 def filled(model, row: dict) -> dict:
@@ -743,18 +745,19 @@ async def book(
     now: datetime,
     choose_method: ChooseMethod | None = None,
 ) -> tuple[Booking, bool]:
-    """(the booking, made now?): one write transaction that reads once, decides and
-    writes; the booking already made with the same idempotency key is the answer to the
+    """(the booking, made now?): read once, decide, write, as one use case; the booking
+    already made with the same idempotency key is the answer to the
     same request again. The claims are inserted without reading the others first: the
     exclusion constraint (SQLite: its triggers, under the write lock) decides, and only
     when it refuses does a read name what is in the way (expired holds alone in the way
     give up their slot, and the write is tried once more). On PostgreSQL the read also
     reserves the booking's id, and its rows go in as one statement (`write_at_once`), which
-    is its own transaction: neither BEGIN nor COMMIT is sent."""
+    is its own transaction, as the read is: neither BEGIN nor COMMIT is sent. On SQLite
+    the read and the writes are one transaction under the write lock."""
     postgres = session.get_bind().dialect.name == "postgresql"
     for last_try in (False, True):
         try:
-            async with write_transaction(session, one_statement=postgres):
+            async with write_transaction(session, one_statement=True):
                 situation = await read_situation(
                     session,
                     new.premises_slug,

@@ -12,6 +12,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from litestar.testing import AsyncTestClient
 from sqlalchemy import update
 
+from booking.db.engine import write_transaction
 from booking.db.models import Person
 from booking.settings import from_environment
 from booking.web.app import create_app
@@ -33,9 +34,8 @@ def at(day: date, clock: str) -> datetime:
 
 async def world_with_passwords(db):
     world = await build_world(db.session)
-    async with db.sessions() as s:
+    async with db.sessions() as s, write_transaction(s):
         await s.execute(update(Person).values(password_hash=password_hash(PASSWORD)))
-        await s.commit()
     return world
 
 

@@ -9,6 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from litestar.testing import AsyncTestClient
 
+from booking.db.engine import write_transaction
 from booking.db.models import Membership, Organisation
 from booking.services.accounts import issue_api_token
 from booking.services.feed_tokens import create_token
@@ -19,7 +20,7 @@ from tests.integration.booking_web_support import app_for, world_with_passwords
 async def client(db):
     world = await world_with_passwords(db)
     now = datetime.now(timezone.utc)  # the tests' clock (tests/integration/conftest.py)
-    async with db.sessions() as s:
+    async with db.sessions() as s, write_transaction(s):
         unchecked = Organisation(name="Aaa Nabolagslag", orgnr=None)  # registered, not yet checked by staff
         s.add(unchecked)
         await s.flush()
@@ -27,7 +28,6 @@ async def client(db):
         issued = await create_token(
             s, feed="person", subject_id=world.person_id, owner_id=world.person_id, actor_id=world.person_id, now=now
         )
-        await s.commit()
         world.unchecked_id, world.feed_token, world.feed_id = unchecked.id, issued.token, issued.record.id
     async with AsyncTestClient(app=app_for(db)) as client:
         client.world = world

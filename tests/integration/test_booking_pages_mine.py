@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
+from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, FeedToken, Membership, Organisation, Person
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.rulebook import current_rules
@@ -93,13 +94,12 @@ async def test_my_bookings_lists_mine_and_my_organisations(client):
 
 
 async def _adult(client, name: str, email: str, *, delegate: bool = False) -> int:
-    async with client.db.sessions() as s:
+    async with client.db.sessions() as s, write_transaction(s):
         person = Person(name=name, email=email, roles=["person"], birth_date=date(1975, 1, 1))
         s.add(person)
         await s.flush()
         if delegate:
             s.add(Membership(organisation_id=client.world.organisation_id, person_id=person.id))
-        await s.commit()
         return person.id
 
 

@@ -91,9 +91,8 @@ async def test_the_database_refuses_a_status_the_state_machine_does_not_have(db)
     _, one, _ = await _made(db)
     async with db.sessions() as s:
         with pytest.raises(IntegrityError):
-            await s.execute(update(Booking).where(Booking.id == one.id).values(status="maybe"))
-            await s.flush()
-        await s.rollback()
+            async with write_transaction(s):
+                await s.execute(update(Booking).where(Booking.id == one.id).values(status="maybe"))
         assert (await s.get(Booking, one.id)).status == "confirmed"
 
 
@@ -127,9 +126,8 @@ async def test_migration_0011_carries_old_rows_over_and_back(db):
 
 async def test_approval_reasons_are_kept_as_codes_and_shown_from_the_rules(db):
     world = await build_world(db.session)
-    async with db.sessions() as s:
+    async with db.sessions() as s, write_transaction(s):
         await s.execute(update(Premises).where(Premises.slug == "motesalen").values(requires_approval=True))
-        await s.commit()
     made = await create_booking(
         db.session,
         NewBooking(
@@ -209,7 +207,8 @@ async def test_migration_0012_carries_the_fee_over_from_the_history_record(db):
     late = bookings[1]
     await db.engine.dispose()
     await asyncio.to_thread(command.downgrade, alembic_config(db.url), "0011")
-    async with db.engine.begin() as connection:
+    async with db.sessions() as s, write_transaction(s):
+        connection = await s.connection()
         columns = (await connection.execute(text("SELECT * FROM booking"))).keys()
         (record,) = (
             await connection.execute(

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
+from booking.db.engine import write_transaction
 from booking.db.models import LoginAttempt
 from tests.integration.test_staff import EMAILS, PASSWORD, csrf, login_as, post_form, staff  # noqa: F401 (fixture)
 
@@ -97,9 +98,8 @@ async def test_retry_after_counts_from_the_attempt_that_leaves_the_window_first(
     staff.cookies.clear()
     assert (await _fail_login(staff)).status_code == 401
     now = datetime.now(timezone.utc)
-    async with staff.db.sessions() as s:
+    async with staff.db.sessions() as s, write_transaction(s):
         key = await s.scalar(select(LoginAttempt.key))
         s.add_all([LoginAttempt(key=key, at=now - timedelta(minutes=minutes)) for minutes in (14, 13, 12, 11)])
-        await s.commit()
     locked = await _fail_login(staff)
     assert locked.status_code == 429 and 50 <= int(locked.headers["retry-after"]) <= 60

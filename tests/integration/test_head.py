@@ -11,6 +11,7 @@ import pytest
 from litestar.routes import HTTPRoute
 from litestar.testing import AsyncTestClient
 
+from booking.db.engine import write_transaction
 from booking.services.feed_tokens import create_token
 from booking.settings import from_environment
 from booking.web.app import create_app
@@ -76,11 +77,10 @@ async def test_head_of_a_static_file_and_its_etag(client):
 
 async def test_head_of_the_feeds_keeps_etag_and_304(client):
     now = datetime.now(timezone.utc)
-    async with client.db.sessions() as s:
+    async with client.db.sessions() as s, write_transaction(s):
         issued = await create_token(
             s, feed="person", subject_id=client.world.person_id, owner_id=client.world.person_id, actor_id=None, now=now
         )
-        await s.commit()
     for url in ("/kalender/lokaler/motesalen.ics", issued.path):
         get = await client.get(url)
         head = await client.head(url)

@@ -89,9 +89,8 @@ async def outbox(db) -> list[OutboxMail]:
 
 
 async def set_language(db, email_address: str, language: str) -> None:
-    async with db.sessions() as s:
+    async with db.sessions() as s, write_transaction(s):
         await s.execute(update(Person).where(Person.email == email_address).values(language=language))
-        await s.commit()
 
 
 def body(message) -> str:
@@ -178,9 +177,8 @@ async def test_a_request_in_english_says_why_it_needs_approval_in_english(db, sm
 
 async def test_norwegian_by_default_and_the_approval_story_told(db, smtp):
     world = await build_world(db.session)
-    async with db.sessions() as s:
+    async with db.sessions() as s, write_transaction(s):
         (await s.execute(select(Premises).where(Premises.slug == world.room))).scalar_one().requires_approval = True
-        await s.commit()
     booking = await free_booking(db, world, "2026-09-08T18:00", "2026-09-08T20:00")
     assert booking.status == "requested"
     async with write_transaction(db.session) as s:
@@ -200,9 +198,8 @@ async def test_norwegian_by_default_and_the_approval_story_told(db, smtp):
 
 async def test_approval_and_cancellation_mails(db, smtp):
     world = await build_world(db.session)
-    async with db.sessions() as s:
+    async with db.sessions() as s, write_transaction(s):
         (await s.execute(select(Premises).where(Premises.slug == world.room))).scalar_one().requires_approval = True
-        await s.commit()
     booking = await free_booking(db, world, "2026-09-08T18:00", "2026-09-08T20:00")
     async with write_transaction(db.session) as s:
         await change_status(s, booking.id, Status.CONFIRMED, actor_id=None, reason="Velkommen!", now=NOW)
@@ -307,13 +304,13 @@ async def test_a_series_sends_no_mail_per_occurrence(db):
         rules=FREE,
         now=NOW,
     )
-    async with db.sessions() as s:
+    async with db.sessions() as s, write_transaction(s):
         room = (await s.execute(select(Premises).where(Premises.slug == world.room))).scalar_one()
         series = BookingSeries(
             premises_id=room.id, person_id=world.person_id, rrule="FREQ=WEEKLY", pattern={}, created_at=NOW
         )
         s.add(series)
-        await s.commit()
+        await s.flush()
         series_id = series.id
     await create_booking(
         db.session,

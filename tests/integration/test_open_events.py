@@ -15,6 +15,7 @@ import pytest
 from litestar.testing import AsyncTestClient
 from sqlalchemy import select
 
+from booking.db.engine import write_transaction
 from booking.db.models import Building, District, Membership, OpenEvent, Person, Premises
 from booking.formatting import day as norwegian_day
 from booking.services.accounts import create_person, issue_api_token
@@ -45,7 +46,7 @@ async def events(db):
         roles=["person", "delegate"],
         birth_date=date(1985, 1, 1),
     )
-    async with db.sessions() as s:
+    async with db.sessions() as s, write_transaction(s):
         s.add(Membership(organisation_id=world.world.organisation_id, person_id=dora.id))
         stromso = District(slug="stromso", name="Strømsø")
         s.add(stromso)
@@ -73,7 +74,6 @@ async def events(db):
             )
         )
         stranger = await s.scalar(select(Person.id).where(Person.email == "person@example.no"))
-        await s.commit()
     app = app_for(db, "development")
     async with AsyncTestClient(app=app) as client:
         client.staff, client.db = world, db

@@ -219,7 +219,7 @@ async def empty_database(request, tmp_path):
 
 async def test_the_migration_marks_existing_organisations_checked(empty_database):
     await asyncio.to_thread(upgrade, empty_database, "0005")
-    engine = make_engine(empty_database)
+    engine = make_engine(empty_database, autocommit=False)  # as migrations run: every statement in a transaction
     try:
         async with engine.begin() as connection:  # an organisation with a delegate, from before the check
             await connection.execute(

@@ -16,6 +16,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import func, select
 
+from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, Department, InvoiceExport, OutboxMail, Payment
 from booking.domain.errors import DomainError
 from booking.notify.sender import render_pending
@@ -54,9 +55,8 @@ async def invoice_booking(db, world, day: str, *, method="invoice", target_group
 @pytest.fixture
 async def world(db):
     world = await build_world(db.session)
-    async with db.sessions() as s:
+    async with db.sessions() as s, write_transaction(s):
         (await s.execute(select(Department).where(Department.slug == "idrett"))).scalar_one().account_code = "3120-55"
-        await s.commit()
     return world
 
 

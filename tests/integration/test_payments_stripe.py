@@ -407,13 +407,12 @@ async def test_a_payment_after_the_hold_expired_with_the_slot_taken_is_refunded(
         late = await book(db, world, now=started)
         await pay_start(db, settings, late, now=started + timedelta(minutes=1))
         payment = await one(db, Payment)
-        async with db.sessions() as s:
+        async with db.sessions() as s, write_transaction(s):
             s.add(
                 Person(
                     name="Per Annen", email="per@example.no", roles=["person"], birth_date=datetime(1970, 1, 1).date()
                 )
             )
-            await s.commit()
             other = await s.scalar(select(Person.id).where(Person.email == "per@example.no"))
         taken = await book(db, world, person_id=other)  # the expired hold gives way
         assert (taken.status, await status_of(db, late.id)) == ("held", "expired")
@@ -652,10 +651,9 @@ async def test_a_retry_finds_a_refund_stripe_made_but_we_never_heard_of(db, worl
 
 
 async def test_rejecting_a_paid_request_refunds_it_in_full(db, world, localstripe):
-    async with db.sessions() as s:
+    async with db.sessions() as s, write_transaction(s):
         room = (await s.execute(select(Premises).where(Premises.slug == world.room))).scalar_one()
         room.requires_approval = True
-        await s.commit()
     with checkout_server(upstream=localstripe.url) as stripe_api:
         settings = stripe_settings(db.url, stripe_api.url)
         customer = Customer(localstripe.url)

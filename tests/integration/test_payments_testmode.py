@@ -182,7 +182,7 @@ async def test_a_late_payment_with_the_slot_still_free_confirms_the_same_booking
 
 async def test_a_late_payment_with_the_slot_taken_is_refunded(shop):
     booking, checkout_url = await book_by_card(shop)
-    async with shop.db.sessions() as s:
+    async with shop.db.sessions() as s, write_transaction(s):
         s.add(
             Person(
                 name="Per Annen",
@@ -192,7 +192,6 @@ async def test_a_late_payment_with_the_slot_taken_is_refunded(shop):
                 password_hash=(await s.scalar(select(Person.password_hash).where(Person.email == "kari@example.no"))),
             )
         )
-        await s.commit()
     with later(20):
         async with AsyncTestClient(app=create_app(shop.settings), base_url=BASE) as other:
             other.world, other.db = shop.world, shop.db

@@ -10,6 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 
 from sqlalchemy import select
 
+from booking.db.engine import write_transaction
 from booking.db.models import Closure, Premises
 from booking.services.rulebook import DEFAULT_RULES, publish, read_draft
 from common.localtime import OSLO, resolve_local
@@ -46,7 +47,7 @@ async def test_hours_gone_by_are_passed_not_free(client):
 async def test_a_closure_reads_closed_with_its_public_reason(client):
     day = _today() + timedelta(days=8)
     now = datetime.now(timezone.utc)
-    async with client.db.sessions() as s:
+    async with client.db.sessions() as s, write_transaction(s):
         room = (await s.execute(select(Premises).where(Premises.slug == "motesalen"))).scalar_one()
         s.add(
             Closure(
@@ -60,7 +61,6 @@ async def test_a_closure_reads_closed_with_its_public_reason(client):
                 updated_at=now,
             )
         )
-        await s.commit()
     week = await _week(client, day)
     column = day.weekday()
     assert [week[f"{h:02d}:00"][column] for h in range(9, 15)] == [

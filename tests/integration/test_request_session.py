@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from booking.db.engine import make_engine, write_transaction
 from booking.db.models import Person
@@ -70,7 +70,7 @@ async def test_a_page_and_a_booking_each_use_one_session_closed_at_the_end(clien
     assert page.status_code == 200 and "Innlogget som Kari Nordmann" in page.text
     assert len(counted.made) == 1  # the login check, the premises, the rules, the quote
     assert counted.connections_in_use() == 0
-    assert counted.sent == []  # PostgreSQL: reads need no transaction of their own (autocommit)
+    assert counted.sent == []  # PostgreSQL (the only one logged): reads need no transaction (autocommit)
 
     counted.start()
     booked = await client.post("/bestill/motesalen", data=details(client, day), follow_redirects=False)
@@ -78,7 +78,7 @@ async def test_a_page_and_a_booking_each_use_one_session_closed_at_the_end(clien
     assert len(counted.made) == 1
     # SQLite: the reads, then the booking's own write transaction under BEGIN IMMEDIATE;
     # PostgreSQL: the booking's rows go in as one statement, its own transaction: no BEGIN
-    # or COMMIT goes to the database, for the reads or the write.
+    # or COMMIT goes to the database, for the reads or the write (only PostgreSQL's are logged).
     assert counted.transactions[0] == 2
     assert counted.sent == []
     assert counted.connections_in_use() == 0
@@ -121,9 +121,8 @@ async def test_a_write_joins_the_write_it_is_called_in_and_reads_afresh(db):
         assert (await other.get(Person, world.minor_id)).roles == ["person"]
 
     before = await db.session.get(Person, world.minor_id)  # read, and kept by the caller
-    async with db.sessions() as other:  # meanwhile, another request
+    async with db.sessions() as other, write_transaction(other):  # meanwhile, another request
         (await other.get(Person, world.minor_id)).name = "Ola Endret"
-        await other.commit()
     async with write_transaction(db.session) as session:
         assert (await session.get(Person, world.minor_id)).name == "Ola Endret"
     assert before.name == "Ola Ung"  # still readable after the write let go of it
@@ -149,10 +148,30 @@ async def test_postgres_reads_in_autocommit_and_writes_and_migrates_in_transacti
             assert await _open_on_server(await session.connection())
     finally:
         await session.close()
-    migrating = make_engine(db.url, autocommit_reads=False)
+    migrating = make_engine(db.url, autocommit=False)
     try:
         async with migrating.connect() as connection:
             await connection.execute(select(Person.id).limit(1))
             assert await _open_on_server(connection)
     finally:
         await migrating.dispose()
+
+
+async def test_a_write_outside_a_write_transaction_changes_nothing(db):
+    """PostgreSQL runs statements outside a write transaction in autocommit, where a write
+    or a row lock would stand alone: refused before it is sent. SQLite keeps them in the
+    session's transaction, which only a write transaction commits. Either way nothing
+    changes."""
+    world = await build_world(db.session)
+    postgres = db.dialect == "postgresql"
+    rename = update(Person).where(Person.id == world.minor_id).values(name="Ola Endret")
+    lock = select(Person).where(Person.id == world.minor_id).with_for_update()
+    for statement in (rename, lock):
+        async with db.sessions() as session:
+            if postgres:
+                with pytest.raises(RuntimeError, match="outside write_transaction"):
+                    await session.execute(statement)
+            else:
+                await session.execute(statement)
+    async with db.sessions() as other:
+        assert (await other.get(Person, world.minor_id)).name == "Ola Ung"

@@ -15,6 +15,7 @@ from sqlalchemy import func, select, update
 # The solver loads OR-Tools, which loads pandas; pandas' C code crashes when it is first
 # imported under freezegun's clock (tests/integration/conftest.py), so load it now.
 import allocation.solver  # noqa: F401
+from booking.db.engine import write_transaction
 from booking.db.models import (
     Booking,
     Building,
@@ -113,7 +114,7 @@ async def outbox(client) -> list[OutboxMail]:
 
 async def other_club(client, name: str = "Konkurrent IL", email: str = "kim@example.no") -> tuple[int, int]:
     """A second checked club with a delegate of its own: (person id, organisation id)."""
-    async with client.db.sessions() as s:
+    async with client.db.sessions() as s, write_transaction(s):
         person = Person(
             name="Kim Konkurrent",
             email=email,
@@ -131,7 +132,6 @@ async def other_club(client, name: str = "Konkurrent IL", email: str = "kim@exam
         s.add_all([person, club])
         await s.flush()
         s.add(Membership(organisation_id=club.id, person_id=person.id))
-        await s.commit()
         return person.id, club.id
 
 
@@ -289,13 +289,12 @@ async def test_a_refusal_in_english(client):
 async def test_after_the_deadline_and_before_the_round_opens_there_is_no_form(client):
     season = await open_round(client)
     await apply(client, season, [CHILDREN])
-    async with client.db.sessions() as s:
+    async with client.db.sessions() as s, write_transaction(s):
         from booking.db.models import Season
 
         await s.execute(
             update(Season).where(Season.id == season.id).values(application_deadline=now() - timedelta(hours=1))
         )
-        await s.commit()
     await log_in(client, "kari@example.no")
     page = await client.get(f"/sesong/{season.id}/soknad")
     assert page.status_code == 200 and 'data-code="deadline_passed"' in page.text
@@ -316,7 +315,7 @@ async def test_after_the_deadline_and_before_the_round_opens_there_is_no_form(cl
 
 async def test_someone_who_is_not_a_delegate_of_a_checked_organisation_is_told_why(client):
     season = await open_round(client)
-    async with client.db.sessions() as s:
+    async with client.db.sessions() as s, write_transaction(s):
         s.add(
             Person(
                 name="Pål Privat",
@@ -326,7 +325,6 @@ async def test_someone_who_is_not_a_delegate_of_a_checked_organisation_is_told_w
                 password_hash=password_hash(PASSWORD),
             )
         )
-        await s.commit()
     await log_in(client, "pal@example.no")
     page = await client.get(f"/sesong/{season.id}/soknad")
     assert page.status_code == 200 and 'data-code="not_a_delegate"' in page.text and 'name="handling"' not in page.text
@@ -334,9 +332,8 @@ async def test_someone_who_is_not_a_delegate_of_a_checked_organisation_is_told_w
     refused = await client.post(f"/sesong/{season.id}/soknad", data=need_form(client))
     assert refused.status_code == 403 and "not_a_delegate" in refused.text
 
-    async with client.db.sessions() as s:
+    async with client.db.sessions() as s, write_transaction(s):
         await s.execute(update(Organisation).values(verified_at=None))
-        await s.commit()
     client.cookies.clear()
     await log_in(client, "kari@example.no")
     page = await client.get(f"/sesong/{season.id}/soknad")
@@ -349,9 +346,8 @@ async def test_someone_who_is_not_a_delegate_of_a_checked_organisation_is_told_w
 async def test_a_delegate_of_several_organisations_chooses_which_one_applies(client):
     season = await open_round(client)
     _, other = await other_club(client)
-    async with client.db.sessions() as s:
+    async with client.db.sessions() as s, write_transaction(s):
         s.add(Membership(organisation_id=other, person_id=client.world.person_id))
-        await s.commit()
     await log_in(client, "kari@example.no")
     page = await client.get(f"/sesong/{season.id}/soknad", params={"for": str(other)})
     assert '<select id="for" name="for" class="ds-input">' in page.text and "Søknaden fra Konkurrent IL" in page.text
@@ -505,7 +501,7 @@ async def test_the_caretaker_marks_a_seasonal_date_that_has_begun_as_not_used(cl
     season = await open_round(client, autumn, at=july)
     await apply(client, season, [CHILDREN], at=july)
     await publish(client, season, at=july)
-    async with client.db.sessions() as s:
+    async with client.db.sessions() as s, write_transaction(s):
         vera = Person(
             name="Vera Vaktmester",
             email="vera@example.no",
@@ -523,7 +519,6 @@ async def test_the_caretaker_marks_a_seasonal_date_that_has_begun_as_not_used(cl
         s.add_all([vera, other])
         await s.flush()
         await s.execute(update(Building).values(caretaker_id=vera.id))
-        await s.commit()
         dates = {b.occurrence_date: b.id for b in (await s.execute(select(Booking))).scalars()}
     begun, coming = dates[date(2026, 8, 24)], dates[date(2026, 9, 7)]
 

@@ -11,6 +11,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import func, select
 
+from booking.db.engine import write_transaction
 from booking.db.models import Booking, Closure, OutboxMail, Person, Premises, Season, SeasonAllocation
 from booking.notify.sender import render_pending
 from booking.services import season_publish, seasons
@@ -179,7 +180,7 @@ async def test_moving_an_allocation_by_form_pins_it_and_a_new_proposal_keeps_it(
 
 async def test_publishing_shows_the_result_and_published_time_can_be_withdrawn(staff):
     season_id = await round_with_applications(staff)
-    async with staff.db.sessions() as s:  # hall A closed one Monday: that date cannot be booked
+    async with staff.db.sessions() as s, write_transaction(s):  # hall A closed one Monday: that date cannot be booked
         hall_a = (await s.execute(select(Premises).where(Premises.slug == "hallen-a"))).scalar_one()
         s.add(
             Closure(
@@ -192,7 +193,6 @@ async def test_publishing_shows_the_result_and_published_time_can_be_withdrawn(s
                 updated_at=NOW,
             )
         )
-        await s.commit()
     await login_as(staff, "admin")
     base = f"/saksbehandling/sesonger/{season_id}"
     await post_form(staff, f"{base}/forslag")

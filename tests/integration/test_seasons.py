@@ -9,6 +9,7 @@ from datetime import date, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from booking.db.engine import write_transaction
 from booking.db.models import Booking, OutboxMail, SeasonAllocation
 from booking.domain.errors import DomainError
 from booking.domain.intervals import Interval
@@ -263,10 +264,9 @@ async def test_after_publishing_allocations_cannot_change_and_a_changed_round_is
             await change()
         assert refused.value.code == "already_published"
     # Changed behind the app's back (the app itself refuses it): publishing again is refused.
-    async with db.sessions() as s:
+    async with db.sessions() as s, write_transaction(s):
         stored = await s.get(SeasonAllocation, row.id)
         stored.start_time = "17:30"
-        await s.commit()
     with pytest.raises(DomainError) as again:
         await season_publish.publish(db.session, season.id, rule_book=rules, actor_id=None, now=NOW)
     assert again.value.code == "published_with_changes"

@@ -12,6 +12,7 @@ from litestar.testing import AsyncTestClient
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from booking.db.engine import write_transaction
 from booking.db.models import (
     Booking,
     BookingHistory,
@@ -70,24 +71,25 @@ async def build_staff_world(session: AsyncSession) -> StaffWorld:
             **more,
         )
 
-    s = session
-    sport = (await s.execute(select(Department).where(Department.slug == "idrett"))).scalar_one()
-    school = (await s.execute(select(Department).where(Department.slug == "skole"))).scalar_one()
-    building = (await s.execute(select(Building))).scalar_one()
-    await s.execute(update(Person).where(Person.id == world.person_id).values(password_hash=hashed, phone="912 34 567"))
-    caretaker = account("Vera Vaktmester", "caretaker", "caretaker")
-    s.add_all(
-        [
-            account("Per Person", "person"),
-            caretaker,
-            account("Ida Idrett", "department_staff", "department_staff", department_id=sport.id),
-            account("Siri Skole", "other_staff", "department_staff", department_id=school.id),
-            account("Ada Admin", "admin", "admin"),
-        ]
-    )
-    await s.flush()
-    await s.execute(update(Building).where(Building.id == building.id).values(caretaker_id=caretaker.id))
-    await s.commit()
+    async with write_transaction(session) as s:
+        sport = (await s.execute(select(Department).where(Department.slug == "idrett"))).scalar_one()
+        school = (await s.execute(select(Department).where(Department.slug == "skole"))).scalar_one()
+        building = (await s.execute(select(Building))).scalar_one()
+        await s.execute(
+            update(Person).where(Person.id == world.person_id).values(password_hash=hashed, phone="912 34 567")
+        )
+        caretaker = account("Vera Vaktmester", "caretaker", "caretaker")
+        s.add_all(
+            [
+                account("Per Person", "person"),
+                caretaker,
+                account("Ida Idrett", "department_staff", "department_staff", department_id=sport.id),
+                account("Siri Skole", "other_staff", "department_staff", department_id=school.id),
+                account("Ada Admin", "admin", "admin"),
+            ]
+        )
+        await s.flush()
+        await s.execute(update(Building).where(Building.id == building.id).values(caretaker_id=caretaker.id))
     rules = await current_rules(session)
     now = datetime.now(timezone.utc)
     start = next_weekday(1, 18)

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select, update
 
+from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, Premises
 from booking.services.bookings import NewBooking, create_booking
 from booking.services.payments import choose_invoice
@@ -39,9 +40,8 @@ async def _request(staff, premises: str, details: BookingDetails, weeks: int) ->
 
 
 async def test_the_queue_gives_approval_reasons_in_english(staff):
-    async with staff.db.sessions() as s:
+    async with staff.db.sessions() as s, write_transaction(s):
         await s.execute(update(Premises).where(Premises.slug == "motesalen").values(requires_approval=True))
-        await s.commit()
     party = await _request(staff, "hallen", BookingDetails("Jubileumsfest", 150, "adults", alcohol=True), weeks=2)
     meeting = await _request(staff, "motesalen", BookingDetails("Styremøte", 8, "adults"), weeks=3)
     await login_as(staff, "department_staff")
@@ -77,9 +77,8 @@ async def test_the_queue_gives_approval_reasons_in_english(staff):
 async def test_a_reason_is_the_rule_it_was_sent_for_even_after_the_details_change(staff):
     # The request keeps the codes of the criteria that sent it to approval: changed details
     # (or a newer rule set) do not change why it went there; the reason is shown in English.
-    async with staff.db.sessions() as s:
+    async with staff.db.sessions() as s, write_transaction(s):
         await s.execute(update(Booking).where(Booking.id == staff.staff.requested_id).values(attendees=40))
-        await s.commit()
     await login_as(staff, "department_staff")
     page = await staff.get("/saksbehandling", headers=ENGLISH)
     assert "More than 100 attendees need approval.</dd>" in page.text
@@ -90,7 +89,7 @@ async def test_a_reason_stored_before_codes_that_the_rules_no_longer_give_is_sho
     # were kept) and whose details changed since: the rules now give no reason, so the
     # queue shows what the booker was told.
     requested = staff.staff.requested_id
-    async with staff.db.sessions() as s:
+    async with staff.db.sessions() as s, write_transaction(s):
         first = await s.scalar(select(BookingHistory).where(BookingHistory.booking_id == requested))
         old = Booking(
             **{
@@ -112,7 +111,6 @@ async def test_a_reason_stored_before_codes_that_the_rules_no_longer_give_is_sho
                 reason="Mer enn 100 deltakere krever godkjenning.",
             )
         )
-        await s.commit()
     await login_as(staff, "department_staff")
     page = await staff.get("/saksbehandling", headers=ENGLISH)
     assert "Mer enn 100 deltakere krever godkjenning.</dd>" in page.text

@@ -10,6 +10,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import func, select, update
 
+from booking.db.engine import write_transaction
 from booking.db.models import Booking, BookingHistory, OutboxMail, Payment, Person, Premises
 from booking.domain.recurrence import WeeklyPattern
 from booking.notify.sender import render_pending
@@ -157,9 +158,8 @@ async def test_reject_all_needs_a_reason_and_then_sends_one_mail_in_the_bookers_
     assert 'aria-invalid="true"' in refused.text
     assert await statuses(series) == ["requested"] * WEEKS
     assert (await history_count(series), await outbox_keys(series)) == (rows_before, before)
-    async with series.db.sessions() as s:
+    async with series.db.sessions() as s, write_transaction(s):
         await s.execute(update(Person).where(Person.email == EMAILS["delegate"]).values(language="en"))
-        await s.commit()
     answer = await post_form(
         series,
         f"/saksbehandling/serier/{series.series_id}/avvis",
@@ -234,9 +234,8 @@ async def test_one_date_of_a_series_can_be_rejected_on_its_own(series):
 
 async def test_rejecting_a_series_paid_by_card_refunds_every_date_and_says_so_in_the_one_mail(db, localstripe):
     world = await world_with_passwords(db)
-    async with db.sessions() as s:
+    async with db.sessions() as s, write_transaction(s):
         (await s.execute(select(Premises).where(Premises.slug == world.room))).scalar_one().requires_approval = True
-        await s.commit()
     with checkout_server(upstream=localstripe.url) as stripe_api:
         settings = stripe_settings(db.url, stripe_api.url)
         result = await private_series(db, world, now=utcnow())  # three Tuesdays, 300 kr each

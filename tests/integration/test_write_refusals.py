@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
+from booking.db.engine import write_transaction
 from booking.db.failures import EXCLUSION_VIOLATION, UNIQUE_VIOLATION, refused_by
 from booking.services.bookings import (
     IDEMPOTENCY_CONSTRAINT,
@@ -28,7 +29,8 @@ COLUMNS = (
 async def _refused(db, statement: str, **params) -> IntegrityError:
     async with db.sessions() as session:
         try:
-            await session.execute(text(statement), params)
+            async with write_transaction(session):
+                await session.execute(text(statement), params)
         except IntegrityError as error:
             return error
     raise AssertionError("the database took it")
