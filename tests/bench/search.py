@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import insert, text
 
+from booking.db.engine import write_transaction
 from booking.db.models import Booking, SlotClaim
 from booking.domain.intervals import Interval
 from booking.domain.premises import ACCESSIBILITY, EQUIPMENT
@@ -92,7 +93,8 @@ def calendar(world: BenchWorld, total: int, seed: int = 11) -> tuple[list[dict],
 
 async def bulk_load(db: Fresh, world: BenchWorld, total: int) -> tuple[int, int]:
     bookings, claims = calendar(world, total)
-    async with db.engine.begin() as connection:
+    async with db.sessions() as session, write_transaction(session):
+        connection = await session.connection()
         for table, rows in ((Booking.__table__, bookings), (SlotClaim.__table__, claims)):
             for first in range(0, len(rows), CHUNK):
                 await connection.execute(insert(table), rows[first : first + CHUNK])

@@ -9,6 +9,7 @@ import random
 from dataclasses import dataclass
 from datetime import date
 
+from booking.db.engine import write_transaction
 from booking.db.models import (
     Building,
     Department,
@@ -72,7 +73,7 @@ def _premises_fields(rng: random.Random, kind: str) -> dict:
 
 async def build_bench_world(sessions, seed: int = 7) -> BenchWorld:
     rng = random.Random(seed)
-    async with sessions() as s:
+    async with sessions() as s, write_transaction(s):
         districts = [District(slug=slug, name=slug.title()) for slug in DISTRICTS]
         departments = [Department(slug=slug, name=slug.title(), kind=slug) for slug in ("school", "culture", "sport")]
         s.add_all(districts + departments)
@@ -143,5 +144,4 @@ async def build_bench_world(sessions, seed: int = 7) -> BenchWorld:
                 )
             )
         world = BenchWorld(tuple(timelines), tuple(p.id for p in people), club.id)
-        await s.commit()
     return world

@@ -23,7 +23,7 @@ def run_migrations(connection) -> None:
 
 async def main() -> None:
     url = context.config.get_main_option("sqlalchemy.url") or get_settings().database_url
-    engine = make_engine(url, autocommit_reads=False)  # a migration is one transaction
+    engine = make_engine(url, autocommit=False)  # a migration is one transaction
     async with engine.connect() as connection:
         await connection.run_sync(run_migrations)
         await connection.commit()
