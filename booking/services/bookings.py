@@ -289,6 +289,7 @@ def situation_query(*, self_organised: bool, with_key: bool, reserve_id: bool = 
         select(func.count(Booking.id)).where(
             Booking.person_id == person_id,
             Booking.organisation_id.is_(None),
+            # bound one by one: an expanding IN list would be re-rendered at every execution
             Booking.status.in_([literal(v) for v in SLOT_HOLDING_VALUES]),
             Booking.end_at > bindparam("now"),
         )

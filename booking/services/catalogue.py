@@ -128,7 +128,7 @@ def season_hours(first, last, *, except_season: int | None = None) -> Select:
         )
         .join(season, season.id == SeasonPremises.season_id)
         .where(
-            season.state.in_([literal("open"), literal("closed")]),
+            season.state.in_([literal("open"), literal("closed")]),  # not an expanding list (bookings.situation_query)
             season.starts <= last,
             season.ends >= first,
             season.id != (except_season or 0),
