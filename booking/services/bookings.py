@@ -56,6 +56,7 @@ from booking.notify.outbox import outbox_row
 from booking.services.catalogue import (
     Family,
     TakenSlot,
+    closures_of,
     family,
     holds_of,
     local_dates,
@@ -308,13 +309,7 @@ def situation_query(*, self_organised: bool, with_key: bool, reserve_id: bool = 
             upcoming.scalar_subquery().label("upcoming"),
             reserved.scalar_subquery().label("reserved_id"),
             hours,
-            Closure.id.label("closure_id"),
-            Closure.scope.label("closure_scope"),
-            Closure.building_id.label("closure_building"),
-            Closure.premises_id.label("closure_premises"),
-            Closure.start_at.label("closure_start"),
-            Closure.end_at.label("closure_end"),
-            Closure.reason.label("closure_reason"),
+            Closure,
         )
         .select_from(Premises)
         .outerjoin(Person, Person.id == person_id)
@@ -398,19 +393,9 @@ async def read_situation(
     premises = first.Premises
     person, organisation = checked_booker(person_id, organisation_id, first.Person, first.Organisation, first.member)
     fam = family(premises.id, parents_of(first.halls))
-    held = {row.hours_id: row for row in rows if row.hours_id is not None and row.premises_id in fam.related}
-    closed = {
-        row.closure_id: row
-        for row in rows
-        if row.closure_id is not None
-        and (
-            row.closure_scope == "municipality"
-            or row.closure_building == premises.building_id
-            or row.closure_premises in fam.related
-        )
-    }
-    closures = [ClosureSpan(Interval(c.closure_start, c.closure_end), c.closure_reason) for c in closed.values()]
-    closures += [ClosureSpan(Interval(h.start_at, h.end_at), h.reason) for h in holds_of(held.values(), window)]
+    closed = {row.Closure.id: row.Closure for row in rows if row.Closure is not None}
+    held = {row.hours_id: row for row in rows if row.hours_id is not None}
+    closures = closures_of(premises, fam, [*closed.values(), *holds_of(held.values(), window)])
     structure = rules_of(premises, fam.units)
     taken = (
         await taken_slots(session, fam.units, occupied(structure, window), now=now, with_expired=True)
